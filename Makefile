@@ -1,0 +1,45 @@
+# kubenet-lab: the two commands are `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+NAME   ?= kubenet
+PORT   ?= 8888
+# Language of the notebook JupyterLab opens first (make lab LANG=fr).
+NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
+
+.PHONY: lab test test-unit system-deps system-deps-test venv down clean
+
+lab: system-deps venv
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "make lab starts the embedded lab, which creates network namespaces: it needs root."; \
+	  echo "Run: sudo make lab"; exit 1; fi
+	$(BIN)/labkit up --name $(NAME)
+	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)"
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
+	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG)
+
+test: system-deps-test venv
+	$(BIN)/python -m pytest -q -rs
+
+test-unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+down: venv
+	$(BIN)/labkit down --name $(NAME)
+
+system-deps:
+	@MAKE_TARGET=lab scripts/install-system-deps.sh
+
+system-deps-test:
+	@MAKE_TARGET=test scripts/install-system-deps.sh --test
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

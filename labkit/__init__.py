@@ -1,0 +1,11 @@
+"""labkit: build, inspect and draw Kubernetes networks for the kubenet-lab workshop.
+
+The public surface is small and re-exported here; everything else lives in modules named after
+what they hold (``embedded`` for the lab on this machine, ``inspect`` for parsers of node state,
+``nodes`` for the one seam that reads a node).
+"""
+from .errors import BadInput, LabkitError
+from .i18n import get_language, set_language
+
+__all__ = ["LabkitError", "BadInput", "set_language", "get_language"]
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""Entry point of the ``labkit`` command.
+
+Each command group lives in its own module and adds its sub-commands through
+``register(subparsers)``; a sub-command sets ``func`` (called with the parsed args, returns an exit
+code). Errors become one line on stderr and a non-zero exit, never a traceback: ``LabkitError``
+carries its own exit code (2 for bad input), argparse's own errors exit 2 as well.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import i18n
+from ..errors import LabkitError
+
+# Command-group modules, in the order they appear in --help.
+COMMAND_MODULES = [
+    "labkit.cli.lab",
+    "labkit.cli.netpol",
+    "labkit.cli.kube_proxy",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for our own bad-input errors
+        self.exit(2, f"labkit: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="labkit", description="kubenet-lab: the Kubernetes network model, live.")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, help="language of messages (en, fr)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command group not written yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lang:
+        i18n.set_language(args.lang)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except LabkitError as exc:
+        print(f"labkit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

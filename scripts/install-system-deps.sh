@@ -1,0 +1,29 @@
+#!/bin/bash
+# Install the Debian packages the workshop needs, only those missing.
+# Usage: install-system-deps.sh [--test]   (--test adds what the test suite needs)
+# Not root and something missing: say what to run, exit 1, change nothing.
+set -euo pipefail
+
+packages=(iproute2 iptables nftables containernetworking-plugins graphviz curl iputils-ping
+          netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(chromium tmux)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "kubenet-lab needs these Debian packages: ${missing[*]}" >&2
+    echo "Run as root: sudo make ${MAKE_TARGET:-lab}   (or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
