@@ -1,0 +1,78 @@
+"""``labkit up | down | status``: the embedded lab's lifecycle."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .. import i18n
+from ..embedded import lifecycle, messages  # noqa: F401
+from ..embedded.client import EmbeddedLab
+from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
+from ..errors import LabkitError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("up", help="start the embedded lab (root)")
+    p.add_argument("--name", default=DEFAULT_NAME)
+    p.add_argument("--nodes", type=int, default=3)
+    p.add_argument("--cni", default="kindnet", metavar="|".join(CNI_FLAVORS))
+    p.add_argument("--node-cidr")
+    p.add_argument("--pod-cidr")
+    p.add_argument("--service-cidr")
+    p.add_argument("--no-host-routes", action="store_true",
+                   help="do not route the lab's networks from this machine")
+    p.set_defaults(func=cmd_up)
+
+    p = subparsers.add_parser("down", help="remove the embedded lab and everything it created")
+    p.add_argument("--name", default=DEFAULT_NAME)
+    p.set_defaults(func=cmd_down)
+
+    p = subparsers.add_parser("status", help="nodes and pods of the embedded lab")
+    p.add_argument("--name", default=DEFAULT_NAME)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    values = {"name": args.name, "nodes": args.nodes, "cni": args.cni,
+              "host_routes": not args.no_host_routes}
+    chosen = set()
+    for flag, key in (("--node-cidr", "node_cidr"), ("--pod-cidr", "pod_cidr"),
+                      ("--service-cidr", "service_cidr")):
+        value = getattr(args, key)
+        if value:
+            values[key] = value
+            chosen.add(flag)
+    spec = LabSpec(**values)          # bad input stops here, before anything changes
+    spec, started = lifecycle.up(spec, chosen)
+    key = "lab.up" if started else "lab.already_up"
+    print(i18n.t(key, name=spec.name, nodes=spec.nodes, cni=spec.cni, api="-"))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    LabSpec(name=args.name)
+    count = lifecycle.down(args.name)
+    print(i18n.t("lab.down" if count else "lab.nothing_to_remove", name=args.name, count=count))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    LabSpec(name=args.name)
+    status = EmbeddedLab(args.name).status()
+    if args.json:
+        json.dump(status, sys.stdout, indent=2)
+        print()
+        return 0
+    state = "running" if status["running"] else "stopped"
+    print(f"lab {status['name']} ({state}), CNI {status['cni']}, pods {status['pod_cidr']}, "
+          f"nodes {status['node_cidr']}")
+    print(f"{'NODE':24} {'IP':15} {'POD CIDR':16}")
+    for n in status["nodes"]:
+        print(f"{n['name']:24} {n['ip']:15} {n['pod_cidr']:16}")
+    if status["pods"]:
+        print(f"\n{'NAMESPACE':12} {'POD':24} {'IP':15} NODE")
+        for p in status["pods"]:
+            print(f"{p['namespace']:12} {p['name']:24} {p['ip']:15} {p['node']}")
+    return 0

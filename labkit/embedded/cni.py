@@ -1,0 +1,144 @@
+"""Pod wiring with the reference CNI plugins, invoked with the CNI protocol.
+
+The configuration builders are pure: they write the same ``.conflist`` a kind node (kindnet),
+a bridge setup, or flannel's delegated bridge would carry, so learners can ``cat`` them and
+compare. ``CniRunner`` plays libcni's part: it runs each plugin of the list in order (env +
+JSON on stdin, ``prevResult`` chained), inside the node's network namespace so that the host side
+of the veth lands on the node, and keeps the ADD result for a later DEL.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import LabkitError
+from .topology import FLANNEL_MTU, LabSpec, NodePlan
+
+CNI_BIN_DIR = "/usr/lib/cni"
+CNI_VERSION = "0.3.1"   # what kindnet and flannel declare; the plugins also speak 1.0.0
+NODE_MTU = 1500
+
+
+def conflist_filename(spec: LabSpec) -> str:
+    return {"kindnet": "10-kindnet.conflist", "bridge": "10-bridge.conflist",
+            "flannel": "10-flannel.conflist"}[spec.cni]
+
+
+def node_conflist(spec: LabSpec, node: NodePlan, ipam_dir: str) -> dict:
+    """The network configuration list a node of this flavor uses for every pod."""
+    portmap = {"type": "portmap", "capabilities": {"portMappings": True}}
+    if spec.cni == "kindnet":
+        # kindnet's own template (kind images/kindnetd/cmd/kindnetd/cni.go): ptp + host-local.
+        return {"cniVersion": CNI_VERSION, "name": "kindnet", "plugins": [
+            {"type": "ptp", "ipMasq": False, "mtu": NODE_MTU,
+             "ipam": {"type": "host-local", "dataDir": ipam_dir,
+                      "routes": [{"dst": "0.0.0.0/0"}],
+                      "ranges": [[{"subnet": node.pod_cidr}]]}},
+            portmap]}
+    if spec.cni == "bridge":
+        return {"cniVersion": CNI_VERSION, "name": "bridge", "plugins": [
+            {"type": "bridge", "bridge": "cni0", "isGateway": True, "isDefaultGateway": True,
+             "hairpinMode": True, "ipMasq": False, "mtu": NODE_MTU,
+             "ipam": {"type": "host-local", "dataDir": ipam_dir,
+                      "ranges": [[{"subnet": node.pod_cidr}]]}},
+            portmap]}
+    # flannel: the flannel meta-plugin reads subnet.env and delegates to bridge with this config
+    # (flannel-io/cni-plugin flannel_linux.go); we write the delegated form directly.
+    return {"cniVersion": CNI_VERSION, "name": "cbr0", "plugins": [
+        {"type": "bridge", "bridge": "cni0", "isGateway": True, "isDefaultGateway": True,
+         "hairpinMode": True, "ipMasq": False, "mtu": FLANNEL_MTU,
+         "ipam": {"type": "host-local", "dataDir": ipam_dir,
+                  "ranges": [[{"subnet": node.pod_cidr}]],
+                  "routes": [{"dst": spec.pod_cidr}]}},
+        portmap]}
+
+
+def flannel_subnet_env(spec: LabSpec, node: NodePlan) -> str:
+    """The ``/run/flannel/subnet.env`` flanneld writes on each node."""
+    return (f"FLANNEL_NETWORK={spec.pod_cidr}\nFLANNEL_SUBNET={node.pod_gateway}/24\n"
+            f"FLANNEL_MTU={FLANNEL_MTU}\nFLANNEL_IPMASQ=true\n")
+
+
+@dataclass
+class CniResult:
+    """What the last plugin of an ADD returned, kept for DEL and for inspection."""
+
+    raw: dict
+
+    @property
+    def ip(self) -> str:
+        return self.raw["ips"][0]["address"].split("/")[0]
+
+    @property
+    def gateway(self) -> str | None:
+        return self.raw["ips"][0].get("gateway")
+
+    @property
+    def host_interface(self) -> str | None:
+        """The host-side veth (the interface without a sandbox that is not a bridge)."""
+        ifaces = self.raw.get("interfaces", [])
+        bridge_names = {"cni0"}
+        for iface in ifaces:
+            if not iface.get("sandbox") and iface["name"] not in bridge_names:
+                return iface["name"]
+        return None
+
+
+class CniRunner:
+    """libcni's job for one node: run the plugin chain with the CNI protocol."""
+
+    def __init__(self, conflist: dict, node_netns: str, bin_dir: str = CNI_BIN_DIR) -> None:
+        self.conflist = conflist
+        self.node_netns = node_netns
+        self.bin_dir = bin_dir
+
+    async def add(self, container_id: str, pod_netns: str, pod: str) -> CniResult:
+        prev: dict | None = None
+        for plugin in self.conflist["plugins"]:
+            prev = await self._invoke("ADD", plugin, container_id, pod_netns, pod, prev)
+        assert prev is not None
+        return CniResult(prev)
+
+    async def delete(self, container_id: str, pod_netns: str, pod: str, prev: dict | None) -> None:
+        for plugin in reversed(self.conflist["plugins"]):
+            await self._invoke("DEL", plugin, container_id, pod_netns, pod, prev)
+
+    def _config(self, plugin: dict, prev: dict | None) -> bytes:
+        conf = {"cniVersion": self.conflist["cniVersion"], "name": self.conflist["name"], **plugin}
+        if prev is not None:
+            conf["prevResult"] = prev
+        return json.dumps(conf).encode()
+
+    async def _invoke(self, command: str, plugin: dict, container_id: str, pod_netns: str,
+                      pod: str, prev: dict | None) -> dict:
+        namespace, _, name = pod.partition("/")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "CNI_COMMAND": command,
+            "CNI_CONTAINERID": container_id,
+            "CNI_NETNS": f"/run/netns/{pod_netns}",
+            "CNI_IFNAME": "eth0",
+            "CNI_PATH": self.bin_dir,
+            "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE={namespace};K8S_POD_NAME={name};"
+                        f"K8S_POD_INFRA_CONTAINER_ID={container_id}",
+        }
+        binary = str(Path(self.bin_dir) / plugin["type"])
+        proc = await asyncio.create_subprocess_exec(
+            "nsenter", f"--net=/run/netns/{self.node_netns}", binary,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env)
+        out, err = await proc.communicate(self._config(plugin, prev))
+        if proc.returncode != 0:
+            try:
+                detail = json.loads(out)
+                error = f"{detail.get('msg', '')} {detail.get('details', '')}".strip()
+            except ValueError:
+                error = (err or out).decode(errors="replace").strip()
+            raise LabkitError("lab.cni_failed", plugin=plugin["type"], command=command, pod=pod,
+                              error=error or f"exit {proc.returncode}")
+        if command == "DEL" or not out.strip():
+            return prev or {}
+        return json.loads(out)

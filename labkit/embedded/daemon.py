@@ -1,0 +1,95 @@
+"""The lab daemon: keeps a lab's pods alive and answers on the control socket.
+
+Started by ``labkit up`` in its own session (``python -m labkit.embedded.daemon --name NAME``),
+after the nodes were built. It reloads the state file, serves the pods whose namespaces still
+exist (so a restarted daemon picks up where it was), and handles requests. Controllers and the
+Kubernetes API join this process in later layers.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from . import messages  # noqa: F401
+from .control import MAX_MESSAGE, encode_error
+from .echo import EchoResponder
+from .paths import control_socket, pid_file
+from .pods import PodManager
+from .state import LabState
+
+
+class LabDaemon:
+    def __init__(self, state: LabState) -> None:
+        self.state = state
+        self.echo = EchoResponder()
+        self.pods = PodManager(state, self.echo)
+        self._stop = asyncio.Event()
+
+    async def handle(self, op: str, args: dict):
+        if op == "ping":
+            return {"pid": os.getpid(), "name": self.state.spec.name}
+        if op == "status":
+            return {"spec": self.state.spec.to_dict(),
+                    "pods": [p.summary() for p in self.state.pods.values()]}
+        if op == "add_pods":
+            return [p.summary() for p in await self.pods.add_pods(args["pods"])]
+        if op == "delete_pods":
+            return await self.pods.delete_pods(args["pods"])
+        if op == "logs":
+            return list(self.echo.access_logs.get(args["pod"], []))
+        if op == "shutdown":
+            self._stop.set()
+            return True
+        raise ValueError(f"unknown operation {op!r}")
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            request = json.loads(line)
+            try:
+                reply = {"ok": True, "result": await self.handle(request["op"], request.get("args", {}))}
+            except Exception as exc:  # every failure goes back to the caller, the daemon stays up
+                reply = {"ok": False, "error": encode_error(exc)}
+            writer.write((json.dumps(reply) + "\n").encode())
+            await writer.drain()
+        except (ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def run(self) -> None:
+        name = self.state.spec.name
+        await self.pods.restore()
+        path = control_socket(name)
+        if path.exists():
+            path.unlink()
+        server = await asyncio.start_unix_server(self._client, path=str(path), limit=MAX_MESSAGE)
+        os.chmod(path, 0o600)
+        pid_file(name).write_text(f"{os.getpid()}\n")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        print(f"labkit daemon for {name!r} ready (pid {os.getpid()})", flush=True)
+        await self._stop.wait()
+        server.close()
+        await self.echo.stop_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="labkit-daemon")
+    parser.add_argument("--name", required=True)
+    args = parser.parse_args(argv)
+    state = LabState.load(args.name)
+    if state is None:
+        print(f"no state for lab {args.name!r}", file=sys.stderr)
+        return 1
+    asyncio.run(LabDaemon(state).run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The pods' echo responder: one asyncio loop serves every pod's ports.
+
+A pod's server must live in the pod's network namespace, but a process per pod would cost
+megabytes each. A socket stays in the namespace where it was created, so a worker thread enters
+the pod's namespace, opens the listening sockets and comes back; the daemon's single event loop
+then serves them all. An idle pod costs a few sockets.
+
+Answers (like ``traefik/whoami``): TCP with an HTTP request gets an HTTP response; any other
+TCP line or UDP datagram gets the same JSON on one line:
+``{"pod", "namespace", "node", "pod_ip", "client_ip", "client_port", "port", "protocol"}``.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .netns import entered
+
+HTTP_METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ")
+ACCESS_LOG_LINES = 1000
+
+
+@dataclass(frozen=True)
+class PodIdentity:
+    namespace: str
+    name: str
+    node: str
+    ip: str
+    netns: str
+
+
+def answer(pod: PodIdentity, client: tuple, port: int, protocol: str) -> dict:
+    return {"pod": pod.name, "namespace": pod.namespace, "node": pod.node, "pod_ip": pod.ip,
+            "client_ip": client[0], "client_port": client[1], "port": port, "protocol": protocol}
+
+
+def open_sockets(netns: str, ports: list[tuple[int, str]]) -> list[tuple[socket.socket, int, str]]:
+    """Open listening sockets inside ``netns`` (called in a worker thread)."""
+    opened = []
+    with entered(netns):
+        try:
+            for port, protocol in ports:
+                kind = socket.SOCK_DGRAM if protocol == "UDP" else socket.SOCK_STREAM
+                s = socket.socket(socket.AF_INET, kind)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("0.0.0.0", port))
+                if kind == socket.SOCK_STREAM:
+                    s.listen(128)
+                s.setblocking(False)
+                opened.append((s, port, protocol))
+        except BaseException:
+            for s, _, _ in opened:
+                s.close()
+            raise
+    return opened
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, responder: "EchoResponder", pod: PodIdentity, port: int) -> None:
+        self.responder, self.pod, self.port = responder, pod, port
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
+        body = answer(self.pod, addr, self.port, "UDP")
+        self.responder.log(self.pod, f"{addr[0]}:{addr[1]} UDP {self.port} {len(data)} bytes")
+        self.transport.sendto((json.dumps(body) + "\n").encode(), addr)
+
+
+class EchoResponder:
+    """Serves every pod of a lab; ``serve`` / ``stop`` follow the pods' lives."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, list] = {}
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netns")
+        self.access_logs: dict[str, collections.deque] = {}
+
+    def log(self, pod: PodIdentity, line: str) -> None:
+        key = f"{pod.namespace}/{pod.name}"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.access_logs.setdefault(key, collections.deque(maxlen=ACCESS_LOG_LINES)).append(
+            f"{stamp} {line}")
+
+    async def serve(self, pod: PodIdentity, ports: list[tuple[int, str]]) -> None:
+        key = f"{pod.namespace}/{pod.name}"
+        await self.stop(key)
+        if not ports:
+            self._servers[key] = []
+            return
+        loop = asyncio.get_running_loop()
+        sockets = await loop.run_in_executor(self._executor, open_sockets, pod.netns, ports)
+        servers = []
+        for sock, port, protocol in sockets:
+            if protocol == "UDP":
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda p=port: _Udp(self, pod, p), sock=sock)
+                servers.append(transport)
+            else:
+                server = await asyncio.start_server(
+                    lambda r, w, p=port: self._handle_tcp(pod, p, r, w), sock=sock)
+                servers.append(server)
+        self._servers[key] = servers
+
+    async def stop(self, key: str) -> None:
+        for server in self._servers.pop(key, []):
+            server.close()
+
+    async def stop_all(self) -> None:
+        for key in list(self._servers):
+            await self.stop(key)
+
+    async def _handle_tcp(self, pod: PodIdentity, port: int, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("?", 0)
+        try:
+            first = await asyncio.wait_for(reader.readline(), timeout=10)
+            body = (json.dumps(answer(pod, peer, port, "TCP")) + "\n").encode()
+            if first.startswith(HTTP_METHODS):
+                while True:  # skip the headers
+                    line = await asyncio.wait_for(reader.readline(), timeout=10)
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                method, _, rest = first.decode(errors="replace").partition(" ")
+                path = rest.split(" ", 1)[0]
+                self.log(pod, f'{peer[0]}:{peer[1]} "{method} {path}" 200')
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+                writer.write(head + (b"" if method == "HEAD" else body))
+            else:
+                self.log(pod, f"{peer[0]}:{peer[1]} TCP {port}")
+                writer.write(body)
+            await writer.drain()
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()

@@ -1,0 +1,100 @@
+"""``up`` and ``down``: build a lab from its spec and start its daemon, or sweep it all away.
+
+``up`` is all or nothing: bad input is refused before anything changes; a failure while building
+sweeps what was made. Running ``up`` on a lab that is up changes nothing; on a lab whose daemon
+died it only restarts the daemon (pods keep their namespaces and addresses).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..errors import LabkitError
+from . import cleanup, control, dataplane
+from .hostnet import host_networks
+from .paths import control_socket, lab_dir, log_file
+from .state import LabState
+from .topology import LabSpec, check_no_conflicts, with_free_networks
+
+DAEMON_START_TIMEOUT = 15.0
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabkitError("lab.needs_root")
+
+
+def daemon_alive(name: str) -> bool:
+    sock = control_socket(name)
+    if not sock.exists():
+        return False
+    try:
+        control.call(sock, "ping", timeout=2.0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def up(spec: LabSpec, chosen: set[str] = frozenset()) -> tuple[LabSpec, bool]:
+    """Make sure lab ``spec.name`` runs. Returns the spec in force and whether anything was started."""
+    require_root()
+    state = LabState.load(spec.name)
+    if state is not None and dataplane.lab_exists(state.spec):
+        if daemon_alive(spec.name):
+            return state.spec, False
+        start_daemon(spec.name)
+        return state.spec, True
+    cleanup.sweep(spec.name)           # leftovers of a lab that crashed half-way or lost its state
+    hosts = host_networks(exclude_links=(spec.host_link,))
+    spec = with_free_networks(spec, hosts, set(chosen))
+    check_no_conflicts(spec, hosts)
+    try:
+        dataplane.ensure_lab_dir(spec)
+        dataplane.build(spec)
+        LabState(spec).save()
+        start_daemon(spec.name)
+    except BaseException:
+        cleanup.sweep(spec.name)
+        raise
+    return spec, True
+
+
+def start_daemon(name: str) -> None:
+    log = open(log_file(name), "ab")
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "labkit.embedded.daemon", "--name", name],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        close_fds=True, cwd="/", env=env)
+    log.close()
+    deadline = time.monotonic() + DAEMON_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if daemon_alive(name):
+            return
+        time.sleep(0.02)
+    tail = log_file(name).read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+    proc.kill()
+    raise LabkitError("lab.daemon_failed", name=name, error=tail[0], log=str(log_file(name)))
+
+
+def down(name: str) -> int:
+    """Remove lab ``name`` entirely (daemon, pods, nodes, host link and routes, files)."""
+    require_root()
+    sock = control_socket(name)
+    if sock.exists():
+        try:
+            control.call(sock, "shutdown", timeout=2.0)
+        except (OSError, ValueError, LabkitError):
+            pass
+    return cleanup.sweep(name)
+
+
+def exists(name: str) -> bool:
+    return lab_dir(name).exists() or bool(cleanup.lab_namespaces(name))

@@ -1,0 +1,32 @@
+"""Where a lab keeps its files: everything under one directory named after the lab."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+RUN_ROOT = Path(os.environ.get("LABKIT_RUN_DIR", "/run/labkit"))
+
+
+def lab_dir(name: str) -> Path:
+    return RUN_ROOT / name
+
+
+def state_file(name: str) -> Path:
+    return lab_dir(name) / "state.json"
+
+
+def control_socket(name: str) -> Path:
+    return lab_dir(name) / "control.sock"
+
+
+def pid_file(name: str) -> Path:
+    return lab_dir(name) / "daemon.pid"
+
+
+def log_file(name: str) -> Path:
+    return lab_dir(name) / "daemon.log"
+
+
+def node_dir(name: str, node: str) -> Path:
+    """A node's own files (its CNI config, IPAM state, flannel's subnet.env), like a kind node's /."""
+    return lab_dir(name) / "nodes" / node

@@ -1,0 +1,157 @@
+"""Pods of the embedded lab: a network namespace each, wired by the node's CNI plugins.
+
+This is the kubelet's share of the data plane: schedule (if no node is given), create the pod's
+namespace, run the CNI ADD in the node, serve the declared ports. Creation is all or nothing:
+a pod whose wiring fails is unwound (CNI DEL, namespace removed) before the error is raised.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+
+from ..errors import BadInput, LabkitError
+from . import netns as ns
+from .cni import CniResult, CniRunner
+from .dataplane import load_conflist
+from .echo import EchoResponder, PodIdentity
+from .images import default_ports
+from .state import LabState, PodRecord
+from .topology import LabSpec, NodePlan
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+PARALLEL_WIRING = 16
+
+
+def validate_pod_request(req: dict) -> None:
+    """Reject what Kubernetes would reject before touching anything."""
+    key = f"{req.get('namespace')}/{req.get('name')}"
+    namespace, name = req.get("namespace", "default"), req.get("name")
+    if not isinstance(namespace, str) or len(namespace) > 63 or not DNS_LABEL.match(namespace):
+        raise BadInput("lab.bad_pod", pod=key, reason="namespace must be a DNS label")
+    if not isinstance(name, str) or len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+        raise BadInput("lab.bad_pod", pod=key, reason="name must be a DNS subdomain")
+    for port in req.get("ports") or []:
+        number, protocol = (port, "TCP") if isinstance(port, int) else tuple(port)
+        if not isinstance(number, int) or not 1 <= number <= 65535 or protocol not in ("TCP", "UDP"):
+            raise BadInput("lab.bad_pod", pod=key, reason=f"bad port {port!r}")
+
+
+def container_id(spec: LabSpec, namespace: str, name: str) -> str:
+    return hashlib.sha256(f"{spec.name}/{namespace}/{name}".encode()).hexdigest()[:32]
+
+
+class PodManager:
+    """Creates and removes pods; owns the lab's state and the echo responder."""
+
+    def __init__(self, state: LabState, echo: EchoResponder) -> None:
+        self.state = state
+        self.spec = state.spec
+        self.echo = echo
+        self._runners: dict[str, CniRunner] = {}
+        self._lock = asyncio.Lock()
+        self._wiring = asyncio.Semaphore(PARALLEL_WIRING)
+
+    def runner(self, node: NodePlan) -> CniRunner:
+        if node.name not in self._runners:
+            self._runners[node.name] = CniRunner(load_conflist(self.spec, node), node.netns)
+        return self._runners[node.name]
+
+    def schedule(self, pending: list[str]) -> NodePlan:
+        """Fewest pods first; the control plane only when it is the only node (kind taints it)."""
+        plans = self.spec.node_plans()
+        candidates = plans[1:] if len(plans) > 1 else plans
+        load = {p.name: 0 for p in candidates}
+        for pod in self.state.pods.values():
+            if pod.node in load:
+                load[pod.node] += 1
+        for node in pending:
+            if node in load:
+                load[node] += 1
+        return min(candidates, key=lambda p: (load[p.name], plans.index(p)))
+
+    async def add_pods(self, requests: list[dict]) -> list[PodRecord]:
+        """Create pods in parallel; if any fails, the ones created by this call are removed."""
+        for req in requests:
+            validate_pod_request(req)
+        async with self._lock:
+            keys = [f"{r.get('namespace', 'default')}/{r['name']}" for r in requests]
+            for key in keys:
+                if key in self.state.pods or keys.count(key) > 1:
+                    raise BadInput("lab.pod_exists", pod=key, name=self.spec.name)
+            nodes: list[NodePlan] = []
+            for req in requests:
+                node = self.spec.node(req["node"]) if req.get("node") else self.schedule(
+                    [n.name for n in nodes])
+                nodes.append(node)
+        results = await asyncio.gather(*(self._create(r, n) for r, n in zip(requests, nodes)),
+                                       return_exceptions=True)
+        created = [r for r in results if isinstance(r, PodRecord)]
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            await asyncio.gather(*(self._destroy(p) for p in created), return_exceptions=True)
+            raise failure
+        async with self._lock:
+            for pod in created:
+                self.state.pods[pod.key] = pod
+            self.state.save()
+        return created
+
+    async def _create(self, req: dict, node: NodePlan) -> PodRecord:
+        namespace, name = req.get("namespace", "default"), req["name"]
+        netns = self.spec.pod_netns(namespace, name)
+        cid = container_id(self.spec, namespace, name)
+        ports = [tuple(p) if not isinstance(p, int) else (p, "TCP") for p in (req.get("ports") or [])]
+        if not ports:
+            ports = default_ports(req.get("image"))
+        pod = PodRecord(namespace=namespace, name=name, node=node.name, ip="", netns=netns,
+                        container_id=cid, ports=[(int(p), str(proto)) for p, proto in ports],
+                        image=req.get("image"), labels=dict(req.get("labels") or {}))
+        async with self._wiring:
+            await ns.arun(["ip", "netns", "add", netns])
+            try:
+                await ns.arun(["ip", "-n", netns, "link", "set", "lo", "up"])
+                result = await self.runner(node).add(cid, netns, pod.key)
+                pod.ip, pod.cni_result = result.ip, result.raw
+                pod.host_veth = CniResult(result.raw).host_interface
+                await self.echo.serve(self._identity(pod), pod.ports)
+            except BaseException:
+                await self._destroy(pod)
+                raise
+        return pod
+
+    def _identity(self, pod: PodRecord) -> PodIdentity:
+        return PodIdentity(pod.namespace, pod.name, pod.node, pod.ip, pod.netns)
+
+    async def _destroy(self, pod: PodRecord) -> None:
+        await self.echo.stop(pod.key)
+        node = self.spec.node(pod.node)
+        try:
+            await self.runner(node).delete(pod.container_id, pod.netns, pod.key, pod.cni_result or None)
+        except LabkitError:
+            pass  # DEL is best effort: the namespace goes below and host-local is swept with the lab
+        await ns.arun(["ip", "netns", "del", pod.netns], check=False)
+
+    async def delete_pods(self, keys: list[str]) -> list[str]:
+        async with self._lock:
+            missing = [k for k in keys if k not in self.state.pods]
+            if missing:
+                raise BadInput("lab.unknown_pod", pod=missing[0], name=self.spec.name)
+            pods = [self.state.pods[k] for k in keys]
+        await asyncio.gather(*(self._destroy(p) for p in pods))
+        async with self._lock:
+            for k in keys:
+                self.state.pods.pop(k, None)
+            self.state.save()
+        return keys
+
+    async def restore(self) -> None:
+        """After a daemon restart: serve the pods whose namespace survived, forget the others."""
+        present = set(ns.list_netns())
+        for key, pod in list(self.state.pods.items()):
+            if pod.netns in present:
+                await self.echo.serve(self._identity(pod), pod.ports)
+            else:
+                del self.state.pods[key]
+        self.state.save()
