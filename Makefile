@@ -7,16 +7,23 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: lab test test-unit system-deps system-deps-test venv down clean
+.PHONY: root-check lab test test-unit system-deps system-deps-test venv down clean
 
-lab: system-deps venv
+TOKEN  := $(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
+
+lab: root-check system-deps venv
+	$(BIN)/labkit up --name $(NAME)
+	@echo ""
+	@echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)?token=$(TOKEN)"
+	@echo ""
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
+	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG) \
+	  --IdentityProvider.token=$(TOKEN)
+
+root-check:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 	  echo "make lab starts the embedded lab, which creates network namespaces: it needs root."; \
 	  echo "Run: sudo make lab"; exit 1; fi
-	$(BIN)/labkit up --name $(NAME)
-	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)"
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
-	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG)
 
 test: system-deps-test venv
 	$(BIN)/python -m pytest -q -rs
