@@ -53,7 +53,7 @@ class DirectionVerdict:
     def render(self, lang: str | None = None) -> list[str]:
         d = self.direction
         section = i18n.t(f"netpol.explain.section.{d}", lang, pod=self.pod)
-        sep = i18n.t("netpol.list_sep", lang)
+        sep = ", "
         if not self.isolated:
             lines = [i18n.t("netpol.explain.not_isolated", lang, section=section, pod=self.pod,
                             direction=i18n.t(f"netpol.explain.for.{d}", lang))]
