@@ -7,3 +7,17 @@ real node into a :class:`ServiceMap` (services, endpoints, the share of new conn
 endpoint gets, and the chains a connection traverses).
 """
 from . import messages  # noqa: F401  (registers the catalog)
+from .inspect import detect_format, read_service_map
+from .iptables import JumpRule, jump_rules, render_iptables
+from .manifests import from_objects, load_manifests
+from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_endpoints
+from .nftables import NftRuleset, render_nftables
+from .servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap, Trace, format_table, trace
+
+__all__ = [
+    "Endpoint", "ServicePort", "NodeContext", "ProxyInput", "categorize_endpoints",
+    "load_manifests", "from_objects",
+    "render_iptables", "jump_rules", "JumpRule", "render_nftables", "NftRuleset",
+    "read_service_map", "detect_format",
+    "ServiceMap", "ServiceEntry", "EndpointEntry", "Frontend", "Trace", "trace", "format_table",
+]
