@@ -18,12 +18,16 @@ walk exists too, in ``explain.py``, written independently; the tests check both 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import BadInput
 from .model import EGRESS, INGRESS, PROTOCOLS, Namespace, NetworkPolicy, Peer, Pod, Port
 from .parse import parse_policy
 from .selector import LabelIndex, bits
+
+if TYPE_CHECKING:
+    from .explain import Explanation
+    from .matrix import Reachability
 
 
 class _CompiledPolicy:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .explain import Explanation
 
 ALLOWED_MARK, DENIED_MARK = ".", "X"
+HTML_MAX_PODS = 80  # beyond this a coloured table stops being readable (and weighs megabytes)
 
 
 class Matrix:
@@ -75,6 +76,10 @@ class Matrix:
     def to_html(self, caption: str = "", lang: str | None = None) -> str:
         """An HTML table (green allowed, red denied) with a tooltip per cell."""
         esc = html.escape
+        if len(self.pods) > HTML_MAX_PODS:
+            note = i18n.t("netpol.html.too_large", lang, pods=len(self.pods), allowed=self.count(),
+                          total=len(self.pods) ** 2)
+            return f"<p>{esc(caption)}</p><p><em>{esc(note)}</em></p>"
         ok, no = i18n.t("netpol.verdict.allowed", lang), i18n.t("netpol.verdict.denied", lang)
         head = "".join(f'<th style="padding:2px 6px">{esc(p)}</th>' for p in self.pods)
         body = []

@@ -140,6 +140,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "netpol.view.combined": {"en": "ingress and egress", "fr": "entrée et sortie"},
     "netpol.view.ingress": {"en": "ingress only", "fr": "entrée seule"},
     "netpol.view.egress": {"en": "egress only", "fr": "sortie seule"},
+    "netpol.html.too_large": {
+        "en": "{pods} pods: too many to draw; {allowed} of {total} pairs allowed. Use .to_table() or .pairs().",
+        "fr": "{pods} pods : trop pour les dessiner ; {allowed} paires autorisées sur {total}. "
+              "Utilisez .to_table() ou .pairs()."},
     "netpol.verdict.allowed": {"en": "ALLOWED", "fr": "AUTORISÉ"},
     "netpol.verdict.denied": {"en": "DENIED", "fr": "REFUSÉ"},
     "netpol.explain.head": {

@@ -18,7 +18,8 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
-def _frozen_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+def _copy_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    """A private str->str copy, so changing the caller's dict never changes a pod in place."""
     return {str(k): str(v) for k, v in (labels or {}).items()}
 
 
@@ -30,7 +31,7 @@ class Namespace:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        labels = _frozen_labels(self.labels)
+        labels = _copy_labels(self.labels)
         labels.setdefault(NAMESPACE_NAME_LABEL, self.name)
         object.__setattr__(self, "labels", labels)
 
@@ -58,7 +59,7 @@ class Pod:
     ports: tuple[ContainerPort, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", _frozen_labels(self.labels))
+        object.__setattr__(self, "labels", _copy_labels(self.labels))
         object.__setattr__(self, "ports", tuple(self.ports))
 
     def __hash__(self) -> int:

@@ -165,6 +165,12 @@ def test_result_api():
         r.allowed("x/zz", "x/a")
 
 
+def test_html_of_a_large_matrix_is_a_summary():
+    pods = [Pod("x", f"p{i}", {}, f"10.0.0.{i + 1}") for i in range(100)]
+    html = reachability([], pods, [], 80)._repr_html_()
+    assert "<table" not in html and "100 pods: too many to draw; 10000 of 10000 pairs allowed" in html
+
+
 def test_table_rows_are_sources():
     m = Model(["80/TCP"]).create(policy("deny-egress", pod_labels={"pod": "a"}, egress=[]))
     lines = m.reach(80).combined.to_table().splitlines()
