@@ -8,6 +8,7 @@ import sys
 from .. import i18n
 from ..embedded import lifecycle, messages  # noqa: F401
 from ..embedded.client import EmbeddedLab
+from ..embedded.paths import kubeconfig_file
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
 from ..errors import LabkitError
 
@@ -28,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=DEFAULT_NAME)
     p.set_defaults(func=cmd_down)
 
+    p = subparsers.add_parser("kubeconfig", help="print the path of the lab's kubeconfig")
+    p.add_argument("--name", default=DEFAULT_NAME)
+    p.set_defaults(func=cmd_kubeconfig)
+
     p = subparsers.add_parser("status", help="nodes and pods of the embedded lab")
     p.add_argument("--name", default=DEFAULT_NAME)
     p.add_argument("--json", action="store_true")
@@ -47,7 +52,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     spec = LabSpec(**values)          # bad input stops here, before anything changes
     spec, started = lifecycle.up(spec, chosen)
     key = "lab.up" if started else "lab.already_up"
-    print(i18n.t(key, name=spec.name, nodes=spec.nodes, cni=spec.cni, api="-"))
+    api = EmbeddedLab(spec.name).status().get("api") or "-"
+    print(i18n.t(key, name=spec.name, nodes=spec.nodes, cni=spec.cni, api=api))
+    print(i18n.t("lab.kubeconfig_hint", path=kubeconfig_file(spec.name)))
+    return 0
+
+
+def cmd_kubeconfig(args: argparse.Namespace) -> int:
+    LabSpec(name=args.name)
+    path = kubeconfig_file(args.name)
+    if not path.exists():
+        raise LabkitError("lab.not_running", name=args.name)
+    print(path)
     return 0
 
 

@@ -42,7 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _early_language(argv: list[str]) -> None:
+    """Honour ``--lang`` before the parser is built, so help texts are translated too."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value in i18n.LANGUAGES:
+            i18n.set_language(value)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _early_language(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.lang:
@@ -57,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `labkit status --json | head`: the reader left, nothing to say
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

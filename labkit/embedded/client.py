@@ -13,7 +13,7 @@ from ..errors import LabkitError
 from . import control
 from .lifecycle import daemon_alive
 from .netns import in_netns
-from .paths import control_socket
+from .paths import control_socket, kubeconfig_file
 from .state import LabState
 from .topology import DEFAULT_NAME, LabSpec
 
@@ -36,10 +36,12 @@ class EmbeddedLab:
     def status(self) -> dict:
         """The shape ``labkit status --json`` prints."""
         running = daemon_alive(self.name)
-        pods = self._call("status")["pods"] if running else list(
+        live = self._call("status") if running else {}
+        pods = live["pods"] if running else list(
             p.summary() for p in (LabState.load(self.name) or LabState(self.spec)).pods.values())
         return {
-            "name": self.name, "cni": self.spec.cni, "running": running,
+            "name": self.name, "cni": self.spec.cni, "running": running, "api": live.get("api"),
+            "kubeconfig": str(kubeconfig_file(self.name)),
             "node_cidr": self.spec.node_cidr, "pod_cidr": self.spec.pod_cidr,
             "service_cidr": self.spec.service_cidr, "host_routes": self.spec.host_routes,
             "nodes": [{"name": n.name, "role": n.role, "ip": n.ip, "pod_cidr": n.pod_cidr,

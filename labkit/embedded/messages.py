@@ -78,6 +78,10 @@ MESSAGES = {
         "en": "lab {name!r} is up: {nodes} nodes, CNI {cni}, API {api}",
         "fr": "le lab {name!r} est démarré : {nodes} nœuds, CNI {cni}, API {api}",
     },
+    "lab.kubeconfig_hint": {
+        "en": "kubectl: export KUBECONFIG={path}",
+        "fr": "kubectl : export KUBECONFIG={path}",
+    },
     "lab.already_up": {
         "en": "lab {name!r} is already up",
         "fr": "le lab {name!r} est déjà démarré",

@@ -30,3 +30,8 @@ def log_file(name: str) -> Path:
 def node_dir(name: str, node: str) -> Path:
     """A node's own files (its CNI config, IPAM state, flannel's subnet.env), like a kind node's /."""
     return lab_dir(name) / "nodes" / node
+
+
+def kubeconfig_file(name: str) -> Path:
+    """The lab's kubeconfig (mode 0600): context, cluster and user are named after the lab."""
+    return lab_dir(name) / "kubeconfig"

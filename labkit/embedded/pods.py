@@ -107,7 +107,8 @@ class PodManager:
             ports = default_ports(req.get("image"))
         pod = PodRecord(namespace=namespace, name=name, node=node.name, ip="", netns=netns,
                         container_id=cid, ports=[(int(p), str(proto)) for p, proto in ports],
-                        image=req.get("image"), labels=dict(req.get("labels") or {}))
+                        image=req.get("image"), labels=dict(req.get("labels") or {}),
+                        uid=req.get("uid"))
         async with self._wiring:
             await ns.arun(["ip", "netns", "add", netns])
             try:

@@ -23,6 +23,7 @@ class PodRecord:
     labels: dict[str, str] = field(default_factory=dict)
     host_veth: str | None = None
     cni_result: dict = field(default_factory=dict)
+    uid: str | None = None          # the API object's uid, when the pod came through the API
 
     @property
     def key(self) -> str:
@@ -31,7 +32,8 @@ class PodRecord:
     def summary(self) -> dict:
         return {"namespace": self.namespace, "name": self.name, "node": self.node, "ip": self.ip,
                 "netns": self.netns, "ports": [list(p) for p in self.ports],
-                "host_veth": self.host_veth, "image": self.image, "labels": self.labels}
+                "host_veth": self.host_veth, "image": self.image, "labels": self.labels,
+                "uid": self.uid}
 
     @classmethod
     def from_dict(cls, data: dict) -> "PodRecord":
