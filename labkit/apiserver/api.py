@@ -1,0 +1,341 @@
+"""The verbs on stored objects: the API semantics, with no HTTP in sight.
+
+Handlers translate requests into these calls; controllers call them too, so an object created
+by the replicaset controller gets the same defaults, validation and watch events as one created
+by kubectl. Every failure is an ``ApiError`` (see ``status.py``); nothing is stored on error.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import time
+
+from . import objects, resources, status
+from .patch import PatchError, json_patch, merge_patch, strategic_merge
+from .resources import BY_KEY, ResourceKind
+from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
+from .status import ApiError, cause
+from .store import Store
+from .validation import validate
+
+NAMESPACES = BY_KEY["core/namespaces"]
+PODS = BY_KEY["core/pods"]
+EVENTS = BY_KEY["core/events"]
+SERVICES = BY_KEY["core/services"]
+
+_EVENT_SEQ = itertools.count()
+
+PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+cbor": "apply",
+}
+
+
+def _strip_volatile(obj: dict) -> dict:
+    meta = dict(obj.get("metadata", {}))
+    meta.pop("resourceVersion", None)
+    meta.pop("managedFields", None)
+    return dict(obj, metadata=meta)
+
+
+class Api:
+    def __init__(self, store: Store, addresses: objects.ServiceAddresses) -> None:
+        self.store = store
+        self.addresses = addresses
+        for svc in store.list(SERVICES):
+            spec = svc.get("spec", {})
+            if spec.get("clusterIP") not in (None, "", "None"):
+                addresses.used.add(spec["clusterIP"])
+            addresses.node_ports.update(p["nodePort"] for p in spec.get("ports", [])
+                                        if p.get("nodePort"))
+
+    # --- reads ------------------------------------------------------------------------------
+    def get(self, res: ResourceKind, namespace: str, name: str) -> dict:
+        obj = self.store.get(res, namespace, name)
+        if obj is None:
+            raise status.not_found(res.plural, res.group, name)
+        return obj
+
+    def list(self, res: ResourceKind, namespace: str | None, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        labels = parse_label_selector(label_selector)
+        tests = parse_field_selector(field_selector)
+        items = self.store.list(res, namespace)
+        if labels or tests:
+            items = [o for o in items if labels_match(labels, o["metadata"].get("labels"))
+                     and fields_match(tests, o)]
+        return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""),
+                                            o["metadata"]["name"]))
+
+    # --- create -----------------------------------------------------------------------------
+    def _check_target(self, res: ResourceKind, namespace: str | None, obj: dict) -> None:
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
+            raise status.bad_request("api.bad_body", error="expected an object")
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if (kind and kind != res.kind) or (api_version and api_version != res.api_version):
+            raise status.bad_request("api.kind_mismatch", body=f"{api_version}, {kind}",
+                                     resource=res.plural)
+        body_ns = (obj.get("metadata") or {}).get("namespace")
+        if res.namespaced and body_ns and namespace and body_ns != namespace:
+            raise status.bad_request("api.namespace_mismatch", body=body_ns, url=namespace)
+
+    def _check_namespace(self, namespace: str) -> None:
+        ns = self.store.get(NAMESPACES, "", namespace)
+        if ns is None:
+            raise status.not_found("namespaces", "", namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise status.forbidden("api.namespace_terminating", namespace=namespace)
+
+    def create(self, res: ResourceKind, namespace: str | None, obj: dict,
+               dry_run: bool = False) -> dict:
+        self._check_target(res, namespace, obj)
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {}) or {}
+        obj["metadata"] = meta
+        namespace = namespace if res.namespaced else None
+        if res.namespaced:
+            self._check_namespace(namespace)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = self._generate_name(res, namespace, meta["generateName"])
+        causes = validate(obj, res.kind)
+        if causes:
+            raise status.invalid(res.kind, res.group, meta.get("name") or "", causes)
+        if self.store.get(res, namespace or "", meta["name"]) is not None:
+            raise status.already_exists(res.plural, res.group, meta["name"])
+        objects.init_metadata(obj, namespace)
+        if res.has_generation:
+            meta["generation"] = 1
+        obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+        if dry_run:
+            objects.apply_defaults(res.kind, obj, objects.ServiceAddresses(
+                str(self.addresses.network)))
+            return obj
+        objects.apply_defaults(res.kind, obj, self.addresses)
+        return self.store.put(res, obj)
+
+    def _generate_name(self, res: ResourceKind, namespace: str | None, prefix: str) -> str:
+        for _ in range(20):
+            name = prefix[:58] + objects.random_suffix()
+            if self.store.get(res, namespace or "", name) is None:
+                return name
+        raise status.already_exists(res.plural, res.group, prefix)
+
+    # --- update -----------------------------------------------------------------------------
+    def update(self, res: ResourceKind, namespace: str, name: str, obj: dict,
+               subresource: str | None = None, dry_run: bool = False) -> dict:
+        self._check_target(res, namespace, obj)
+        current = self.get(res, namespace, name)
+        body_name = (obj.get("metadata") or {}).get("name")
+        if body_name and body_name != name:
+            raise status.bad_request("api.name_mismatch", body=body_name, url=name)
+        wanted_rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
+            raise status.conflict(res.plural, res.group, name)
+        new = self._merge_update(res, current, copy.deepcopy(obj), subresource)
+        return self._store_update(res, current, new, dry_run)
+
+    def _merge_update(self, res: ResourceKind, current: dict, new: dict,
+                      subresource: str | None) -> dict:
+        if subresource == "status":
+            return dict(copy.deepcopy(current), status=new.get("status", {}))
+        meta = new.setdefault("metadata", {})
+        old_meta = current["metadata"]
+        for key in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "generation", "ownerReferences"):
+            if key in old_meta and (key != "ownerReferences" or key not in meta):
+                meta[key] = old_meta[key]
+        if not res.namespaced:
+            meta.pop("namespace", None)
+        new["kind"], new["apiVersion"] = res.kind, res.api_version
+        if res.has_status or res.kind in ("Namespace",):
+            new["status"] = copy.deepcopy(current.get("status", {}))
+        if res.kind == "Service":
+            spec = new.setdefault("spec", {})
+            old_spec = current.get("spec", {})
+            for key in ("clusterIP", "clusterIPs"):
+                spec.setdefault(key, old_spec.get(key))
+        if res.kind == "Namespace":
+            new["spec"] = copy.deepcopy(current.get("spec", {}))
+        return new
+
+    def _store_update(self, res: ResourceKind, current: dict, new: dict, dry_run: bool) -> dict:
+        name = current["metadata"]["name"]
+        if res.kind == "Pod":
+            objects.pod_spec_defaults(new.setdefault("spec", {}))
+        causes = validate(new, res.kind)
+        if res.kind == "Pod":
+            causes += self._pod_update_causes(current, new)
+        if causes:
+            raise status.invalid(res.kind, res.group, name, causes)
+        if res.kind == "Service":
+            objects.service_defaults(new, self.addresses)
+            new["status"] = copy.deepcopy(current.get("status", {"loadBalancer": {}}))
+        elif res.kind in ("Deployment", "ReplicaSet"):
+            status_copy = new.get("status")
+            objects.workload_defaults(new, res.kind == "Deployment")
+            new["status"] = status_copy if status_copy is not None else {}
+        if res.has_generation and new.get("spec") != current.get("spec"):
+            new["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
+        if _strip_volatile(new) == _strip_volatile(current) or dry_run:
+            return new if dry_run else current
+        return self.store.put(res, new)
+
+    def _pod_update_causes(self, current: dict, new: dict) -> list:
+        def masked(spec: dict) -> dict:
+            spec = copy.deepcopy(spec)
+            for key in ("containers", "initContainers"):
+                for container in spec.get(key) or []:
+                    container.pop("image", None)
+            spec.pop("activeDeadlineSeconds", None)
+            spec.pop("tolerations", None)
+            return spec
+        if masked(current.get("spec", {})) != masked(new.get("spec", {})):
+            return [cause("spec", "api.pod_update_forbidden")]
+        return []
+
+    # --- patch ------------------------------------------------------------------------------
+    def patch(self, res: ResourceKind, namespace: str, name: str, content_type: str, body: object,
+              subresource: str | None = None, dry_run: bool = False) -> tuple[dict, bool]:
+        """Apply a patch; returns (object, created). Server-side apply may create the object."""
+        flavour = PATCH_TYPES.get(content_type)
+        if flavour is None:
+            raise ApiError(415, "UnsupportedMediaType", "api.bad_content_type",
+                           content_type=content_type)
+        current = self.store.get(res, namespace if res.namespaced else "", name)
+        if current is None:
+            if flavour == "apply" and isinstance(body, dict) and subresource is None:
+                body = dict(body, metadata=dict(body.get("metadata") or {}, name=name))
+                return self.create(res, namespace, body, dry_run), True
+            raise status.not_found(res.plural, res.group, name)
+        base = current
+        if subresource == "status":
+            base = copy.deepcopy(current)
+        try:
+            if flavour == "json":
+                patched = json_patch(base, body)
+            elif flavour == "merge":
+                patched = merge_patch(base, body)
+            else:
+                if not isinstance(body, dict):
+                    raise PatchError("a strategic merge patch is an object")
+                patched = strategic_merge(base, body)
+        except (PatchError, ValueError, TypeError, IndexError) as exc:
+            raise status.bad_request("api.bad_patch", error=exc) from exc
+        if not isinstance(patched, dict):
+            raise status.bad_request("api.bad_patch", error="result is not an object")
+        wanted_rv = (patched.get("metadata") or {}).get("resourceVersion")
+        if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
+            raise status.conflict(res.plural, res.group, name)
+        if subresource == "status":
+            new = dict(copy.deepcopy(current), status=patched.get("status", {}))
+        else:
+            new = self._merge_update(res, current, copy.deepcopy(patched), None)
+            new["metadata"]["ownerReferences"] = patched["metadata"].get("ownerReferences")
+            if new["metadata"]["ownerReferences"] is None:
+                del new["metadata"]["ownerReferences"]
+        return self._store_update(res, current, new, dry_run), False
+
+    # --- delete -----------------------------------------------------------------------------
+    def delete(self, res: ResourceKind, namespace: str, name: str, options: dict | None = None,
+               dry_run: bool = False) -> dict:
+        options = options or {}
+        current = self.get(res, namespace, name)
+        pre = options.get("preconditions") or {}
+        if (pre.get("uid") and pre["uid"] != current["metadata"]["uid"]) or (
+                pre.get("resourceVersion")
+                and pre["resourceVersion"] != current["metadata"]["resourceVersion"]):
+            raise status.conflict(res.plural, res.group, name)
+        if res.kind == "Namespace" and name in objects.SYSTEM_NAMESPACES:
+            raise status.forbidden("api.namespace_protected", name=name)
+        if dry_run:
+            return current
+        if options.get("propagationPolicy") == "Orphan":
+            self._orphan(current["metadata"]["uid"])
+        grace = options.get("gracePeriodSeconds")
+        if res.kind == "Namespace" or (res.kind == "Pod" and current["spec"].get("nodeName")
+                                       and grace != 0):
+            return self._mark_deleting(res, current, grace)
+        return self.remove(res, current)
+
+    def _mark_deleting(self, res: ResourceKind, current: dict, grace: int | None) -> dict:
+        if current["metadata"].get("deletionTimestamp"):
+            return current
+        new = copy.deepcopy(current)
+        if grace is None:
+            grace = current.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+        new["metadata"]["deletionTimestamp"] = time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + (grace or 0)))
+        if res.kind == "Namespace":
+            new["status"] = {"phase": "Terminating"}
+        else:
+            new["metadata"]["deletionGracePeriodSeconds"] = grace
+        return self.store.put(res, new)
+
+    def remove(self, res: ResourceKind, obj: dict) -> dict:
+        """Really remove an object (controllers call this once its finalization is done)."""
+        if res.kind == "Service":
+            self.addresses.release(obj)
+        return self.store.delete(res, obj)
+
+    def _orphan(self, owner_uid: str) -> None:
+        for res in resources.RESOURCES:
+            for obj in self.store.list(res):
+                refs = obj["metadata"].get("ownerReferences") or []
+                if any(r.get("uid") == owner_uid for r in refs):
+                    new = copy.deepcopy(obj)
+                    new["metadata"]["ownerReferences"] = [
+                        r for r in refs if r.get("uid") != owner_uid]
+                    self.store.put(res, new)
+
+    def delete_collection(self, res: ResourceKind, namespace: str | None,
+                          label_selector: str | None, field_selector: str | None,
+                          options: dict | None = None, dry_run: bool = False) -> list[dict]:
+        out = []
+        for obj in self.list(res, namespace, label_selector, field_selector):
+            meta = obj["metadata"]
+            try:
+                out.append(self.delete(res, meta.get("namespace", ""), meta["name"], options,
+                                       dry_run))
+            except ApiError as exc:
+                if exc.code != 403:
+                    raise
+        return out
+
+    # --- events -----------------------------------------------------------------------------
+    def event(self, involved: dict, reason: str, message: str, component: str,
+              type_: str = "Normal", host: str | None = None, field_path: str | None = None) -> None:
+        """Record a core/v1 Event about ``involved`` (what ``kubectl describe`` lists)."""
+        meta = involved["metadata"]
+        namespace = meta.get("namespace", "default")
+        ns = self.store.get(NAMESPACES, "", namespace)
+        if ns is None or ns["metadata"].get("deletionTimestamp"):
+            return
+        stamp = objects.now()
+        ref = {"kind": involved.get("kind"), "namespace": namespace, "name": meta["name"],
+               "uid": meta["uid"], "apiVersion": involved.get("apiVersion"),
+               "resourceVersion": meta.get("resourceVersion")}
+        if field_path:
+            ref["fieldPath"] = field_path
+        source = {"component": component}
+        if host:
+            source["host"] = host
+        name = f"{meta['name']}.{time.time_ns():x}{next(_EVENT_SEQ):x}"[:253]
+        obj = {"kind": "Event", "apiVersion": "v1",
+               "metadata": {"name": name, "namespace": namespace, "uid": objects.new_uid(),
+                            "creationTimestamp": stamp},
+               "involvedObject": ref, "reason": reason, "message": message, "source": source,
+               "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "type": type_,
+               "eventTime": None, "reportingComponent": component,
+               "reportingInstance": host or ""}
+        self.store.put(EVENTS, obj)
+
+
+def decode_json(data: bytes) -> object:
+    try:
+        return json.loads(data or b"{}")
+    except ValueError as exc:
+        raise status.bad_request("api.bad_body", error=exc) from exc

@@ -1,0 +1,244 @@
+"""The controllers inside the API server, and the loop that runs them.
+
+Controllers are level-triggered: any change in the store wakes one loop, which runs every
+controller's ``reconcile()`` over the current objects. Writes only happen when something differs,
+so the loop settles. A periodic tick also runs it, for retries after runtime failures. Runtime
+calls (start/stop a pod) are tasks of the kubelet, never awaited inside a pass.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+
+from . import objects
+from .api import NAMESPACES, PODS, SERVICES, Api
+from .kubelet import Kubelet, Scheduler
+from .resources import BY_KEY, RESOURCES
+from .runtime import PodRuntime
+from .selectors import selector_matches
+from .status import ApiError
+from .store import Change
+from .workloads import DeploymentController, ReplicaSetController, is_ready, owner_ref
+
+ENDPOINTS = BY_KEY["core/endpoints"]
+SLICES = BY_KEY["discovery.k8s.io/endpointslices"]
+log = logging.getLogger(__name__)
+
+
+class NamespaceController:
+    """A deleted namespace empties itself (pods gracefully), then disappears."""
+
+    def __init__(self, api: Api) -> None:
+        self.api, self.store = api, api.store
+
+    def reconcile(self) -> None:
+        for ns in self.store.list(NAMESPACES):
+            if not ns["metadata"].get("deletionTimestamp"):
+                continue
+            name, left = ns["metadata"]["name"], 0
+            for res, obj in list(self.store.all_namespaced(name)):
+                left += 1
+                try:
+                    if res is PODS:
+                        self.api.delete(PODS, name, obj["metadata"]["name"])
+                    else:
+                        self.api.remove(res, obj)
+                except ApiError:
+                    pass
+            if not left:
+                self.api.remove(NAMESPACES, ns)
+
+
+class GarbageCollector:
+    """Objects whose owners are all gone go too (background propagation)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api, self.store = api, api.store
+
+    def reconcile(self) -> None:
+        alive = self.store.uids()
+        for res in RESOURCES:
+            for obj in self.store.list(res):
+                refs = obj["metadata"].get("ownerReferences")
+                if not refs or any(r.get("uid") in alive for r in refs):
+                    continue
+                if obj["metadata"].get("deletionTimestamp"):
+                    continue
+                meta = obj["metadata"]
+                try:
+                    if res is PODS:
+                        self.api.delete(PODS, meta["namespace"], meta["name"])
+                    else:
+                        self.api.remove(res, obj)
+                except ApiError:
+                    pass
+
+
+def _target_port(port: dict, pod: dict) -> int | None:
+    target = port.get("targetPort", port.get("port"))
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    for container in pod["spec"].get("containers", []):
+        for cport in container.get("ports") or []:
+            if cport.get("name") == target and cport.get("protocol", "TCP") == port.get(
+                    "protocol", "TCP"):
+                return cport["containerPort"]
+    return None
+
+
+class EndpointsController:
+    """Endpoints and EndpointSlices of every service with a selector, from its pods' IPs."""
+
+    def __init__(self, api: Api) -> None:
+        self.api, self.store = api, api.store
+
+    def reconcile(self) -> None:
+        pods_by_ns: dict[str, list[dict]] = {}
+        for pod in self.store.list(PODS):
+            if pod.get("status", {}).get("podIP"):
+                pods_by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
+        for svc in self.store.list(SERVICES):
+            selector = svc.get("spec", {}).get("selector")
+            if not selector:
+                continue
+            pods = [p for p in pods_by_ns.get(svc["metadata"]["namespace"], [])
+                    if selector_matches({"matchLabels": selector}, p["metadata"].get("labels"))]
+            pods.sort(key=lambda p: p["metadata"]["name"])
+            self._endpoints(svc, pods)
+            self._slice(svc, pods)
+
+    def _put(self, res, namespace: str, obj: dict) -> None:
+        current = self.store.get(res, namespace, obj["metadata"]["name"])
+        if current is None:
+            try:
+                self.api.create(res, namespace, obj)
+            except ApiError:
+                pass
+            return
+        new = copy.deepcopy(current)
+        for key, value in obj.items():
+            if key != "metadata":
+                new[key] = value
+        new["metadata"]["labels"] = obj["metadata"].get("labels", {})
+        if new != current:
+            self.store.put(res, new)
+
+    def _ports(self, svc: dict, pod: dict | None) -> list[dict]:
+        out = []
+        for port in svc["spec"].get("ports") or []:
+            number = _target_port(port, pod) if pod else None
+            if pod is not None and number is None:
+                continue
+            entry = {"port": number, "protocol": port.get("protocol", "TCP")}
+            if port.get("name"):
+                entry["name"] = port["name"]
+            out.append(entry)
+        return out
+
+    def _address(self, pod: dict) -> dict:
+        meta = pod["metadata"]
+        return {"ip": pod["status"]["podIP"], "nodeName": pod["spec"].get("nodeName"),
+                "targetRef": {"kind": "Pod", "namespace": meta["namespace"],
+                              "name": meta["name"], "uid": meta["uid"]}}
+
+    def _endpoints(self, svc: dict, pods: list[dict]) -> None:
+        subsets: dict[str, dict] = {}
+        for pod in pods:
+            if pod["metadata"].get("deletionTimestamp"):
+                continue
+            ports = self._ports(svc, pod)
+            key = repr(ports)
+            subset = subsets.setdefault(key, {"ports": ports} if ports else {})
+            bucket = "addresses" if is_ready(pod) else "notReadyAddresses"
+            subset.setdefault(bucket, []).append(self._address(pod))
+        meta = svc["metadata"]
+        obj = {"metadata": {"name": meta["name"], "labels": dict(meta.get("labels", {})),
+                            "ownerReferences": [owner_ref(svc)]},
+               "subsets": list(subsets.values())}
+        if not obj["subsets"]:
+            del obj["subsets"]
+        self._put(ENDPOINTS, meta["namespace"], obj)
+
+    def _slice(self, svc: dict, pods: list[dict]) -> None:
+        meta = svc["metadata"]
+        endpoints = []
+        for pod in pods:
+            terminating = bool(pod["metadata"].get("deletionTimestamp"))
+            ready = is_ready(pod)
+            address = self._address(pod)
+            endpoints.append({
+                "addresses": [address["ip"]],
+                "conditions": {"ready": ready and not terminating, "serving": ready,
+                               "terminating": terminating},
+                "nodeName": address["nodeName"], "targetRef": address["targetRef"]})
+        ports = self._ports(svc, pods[0]) if pods else None
+        name = f"{meta['name']}-{objects.safe_encode(objects.fnv32a(meta['uid'].encode()), 5)}"
+        labels = dict(meta.get("labels", {}))
+        labels.update({"kubernetes.io/service-name": meta["name"],
+                       "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"})
+        obj = {"metadata": {"name": name, "labels": labels, "ownerReferences": [owner_ref(svc)]},
+               "addressType": "IPv4", "endpoints": endpoints, "ports": ports}
+        self._put(SLICES, meta["namespace"], obj)
+
+
+class ControllerManager:
+    TICK_SECONDS = 1.0
+
+    def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
+        self.api = api
+        self.kubelet = Kubelet(api, runtime, lang)
+        self.controllers = [NamespaceController(api), GarbageCollector(api),
+                            DeploymentController(api, lang), ReplicaSetController(api, lang),
+                            Scheduler(api, lang), self.kubelet, EndpointsController(api)]
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._tick: asyncio.Task | None = None
+        api.store.listeners.append(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        self._wake.set()
+        if change.type == "DELETED" and change.key == PODS.key:
+            self.kubelet.forget(change.obj)
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run())
+        self._tick = loop.create_task(self._ticker())
+        self._wake.set()
+
+    async def stop(self) -> None:
+        for task in (self._task, self._tick, *self.kubelet.tasks):
+            if task:
+                task.cancel()
+        for task in (self._task, self._tick):
+            if task:
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        if self.kubelet.tasks:
+            await asyncio.gather(*self.kubelet.tasks, return_exceptions=True)
+        if self._on_change in self.api.store.listeners:
+            self.api.store.listeners.remove(self._on_change)
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.TICK_SECONDS)
+            self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            self.run_once()
+            await asyncio.sleep(0.005)   # let a burst of requests land before the next pass
+
+    def run_once(self) -> None:
+        for controller in self.controllers:
+            try:
+                controller.reconcile()
+            except Exception:  # noqa: BLE001 - one broken controller must not stop the others
+                log.exception("controller %s failed", type(controller).__name__)

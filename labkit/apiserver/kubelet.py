@@ -1,0 +1,217 @@
+"""Scheduler and kubelet: where a pod goes, and making it run through the ``PodRuntime``.
+
+The scheduler spreads pods over the nodes with the fewest pods, honouring ``nodeName``,
+``nodeSelector``, taints/tolerations and cordoned nodes. The kubelet starts scheduled pods
+(``runtime.start_pod`` gives the IP), writes the status kubectl and ``describe`` read, and
+finishes deletions: a pod with ``deletionTimestamp`` is stopped, then removed, which is the
+DELETED event ``kubectl delete pod`` waits for.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+
+from . import objects
+from .api import PODS, Api
+from .resources import BY_KEY
+from .runtime import PodRuntime
+from .selectors import labels_match, Requirement
+from .status import ApiError
+from .. import i18n
+
+NODES = BY_KEY["core/nodes"]
+log = logging.getLogger(__name__)
+
+
+def _condition(kind: str, value: str = "True", **extra: str) -> dict:
+    return {"type": kind, "status": value, "lastProbeTime": None,
+            "lastTransitionTime": objects.now(), **extra}
+
+
+def tolerates(tolerations: list[dict], taint: dict) -> bool:
+    for tol in tolerations or []:
+        if tol.get("effect") and tol["effect"] != taint.get("effect"):
+            continue
+        if tol.get("operator") == "Exists":
+            if not tol.get("key") or tol["key"] == taint.get("key"):
+                return True
+        elif tol.get("key") == taint.get("key") and tol.get("value", "") == taint.get("value", ""):
+            return True
+    return False
+
+
+def fits(pod: dict, node: dict) -> bool:
+    spec = pod.get("spec", {})
+    if node.get("spec", {}).get("unschedulable"):
+        return False
+    selector = [Requirement(k, "=", (v,)) for k, v in (spec.get("nodeSelector") or {}).items()]
+    if not labels_match(selector, node["metadata"].get("labels")):
+        return False
+    return all(tolerates(spec.get("tolerations"), t) for t in node.get("spec", {}).get("taints", [])
+               if t.get("effect") in ("NoSchedule", "NoExecute"))
+
+
+class Scheduler:
+    def __init__(self, api: Api, lang: str | None = None) -> None:
+        self.api, self.store, self.lang = api, api.store, lang
+
+    def reconcile(self) -> None:
+        pending = [p for p in self.store.list(PODS)
+                   if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
+        if not pending:
+            return
+        nodes = sorted(self.store.list(NODES), key=lambda n: n["metadata"]["name"])
+        load = {n["metadata"]["name"]: 0 for n in nodes}
+        for pod in self.store.list(PODS):
+            node = pod["spec"].get("nodeName")
+            if node in load:
+                load[node] += 1
+        for pod in sorted(pending, key=lambda p: p["metadata"]["creationTimestamp"]):
+            candidates = [n for n in nodes if fits(pod, n)]
+            if not candidates:
+                self._unschedulable(pod, len(nodes))
+                continue
+            node = min(candidates, key=lambda n: load[n["metadata"]["name"]])["metadata"]["name"]
+            load[node] += 1
+            new = copy.deepcopy(pod)
+            new["spec"]["nodeName"] = node
+            conditions = [c for c in new["status"].get("conditions", [])
+                          if c["type"] != "PodScheduled"]
+            new["status"]["conditions"] = conditions + [_condition("PodScheduled")]
+            self.store.put(PODS, new)
+            meta = pod["metadata"]
+            self.api.event(new, "Scheduled", i18n.t("event.scheduled", self.lang,
+                           namespace=meta["namespace"], name=meta["name"], node=node),
+                           "default-scheduler")
+
+    def _unschedulable(self, pod: dict, total: int) -> None:
+        if any(c["type"] == "PodScheduled" for c in pod["status"].get("conditions", [])):
+            return
+        message = i18n.t("event.failed_scheduling", self.lang, total=total,
+                         detail=i18n.t("event.no_fit", self.lang))
+        new = copy.deepcopy(pod)
+        new["status"]["conditions"] = [_condition("PodScheduled", "False", reason="Unschedulable",
+                                                  message=message)]
+        self.store.put(PODS, new)
+        self.api.event(new, "FailedScheduling", message, "default-scheduler", "Warning")
+
+
+class Kubelet:
+    """Runs pods through the runtime; every runtime call is a task so a slow CNI never blocks."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
+        self.api, self.store, self.runtime, self.lang = api, api.store, runtime, lang
+        self.started: set[str] = set()
+        self.busy: set[str] = set()
+        self.failed: dict[str, float] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def reconcile(self) -> None:
+        for pod in self.store.list(PODS):
+            uid = pod["metadata"]["uid"]
+            if uid in self.busy or not pod["spec"].get("nodeName"):
+                continue
+            if pod["metadata"].get("deletionTimestamp"):
+                self.busy.add(uid)
+                self._spawn(self._stop(pod))
+            elif uid not in self.started and pod["status"].get("phase") not in (
+                    "Succeeded", "Failed"):
+                if time.monotonic() - self.failed.get(uid, -1e9) < self.RETRY_SECONDS:
+                    continue
+                self.busy.add(uid)
+                self._spawn(self._start(pod))
+
+    def forget(self, pod: dict) -> None:
+        """A pod vanished without passing through ``deletionTimestamp`` (force delete)."""
+        uid = pod["metadata"]["uid"]
+        if uid in self.started and uid not in self.busy:
+            self.busy.add(uid)
+            self._spawn(self._stop(pod, remove=False))
+
+    async def _start(self, pod: dict) -> None:
+        uid, meta = pod["metadata"]["uid"], pod["metadata"]
+        node = pod["spec"]["nodeName"]
+        try:
+            ip = await self.runtime.start_pod(pod, node)
+        except Exception as exc:  # noqa: BLE001 - the runtime's failure becomes an event
+            log.warning("start_pod %s/%s failed: %s", meta.get("namespace"), meta["name"], exc)
+            self.failed[uid] = time.monotonic()
+            self.api.event(pod, "FailedCreatePodSandBox", i18n.t(
+                "event.sandbox_failed", self.lang, error=exc), "kubelet", "Warning", node)
+            return
+        finally:
+            self.busy.discard(uid)
+        self.started.add(uid)
+        self.failed.pop(uid, None)
+        current = self.store.get(PODS, meta["namespace"], meta["name"])
+        if current is None or current["metadata"]["uid"] != uid:
+            self.forget(pod)
+            return
+        self.store.put(PODS, self._running(current, ip))
+        if pod["status"].get("phase") == "Running":
+            return  # restarted server: the pod was already running, no new events
+        for container in current["spec"]["containers"]:
+            field = f"spec.containers{{{container['name']}}}"
+            for reason, key in (("Pulled", "event.pulled"), ("Created", "event.created"),
+                                ("Started", "event.started")):
+                self.api.event(current, reason, i18n.t(key, self.lang, image=container["image"],
+                               container=container["name"]), "kubelet", host=node,
+                               field_path=field)
+
+    def _running(self, pod: dict, ip: str) -> dict:
+        new = copy.deepcopy(pod)
+        node = self.store.get(NODES, "", pod["spec"]["nodeName"])
+        host_ip = next((a["address"] for a in (node or {}).get("status", {}).get("addresses", [])
+                        if a["type"] == "InternalIP"), "")
+        status = new["status"]
+        stamp = objects.now()
+        started = status.get("startTime") or stamp
+        scheduled = next((c for c in status.get("conditions", []) if c["type"] == "PodScheduled"),
+                         _condition("PodScheduled"))
+        status.update({
+            "phase": "Running", "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
+            "podIP": ip, "podIPs": [{"ip": ip}], "startTime": started,
+            "conditions": [_condition("PodReadyToStartContainers"), _condition("Initialized"),
+                           _condition("Ready"), _condition("ContainersReady"), scheduled],
+            "containerStatuses": [{
+                "name": c["name"], "state": {"running": {"startedAt": started}},
+                "lastState": {}, "ready": True, "restartCount": 0, "image": c["image"],
+                "imageID": f"labkit://{c['image']}",
+                "containerID": f"labkit://{pod['metadata']['uid'][:13]}-{c['name']}",
+                "started": True} for c in new["spec"]["containers"]]})
+        if status == pod["status"]:
+            return pod
+        return new
+
+    async def _stop(self, pod: dict, remove: bool = True) -> None:
+        uid, meta = pod["metadata"]["uid"], pod["metadata"]
+        try:
+            if remove and uid in self.started:
+                for container in pod["spec"]["containers"]:
+                    self.api.event(pod, "Killing", i18n.t("event.killing", self.lang,
+                                   container=container["name"]), "kubelet",
+                                   host=pod["spec"].get("nodeName"),
+                                   field_path=f"spec.containers{{{container['name']}}}")
+            try:
+                await self.runtime.stop_pod(pod)
+            except Exception as exc:  # noqa: BLE001 - never keep a pod forever on a failed stop
+                log.warning("stop_pod %s/%s failed: %s", meta.get("namespace"), meta["name"], exc)
+            self.started.discard(uid)
+            if remove:
+                current = self.store.get(PODS, meta["namespace"], meta["name"])
+                if current is not None and current["metadata"]["uid"] == uid:
+                    try:
+                        self.api.remove(PODS, current)
+                    except ApiError:
+                        pass
+        finally:
+            self.busy.discard(uid)

@@ -1,0 +1,217 @@
+"""``ApiServer``: the lab's Kubernetes-compatible API over HTTPS on 127.0.0.1.
+
+It owns the store, the HTTP application and the controllers, and knows the runtime only
+through ``PodRuntime``. ``start()``/``stop()`` run it on the caller's event loop; ``start_in_thread``
+runs it on a private loop in a background thread, which is what tests and synchronous callers
+(notebooks) use.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import platform
+import ssl
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from ..errors import LabkitError
+from . import objects
+from .api import NAMESPACES, SERVICES, Api
+from .controllers import ControllerManager
+from .handlers import Handlers
+from .resources import BY_KEY
+from .runtime import NodeInfo, PodRuntime
+from .store import Store
+from .streams import Streams
+from .tls import ensure_tls, ensure_token, kubeconfig, write_kubeconfig
+from .validation import plug_netpol
+
+NODES = BY_KEY["core/nodes"]
+KUBELET_VERSION = "v1.32.0"
+
+
+class ApiServer:
+    """A Kubernetes-compatible API server for one lab (see the package docstring)."""
+
+    def __init__(self, state_dir: str | Path, runtime: PodRuntime, name: str = "kubenet",
+                 port: int = 0, lang: str | None = None, service_cidr: str = "10.96.0.0/16",
+                 bookmark_interval: float = 10.0) -> None:
+        self.state_dir = Path(state_dir)
+        self.runtime = runtime
+        self.name = name
+        self.host = "127.0.0.1"
+        self.port = port
+        self.lang = lang
+        self.service_cidr = service_cidr
+        self.bookmark_interval = bookmark_interval
+        self.token = ""
+        self.store: Store | None = None
+        self.api: Api | None = None
+        self.controllers: ControllerManager | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tls = ensure_tls(self.state_dir / "tls", self.name)
+        self.token = ensure_token(self.state_dir / "token")
+        plug_netpol()
+        self.store = Store(self.state_dir)
+        self.api = Api(self.store, objects.ServiceAddresses(self.service_cidr))
+        self._bootstrap()
+        handlers = Handlers(self.api, self.lang, self.bookmark_interval)
+        streams = Streams(self.api, self.runtime, self.lang)
+        handlers.extra_subresources.update(streams.subresources())
+        app = web.Application(middlewares=[handlers.error_middleware,
+                                           handlers.auth_middleware(self.token)],
+                              client_max_size=16 * 1024 * 1024)
+        add = app.router.add_route
+        for path in ("/version", "/version/"):
+            add("GET", path, handlers.version)
+        for path in ("/healthz", "/livez", "/readyz"):
+            add("GET", path, handlers.healthz)
+        add("GET", "/api", handlers.api_root)
+        add("GET", "/apis", handlers.apis_root)
+        add("*", "/api/{tail:.*}", handlers.core)
+        add("*", "/apis/{tail:.*}", handlers.named)
+        add("GET", "/openapi/v3", handlers.openapi_v3)
+        add("GET", "/openapi/v3/{tail:.*}", handlers.openapi_v3)
+        add("*", "/{tail:.*}", handlers.not_found)
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(tls.cert, tls.key)
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.controllers = ControllerManager(self.api, self.runtime)
+        self.controllers.start()
+
+    async def stop(self) -> None:
+        if self.controllers:
+            await self.controllers.stop()
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def ca_pem(self) -> bytes:
+        return (self.state_dir / "tls" / "ca.crt").read_bytes()
+
+    def kubeconfig(self, namespace: str = "default") -> dict:
+        if not self.token:
+            raise LabkitError("apiserver.not_started", name=self.name)
+        return kubeconfig(self.name, self.url, self.ca_pem, self.token, namespace)
+
+    def write_kubeconfig(self, path: str | Path, namespace: str = "default") -> Path:
+        """Write a kubeconfig (mode 0600) whose context, cluster and user are the lab's name."""
+        return write_kubeconfig(Path(path), self.kubeconfig(namespace))
+
+    # --- running in a background thread ------------------------------------------------------
+    def start_in_thread(self, timeout: float = 30.0) -> "ApiServer":
+        """Run the server on its own event loop in a daemon thread; returns once it listens."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"apiserver-{self.name}", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise LabkitError("apiserver.start_timeout", name=self.name, seconds=timeout)
+        if failure:
+            raise failure[0]
+        return self
+
+    def call(self, coro, timeout: float = 30.0):
+        """Run a coroutine on the server's loop from another thread (tests, sync callers)."""
+        if self._loop is None:
+            raise LabkitError("apiserver.not_started", name=self.name)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def stop_in_thread(self, timeout: float = 30.0) -> None:
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+        self._thread = self._loop = None
+
+    # --- objects every cluster has ---------------------------------------------------------
+    def _bootstrap(self) -> None:
+        for ns in objects.SYSTEM_NAMESPACES:
+            if self.store.get(NAMESPACES, "", ns) is None:
+                self.api.create(NAMESPACES, None, {"metadata": {"name": ns}})
+        if self.store.get(SERVICES, "default", "kubernetes") is None:
+            self.api.create(SERVICES, "default", {"metadata": {
+                "name": "kubernetes", "labels": {"component": "apiserver",
+                                                 "provider": "kubernetes"}},
+                "spec": {"clusterIP": self.api.addresses.address(1), "ports": [
+                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+        for info in self.runtime.nodes():
+            self._publish_node(info)
+
+    def _publish_node(self, info: NodeInfo) -> None:
+        current = self.store.get(NODES, "", info.name)
+        labels = {"kubernetes.io/hostname": info.name, "kubernetes.io/os": "linux",
+                  "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                  "beta.kubernetes.io/arch": "amd64", **info.labels}
+        for role in info.roles:
+            labels[f"node-role.kubernetes.io/{role}"] = ""
+        stamp = objects.now()
+        conditions = [
+            {"type": kind, "status": "False", "reason": reason, "message": message,
+             "lastHeartbeatTime": stamp, "lastTransitionTime": stamp}
+            for kind, reason, message in (
+                ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))]
+        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                           "message": "kubelet is posting ready status", "lastHeartbeatTime": stamp,
+                           "lastTransitionTime": stamp})
+        spec = {"podCIDR": info.pod_cidr, "podCIDRs": [info.pod_cidr],
+                "providerID": f"labkit://{info.name}"}
+        if info.taints:
+            spec["taints"] = [dict(t) for t in info.taints]
+        status = {
+            "conditions": conditions,
+            "addresses": [{"type": "InternalIP", "address": info.internal_ip},
+                          {"type": "Hostname", "address": info.name}],
+            "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110", "ephemeral-storage": "20Gi"},
+            "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110",
+                            "ephemeral-storage": "20Gi"},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {"machineID": "", "systemUUID": "", "bootID": "",
+                         "kernelVersion": platform.release(),
+                         "osImage": "Debian GNU/Linux 12 (bookworm)",
+                         "containerRuntimeVersion": "labkit://0.1.0",
+                         "kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": KUBELET_VERSION,
+                         "operatingSystem": "linux", "architecture": "amd64"}}
+        if current is None:
+            self.api.create(NODES, None, {"metadata": {"name": info.name, "labels": labels},
+                                          "spec": spec})
+            current = self.store.get(NODES, "", info.name)
+        new = copy.deepcopy(current)
+        new["metadata"].setdefault("labels", {}).update(labels)
+        new["spec"] = {**new.get("spec", {}), **spec}
+        new["status"] = status
+        self.store.put(NODES, new)

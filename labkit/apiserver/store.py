@@ -1,0 +1,182 @@
+"""The object store: every object by kind, namespace and name, one resourceVersion counter,
+a bounded history for watch resumption, and one JSON file per object on disk.
+
+Everything runs on the server's event loop, so there are no locks. Stored dicts are never
+mutated in place: writers build a new dict (``copy.deepcopy`` first) and hand it to
+``put``/``delete``, which lets readers serialize stored objects without copying them.
+
+Persistence: each object lives in ``<state_dir>/objects/<group>/<plural>/<namespace>/<name>.json``
+(namespace ``_`` for cluster objects), written to a temporary file and renamed, so a crash leaves
+either the old or the new object, never half of one. ``meta.json`` keeps the counter across deletes.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..errors import LabkitError
+from .resources import BY_KEY, ResourceKind
+from .status import expired
+
+
+@dataclass(frozen=True)
+class Change:
+    rv: int
+    type: str            # ADDED, MODIFIED, DELETED
+    key: str             # ResourceKind.key
+    obj: dict
+
+
+class Watcher:
+    """One open watch: receives the changes of one kind (optionally one namespace)."""
+
+    def __init__(self, key: str, namespace: str | None) -> None:
+        self.key, self.namespace = key, namespace
+        self.queue: asyncio.Queue[Change] = asyncio.Queue()
+
+    def wants(self, change: Change) -> bool:
+        return change.key == self.key and (
+            self.namespace is None or change.obj["metadata"].get("namespace") == self.namespace)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write via a temporary file and a rename, so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+class Store:
+    def __init__(self, state_dir: Path | None = None, history: int = 5000) -> None:
+        self.rv = 0
+        self._objects: dict[str, dict[tuple[str, str], dict]] = {k: {} for k in BY_KEY}
+        self._uids: dict[str, tuple[str, str, str]] = {}
+        self._history: deque[Change] = deque(maxlen=history)
+        self._floor = 0          # changes at or below this RV may be missing from the history
+        self._watchers: set[Watcher] = set()
+        self.listeners: list[Callable[[Change], None]] = []
+        self._dir = Path(state_dir) / "objects" if state_dir else None
+        if self._dir:
+            self._load()
+
+    # --- reading ----------------------------------------------------------------------------
+    def get(self, res: ResourceKind, namespace: str, name: str) -> dict | None:
+        return self._objects[res.key].get((namespace if res.namespaced else "", name))
+
+    def list(self, res: ResourceKind, namespace: str | None = None) -> list[dict]:
+        objs = self._objects[res.key]
+        if namespace is None or not res.namespaced:
+            return list(objs.values())
+        return [o for (ns, _), o in objs.items() if ns == namespace]
+
+    def by_uid(self, uid: str) -> dict | None:
+        where = self._uids.get(uid)
+        return self._objects[where[0]].get(where[1:]) if where else None
+
+    def uids(self) -> set[str]:
+        return set(self._uids)
+
+    def count(self, res: ResourceKind) -> int:
+        return len(self._objects[res.key])
+
+    def all_namespaced(self, namespace: str) -> Iterator[tuple[ResourceKind, dict]]:
+        for key, objs in self._objects.items():
+            res = BY_KEY[key]
+            if res.namespaced:
+                for (ns, _), obj in list(objs.items()):
+                    if ns == namespace:
+                        yield res, obj
+
+    # --- writing ----------------------------------------------------------------------------
+    def next_rv(self) -> int:
+        self.rv += 1
+        return self.rv
+
+    def put(self, res: ResourceKind, obj: dict) -> dict:
+        """Store a new or changed object (it gets the next resourceVersion) and tell watchers."""
+        meta = obj["metadata"]
+        ident = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
+        existed = ident in self._objects[res.key]
+        meta["resourceVersion"] = str(self.next_rv())
+        self._objects[res.key][ident] = obj
+        self._uids[meta["uid"]] = (res.key, *ident)
+        self._persist(res, obj)
+        self._emit(Change(self.rv, "MODIFIED" if existed else "ADDED", res.key, obj))
+        return obj
+
+    def delete(self, res: ResourceKind, obj: dict) -> dict:
+        meta = obj["metadata"]
+        ident = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
+        current = self._objects[res.key].pop(ident, None)
+        if current is None:
+            return obj
+        self._uids.pop(current["metadata"]["uid"], None)
+        gone = dict(current, metadata=dict(current["metadata"], resourceVersion=str(self.next_rv())))
+        if self._dir:
+            self._path(res, gone).unlink(missing_ok=True)
+            write_atomic(self._dir.parent / "meta.json", json.dumps({"resourceVersion": self.rv}).encode())
+        self._emit(Change(self.rv, "DELETED", res.key, gone))
+        return gone
+
+    # --- watching ---------------------------------------------------------------------------
+    def watch(self, res: ResourceKind, namespace: str | None, since: int | None) -> Watcher:
+        """A watcher that first receives the recorded changes after ``since`` (None: live only).
+
+        Raises 410 Expired when changes after ``since`` were already dropped from the history.
+        """
+        watcher = Watcher(res.key, namespace if res.namespaced else None)
+        if since is not None and since < self.rv:
+            if since < self._floor:
+                raise expired(since, self._floor)
+            for change in self._history:
+                if change.rv > since and watcher.wants(change):
+                    watcher.queue.put_nowait(change)
+        self._watchers.add(watcher)
+        return watcher
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._watchers.discard(watcher)
+
+    def _emit(self, change: Change) -> None:
+        if len(self._history) == self._history.maxlen:
+            self._floor = self._history[0].rv
+        self._history.append(change)
+        for watcher in self._watchers:
+            if watcher.wants(change):
+                watcher.queue.put_nowait(change)
+        for listener in self.listeners:
+            listener(change)
+
+    # --- persistence ------------------------------------------------------------------------
+    def _path(self, res: ResourceKind, obj: dict) -> Path:
+        meta = obj["metadata"]
+        return self._dir / res.key / (meta.get("namespace") or "_") / f"{meta['name']}.json"
+
+    def _persist(self, res: ResourceKind, obj: dict) -> None:
+        if self._dir:
+            write_atomic(self._path(res, obj), json.dumps(obj, separators=(",", ":")).encode())
+
+    def _load(self) -> None:
+        meta_file = self._dir.parent / "meta.json"
+        if meta_file.exists():
+            self.rv = json.loads(meta_file.read_text()).get("resourceVersion", 0)
+        for key, res in BY_KEY.items():
+            for path in sorted((self._dir / key).glob("*/*.json")):
+                try:
+                    obj = json.loads(path.read_text())
+                    meta = obj["metadata"]
+                    ident = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
+                    self.rv = max(self.rv, int(meta["resourceVersion"]))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise LabkitError("apiserver.bad_state", path=path, error=exc) from exc
+                self._objects[key][ident] = obj
+                self._uids[meta["uid"]] = (key, *ident)
+        self._floor = self.rv

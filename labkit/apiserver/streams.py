@@ -1,0 +1,193 @@
+"""``pods/exec``, ``pods/attach`` and ``pods/log``: the streaming subresources.
+
+Exec speaks the Kubernetes channel protocol over WebSocket (``v5.channel.k8s.io``, which kubectl
+1.30+ offers alone, and ``v4`` for older Python clients): each binary frame starts with a channel
+byte, 0 stdin, 1 stdout, 2 stderr, 3 the final Status (how kubectl learns the exit code), 4 resize,
+and in v5 ``0xFF <channel>`` closes a channel (stdin EOF). The Python client sends stdin written
+as ``str`` in TEXT frames, so both frame types are read.
+
+kubectl falls back to SPDY (a POST) when the WebSocket upgrade fails and then prints the SPDY
+error, so the real reason is returned on both attempts.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+
+from . import status
+from .api import PODS, Api
+from .handlers import Target
+from .runtime import ExecProcess, PodRuntime
+from .status import ApiError
+
+PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
+log = logging.getLogger(__name__)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")
+
+
+class Streams:
+    def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
+        self.api, self.runtime, self.lang = api, runtime, lang
+
+    def subresources(self) -> dict:
+        return {"pods/exec": self.exec, "pods/attach": self.attach, "pods/log": self.log}
+
+    def _pod(self, target: Target, request: web.Request) -> tuple[dict, str]:
+        pod = self.api.get(PODS, target.namespace or "", target.name)
+        names = [c["name"] for c in pod["spec"].get("containers", [])]
+        container = request.query.get("container") or (names[0] if names else "")
+        if container not in names:
+            raise status.bad_request("api.bad_container", container=container, name=target.name)
+        if pod.get("status", {}).get("phase") != "Running" or not pod.get("status", {}).get("podIP"):
+            raise status.bad_request("api.pod_not_running", name=target.name)
+        return pod, container
+
+    def _check_upgrade(self, request: web.Request) -> None:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            raise status.bad_request("api.exec_needs_websocket")
+
+    async def exec(self, request: web.Request, target: Target) -> web.StreamResponse:
+        pod, _ = self._pod(target, request)
+        command = request.query.getall("command", [])
+        if not command:
+            raise status.bad_request("api.exec_no_command")
+        self._check_upgrade(request)
+        ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
+        await ws.prepare(request)
+        try:
+            proc = await self.runtime.exec(pod, command, _flag(request, "stdin"),
+                                           _flag(request, "tty"))
+        except FileNotFoundError:
+            await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
+                                            command=command[0]).status(self.lang))
+            return ws
+        except Exception as exc:  # noqa: BLE001 - reported on the error channel
+            await self._finish(ws, ApiError(500, "InternalError", "api.internal",
+                                            error=exc).status(self.lang))
+            return ws
+        code = await self._relay(ws, proc)
+        if code is None:
+            return ws
+        if code == 0:
+            result = {"metadata": {}, "status": "Success"}
+        else:
+            result = {"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+                      "message": ApiError(500, "NonZeroExitCode", "api.exec_failed",
+                                          command=f"[{' '.join(command)}]",
+                                          exit_code=code).message(self.lang),
+                      "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
+        await self._finish(ws, result)
+        return ws
+
+    async def attach(self, request: web.Request, target: Target) -> web.StreamResponse:
+        pod, container = self._pod(target, request)
+        attach = getattr(self.runtime, "attach", None)
+        if attach is None:
+            raise status.bad_request("api.attach_unsupported")
+        self._check_upgrade(request)
+        ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
+        await ws.prepare(request)
+        proc = await attach(pod, container, _flag(request, "stdin"), _flag(request, "tty"))
+        if await self._relay(ws, proc) is not None:
+            # kubectl reads the exit code of an attached container from the pod status.
+            await self._finish(ws, {"metadata": {}, "status": "Success"})
+        return ws
+
+    async def _relay(self, ws: web.WebSocketResponse, proc: ExecProcess) -> int | None:
+        """Pump output to the client and its input to the process; the exit code, or None
+        when the client went away first (the process is then killed)."""
+        lock = asyncio.Lock()   # aiohttp interleaves frames of concurrent writers
+
+        async def pump(stream: asyncio.StreamReader | None, channel: int) -> None:
+            if stream is None:
+                return
+            while chunk := await stream.read(65536):
+                async with lock:
+                    await ws.send_bytes(bytes([channel]) + chunk)
+
+        async def read_client() -> None:
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    data = msg.data
+                elif msg.type == WSMsgType.TEXT:
+                    data = msg.data.encode()
+                else:
+                    break
+                if not data:
+                    continue
+                channel, payload = data[0], data[1:]
+                if channel == STDIN:
+                    await proc.write_stdin(payload)
+                elif channel == CLOSE and payload[:1] == bytes([STDIN]):
+                    await proc.close_stdin()
+                elif channel == RESIZE:
+                    try:
+                        size = json.loads(payload)
+                        proc.resize(int(size.get("Width", 0)), int(size.get("Height", 0)))
+                    except (ValueError, AttributeError):
+                        pass
+
+        client = asyncio.ensure_future(read_client())
+        pumps = asyncio.gather(pump(proc.stdout, STDOUT), pump(proc.stderr, STDERR))
+        waiter = asyncio.ensure_future(proc.wait())
+        try:
+            done, _ = await asyncio.wait({waiter, client}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter not in done:
+                proc.kill()
+                await waiter
+                return None
+            await pumps
+            return waiter.result()
+        except (ConnectionResetError, asyncio.CancelledError):
+            proc.kill()
+            raise
+        finally:
+            client.cancel()
+            if not pumps.done():
+                pumps.cancel()
+
+    async def _finish(self, ws: web.WebSocketResponse, result: dict) -> None:
+        try:
+            await ws.send_bytes(bytes([ERROR]) + json.dumps(result).encode())
+            await ws.close()
+        except ConnectionResetError:
+            pass
+
+    async def log(self, request: web.Request, target: Target) -> web.StreamResponse:
+        pod, container = self._pod_for_log(target, request)
+        text = await self.runtime.logs(pod, container)
+        tail = request.query.get("tailLines")
+        if tail and tail.lstrip("-").isdigit():
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-int(tail):]) if int(tail) > 0 else ""
+        if not _flag(request, "follow"):
+            return web.Response(text=text, content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        await response.write(text.encode())
+        sent = len(await self.runtime.logs(pod, container))
+        while request.transport is not None and not request.transport.is_closing():
+            await asyncio.sleep(0.5)
+            current = self.api.store.get(PODS, target.namespace or "", target.name)
+            if current is None or current["metadata"]["uid"] != pod["metadata"]["uid"]:
+                break
+            full = await self.runtime.logs(pod, container)
+            if len(full) > sent:
+                await response.write(full[sent:].encode())
+                sent = len(full)
+        return response
+
+    def _pod_for_log(self, target: Target, request: web.Request) -> tuple[dict, str]:
+        pod = self.api.get(PODS, target.namespace or "", target.name)
+        names = [c["name"] for c in pod["spec"].get("containers", [])]
+        container = request.query.get("container") or (names[0] if names else "")
+        if container not in names:
+            raise status.bad_request("api.bad_container", container=container, name=target.name)
+        return pod, container

@@ -1,0 +1,285 @@
+"""ReplicaSet and Deployment controllers.
+
+A ReplicaSet keeps ``replicas`` pods that it owns (controller ownerReference). A Deployment owns
+one ReplicaSet per pod template, named ``<deployment>-<pod-template-hash>``, and moves replicas
+from the old ones to the new one within ``maxSurge``/``maxUnavailable`` (a rolling update), so
+``kubectl set image`` and ``apply`` of a new template replace pods as on a real cluster.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+from . import objects
+from .api import PODS, Api
+from .resources import BY_KEY
+from .status import ApiError
+from .. import i18n
+
+DEPLOYMENTS = BY_KEY["apps/deployments"]
+REPLICASETS = BY_KEY["apps/replicasets"]
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def controller_of(obj: dict) -> str | None:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("uid")
+    return None
+
+
+def owner_ref(owner: dict) -> dict:
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
+            "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def is_ready(pod: dict) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True"
+               for c in pod.get("status", {}).get("conditions", []))
+
+
+def is_active(pod: dict) -> bool:
+    return (not pod["metadata"].get("deletionTimestamp")
+            and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"))
+
+
+def template_hash(template: dict) -> str:
+    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    return objects.safe_encode(objects.fnv32a(data), 10)
+
+
+def _revision(rs: dict) -> int:
+    return int(rs["metadata"].get("annotations", {}).get(REVISION, "0"))
+
+
+def resolve(value: int | str | None, total: int, round_up: bool) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str) and value.endswith("%"):
+        share = total * int(value[:-1]) / 100
+        return math.ceil(share) if round_up else math.floor(share)
+    return int(value)
+
+
+class ReplicaSetController:
+    def __init__(self, api: Api, lang: str | None = None) -> None:
+        self.api, self.store, self.lang = api, api.store, lang
+
+    def reconcile(self) -> None:
+        owned: dict[str, list[dict]] = {}
+        for pod in self.store.list(PODS):
+            uid = controller_of(pod)
+            if uid:
+                owned.setdefault(uid, []).append(pod)
+        for rs in self.store.list(REPLICASETS):
+            if not rs["metadata"].get("deletionTimestamp"):
+                self._one(rs, owned.get(rs["metadata"]["uid"], []))
+
+    def _one(self, rs: dict, pods: list[dict]) -> None:
+        active = [p for p in pods if is_active(p)]
+        want = rs["spec"].get("replicas", 1)
+        namespace = rs["metadata"]["namespace"]
+        try:
+            for _ in range(want - len(active)):
+                active.append(self._create_pod(rs))
+            if len(active) > want:
+                # Unscheduled and unready pods go first, then the newest.
+                victims = sorted(active, key=self._deletion_rank)[:len(active) - want]
+                for pod in victims:
+                    self.api.delete(PODS, namespace, pod["metadata"]["name"])
+                    self.api.event(rs, "SuccessfulDelete", i18n.t(
+                        "event.rs_deleted_pod", self.lang, pod=pod["metadata"]["name"]),
+                        "replicaset-controller")
+                    active.remove(pod)
+        except ApiError:
+            pass  # namespace terminating, or a race with a delete: the next pass retries
+        current = self.store.get(REPLICASETS, namespace, rs["metadata"]["name"])
+        if current is None:
+            return
+        ready = sum(1 for p in active if is_ready(p))
+        status = {"replicas": len(active), "fullyLabeledReplicas": len(active),
+                  "readyReplicas": ready, "availableReplicas": ready,
+                  "observedGeneration": current["metadata"].get("generation", 1)}
+        if current.get("status") != status:
+            self.store.put(REPLICASETS, dict(copy.deepcopy(current), status=status))
+
+    @staticmethod
+    def _deletion_rank(pod: dict) -> tuple:
+        created = pod["metadata"]["creationTimestamp"]
+        newest_first = "".join(chr(0x10FFFF - ord(c)) for c in created)
+        return (bool(pod["spec"].get("nodeName")), is_ready(pod), newest_first)
+
+    def _create_pod(self, rs: dict) -> dict:
+        template = copy.deepcopy(rs["spec"].get("template", {}))
+        meta = template.get("metadata") or {}
+        meta.pop("creationTimestamp", None)
+        meta["generateName"] = f"{rs['metadata']['name']}-"
+        meta["ownerReferences"] = [owner_ref(rs)]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+               "spec": template.get("spec", {})}
+        created = self.api.create(PODS, rs["metadata"]["namespace"], pod)
+        self.api.event(rs, "SuccessfulCreate", i18n.t(
+            "event.rs_created_pod", self.lang, pod=created["metadata"]["name"]),
+            "replicaset-controller")
+        return created
+
+
+class DeploymentController:
+    def __init__(self, api: Api, lang: str | None = None) -> None:
+        self.api, self.store, self.lang = api, api.store, lang
+
+    def reconcile(self) -> None:
+        owned: dict[str, list[dict]] = {}
+        for rs in self.store.list(REPLICASETS):
+            uid = controller_of(rs)
+            if uid:
+                owned.setdefault(uid, []).append(rs)
+        for deploy in self.store.list(DEPLOYMENTS):
+            if not deploy["metadata"].get("deletionTimestamp"):
+                try:
+                    self._one(deploy, owned.get(deploy["metadata"]["uid"], []))
+                except ApiError:
+                    pass
+
+    def _one(self, deploy: dict, sets: list[dict]) -> None:
+        spec = deploy["spec"]
+        want = spec.get("replicas", 1)
+        digest = template_hash(spec.get("template", {}))
+        new = next((rs for rs in sets if rs["metadata"].get("labels", {}).get(HASH_LABEL)
+                    == digest), None)
+        old = [rs for rs in sets if rs is not new]
+        old_total = sum(rs["spec"].get("replicas", 0) for rs in old)
+        revision = 1 + max((_revision(rs) for rs in sets), default=0)
+        strategy = spec.get("strategy", {})
+        rolling = strategy.get("rollingUpdate", {})
+        surge = resolve(rolling.get("maxSurge", "25%"), want, True)
+        unavailable = resolve(rolling.get("maxUnavailable", "25%"), want, False)
+        if surge == 0 and unavailable == 0:
+            unavailable = 1
+        recreate = strategy.get("type") == "Recreate"
+        if new is None:
+            start = want if old_total == 0 else (0 if recreate else
+                                                   max(0, min(want, want + surge - old_total)))
+            new = self._create_rs(deploy, digest, start, revision)
+        elif not old_total or new["spec"].get("replicas", 0) > want:
+            new = self._scale(deploy, new, want)
+        elif not recreate:
+            room = want + surge - old_total - new["spec"].get("replicas", 0)
+            new = self._scale(deploy, new, min(want, new["spec"].get("replicas", 0) + max(0, room)))
+        max_old = max((_revision(rs) for rs in old), default=0)
+        if _revision(new) < max_old:   # back to an older template: it becomes the latest
+            new = self._annotate(new, str(max_old + 1))
+        self._scale_down_old(deploy, new, old, want, unavailable, recreate)
+        self._write_status(deploy, new, unavailable)
+
+    def _scale_down_old(self, deploy: dict, new: dict | None, old: list[dict], want: int,
+                        unavailable: int, recreate: bool) -> None:
+        available = sum(rs.get("status", {}).get("availableReplicas", 0)
+                        for rs in old + ([new] if new else []))
+        budget = available - (want - unavailable)
+        for rs in sorted(old, key=lambda r: r["metadata"]["creationTimestamp"]):
+            replicas = rs["spec"].get("replicas", 0)
+            if not replicas:
+                continue
+            unhealthy = replicas - rs.get("status", {}).get("availableReplicas", 0)
+            remove = replicas if recreate else min(replicas, max(0, unhealthy) + max(0, budget))
+            if remove > 0:
+                budget -= max(0, remove - max(0, unhealthy))
+                self._scale(deploy, rs, replicas - remove)
+
+    def _create_rs(self, deploy: dict, digest: str, replicas: int, revision: int) -> dict:
+        template = copy.deepcopy(deploy["spec"].get("template", {}))
+        template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = digest
+        selector = copy.deepcopy(deploy["spec"].get("selector", {}))
+        selector.setdefault("matchLabels", {})[HASH_LABEL] = digest
+        name = f"{deploy['metadata']['name']}-{digest}"
+        labels = dict(template["metadata"]["labels"])
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": name, "labels": labels, "ownerReferences": [owner_ref(deploy)],
+                           "annotations": {REVISION: str(revision),
+                                           "deployment.kubernetes.io/desired-replicas":
+                                               str(deploy["spec"].get("replicas", 1))}},
+              "spec": {"replicas": replicas, "selector": selector, "template": template,
+                       "minReadySeconds": deploy["spec"].get("minReadySeconds", 0)}}
+        created = self.api.create(REPLICASETS, deploy["metadata"]["namespace"], rs)
+        self._event_scaled(deploy, name, 0, replicas)
+        return created
+
+    def _annotate(self, rs: dict, revision: str) -> dict:
+        new = copy.deepcopy(rs)
+        new["metadata"].setdefault("annotations", {})[REVISION] = revision
+        return self.store.put(REPLICASETS, new)
+
+    def _scale(self, deploy: dict, rs: dict, replicas: int) -> dict:
+        old = rs["spec"].get("replicas", 0)
+        if old == replicas:
+            return rs
+        new = copy.deepcopy(rs)
+        new["spec"]["replicas"] = replicas
+        new["metadata"]["generation"] = rs["metadata"].get("generation", 1) + 1
+        new["metadata"].setdefault("annotations", {})[
+            "deployment.kubernetes.io/desired-replicas"] = str(deploy["spec"].get("replicas", 1))
+        self._event_scaled(deploy, rs["metadata"]["name"], old, replicas)
+        return self.store.put(REPLICASETS, new)
+
+    def _event_scaled(self, deploy: dict, rs: str, old: int, new: int) -> None:
+        self.api.event(deploy, "ScalingReplicaSet", i18n.t(
+            "event.scaled", self.lang, direction="up" if new > old else "down", rs=rs, old=old,
+            new=new), "deployment-controller")
+
+    def _write_status(self, deploy: dict, new: dict | None, unavailable: int) -> None:
+        current = self.store.get(DEPLOYMENTS, deploy["metadata"]["namespace"],
+                                 deploy["metadata"]["name"])
+        if current is None:
+            return
+        sets = [rs for rs in self.store.list(REPLICASETS, deploy["metadata"]["namespace"])
+                if controller_of(rs) == deploy["metadata"]["uid"]]
+        total = lambda key: sum(rs.get("status", {}).get(key, 0) for rs in sets)  # noqa: E731
+        want = current["spec"].get("replicas", 1)
+        available = total("availableReplicas")
+        updated = (new or {}).get("status", {}).get("replicas", 0)
+        done = updated == want and total("replicas") == want and available == want
+        old_status = current.get("status", {})
+        old_conditions = {c["type"]: c for c in old_status.get("conditions", [])}
+
+        def condition(kind: str, ok: bool, reason: str, message: str) -> dict:
+            value = "True" if ok else "False"
+            previous = old_conditions.get(kind)
+            if previous and previous["status"] == value and previous["reason"] == reason:
+                return previous
+            stamp = objects.now()
+            return {"type": kind, "status": value, "lastUpdateTime": stamp,
+                    "lastTransitionTime": stamp, "reason": reason, "message": message}
+        rs_name = (new or {}).get("metadata", {}).get("name", "")
+        status = {
+            "observedGeneration": current["metadata"].get("generation", 1),
+            "replicas": total("replicas"), "updatedReplicas": updated,
+            "readyReplicas": total("readyReplicas"), "availableReplicas": available,
+            "conditions": [
+                condition("Available", available >= want - unavailable,
+                          "MinimumReplicasAvailable" if available >= want - unavailable
+                          else "MinimumReplicasUnavailable",
+                          "Deployment has minimum availability." if available >= want - unavailable
+                          else "Deployment does not have minimum availability."),
+                condition("Progressing", True,
+                          "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
+                          f'ReplicaSet "{rs_name}" has successfully progressed.' if done
+                          else f'ReplicaSet "{rs_name}" is progressing.')]}
+        if want - available > 0:
+            status["unavailableReplicas"] = want - available
+        for key in ("readyReplicas", "availableReplicas", "updatedReplicas", "replicas"):
+            if not status[key]:
+                del status[key]
+        new_meta = current["metadata"]
+        revision = (new or {}).get("metadata", {}).get("annotations", {}).get(REVISION)
+        if old_status == status and (not revision or new_meta.get("annotations", {}).get(
+                REVISION) == revision):
+            return
+        updated_obj = copy.deepcopy(current)
+        updated_obj["status"] = status
+        if revision:
+            updated_obj["metadata"].setdefault("annotations", {})[REVISION] = revision
+        self.store.put(DEPLOYMENTS, updated_obj)
