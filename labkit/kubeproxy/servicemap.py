@@ -16,7 +16,7 @@ from .. import i18n
 from . import messages  # noqa: F401  (registers the catalog)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hop:
     """One rule of a chain, reduced to what decides where a new connection goes.
 
