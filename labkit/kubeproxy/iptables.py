@@ -11,6 +11,7 @@ them one by one (``iptables -C``/``-I``); :func:`jump_rules` lists them.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from . import names
@@ -302,8 +303,6 @@ def _write_ext_chain(buf: _Buffers, svc: _Svc) -> None:
 
 
 def _write_fw_chain(buf: _Buffers, svc: _Svc) -> None:
-    import ipaddress
-
     fw, ext = svc.chain("fw"), svc.chain("ext")
     buf.nat_chains.append(_chain(fw))
     head = ("-A", fw, "-m", "comment", "--comment", f'"{svc.spn} loadbalancer IP"')

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import BadInput
-from .servicemap import EndpointEntry, Frontend, Hop, ServiceEntry, ServiceMap, resolve, split_path
+from .servicemap import Frontend, Hop, ServiceEntry, ServiceMap, resolve, split_path
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s+")
@@ -204,4 +204,4 @@ def has_kube_proxy_rules(dump: IptablesDump) -> bool:
     return "KUBE-SERVICES" in dump.chains.get("nat", {}) or "KUBE-SERVICES" in dump.chains.get("filter", {})
 
 
-__all__ = ["IptRule", "IptablesDump", "parse_iptables_save", "iptables_service_map", "EndpointEntry"]
+__all__ = ["IptRule", "IptablesDump", "parse_iptables_save", "iptables_service_map"]

@@ -79,10 +79,6 @@ MESSAGES = {
         "en": "no Service found in {files}: give manifests that contain Services (and their EndpointSlices)",
         "fr": "aucun Service trouvé dans {files} : donnez des manifestes qui contiennent des Services (et leurs EndpointSlices)",
     },
-    "kubeproxy.bad_mode": {
-        "en": "unknown proxy mode {mode!r}: choose iptables or nftables",
-        "fr": "mode de proxy inconnu {mode!r} : choisissez iptables ou nftables",
-    },
     "kubeproxy.unknown_format": {
         "en": "{source}: not iptables-save, nft list ruleset or nft -j output (nothing recognisable on the first lines)",
         "fr": "{source} : ce n'est ni une sortie d'iptables-save, ni de nft list ruleset, ni de nft -j (rien de reconnaissable dans les premières lignes)",
