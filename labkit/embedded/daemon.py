@@ -17,7 +17,7 @@ import sys
 from . import messages  # noqa: F401
 from .control import MAX_MESSAGE, encode_error
 from .echo import EchoResponder
-from .paths import control_socket, pid_file
+from .paths import control_socket, kubeconfig_file, lab_dir, pid_file
 from .pods import PodManager
 from .state import LabState
 
@@ -28,12 +28,13 @@ class LabDaemon:
         self.echo = EchoResponder()
         self.pods = PodManager(state, self.echo)
         self._stop = asyncio.Event()
+        self.api = None
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
             return {"pid": os.getpid(), "name": self.state.spec.name}
         if op == "status":
-            return {"spec": self.state.spec.to_dict(),
+            return {"spec": self.state.spec.to_dict(), "api": self.api.url if self.api else None,
                     "pods": [p.summary() for p in self.state.pods.values()]}
         if op == "add_pods":
             return [p.summary() for p in await self.pods.add_pods(args["pods"])]
@@ -64,6 +65,7 @@ class LabDaemon:
     async def run(self) -> None:
         name = self.state.spec.name
         await self.pods.restore()
+        await self.start_api()
         path = control_socket(name)
         if path.exists():
             path.unlink()
@@ -76,7 +78,20 @@ class LabDaemon:
         print(f"labkit daemon for {name!r} ready (pid {os.getpid()})", flush=True)
         await self._stop.wait()
         server.close()
+        if self.api:
+            await self.api.stop()
         await self.echo.stop_all()
+
+    async def start_api(self) -> None:
+        """The Kubernetes API on 127.0.0.1, its kubelet driving this lab's pods."""
+        from ..apiserver import ApiServer
+        from .runtime import EmbeddedRuntime
+
+        spec = self.state.spec
+        self.api = ApiServer(lab_dir(spec.name) / "api", EmbeddedRuntime(spec, self.pods),
+                             name=spec.name, service_cidr=spec.service_cidr)
+        await self.api.start()
+        self.api.write_kubeconfig(kubeconfig_file(spec.name))
 
 
 def main(argv: list[str] | None = None) -> int:
