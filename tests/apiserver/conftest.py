@@ -5,10 +5,14 @@ between servers (see reference/kubectl-api.md §0.6).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -51,6 +55,28 @@ class Lab:
     def api_client(self):
         from kubernetes import config
         return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+    def request(self, method: str, path: str, body: object = None, content_type: str =
+                "application/json", accept: str = "application/json", token: bool = True):
+        """A raw HTTPS request; returns (status, headers, parsed JSON or text)."""
+        ctx = ssl.create_default_context(cadata=self.server.ca_pem.decode())
+        data = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) \
+            else body
+        req = urllib.request.Request(self.server.url + path, data=data, method=method)
+        req.add_header("Accept", accept)
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        if token:
+            req.add_header("Authorization", f"Bearer {self.server.token}")
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+                code, headers, raw = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as err:
+            code, headers, raw = err.code, err.headers, err.read()
+        try:
+            return code, headers, json.loads(raw)
+        except ValueError:
+            return code, headers, raw.decode()
 
     def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
         deadline = time.monotonic() + timeout
