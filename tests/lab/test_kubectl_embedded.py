@@ -1,0 +1,134 @@
+"""The real kubectl drives the embedded lab: API objects become real pods with real packets."""
+import json
+import os
+import shutil
+import subprocess
+import time
+import ipaddress
+
+import pytest
+
+from labkit.embedded import lifecycle
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.netns import list_netns
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
+
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+NAME = "tkube"
+
+
+@pytest.fixture(scope="module")
+def kubectl(tmp_path_factory):
+    lifecycle.down(NAME)
+    lifecycle.up(LabSpec(name=NAME))
+    home = tmp_path_factory.mktemp("kubectl-home")   # kubectl's discovery cache stays per lab
+    env = dict(os.environ, HOME=str(home), KUBECONFIG=str(kubeconfig_file(NAME)))
+
+    def run(*args, input=None, check=True):
+        proc = subprocess.run([KUBECTL, *args], input=input, capture_output=True, text=True,
+                              env=env, timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
+        return proc
+
+    yield run
+    lifecycle.down(NAME)
+
+
+def wait_pods(kubectl, namespace, count, selector=None, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        args = ["-n", namespace, "get", "pods", "-o", "json"] + (["-l", selector] if selector else [])
+        items = json.loads(kubectl(*args).stdout)["items"]
+        running = [p for p in items if p["status"].get("phase") == "Running" and p["status"].get("podIP")]
+        if len(running) == count and len(items) == count:
+            return running
+        assert time.monotonic() < deadline, f"{len(running)}/{count} running: {items}"
+        time.sleep(0.2)
+
+
+def test_nodes_are_the_lab_nodes(kubectl):
+    out = kubectl("get", "nodes", "-o", "wide").stdout
+    for name, ip in [(f"{NAME}-control-plane", "172.18.0.2"), (f"{NAME}-worker", "172.18.0.3"),
+                     (f"{NAME}-worker2", "172.18.0.4")]:
+        line = next(l for l in out.splitlines() if l.startswith(name + " "))
+        assert " Ready " in line and ip in line
+
+
+def test_deployment_pods_are_real_namespaces_with_addresses_from_their_node(kubectl):
+    lab = EmbeddedLab(NAME)
+    kubectl("create", "namespace", "demo")
+    kubectl("-n", "demo", "create", "deployment", "blue", "--image=jpetazzo/color", "--replicas=3")
+    pods = wait_pods(kubectl, "demo", 3)
+    cidrs = {n.name: ipaddress.ip_network(n.pod_cidr) for n in lab.spec.node_plans()}
+    for pod in pods:
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in cidrs[pod["spec"]["nodeName"]]
+        assert lab.spec.pod_netns("demo", pod["metadata"]["name"]) in list_netns()
+    kubectl("-n", "demo", "scale", "deployment", "blue", "--replicas=5")
+    assert len(wait_pods(kubectl, "demo", 5)) == 5
+
+
+def test_exec_curl_across_nodes_sees_the_client_pod_ip(kubectl):
+    kubectl("-n", "demo", "run", "client", "--image=nicolaka/netshoot", "--", "sleep", "infinity")
+    client = wait_pods(kubectl, "demo", 1, selector="run=client")[0]
+    blues = wait_pods(kubectl, "demo", 5, selector="app=blue")
+    other = next(p for p in blues if p["spec"]["nodeName"] != client["spec"]["nodeName"])
+    out = kubectl("-n", "demo", "exec", "client", "--", "curl", "-s", "-m", "3",
+                  f"http://{other['status']['podIP']}").stdout
+    answer = json.loads(out)
+    assert answer["pod"] == other["metadata"]["name"]
+    assert answer["client_ip"] == client["status"]["podIP"]
+    failed = kubectl("-n", "demo", "exec", "client", "--", "sh", "-c", "exit 3", check=False)
+    assert failed.returncode == 3
+
+
+def test_apply_then_apply_again_with_a_new_label(kubectl, tmp_path):
+    manifest = tmp_path / "web.yaml"
+    doc = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: demo
+  labels: {app: web, tier: %s}
+spec:
+  containers:
+  - name: web
+    image: nginx
+    ports: [{containerPort: 8080, name: http}]
+"""
+    manifest.write_text(doc % "front")
+    kubectl("apply", "-f", str(manifest))
+    pod = wait_pods(kubectl, "demo", 1, selector="app=web")[0]
+    manifest.write_text(doc % "back")
+    kubectl("apply", "-f", str(manifest))
+    labels = json.loads(kubectl("-n", "demo", "get", "pod", "web", "-o", "json").stdout)["metadata"]["labels"]
+    assert labels["tier"] == "back"
+    out = subprocess.run(["curl", "-s", "-m", "3", f"http://{pod['status']['podIP']}:8080/"],
+                         capture_output=True, text=True).stdout
+    assert json.loads(out)["pod"] == "web"     # the declared containerPort is served
+
+
+def test_invalid_manifest_creates_nothing(kubectl, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name, namespace: demo}\n"
+                   "spec: {containers: [{name: c, image: nginx}]}\n")
+    before = set(list_netns())
+    proc = kubectl("apply", "-f", str(bad), check=False)
+    assert proc.returncode != 0 and "Invalid" in proc.stderr
+    assert set(list_netns()) == before
+
+
+def test_describe_shows_events(kubectl):
+    out = kubectl("-n", "demo", "describe", "pod", "client").stdout
+    assert "Scheduled" in out and f"{NAME}-worker" in out
+
+
+def test_deleting_the_namespace_removes_every_pod_namespace(kubectl):
+    kubectl("delete", "namespace", "demo", "--timeout=30s")
+    deadline = time.monotonic() + 20
+    prefix = f"{NAME}-pod-demo-"
+    while any(n.startswith(prefix) for n in list_netns()):
+        assert time.monotonic() < deadline, [n for n in list_netns() if n.startswith(prefix)]
+        time.sleep(0.2)
+    assert kubectl("get", "namespace", "demo", check=False).returncode != 0
