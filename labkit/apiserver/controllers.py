@@ -118,13 +118,17 @@ class EndpointsController:
             except ApiError:
                 pass
             return
-        new = copy.deepcopy(current)
-        for key, value in obj.items():
-            if key != "metadata":
-                new[key] = value
-        new["metadata"]["labels"] = obj["metadata"].get("labels", {})
-        if new != current:
-            self.store.put(res, new)
+        labels = obj["metadata"].get("labels", {})
+        same = current["metadata"].get("labels", {}) == labels and all(
+            current.get(key) == value for key, value in obj.items() if key != "metadata")
+        if same and all(key in obj for key in current if key not in (
+                "metadata", "kind", "apiVersion")):
+            return      # the common case: compare before copying anything
+        new = {key: value for key, value in current.items() if key in (
+            "metadata", "kind", "apiVersion")}
+        new["metadata"] = dict(current["metadata"], labels=labels)
+        new.update({key: value for key, value in obj.items() if key != "metadata"})
+        self.store.put(res, new)
 
     def _ports(self, svc: dict, pod: dict | None) -> list[dict]:
         out = []
