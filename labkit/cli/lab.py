@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=DEFAULT_NAME)
     p.add_argument("--nodes", type=int, default=3)
     p.add_argument("--cni", default="kindnet", metavar="|".join(CNI_FLAVORS))
+    p.add_argument("--proxy-mode", default="iptables", metavar="iptables|nftables")
     p.add_argument("--node-cidr")
     p.add_argument("--pod-cidr")
     p.add_argument("--service-cidr")
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    values = {"name": args.name, "nodes": args.nodes, "cni": args.cni,
+    values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": args.proxy_mode,
               "host_routes": not args.no_host_routes}
     chosen = set()
     for flag, key in (("--node-cidr", "node_cidr"), ("--pod-cidr", "pod_cidr"),

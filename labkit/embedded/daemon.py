@@ -29,6 +29,7 @@ class LabDaemon:
         self.pods = PodManager(state, self.echo)
         self._stop = asyncio.Event()
         self.api = None
+        self.proxy = None
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
@@ -78,6 +79,8 @@ class LabDaemon:
         print(f"labkit daemon for {name!r} ready (pid {os.getpid()})", flush=True)
         await self._stop.wait()
         server.close()
+        if self.proxy:
+            await self.proxy.stop()
         if self.api:
             await self.api.stop()
         await self.echo.stop_all()
@@ -92,6 +95,28 @@ class LabDaemon:
                              name=spec.name, service_cidr=spec.service_cidr)
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
+        self.start_kube_proxy()
+
+    def start_kube_proxy(self) -> None:
+        """kube-proxy in every node, fed by the API store (Services and EndpointSlices)."""
+        from ..apiserver.resources import BY_KEY
+        from .proxy import KubeProxy
+
+        services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
+        store = self.api.store
+
+        def objects() -> list[dict]:
+            return ([{**o, "kind": "Service"} for o in store.list(services)]
+                    + [{**o, "kind": "EndpointSlice"} for o in store.list(slices)])
+
+        self.proxy = KubeProxy(self.state.spec, objects)
+
+        def on_change(change) -> None:
+            if change.key in (services.key, slices.key):
+                self.proxy.changed()
+
+        store.listeners.append(on_change)
+        self.proxy.start()
 
 
 def main(argv: list[str] | None = None) -> int:

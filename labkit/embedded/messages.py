@@ -14,6 +14,10 @@ MESSAGES = {
         "en": "unknown CNI flavor {cni!r}: choose one of {choices}",
         "fr": "saveur de CNI inconnue {cni!r} : choisissez parmi {choices}",
     },
+    "lab.bad_proxy_mode": {
+        "en": "unknown kube-proxy mode {mode!r}: choose one of {choices}",
+        "fr": "mode de kube-proxy inconnu {mode!r} : choisissez parmi {choices}",
+    },
     "lab.bad_cidr": {
         "en": "invalid {what} {value!r}: {reason}",
         "fr": "{what} invalide {value!r} : {reason}",

@@ -83,7 +83,7 @@ class LabSpec:
         if self.cni not in CNI_FLAVORS:
             raise BadInput("lab.bad_cni", cni=self.cni, choices=", ".join(CNI_FLAVORS))
         if self.proxy_mode not in PROXY_MODES:
-            raise BadInput("lab.bad_cni", cni=self.proxy_mode, choices=", ".join(PROXY_MODES))
+            raise BadInput("lab.bad_proxy_mode", mode=self.proxy_mode, choices=", ".join(PROXY_MODES))
         node_net = _network("node network CIDR", self.node_cidr)
         pod_net = _network("pod CIDR", self.pod_cidr)
         svc_net = _network("service CIDR", self.service_cidr)
