@@ -12,12 +12,13 @@ error, so the real reason is returned on both attempts.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 
 from aiohttp import WSMsgType, web
 
-from . import status
+from . import objects, status
 from .api import PODS, Api
 from .handlers import Target
 from .runtime import ExecProcess, PodRuntime
@@ -87,18 +88,60 @@ class Streams:
         return ws
 
     async def attach(self, request: web.Request, target: Target) -> web.StreamResponse:
+        """Attach to the container's main process.
+
+        Runtimes that keep a main process provide ``attach``; otherwise the container's
+        ``command + args`` is started on attach (the emulated container's process), which is
+        what ``kubectl run -it --rm`` needs. With ``restartPolicy: Never`` its exit ends the pod
+        (Succeeded/Failed, ``terminated.exitCode``), which kubectl reports as its own exit code.
+        """
         pod, container = self._pod(target, request)
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+        argv = list(spec.get("command") or []) + list(spec.get("args") or [])
         attach = getattr(self.runtime, "attach", None)
-        if attach is None:
+        if attach is None and not argv:
             raise status.bad_request("api.attach_unsupported")
         self._check_upgrade(request)
         ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
         await ws.prepare(request)
-        proc = await attach(pod, container, _flag(request, "stdin"), _flag(request, "tty"))
-        if await self._relay(ws, proc) is not None:
-            # kubectl reads the exit code of an attached container from the pod status.
-            await self._finish(ws, {"metadata": {}, "status": "Success"})
+        stdin, tty = _flag(request, "stdin"), _flag(request, "tty")
+        try:
+            proc = await (attach(pod, container, stdin, tty) if attach
+                          else self.runtime.exec(pod, argv, stdin, tty))
+        except FileNotFoundError:
+            await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
+                                            command=argv[0]).status(self.lang))
+            return ws
+        code = await self._relay(ws, proc)
+        if code is None:
+            return ws
+        if attach is None:
+            self._terminated(pod, container, code)
+        # kubectl reads the exit code of an attached container from the pod status.
+        await self._finish(ws, {"metadata": {}, "status": "Success"})
         return ws
+
+    def _terminated(self, pod: dict, container: str, code: int) -> None:
+        if pod["spec"].get("restartPolicy", "Always") == "Always":
+            return
+        meta = pod["metadata"]
+        current = self.api.store.get(PODS, meta["namespace"], meta["name"])
+        if current is None or current["metadata"]["uid"] != meta["uid"]:
+            return
+        new = copy.deepcopy(current)
+        stamp = objects.now()
+        reason = "Completed" if code == 0 else "Error"
+        for entry in new["status"].get("containerStatuses", []):
+            if entry["name"] == container:
+                started = entry.get("state", {}).get("running", {}).get("startedAt", stamp)
+                entry.update(ready=False, started=False, state={"terminated": {
+                    "exitCode": code, "reason": reason, "startedAt": started,
+                    "finishedAt": stamp, "containerID": entry.get("containerID", "")}})
+        new["status"]["phase"] = "Succeeded" if code == 0 else "Failed"
+        for condition in new["status"].get("conditions", []):
+            if condition["type"] in ("Ready", "ContainersReady"):
+                condition.update(status="False", reason="PodCompleted", lastTransitionTime=stamp)
+        self.api.store.put(PODS, new)
 
     async def _relay(self, ws: web.WebSocketResponse, proc: ExecProcess) -> int | None:
         """Pump output to the client and its input to the process; the exit code, or None

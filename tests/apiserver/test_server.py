@@ -229,3 +229,32 @@ def test_start_in_thread_reports_port_and_stops(tmp_path):
     server.stop_in_thread()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_kubectl_run_interactive_rm_reports_exit_code(lab):
+    need_kubectl()
+    out = lab.kubectl("run", "t1", "-i", "--rm", "--image=x", "--restart=Never", "--", "sh",
+                      "-c", "read a; echo got $a; exit 7", input="typed\n", timeout=30)
+    assert out.returncode == 7
+    assert "got typed" in out.stdout and 'pod "t1" deleted' in out.stdout
+    assert lab.kubectl("get", "pod", "t1").returncode == 1
+
+
+def test_server_side_apply_creates_then_updates_and_logs_answer(lab, tmp_path):
+    need_kubectl()
+    manifest = tmp_path / "np.yaml"
+    manifest.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                        "  name: deny\nspec:\n  podSelector: {}\n")
+    first = lab.kubectl("apply", "--server-side", "-f", str(manifest), check=True)
+    assert first.stdout.strip() == "networkpolicy.networking.k8s.io/deny serverside-applied"
+    manifest.write_text(manifest.read_text().replace("podSelector: {}",
+                                                     "podSelector: {matchLabels: {app: db}}"))
+    lab.kubectl("apply", "--server-side", "-f", str(manifest), check=True)
+    out = lab.kubectl("get", "netpol", check=True).stdout.splitlines()
+    assert out[1].split()[:2] == ["deny", "app=db"]
+    policy = json.loads(lab.kubectl("get", "netpol", "deny", "-o", "json", check=True).stdout)
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    lab.kubectl("run", "quiet", "--image=x", check=True)
+    lab.kubectl("wait", "--for=condition=Ready", "pod/quiet", "--timeout=20s", check=True)
+    logs = lab.kubectl("logs", "quiet")
+    assert (logs.returncode, logs.stdout) == (0, "")
