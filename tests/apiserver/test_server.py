@@ -258,3 +258,55 @@ def test_server_side_apply_creates_then_updates_and_logs_answer(lab, tmp_path):
     lab.kubectl("wait", "--for=condition=Ready", "pod/quiet", "--timeout=20s", check=True)
     logs = lab.kubectl("logs", "quiet")
     assert (logs.returncode, logs.stdout) == (0, "")
+
+
+class SlowStopRuntime(LocalRuntime):
+    """Stopping a pod takes a while, as tearing down a real network namespace does."""
+
+    async def stop_pod(self, pod: dict) -> None:
+        import asyncio
+        await asyncio.sleep(1.0)
+        await super().stop_pod(pod)
+
+
+def test_namespace_terminating_then_removed_with_graceful_pods(tmp_path):
+    lab = Lab(tmp_path)
+    lab.runtime = lab.server.runtime = SlowStopRuntime()
+    lab.start()
+    try:
+        v1 = lab.client()
+        v1.create_namespace({"metadata": {"name": "gone"}})
+        for name in ("a", "b"):
+            v1.create_namespaced_pod("gone", {"metadata": {"name": name}, "spec": {
+                "containers": [{"name": "c", "image": "x"}]}})
+        lab.wait_for(lambda: all(p.status.pod_ip for p in v1.list_namespaced_pod("gone").items),
+                     what="pods running")
+        v1.delete_namespace("gone")
+        ns = v1.read_namespace("gone")
+        assert ns.status.phase == "Terminating" and ns.metadata.deletion_timestamp
+        code, _, body = lab.request("POST", "/api/v1/namespaces/gone/pods", {
+            "metadata": {"name": "late"}, "spec": {"containers": [{"name": "c", "image": "x"}]}})
+        assert (code, body["reason"]) == (403, "Forbidden")
+        pods = v1.list_namespaced_pod("gone").items
+        assert pods and all(p.metadata.deletion_timestamp for p in pods)
+        lab.wait_for(lambda: "gone" not in [n.metadata.name for n in v1.list_namespace().items],
+                     what="namespace removed")
+        assert lab.runtime.started == {} and len(lab.runtime.stopped) == 2
+    finally:
+        lab.stop()
+
+
+def test_delete_collection_and_killing_events(lab):
+    v1 = lab.client()
+    for name, app in (("x1", "x"), ("x2", "x"), ("y1", "y")):
+        v1.create_namespaced_pod("default", {"metadata": {"name": name, "labels": {"app": app}},
+                                             "spec": {"containers": [{"name": "c",
+                                                                      "image": "i"}]}})
+    lab.wait_for(lambda: all(p.status.pod_ip for p in v1.list_namespaced_pod("default").items),
+                 what="pods running")
+    v1.delete_collection_namespaced_pod("default", label_selector="app=x")
+    lab.wait_for(lambda: [p.metadata.name for p in v1.list_namespaced_pod("default").items]
+                 == ["y1"], what="x pods gone")
+    killing = v1.list_namespaced_event("default", field_selector="reason=Killing").items
+    assert sorted(e.involved_object.name for e in killing) == ["x1", "x2"]
+    assert killing[0].source.component == "kubelet"
