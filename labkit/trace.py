@@ -1,0 +1,345 @@
+"""The path of a new connection, hop by hop, computed from a snapshot (pure: no packet is sent).
+
+``trace(snapshot, "demo/client", "demo/blue:80")`` follows what the kernels in the snapshot would
+do with the first packet: the source pod's route and its veth into the node; kube-proxy's chains
+on the node where the packet enters (``PREROUTING`` → ``KUBE-SERVICES`` → ``KUBE-SVC-…``) and
+the DNAT candidates with their share of new connections (``KUBE-SEP-…``, from the parsed rules);
+then, for each candidate, the route lookups node after node (via a node IP, or into the VXLAN
+device towards the remote VTEP) down to the destination's veth; and the policy verdict for the
+pair on the port *after* DNAT (what the policy enforcer sees). A destination may be a pod
+(``ns/name[:port]``), a service (``ns/name:port``), a pod or ClusterIP ``IP:port``, or
+``NodeIP:NodePort`` (DNATed on the node that owns the IP, as ``--dst-type LOCAL`` does).
+
+Each hop carries the ids of the pod-network diagram elements it crosses, so :func:`draw_trace`
+paints the path on :func:`labkit.diagrams.pod_network`.
+"""
+from __future__ import annotations
+
+import html
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
+
+from . import i18n
+from .diagrams import messages  # noqa: F401  (registers the catalog)
+from .diagrams import pods as pod_diagram
+from .diagrams import wiring
+from .diagrams.messages import percent
+from .diagrams.policies import engine as policy_engine
+from .errors import BadInput
+from .inspect.iproute import route_for
+from .kubeproxy.servicemap import trace as kube_proxy_trace
+from .snapshot import ClusterSnapshot, NodeNetwork
+
+MAX_NODES = 6  # route lookups before we call it a loop
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step: a message (``trace.<key>`` with ``params``), the layer it belongs to, and where."""
+
+    layer: str                     # "pod", "service" or "policy"
+    key: str
+    params: dict[str, Any]
+    node: str | None = None
+    candidate: int | None = None   # index in ``Trace.candidates``; None: shared by every candidate
+    chains: tuple[str, ...] = ()
+    marks: tuple[str, ...] = ()    # pod-network diagram node ids
+    edges: tuple[tuple[str, str], ...] = ()
+
+    def text(self, lang: str | None = None) -> str:
+        params = {k: i18n.t(v.key, lang) if isinstance(v, Word) else v for k, v in self.params.items()}
+        return i18n.t(f"trace.{self.key}", lang, **params)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A parameter that is itself a message (a verdict), translated when the hop is rendered."""
+
+    key: str
+
+
+@dataclass
+class Candidate:
+    """Where DNAT may send the connection (the destination itself when there is no DNAT)."""
+
+    ip: str
+    port: int
+    share: float
+    pod: str | None
+    chains: list[str] = field(default_factory=list)
+    allowed: bool | None = None
+    explanation: Any = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+
+@dataclass
+class Trace:
+    source: str
+    destination: str
+    protocol: str
+    hops: list[Hop]
+    candidates: list[Candidate]
+    snapshot: ClusterSnapshot = field(repr=False)
+
+    @property
+    def chains(self) -> list[str]:
+        """kube-proxy chains in order: the service's, then one ``KUBE-SEP-…`` per candidate."""
+        out = [c for h in self.hops if h.candidate is None for c in h.chains]
+        return out + [c for h in self.hops if h.candidate is not None for c in h.chains]
+
+    def for_candidate(self, n: int) -> list[Hop]:
+        return [h for h in self.hops if h.candidate == n]
+
+    def to_text(self, lang: str | None = None) -> str:
+        lines = [i18n.t("trace.head", lang, src=self.source, dst=self.destination, protocol=self.protocol)]
+        lines += [f"  {i + 1}. {h.text(lang)}" for i, h in enumerate(h for h in self.hops if h.candidate is None)]
+        for n, cand in enumerate(self.candidates):
+            lines.append("  " + self._candidate_head(n, lang))
+            lines += [f"      - {h.text(lang)}" for h in self.for_candidate(n)]
+        return "\n".join(lines) + "\n"
+
+    def _candidate_head(self, n: int, lang: str | None) -> str:
+        cand = self.candidates[n]
+        return i18n.t("trace.candidate", lang, n=n + 1, total=len(self.candidates), target=cand.target,
+                      pod=cand.pod or "-", share=percent(cand.share, lang))
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        colours = {"pod": "#dce8fa", "service": "#ddf2e1", "policy": "#fbe0e0"}
+        cols = "".join(f"<th style='text-align:left'>{html.escape(i18n.t(k))}</th>"
+                       for k in ("trace.html.step", "trace.html.layer", "trace.html.where", "trace.html.what"))
+        rows = []
+        for i, h in enumerate(self.hops, start=1):
+            if h.candidate is not None and h is self.for_candidate(h.candidate)[0]:
+                rows.append(f"<tr><td colspan='4'><b>{html.escape(self._candidate_head(h.candidate, None))}</b></td></tr>")
+            rows.append(f"<tr style='background:{colours.get(h.layer, '#fff')}'><td>{i}</td>"
+                        f"<td>{html.escape(i18n.t('trace.layer.' + h.layer))}</td><td>{html.escape(h.node or '')}</td>"
+                        f"<td style='font-family:monospace'>{html.escape(h.text())}</td></tr>")
+        head = html.escape(i18n.t("trace.head", None, src=self.source, dst=self.destination, protocol=self.protocol))
+        return f"<div><b>{head}</b><table style='border-collapse:collapse'><tr>{cols}</tr>{''.join(rows)}</table></div>"
+
+    def draw(self, lang: str | None = None) -> graphviz.Digraph:
+        return draw_trace(self, lang)
+
+
+# -- destination ------------------------------------------------------------------------------
+def _port(text: str, dst: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput("trace.error.bad_destination", dst=dst) from None
+    if not 1 <= value <= 65535:
+        raise BadInput("trace.error.bad_destination", dst=dst)
+    return value
+
+
+def resolve_destination(snapshot: ClusterSnapshot, dst: str, default_port: int = 80) -> tuple[str, int]:
+    """``(ip, port)`` for any accepted form of destination (see the module docstring)."""
+    if "/" in dst:
+        name, _, port_text = dst.partition(":")
+        ns, _, short = name.rpartition("/")
+        for svc in snapshot.services:
+            meta = svc.get("metadata") or {}
+            if meta.get("name") == short and meta.get("namespace", "default") == (ns or "default"):
+                return _service_port(svc, name, port_text, dst)
+        try:
+            pod = snapshot.pod(name)
+        except KeyError:
+            raise BadInput("trace.error.unknown_destination", dst=dst) from None
+        ip = wiring.pod_ip(pod)
+        if not ip:
+            raise BadInput("trace.error.no_ip", pod=name)
+        return ip, _port(port_text, dst) if port_text else default_port
+    host, sep, port_text = dst.rpartition(":") if dst.count(":") == 1 else (dst, "", "")
+    try:
+        ip = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise BadInput("trace.error.bad_destination", dst=dst) from None
+    return ip, _port(port_text, dst) if sep else default_port
+
+
+def _service_port(svc: dict, name: str, port_text: str, dst: str) -> tuple[str, int]:
+    spec = svc.get("spec") or {}
+    ports = spec.get("ports") or []
+    if not port_text and len(ports) == 1:
+        chosen = ports[0]
+    else:
+        chosen = next((p for p in ports if str(p.get("port")) == port_text or p.get("name") == port_text), None)
+    if chosen is None:
+        raise BadInput("trace.error.unknown_port", service=name, port=port_text or "-",
+                       ports=", ".join(str(p.get("port")) for p in ports) or "-")
+    return str(spec.get("clusterIP")), int(chosen["port"])
+
+
+# -- the walk ---------------------------------------------------------------------------------
+class _Walker:
+    def __init__(self, snapshot: ClusterSnapshot, source: str) -> None:
+        self.snap = snapshot
+        self.infos = {p.key: p for p in wiring.pods(snapshot)}
+        self.by_ip = {p.ip: p for p in self.infos.values() if p.ip}
+        self.groups = wiring.group_index(wiring.group_pods(list(self.infos.values())))
+        if source not in self.infos:
+            known = ", ".join(list(self.infos)[:20]) or "-"
+            raise BadInput("trace.error.unknown_pod", pod=source, known=known)
+        self.src = self.infos[source]
+        if not self.src.ip:
+            raise BadInput("trace.error.no_ip", pod=source)
+        self.hops: list[Hop] = []
+        self._engine = None
+
+    def add(self, layer: str, key: str, where: str | None = None, candidate: int | None = None,
+            chains: tuple[str, ...] = (), marks: tuple[str, ...] = (), edges: tuple = (), **params: Any) -> None:
+        self.hops.append(Hop(layer, key, params, where, candidate, chains, marks, edges))
+
+    def node(self, name: str | None) -> NodeNetwork | None:
+        try:
+            return self.snap.node(name) if name else None
+        except KeyError:
+            return None
+
+    def pod_side(self, node: NodeNetwork, pod: wiring.PodInfo) -> tuple[tuple[str, ...], tuple]:
+        """Diagram ids from a pod to the device that leaves its node (or arrives into it)."""
+        group = self.groups[pod.key]
+        host = wiring.interface(node, pod.host_if)
+        vid = pod_diagram.if_id(node.name, group.id if group.collapsed else (pod.host_if or "?"))
+        tunnel = next(iter(wiring.tunnels(node)), None)
+        inner = pod_diagram.if_id(node.name, tunnel.name) if tunnel else pod_diagram.uplink_id(node)
+        edges = [(group.id, vid)]
+        if host is not None and host.master:
+            bid = pod_diagram.if_id(node.name, host.master)
+            edges += [(vid, bid), (bid, inner)]
+        else:
+            edges.append((vid, inner))
+        if tunnel is not None:
+            edges.append((inner, pod_diagram.uplink_id(node)))
+        return (group.id, vid), tuple(edges)
+
+    def start(self, ip: str) -> NodeNetwork | None:
+        src = self.src
+        own = self.snap.pod_networks.get(src.key)
+        node = self.node(src.node)
+        marks, edges = self.pod_side(node, src) if node else ((), ())
+        if own is not None:
+            r = route_for(own.routes, ip)
+            if r is None:
+                self.add("pod", "no_pod_route", src.node, pod=src.key, ip=ip, marks=marks[:1])
+                return None
+            self.add("pod", "pod_route", src.node, pod=src.key, route=r.describe(), marks=marks[:1])
+        if node is not None:
+            self.add("pod", "veth", node.name, pod_if=src.pod_if or "eth0", host_if=src.host_if or "?",
+                     node=node.name, marks=marks, edges=edges[:1])
+        return node
+
+    def addresses(self, node: NodeNetwork) -> set[str]:
+        return {node.internal_ip} | {a.ip for i in node.interfaces if i.kind not in ("veth",) for a in i.addresses}
+
+    def forward(self, node: NodeNetwork, ip: str, cand: int | None) -> None:
+        """Route lookups from ``node`` until the packet reaches ``ip`` or leaves."""
+        for _ in range(MAX_NODES):
+            if ip in self.addresses(node) and ip not in self.by_ip:
+                self.add("pod", "local_address", node.name, cand, node=node.name, ip=ip,
+                         marks=(pod_diagram.uplink_id(node),))
+                return
+            r = route_for(node.routes, ip)
+            if r is None:
+                self.add("pod", "no_route", node.name, cand, node=node.name, ip=ip)
+                return
+            dev = wiring.interface(node, r.dev)
+            pod = self.by_ip.get(ip)
+            nxt = wiring.node_for_ip(self.snap, r.gateway if r.gateway and not (dev and dev.kind == "vxlan") else ip)
+            if pod is not None and pod.node == node.name and (dev is None or dev.kind in ("veth", "bridge")):
+                marks, edges = self.pod_side(node, pod)
+                self.add("pod", "deliver", node.name, cand, node=node.name, route=r.describe(),
+                         host_if=pod.host_if or "?", pod=pod.key, pod_if=pod.pod_if or "eth0",
+                         marks=marks, edges=edges)
+                return
+            if dev is not None and dev.kind == "vxlan" and nxt is not None and nxt.name != node.name:
+                link = wiring.classify(self.snap, node, r)
+                vx = dev.vxlan or {}
+                up = wiring.uplink(node)
+                a, b = pod_diagram.link_ends(self.snap, link) if link else ("", "")
+                self.add("pod", "tunnel", node.name, cand, node=node.name, route=r.describe(), dev=dev.name,
+                         vni=vx.get("id", "?"), vtep=link.vtep if link else "?", next=nxt.name,
+                         port=vx.get("port", 8472), uplink=up.name if up else "eth0", marks=(a, b), edges=((a, b),))
+                node = nxt
+                continue
+            if r.gateway and nxt is not None and nxt.name != node.name and r.gateway == nxt.internal_ip:
+                a, b = pod_diagram.uplink_id(node), pod_diagram.uplink_id(nxt)
+                self.add("pod", "node_route", node.name, cand, node=node.name, route=r.describe(), next=nxt.name,
+                         marks=(a, b), edges=((a, b),))
+                node = nxt
+                continue
+            self.add("pod", "leave", node.name, cand, node=node.name, route=r.describe())
+            return
+        self.add("pod", "loop", node.name, cand, hops=MAX_NODES)
+
+    def verdict(self, cand: Candidate, n: int | None, protocol: str) -> None:
+        if cand.pod is None:
+            self.add("policy", "policy_none", None, n)
+            return
+        if self._engine is None:
+            self._engine = policy_engine(self.snap)
+        why = self._engine.explain(self.src.key, cand.pod, cand.port, protocol.upper())
+        cand.allowed, cand.explanation = why.allowed, why
+        self.add("policy", "policy", None, n, verdict=Word("trace.allowed" if why.allowed else "trace.denied"))
+
+
+def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 80, protocol: str = "tcp") -> Trace:
+    """The hops of a new connection from pod ``source`` to ``destination`` (see the module docstring)."""
+    w = _Walker(snapshot, source)
+    ip, dport = resolve_destination(snapshot, destination, port)
+    node = w.start(ip)
+    candidates: list[Candidate] = []
+    if node is None:
+        return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot)
+    owner = wiring.node_for_ip(snapshot, ip)
+    if owner is not None and owner.internal_ip == ip and owner.name != node.name:
+        r = route_for(node.routes, ip)  # a NodePort on another node: routed there, DNATed there
+        w.add("pod", "node_route", node.name, node=node.name, route=r.describe() if r else "-", next=owner.name,
+              marks=(pod_diagram.uplink_id(node), pod_diagram.uplink_id(owner)),
+              edges=((pod_diagram.uplink_id(node), pod_diagram.uplink_id(owner)),))
+        node = owner
+    result = None
+    if node.kube_proxy is None:
+        w.add("service", "no_rules", node.name, node=node.name)
+    else:
+        result = kube_proxy_trace(node.kube_proxy, ip, dport, protocol)
+        if result.kind == "node_port" and ip not in w.addresses(node):
+            result = None  # --dst-type LOCAL: a node port answers on the node's own addresses only
+        if result is None or result.service is None:
+            w.add("service", "no_service", node.name, node=node.name, dst=f"{ip}:{dport}")
+            result = None
+        else:
+            w.add("service", "kube_proxy", node.name, chains=tuple(result.chains), node=node.name,
+                  service=result.service, path=" → ".join(result.chains))
+            if not result.targets:
+                w.add("service", "no_candidates", node.name, service=result.service)
+    if result is None:
+        candidates.append(Candidate(ip, dport, 1.0, w.by_ip[ip].key if ip in w.by_ip else None))
+    else:
+        candidates += [Candidate(t.ip, t.port, t.share, w.by_ip[t.ip].key if t.ip in w.by_ip else None, list(t.chains))
+                       for t in result.targets]
+    for n, cand in enumerate(candidates):
+        index = n
+        if cand.chains:
+            w.add("service", "dnat", node.name, index, chains=tuple(cand.chains), chain=cand.chains[-1],
+                  target=cand.target)
+        w.forward(node, cand.ip, index)
+        w.verdict(cand, index, protocol)
+    return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot)
+
+
+def draw_trace(result: Trace, lang: str | None = None) -> graphviz.Digraph:
+    """The pod-network diagram with the traced path painted on it."""
+    hl = pod_diagram.Highlight({m for h in result.hops for m in h.marks if m},
+                               {e for h in result.hops for e in h.edges if all(e)})
+    title = i18n.t("diagrams.title.trace", lang, src=result.source, dst=result.destination)
+    return pod_diagram.pod_network(result.snapshot, lang, highlight=hl, title=title)
