@@ -8,7 +8,6 @@ calls (start/stop a pod) are tasks of the kubelet, never awaited inside a pass.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 
 from . import objects

@@ -157,6 +157,3 @@ __all__ = ["version_info", "aggregated_version", "aggregated", "api_versions", "
            "api_group_list", "resource_list", "openapi_document", "openapi_index", "RESOURCES",
            "AGG_TYPE"]
 
-
-def group_versions_map() -> dict[str, list[str]]:
-    return group_versions()

@@ -17,7 +17,7 @@ from aiohttp import web
 from . import discovery, protobuf, resources, status, tables
 from .api import Api, PATCH_TYPES, decode_json
 from .printers import selector_string
-from .resources import ResourceKind
+from .resources import ResourceKind, group_versions
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError
 
@@ -158,7 +158,7 @@ class Handlers:
         parts = [p for p in request.match_info["tail"].split("/") if p]
         if not parts:
             return self._discovery(request, core=False)
-        if parts[0] not in discovery.group_versions_map():
+        if parts[0] not in group_versions():
             raise status.no_resource()
         if len(parts) == 1:
             return respond(discovery.api_group(parts[0]))

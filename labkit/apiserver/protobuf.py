@@ -12,7 +12,6 @@ except pointer fields such as ``replicas`` where zero means something (``KEEP_ZE
 """
 from __future__ import annotations
 
-import json
 import struct
 from datetime import datetime, timezone
 
@@ -217,9 +216,3 @@ def decode(body: bytes) -> dict:
     obj = decode_message(unknown.get("raw", b""), kind)
     obj.pop("status", None)
     return {"apiVersion": type_meta.get("apiVersion", ""), "kind": kind, **obj}
-
-
-
-def to_json(body: bytes) -> str:
-    """Debug helper: the decoded body as indented JSON."""
-    return json.dumps(decode(body), indent=2)

@@ -13,6 +13,7 @@ import re
 from typing import Callable
 
 from .. import i18n
+from .selectors import selector_matches
 from .status import Cause, cause
 
 Validator = Callable[[dict], list[Cause]]
@@ -113,7 +114,6 @@ def _workload(obj: dict) -> list[Cause]:
         causes.append(cause("spec.selector", "cause.required"))
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
-    from .selectors import selector_matches
     if selector and not selector_matches(selector, labels):
         causes.append(cause("spec.template.metadata.labels", "cause.invalid",
                             value=labels, detail=_rule_text("selector_mismatch")))
