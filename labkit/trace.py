@@ -268,13 +268,14 @@ class _Walker:
                 a, b = pod_diagram.link_ends(self.snap, link) if link else ("", "")
                 self.add("pod", "tunnel", node.name, cand, node=node.name, route=r.describe(), dev=dev.name,
                          vni=vx.get("id", "?"), vtep=link.vtep if link else "?", next=nxt.name,
-                         port=vx.get("port", 8472), uplink=up.name if up else "eth0", marks=(a, b), edges=((a, b),))
+                         port=vx.get("port", 8472), uplink=up.name if up else "eth0", marks=(a, b),
+                         edges=((a, b), *_underlay(node, nxt)))
                 node = nxt
                 continue
             if r.gateway and nxt is not None and nxt.name != node.name and r.gateway == nxt.internal_ip:
                 a, b = pod_diagram.uplink_id(node), pod_diagram.uplink_id(nxt)
                 self.add("pod", "node_route", node.name, cand, node=node.name, route=r.describe(), next=nxt.name,
-                         marks=(a, b), edges=((a, b),))
+                         marks=(a, b), edges=((a, b), *_underlay(node, nxt)))
                 node = nxt
                 continue
             self.add("pod", "leave", node.name, cand, node=node.name, route=r.describe())
@@ -290,6 +291,11 @@ class _Walker:
         why = self._engine.explain(self.src.key, cand.pod, cand.port, protocol.upper())
         cand.allowed, cand.explanation = why.allowed, why
         self.add("policy", "policy", None, n, verdict=Word("trace.allowed" if why.allowed else "trace.denied"))
+
+
+def _underlay(a: NodeNetwork, b: NodeNetwork) -> tuple[tuple[str, str], ...]:
+    """Both nodes' uplinks to the node network: the wire the (encapsulated) packet crosses."""
+    return ((pod_diagram.uplink_id(a), "net/nodes"), (pod_diagram.uplink_id(b), "net/nodes"))
 
 
 def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 80, protocol: str = "tcp") -> Trace:

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "labkit.cli.lab",
     "labkit.cli.netpol",
     "labkit.cli.kube_proxy",
+    "labkit.cli.draw",
 ]
 
 
