@@ -86,8 +86,8 @@ class EmbeddedLab:
              input: str | None = None) -> subprocess.CompletedProcess:
         """Run a command in a pod's network namespace with the host's tools."""
         pod = self.pod(key)
-        return subprocess.run(in_netns(list(argv), pod["netns"]), capture_output=True, text=True,
-                              timeout=timeout, input=input)
+        return subprocess.run(["ip", "netns", "exec", pod["netns"], *argv], capture_output=True,
+                              text=True, timeout=timeout, input=input)
 
     def node_exec(self, node: str, argv: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess:
         plan = self.spec.node(node)

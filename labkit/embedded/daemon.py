@@ -33,7 +33,7 @@ class LabDaemon:
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
-            return {"pid": os.getpid(), "name": self.state.spec.name}
+            return {"pid": os.getpid(), "name": self.state.spec.name, "ready": self.ready()}
         if op == "status":
             return {"spec": self.state.spec.to_dict(), "api": self.api.url if self.api else None,
                     "pods": [p.summary() for p in self.state.pods.values()]}
@@ -47,6 +47,15 @@ class LabDaemon:
             self._stop.set()
             return True
         raise ValueError(f"unknown operation {op!r}")
+
+    def ready(self) -> bool:
+        """The cluster is usable: the API serves and the system pods (CoreDNS) run."""
+        if self.api is None or self.api.store is None:
+            return False
+        from ..apiserver.resources import BY_KEY
+
+        system = [p for p in self.api.store.list(BY_KEY["core/pods"], "kube-system")]
+        return bool(system) and all(p.get("status", {}).get("phase") == "Running" for p in system)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -96,6 +105,25 @@ class LabDaemon:
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()
+        self.start_cluster_dns()
+
+    def start_cluster_dns(self) -> None:
+        """CoreDNS as kind has it (Deployment + ``kube-dns`` Service), answered by ``ClusterDNS``."""
+        from ..apiserver.resources import BY_KEY
+        from .dns import ClusterDNS, DnsObjects, coredns_objects
+
+        store, api = self.api.store, self.api.api
+        for key, obj in coredns_objects(self.state.spec.dns_ip):
+            res = BY_KEY[key]
+            if store.get(res, "kube-system", obj["metadata"]["name"]) is None:
+                api.create(res, "kube-system", obj)
+
+        def objects() -> DnsObjects:
+            return DnsObjects(services=store.list(BY_KEY["core/services"]),
+                              endpointslices=store.list(BY_KEY["discovery.k8s.io/endpointslices"]),
+                              pods=store.list(BY_KEY["core/pods"]))
+
+        self.echo.dns_resolver = ClusterDNS(objects).answer
 
     def start_kube_proxy(self) -> None:
         """kube-proxy in every node, fed by the API store (Services and EndpointSlices)."""

@@ -32,6 +32,7 @@ class PodIdentity:
     node: str
     ip: str
     netns: str
+    serves_dns: bool = False   # a CoreDNS pod: port 53 answers DNS instead of echoing
 
 
 def answer(pod: PodIdentity, client: tuple, port: int, protocol: str) -> dict:
@@ -73,10 +74,25 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport.sendto((json.dumps(body) + "\n").encode(), addr)
 
 
+class _DnsUdp(asyncio.DatagramProtocol):
+    def __init__(self, responder: "EchoResponder") -> None:
+        self.responder = responder
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
+        reply = self.responder.dns_answer(data)
+        if reply:
+            self.transport.sendto(reply, addr)
+
+
 class EchoResponder:
     """Serves every pod of a lab; ``serve`` / ``stop`` follow the pods' lives."""
 
     def __init__(self) -> None:
+        # Set by the daemon once the API store exists: bytes of a DNS query -> bytes of the answer.
+        self.dns_resolver = None
         self._servers: dict[str, list] = {}
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netns")
         self.access_logs: dict[str, collections.deque] = {}
@@ -97,7 +113,13 @@ class EchoResponder:
         sockets = await loop.run_in_executor(self._executor, open_sockets, pod.netns, ports)
         servers = []
         for sock, port, protocol in sockets:
-            if protocol == "UDP":
+            if pod.serves_dns and port == 53:
+                if protocol == "UDP":
+                    transport, _ = await loop.create_datagram_endpoint(lambda: _DnsUdp(self), sock=sock)
+                    servers.append(transport)
+                else:
+                    servers.append(await asyncio.start_server(self._handle_dns_tcp, sock=sock))
+            elif protocol == "UDP":
                 transport, _ = await loop.create_datagram_endpoint(
                     lambda p=port: _Udp(self, pod, p), sock=sock)
                 servers.append(transport)
@@ -114,6 +136,22 @@ class EchoResponder:
     async def stop_all(self) -> None:
         for key in list(self._servers):
             await self.stop(key)
+
+    def dns_answer(self, query: bytes) -> bytes:
+        return self.dns_resolver(query) if self.dns_resolver else b""
+
+    async def _handle_dns_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """DNS over TCP: each message is prefixed by its 2-byte length (RFC 1035 §4.2.2)."""
+        try:
+            while True:
+                size = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), 10), "big")
+                reply = self.dns_answer(await reader.readexactly(size))
+                writer.write(len(reply).to_bytes(2, "big") + reply)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
 
     async def _handle_tcp(self, pod: PodIdentity, port: int, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:

@@ -27,14 +27,15 @@ def require_root() -> None:
         raise LabkitError("lab.needs_root")
 
 
-def daemon_alive(name: str) -> bool:
+def daemon_alive(name: str, ready: bool = False) -> bool:
+    """The daemon answers (and, with ``ready``, its cluster is usable: API up, system pods running)."""
     sock = control_socket(name)
     if not sock.exists():
         return False
     try:
-        control.call(sock, "ping", timeout=2.0)
-        return True
-    except (OSError, ValueError):
+        answer = control.call(sock, "ping", timeout=2.0)
+        return bool(answer.get("ready")) if ready else True
+    except (OSError, ValueError, LabkitError):
         return False
 
 
@@ -76,7 +77,7 @@ def start_daemon(name: str) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
-        if daemon_alive(name):
+        if daemon_alive(name, ready=True):
             return
         time.sleep(0.02)
     tail = log_file(name).read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]

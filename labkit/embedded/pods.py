@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import shutil
+from pathlib import Path
 
 from ..errors import BadInput, LabkitError
 from . import netns as ns
 from .cni import CniResult, CniRunner
 from .dataplane import load_conflist
+from .dns import resolv_conf
 from .echo import EchoResponder, PodIdentity
-from .images import default_ports
+from .images import default_ports, image_repository
 from .state import LabState, PodRecord
 from .topology import LabSpec, NodePlan
 
@@ -36,6 +39,13 @@ def validate_pod_request(req: dict) -> None:
         number, protocol = (port, "TCP") if isinstance(port, int) else tuple(port)
         if not isinstance(number, int) or not 1 <= number <= 65535 or protocol not in ("TCP", "UDP"):
             raise BadInput("lab.bad_pod", pod=key, reason=f"bad port {port!r}")
+
+
+def write_resolv_conf(netns: str, namespace: str, nameserver: str) -> None:
+    """``ip netns exec`` bind-mounts ``/etc/netns/<netns>/resolv.conf`` over ``/etc/resolv.conf``."""
+    folder = Path("/etc/netns") / netns
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "resolv.conf").write_text(resolv_conf(namespace, nameserver))
 
 
 def container_id(spec: LabSpec, namespace: str, name: str) -> str:
@@ -112,6 +122,7 @@ class PodManager:
         async with self._wiring:
             await ns.arun(["ip", "netns", "add", netns])
             try:
+                write_resolv_conf(netns, namespace, self.spec.dns_ip)
                 await ns.arun(["ip", "-n", netns, "link", "set", "lo", "up"])
                 result = await self.runner(node).add(cid, netns, pod.key)
                 pod.ip, pod.cni_result = result.ip, result.raw
@@ -123,7 +134,8 @@ class PodManager:
         return pod
 
     def _identity(self, pod: PodRecord) -> PodIdentity:
-        return PodIdentity(pod.namespace, pod.name, pod.node, pod.ip, pod.netns)
+        serves_dns = image_repository(pod.image or "").endswith("coredns/coredns")
+        return PodIdentity(pod.namespace, pod.name, pod.node, pod.ip, pod.netns, serves_dns)
 
     async def _destroy(self, pod: PodRecord) -> None:
         await self.echo.stop(pod.key)
@@ -133,6 +145,7 @@ class PodManager:
         except LabkitError:
             pass  # DEL is best effort: the namespace goes below and host-local is swept with the lab
         await ns.arun(["ip", "netns", "del", pod.netns], check=False)
+        shutil.rmtree(Path("/etc/netns") / pod.netns, ignore_errors=True)
 
     async def delete_pods(self, keys: list[str]) -> list[str]:
         async with self._lock:

@@ -65,7 +65,7 @@ class EmbeddedRuntime:
         if record is None or not command or shutil.which(command[0]) is None:
             raise FileNotFoundError(command[0] if command else "")
         proc = await asyncio.create_subprocess_exec(
-            "nsenter", f"--net=/run/netns/{record.netns}", *command,
+            "ip", "netns", "exec", record.netns, *command,
             stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT if tty else asyncio.subprocess.PIPE)

@@ -116,6 +116,11 @@ class LabSpec:
         return str(ipaddress.ip_network(self.node_cidr)[1])
 
     @property
+    def dns_ip(self) -> str:
+        """The ``kube-dns`` Service address (10.96.0.10 with kind's service CIDR)."""
+        return str(ipaddress.ip_network(self.service_cidr)[10])
+
+    @property
     def node_prefixlen(self) -> int:
         return ipaddress.ip_network(self.node_cidr).prefixlen
 
