@@ -119,6 +119,7 @@ MESSAGES = {
     "cause.unsupported": {
         "en": 'Unsupported value: "{value}": supported values: {supported}',
         "fr": 'Valeur non prise en charge : "{value}" : valeurs possibles : {supported}'},
+    "cause.external": {"en": "{message}", "fr": "{message}"},
     "cause.duplicate": {"en": 'Duplicate value: "{value}"', "fr": 'Valeur en double : "{value}"'},
     "rule.dns1123_subdomain": {
         "en": "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "

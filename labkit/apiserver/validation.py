@@ -161,14 +161,28 @@ def register_validator(kind: str, validator: Validator) -> None:
     VALIDATORS[kind] = validator
 
 
+class _Deferred:
+    """A message rendered in the language asked when the Status is written."""
+
+    def __init__(self, render) -> None:
+        self.render = render
+
+
 def netpol_adapter(validate_policy: Callable[[dict], list]) -> Validator:
-    """Wrap ``labkit.netpol.validate_policy`` (errors with ``.path`` and a message) as a Validator."""
+    """Wrap ``labkit.netpol.validate_policy`` as a Validator.
+
+    Its errors carry the field path (``.field``, or ``.path``) and a message, either a string or
+    a method taking the language (``FieldError.message(lang)``), so causes stay bilingual.
+    """
     def validator(obj: dict) -> list[Cause]:
         causes = []
         for error in validate_policy(obj):
-            path = getattr(error, "path", "spec")
-            text = getattr(error, "message", None) or str(error)
-            causes.append(cause(str(path), "cause.invalid", value="", detail=text))
+            path = getattr(error, "field", None) or getattr(error, "path", None) or "spec"
+            message = getattr(error, "message", None)
+            if not callable(message):
+                text = message or str(error)
+                message = lambda lang=None, text=text: text  # noqa: E731
+            causes.append(cause(str(path), "cause.external", message=_Deferred(message)))
         return causes
     return validator
 

@@ -310,3 +310,15 @@ def test_delete_collection_and_killing_events(lab):
     killing = v1.list_namespaced_event("default", field_selector="reason=Killing").items
     assert sorted(e.involved_object.name for e in killing) == ["x1", "x2"]
     assert killing[0].source.component == "kubelet"
+
+
+def test_invalid_network_policy_is_refused_with_the_field(lab, tmp_path):
+    need_kubectl()
+    manifest = tmp_path / "np.yaml"
+    manifest.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                        "  name: bad\nspec:\n  podSelector: {}\n  ingress:\n"
+                        "  - ports:\n    - port: 70000\n")
+    out = lab.kubectl("apply", "-f", str(manifest))
+    assert out.returncode == 1
+    assert 'The NetworkPolicy "bad" is invalid: spec.ingress[0].ports[0].port' in out.stderr
+    assert "bad" not in lab.kubectl("get", "netpol").stdout

@@ -16,7 +16,8 @@ from labkit.apiserver.selectors import (fields_match, labels_match, parse_field_
                                         parse_label_selector, selector_matches)
 from labkit.apiserver.status import ApiError
 from labkit.apiserver.store import Store
-from labkit.apiserver.validation import register_validator, validate, VALIDATORS, netpol_adapter
+from labkit.apiserver.validation import (VALIDATORS, netpol_adapter, plug_netpol,
+                                         register_validator, validate)
 
 PODS = BY_KEY["core/pods"]
 
@@ -216,17 +217,40 @@ def test_validation_names_and_required_fields():
 
 
 def test_pluggable_networkpolicy_validator():
-    class Error:
+    class PathError:                     # the shape the brief announced: .path and a message
         def __init__(self, path, message):
             self.path, self.message = path, message
+
+    class FieldError:                    # labkit.netpol's shape: .field and message(lang)
+        field = "spec.ingress[0].from[0]"
+
+        def message(self, lang=None):
+            return {"en": "Required value", "fr": "Valeur requise"}[lang or "en"]
     saved = VALIDATORS["NetworkPolicy"]
     try:
         register_validator("NetworkPolicy", netpol_adapter(
-            lambda obj: [Error("spec.ingress[0].ports[0].port", "must be 1-65535")]))
+            lambda obj: [PathError("spec.ingress[0].ports[0].port", "must be 1-65535"),
+                         FieldError()]))
         causes = validate({"metadata": {"name": "p"}, "spec": {"podSelector": {}}},
                           "NetworkPolicy")
         assert causes[0].field == "spec.ingress[0].ports[0].port"
-        assert "must be 1-65535" in causes[0].message("en")
+        assert causes[0].message("en") == "must be 1-65535"
+        assert causes[1].field == "spec.ingress[0].from[0]"
+        assert causes[1].message("fr") == "Valeur requise"
+    finally:
+        VALIDATORS["NetworkPolicy"] = saved
+
+
+def test_labkit_netpol_validator_is_plugged_when_present():
+    pytest.importorskip("labkit.netpol")
+    saved = VALIDATORS["NetworkPolicy"]
+    try:
+        assert plug_netpol()
+        bad = {"metadata": {"name": "p"}, "spec": {"podSelector": {}, "ingress": [
+            {"ports": [{"port": 70000}]}]}}
+        causes = validate(bad, "NetworkPolicy")
+        assert [c.field for c in causes] == ["spec.ingress[0].ports[0].port"]
+        assert "70000" in causes[0].message("en")
     finally:
         VALIDATORS["NetworkPolicy"] = saved
 
