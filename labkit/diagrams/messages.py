@@ -28,7 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- nodes and devices ----------------------------------------------------------------------
     "diagrams.node.label": {"en": "node {name}", "fr": "nœud {name}"},
     "diagrams.node.label_cp": {"en": "node {name} (control plane)", "fr": "nœud {name} (plan de contrôle)"},
-    "diagrams.node.addresses": {"en": "node IP {ip} · pod CIDR {cidr}", "fr": "IP du nœud {ip} · CIDR des pods {cidr}"},
+    "diagrams.node.addresses": {"en": "node IP {ip}\npod CIDR {cidr}", "fr": "IP du nœud {ip}\nCIDR des pods {cidr}"},
     "diagrams.node_network": {"en": "node network\n{cidr}", "fr": "réseau des nœuds\n{cidr}"},
     "diagrams.bridge": {"en": "{name} (bridge)\n{addr}", "fr": "{name} (pont)\n{addr}"},
     "diagrams.tunnel": {"en": "{name} (VXLAN, VNI {vni})\nVTEP {local}", "fr": "{name} (VXLAN, VNI {vni})\nVTEP {local}"},

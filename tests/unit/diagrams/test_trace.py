@@ -1,0 +1,114 @@
+"""The packet-path trace: chains, DNAT candidates, routes per flavor, policy verdicts, drawing."""
+import pytest
+
+from labkit import diagrams
+from labkit.diagrams import style
+from labkit.errors import BadInput
+from labkit.trace import draw_trace, resolve_destination, trace
+
+
+def test_client_to_service_lists_chains_then_one_sep_per_candidate(snap):
+    t = trace(snap, "demo/client", "demo/blue:80")
+    entry = snap.node("kubenet-worker").kube_proxy.get("demo/blue")
+    svc = next(c for c in entry.chains if c.startswith("KUBE-SVC-"))
+    assert t.chains[:3] == ["PREROUTING", "KUBE-SERVICES", svc]
+    seps = t.chains[3:]
+    assert len(seps) == 3 and all(c.startswith("KUBE-SEP-") for c in seps) and len(set(seps)) == 3
+    assert sorted(c.ip for c in t.candidates) == ["10.244.1.3", "10.244.2.2", "10.244.2.3"]
+    assert [round(c.share, 3) for c in t.candidates] == [0.333] * 3
+    assert all(c.allowed for c in t.candidates)
+
+
+def test_source_pod_route_and_veth(kindnet):
+    t = trace(kindnet, "demo/client", "demo/blue:80")
+    assert t.hops[0].key == "pod_route" and "default via 10.244.1.1 dev eth0" in t.hops[0].text()
+    assert t.hops[1].key == "veth" and t.hops[1].params["host_if"] == "veth4e609dcb"
+
+
+def _candidate_hops(t, ip):
+    n = next(i for i, c in enumerate(t.candidates) if c.ip == ip)
+    return [h.key for h in t.for_candidate(n)], [h.text() for h in t.for_candidate(n)]
+
+
+def test_kindnet_remote_endpoint_goes_via_the_node_ip(kindnet):
+    keys, texts = _candidate_hops(trace(kindnet, "demo/client", "demo/blue:80"), "10.244.2.2")
+    assert keys == ["dnat", "node_route", "deliver", "policy"]
+    assert "10.244.2.0/24 via 172.18.0.4 dev eth0" in texts[1]
+    assert "10.244.2.2 dev veth0af266e0 scope host" in texts[2] and "demo/blue-3" in texts[2]
+
+
+def test_kindnet_local_endpoint_stays_on_the_node(kindnet):
+    keys, texts = _candidate_hops(trace(kindnet, "demo/client", "demo/blue:80"), "10.244.1.3")
+    assert keys == ["dnat", "deliver", "policy"] and "veth6c73ede9" in texts[1]
+
+
+def test_flannel_remote_endpoint_goes_through_the_vxlan_tunnel(flannel):
+    t = trace(flannel, "demo/client", "demo/blue:80")
+    keys, texts = _candidate_hops(t, "10.244.2.2")
+    assert keys == ["dnat", "tunnel", "deliver", "policy"]
+    tunnel = t.for_candidate(next(i for i, c in enumerate(t.candidates) if c.ip == "10.244.2.2"))[1]
+    assert tunnel.params["dev"] == "flannel.1" and tunnel.params["vtep"] == "172.18.0.4"
+    assert "via 10.244.2.0 dev flannel.1 onlink" in tunnel.params["route"]
+    assert "cni0" in texts[2]
+
+
+def test_policy_verdict_uses_the_port_after_dnat(snap):
+    assert trace(snap, "demo/client", "prod/db:5432").candidates[0].allowed is True
+    denied = trace(snap, "demo/blue-1", "prod/db:5432")
+    assert denied.candidates[0].allowed is False and "denied" in denied.to_text()
+    assert "refusée" in denied.to_text("fr")
+
+
+def test_pod_destination_has_no_dnat(kindnet):
+    t = trace(kindnet, "demo/client", "demo/blue-2:80")
+    assert [h.key for h in t.hops if h.layer == "service"] == ["no_service"]
+    assert len(t.candidates) == 1 and t.candidates[0].pod == "demo/blue-2" and t.chains == []
+
+
+def test_node_port_on_another_node_is_dnated_there(kindnet):
+    t = trace(kindnet, "demo/client", "172.18.0.4:30080")
+    kp = next(h for h in t.hops if h.key == "kube_proxy")
+    assert kp.node == "kubenet-worker2" and "KUBE-NODEPORTS" in kp.chains
+    assert t.hops[2].key == "node_route" and len(t.candidates) == 3
+
+
+def test_cluster_ip_and_outside_destinations(kindnet):
+    t = trace(kindnet, "demo/client", "10.96.47.120:80")
+    assert len(t.candidates) == 3
+    out = trace(kindnet, "demo/client", "8.8.8.8:53")
+    assert [h.key for h in out.hops][-2:] == ["leave", "policy_none"]
+
+
+@pytest.mark.parametrize("dst,key", [("nope", "trace.error.bad_destination"),
+                                     ("demo/ghost", "trace.error.unknown_destination"),
+                                     ("demo/blue:81", "trace.error.unknown_port"),
+                                     ("10.0.0.1:99999", "trace.error.bad_destination")])
+def test_bad_destinations_are_bad_input(kindnet, dst, key):
+    with pytest.raises(BadInput) as err:
+        trace(kindnet, "demo/client", dst)
+    assert err.value.key == key and err.value.exit_code == 2
+
+
+def test_unknown_source(kindnet):
+    with pytest.raises(BadInput) as err:
+        trace(kindnet, "demo/ghost", "demo/blue:80")
+    assert "demo/client" in err.value.message("en") and "aucun pod" in err.value.message("fr")
+
+
+def test_resolve_destination_forms(kindnet):
+    assert resolve_destination(kindnet, "demo/blue") == ("10.96.47.120", 80)
+    assert resolve_destination(kindnet, "prod/db:5432") == ("10.96.201.15", 5432)
+    assert resolve_destination(kindnet, "demo/client:8080") == ("10.244.1.4", 8080)
+    assert resolve_destination(kindnet, "10.244.2.3") == ("10.244.2.3", 80)
+
+
+def test_draw_trace_highlights_the_path(flannel):
+    t = trace(flannel, "demo/client", "demo/blue:80")
+    source = draw_trace(t).source
+    assert style.HIGHLIGHT in source
+    assert '"if/kubenet-worker/flannel.1" -> "if/kubenet-worker2/flannel.1"' in source
+    line = next(l for l in source.splitlines() if '"if/kubenet-worker/flannel.1" -> "if/kubenet-worker2/flannel.1"' in l)
+    assert style.HIGHLIGHT in line
+    untouched = next(l for l in source.splitlines() if '"p/prod/db" -> ' in l)
+    assert style.HIGHLIGHT not in untouched
+    assert "<table" in t._repr_html_() and diagrams.to_svg(draw_trace(t, "fr")).startswith("<?xml")
