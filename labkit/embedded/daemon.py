@@ -30,6 +30,7 @@ class LabDaemon:
         self._stop = asyncio.Event()
         self.api = None
         self.proxy = None
+        self.relay = None
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
@@ -88,6 +89,8 @@ class LabDaemon:
         print(f"labkit daemon for {name!r} ready (pid {os.getpid()})", flush=True)
         await self._stop.wait()
         server.close()
+        if self.relay:
+            self.relay.close()
         if self.proxy:
             await self.proxy.stop()
         if self.api:
@@ -106,6 +109,19 @@ class LabDaemon:
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()
         self.start_cluster_dns()
+        await self.start_api_relay()
+
+    async def start_api_relay(self) -> None:
+        """Pods reach the API through the ``kubernetes`` Service, as on kind (see ``apiproxy``)."""
+        from ..apiserver.resources import BY_KEY
+        from .apiproxy import ApiRelay, kubernetes_endpoints
+
+        control_plane = self.state.spec.node_plans()[0]
+        self.relay = ApiRelay(control_plane.netns, self.api.port)
+        await self.relay.start()
+        for key, obj in kubernetes_endpoints(control_plane.ip):
+            if self.api.store.get(BY_KEY[key], "default", "kubernetes") is None:
+                self.api.api.create(BY_KEY[key], "default", obj)
 
     def start_cluster_dns(self) -> None:
         """CoreDNS as kind has it (Deployment + ``kube-dns`` Service), answered by ``ClusterDNS``."""

@@ -64,6 +64,26 @@ def flannel_fdb_commands(others: list[NodePlan]) -> list[str]:
     return [f"fdb append {o.vtep_mac} dev flannel.1 dst {o.ip} self permanent" for o in others]
 
 
+def kindnet_masquerade_rules(spec: LabSpec) -> str:
+    """kindnet's ip-masq-agent chain: traffic leaving the cluster is masqueraded, nothing else.
+
+    kindnet exempts the pod subnet; we also exempt the node network so that pods and nodes talk
+    without NAT, as the model (and the seed chapter) says. Loaded with ``iptables-restore --noflush``.
+    """
+    c = "kind-masq-agent"
+    return "\n".join([
+        "*nat", ":KIND-MASQ-AGENT - [0:0]",
+        f'-A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "{c}: ensure nat POSTROUTING '
+        f'directs all non-LOCAL destination traffic to our custom KIND-MASQ-AGENT chain" -j KIND-MASQ-AGENT',
+        f'-A KIND-MASQ-AGENT -d {spec.pod_cidr} -m comment --comment "{c}: local traffic is not subject '
+        f'to MASQUERADE" -j RETURN',
+        f'-A KIND-MASQ-AGENT -d {spec.node_cidr} -m comment --comment "{c}: node traffic is not subject '
+        f'to MASQUERADE" -j RETURN',
+        f'-A KIND-MASQ-AGENT -m comment --comment "{c}: outbound traffic is subject to MASQUERADE '
+        f'(must be last in chain)" -j MASQUERADE',
+        "COMMIT", ""])
+
+
 def host_commands(spec: LabSpec) -> list[str]:
     """On this machine: join the node network and route pod CIDRs through their nodes (kind + host routes)."""
     cmds = [f"link add {spec.host_link} type veth peer name host netns {spec.net_netns}",
@@ -93,6 +113,8 @@ def build(spec: LabSpec) -> None:
             if fdb:
                 ns.run(["bridge", "-n", node.netns, "-batch", "-"], input="\n".join(fdb) + "\n")
         ns.set_sysctl(node.netns, "net.ipv4.ip_forward", "1")
+        if spec.cni == "kindnet":
+            ns.run(["iptables-restore", "--noflush", "-w"], node.netns, input=kindnet_masquerade_rules(spec))
         write_node_files(spec, node)
     if spec.host_routes:
         ns.ip_batch(host_commands(spec)[1:])

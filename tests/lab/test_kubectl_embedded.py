@@ -50,8 +50,9 @@ def wait_pods(kubectl, namespace, count, selector=None, timeout=20):
 
 def test_nodes_are_the_lab_nodes(kubectl):
     out = kubectl("get", "nodes", "-o", "wide").stdout
-    for name, ip in [(f"{NAME}-control-plane", "172.18.0.2"), (f"{NAME}-worker", "172.18.0.3"),
-                     (f"{NAME}-worker2", "172.18.0.4")]:
+    plans = EmbeddedLab(NAME).spec.node_plans()
+    assert [p.name for p in plans] == [f"{NAME}-control-plane", f"{NAME}-worker", f"{NAME}-worker2"]
+    for name, ip in [(p.name, p.ip) for p in plans]:
         line = next(l for l in out.splitlines() if l.startswith(name + " "))
         assert " Ready " in line and ip in line
 

@@ -72,21 +72,22 @@ def test_inspection_matches_the_flavor(flavor_lab):
     ifaces = {i.name: i for i in nodes.interfaces(worker)}
     routes = nodes.routes(worker)
     a = flavor_lab.pod("a")
-    c_cidr = flavor_lab.spec.node("worker2").pod_cidr
+    worker2 = flavor_lab.spec.node("worker2")
+    c_cidr = worker2.pod_cidr
     to_c = route_for(routes, flavor_lab.pod("c")["ip"])
     if cni == "kindnet":
         veth = ifaces[a["host_veth"]]
-        assert veth.kind == "veth" and veth.ipv4()[0].cidr == "10.244.1.1/32"
+        assert veth.kind == "veth" and veth.ipv4()[0].cidr == f"{flavor_lab.spec.node('worker').pod_gateway}/32"
         assert route_for(routes, a["ip"]).dev == a["host_veth"]
-        assert (to_c.dst, to_c.gateway, to_c.dev) == (c_cidr, "172.18.0.4", "eth0")
+        assert (to_c.dst, to_c.gateway, to_c.dev) == (c_cidr, worker2.ip, "eth0")
         assert "cni0" not in ifaces and "flannel.1" not in ifaces
     else:
         assert ifaces["cni0"].kind == "bridge" and ifaces[a["host_veth"]].master == "cni0"
     if cni == "bridge":
-        assert (to_c.gateway, to_c.dev) == ("172.18.0.4", "eth0")
+        assert (to_c.gateway, to_c.dev) == (worker2.ip, "eth0")
     if cni == "flannel":
         assert ifaces["flannel.1"].kind == "vxlan" and ifaces["flannel.1"].vxlan["port"] == 8472
-        assert (to_c.gateway, to_c.dev, to_c.onlink) == ("10.244.2.0", "flannel.1", True)
+        assert (to_c.gateway, to_c.dev, to_c.onlink) == (worker2.flannel_address, "flannel.1", True)
     pod_view = nodes.embedded_pod(flavor_lab.name, "default/a")
     pod_eth0 = next(i for i in nodes.interfaces(pod_view) if i.name == "eth0")
     assert pod_eth0.ipv4()[0].ip == a["ip"]
