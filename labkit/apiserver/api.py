@@ -102,6 +102,8 @@ class Api:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self._generate_name(res, namespace, meta["generateName"])
         causes = validate(obj, res.kind)
+        if res.kind == "Service" and not causes:
+            causes = self._service_allocation_causes(obj, None)
         if causes:
             raise status.invalid(res.kind, res.group, meta.get("name") or "", causes)
         if self.store.get(res, namespace or "", meta["name"]) is not None:
@@ -116,6 +118,31 @@ class Api:
             return obj
         objects.apply_defaults(res.kind, obj, self.addresses)
         return self.store.put(res, obj)
+
+    def _service_allocation_causes(self, svc: dict, current: dict | None) -> list:
+        """A requested ClusterIP must be in the range and free; a requested nodePort free."""
+        import ipaddress
+
+        from .validation import _rule_text
+
+        spec, old = svc.get("spec") or {}, (current or {}).get("spec") or {}
+        causes = []
+        ip = spec.get("clusterIP")
+        if ip not in (None, "", "None") and ip != old.get("clusterIP"):
+            if ipaddress.ip_address(ip) not in self.addresses.network:
+                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
+                                           detail=_rule_text("cluster_ip_range", ip=ip,
+                                                             cidr=str(self.addresses.network))))
+            elif ip in self.addresses.used:
+                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
+                                           detail=_rule_text("cluster_ip_taken", ip=ip)))
+        mine = {p.get("nodePort") for p in old.get("ports") or []}
+        for index, port in enumerate(spec.get("ports") or []):
+            node_port = port.get("nodePort")
+            if node_port and node_port not in mine and node_port in self.addresses.node_ports:
+                causes.append(status.cause(f"spec.ports[{index}].nodePort", "cause.invalid",
+                                           value=node_port, detail=_rule_text("node_port_taken")))
+        return causes
 
     def _generate_name(self, res: ResourceKind, namespace: str | None, prefix: str) -> str:
         for _ in range(20):
@@ -169,6 +196,8 @@ class Api:
         causes = validate(new, res.kind)
         if res.kind == "Pod":
             causes += self._pod_update_causes(current, new)
+        if res.kind == "Service" and not causes:
+            causes = self._service_allocation_causes(new, current)
         if causes:
             raise status.invalid(res.kind, res.group, name, causes)
         if res.kind == "Service":

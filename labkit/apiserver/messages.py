@@ -154,6 +154,35 @@ MESSAGES = {
     "rule.port_range": {
         "en": "must be between 1 and 65535, inclusive",
         "fr": "doit être compris entre 1 et 65535 inclus"},
+    "cause.forbidden": {"en": "Forbidden: {detail}", "fr": "Interdit : {detail}"},
+    "rule.string_map": {
+        "en": "must be a map of string keys to string values",
+        "fr": "doit être une table de clés et de valeurs de type chaîne"},
+    "rule.ip_address": {
+        "en": "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+        "fr": "doit être une adresse IP valide (par ex. 10.9.8.7)"},
+    "rule.list": {"en": "must be a list", "fr": "doit être une liste"},
+    "rule.object": {"en": "must be an object", "fr": "doit être un objet"},
+    "rule.etp_needs_external": {
+        "en": "may only be set when `type` is 'NodePort' or 'LoadBalancer'",
+        "fr": "ne peut être défini que si `type` vaut 'NodePort' ou 'LoadBalancer'"},
+    "rule.node_port_type": {
+        "en": "may not be used when `type` is '{type}'",
+        "fr": "ne peut pas être utilisé quand `type` vaut '{type}'"},
+    "rule.node_port_range": {
+        "en": "provided port is not in the valid range. The range of valid ports is {low}-{high}",
+        "fr": "le port donné n'est pas dans la plage valide. La plage valide est {low}-{high}"},
+    "rule.node_port_taken": {
+        "en": "provided port is already allocated",
+        "fr": "le port donné est déjà attribué"},
+    "rule.cluster_ip_range": {
+        "en": "failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. "
+              "The range of valid IPs is {cidr}",
+        "fr": "impossible d'attribuer l'IP {ip} : l'IP donnée ({ip}) n'est pas dans la plage valide. "
+              "La plage valide est {cidr}"},
+    "rule.cluster_ip_taken": {
+        "en": "failed to allocate IP {ip}: provided IP is already allocated",
+        "fr": "impossible d'attribuer l'IP {ip} : l'IP donnée est déjà attribuée"},
     "rule.non_negative": {
         "en": "must be greater than or equal to 0",
         "fr": "doit être supérieur ou égal à 0"},

@@ -121,7 +121,12 @@ def _workload(obj: dict) -> list[Cause]:
     return causes
 
 
+NODE_PORT_RANGE = (30000, 32767)
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
 def validate_service(obj: dict) -> list[Cause]:
+    """The Service rules kubectl users meet (upstream ValidateService, the common subset)."""
     spec = obj.get("spec") or {}
     causes = []
     kind = spec.get("type", "ClusterIP")
@@ -129,17 +134,82 @@ def validate_service(obj: dict) -> list[Cause]:
     if kind not in supported:
         causes.append(cause("spec.type", "cause.unsupported", value=kind,
                             supported=", ".join(f'"{s}"' for s in supported)))
+    selector = spec.get("selector")
+    if selector is not None and (not isinstance(selector, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in selector.items())):
+        causes.append(cause("spec.selector", "cause.invalid", value=_short(selector),
+                            detail=_rule_text("string_map")))
+    cluster_ip = spec.get("clusterIP")
+    if cluster_ip not in (None, "", "None") and not _is_ipv4(cluster_ip):
+        causes.append(cause("spec.clusterIPs[0]", "cause.invalid", value=_short(cluster_ip),
+                            detail=_rule_text("ip_address")))
+    causes += _service_ports(spec, kind)
+    for key, values in (("sessionAffinity", ("None", "ClientIP")),
+                        ("externalTrafficPolicy", ("Cluster", "Local")),
+                        ("internalTrafficPolicy", ("Cluster", "Local"))):
+        if spec.get(key) is not None and spec[key] not in values:
+            causes.append(cause(f"spec.{key}", "cause.unsupported", value=spec[key],
+                                supported=", ".join(f'"{v}"' for v in values)))
+    if spec.get("externalTrafficPolicy") and kind not in ("NodePort", "LoadBalancer"):
+        causes.append(cause("spec.externalTrafficPolicy", "cause.invalid",
+                            value=spec["externalTrafficPolicy"], detail=_rule_text("etp_needs_external")))
+    return causes
+
+
+def _service_ports(spec: dict, kind: str) -> list[Cause]:
+    causes = []
     ports = spec.get("ports") or []
+    if not isinstance(ports, list):
+        return [cause("spec.ports", "cause.invalid", value=_short(ports), detail=_rule_text("list"))]
     if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
         causes.append(cause("spec.ports", "cause.required"))
+    seen = set()
     for index, port in enumerate(ports):
+        at = f"spec.ports[{index}]"
+        if not isinstance(port, dict):
+            causes.append(cause(at, "cause.invalid", value=_short(port), detail=_rule_text("object")))
+            continue
         number = port.get("port")
-        if not isinstance(number, int) or not 0 < number < 65536:
-            causes.append(cause(f"spec.ports[{index}].port", "cause.invalid", value=number,
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
+            causes.append(cause(f"{at}.port", "cause.invalid", value=number,
                                 detail=_rule_text("port_range")))
+        protocol = port.get("protocol", "TCP")
+        if protocol not in PROTOCOLS:
+            causes.append(cause(f"{at}.protocol", "cause.unsupported", value=protocol,
+                                supported=", ".join(f'"{p}"' for p in PROTOCOLS)))
+        if (number, protocol) in seen:
+            causes.append(cause(f"{at}", "cause.duplicate", value=f"{number}/{protocol}"))
+        seen.add((number, protocol))
+        target = port.get("targetPort")
+        if isinstance(target, int) and not isinstance(target, bool) and not 0 < target < 65536:
+            causes.append(cause(f"{at}.targetPort", "cause.invalid", value=target,
+                                detail=_rule_text("port_range")))
+        node_port = port.get("nodePort")
+        if node_port not in (None, 0):
+            if kind not in ("NodePort", "LoadBalancer"):
+                causes.append(cause(f"{at}.nodePort", "cause.forbidden",
+                                    detail=_rule_text("node_port_type", type=kind)))
+            elif not isinstance(node_port, int) or not NODE_PORT_RANGE[0] <= node_port <= NODE_PORT_RANGE[1]:
+                causes.append(cause(f"{at}.nodePort", "cause.invalid", value=node_port,
+                                    detail=_rule_text("node_port_range", low=NODE_PORT_RANGE[0],
+                                                      high=NODE_PORT_RANGE[1])))
         if len(ports) > 1 and not port.get("name"):
-            causes.append(cause(f"spec.ports[{index}].name", "cause.required"))
+            causes.append(cause(f"{at}.name", "cause.required"))
     return causes
+
+
+def _is_ipv4(value: object) -> bool:
+    import ipaddress
+
+    try:
+        return isinstance(value, str) and ipaddress.ip_address(value).version == 4
+    except ValueError:
+        return False
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def validate_networkpolicy(obj: dict) -> list[Cause]:
