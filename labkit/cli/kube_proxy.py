@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect = inspect_commands.add_parser("kube-proxy", help=i18n.t("kubeproxy.cli.inspect_help"))
     inspect.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     inspect.add_argument("--json", action="store_true", help="print the service map as JSON")
+    inspect.add_argument("--node", help="read the rules of this node of the embedded lab (root)")
+    inspect.add_argument("--name", default="kubenet", help="the embedded lab (with --node)")
     inspect.set_defaults(func=_inspect)
 
 
@@ -96,8 +98,21 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def node_rules(lab_name: str, node: str) -> tuple[str, str]:
+    """The kube-proxy rules a node of the embedded lab holds, as its own tools print them."""
+    from ..embedded.client import EmbeddedLab
+    from ..nodes import embedded_node
+
+    access = embedded_node(lab_name, node)
+    if EmbeddedLab(lab_name).spec.proxy_mode == "nftables":
+        return access.run(["nft", "list", "table", "ip", "kube-proxy"]), f"{access.name}: nft"
+    return access.run(["iptables-save"]), f"{access.name}: iptables-save"
+
+
 def _inspect(args: argparse.Namespace) -> int:
-    if args.file == "-":
+    if args.node:
+        text, source = node_rules(args.name, args.node)
+    elif args.file == "-":
         text, source = sys.stdin.read(), "<stdin>"
     else:
         try:
