@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "labkit.cli.netpol",
     "labkit.cli.kube_proxy",
     "labkit.cli.draw",
+    "labkit.cli.kind",
 ]
 
 

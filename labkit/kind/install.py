@@ -1,0 +1,105 @@
+"""What ``labkit kind up`` runs, as data: the command lines, in order, for one :class:`KindPlan`.
+
+Building the list is pure (the tests compare it, a course author can print it); running it is
+:mod:`labkit.kind.up`'s job. Each step names the message that announces it, so the learner sees
+in their language what is happening and the exact command that does it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import versions as v
+from .config import KindPlan, render
+
+WAIT_TIMEOUT = "300s"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command line; ``stdin`` is fed to it (the kind config for ``kind create``)."""
+
+    message: str                         # catalog key announcing the step
+    argv: tuple[str, ...]
+    stdin: str | None = None
+    params: dict = field(default_factory=dict, compare=False)
+
+
+def kubectl(plan: KindPlan, *args: str) -> tuple[str, ...]:
+    return ("kubectl", "--context", plan.context, *args)
+
+
+def create_step(plan: KindPlan) -> Step:
+    return Step("kind.step.create", ("kind", "create", "cluster", "--name", plan.name, "--config", "-"),
+                stdin=render(plan), params={"name": plan.name, "cni": plan.cni, "proxy_mode": plan.proxy_mode})
+
+
+def plugin_steps(plan: KindPlan) -> list[Step]:
+    """flannel and kube-router delegate to the ``bridge`` plugin, absent from kind's node image."""
+    if plan.cni not in ("flannel", "kube-router"):
+        return []
+    script = f"curl -fsSL {v.CNI_PLUGINS_TARBALL} | tar -xz -C /opt/cni/bin ./bridge ./host-local ./loopback"
+    return [Step("kind.step.plugins", ("docker", "exec", node, "sh", "-c", script), params={"node": node})
+            for node in plan.node_names()]
+
+
+def cni_steps(plan: KindPlan) -> list[Step]:
+    """Install the CNI from its pinned manifest or Helm chart (kindnet comes with kind)."""
+    if plan.cni == "kindnet":
+        return []
+    if plan.cni == "calico":
+        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", v.CALICO_MANIFEST),
+                     params={"cni": "Calico", "version": v.CALICO_VERSION})]
+    if plan.cni == "flannel":
+        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", v.FLANNEL_MANIFEST),
+                     params={"cni": "flannel", "version": v.FLANNEL_VERSION})]
+    if plan.cni == "kube-router":
+        manifest = v.KUBE_ROUTER_ALL_FEATURES_MANIFEST if plan.cni_replaces_kube_proxy else v.KUBE_ROUTER_MANIFEST
+        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", manifest),
+                     params={"cni": "kube-router", "version": v.KUBE_ROUTER_VERSION})]
+    return cilium_steps(plan)
+
+
+def cilium_values(plan: KindPlan) -> list[str]:
+    """Helm ``--set`` values: Cilium's kind guide, plus its kube-proxy replacement when asked."""
+    values = ["image.pullPolicy=IfNotPresent", "ipam.mode=kubernetes"]
+    if plan.cni_replaces_kube_proxy:
+        # Without kube-proxy, the agents cannot use the kubernetes Service VIP to find the API.
+        values += ["kubeProxyReplacement=true", f"k8sServiceHost={plan.name}-control-plane",
+                   "k8sServicePort=6443"]
+    return values
+
+
+def cilium_steps(plan: KindPlan) -> list[Step]:
+    params = {"cni": "Cilium", "version": v.CILIUM_VERSION}
+    install = ["helm", "--kube-context", plan.context, "upgrade", "--install", "cilium", v.CILIUM_CHART,
+               "--version", v.CILIUM_VERSION, "--namespace", "kube-system"]
+    for value in cilium_values(plan):
+        install += ["--set", value]
+    return [Step("kind.step.cni", ("helm", "repo", "add", "cilium", v.CILIUM_HELM_REPO, "--force-update"),
+                 params=params),
+            Step("kind.step.cni", tuple(install), params=params)]
+
+
+def wait_step(plan: KindPlan) -> Step:
+    return Step("kind.step.wait", kubectl(plan, "wait", "--for=condition=Ready", "nodes", "--all",
+                                         f"--timeout={WAIT_TIMEOUT}"))
+
+
+def plan_steps(plan: KindPlan) -> list[Step]:
+    """Every command of ``kind up`` before the host routes (which need the node's IP first)."""
+    return [create_step(plan), *plugin_steps(plan), *cni_steps(plan), wait_step(plan)]
+
+
+def node_ip_argv(node: str) -> tuple[str, ...]:
+    return ("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", node)
+
+
+def route_argvs(plan: KindPlan, node_ip: str) -> list[tuple[str, ...]]:
+    """Host routes to the pod and Service subnets through the control-plane node.
+
+    Pods: the node forwards to the right node (its routes, or the CNI's tunnel). Services: the
+    node's kube-proxy (or the CNI's replacement) translates the ClusterIP. ``replace`` keeps a
+    second ``kind up`` idempotent.
+    """
+    return [("ip", "route", "replace", cidr, "via", node_ip)
+            for cidr in (plan.pod_subnet, plan.service_subnet)]
