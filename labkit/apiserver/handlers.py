@@ -181,6 +181,7 @@ class Handlers:
                 return self.list(request, target)
             if method == "POST":
                 body = await self.body(request)
+                self._strict(request, target.res, body)
                 obj = self.api.create(target.res, target.namespace, body, dry_run)
                 return self.object_response(request, target.res, obj, 201)
             if method == "DELETE":
@@ -197,12 +198,15 @@ class Handlers:
             return self.object_response(request, target.res,
                                         self.api.get(target.res, ns, target.name))
         if method == "PUT":
-            obj = self.api.update(target.res, ns, target.name, await self.body(request),
-                                  dry_run=dry_run)
+            body = await self.body(request)
+            self._strict(request, target.res, body)
+            obj = self.api.update(target.res, ns, target.name, body, dry_run=dry_run)
             return self.object_response(request, target.res, obj)
         if method == "PATCH":
             content_type = request.content_type
             body = await self.body(request, patch=True)
+            if isinstance(body, dict):     # merge, strategic and apply patches (not JSON patch lists)
+                self._strict(request, target.res, body)
             obj, created = self.api.patch(target.res, ns, target.name, content_type, body,
                                           dry_run=dry_run)
             return self.object_response(request, target.res, obj, 201 if created else 200)
@@ -242,6 +246,18 @@ class Handlers:
                                         "status", dry_run)
                 return respond(obj)
         raise status.method_not_allowed()
+
+    @staticmethod
+    def _strict(request: web.Request, res, body: object) -> None:
+        """``fieldValidation=Strict``: an unknown field is a 400, as on a real API server."""
+        from .fields import unknown_fields
+
+        if request.query.get("fieldValidation") != "Strict":
+            return
+        unknown = unknown_fields(body, res.kind)
+        if unknown:
+            raise status.bad_request("api.strict_decoding", kind=res.kind, version=res.api_version,
+                                     fields=", ".join(f'unknown field "{f}"' for f in unknown))
 
     async def scale(self, request: web.Request, target: Target) -> web.Response:
         res, ns = target.res, target.namespace or ""

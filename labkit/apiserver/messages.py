@@ -154,6 +154,9 @@ MESSAGES = {
     "rule.port_range": {
         "en": "must be between 1 and 65535, inclusive",
         "fr": "doit être compris entre 1 et 65535 inclus"},
+    "api.strict_decoding": {
+        "en": '{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: {fields}',
+        "fr": '{kind} en version "{version}" illisible : erreur de décodage strict : {fields}'},
     "cause.forbidden": {"en": "Forbidden: {detail}", "fr": "Interdit : {detail}"},
     "rule.string_map": {
         "en": "must be a map of string keys to string values",
