@@ -123,3 +123,34 @@ def test_failed_pod_creation_leaves_nothing(clean):
 def test_status_of_a_missing_lab_is_one_line():
     proc = labkit("status", "--name", "tnothere")
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_api_objects_and_pods_survive_a_daemon_restart(clean, tmp_path):
+    import shutil as _shutil
+    from labkit.embedded.paths import kubeconfig_file
+    name = clean("trestart")
+    labkit("up", "--name", name, check=True)
+    env = dict(os.environ, HOME=str(tmp_path), KUBECONFIG=str(kubeconfig_file(name)))
+    kubectl = _shutil.which("kubectl")
+
+    def k(*args):
+        return subprocess.run([kubectl, *args], capture_output=True, text=True, env=env, check=True).stdout
+
+    k("create", "deployment", "web", "--image=nginx", "--replicas=2")
+    import time
+    deadline = time.monotonic() + 20
+    while True:
+        pods = json.loads(k("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+        if len(pods) == 2 and all(p["status"].get("podIP") for p in pods):
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    before = {p["metadata"]["name"]: p["status"]["podIP"] for p in pods}
+    os.kill(int(pid_file(name).read_text()), signal.SIGKILL)
+    labkit("up", "--name", name, check=True)
+    after = {p["metadata"]["name"]: p["status"]["podIP"]
+             for p in json.loads(k("get", "pods", "-l", "app=web", "-o", "json"))["items"]}
+    assert after == before
+    for ip in after.values():
+        out = subprocess.run(["curl", "-s", "-m", "3", f"http://{ip}/"], capture_output=True, text=True).stdout
+        assert json.loads(out)["pod_ip"] == ip
