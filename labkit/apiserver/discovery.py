@@ -138,8 +138,27 @@ def openapi_document(group: str, version: str) -> dict | None:
             "x-kubernetes-group-version-kind": {"group": res.group, "version": res.version,
                                                 "kind": res.kind},
             "parameters": [parameter], "responses": {"200": {"description": "OK"}}}}
+    if not group and version == "v1":
+        # ``kind: List`` files: kubectl checks the List kind too before validating on the server.
+        paths["/api/v1/lists/{name}"] = {"patch": {
+            "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": "List"},
+            "parameters": [parameter], "responses": {"200": {"description": "OK"}}}}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION},
             "paths": paths}
+
+
+def openapi_v2_json() -> dict:
+    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION},
+            "paths": {}, "definitions": {}}
+
+
+def openapi_v2_protobuf() -> bytes:
+    """The same document as gnostic's ``openapi_v2.Document``: swagger (1) and info (2) only."""
+    def field(number: int, payload: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    info = field(1, b"Kubernetes") + field(2, KUBE_VERSION.encode())
+    return field(1, b"2.0") + field(2, info)
 
 
 def openapi_index() -> dict:

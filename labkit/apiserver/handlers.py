@@ -123,6 +123,18 @@ class Handlers:
             return respond(discovery.api_versions(host))
         return respond(discovery.api_group_list())
 
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        """An empty OpenAPI v2 document (protobuf, as kubectl asks for it).
+
+        kubectl still validates ``kind: List`` files on the client with the v2 schema; a document
+        without definitions makes it skip the items it has no schema for, and the server then
+        validates each item strictly.
+        """
+        if "protobuf" in request.headers.get("Accept", ""):
+            return web.Response(body=discovery.openapi_v2_protobuf(),
+                                content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+        return respond(discovery.openapi_v2_json())
+
     async def openapi_v3(self, request: web.Request) -> web.Response:
         tail = request.match_info.get("tail", "")
         if not tail:

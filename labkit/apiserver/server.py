@@ -78,6 +78,7 @@ class ApiServer:
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)
         add("*", "/apis/{tail:.*}", handlers.named)
+        add("GET", "/openapi/v2", handlers.openapi_v2)
         add("GET", "/openapi/v3", handlers.openapi_v3)
         add("GET", "/openapi/v3/{tail:.*}", handlers.openapi_v3)
         add("*", "/{tail:.*}", handlers.not_found)
