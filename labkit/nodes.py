@@ -1,18 +1,24 @@
 """The one seam to the nodes: read-only commands and network state of a node (or a pod).
 
 ``NodeAccess`` is all the rest of labkit needs from a node: ``run(argv) -> stdout``. The
-embedded lab runs the command in the node's (or pod's) network namespace; a kind node would use
-``docker exec``; any cluster, a privileged probe pod. ``interfaces()`` and ``routes()`` parse
+embedded lab runs the command in the node's (or pod's) network namespace (:class:`NetnsAccess`); a
+kind node is a container, read with ``docker exec`` (:class:`DockerExecAccess`); any other cluster
+gets a privileged hostNetwork probe pod per node, created through the Kubernetes API when first
+needed and deleted after (:class:`ProbePodAccess`). The last two reach real clusters, so they
+accept only read-only commands (:func:`check_read_only`): looking never changes a node. ``interfaces()`` and ``routes()`` parse
 what ``ip -j`` prints with the pure parsers of ``labkit.inspect``, so they are identical
 everywhere. Calls are plain subprocesses: they work inside a Jupyter kernel, whose event loop is
 running (where pyroute2's synchronous API would fail).
 """
 from __future__ import annotations
 
+import shlex
 import subprocess
-from typing import Protocol, Sequence
+import time
+from typing import Any, Protocol, Sequence
 
-from .errors import LabkitError
+from . import i18n
+from .errors import BadInput, LabkitError
 from .inspect.iproute import Interface, Route, parse_addr, parse_routes
 
 
@@ -43,6 +49,235 @@ class NetnsAccess:
 
     def __repr__(self) -> str:
         return f"NetnsAccess({self.name!r}, netns={self.netns!r})"
+
+
+MESSAGES = {
+    "nodes.not_read_only": {
+        "en": "refusing to run `{command}` on node {node}: node access is read-only (ip show/list, "
+              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, cat of CNI files)",
+        "fr": "refus de lancer `{command}` sur le nœud {node} : l'accès aux nœuds est en lecture seule "
+              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, cat des "
+              "fichiers CNI)"},
+    "nodes.exec_failed": {
+        "en": "`{command}` failed on node {node} (exit {code}): {error}",
+        "fr": "`{command}` a échoué sur le nœud {node} (code {code}) : {error}"},
+    "nodes.no_docker": {
+        "en": "`docker` is not installed: kind nodes are read with docker exec (Debian: apt-get install docker.io)",
+        "fr": "`docker` n'est pas installé : les nœuds kind se lisent avec docker exec "
+              "(Debian : apt-get install docker.io)"},
+    "nodes.probe_not_running": {
+        "en": "probe pod {namespace}/{pod} on node {node} is not running after {seconds} s (phase {phase}); "
+              "check `kubectl -n {namespace} describe pod {pod}` (image pull? admission refusing privileged pods?)",
+        "fr": "le pod sonde {namespace}/{pod} du nœud {node} ne tourne pas après {seconds} s (phase {phase}) ; "
+              "voyez `kubectl -n {namespace} describe pod {pod}` (image non téléchargée ? admission refusant "
+              "les pods privilégiés ?)"},
+    "nodes.probe_api_failed": {
+        "en": "the Kubernetes API refused the probe pod on node {node}: {error}",
+        "fr": "l'API Kubernetes a refusé le pod sonde du nœud {node} : {error}"},
+}
+i18n.register(MESSAGES)
+
+# --- read-only commands ---------------------------------------------------------------------------
+_IP_WRITES = {"add", "del", "delete", "replace", "change", "set", "flush", "append", "prepend", "exec",
+              "save", "restore", "attach", "detach", "-batch", "-b", "-force"}
+_READABLE_FILES = ("/etc/cni/net.d/", "/run/flannel/", "/var/lib/cni/", "/proc/sys/net/", "/run/cni-ipam-state/")
+
+
+def check_read_only(argv: Sequence[str], node: str = "-") -> None:
+    """Refuse any command that could change a node (``BadInput``, nothing runs).
+
+    An allowlist, not a blocklist: the inspectors need only these, and a learner pointing labkit at
+    a shared cluster must not be one typo away from ``ip route flush``.
+    """
+    args = list(argv)
+    tool = args[0].rsplit("/", 1)[-1] if args else ""
+    rest = args[1:]
+    ok = False
+    if tool == "ip":
+        ok = not (_IP_WRITES & set(rest))
+    elif tool in ("iptables-save", "ip6tables-save", "iptables-legacy-save", "iptables-nft-save"):
+        ok = not any(a.startswith(("-f", "--file")) for a in rest)
+    elif tool == "nft":
+        words = [a for a in rest if not a.startswith("-")]
+        ok = bool(words) and words[0] == "list" and not any(a in ("-f", "--file") for a in rest)
+    elif tool == "conntrack":
+        ok = bool(rest) and rest[0] in ("-L", "--dump", "-S", "--stats", "-C", "--count")
+    elif tool == "ipvsadm":
+        ok = bool(rest) and (rest[0] in ("-L", "-l", "--list", "-S", "--save") or rest[0].startswith(("-Ln", "-ln")))
+    elif tool == "bridge":
+        ok = len(rest) >= 1 and all(a not in _IP_WRITES for a in rest) and (len(rest) == 1 or rest[1] == "show")
+    elif tool == "cat":
+        ok = bool(rest) and all(a.startswith(_READABLE_FILES) and ".." not in a for a in rest)
+    elif tool == "sysctl":
+        ok = not any(a in ("-w", "--write", "-p", "--load") or "=" in a for a in rest)
+    if not ok:
+        raise BadInput("nodes.not_read_only", command=shlex.join(args), node=node)
+
+
+class DockerExecAccess:
+    """A kind node: a container on this machine, read with ``docker exec <node> ...``."""
+
+    def __init__(self, node: str, docker: str = "docker") -> None:
+        self.name = node
+        self.docker = docker
+
+    def run(self, argv: Sequence[str]) -> str:
+        check_read_only(argv, self.name)
+        cmd = [self.docker, "exec", self.name, *argv]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except FileNotFoundError as exc:
+            raise BadInput("nodes.no_docker") from exc
+        if proc.returncode != 0:
+            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+            raise LabkitError("nodes.exec_failed", command=shlex.join(argv), node=self.name, code=proc.returncode,
+                              error=lines[-1] if lines else "-")
+        return proc.stdout
+
+    def __repr__(self) -> str:
+        return f"DockerExecAccess({self.name!r})"
+
+
+class ProbePodAccess:
+    """Any cluster: a privileged hostNetwork pod on ``node``, created on first use, deleted by ``close()``.
+
+    The pod shares the node's network namespace (``hostNetwork``) and is privileged, so ``ip``,
+    ``iptables-save``, ``nft`` and ``conntrack`` in it see the node's own state; its image is pinned
+    (``labkit.kind.versions.PROBE_IMAGE``). Commands run through the official client's ``stream``
+    (the exec WebSocket), as ``kubectl exec`` does. Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, api: Any, node: str, namespace: str = "kube-system", image: str | None = None,
+                 timeout: float = 180.0) -> None:
+        from .kind.versions import PROBE_IMAGE
+
+        self.api = api
+        self.name = node
+        self.namespace = namespace
+        self.image = image or PROBE_IMAGE
+        self.timeout = timeout
+        self.pod_name = probe_pod_name(node)
+        self._created = False
+
+    # --- the pod --------------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        return probe_pod_manifest(self.pod_name, self.name, self.namespace, self.image)
+
+    def _core(self):
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api)
+
+    def ensure(self) -> None:
+        """Create the probe pod if needed and wait until it runs (poll with a deadline)."""
+        from kubernetes.client.exceptions import ApiException
+
+        if self._created:
+            return
+        core = self._core()
+        try:
+            core.create_namespaced_pod(self.namespace, self.manifest())
+        except ApiException as exc:
+            if exc.status != 409:                      # 409: left by an earlier run, reuse it
+                raise LabkitError("nodes.probe_api_failed", node=self.name, error=_api_reason(exc)) from exc
+        self._created = True
+        deadline = time.monotonic() + self.timeout
+        phase = "Pending"
+        while time.monotonic() < deadline:
+            pod = core.read_namespaced_pod(self.pod_name, self.namespace)
+            phase = pod.status.phase if pod.status else "Pending"
+            if phase == "Running":
+                return
+            if phase in ("Failed", "Succeeded"):
+                break
+            time.sleep(0.5)
+        raise LabkitError("nodes.probe_not_running", pod=self.pod_name, namespace=self.namespace, node=self.name,
+                          seconds=int(self.timeout), phase=phase)
+
+    def close(self) -> None:
+        """Delete the probe pod (no-op when it was never created)."""
+        from kubernetes.client.exceptions import ApiException
+
+        if not self._created:
+            return
+        try:
+            self._core().delete_namespaced_pod(self.pod_name, self.namespace, grace_period_seconds=0)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise LabkitError("nodes.probe_api_failed", node=self.name, error=_api_reason(exc)) from exc
+        self._created = False
+
+    def __enter__(self) -> "ProbePodAccess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- commands -------------------------------------------------------------------------------
+    def run(self, argv: Sequence[str]) -> str:
+        from kubernetes.stream import stream
+
+        check_read_only(argv, self.name)
+        self.ensure()
+        core = self._core()
+        resp = stream(core.connect_get_namespaced_pod_exec, self.pod_name, self.namespace, command=list(argv),
+                      container="probe", stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        out, err = [], []
+        deadline = time.monotonic() + 60
+        while resp.is_open() and time.monotonic() < deadline:
+            resp.update(timeout=1)
+            if resp.peek_stdout():
+                out.append(resp.read_stdout())
+            if resp.peek_stderr():
+                err.append(resp.read_stderr())
+        if resp.peek_stdout():                       # frames that arrived with the close
+            out.append(resp.read_stdout())
+        code = resp.returncode
+        resp.close()
+        if code:
+            lines = [ln for ln in "".join(err).strip().splitlines() if ln.strip()]
+            raise LabkitError("nodes.exec_failed", command=shlex.join(argv), node=self.name, code=code,
+                              error=lines[-1] if lines else "-")
+        return "".join(out)
+
+    def __repr__(self) -> str:
+        return f"ProbePodAccess({self.name!r}, pod={self.namespace}/{self.pod_name})"
+
+
+def probe_pod_name(node: str) -> str:
+    """``labkit-probe-<node>``, cut to a valid pod name (63 characters, no trailing '-' or '.')."""
+    return f"labkit-probe-{node}"[:63].rstrip("-.")
+
+
+def probe_pod_manifest(pod: str, node: str, namespace: str, image: str) -> dict:
+    """A pod pinned to ``node`` that shares its network namespace and may read its netfilter state."""
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": pod, "namespace": namespace,
+                     "labels": {"app.kubernetes.io/name": "labkit-probe", "app.kubernetes.io/managed-by": "labkit"}},
+        "spec": {
+            "nodeName": node,                     # no scheduler decision: this very node
+            "hostNetwork": True,                  # the node's interfaces, routes and rules
+            "dnsPolicy": "ClusterFirstWithHostNet",
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 0,
+            "tolerations": [{"operator": "Exists"}],   # control-plane and tainted nodes too
+            "containers": [{
+                "name": "probe", "image": image, "imagePullPolicy": "IfNotPresent",
+                "command": ["sleep", "3600"],     # ends by itself if labkit dies before close()
+                "securityContext": {"privileged": True},
+            }],
+        },
+    }
+
+
+def _api_reason(exc: Any) -> str:
+    import json
+
+    try:
+        return json.loads(exc.body).get("message") or exc.reason
+    except (TypeError, ValueError, AttributeError):
+        return str(getattr(exc, "reason", exc))
 
 
 def interfaces(access: NodeAccess) -> list[Interface]:
