@@ -6,6 +6,8 @@ what they hold (``embedded`` for the lab on this machine, ``inspect`` for parser
 """
 from .errors import BadInput, LabkitError
 from .i18n import get_language, set_language
+from . import probe  # a callable module: labkit.probe(...) runs the real-packet probe
+from .policy_api import explain, reachability
 
-__all__ = ["LabkitError", "BadInput", "set_language", "get_language"]
+__all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe"]
 __version__ = "0.1.0"

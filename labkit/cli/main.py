@@ -18,6 +18,7 @@ from ..errors import LabkitError
 COMMAND_MODULES = [
     "labkit.cli.lab",
     "labkit.cli.netpol",
+    "labkit.cli.probe",
     "labkit.cli.kube_proxy",
     "labkit.cli.draw",
     "labkit.cli.kind",

@@ -108,6 +108,7 @@ class LabDaemon:
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()
+        self.start_policy_enforcer()
         self.start_cluster_dns()
         await self.start_api_relay()
 
@@ -161,6 +162,19 @@ class LabDaemon:
 
         store.listeners.append(on_change)
         self.proxy.start()
+
+    def start_policy_enforcer(self) -> None:
+        """NetworkPolicies enforced in every node (nftables), fed by the API store."""
+        from .policy import WATCHED_KINDS, PolicyEnforcer, store_objects
+
+        self.policy = PolicyEnforcer(self.state.spec, store_objects(self.api.store))
+
+        def on_change(change) -> None:
+            if change.key in WATCHED_KINDS:
+                self.policy.changed()
+
+        self.api.store.listeners.append(on_change)
+        self.policy.start()
 
 
 def main(argv: list[str] | None = None) -> int:

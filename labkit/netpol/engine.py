@@ -221,6 +221,11 @@ class Engine:
                 mask |= cp.selected
         return mask
 
+    def selected_mask(self, policy: int) -> int:
+        """The pods ``self.policies[policy]`` selects (bitmask), for code that compiles rules
+        elsewhere (the lab's nftables enforcer, see ``resolved.py``)."""
+        return self._compiled[policy].selected
+
     def isolated(self, direction: str) -> list[str]:
         """Pods selected by at least one policy for ``direction`` (``"Ingress"``/``"Egress"``)."""
         return [self.pods[i].key for i in bits(self._isolated(direction))]

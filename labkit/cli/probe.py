@@ -1,0 +1,36 @@
+"""``labkit probe``: real packets between the pods of a running lab, compared with the policies.
+
+    labkit probe [--name N] [--namespaces x,y,z] [--port 80] [--protocol TCP|UDP] [--json]
+
+Prints the observed table and either "observed = predicted" or every differing cell. Exit code
+0 when they agree, 1 when some cell differs (so a script can check enforcement), 2 for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+
+from .. import i18n
+from ..embedded.topology import DEFAULT_NAME
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from .. import probe  # noqa: F401  (registers the probe.* messages)
+
+    t = i18n.t
+    p = subparsers.add_parser("probe", help=t("probe.cli.help"), description=t("probe.cli.help"))
+    p.add_argument("--name", default=DEFAULT_NAME, help=t("probe.cli.name"))
+    p.add_argument("--namespaces", default=None, metavar="X,Y,Z", help=t("probe.cli.namespaces"))
+    p.add_argument("--port", default="80", help=t("probe.cli.port"))
+    p.add_argument("--protocol", default="TCP", help=t("probe.cli.protocol"))
+    p.add_argument("--timeout", type=float, default=2.0, help=t("probe.cli.timeout"))
+    p.add_argument("--json", action="store_true", help=t("probe.cli.json"))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..probe import probe
+
+    result = probe(args.name, port=args.port, protocol=args.protocol, namespaces=args.namespaces,
+                   timeout=args.timeout)
+    print(result.to_json() if args.json else result.to_table(), end="\n" if args.json else "")
+    return 0 if result.ok else 1

@@ -1,0 +1,415 @@
+"""NetworkPolicy enforcement in every node of the embedded lab: one nftables table per node.
+
+What each node gets (``table inet labkit-netpol``, replaced by one ``nft -f`` transaction):
+
+* a ``forward`` chain at the filter priority, so it sees packets *after* kube-proxy's DNAT
+  (prerouting/output nat): a policy works through a Service, on the real pod IP;
+* ``ct state established,related accept`` first: the enforcer is stateful, replies to an allowed
+  connection pass, and a connection that was established survives a later policy;
+* self traffic (a pod to its own IP, e.g. through its own Service) is accepted;
+* ``ingress_isolated`` / ``egress_isolated``: the node's pods that some policy selects for that
+  direction; a packet to (from) such a pod is dropped unless its
+  ``pod . peer . protocol . port`` is in ``ingress_allow`` (``egress_allow``).
+
+The allow sets are compiled from the engine's resolved policies (``labkit.netpol.resolved``), so
+the lab enforces exactly what ``labkit.reachability`` predicts: selector peers become pod
+addresses, ipBlocks become address ranges (``except`` cut out), ports become ranges (``endPort``
+inclusive, named ports resolved on each destination pod, protocol kept: TCP, UDP, SCTP). nftables
+refuses overlapping elements in an interval set, so each pod's allowed (peer range x port range)
+rectangles are first made disjoint (``disjoint``): a few elements per pod and rule, not one rule
+per policy. Only the pods of the node are keys, so each node's table stays small.
+
+Node traffic is not filtered: the node's own connections to its pods leave by ``output`` (never
+``forward``), which is the "node-to-local-pod traffic is allowed" of the API. Pod-to-node traffic
+(``input``) is not filtered either, as in kube-network-policies.
+
+Bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0``, so two pods of one node
+talk at layer 2 and never reach ``forward``. This kernel has br_netfilter, but not conntrack in
+the bridge family (``CONFIG_NF_CONNTRACK_BRIDGE`` unset), so a bridge-family filter could not be
+stateful. We make the bridge *route* instead: ``table bridge labkit-netpol`` drops every frame
+``cni0`` would forward from one pod's port to another, and ``proxy_arp_pvlan`` on ``cni0`` answers
+the pods' ARP requests with the bridge's own address. Same-node pod-to-pod traffic then goes
+through the node's IP stack (one extra hop, TTL - 1) and through ``forward``, with conntrack,
+whether br_netfilter is loaded or not. Both tables live in the node's namespace: they go with
+the lab.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from ..netpol.engine import Engine
+from ..netpol.model import EGRESS, INGRESS, PROTOCOLS, IPBlock, Pod, Port
+from ..netpol.objects import from_objects
+from ..netpol.resolved import ResolvedPolicy, ResolvedRule, resolve
+from . import netns as ns
+from .topology import LabSpec, NodePlan
+
+log = logging.getLogger(__name__)
+TABLE = "labkit-netpol"
+DEBOUNCE_SECONDS = 0.05
+BRIDGE_FLAVORS = ("bridge", "flannel")
+ALL_ADDRESSES = (0, 2 ** 32 - 1)
+ALL_PORTS = (0, 65535)
+NFT_PROTOCOL = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
+
+Rect = tuple[int, int, int, int]   # peer address range (lo, hi) x port range (lo, hi), inclusive
+
+
+# --- pure: rectangles --------------------------------------------------------------------------
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping, non-adjacent ranges covering the same values."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
+def disjoint(rects: Iterable[Rect]) -> list[Rect]:
+    """The union of ``rects`` as disjoint rectangles (nftables refuses overlapping elements).
+
+    The address axis is cut at every rectangle edge; on each slice the port ranges of the
+    rectangles covering it are merged; neighbouring slices with the same ports are joined again.
+    """
+    rects = list(set(rects))
+    cuts = sorted({r[0] for r in rects} | {r[1] + 1 for r in rects})
+    out: list[Rect] = []
+    pending: tuple[int, int, list[tuple[int, int]]] | None = None
+    for lo, nxt in zip(cuts, cuts[1:]):
+        hi = nxt - 1
+        ports = merge_ranges((r[2], r[3]) for r in rects if r[0] <= lo and r[1] >= hi)
+        if pending and ports and pending[2] == ports and pending[1] + 1 == lo:
+            pending = (pending[0], hi, ports)
+            continue
+        if pending:
+            out.extend((pending[0], pending[1], plo, phi) for plo, phi in pending[2])
+        pending = (lo, hi, ports) if ports else None
+    if pending:
+        out.extend((pending[0], pending[1], plo, phi) for plo, phi in pending[2])
+    return out
+
+
+def ip_block_ranges(block: IPBlock) -> list[tuple[int, int]]:
+    """``cidr`` minus its ``except`` blocks as IPv4 address ranges (IPv6 blocks match nothing here)."""
+    net = ipaddress.ip_network(block.cidr, strict=False)
+    if net.version != 4:
+        return []
+    ranges = [(int(net.network_address), int(net.broadcast_address))]
+    for text in block.excepts:
+        cut = ipaddress.ip_network(text, strict=False)
+        if cut.version != 4:
+            continue
+        clo, chi = int(cut.network_address), int(cut.broadcast_address)
+        kept = []
+        for lo, hi in ranges:
+            if chi < lo or clo > hi:
+                kept.append((lo, hi))
+                continue
+            if lo < clo:
+                kept.append((lo, clo - 1))
+            if chi < hi:
+                kept.append((chi + 1, hi))
+        ranges = kept
+    return ranges
+
+
+def _ip(pod: Pod) -> int | None:
+    if not pod.ip:
+        return None
+    addr = ipaddress.ip_address(pod.ip)
+    return int(addr) if addr.version == 4 else None
+
+
+def port_ranges(ports: Sequence[Port], dst: Pod | None) -> list[tuple[str, int, int]]:
+    """``(protocol, lo, hi)`` a rule's ports allow towards ``dst`` (no ports: everything).
+
+    A named port resolves on the destination pod, for the entry's protocol; with no destination
+    pod (an address outside the cluster) or no such port, it allows nothing.
+    """
+    if not ports:
+        return [(proto, *ALL_PORTS) for proto in PROTOCOLS]
+    out = []
+    for p in ports:
+        if p.port is None:
+            out.append((p.protocol, *ALL_PORTS))
+        elif isinstance(p.port, str):
+            number = dst.resolve_port(p.port, p.protocol) if dst is not None else None
+            if number is not None:
+                out.append((p.protocol, number, number))
+        else:
+            out.append((p.protocol, p.port, p.end_port if p.end_port is not None else p.port))
+    return out
+
+
+# --- pure: what one node enforces ----------------------------------------------------------
+@dataclass
+class NodeRules:
+    """The content of one node's table: isolated pods and allowed (pod, peer, proto, port) boxes."""
+
+    local: list[str] = field(default_factory=list)
+    isolated: dict[str, list[str]] = field(default_factory=lambda: {INGRESS: [], EGRESS: []})
+    allow: dict[str, dict[tuple[str, str], list[Rect]]] = field(
+        default_factory=lambda: {INGRESS: {}, EGRESS: {}})
+
+    def element_count(self) -> int:
+        return sum(len(r) for d in self.allow.values() for r in d.values())
+
+
+def compile_node(resolved: Sequence[ResolvedPolicy], all_pods: Sequence[Pod], local: Iterable[str]) -> NodeRules:
+    """What the node hosting the pods ``local`` (``ns/name`` keys) must enforce."""
+    local = set(local)
+    rules = NodeRules(local=sorted({p.ip for p in all_pods if p.key in local and _ip(p) is not None},
+                                   key=_sort_ip))
+    boxes: dict[str, dict[tuple[str, str], list[Rect]]] = {INGRESS: {}, EGRESS: {}}
+    isolated: dict[str, set[str]] = {INGRESS: set(), EGRESS: set()}
+    addressed = [p for p in all_pods if _ip(p) is not None]
+    for rp in resolved:
+        for pod in rp.selected:
+            if pod.key not in local or _ip(pod) is None:
+                continue
+            for direction in rp.directions:
+                isolated[direction].add(pod.ip)
+                for rule in rp.rules(direction):
+                    add = _ingress_boxes if direction == INGRESS else _egress_boxes
+                    for proto, rect in add(rule, pod, addressed):
+                        boxes[direction].setdefault((pod.ip, proto), []).append(rect)
+    for direction in (INGRESS, EGRESS):
+        rules.isolated[direction] = sorted(isolated[direction], key=_sort_ip)
+        rules.allow[direction] = {key: disjoint(rects) for key, rects in sorted(
+            boxes[direction].items(), key=lambda kv: (_sort_ip(kv[0][0]), kv[0][1]))}
+    return rules
+
+
+def _peer_ranges(rule: ResolvedRule) -> list[tuple[int, int]]:
+    if rule.all_peers:
+        return [ALL_ADDRESSES]
+    out = [(ip, ip) for ip in (_ip(p) for p in rule.pods) if ip is not None]
+    for block in rule.ip_blocks:
+        out.extend(ip_block_ranges(block))
+    return out
+
+
+def _ingress_boxes(rule: ResolvedRule, dst: Pod, _pods: Sequence[Pod]) -> Iterable[tuple[str, Rect]]:
+    peers = _peer_ranges(rule)
+    for proto, plo, phi in port_ranges(rule.ports, dst):
+        for lo, hi in peers:
+            yield proto, (lo, hi, plo, phi)
+
+
+def _egress_boxes(rule: ResolvedRule, _src: Pod, pods: Sequence[Pod]) -> Iterable[tuple[str, Rect]]:
+    """Numbered ports hold for every peer address; a named port only towards the peer pods
+    that declare it (each with its own number), as the engine resolves it."""
+    numbered = [p for p in rule.ports if not isinstance(p.port, str)]
+    named = [p for p in rule.ports if isinstance(p.port, str)]
+    peers = _peer_ranges(rule)
+    if numbered or not rule.ports:
+        for proto, plo, phi in port_ranges(numbered, None):
+            for lo, hi in peers:
+                yield proto, (lo, hi, plo, phi)
+    if named:
+        for pod in _pods_within(rule, pods, peers):
+            ip = _ip(pod)
+            for proto, plo, phi in port_ranges(named, pod):
+                yield proto, (ip, ip, plo, phi)
+
+
+def _pods_within(rule: ResolvedRule, pods: Sequence[Pod], peers: list[tuple[int, int]]) -> list[Pod]:
+    if rule.all_peers:
+        return list(pods)
+    return [p for p in pods if any(lo <= _ip(p) <= hi for lo, hi in peers)]
+
+
+def _sort_ip(ip: str) -> int:
+    return int(ipaddress.ip_address(ip))
+
+
+# --- pure: the nft transaction -------------------------------------------------------------
+def _addr(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+def _range(lo: int, hi: int, fmt: Callable[[int], str] = str) -> str:
+    return fmt(lo) if lo == hi else f"{fmt(lo)}-{fmt(hi)}"
+
+
+def _elements(allow: dict[tuple[str, str], list[Rect]]) -> list[str]:
+    return [f"{ip} . {_range(r[0], r[1], _addr)} . {NFT_PROTOCOL[proto]} . {_range(r[2], r[3])}"
+            for (ip, proto), rects in allow.items() for r in rects]
+
+
+def _set(name: str, kind: str, elements: list[str], interval: bool = False) -> list[str]:
+    lines = [f"\tset {name} {{", f"\t\ttype {kind}"]
+    if interval:
+        lines.append("\t\tflags interval")
+    if elements:
+        lines.append("\t\telements = { " + ",\n\t\t\t".join(elements) + " }")
+    return lines + ["\t}"]
+
+
+def render(rules: NodeRules, bridge_routes: bool = False) -> str:
+    """One ``nft -f`` transaction that replaces this lab's tables in a node (atomically)."""
+    key = "ipv4_addr . ipv4_addr . inet_proto . inet_service"
+    lines = [f"table inet {TABLE}", f"delete table inet {TABLE}", f"table inet {TABLE} {{"]
+    lines += _set("ingress_isolated", "ipv4_addr", rules.isolated[INGRESS])
+    lines += _set("egress_isolated", "ipv4_addr", rules.isolated[EGRESS])
+    lines += _set("ingress_allow", key, _elements(rules.allow[INGRESS]), interval=True)
+    lines += _set("egress_allow", key, _elements(rules.allow[EGRESS]), interval=True)
+    lines += _set("self", "ipv4_addr . ipv4_addr", [f"{ip} . {ip}" for ip in rules.local])
+    lines += [
+        "\tchain forward {",
+        "\t\ttype filter hook forward priority filter; policy accept;",
+        "\t\tct state established,related accept",
+        "\t\tip saddr . ip daddr @self accept",
+        "\t\tip saddr @egress_isolated ip saddr . ip daddr . meta l4proto . th dport != @egress_allow "
+        'counter drop comment "egress: no policy rule allows it"',
+        "\t\tip daddr @ingress_isolated ip daddr . ip saddr . meta l4proto . th dport != @ingress_allow "
+        'counter drop comment "ingress: no policy rule allows it"',
+        "\t}", "}"]
+    if bridge_routes:
+        lines += [f"table bridge {TABLE}", f"delete table bridge {TABLE}", f"table bridge {TABLE} {{",
+                  "\tchain forward {",
+                  "\t\ttype filter hook forward priority filter; policy accept;",
+                  '\t\tcounter drop comment "pods of this node reach each other through the node (routed)"',
+                  "\t}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+# sysctls that make cni0 answer ARP for the other pods of its node (see the module docstring);
+# "default" so that a cni0 created later (at the node's first pod) inherits them.
+BRIDGE_SYSCTLS = (("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.{dev}.send_redirects", "0"),
+                  ("net.ipv4.conf.{dev}.proxy_arp_pvlan", "1"), ("net.ipv4.neigh.{dev}.proxy_delay", "0"))
+
+
+def bridge_sysctls(dev: str) -> list[tuple[str, str]]:
+    return [(key.format(dev=dev), value) for key, value in BRIDGE_SYSCTLS]
+
+
+# --- the controller --------------------------------------------------------------------------
+@dataclass
+class PolicyObjects:
+    """What the enforcer reads from the API: dicts as the API returns them."""
+
+    namespaces: list[dict]
+    pods: list[dict]
+    policies: list[dict]
+
+
+def node_rules(spec: LabSpec, objs: PolicyObjects) -> dict[str, NodeRules]:
+    """Every node's rules for the current objects (pure: the enforcer applies them)."""
+    namespaces, pods, policies = from_objects(objs.namespaces, objs.pods, objs.policies, skip_invalid=True)
+    engine = Engine(namespaces, pods, policies)
+    resolved = resolve(engine)
+    where: dict[str, set[str]] = {}
+    for obj in objs.pods:
+        meta = obj.get("metadata") or {}
+        node = (obj.get("spec") or {}).get("nodeName")
+        if node:
+            where.setdefault(node, set()).add(f"{meta.get('namespace') or 'default'}/{meta.get('name')}")
+    return {node.name: compile_node(resolved, engine.pods, where.get(node.name, ()))
+            for node in spec.node_plans()}
+
+
+class PolicyEnforcer:
+    """Keeps every node's ``labkit-netpol`` table in step with policies, pods and namespaces."""
+
+    def __init__(self, spec: LabSpec, objects: Callable[[], PolicyObjects]) -> None:
+        self.spec = spec
+        self.objects = objects
+        self.bridge_routes = spec.cni in BRIDGE_FLAVORS
+        self._applied: dict[str, str] = {}
+        self._routed: set[str] = set()      # nodes whose cni0 already answers ARP (bridge flavors)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.last_sync: dict[str, float] = {}
+        self.sync_count = 0
+
+    def changed(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(DEBOUNCE_SECONDS)
+            self._wake.clear()
+            try:
+                await self.sync()
+            except Exception:  # noqa: BLE001 - a failed sync is retried
+                log.exception("network policy sync failed")
+                await asyncio.sleep(1)
+                self._wake.set()
+
+    async def sync(self) -> None:
+        objs = self.objects()
+        rules = node_rules(self.spec, objs)
+        await asyncio.gather(*(self._sync_node(node, rules[node.name], objs) for node in self.spec.node_plans()))
+        self.sync_count += 1
+
+    async def _sync_node(self, node: NodePlan, rules: NodeRules, objs: PolicyObjects) -> None:
+        if self.bridge_routes and node.name not in self._routed:
+            await self._route_bridge(node, objs)
+        text = render(rules, self.bridge_routes)
+        if self._applied.get(node.name) == text:
+            return
+        await ns.arun(["nft", "-f", "-"], node.netns, input=text.encode())
+        self._applied[node.name] = text
+        self.last_sync[node.name] = time.time()
+
+    async def _route_bridge(self, node: NodePlan, objs: PolicyObjects) -> None:
+        """Make ``cni0`` answer ARP for the node's pods; once it exists, forget the pods' old
+        neighbour entries (learnt before, they would point past the router)."""
+        has_cni0 = await asyncio.to_thread(_apply_sysctls, node.netns)
+        if not has_cni0:
+            return
+        pods = [self.spec.pod_netns((o["metadata"].get("namespace") or "default"), o["metadata"]["name"])
+                for o in objs.pods if (o.get("spec") or {}).get("nodeName") == node.name
+                and not (o.get("spec") or {}).get("hostNetwork")]
+        existing = set(ns.list_netns())
+        await asyncio.gather(*(ns.arun(["ip", "-n", p, "neigh", "flush", "dev", "eth0"], check=False)
+                               for p in pods if p in existing))
+        self._routed.add(node.name)
+
+
+def _apply_sysctls(netns: str) -> bool:
+    """Set the bridge sysctls for ``default`` and, when it exists, ``cni0``; True if it does."""
+    import os
+
+    for key, value in bridge_sysctls("default"):
+        ns.set_sysctl(netns, key, value)
+    with ns.entered(netns):
+        present = os.path.exists("/proc/sys/net/ipv4/conf/cni0")
+    if present:
+        for key, value in bridge_sysctls("cni0"):
+            ns.set_sysctl(netns, key, value)
+    return present
+
+
+def store_objects(store: Any) -> Callable[[], PolicyObjects]:
+    """The enforcer's reader over the API server's store."""
+    from ..apiserver.resources import BY_KEY
+
+    def read() -> PolicyObjects:
+        return PolicyObjects(store.list(BY_KEY["core/namespaces"]), store.list(BY_KEY["core/pods"]),
+                             store.list(BY_KEY["networking.k8s.io/networkpolicies"]))
+    return read
+
+
+WATCHED_KINDS = ("core/namespaces", "core/pods", "networking.k8s.io/networkpolicies")

@@ -1,0 +1,35 @@
+"""The notebook face of network policies: ``labkit.reachability``, ``labkit.explain``, ``labkit.probe``.
+
+A *cluster* here is a running embedded lab (its name, or an ``EmbeddedLab``) or a
+``ClusterSnapshot`` (a fixture, a kind cluster read earlier); see ``cluster.py`` for how a lab is
+read. Everything returned renders as a table in Jupyter (``_repr_html_``) and as text with
+``print``::
+
+    import labkit
+    labkit.reachability("kubenet", port=80)             # predicted by the policy engine
+    labkit.probe("kubenet", namespaces="x,y,z")          # real packets, compared with the prediction
+    labkit.explain("kubenet", "x/a", "y/b", port=80)     # why, rule by rule
+
+By default the ``kube-system`` pods are left out of the tables (they are still peers).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..netpol import Explanation, Reachability
+from .cluster import as_snapshot, engine, restrict, shown_pods, split_namespaces
+
+__all__ = ["as_snapshot", "engine", "explain", "reachability", "restrict", "shown_pods", "split_namespaces"]
+
+
+def reachability(cluster: Any = "kubenet", port: int = 80, protocol: str = "TCP",
+                 namespaces: str | Iterable[str] | None = None, **options: bool) -> Reachability:
+    """Who may connect to whom on ``port``/``protocol``, as the policies say (no packet sent)."""
+    eng = engine(cluster, **options)
+    return restrict(eng.reachability(port, protocol), shown_pods(eng, namespaces))
+
+
+def explain(cluster: Any, src: str, dst: str, port: int = 80, protocol: str = "TCP",
+            **options: bool) -> Explanation:
+    """Why ``src`` may or may not open a connection to ``dst`` (``namespace/name``)."""
+    return engine(cluster, **options).explain(src, dst, port, protocol)
