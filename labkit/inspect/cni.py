@@ -145,6 +145,34 @@ def parse_ipvsadm(text: str) -> list[IpvsService]:
     return [IpvsService(p, a, port, s, tuple(d)) for p, a, port, s, d in services]  # type: ignore[misc]
 
 
+def ipvs_service_map(services: list[IpvsService], objects: Iterable[dict] = ()):
+    """A kube-proxy-style :class:`ServiceMap` (mode ``ipvs``) from IPVS virtual services.
+
+    IPVS knows addresses, not names: Service objects (when given) name each virtual service
+    ``namespace/name:port`` as the iptables and nftables maps do. Shares follow the weights (the
+    ``rr`` scheduler gives each real server the same share of new connections).
+    """
+    from ..kubeproxy.servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
+
+    names: dict[tuple[str, str, int], str] = {}
+    for svc in objects:
+        meta, spec = svc.get("metadata", {}), svc.get("spec", {})
+        for port in spec.get("ports", []):
+            label = f"{meta.get('namespace', 'default')}/{meta.get('name')}" + (
+                f":{port['name']}" if port.get("name") else "")
+            for ip in spec.get("clusterIPs") or [spec.get("clusterIP")]:
+                names[(port.get("protocol", "TCP"), ip, int(port["port"]))] = label
+    entries = []
+    for s in services:
+        total = sum(w for _, _, w in s.destinations) or 1
+        eps = [EndpointEntry(ip, port, w / total, []) for ip, port, w in s.destinations]
+        chain = f"IPVS {s.protocol} {s.address}:{s.port} {s.scheduler}"
+        entries.append(ServiceEntry(names.get((s.protocol, s.address, s.port), f"{s.address}:{s.port}"),
+                                    s.protocol.lower(), s.address, s.port, None, [chain], eps,
+                                    [Frontend("cluster_ip", s.address, s.port, [chain], list(eps))]))
+    return ServiceMap("ipvs", sorted(entries, key=lambda e: (e.service, e.protocol)))
+
+
 # --- recognition ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Recognition:

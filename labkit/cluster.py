@@ -1,0 +1,328 @@
+"""``labkit.connect()``: one cluster (the embedded lab, a kind cluster, any cluster) behind one face.
+
+A :class:`Cluster` has the official client's ``ApiClient`` (``.api``), a node seam per node
+(``.node(name)``: local network namespaces for the embedded lab, ``docker exec`` for kind, a probe
+pod elsewhere) and ``.snapshot()``, which reads the Kubernetes objects through the API and each
+node's interfaces, routes and rules through the seam, recognises the CNI and returns the
+:class:`ClusterSnapshot` every diagram takes.
+
+:func:`build_snapshot` is the pure half: API objects + the text each node printed -> snapshot. The
+tests feed it the recorded CNI fixture sets; ``Cluster.snapshot()`` feeds it live output.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from . import i18n, nodes as seam
+from .errors import LabkitError
+from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
+from .inspect.iproute import parse_addr, parse_routes
+from .kubeproxy import read_service_map
+from .kubeproxy.servicemap import ServiceMap
+from .snapshot import ClusterSnapshot, NodeNetwork, PodNetwork
+
+# What is read on each node, and with which read-only command. addr and route are required.
+NODE_COMMANDS: dict[str, list[str]] = {
+    "addr": ["ip", "-j", "-d", "addr", "show"],
+    "route": ["ip", "-j", "route", "show"],
+    "iptables": ["iptables-save"],
+    "nft": ["nft", "-j", "list", "ruleset"],
+    "ipvsadm": ["ipvsadm", "-Ln"],
+}
+REQUIRED = ("addr", "route")
+# The API lists a snapshot holds: (snapshot field, client class, list method, apiVersion, kind).
+API_LISTS = (
+    ("namespaces", "CoreV1Api", "list_namespace", "v1", "Namespace"),
+    ("nodes", "CoreV1Api", "list_node", "v1", "Node"),
+    ("pods", "CoreV1Api", "list_pod_for_all_namespaces", "v1", "Pod"),
+    ("services", "CoreV1Api", "list_service_for_all_namespaces", "v1", "Service"),
+    ("endpointslices", "DiscoveryV1Api", "list_endpoint_slice_for_all_namespaces", "discovery.k8s.io/v1",
+     "EndpointSlice"),
+    ("networkpolicies", "NetworkingV1Api", "list_network_policy_for_all_namespaces", "networking.k8s.io/v1",
+     "NetworkPolicy"),
+)
+
+MESSAGES = {
+    "cluster.no_kubeconfig": {
+        "en": "no kubeconfig at {path} and no embedded lab running: start one with `labkit up`, or set KUBECONFIG",
+        "fr": "pas de kubeconfig dans {path} et aucun lab embarqué en marche : lancez-en un avec `labkit up`, "
+              "ou définissez KUBECONFIG"},
+    "cluster.unknown_context": {
+        "en": "context {context} is not in {path} (contexts: {contexts})",
+        "fr": "le contexte {context} n'est pas dans {path} (contextes : {contexts})"},
+    "cluster.unknown_node": {
+        "en": "no node {node} in cluster {name} (nodes: {nodes})",
+        "fr": "pas de nœud {node} dans le cluster {name} (nœuds : {nodes})"},
+    "cluster.api_failed": {
+        "en": "the Kubernetes API of {name} did not answer `{what}`: {error}",
+        "fr": "l'API Kubernetes de {name} n'a pas répondu à `{what}` : {error}"},
+}
+i18n.register(MESSAGES)
+
+
+# --- pure: objects + node outputs -> snapshot ------------------------------------------------------
+def _internal_ip(node: dict) -> str | None:
+    for a in (node.get("status") or {}).get("addresses") or []:
+        if a.get("type") == "InternalIP":
+            return a.get("address")
+    return None
+
+
+def _roles(node: dict) -> list[str]:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    return sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
+
+
+def recognize_node(node: dict, outputs: dict[str, str | None]) -> Recognition:
+    return recognize(parse_addr(outputs.get("addr") or "[]"), parse_routes(outputs.get("route") or "[]"),
+                     outputs.get("iptables"), outputs.get("nft"), outputs.get("ipvsadm"),
+                     internal_ip=_internal_ip(node), pod_cidr=(node.get("spec") or {}).get("podCIDR"))
+
+
+def node_service_map(name: str, outputs: dict[str, str | None], rec: Recognition,
+                     services: list[dict]) -> ServiceMap | None:
+    """The node's kube-proxy (or IPVS) rules as a service map, from whichever backend holds them."""
+    if rec.service_proxy == "nftables" and outputs.get("nft"):
+        return read_service_map(outputs["nft"], f"{name}: nft -j list ruleset")
+    if rec.service_proxy == "iptables" and outputs.get("iptables"):
+        return read_service_map(outputs["iptables"], f"{name}: iptables-save")
+    if rec.service_proxy in ("ipvs", "kube-router-ipvs") and outputs.get("ipvsadm"):
+        return ipvs_service_map(parse_ipvsadm(outputs["ipvsadm"]), services)
+    return None
+
+
+def _pod_cidr(node: dict, net: NodeNetwork, rec: Recognition) -> str | None:
+    """Calico allocates its own blocks (the blackholed /26), not the node's podCIDR: draw those."""
+    if rec.cni == "calico":
+        block = next((r.dst for r in net.routes if r.type == "blackhole" and "/" in r.dst), None)
+        if block:
+            return block
+    return (node.get("spec") or {}).get("podCIDR")
+
+
+def build_snapshot(name: str, source: str, objects: dict[str, list[dict]],
+                   outputs: dict[str, dict[str, str | None]],
+                   pod_networks: dict[str, PodNetwork] | None = None) -> tuple[ClusterSnapshot, Recognition]:
+    """A snapshot and the cluster's CNI recognition from API objects and what each node printed.
+
+    ``outputs[node]`` maps the keys of :data:`NODE_COMMANDS` to the text the command printed
+    (None when it could not run: no nft on the node, no IPVS...).
+    """
+    nets, recs = [], []
+    for node in objects.get("nodes", []):
+        node_name = node["metadata"]["name"]
+        out = outputs.get(node_name)
+        if out is None:
+            continue
+        rec = recognize_node(node, out)
+        net = NodeNetwork(name=node_name, internal_ip=_internal_ip(node), roles=_roles(node),
+                          interfaces=parse_addr(out.get("addr") or "[]"), routes=parse_routes(out.get("route") or "[]"),
+                          kube_proxy=node_service_map(node_name, out, rec, objects.get("services", [])))
+        net.pod_cidr = _pod_cidr(node, net, rec)
+        nets.append(net)
+        recs.append(rec)
+    cluster_rec = recognize_cluster(recs)
+    snap = ClusterSnapshot(
+        name=name, source=source, cni=cluster_rec.cni, proxy_mode=cluster_rec.proxy_mode,
+        taken_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        namespaces=list(objects.get("namespaces", [])), nodes=nets, pods=list(objects.get("pods", [])),
+        services=list(objects.get("services", [])), endpointslices=list(objects.get("endpointslices", [])),
+        networkpolicies=list(objects.get("networkpolicies", [])), pod_networks=dict(pod_networks or {}))
+    return snap, cluster_rec
+
+
+def read_node_outputs(access: seam.NodeAccess) -> dict[str, str | None]:
+    """Run :data:`NODE_COMMANDS` on a node; optional ones that fail (tool absent) give None."""
+    out: dict[str, str | None] = {}
+    for key, argv in NODE_COMMANDS.items():
+        try:
+            out[key] = access.run(argv)
+        except LabkitError:
+            if key in REQUIRED:
+                raise
+            out[key] = None
+    return out
+
+
+def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
+    """The snapshot's API objects as plain dicts (the JSON the API sent, ``kind`` restored on items)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    objects: dict[str, list[dict]] = {}
+    for field, cls, method, api_version, kind in API_LISTS:
+        try:
+            resp = getattr(getattr(client, cls)(api), method)(_preload_content=False)
+        except ApiException as exc:
+            raise LabkitError("cluster.api_failed", name=name, what=f"{method}", error=exc.reason) from exc
+        items = json.loads(resp.data).get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+        objects[field] = items
+    return objects
+
+
+# --- the live cluster ---------------------------------------------------------------------------------
+class Cluster:
+    """A connected cluster. ``kind`` is ``"embedded"``, ``"kind"`` or ``"cluster"``."""
+
+    def __init__(self, name: str, kind: str, api: Any, access_factory: Callable[[str], seam.NodeAccess],
+                 lab: str | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.api = api
+        self.lab = lab
+        self._factory = access_factory
+        self._access: dict[str, seam.NodeAccess] = {}
+        self.recognition: Recognition | None = None
+
+    def __repr__(self) -> str:
+        return f"Cluster({self.name!r}, kind={self.kind!r})"
+
+    def node_names(self) -> list[str]:
+        from kubernetes import client
+
+        return [n.metadata.name for n in client.CoreV1Api(self.api).list_node().items]
+
+    def node(self, name: str) -> seam.NodeAccess:
+        """The seam to one node (``worker`` is accepted for ``<cluster>-worker``)."""
+        names = self.node_names()
+        full = name if name in names else next((n for n in names if n.endswith(f"-{name}")), None)
+        if full is None:
+            raise LabkitError("cluster.unknown_node", exit_code=2, node=name, name=self.name, nodes=", ".join(names))
+        if full not in self._access:
+            self._access[full] = self._factory(full)
+        return self._access[full]
+
+    def close(self) -> None:
+        """Remove what reading the nodes created (probe pods)."""
+        for access in self._access.values():
+            close = getattr(access, "close", None)
+            if close:
+                close()
+        self._access.clear()
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def snapshot(self, with_pod_networks: bool = True) -> ClusterSnapshot:
+        """Objects through the API, node state through the seam, the CNI recognised."""
+        objects = list_objects(self.api, self.name)
+        names = [n["metadata"]["name"] for n in objects["nodes"]]
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(lambda n: read_node_outputs(self.node(n)), names))
+        finally:
+            if self.kind == "cluster":
+                self.close()                   # probe pods are created on demand and removed after
+        pod_networks = self._pod_networks() if with_pod_networks and self.kind == "embedded" else {}
+        snap, self.recognition = build_snapshot(self.name, self.kind, objects, dict(zip(names, results)),
+                                                pod_networks)
+        return snap
+
+    def _pod_networks(self) -> dict[str, PodNetwork]:
+        """The pods' own view (their eth0 names the host veth): only the embedded lab can enter pods."""
+        from .embedded.client import EmbeddedLab
+
+        def read(p: dict) -> PodNetwork | None:
+            access = seam.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
+            try:
+                return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
+            except LabkitError:
+                return None                    # the pod went away meanwhile
+        with ThreadPoolExecutor(8) as pool:
+            found = [n for n in pool.map(read, EmbeddedLab(self.lab or self.name).pods()) if n is not None]
+        return {n.key: n for n in found}
+
+
+# --- connect ---------------------------------------------------------------------------------------
+def running_labs() -> list[str]:
+    """Embedded labs whose daemon answers on this machine."""
+    from .embedded.lifecycle import daemon_alive
+    from .embedded.paths import RUN_ROOT
+
+    if not RUN_ROOT.is_dir():
+        return []
+    return sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists() and daemon_alive(d.name))
+
+
+def _embedded(lab: str) -> Cluster:
+    from kubernetes import config
+
+    from .embedded.client import EmbeddedLab
+    from .embedded.paths import kubeconfig_file
+
+    spec = EmbeddedLab(lab).spec
+    api = config.new_client_from_config(config_file=str(kubeconfig_file(lab)))
+
+    def access(node: str) -> seam.NodeAccess:
+        plan = spec.node(node)
+        return seam.NetnsAccess(plan.name, plan.netns)
+    return Cluster(lab, "embedded", api, access, lab=lab)
+
+
+def _server(config: dict, context: str) -> str | None:
+    ctx = next((c for c in config.get("contexts") or [] if c.get("name") == context), None)
+    cluster = (ctx or {}).get("context", {}).get("cluster")
+    entry = next((c for c in config.get("clusters") or [] if c.get("name") == cluster), None)
+    return (entry or {}).get("cluster", {}).get("server")
+
+
+def _lab_serving(server: str | None) -> str | None:
+    """The running embedded lab whose API is ``server`` (its own kubeconfig says so)."""
+    from .embedded.paths import kubeconfig_file
+
+    for lab in running_labs():
+        try:
+            config = yaml.safe_load(kubeconfig_file(lab).read_text())
+        except OSError:
+            continue
+        if server and _server(config, config.get("current-context", lab)) == server:
+            return lab
+    return None
+
+
+def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = None,
+            lab: str | None = None) -> Cluster:
+    """Connect to a cluster and return a :class:`Cluster`.
+
+    With no argument and no ``KUBECONFIG``, a running embedded lab wins (``kubenet`` first).
+    Otherwise the kubeconfig's context decides: ``kind-*`` contexts are read with ``docker exec``,
+    an embedded lab's API with its netns access, anything else with probe pods.
+    """
+    from kubernetes import config as kconfig
+
+    if lab:
+        return _embedded(lab)
+    if context is None and kubeconfig is None and not os.environ.get("KUBECONFIG"):
+        labs = running_labs()
+        if labs:
+            return _embedded("kubenet" if "kubenet" in labs else labs[0])
+    path = Path(kubeconfig or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+                or Path.home() / ".kube" / "config").expanduser()
+    if not path.exists():
+        raise LabkitError("cluster.no_kubeconfig", exit_code=2, path=path)
+    config = yaml.safe_load(path.read_text()) or {}
+    names = [c.get("name") for c in config.get("contexts") or []]
+    chosen = context or config.get("current-context")
+    if chosen not in names:
+        raise LabkitError("cluster.unknown_context", exit_code=2, context=chosen, path=path,
+                          contexts=", ".join(str(n) for n in names) or "-")
+    served_by = _lab_serving(_server(config, chosen))
+    if served_by:
+        return _embedded(served_by)
+    api = kconfig.new_client_from_config(config_file=str(path), context=chosen)
+    if chosen.startswith("kind-"):
+        return Cluster(chosen[len("kind-"):], "kind", api, seam.DockerExecAccess)
+    return Cluster(chosen, "cluster", api, lambda node: seam.ProbePodAccess(api, node))
