@@ -8,18 +8,28 @@ as ``str`` in TEXT frames, so both frame types are read.
 
 kubectl falls back to SPDY (a POST) when the WebSocket upgrade fails and then prints the SPDY
 error, so the real reason is returned on both attempts.
+
+A runtime may offer more than ``PodRuntime`` requires, and each extra is used when present:
+``attach`` (the container's main process, with its output replayed to the first attacher),
+``log_source`` (a ``LogBuffer`` per container: ``--tail``, ``--timestamps``, ``-f``) and
+``port_connect`` (``pods/portforward``, see ``portforward``). Without them, attach runs the
+container's command as an exec and logs are polled text, which is what ``LocalRuntime`` offers.
 """
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
+import time
 
 from aiohttp import WSMsgType, web
 
-from . import objects, status
+from .. import i18n
+from . import container_status, status, stream_messages  # noqa: F401 - registers messages
 from .api import PODS, Api
+from .logbuffer import LogBuffer, render
+from .portforward import (CHANNEL_PROTOCOL, PROTOCOLS as FORWARD_PROTOCOLS, SPDY_PROTOCOL,
+                          ChannelForward, SpdySession, requested_ports)
 from .handlers import Target
 from .runtime import ExecProcess, PodRuntime
 from .status import ApiError
@@ -33,20 +43,32 @@ def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
 
 
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 class Streams:
     def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
         self.api, self.runtime, self.lang = api, runtime, lang
 
     def subresources(self) -> dict:
-        return {"pods/exec": self.exec, "pods/attach": self.attach, "pods/log": self.log}
+        return {"pods/exec": self.exec, "pods/attach": self.attach, "pods/log": self.log,
+                "pods/portforward": self.portforward}
 
-    def _pod(self, target: Target, request: web.Request) -> tuple[dict, str]:
+    def _pod(self, target: Target, request: web.Request,
+             completed_ok: bool = False) -> tuple[dict, str]:
         pod = self.api.get(PODS, target.namespace or "", target.name)
         names = [c["name"] for c in pod["spec"].get("containers", [])]
         container = request.query.get("container") or (names[0] if names else "")
         if container not in names:
             raise status.bad_request("api.bad_container", container=container, name=target.name)
-        if pod.get("status", {}).get("phase") != "Running" or not pod.get("status", {}).get("podIP"):
+        phase = pod.get("status", {}).get("phase")
+        if completed_ok and phase in ("Succeeded", "Failed"):
+            return pod, container
+        if phase != "Running" or not pod.get("status", {}).get("podIP"):
             raise status.bad_request("api.pod_not_running", name=target.name)
         return pod, container
 
@@ -95,23 +117,37 @@ class Streams:
         what ``kubectl run -it --rm`` needs. With ``restartPolicy: Never`` its exit ends the pod
         (Succeeded/Failed, ``terminated.exitCode``), which kubectl reports as its own exit code.
         """
-        pod, container = self._pod(target, request)
+        attach = getattr(self.runtime, "attach", None)
+        pod, container = self._pod(target, request, completed_ok=attach is not None)
         spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
         argv = list(spec.get("command") or []) + list(spec.get("args") or [])
-        attach = getattr(self.runtime, "attach", None)
         if attach is None and not argv:
             raise status.bad_request("api.attach_unsupported")
         self._check_upgrade(request)
-        ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
-        await ws.prepare(request)
         stdin, tty = _flag(request, "stdin"), _flag(request, "tty")
+        if attach is not None:
+            try:
+                proc = await attach(pod, container, stdin, tty)
+            except LookupError:
+                phase = pod["status"].get("phase")
+                if phase in ("Succeeded", "Failed"):
+                    raise status.bad_request("stream.completed_pod", phase=phase)
+                raise status.bad_request("stream.no_process", container=container,
+                                         name=target.name, image=spec.get("image", ""))
+        ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
         try:
-            proc = await (attach(pod, container, stdin, tty) if attach
-                          else self.runtime.exec(pod, argv, stdin, tty))
-        except FileNotFoundError:
-            await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
-                                            command=argv[0]).status(self.lang))
-            return ws
+            await ws.prepare(request)
+        except BaseException:
+            if attach is not None:
+                proc.kill()      # for an attachment, "kill" means detach
+            raise
+        if attach is None:
+            try:
+                proc = await self.runtime.exec(pod, argv, stdin, tty)
+            except FileNotFoundError:
+                await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
+                                                command=argv[0]).status(self.lang))
+                return ws
         code = await self._relay(ws, proc)
         if code is None:
             return ws
@@ -122,26 +158,14 @@ class Streams:
         return ws
 
     def _terminated(self, pod: dict, container: str, code: int) -> None:
-        if pod["spec"].get("restartPolicy", "Always") == "Always":
+        policy = pod["spec"].get("restartPolicy", "Always")
+        if policy == "Always":
             return
         meta = pod["metadata"]
         current = self.api.store.get(PODS, meta["namespace"], meta["name"])
         if current is None or current["metadata"]["uid"] != meta["uid"]:
             return
-        new = copy.deepcopy(current)
-        stamp = objects.now()
-        reason = "Completed" if code == 0 else "Error"
-        for entry in new["status"].get("containerStatuses", []):
-            if entry["name"] == container:
-                started = entry.get("state", {}).get("running", {}).get("startedAt", stamp)
-                entry.update(ready=False, started=False, state={"terminated": {
-                    "exitCode": code, "reason": reason, "startedAt": started,
-                    "finishedAt": stamp, "containerID": entry.get("containerID", "")}})
-        new["status"]["phase"] = "Succeeded" if code == 0 else "Failed"
-        for condition in new["status"].get("conditions", []):
-            if condition["type"] in ("Ready", "ContainersReady"):
-                condition.update(status="False", reason="PodCompleted", lastTransitionTime=stamp)
-        self.api.store.put(PODS, new)
+        self.api.store.put(PODS, container_status.terminated(current, container, code))
 
     async def _relay(self, ws: web.WebSocketResponse, proc: ExecProcess) -> int | None:
         """Pump output to the client and its input to the process; the exit code, or None
@@ -205,6 +229,10 @@ class Streams:
 
     async def log(self, request: web.Request, target: Target) -> web.StreamResponse:
         pod, container = self._pod_for_log(target, request)
+        source = getattr(self.runtime, "log_source", None)
+        buffer = source(pod, container) if source else None
+        if buffer is not None:
+            return await self._log_buffer(request, pod, buffer)
         text = await self.runtime.logs(pod, container)
         tail = request.query.get("tailLines")
         if tail and tail.lstrip("-").isdigit():
@@ -218,13 +246,45 @@ class Streams:
         sent = len(await self.runtime.logs(pod, container))
         while request.transport is not None and not request.transport.is_closing():
             await asyncio.sleep(0.5)
-            current = self.api.store.get(PODS, target.namespace or "", target.name)
-            if current is None or current["metadata"]["uid"] != pod["metadata"]["uid"]:
+            if not self._same_pod(pod):
                 break
             full = await self.runtime.logs(pod, container)
             if len(full) > sent:
                 await response.write(full[sent:].encode())
                 sent = len(full)
+        return response
+
+    def _same_pod(self, pod: dict) -> bool:
+        meta = pod["metadata"]
+        current = self.api.store.get(PODS, meta.get("namespace", ""), meta["name"])
+        return current is not None and current["metadata"]["uid"] == meta["uid"]
+
+    async def _log_buffer(self, request: web.Request, pod: dict,
+                          buffer: LogBuffer) -> web.StreamResponse:
+        """``tailLines``, ``sinceSeconds``, ``timestamps`` and ``follow`` over a ``LogBuffer``.
+
+        Following ends when the container ends (as kubelet's does), when the pod is deleted, or
+        when the client goes away.
+        """
+        tail = _int(request.query.get("tailLines"))
+        since_seconds = _int(request.query.get("sinceSeconds"))
+        since = time.time() - since_seconds if since_seconds is not None else None
+        stamps = _flag(request, "timestamps")
+        entries = buffer.read(tail=tail if tail is not None and tail >= 0 else None, since=since)
+        last = buffer.last_seq
+        if not _flag(request, "follow"):
+            return web.Response(body=render(entries, stamps), content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        await response.write(render(entries, stamps))
+        while request.transport is not None and not request.transport.is_closing():
+            await buffer.wait(last, 0.5)
+            entries = buffer.read(after=last)
+            if entries:
+                last = entries[-1].seq
+                await response.write(render(entries, stamps))
+            elif buffer.ended or not self._same_pod(pod):
+                break
         return response
 
     def _pod_for_log(self, target: Target, request: web.Request) -> tuple[dict, str]:
@@ -234,3 +294,43 @@ class Streams:
         if container not in names:
             raise status.bad_request("api.bad_container", container=container, name=target.name)
         return pod, container
+
+    async def portforward(self, request: web.Request, target: Target) -> web.StreamResponse:
+        """``kubectl port-forward`` and the Python client's ``portforward`` (see ``portforward``)."""
+        pod = self.api.get(PODS, target.namespace or "", target.name)
+        if pod.get("status", {}).get("phase") != "Running":
+            raise status.bad_request("api.pod_not_running", name=target.name)
+        connect = getattr(self.runtime, "port_connect", None)
+        if connect is None:
+            raise status.bad_request("stream.portforward_unsupported")
+        offered = request.headers.get("Sec-WebSocket-Protocol", "")
+        if request.headers.get("Upgrade", "").lower() != "websocket" or not any(
+                p in offered for p in FORWARD_PROTOCOLS):
+            raise status.bad_request("stream.portforward_needs_websocket")
+        ports: list[int] = []
+        if SPDY_PROTOCOL not in offered:
+            try:
+                ports = requested_ports(request)
+            except ValueError:
+                ports = []
+            if not ports or not all(1 <= p <= 65535 for p in ports):
+                raise status.bad_request("stream.bad_ports",
+                                         ports=",".join(request.query.getall("ports", [])))
+        ws = web.WebSocketResponse(protocols=FORWARD_PROTOCOLS, max_msg_size=0, compress=False)
+        await ws.prepare(request)
+        meta = pod["metadata"]
+
+        def describe(port: int, exc: BaseException) -> str:
+            error = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            return i18n.t("stream.portforward_failed", self.lang, port=port, pod=meta["name"],
+                          uid=meta.get("uid", ""), error=error.lower())
+
+        async def open_port(port: int):
+            return await connect(pod, port)
+
+        if ws.ws_protocol == SPDY_PROTOCOL:
+            await SpdySession(ws, open_port, describe).run()
+        elif ws.ws_protocol == CHANNEL_PROTOCOL:
+            await ChannelForward(ws, open_port, describe, ports).run()
+        await ws.close()
+        return ws

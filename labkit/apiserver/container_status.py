@@ -1,0 +1,118 @@
+"""What a pod's status says when its containers' processes end, wait or restart.
+
+kubectl reads these fields, not the process: ``kubectl run --rm -i`` waits for phase Succeeded or
+Failed and exits with ``containerStatuses[0].state.terminated.exitCode``; ``kubectl get pods``
+shows ``Completed``, ``Error``, ``CrashLoopBackOff`` and the restart count from them. These are
+pure functions from a pod dict to a new pod dict (the input is never mutated), shared by every
+runtime that runs real processes, so the rules live in one place and are tested without root.
+"""
+from __future__ import annotations
+
+import copy
+import signal
+
+from . import objects
+
+
+def exit_code(returncode: int) -> int:
+    """A container killed by a signal reports 128 + the signal, as container runtimes do."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def reason(code: int) -> str:
+    return "Completed" if code == 0 else "Error"
+
+
+def should_restart(restart_policy: str | None, code: int) -> bool:
+    policy = restart_policy or "Always"
+    return policy == "Always" or (policy == "OnFailure" and code != 0)
+
+
+def signal_name(code: int) -> str | None:
+    try:
+        return signal.Signals(code - 128).name if code > 128 else None
+    except ValueError:
+        return None
+
+
+def _entry(status: dict, container: str) -> dict | None:
+    return next((c for c in status.get("containerStatuses", []) if c["name"] == container), None)
+
+
+def _refresh(new: dict, stamp: str) -> None:
+    """Recompute phase-independent conditions from the container states."""
+    statuses = new["status"].get("containerStatuses", [])
+    ready = bool(statuses) and all(c.get("ready") for c in statuses)
+    completed = new["status"].get("phase") in ("Succeeded", "Failed")
+    for condition in new["status"].get("conditions", []):
+        if condition["type"] not in ("Ready", "ContainersReady"):
+            continue
+        value = "True" if ready else "False"
+        if condition["status"] != value:
+            condition.update(status=value, lastTransitionTime=stamp)
+        if ready:
+            condition.pop("reason", None)
+        else:
+            condition["reason"] = "PodCompleted" if completed else "ContainersNotReady"
+
+
+def terminated(pod: dict, container: str, code: int, started_at: str | None = None,
+               finished_at: str | None = None, why: str | None = None,
+               message: str | None = None, final: bool = True) -> dict:
+    """The container ended with ``code``; ``final`` when it will not be restarted.
+
+    Once every container is terminated for good the pod is Succeeded (all zero) or Failed.
+    """
+    new = copy.deepcopy(pod)
+    stamp = finished_at or objects.now()
+    entry = _entry(new["status"], container)
+    if entry is None:
+        return new
+    started = started_at or entry.get("state", {}).get("running", {}).get("startedAt", stamp)
+    state = {"exitCode": code, "reason": why or reason(code), "startedAt": started,
+             "finishedAt": stamp, "containerID": entry.get("containerID", "")}
+    if message:
+        state["message"] = message
+    entry.update(ready=False, started=False, state={"terminated": state})
+    if final:
+        states = [c.get("state", {}) for c in new["status"].get("containerStatuses", [])]
+        if all("terminated" in s for s in states):
+            ok = all(s["terminated"].get("exitCode") == 0 for s in states)
+            new["status"]["phase"] = "Succeeded" if ok else "Failed"
+    _refresh(new, stamp)
+    return new
+
+
+def back_off(pod: dict, container: str, seconds: float) -> dict:
+    """The container failed and waits before its restart (``CrashLoopBackOff``)."""
+    new = copy.deepcopy(pod)
+    entry = _entry(new["status"], container)
+    if entry is None:
+        return new
+    last = entry.get("state", {})
+    if "terminated" in last:
+        entry["lastState"] = last
+    entry.update(ready=False, started=False, state={"waiting": {
+        "reason": "CrashLoopBackOff",
+        "message": f"back-off {int(seconds)}s restarting failed container={container} "
+                   f"pod={new['metadata']['name']}_{new['metadata'].get('namespace', '')}"
+                   f"({new['metadata'].get('uid', '')})"}})
+    _refresh(new, objects.now())
+    return new
+
+
+def restarted(pod: dict, container: str, started_at: str | None = None) -> dict:
+    """A new instance of the container runs: ``restartCount`` goes up, the last end is kept."""
+    new = copy.deepcopy(pod)
+    stamp = started_at or objects.now()
+    entry = _entry(new["status"], container)
+    if entry is None:
+        return new
+    last = entry.get("state", {})
+    if "terminated" in last:
+        entry["lastState"] = last
+    entry.update(ready=True, started=True, restartCount=entry.get("restartCount", 0) + 1,
+                 state={"running": {"startedAt": stamp}})
+    new["status"]["phase"] = "Running"
+    _refresh(new, stamp)
+    return new
