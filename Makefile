@@ -53,3 +53,13 @@ $(VENV)/.installed: pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# Slides (slides/README.md): the engine comes from npm, pinned by slides/package-lock.json and
+# installed once into slides/node_modules; after that the build needs no network.
+.PHONY: slides
+slides: slides/node_modules/.installed
+	cd slides && node build.mjs
+
+slides/node_modules/.installed: slides/package.json slides/package-lock.json
+	cd slides && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
