@@ -105,7 +105,7 @@ class PodManager:
         async with self._lock:
             for pod in created:
                 self.state.pods[pod.key] = pod
-            self.state.save()
+                self.state.save_pod(pod)
         return created
 
     async def _create(self, req: dict, node: NodePlan) -> PodRecord:
@@ -155,9 +155,9 @@ class PodManager:
             pods = [self.state.pods[k] for k in keys]
         await asyncio.gather(*(self._destroy(p) for p in pods))
         async with self._lock:
-            for k in keys:
-                self.state.pods.pop(k, None)
-            self.state.save()
+            for pod in pods:
+                self.state.pods.pop(pod.key, None)
+                self.state.forget_pod(pod)
         return keys
 
     async def restore(self) -> None:
@@ -168,4 +168,4 @@ class PodManager:
                 await self.echo.serve(self._identity(pod), pod.ports)
             else:
                 del self.state.pods[key]
-        self.state.save()
+                self.state.forget_pod(pod)

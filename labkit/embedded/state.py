@@ -44,6 +44,13 @@ class PodRecord:
 
 @dataclass
 class LabState:
+    """The spec in ``state.json`` and one small file per pod in ``pods/``.
+
+    One file per pod keeps a change O(1): rewriting every pod on each change made starting
+    500 pods quadratic. Files are written to a temporary name and renamed, so a crash never
+    leaves half a file (the directory is on tmpfs: no fsync needed).
+    """
+
     spec: LabSpec
     pods: dict[str, PodRecord] = field(default_factory=dict)
 
@@ -55,19 +62,43 @@ class LabState:
         return cls(spec=LabSpec.from_dict(data["spec"]),
                    pods={k: PodRecord.from_dict(p) for k, p in data.get("pods", {}).items()})
 
-    def save(self, path: Path | None = None) -> None:
-        path = path or state_file(self.spec.name)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            json.dump(self.to_dict(), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+    def save(self) -> None:
+        """Write the spec and every pod (at creation; later changes use ``save_pod``)."""
+        _write(state_file(self.spec.name), {"spec": self.spec.to_dict()})
+        for pod in self.pods.values():
+            self.save_pod(pod)
+
+    def save_pod(self, pod: PodRecord) -> None:
+        _write(pods_dir(self.spec.name) / f"{pod.netns}.json", asdict(pod))
+
+    def forget_pod(self, pod: PodRecord) -> None:
+        try:
+            (pods_dir(self.spec.name) / f"{pod.netns}.json").unlink()
+        except FileNotFoundError:
+            pass
 
     @classmethod
     def load(cls, name: str) -> "LabState | None":
-        path = state_file(name)
         try:
-            return cls.from_dict(json.loads(path.read_text()))
+            data = json.loads(state_file(name).read_text())
         except FileNotFoundError:
             return None
+        pods = {}
+        for path in sorted(pods_dir(name).glob("*.json")) if pods_dir(name).exists() else []:
+            try:
+                pod = PodRecord.from_dict(json.loads(path.read_text()))
+            except (ValueError, TypeError, KeyError):
+                continue
+            pods[pod.key] = pod
+        return cls(spec=LabSpec.from_dict(data["spec"]), pods=pods)
+
+
+def pods_dir(name: str) -> Path:
+    return state_file(name).parent / "pods"
+
+
+def _write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
