@@ -254,7 +254,7 @@ def observe(pods: Sequence[tuple[str, str]], port: int, protocol: str, run: Exec
 
 def probe(cluster: Any = "kubenet", port: int = 80, protocol: str = "TCP",
           namespaces: str | Iterable[str] | None = None, timeout: float = 2.0, retries: int = 1,
-          parallel: int = 8, run: Exec | None = None) -> ProbeResult:
+          parallel: int = 16, run: Exec | None = None) -> ProbeResult:
     """Connect every pod of ``namespaces`` to every other (default: all but kube-system) on
     ``port``/``protocol`` in a running lab, and compare with what the policies predict.
 

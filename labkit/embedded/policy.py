@@ -282,13 +282,15 @@ def render(rules: NodeRules, bridge_routes: bool = False) -> str:
 
 
 # sysctls that make cni0 answer ARP for the other pods of its node (see the module docstring);
-# "default" so that a cni0 created later (at the node's first pod) inherits them.
+# "default" too (the conf keys only: a namespace has no neigh/default), so that a cni0 created
+# later, at the node's first pod, answers from its first ARP request.
 BRIDGE_SYSCTLS = (("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.{dev}.send_redirects", "0"),
                   ("net.ipv4.conf.{dev}.proxy_arp_pvlan", "1"), ("net.ipv4.neigh.{dev}.proxy_delay", "0"))
 
 
 def bridge_sysctls(dev: str) -> list[tuple[str, str]]:
-    return [(key.format(dev=dev), value) for key, value in BRIDGE_SYSCTLS]
+    return [(key.format(dev=dev), value) for key, value in BRIDGE_SYSCTLS
+            if not (dev == "default" and ".neigh." in key)]
 
 
 # --- the controller --------------------------------------------------------------------------
