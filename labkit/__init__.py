@@ -9,5 +9,20 @@ from .i18n import get_language, set_language
 from . import probe  # a callable module: labkit.probe(...) runs the real-packet probe
 from .policy_api import explain, reachability
 
-__all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe"]
+
+
+def __getattr__(name: str):
+    """``labkit.connect`` / ``Cluster`` / ``ClusterSnapshot``, imported on first use (the kubernetes
+    client is heavy, and the CLI's other commands do not need it)."""
+    if name in ("connect", "Cluster"):
+        from . import cluster
+        return getattr(cluster, name)
+    if name == "ClusterSnapshot":
+        from .snapshot import ClusterSnapshot
+        return ClusterSnapshot
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+
+
+__all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
+           "connect", "Cluster", "ClusterSnapshot"]
 __version__ = "0.1.0"
