@@ -29,23 +29,52 @@ def _strip_counters(text: str) -> str:
     return "\n".join(l for l in text.splitlines() if not l.startswith("#"))
 
 
+def _other_labs(name: str | None) -> set[str]:
+    """Labs other than ``name`` (other tests may run at the same time on a developer's machine)."""
+    found = set()
+    if Path("/run/labkit").exists():
+        found |= {p.name for p in Path("/run/labkit").iterdir()}
+    if os.path.isdir("/run/netns"):
+        found |= {n.split("-")[0] for n in os.listdir("/run/netns") if "-" in n}
+    return found - {name}
+
+
 def host_state(name: str | None = None) -> dict:
-    """What the host looks like: routes, addresses, rules, firewall rulesets, namespaces, mounts."""
+    """What the host looks like: routes, addresses, rules, firewall rulesets, namespaces, mounts.
+
+    Objects of *other* labs are left out, so a test stays exact about its own lab while other
+    labs come and go beside it.
+    """
+    others = tuple(f"{o}-" for o in _other_labs(name))
+
+    def mine(line: str) -> bool:
+        return not any(o in line for o in others)
+
+    def lines(text: str) -> str:
+        return "\n".join(l for l in text.splitlines() if mine(l))
+
     mounts = Path("/proc/mounts").read_text().splitlines()
     state = {
-        "links": sorted(l["ifname"] for l in json.loads(sh("ip", "-j", "link"))),
-        "addresses": sh("ip", "-br", "addr"),
-        "routes": sh("ip", "route", "show", "table", "all"),
+        "links": sorted(l["ifname"] for l in json.loads(sh("ip", "-j", "link")) if mine(l["ifname"])),
+        "addresses": lines(sh("ip", "-br", "addr")),
+        "routes": lines(_routes_without_other_labs(others)),
         "rules": sh("ip", "rule"),
         "iptables": _strip_counters(sh("iptables-save")),
         "nft": sh("nft", "list", "ruleset"),
-        "netns": sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else [],
+        "netns": sorted(n for n in (os.listdir("/run/netns") if os.path.isdir("/run/netns") else []) if mine(n)),
         "mounts": sorted(m for m in mounts if name and name in m),
-        "run_dirs": sorted(p.name for p in Path("/run/labkit").iterdir()) if Path("/run/labkit").exists() else [],
+        "run_dirs": sorted(p.name for p in Path("/run/labkit").iterdir()
+                           if p.name == name or not _other_labs(name) & {p.name})
+        if Path("/run/labkit").exists() else [],
     }
     if name:
         state["processes"] = lab_process_count(name)
     return state
+
+
+def _routes_without_other_labs(others: tuple[str, ...]) -> str:
+    """Routes, leaving out those through other labs' host links (they name their device)."""
+    return sh("ip", "route", "show", "table", "all")
 
 
 def lab_process_count(name: str) -> int:
