@@ -8,6 +8,7 @@ runtime that runs real processes, so the rules live in one place and are tested 
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import signal
 
@@ -116,3 +117,46 @@ def restarted(pod: dict, container: str, started_at: str | None = None) -> dict:
     new["status"]["phase"] = "Running"
     _refresh(new, stamp)
     return new
+
+
+class StatusWriter:
+    """Applies runtime-reported changes to stored pods, in order, once the kubelet ran them.
+
+    A process may end before the kubelet wrote the pod's Running status (a quick ``curl``);
+    such changes wait (briefly retried) until the pod shows its container statuses, so the
+    kubelet's write never overwrites them. Changes for a pod that is gone or replaced (another
+    uid) are dropped.
+    """
+
+    RETRY, TRIES = 0.2, 150
+
+    def __init__(self, store, pods_kind) -> None:
+        self.store, self.pods_kind = store, pods_kind
+        self._queues: dict[str, list] = {}
+
+    def __call__(self, namespace: str, name: str, uid: str, transform) -> None:
+        queue = self._queues.setdefault(uid, [])
+        queue.append(transform)
+        if len(queue) == 1:
+            self._flush(namespace, name, uid, 0)
+
+    def _flush(self, namespace: str, name: str, uid: str, tries: int) -> None:
+        queue = self._queues.get(uid, [])
+        current = self.store.get(self.pods_kind, namespace, name)
+        if current is None or current["metadata"]["uid"] != uid \
+                or current["metadata"].get("deletionTimestamp"):
+            self._queues.pop(uid, None)
+            return
+        if not current.get("status", {}).get("containerStatuses"):
+            if tries >= self.TRIES:
+                self._queues.pop(uid, None)
+                return
+            asyncio.get_running_loop().call_later(self.RETRY, self._flush, namespace, name, uid,
+                                                  tries + 1)
+            return
+        new = current
+        for transform in queue:
+            new = transform(new)
+        self._queues.pop(uid, None)
+        if new is not current and new != current:
+            self.store.put(self.pods_kind, new)

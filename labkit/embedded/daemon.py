@@ -108,6 +108,7 @@ class LabDaemon:
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()
+        self.start_pod_processes()
         self.start_policy_enforcer()
         self.start_cluster_dns()
         await self.start_api_relay()
@@ -141,6 +142,14 @@ class LabDaemon:
                               pods=store.list(BY_KEY["core/pods"]))
 
         self.echo.dns_resolver = ClusterDNS(objects).answer
+
+    def start_pod_processes(self) -> None:
+        """Containers' processes report their exits and restarts in their pods' status."""
+        from ..apiserver.container_status import StatusWriter
+        from ..apiserver.resources import BY_KEY
+
+        writer = StatusWriter(self.api.store, BY_KEY["core/pods"])
+        self.api.runtime.processes.status_sink = writer
 
     def start_kube_proxy(self) -> None:
         """kube-proxy in every node, fed by the API store (Services and EndpointSlices)."""

@@ -1,17 +1,26 @@
 """The embedded lab's ``PodRuntime``: what the API server's kubelet calls to run pods for real.
 
 A Pod object becomes a network namespace wired by the node's CNI plugins (``PodManager``); its
-declared container ports (or its web image's usual port) are served by the echo responder;
-``exec`` runs the command in the pod's namespace with the host's tools.
+declared container ports (or its web image's usual port) are served by the echo responder; its
+containers' commands run as processes in that namespace (``processes``). ``exec`` runs a command
+there with the host's tools, ``attach`` joins a container's process, ``log_source`` is what the
+container wrote plus the echo responder's access log, and ``port_connect`` opens a connection to
+a port from inside the pod (``kubectl port-forward``).
 """
 from __future__ import annotations
 
 import asyncio
-import shutil
+import socket
+import time
 
-from ..apiserver.runtime import ExecProcess, NodeInfo, SubprocessExec
+from ..apiserver.logbuffer import LogBuffer
+from ..apiserver.runtime import ExecProcess, NodeInfo
+from .netns import entered
 from .pods import PodManager
+from .processes import Attachment, ProcessManager
 from .topology import LabSpec
+
+CONNECT_TIMEOUT = 5.0
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
@@ -31,6 +40,19 @@ class EmbeddedRuntime:
     def __init__(self, spec: LabSpec, pods: PodManager) -> None:
         self.spec = spec
         self.pods = pods
+        self.processes = ProcessManager(spec.service_cidr)
+        self._first_container: dict[str, tuple[str, str]] = {}   # "ns/name" -> (uid, container)
+        self._echo_log = pods.echo.log
+        # The echo responder's access log also goes to the pod's log (``kubectl logs -f``
+        # shows each request as it arrives); the responder keeps its own copy for ``labkit``.
+        pods.echo.log = self._access_log
+
+    def _access_log(self, pod, line: str) -> None:
+        self._echo_log(pod, line)
+        owner = self._first_container.get(f"{pod.namespace}/{pod.name}")
+        if owner is not None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.processes.buffer(*owner).append(f"{stamp} {line}\n", "access")
 
     def nodes(self) -> list[NodeInfo]:
         plans = self.spec.node_plans()
@@ -46,31 +68,63 @@ class EmbeddedRuntime:
     async def start_pod(self, pod: dict, node: str) -> str:
         key = self._key(pod)
         existing = self.pods.state.pods.get(key)
-        if existing is not None:
-            if existing.uid == pod["metadata"].get("uid") and existing.node == node:
-                return existing.ip
+        if existing is not None and (existing.uid != pod["metadata"].get("uid")
+                                     or existing.node != node):
+            await self.processes.stop_pod(existing.uid or "", existing.netns)
             await self.pods.delete_pods([key])          # a stale pod of the same name
-        created = await self.pods.add_pods([pod_request(pod, node)])
-        return created[0].ip
+            existing = None
+        record = existing or (await self.pods.add_pods([pod_request(pod, node)]))[0]
+        containers = pod.get("spec", {}).get("containers") or []
+        if containers:
+            self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])
+        await self.processes.start_pod(pod, record.netns)
+        return record.ip
 
     async def stop_pod(self, pod: dict) -> None:
         key = self._key(pod)
         existing = self.pods.state.pods.get(key)
         if existing is None or (existing.uid and existing.uid != pod["metadata"].get("uid")):
+            await self.processes.stop_pod(pod["metadata"].get("uid", ""), None)
             return
+        self._first_container.pop(key, None)
+        await self.processes.stop_pod(pod["metadata"].get("uid", ""), existing.netns)
         await self.pods.delete_pods([key])
 
     async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool) -> ExecProcess:
         record = self.pods.state.pods.get(self._key(pod))
-        if record is None or not command or shutil.which(command[0]) is None:
+        if record is None:
             raise FileNotFoundError(command[0] if command else "")
-        proc = await asyncio.create_subprocess_exec(
-            "ip", "netns", "exec", record.netns, *command,
-            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT if tty else asyncio.subprocess.PIPE)
-        return SubprocessExec(proc)
+        return await self.processes.exec(pod, record.netns, command, stdin, tty)
+
+    async def attach(self, pod: dict, container: str, stdin: bool, tty: bool) -> Attachment:
+        """The container's process (``LookupError`` when the container runs none)."""
+        return self.processes.attach(pod["metadata"]["uid"], container, stdin, tty)
+
+    def log_source(self, pod: dict, container: str) -> LogBuffer:
+        return self.processes.buffer(pod["metadata"]["uid"], container)
 
     async def logs(self, pod: dict, container: str) -> str:
-        lines = self.pods.echo.access_logs.get(self._key(pod), [])
-        return "".join(line + "\n" for line in lines)
+        return self.processes.logs_text(pod["metadata"]["uid"], container)
+
+    async def port_connect(self, pod: dict, port: int) -> tuple[asyncio.StreamReader,
+                                                                 asyncio.StreamWriter]:
+        """A TCP connection to ``localhost:port`` made inside the pod, as the kubelet makes it."""
+        record = self.pods.state.pods.get(self._key(pod))
+        if record is None:
+            raise ConnectionRefusedError(111, "pod has no network namespace")
+
+        def connect() -> socket.socket:
+            with entered(record.netns):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(CONNECT_TIMEOUT)
+                sock.connect(("127.0.0.1", port))
+                sock.setblocking(False)
+                return sock
+            except BaseException:
+                sock.close()
+                raise
+
+        loop = asyncio.get_running_loop()
+        sock = await loop.run_in_executor(self.pods.echo._executor, connect)
+        return await asyncio.open_connection(sock=sock)
