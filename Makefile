@@ -7,7 +7,7 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: images root-check lab test test-unit system-deps system-deps-test venv down clean
+.PHONY: notebooks images root-check lab test test-unit system-deps system-deps-test venv down clean
 
 TOKEN  := $(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
 
@@ -30,6 +30,9 @@ test: system-deps-test venv
 
 test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit
+
+notebooks: venv
+	$(BIN)/python -m labkit.notebook_build
 
 images: venv
 	$(BIN)/python scripts/make_images.py
