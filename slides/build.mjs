@@ -186,17 +186,28 @@ function copyEngine(out) {
   return JSON.parse(fs.readFileSync(pkgFile, "utf8")).version;
 }
 
-/** Build one deck into `out` (emptied first, so no stale picture survives). Returns the slide count. */
+/**
+ * Build one deck into `out`, replaced whole (no stale picture survives). The deck is written
+ * beside it first and swapped in at the end, so a browser or a test reading `out` meanwhile
+ * sees the old deck, the new one or (for an instant) none, never half of one. Returns the language and slide count.
+ */
 export function buildDeck(manifestFile, out, root) {
   const deck = loadManifest(manifestFile);
   const slides = readSlides(manifestFile, deck);
   const images = collectImages(slides, root);
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  const version = copyEngine(out);
-  copy(path.join(HERE, "theme", "deck.css"), path.join(out, "deck.css"));
-  for (const src of images) copy(path.resolve(root, decodeURI(src)), path.join(out, decodeURI(src)));
-  fs.writeFileSync(path.join(out, "index.html"), renderPage(deck, slides, version));
+  const staging = `${out}.tmp-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  try {
+    const version = copyEngine(staging);
+    copy(path.join(HERE, "theme", "deck.css"), path.join(staging, "deck.css"));
+    for (const src of images) copy(path.resolve(root, decodeURI(src)), path.join(staging, decodeURI(src)));
+    fs.writeFileSync(path.join(staging, "index.html"), renderPage(deck, slides, version));
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.renameSync(staging, out);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
   return { lang: deck.lang, count: slides.length + 1 };
 }
 

@@ -137,6 +137,31 @@ def test_lab_box_is_a_labelled_box(deck):
     deck.shot("lab")
 
 
+OVERFLOW_JS = """() => {
+  const box = document.querySelector('.reveal .slides').getBoundingClientRect();
+  const slide = document.querySelector('.reveal .slides > section.present');
+  const out = [];
+  for (const e of slide.querySelectorAll('*')) {
+    if (e.closest('aside.notes')) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.right > box.right + 2 || r.bottom > box.bottom + 2 || r.left < box.left - 2)
+      out.push(e.tagName + ' ' + (e.textContent || '').trim().slice(0, 50));
+  }
+  return out;
+}"""
+
+
+def test_every_slide_fits_on_the_screen(deck):
+    total = deck.page.evaluate("Reveal.getTotalSlides()")
+    overflowing = {}
+    for index in range(total):
+        deck.go(index, fragment=99)                       # every step shown: the fullest state
+        if bad := deck.page.evaluate(OVERFLOW_JS):
+            overflowing[index] = bad[:3]
+    assert overflowing == {}
+
+
 def test_speaker_notes_show_in_presenter_mode(deck):
     deck.go(1)
     expected = deck.current().locator("aside.notes").evaluate("e => e.textContent").strip().split("\n")[0]
