@@ -170,3 +170,26 @@ def test_taken_node_port_is_refused(cluster):
            "spec": {"type": "NodePort", "selector": {"app": "blue"}, "ports": [{"port": 80, "nodePort": taken}]}}
     proc = cluster.kubectl("apply", "-f", "-", input=json.dumps(dup), check=False)
     assert proc.returncode != 0 and "already allocated" in proc.stderr
+
+
+def test_session_affinity_and_internal_traffic_policy_local(cluster):
+    manifest = [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "sticky", "namespace": "demo"},
+         "spec": {"selector": {"app": "blue"}, "sessionAffinity": "ClientIP", "ports": [{"port": 80}]}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "local", "namespace": "demo"},
+         "spec": {"selector": {"app": "blue"}, "internalTrafficPolicy": "Local", "ports": [{"port": 80}]}},
+    ]
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": manifest}))
+    client = cluster.pods("run=client")[0]
+    local_blues = [p for p in cluster.pods("app=blue") if p["spec"]["nodeName"] == client["spec"]["nodeName"]]
+
+    def answers(url):
+        loop = f"for i in $(seq 12); do curl -s -m 2 {url}; echo; done"
+        out = cluster.kubectl("-n", "demo", "exec", "client", "--", "sh", "-c", loop).stdout
+        return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+
+    cluster.wait(lambda: answers("http://sticky"), lambda a: len(a) == 12)
+    assert len({a["pod"] for a in answers("http://sticky")}) == 1        # ClientIP affinity
+    local = cluster.wait(lambda: answers("http://local"), lambda a: len(a) == 12 or not local_blues)
+    if local_blues:
+        assert {a["node"] for a in local} == {client["spec"]["nodeName"]}  # only this node's endpoints
