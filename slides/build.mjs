@@ -189,7 +189,8 @@ function copyEngine(out) {
 /**
  * Build one deck into `out`, replaced whole (no stale picture survives). The deck is written
  * beside it first and swapped in at the end, so a browser or a test reading `out` meanwhile
- * sees the old deck, the new one or (for an instant) none, never half of one. Returns the language and slide count.
+ * sees the old deck, the new one or (for an instant) none, never half of one.
+ * Returns the language and the slide count.
  */
 export function buildDeck(manifestFile, out, root) {
   const deck = loadManifest(manifestFile);
