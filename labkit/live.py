@@ -125,4 +125,19 @@ def show(layer: str = "overview", cluster=None, lang: str | None = None, **optio
     def render(snapshot: ClusterSnapshot) -> str:
         return diagrams.to_svg(builder(snapshot, lang=lang, **options))
 
-    return LiveView(render, cluster.snapshot, cluster.resource_version, lang)
+    return LiveView(render, cluster.snapshot, resource_version_of(cluster), lang)
+
+
+def resource_version_of(cluster) -> Callable[[], str]:
+    """The cluster's latest revision: the ``resourceVersion`` of any list (here, namespaces)."""
+    import json
+
+    from kubernetes import client
+
+    core = client.CoreV1Api(cluster.api)
+
+    def version() -> str:
+        answer = core.list_namespace(limit=1, _preload_content=False, _request_timeout=3)
+        return json.loads(answer.data)["metadata"]["resourceVersion"]
+
+    return version

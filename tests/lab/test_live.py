@@ -1,0 +1,54 @@
+"""A live diagram notices a new pod and redraws, without the kernel's help."""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import labkit
+from labkit.embedded import lifecycle
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
+from labkit.live import show
+
+NAME = "tlive"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    lifecycle.down(NAME)
+    lifecycle.up(LabSpec(name=NAME))
+    yield labkit.connect(lab=NAME)
+    lifecycle.down(NAME)
+
+
+def test_live_view_redraws_after_kubectl_run(cluster, tmp_path):
+    view = show("pods", cluster, lang="en")
+    try:
+        assert view.wait_for(lambda svg: "<svg" in svg, timeout=15), view.status.value
+        first = view.redraws
+        env = dict(os.environ, HOME=str(tmp_path), KUBECONFIG=str(kubeconfig_file(NAME)))
+        subprocess.run([shutil.which("kubectl"), "run", "newcomer", "--image=nginx"], env=env, check=True,
+                       capture_output=True)
+        assert view.wait_for(lambda svg: "newcomer" in svg, timeout=15), view.status.value
+        assert view.redraws > first
+        assert "updated at" in view.status.value
+    finally:
+        view.stop()
+    time.sleep(0.5)
+    assert not view.running
+
+
+def test_french_view_and_a_lost_cluster_is_said(cluster):
+    view = show("overview", cluster, lang="fr")
+    try:
+        assert view.wait_for(lambda svg: "<svg" in svg, timeout=15)
+        assert "mis à jour" in view.status.value
+        view._version = lambda: (_ for _ in ()).throw(ConnectionError("refused"))
+        deadline = time.monotonic() + 5
+        while "injoignable" not in view.status.value:
+            assert time.monotonic() < deadline, view.status.value
+            time.sleep(0.05)
+    finally:
+        view.stop()
