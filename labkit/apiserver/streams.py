@@ -123,7 +123,6 @@ class Streams:
         argv = list(spec.get("command") or []) + list(spec.get("args") or [])
         if attach is None and not argv:
             raise status.bad_request("api.attach_unsupported")
-        self._check_upgrade(request)
         stdin, tty = _flag(request, "stdin"), _flag(request, "tty")
         if attach is not None:
             try:
@@ -136,6 +135,7 @@ class Streams:
                                          name=target.name, image=spec.get("image", ""))
         ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
         try:
+            self._check_upgrade(request)
             await ws.prepare(request)
         except BaseException:
             if attach is not None:
