@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=DEFAULT_NAME)
     p.set_defaults(func=cmd_down)
 
+    p = subparsers.add_parser("reset", help="rebuild the lab from scratch, same shape (seconds)")
+    p.add_argument("--name", default=DEFAULT_NAME)
+    p.set_defaults(func=cmd_reset)
+
     p = subparsers.add_parser("kubeconfig", help="print the path of the lab's kubeconfig")
     p.add_argument("--name", default=DEFAULT_NAME)
     p.set_defaults(func=cmd_kubeconfig)
@@ -56,6 +60,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     api = EmbeddedLab(spec.name).status().get("api") or "-"
     print(i18n.t(key, name=spec.name, nodes=spec.nodes, cni=spec.cni, api=api))
     print(i18n.t("lab.kubeconfig_hint", path=kubeconfig_file(spec.name)))
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    LabSpec(name=args.name)
+    spec = lifecycle.reset(args.name)
+    print(i18n.t("lab.reset", name=spec.name, nodes=spec.nodes, cni=spec.cni))
     return 0
 
 

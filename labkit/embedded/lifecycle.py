@@ -99,3 +99,20 @@ def down(name: str) -> int:
 
 def exists(name: str) -> bool:
     return lab_dir(name).exists() or bool(cleanup.lab_namespaces(name))
+
+
+def reset(name: str) -> LabSpec:
+    """Bring lab ``name`` back to a fresh start with the same shape (nodes, CNI, proxy mode, networks).
+
+    A lab broken in the middle of a class comes back in seconds: everything is swept by name and
+    rebuilt from the spec it had.
+    """
+    require_root()
+    state = LabState.load(name)
+    if state is None:
+        raise LabkitError("lab.not_running", name=name)
+    spec = state.spec
+    down(name)
+    chosen = {"--node-cidr", "--pod-cidr", "--service-cidr"}    # keep the networks it had
+    spec, _ = up(spec, chosen)
+    return spec

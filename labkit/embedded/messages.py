@@ -86,6 +86,10 @@ MESSAGES = {
         "en": "kubectl: export KUBECONFIG={path}",
         "fr": "kubectl : export KUBECONFIG={path}",
     },
+    "lab.reset": {
+        "en": "lab {name!r} reset: {nodes} nodes, CNI {cni}, nothing else left",
+        "fr": "lab {name!r} réinitialisé : {nodes} nœuds, CNI {cni}, plus rien d'autre",
+    },
     "lab.already_up": {
         "en": "lab {name!r} is already up",
         "fr": "le lab {name!r} est déjà démarré",

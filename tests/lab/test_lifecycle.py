@@ -154,3 +154,18 @@ def test_api_objects_and_pods_survive_a_daemon_restart(clean, tmp_path):
     for ip in after.values():
         out = subprocess.run(["curl", "-s", "-m", "3", f"http://{ip}/"], capture_output=True, text=True).stdout
         assert json.loads(out)["pod_ip"] == ip
+
+
+def test_reset_brings_a_fresh_lab_of_the_same_shape(clean):
+    name = clean("treset")
+    labkit("up", "--name", name, "--cni", "flannel", "--nodes", "2", check=True)
+    lab = EmbeddedLab(name)
+    lab.add_pod("junk", ports=[80])
+    spec = lab.spec
+    proc = labkit("reset", "--name", name)
+    assert proc.returncode == 0, proc.stderr
+    fresh = EmbeddedLab(name)
+    assert fresh.spec == spec
+    assert [p for p in fresh.pods() if p["namespace"] == "default"] == []
+    assert fresh.add_pod("again", ports=[80])["ip"].startswith(spec.pod_cidr.split(".0.0/")[0])
+    assert labkit("reset", "--name", "tnothere").returncode != 0
