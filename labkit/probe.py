@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import shlex
 import subprocess
 import sys
@@ -88,12 +89,16 @@ Exec = Callable[[str, Sequence[str], float], subprocess.CompletedProcess]
 
 # --- pure: the script a source runs and what it prints -----------------------------------------
 def probe_script(ips: Sequence[str], port: int, protocol: str, timeout: float) -> str:
-    """A POSIX sh script that probes every ``ips`` at once and prints ``<ip> 1|0`` per line."""
-    wait = max(1, int(round(timeout)))
+    """A POSIX sh script that probes every ``ips`` at once and prints ``<ip> 1|0`` per line.
+
+    ``nc -w`` counts whole seconds; ``timeout`` (coreutils) bounds each try to ``timeout``
+    seconds, fractions included, so a denied cell costs what the caller chose."""
+    wait, limit = max(1, math.ceil(timeout)), f"{timeout:g}"
     if protocol == "UDP":
-        test = f'echo probe | nc -u -w {wait} "$1" {port} 2>/dev/null | grep -q {UDP_ANSWER_MARK}'
+        test = (f'echo probe | timeout {limit} nc -u -w {wait} "$1" {port} 2>/dev/null '
+                f'| grep -q {UDP_ANSWER_MARK}')
     else:
-        test = f'nc -z -w {wait} "$1" {port} >/dev/null 2>&1'
+        test = f'timeout {limit} nc -z -w {wait} "$1" {port} >/dev/null 2>&1'
     lines = [f'p() {{ if {test}; then echo "$1 1"; else echo "$1 0"; fi; }}']
     lines += [f"p {shlex.quote(ip)} &" for ip in ips]
     return "\n".join(lines + ["wait", ""])

@@ -29,9 +29,11 @@ the bridge family (``CONFIG_NF_CONNTRACK_BRIDGE`` unset), so a bridge-family fil
 stateful. We make the bridge *route* instead: ``table bridge labkit-netpol`` drops every frame
 ``cni0`` would forward from one pod's port to another, and ``proxy_arp_pvlan`` on ``cni0`` answers
 the pods' ARP requests with the bridge's own address. Same-node pod-to-pod traffic then goes
-through the node's IP stack (one extra hop, TTL - 1) and through ``forward``, with conntrack,
-whether br_netfilter is loaded or not. Both tables live in the node's namespace: they go with
-the lab.
+through the node's IP stack (one extra hop, TTL - 1) and through ``forward``, with conntrack.
+br_netfilter's calls into iptables are turned off in the node (``bridge-nf-call-iptables=0``):
+nothing bridged needs them any more, and left on, br_netfilter would DNAT a same-node Service
+packet at layer 2 and bridge it straight to the endpoint, past the router (and into the drop).
+Both tables and the sysctls live in the node's namespace: they go with the lab.
 """
 from __future__ import annotations
 
@@ -285,7 +287,9 @@ def render(rules: NodeRules, bridge_routes: bool = False) -> str:
 # "default" too (the conf keys only: a namespace has no neigh/default), so that a cni0 created
 # later, at the node's first pod, answers from its first ARP request.
 BRIDGE_SYSCTLS = (("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.{dev}.send_redirects", "0"),
-                  ("net.ipv4.conf.{dev}.proxy_arp_pvlan", "1"), ("net.ipv4.neigh.{dev}.proxy_delay", "0"))
+                  ("net.ipv4.conf.{dev}.proxy_arp_pvlan", "1"), ("net.ipv4.neigh.{dev}.proxy_delay", "0"),
+                  ("net.bridge.bridge-nf-call-iptables", "0"))
+OPTIONAL_SYSCTLS = ("net.bridge.bridge-nf-call-iptables",)   # absent without br_netfilter: fine
 
 
 def bridge_sysctls(dev: str) -> list[tuple[str, str]]:
@@ -394,13 +398,20 @@ def _apply_sysctls(netns: str) -> bool:
     """Set the bridge sysctls for ``default`` and, when it exists, ``cni0``; True if it does."""
     import os
 
+    def write(key: str, value: str) -> None:
+        try:
+            ns.set_sysctl(netns, key, value)
+        except FileNotFoundError:
+            if key not in OPTIONAL_SYSCTLS:
+                raise
+
     for key, value in bridge_sysctls("default"):
-        ns.set_sysctl(netns, key, value)
+        write(key, value)
     with ns.entered(netns):
         present = os.path.exists("/proc/sys/net/ipv4/conf/cni0")
     if present:
         for key, value in bridge_sysctls("cni0"):
-            ns.set_sysctl(netns, key, value)
+            write(key, value)
     return present
 
 

@@ -124,7 +124,7 @@ class NetpolLab:
                      *[f"{k}={v}" if v is not None else f"{k}-" for k, v in labels.items()])
 
     def probe(self, port: int = 80, protocol: str = "TCP"):
-        return labkit.probe(self.name, port=port, protocol=protocol, namespaces="x,y,z", timeout=1, retries=3)
+        return labkit.probe(self.name, port=port, protocol=protocol, namespaces="x,y,z", timeout=0.5, retries=3)
 
     def check(self, truth: Truth, port: int = 80, protocol: str = "TCP") -> None:
         result = self.probe(port, protocol)
@@ -140,9 +140,19 @@ class NetpolLab:
         return self.lab.exec(src, ["nc", "-z", "-w", str(timeout), ip, str(port)]).returncode == 0
 
 
+def lab_name(prefix: str) -> str:
+    """``prefix`` + this process's id in base 36 (at most 10 characters): two test runs at once
+    (engineers share the machine) never sweep each other's lab."""
+    n, digits = os.getpid(), ""
+    while n:
+        n, r = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
+    return (prefix + digits)[:10]
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    lab = NetpolLab("tnpk", "kindnet", tmp_path_factory.mktemp("kubectl-home"))
+    lab = NetpolLab(lab_name("tnpk"), "kindnet", tmp_path_factory.mktemp("kubectl-home"))
     yield lab
     lab.close()
 

@@ -87,8 +87,8 @@ def test_udp_needs_the_echo_answer(tmp_path):
     out = subprocess.run(["sh", "-c", probe_script(["10.0.0.2"], 81, "UDP", 1)], capture_output=True,
                          text=True, env=env, timeout=10).stdout
     assert parse_probe_output(out) == {"10.0.0.2": False}
-    assert "nc -u -w 1" in probe_script(["10.0.0.2"], 81, "UDP", 1)
-    assert "nc -z -w 2" in probe_script(["10.0.0.2"], 81, "TCP", 2)
+    assert "timeout 1 nc -u -w 1" in probe_script(["10.0.0.2"], 81, "UDP", 1)
+    assert "timeout 0.5 nc -z -w 1" in probe_script(["10.0.0.2"], 81, "TCP", 0.5)
 
 
 def test_parse_ignores_noise():

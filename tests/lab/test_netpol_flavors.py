@@ -1,0 +1,79 @@
+"""The bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0``, and the enforcer
+makes the bridge route (see ``labkit.embedded.policy``). Same-node pairs must be filtered like
+the others, through a Service too, and replies must still pass."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from .test_netpol_lab import NetpolLab, _cases, lab_name, policy
+
+CASES = ["default-deny-ingress", "podselector-and-namespaceselector", "deny-egress-from-a-namespace-replies-pass",
+         "egress-on-one-named-port"]
+
+
+@pytest.fixture(scope="module", params=["bridge", "flannel"])
+def lab(request, tmp_path_factory):
+    lab = NetpolLab(lab_name(f"tnp{request.param[0]}"), request.param, tmp_path_factory.mktemp("kubectl-home"))
+    yield lab
+    lab.close()
+
+
+@pytest.fixture(autouse=True)
+def no_policies(lab):
+    lab.delete_all()
+    yield
+    lab.delete_all()
+
+
+def same_node_pair(lab: NetpolLab) -> tuple[str, str]:
+    by_node: dict[str, list[str]] = {}
+    for key, pod in sorted(lab.pods.items()):
+        by_node.setdefault(pod["spec"]["nodeName"], []).append(key)
+    return next(keys[:2] for keys in by_node.values() if len(keys) >= 2)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_upstream_case(lab, case):
+    policies, checks = _cases(lab.ip)[case]
+    lab.create(*policies)
+    for port, protocol, truth in checks:
+        lab.check(truth, port, protocol)
+
+
+def test_same_node_pods_go_through_the_node(lab):
+    """The pods' neighbour entries all point to cni0's address: no direct layer-2 path is left."""
+    src, dst = same_node_pair(lab)
+    assert lab.connects(src, lab.ip(dst))
+    neigh = lab.lab.exec(src, ["ip", "-j", "neigh", "show", lab.ip(dst)]).stdout
+    node = lab.lab.spec.node(lab.pods[src]["spec"]["nodeName"])
+    cni0 = json.loads(lab.lab.node_exec(node.name, ["ip", "-j", "link", "show", "cni0"]).stdout)[0]["address"]
+    assert [n["lladdr"] for n in json.loads(neigh)] == [cni0]
+
+
+def test_same_node_pair_denied_directly_and_through_a_service(lab):
+    src, dst = same_node_pair(lab)
+    ns, name = dst.split("/")
+    lab.kubectl("-n", ns, "create", "service", "clusterip", "svc-one", "--tcp=80:80")
+    lab.kubectl("-n", ns, "set", "selector", "service", "svc-one", f"pod={name}")
+    try:
+        ip = json.loads(lab.kubectl("-n", ns, "get", "service", "svc-one", "-o", "json").stdout)["spec"]["clusterIP"]
+        deadline = time.monotonic() + 10
+        while not lab.connects(src, ip):
+            assert time.monotonic() < deadline, "kube-proxy rules"
+            time.sleep(0.1)
+        assert lab.connects(dst, ip)                       # hairpin: a pod through its own Service
+        lab.create(policy("deny-one", ns, {"pod": name}, ingress=[]))
+        deadline = time.monotonic() + 10
+        while lab.connects(src, lab.ip(dst)):
+            assert time.monotonic() < deadline, "the policy"
+        assert not lab.connects(src, ip)
+        assert lab.connects(dst, ip)                       # a pod cannot block itself
+        lab.delete_all()
+        deadline = time.monotonic() + 10
+        while not lab.connects(src, ip):
+            assert time.monotonic() < deadline, "the policy's removal"
+    finally:
+        lab.kubectl("-n", ns, "delete", "service", "svc-one")
