@@ -1,0 +1,570 @@
+"""Checks of notebooks 00-02 (the network model, pod to pod), and the tables those notebooks show.
+
+Each ``check_*`` looks at the real cluster: pods through the Kubernetes API, a pod's own view
+through ``exec`` (as ``kubectl exec`` does, so it works on kind too), a node's interfaces and
+routes through the node seam (:mod:`labkit.nodes`). When the learner is asked to *report* what
+they found (a pod's IP, a veth, a route), the check compares the answer with what it reads
+itself, and says what is still wrong without handing out the answer. A pod that is still
+starting gets a few seconds before the check says "not yet".
+
+``interfaces_table`` / ``routes_table`` render what ``ip -j addr`` / ``ip -j route`` say as small
+bilingual tables, for a node (``cluster.node(...)``) or a pod (:func:`pod_access`).
+"""
+from __future__ import annotations
+
+import html
+import ipaddress
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from .. import i18n
+from ..inspect.iproute import Interface, Route, parse_addr, parse_routes, route_for
+from . import Result, failed, passed
+
+ENV_TOOLS = ("kubectl", "ip", "curl", "dot")
+RUNNING_GRACE = 10.0   # seconds a check waits for a pod that is still starting
+
+MESSAGES = {
+    # environment (notebook 00)
+    "pods.env.tool": {"en": "{tool}: {path}", "fr": "{tool} : {path}"},
+    "pods.env.missing_tool": {
+        "en": "`{tool}` is not installed ({why}): run `make lab` as root, it installs what is missing",
+        "fr": "`{tool}` n'est pas installé ({why}) : lancez `make lab` en root, il installe ce qui manque"},
+    "pods.env.cluster": {
+        "en": "cluster {name} ({kind}): {count} nodes answer through the API",
+        "fr": "cluster {name} ({kind}) : {count} nœuds répondent via l'API"},
+    "pods.env.no_cluster": {"en": "no cluster answers: {error}", "fr": "aucun cluster ne répond : {error}"},
+    "pods.env.why.kubectl": {"en": "the Kubernetes command line", "fr": "la ligne de commande de Kubernetes"},
+    "pods.env.why.ip": {"en": "iproute2, to read interfaces and routes",
+                        "fr": "iproute2, pour lire interfaces et routes"},
+    "pods.env.why.curl": {"en": "to talk to the pods", "fr": "pour parler aux pods"},
+    "pods.env.why.dot": {"en": "graphviz, to draw the diagrams", "fr": "graphviz, pour dessiner les schémas"},
+    # shared
+    "pods.no_pod": {
+        "en": "there is no pod {pod} yet: create it (kubectl run ...)",
+        "fr": "il n'y a pas encore de pod {pod} : créez-le (kubectl run ...)"},
+    "pods.not_running": {
+        "en": "pod {pod} is {phase}, not Running yet: wait a second and run the check again",
+        "fr": "le pod {pod} est {phase}, pas encore Running : attendez une seconde et relancez la vérification"},
+    "pods.no_answer": {
+        "en": "no answer yet: put it in `{variable}` in the cell above",
+        "fr": "pas encore de réponse : mettez-la dans `{variable}`, dans la cellule au-dessus"},
+    "pods.api_failed": {
+        "en": "the API did not answer about {what}: {error}",
+        "fr": "l'API n'a pas répondu au sujet de {what} : {error}"},
+    "pods.exec_failed": {
+        "en": "`{command}` failed in pod {pod}: {error}",
+        "fr": "`{command}` a échoué dans le pod {pod} : {error}"},
+    "pods.running.ok": {
+        "en": "pod {pod} runs on node {node} with IP {ip}",
+        "fr": "le pod {pod} tourne sur le nœud {node} avec l'IP {ip}"},
+    # notebook 01
+    "pods.node.unknown": {
+        "en": "there is no node {node} (nodes: {nodes})", "fr": "il n'y a pas de nœud {node} (nœuds : {nodes})"},
+    "pods.node.wrong": {
+        "en": "pod {pod} runs on {actual}, not on {node}: delete it and create it again with "
+              "nodeName or a nodeSelector",
+        "fr": "le pod {pod} tourne sur {actual}, pas sur {node} : supprimez-le et recréez-le avec "
+              "nodeName ou un nodeSelector"},
+    "pods.node.ok": {
+        "en": "pod {pod} runs on {node} with IP {ip}, taken from that node's pod CIDR {cidr}",
+        "fr": "le pod {pod} tourne sur {node} avec l'IP {ip}, prise dans le CIDR de pods de ce nœud ({cidr})"},
+    "pods.ip.not_ip": {"en": "{answer!r} is not an IP address", "fr": "{answer!r} n'est pas une adresse IP"},
+    "pods.ip.wrong": {
+        "en": "{answer} is not on the eth0 of pod {pod}: run `ip addr` inside the pod (kubectl exec)",
+        "fr": "{answer} n'est pas sur l'eth0 du pod {pod} : lancez `ip addr` dans le pod (kubectl exec)"},
+    "pods.ip.ok": {
+        "en": "eth0 of {pod} carries {ip}, and the API says status.podIP = {api_ip}: the pod knows its own "
+              "address, no NAT",
+        "fr": "l'eth0 de {pod} porte {ip}, et l'API dit status.podIP = {api_ip} : le pod connaît sa propre "
+              "adresse, pas de NAT"},
+    "pods.nat.same_node": {
+        "en": "{client} and {server} both run on {node}: put {client} on another node",
+        "fr": "{client} et {server} tournent tous les deux sur {node} : placez {client} sur un autre nœud"},
+    "pods.nat.unreachable": {
+        "en": "{client} could not reach {server} ({ip}:{port}): {error}",
+        "fr": "{client} n'a pas pu joindre {server} ({ip}:{port}) : {error}"},
+    "pods.nat.wrong": {
+        "en": "{server} did not see {answer} as the client: read `client_ip` in its answer",
+        "fr": "{server} n'a pas vu {answer} comme client : lisez `client_ip` dans sa réponse"},
+    "pods.nat.ok": {
+        "en": "{server} (on {server_node}) saw {ip}, the pod IP of {client} (on {client_node}): no NAT "
+              "between nodes",
+        "fr": "{server} (sur {server_node}) a vu {ip}, l'IP de pod de {client} (sur {client_node}) : pas de "
+              "NAT entre les nœuds"},
+    # notebook 02
+    "pods.veth.wrong": {
+        "en": "{answer} is not the host side of {pod}'s eth0 on {node}: in the pod, `ip link show eth0` "
+              "prints eth0@ifN; on the node, look for the interface whose index is N",
+        "fr": "{answer} n'est pas le côté hôte de l'eth0 de {pod} sur {node} : dans le pod, "
+              "`ip link show eth0` affiche eth0@ifN ; sur le nœud, cherchez l'interface d'index N"},
+    "pods.veth.not_found": {
+        "en": "the host side of {pod}'s eth0 was not found on {node}",
+        "fr": "le côté hôte de l'eth0 de {pod} est introuvable sur {node}"},
+    "pods.veth.ok": {
+        "en": "{veth} (index {index} on {node}) is the other end of {pod}'s eth0",
+        "fr": "{veth} (index {index} sur {node}) est l'autre bout de l'eth0 de {pod}"},
+    "pods.route.same_node": {
+        "en": "{pod} runs on {node} itself: pick a pod on another node",
+        "fr": "{pod} tourne sur {node} lui-même : prenez un pod d'un autre nœud"},
+    "pods.route.none": {"en": "node {node} has no route to {ip}", "fr": "le nœud {node} n'a pas de route vers {ip}"},
+    "pods.route.unreadable": {
+        "en": "{answer!r} does not look like a line of `ip route` (e.g. `10.1.2.0/24 via 10.0.0.3 dev eth0`)",
+        "fr": "{answer!r} ne ressemble pas à une ligne de `ip route` (par ex. `10.1.2.0/24 via 10.0.0.3 dev eth0`)"},
+    "pods.route.wrong_dst": {
+        "en": "node {node} does not pick a route to {dst} for {ip}: the longest prefix that contains {ip} wins",
+        "fr": "le nœud {node} ne choisit pas une route vers {dst} pour {ip} : c'est le plus long préfixe "
+              "contenant {ip} qui l'emporte"},
+    "pods.route.wrong_via": {
+        "en": "the route to {dst} on {node} does not go via {answer}: read its `via`",
+        "fr": "la route vers {dst} sur {node} ne passe pas par {answer} : lisez son `via`"},
+    "pods.route.wrong_dev": {
+        "en": "the route to {dst} on {node} does not leave by {answer}: read its `dev`",
+        "fr": "la route vers {dst} sur {node} ne sort pas par {answer} : lisez son `dev`"},
+    "pods.route.ok": {
+        "en": "node {node} reaches {pod} ({ip}) with `{route}`{towards}",
+        "fr": "le nœud {node} joint {pod} ({ip}) avec `{route}`{towards}"},
+    "pods.route.towards": {"en": ", towards node {next}", "fr": ", vers le nœud {next}"},
+    "pods.tunnel.one_node": {
+        "en": "this cluster has only one node with a pod CIDR: there is no cross-node traffic",
+        "fr": "ce cluster n'a qu'un nœud avec un CIDR de pods : pas de trafic entre nœuds"},
+    "pods.tunnel.uplink": {
+        "en": "{answer} carries the packet only once it is wrapped in UDP; look at the route {node} uses "
+              "for {cidr}: which `dev` does the pod's packet enter first?",
+        "fr": "{answer} ne transporte le paquet qu'une fois emballé dans de l'UDP ; regardez la route que "
+              "{node} utilise pour {cidr} : dans quel `dev` le paquet du pod entre-t-il d'abord ?"},
+    "pods.tunnel.wrong": {
+        "en": "{answer} is not the device {node} uses for {cidr}",
+        "fr": "{answer} n'est pas le périphérique que {node} utilise pour {cidr}"},
+    "pods.tunnel.ok": {
+        "en": "{node} sends {cidr} with `{route}`; {dev} is a {kind} device{details}",
+        "fr": "{node} envoie {cidr} avec `{route}` ; {dev} est un périphérique {kind}{details}"},
+    "pods.tunnel.vxlan": {"en": " (VNI {vni}, UDP port {port})", "fr": " (VNI {vni}, port UDP {port})"},
+    # tables
+    "pods.table.interface": {"en": "interface", "fr": "interface"},
+    "pods.table.index": {"en": "index", "fr": "index"},
+    "pods.table.kind": {"en": "kind", "fr": "type"},
+    "pods.table.addresses": {"en": "IPv4 addresses", "fr": "adresses IPv4"},
+    "pods.table.link": {"en": "peer / bridge", "fr": "pair / bridge"},
+    "pods.table.state": {"en": "state", "fr": "état"},
+    "pods.table.destination": {"en": "destination", "fr": "destination"},
+    "pods.table.via": {"en": "via", "fr": "via"},
+    "pods.table.dev": {"en": "device", "fr": "périphérique"},
+    "pods.table.scope": {"en": "scope", "fr": "portée"},
+    "pods.table.flags": {"en": "flags", "fr": "options"},
+}
+i18n.register(MESSAGES)
+
+
+# --- tables --------------------------------------------------------------------------------------
+@dataclass
+class Table:
+    """A small table that prints as text and renders as HTML in Jupyter."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+    def __str__(self) -> str:
+        widths = [max([len(c)] + [len(r[i]) for r in self.rows]) for i, c in enumerate(self.columns)]
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "\n".join([self.title, line(self.columns), *(line(r) for r in self.rows)])
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td style='font-family:monospace;text-align:left'>{html.escape(v)}</td>"
+                                        for v in r) + "</tr>" for r in self.rows)
+        return f"<div><b>{html.escape(self.title)}</b><table><tr>{head}</tr>{body}</table></div>"
+
+
+def _read(source: Any, argv: list[str], parse: Callable[[str], list]) -> tuple[list, str]:
+    """A list as is, or what a seam (``cluster.node(...)``, :func:`pod_access`) prints, parsed."""
+    if isinstance(source, list):
+        return source, "-"
+    return parse(source.run(argv)), getattr(source, "name", "-")
+
+
+def interfaces_table(source: Any, lang: str | None = None) -> Table:
+    """``ip -j -d addr`` of a node or pod (a seam with ``.run``, or parsed interfaces) as a table."""
+    items, name = _read(source, ["ip", "-j", "-d", "addr", "show"], parse_addr)
+    cols = [i18n.t(f"pods.table.{k}", lang) for k in ("interface", "index", "kind", "addresses", "link", "state")]
+    rows = [[i.name, str(i.index), i.kind, " ".join(a.cidr for a in i.ipv4()) or "-", _link(i), i.state]
+            for i in items]
+    return Table(name, cols, rows)
+
+
+def _link(i: Interface) -> str:
+    if i.master:
+        return f"master {i.master}"
+    if i.vxlan:
+        return f"VNI {i.vxlan.get('id')} :{i.vxlan.get('port')}"
+    if i.peer_index is not None:
+        return i.peer or f"@if{i.peer_index}"
+    return "-"
+
+
+def routes_table(source: Any, lang: str | None = None) -> Table:
+    """``ip -j route`` of a node or pod as a table (one row per route, as the kernel holds them)."""
+    items, name = _read(source, ["ip", "-j", "route", "show"], parse_routes)
+    cols = [i18n.t(f"pods.table.{k}", lang) for k in ("destination", "via", "dev", "scope", "flags")]
+    rows = [[r.dst, r.gateway or "-", r.dev or "-", r.scope, "onlink" if r.onlink else "-"] for r in items]
+    return Table(name, cols, rows)
+
+
+# --- reading the cluster ------------------------------------------------------------------------------
+class _NotYet(Exception):
+    """A reason why the exercise is not done yet (an already translated message)."""
+
+
+def _cluster(cluster: Any) -> Any:
+    if cluster is not None:
+        return cluster
+    from ..cluster import connect
+
+    return connect()
+
+
+def _get_pod(cluster: Any, namespace: str, name: str, lang: str) -> dict:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        resp = client.CoreV1Api(cluster.api).read_namespaced_pod(name, namespace, _preload_content=False)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise _NotYet(i18n.t("pods.no_pod", lang, pod=f"{namespace}/{name}")) from None
+        raise _NotYet(i18n.t("pods.api_failed", lang, what=f"{namespace}/{name}", error=exc.reason)) from None
+    return json.loads(resp.data)
+
+
+def _running_pod(cluster: Any, namespace: str, name: str, lang: str, wait: float = RUNNING_GRACE) -> dict:
+    """The pod, once Running with an IP; a pod that is still starting gets ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        pod = _get_pod(cluster, namespace, name, lang)
+        phase = (pod.get("status") or {}).get("phase") or "Pending"
+        if phase == "Running" and (pod.get("status") or {}).get("podIP"):
+            return pod
+        if phase != "Pending" or time.monotonic() > deadline:
+            raise _NotYet(i18n.t("pods.not_running", lang, pod=f"{namespace}/{name}", phase=phase))
+        time.sleep(0.2)
+
+
+def pod_exec(cluster: Any, namespace: str, name: str, argv: Sequence[str], timeout: float = 10.0) -> str:
+    """Run ``argv`` in a pod through the API, as ``kubectl exec`` does; stdout, or ``RuntimeError``.
+
+    A private ``ApiClient`` is used: the client's ``stream()`` swaps the ``request`` method of the
+    client it is given for the time of the call, and a live diagram may be using ``cluster.api``.
+    """
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    api = client.ApiClient(cluster.api.configuration)
+    try:
+        ws = stream(client.CoreV1Api(api).connect_get_namespaced_pod_exec, name, namespace, command=list(argv),
+                    stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        ws.run_forever(timeout=timeout)
+        out, err, code = ws.read_stdout(), ws.read_stderr(), ws.returncode
+        ws.close()
+    finally:
+        api.close()
+    if code not in (0, None):
+        raise RuntimeError((err or out or f"exit {code}").strip())
+    return out
+
+
+class PodAccess:
+    """A pod seen like a node (``.run(argv)``), through the API's exec: the tables take either."""
+
+    def __init__(self, cluster: Any, pod: str) -> None:
+        namespace, _, self.pod = pod.rpartition("/")
+        self.cluster, self.namespace = cluster, namespace or "default"
+        self.name = f"{self.namespace}/{self.pod}"
+
+    def run(self, argv: Sequence[str]) -> str:
+        return pod_exec(self.cluster, self.namespace, self.pod, argv)
+
+    def __repr__(self) -> str:
+        return f"PodAccess({self.name!r})"
+
+
+def pod_access(cluster: Any, pod: str) -> PodAccess:
+    """``pod_access(cluster, "nb02/a1")``: read a pod's interfaces and routes (``interfaces_table``...)."""
+    return PodAccess(cluster, pod)
+
+
+def _node_name(cluster: Any, node: str, lang: str) -> str:
+    names = cluster.node_names()
+    full = node if node in names else next((n for n in names if n.endswith(f"-{node}")), None)
+    if full is None:
+        raise _NotYet(i18n.t("pods.node.unknown", lang, node=node, nodes=", ".join(names)))
+    return full
+
+
+def _checked(fn: Callable[..., Result]) -> Callable[..., Result]:
+    """Turn a ``_NotYet`` raised anywhere in a check into a "not yet" result, in the learner's language."""
+    def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Result:
+        lang = lang or i18n.get_language()
+        try:
+            result = fn(*args, lang=lang, **kwargs)
+        except _NotYet as reason:
+            result = failed(str(reason))
+        result.lang = lang
+        return result
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return wrapper
+
+
+def _answer_ip(answer: Any, variable: str, lang: str) -> str:
+    if answer is None or not str(answer).strip():
+        raise _NotYet(i18n.t("pods.no_answer", lang, variable=variable))
+    try:
+        return str(ipaddress.ip_address(str(answer).strip().split("/")[0]))
+    except ValueError:
+        raise _NotYet(i18n.t("pods.ip.not_ip", lang, answer=str(answer))) from None
+
+
+def _answer_name(answer: Any, variable: str, lang: str) -> str:
+    if answer is None or not str(answer).strip():
+        raise _NotYet(i18n.t("pods.no_answer", lang, variable=variable))
+    return str(answer).strip()
+
+
+# --- 00 -----------------------------------------------------------------------------------------------
+@_checked
+def check_environment(cluster: Any = None, *, lang: str) -> Result:
+    """The tools the notebooks call are installed, and a cluster answers."""
+    notes, missing = [], []
+    for tool in ENV_TOOLS:
+        path = shutil.which(tool)
+        if path:
+            notes.append(i18n.t("pods.env.tool", lang, tool=tool, path=path))
+        else:
+            why = i18n.t(f"pods.env.why.{tool}", lang)
+            missing.append(i18n.t("pods.env.missing_tool", lang, tool=tool, why=why))
+    try:
+        cluster = _cluster(cluster)
+        notes.append(i18n.t("pods.env.cluster", lang, name=cluster.name, kind=cluster.kind,
+                            count=len(cluster.node_names())))
+    except Exception as exc:  # noqa: BLE001 - whatever failed is what the learner must read
+        missing.append(i18n.t("pods.env.no_cluster", lang, error=(str(exc).splitlines() or [repr(exc)])[0]))
+    return failed(*missing) if missing else passed(*notes)
+
+
+@_checked
+def check_pod_running(pod: str, namespace: str = "nb00", cluster: Any = None, *, lang: str) -> Result:
+    """Pod ``namespace/pod`` exists, runs and has its IP (the warm-up exercise of notebook 00)."""
+    obj = _running_pod(_cluster(cluster), namespace, pod, lang)
+    return passed(i18n.t("pods.running.ok", lang, pod=f"{namespace}/{pod}", node=obj["spec"].get("nodeName"),
+                         ip=obj["status"]["podIP"]))
+
+
+# --- 01 -----------------------------------------------------------------------------------------------
+@_checked
+def check_pod_on_node(pod: str, node: str, namespace: str = "nb01", cluster: Any = None, *, lang: str) -> Result:
+    """Pod ``namespace/pod`` runs on ``node`` (``worker2`` or the full node name) and has its IP."""
+    from kubernetes import client
+
+    cluster = _cluster(cluster)
+    wanted = _node_name(cluster, node, lang)
+    actual = (_get_pod(cluster, namespace, pod, lang).get("spec") or {}).get("nodeName")
+    if actual != wanted:
+        return failed(i18n.t("pods.node.wrong", lang, pod=f"{namespace}/{pod}", actual=actual or "-", node=wanted))
+    obj = _running_pod(cluster, namespace, pod, lang)
+    cidr = client.CoreV1Api(cluster.api).read_node(wanted).spec.pod_cidr or "-"
+    return passed(i18n.t("pods.node.ok", lang, pod=f"{namespace}/{pod}", node=wanted, ip=obj["status"]["podIP"],
+                         cidr=cidr))
+
+
+def pod_addresses(cluster: Any, namespace: str, pod: str) -> list[str]:
+    """The IPv4 addresses on a pod's eth0, read inside the pod (``ip -j addr show eth0``)."""
+    found = parse_addr(pod_exec(cluster, namespace, pod, ["ip", "-j", "addr", "show", "eth0"]))
+    return [a.ip for i in found for a in i.ipv4()]
+
+
+@_checked
+def check_pod_ip(answer: Any, pod: str, namespace: str = "nb01", cluster: Any = None,
+                 variable: str = "pod_ip", *, lang: str) -> Result:
+    """``answer`` is the address the pod sees on its own eth0 (and it equals the API's podIP)."""
+    cluster = _cluster(cluster)
+    ip = _answer_ip(answer, variable, lang)
+    obj = _running_pod(cluster, namespace, pod, lang)
+    key = f"{namespace}/{pod}"
+    try:
+        own = pod_addresses(cluster, namespace, pod)
+    except Exception as exc:  # noqa: BLE001
+        raise _NotYet(i18n.t("pods.exec_failed", lang, command="ip addr show eth0", pod=key, error=exc)) from None
+    if ip not in own:
+        return failed(i18n.t("pods.ip.wrong", lang, answer=ip, pod=key))
+    return passed(i18n.t("pods.ip.ok", lang, pod=key, ip=ip, api_ip=obj["status"]["podIP"]))
+
+
+def echo(cluster: Any, namespace: str, client_pod: str, ip: str, port: int = 80) -> dict:
+    """What the echo responder at ``ip:port`` answers to ``client_pod`` (real packets, through exec)."""
+    out = pod_exec(cluster, namespace, client_pod, ["curl", "-s", "--max-time", "3", f"http://{ip}:{port}/"])
+    return json.loads(out)
+
+
+@_checked
+def check_no_nat(answer: Any, client: str, server: str, namespace: str = "nb01", port: int = 80,
+                 cluster: Any = None, variable: str = "client_ip_seen", *, lang: str) -> Result:
+    """``client`` runs on another node than ``server``, and ``answer`` is the client_ip ``server`` saw.
+
+    The check sends its own request from ``client`` to ``server`` and compares: the address the
+    server saw must be the one the learner reported (the client's pod IP when there is no NAT).
+    """
+    cluster = _cluster(cluster)
+    srv = _running_pod(cluster, namespace, server, lang)
+    cli = _running_pod(cluster, namespace, client, lang)
+    srv_node, cli_node = srv["spec"].get("nodeName"), cli["spec"].get("nodeName")
+    if srv_node == cli_node:
+        return failed(i18n.t("pods.nat.same_node", lang, client=client, server=server, node=cli_node))
+    ip = _answer_ip(answer, variable, lang)
+    server_ip = srv["status"]["podIP"]
+    try:
+        seen = echo(cluster, namespace, client, server_ip, port).get("client_ip")
+    except Exception as exc:  # noqa: BLE001 - a failed request is the learner's to read
+        return failed(i18n.t("pods.nat.unreachable", lang, client=client, server=server, ip=server_ip, port=port,
+                             error=str(exc) or type(exc).__name__))
+    if ip != seen:
+        return failed(i18n.t("pods.nat.wrong", lang, server=server, answer=ip))
+    return passed(i18n.t("pods.nat.ok", lang, server=server, server_node=srv_node, ip=seen, client=client,
+                         client_node=cli_node))
+
+
+# --- 02 -----------------------------------------------------------------------------------------------
+def host_veth(cluster: Any, namespace: str, pod: str) -> tuple[str, Interface | None, int | None]:
+    """(node, host-side interface, its index): ``eth0@ifN`` in the pod is interface N on its node."""
+    obj = _get_pod(cluster, namespace, pod, i18n.get_language())
+    node = obj["spec"]["nodeName"]
+    eth0 = parse_addr(pod_exec(cluster, namespace, pod, ["ip", "-j", "link", "show", "eth0"]))[0]
+    found = next((i for i in parse_addr(cluster.node(node).run(["ip", "-j", "link", "show"]))
+                  if i.index == eth0.peer_index), None)
+    return node, found, eth0.peer_index
+
+
+@_checked
+def check_host_veth(answer: Any, pod: str, namespace: str = "nb02", cluster: Any = None,
+                    variable: str = "veth", *, lang: str) -> Result:
+    """``answer`` names the node-side end of the pod's eth0 veth pair."""
+    cluster = _cluster(cluster)
+    name = _answer_name(answer, variable, lang).split("@")[0]
+    _running_pod(cluster, namespace, pod, lang)
+    key = f"{namespace}/{pod}"
+    node, found, _ = host_veth(cluster, namespace, pod)
+    if found is None:
+        return failed(i18n.t("pods.veth.not_found", lang, pod=key, node=node))
+    if name != found.name:
+        return failed(i18n.t("pods.veth.wrong", lang, answer=name, pod=key, node=node))
+    return passed(i18n.t("pods.veth.ok", lang, veth=found.name, index=found.index, node=node, pod=key))
+
+
+@dataclass
+class _RouteAnswer:
+    dst: str
+    via: str | None
+    dev: str | None
+
+
+def _parse_route(answer: Any, lang: str, variable: str) -> _RouteAnswer:
+    words = _answer_name(answer, variable, lang).split()
+    try:
+        dst = words[0] if words[0] == "default" else str(ipaddress.ip_network(words[0], strict=False))
+    except ValueError:
+        raise _NotYet(i18n.t("pods.route.unreadable", lang, answer=str(answer))) from None
+
+    def after(word: str) -> str | None:
+        return words[words.index(word) + 1] if word in words[:-1] else None
+    return _RouteAnswer(dst, after("via"), after("dev"))
+
+
+def _same_dst(route: Route, dst: str) -> bool:
+    if "default" in (route.dst, dst):
+        return route.dst == dst
+    return ipaddress.ip_network(route.cidr, strict=False) == ipaddress.ip_network(dst)
+
+
+@_checked
+def check_node_route(answer: Any, node: str, pod: str, namespace: str = "nb02", cluster: Any = None,
+                     variable: str = "route", *, lang: str) -> Result:
+    """``answer`` is the route ``node`` uses to reach pod ``pod`` (on another node): a line of
+    ``ip route``, or what ``ip route get <pod IP>`` prints (then only its ``via`` and ``dev`` count)."""
+    cluster = _cluster(cluster)
+    wanted = _node_name(cluster, node, lang)
+    parsed = _parse_route(answer, lang, variable)
+    obj = _running_pod(cluster, namespace, pod, lang)
+    ip, key = obj["status"]["podIP"], f"{namespace}/{pod}"
+    if obj["spec"].get("nodeName") == wanted:
+        return failed(i18n.t("pods.route.same_node", lang, pod=key, node=wanted))
+    route = route_for(parse_routes(cluster.node(wanted).run(["ip", "-j", "route", "show"])), ip)
+    if route is None:
+        return failed(i18n.t("pods.route.none", lang, node=wanted, ip=ip))
+    route_get = parsed.dst == f"{ip}/32"
+    if not route_get and not _same_dst(route, parsed.dst):
+        return failed(i18n.t("pods.route.wrong_dst", lang, node=wanted, dst=parsed.dst, ip=ip))
+    reasons = []
+    if parsed.via != route.gateway:
+        reasons.append(i18n.t("pods.route.wrong_via", lang, dst=route.dst, node=wanted, answer=parsed.via or "-"))
+    if parsed.dev and parsed.dev != route.dev:
+        reasons.append(i18n.t("pods.route.wrong_dev", lang, dst=route.dst, node=wanted, answer=parsed.dev))
+    if reasons:
+        return failed(*reasons)
+    nxt = _node_with_ip(cluster, route.gateway)
+    towards = i18n.t("pods.route.towards", lang, next=nxt) if nxt else ""
+    return passed(i18n.t("pods.route.ok", lang, node=wanted, pod=key, ip=ip, route=route.describe(), towards=towards))
+
+
+def _node_with_ip(cluster: Any, ip: str | None) -> str | None:
+    from kubernetes import client
+
+    if not ip:
+        return None
+    for n in client.CoreV1Api(cluster.api).list_node().items:
+        if any(a.address == ip for a in n.status.addresses or []):
+            return n.metadata.name
+    return None
+
+
+def cross_node_route(cluster: Any) -> tuple[str, str, Route, Interface | None]:
+    """(a node, another node's pod CIDR, the route the first uses for it, the device of that route)."""
+    from kubernetes import client
+
+    lang = i18n.get_language()
+    nodes = [n for n in client.CoreV1Api(cluster.api).list_node().items if n.spec.pod_cidr]
+    if len(nodes) < 2:
+        raise _NotYet(i18n.t("pods.tunnel.one_node", lang))
+    here, there = nodes[-1], nodes[0]
+    cidr = there.spec.pod_cidr
+    target = str(next(ipaddress.ip_network(cidr).hosts()))
+    access = cluster.node(here.metadata.name)
+    route = route_for(parse_routes(access.run(["ip", "-j", "route", "show"])), target)
+    if route is None:
+        raise _NotYet(i18n.t("pods.route.none", lang, node=here.metadata.name, ip=target))
+    dev = next((i for i in parse_addr(access.run(["ip", "-j", "-d", "link", "show"])) if i.name == route.dev), None)
+    return here.metadata.name, cidr, route, dev
+
+
+@_checked
+def check_tunnel_device(answer: Any, cluster: Any = None, variable: str = "device", *, lang: str) -> Result:
+    """``answer`` is the device a node's route sends other nodes' pod traffic into (``flannel.1``)."""
+    cluster = _cluster(cluster)
+    name = _answer_name(answer, variable, lang)
+    node, cidr, route, dev = cross_node_route(cluster)
+    if name != route.dev:
+        uplink = dev is not None and dev.kind == "vxlan" and name == "eth0"
+        return failed(i18n.t("pods.tunnel.uplink" if uplink else "pods.tunnel.wrong", lang, answer=name, node=node,
+                             cidr=cidr))
+    details = (i18n.t("pods.tunnel.vxlan", lang, vni=dev.vxlan.get("id"), port=dev.vxlan.get("port"))
+               if dev is not None and dev.vxlan else "")
+    return passed(i18n.t("pods.tunnel.ok", lang, node=node, cidr=cidr, route=route.describe(), dev=route.dev,
+                         kind=dev.kind if dev else "?", details=details))
+
+
+__all__ = ["Table", "interfaces_table", "routes_table", "pod_exec", "PodAccess", "pod_access", "pod_addresses",
+           "echo", "host_veth", "cross_node_route", "check_environment", "check_pod_running", "check_pod_on_node",
+           "check_pod_ip", "check_no_nat", "check_host_veth", "check_node_route", "check_tunnel_device"]
