@@ -1,0 +1,191 @@
+"""Checks of notebook 04 (network policies): a default deny, an allow from a namespace, the AND/OR trap.
+
+The verdict comes from **real packets**: ``labkit.probe`` connects every pod of the exercise's
+namespaces to every other one, as upstream's e2e tests do, and the check compares the observed
+cells with what the exercise asks for. The policies themselves are read only to give a better
+hint (no policy yet, a policy that selects too few pods), never to decide.
+
+The enforcer applies a policy a moment after the API accepted it, so the checks probe again until
+the observed matrix equals what the policies predict (or a few seconds passed) before judging.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .. import i18n
+from . import Result
+from .services import WAIT_SECONDS, embedded, lab_name, poll
+
+NAMESPACES = ("nb04", "nb04-front", "nb04-ops")
+PROBE_TIMEOUT = 1.0        # seconds per connection: pods are on this machine, an answer takes ms
+MAX_LISTED = 4             # pairs listed in a reason before "and N more"
+
+MESSAGES = {
+    "ex.pol.still_reaches": {
+        "en": "{src} still reaches {dst} on port {port} (seen with real packets)",
+        "fr": "{src} atteint encore {dst} sur le port {port} (constaté avec de vrais paquets)"},
+    "ex.pol.more": {"en": "… and {count} more connection(s) like these",
+                    "fr": "… et {count} autre(s) connexion(s) du même genre"},
+    "ex.pol.no_policy": {
+        "en": "there is no NetworkPolicy in namespace {namespace} yet",
+        "fr": "il n'y a pas encore de NetworkPolicy dans le namespace {namespace}"},
+    "ex.pol.not_selected": {
+        "en": "no policy selects {pod} for ingress: a default deny selects every pod (`podSelector: {{}}`)",
+        "fr": "aucune politique ne sélectionne {pod} en entrée : un refus par défaut sélectionne tous les pods "
+              "(`podSelector: {{}}`)"},
+    "ex.pol.egress_blocked": {
+        "en": "{src} can no longer connect out to {dst}: this exercise denies incoming traffic only "
+              "(`policyTypes: [Ingress]`)",
+        "fr": "{src} ne peut plus se connecter vers {dst} : l'exercice ne refuse que le trafic entrant "
+              "(`policyTypes: [Ingress]`)"},
+    "ex.pol.deny_ok": {
+        "en": "no pod reaches the pods of {namespace} any more ({count} connections refused), and they can "
+              "still connect out.",
+        "fr": "plus aucun pod n'atteint les pods de {namespace} ({count} connexions refusées), et eux peuvent "
+              "toujours se connecter vers l'extérieur."},
+    "ex.pol.cannot_reach": {
+        "en": "{src} cannot reach {dst} on port {port} yet",
+        "fr": "{src} n'atteint pas encore {dst} sur le port {port}"},
+    "ex.pol.only_from": {
+        "en": "{src} reaches {dst} on port {port}, but only pods of namespace {namespace} should",
+        "fr": "{src} atteint {dst} sur le port {port}, alors que seuls les pods du namespace {namespace} "
+              "devraient"},
+    "ex.pol.other_port": {
+        "en": "{src} also reaches {dst} on port {port}: allow port {allowed} only",
+        "fr": "{src} atteint aussi {dst} sur le port {port} : n'autorisez que le port {allowed}"},
+    "ex.pol.from_ok": {
+        "en": "only the pods of {namespace} reach {dst}, and only on port {port}.",
+        "fr": "seuls les pods de {namespace} atteignent {dst}, et seulement sur le port {port}."},
+    "ex.pol.leak_pod_selector": {
+        "en": "{src} reaches {dst}: a peer with only `podSelector` selects pods of the policy's own namespace "
+              "({namespace}), whatever the other peers say",
+        "fr": "{src} atteint {dst} : un pair avec seulement `podSelector` désigne des pods du namespace de la "
+              "politique ({namespace}), quoi que disent les autres pairs"},
+    "ex.pol.leak_namespace_selector": {
+        "en": "{src} reaches {dst}: a peer with only `namespaceSelector` lets every pod of {namespace} in",
+        "fr": "{src} atteint {dst} : un pair avec seulement `namespaceSelector` laisse entrer tous les pods de "
+              "{namespace}"},
+    "ex.pol.open_to_all": {
+        "en": "no policy selects {dst} for ingress: every pod reaches it",
+        "fr": "aucune politique ne sélectionne {dst} en entrée : tous les pods l'atteignent"},
+    "ex.pol.and_ok": {
+        "en": "only {allowed} reaches {dst}: both selectors are in one peer, so they must both match (AND).",
+        "fr": "seul {allowed} atteint {dst} : les deux sélecteurs sont dans le même pair, ils doivent donc "
+              "correspondre tous les deux (ET)."},
+}
+i18n.register(MESSAGES)
+
+
+def settled_probe(lab: Any, port: int = 80, namespaces: Iterable[str] = NAMESPACES, seconds: float = WAIT_SECONDS):
+    """``labkit.probe`` again until observed = predicted (the enforcer caught up) or ``seconds`` pass."""
+    from ..probe import probe
+
+    names = list(namespaces)
+    return poll(lambda: probe(lab_name(lab), port=port, namespaces=names, timeout=PROBE_TIMEOUT, retries=1),
+                lambda r: r.ok, seconds)
+
+
+def connects(lab: Any, src: str, dst_ip: str, port: int) -> bool:
+    """One TCP connection from pod ``src`` (``ns/name``) to ``dst_ip:port``: did the handshake complete?"""
+    proc = embedded(lab).exec(src, ["nc", "-z", "-w", str(int(PROBE_TIMEOUT)), dst_ip, str(port)], timeout=15)
+    return proc.returncode == 0
+
+
+def _listed(lines: list[str], lang: str) -> list[str]:
+    if len(lines) <= MAX_LISTED:
+        return lines
+    return lines[:MAX_LISTED] + [i18n.t("ex.pol.more", lang, count=len(lines) - MAX_LISTED)]
+
+
+def _namespace(key: str) -> str:
+    return key.split("/", 1)[0]
+
+
+# --- exercise 1: default deny -------------------------------------------------------------------------
+def check_default_deny(namespace: str = "nb04", namespaces: Iterable[str] = NAMESPACES, port: int = 80,
+                       lab: Any = None, lang: str | None = None) -> Result:
+    """No pod (but itself) reaches a pod of ``namespace`` on ``port``, and its pods still connect out."""
+    from ..policy_api import engine
+
+    lang = lang or i18n.get_language()
+    result = settled_probe(lab, port, namespaces)
+    inside = [p for p in result.pods if _namespace(p) == namespace]
+    leaks = [(s, d) for d in inside for s in result.pods if s != d and result.allowed(s, d)]
+    reasons = _listed([i18n.t("ex.pol.still_reaches", lang, src=s, dst=d, port=port) for s, d in leaks], lang)
+    if leaks:
+        eng = engine(lab_name(lab))
+        if not any(p.namespace == namespace for p in eng.policies):
+            reasons.insert(0, i18n.t("ex.pol.no_policy", lang, namespace=namespace))
+        else:
+            isolated = set(eng.isolated("Ingress"))
+            reasons += [i18n.t("ex.pol.not_selected", lang, pod=d)
+                        for d in dict.fromkeys(d for _, d in leaks) if d not in isolated]
+    outside = [p for p in result.pods if _namespace(p) != namespace]
+    blocked = [(s, d) for s in inside for d in outside[:1] if not result.allowed(s, d)]
+    reasons += [i18n.t("ex.pol.egress_blocked", lang, src=s, dst=d) for s, d in blocked[:1]]
+    if reasons:
+        return Result(False, reasons, lang)
+    refused = sum(1 for d in inside for s in result.pods if s != d)
+    return Result(True, [i18n.t("ex.pol.deny_ok", lang, namespace=namespace, count=refused)], lang)
+
+
+# --- exercise 2: allow one namespace to one pod on one port ------------------------------------------
+def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_namespace: str = "nb04-front",
+                               port: int = 80, other_port: int | None = 8080,
+                               namespaces: Iterable[str] = NAMESPACES, lab: Any = None,
+                               lang: str | None = None) -> Result:
+    """Pods of ``from_namespace`` reach ``namespace/pod`` on ``port``, no other pod does, and
+    ``other_port`` (which the pod also serves) stays closed to them."""
+    lang = lang or i18n.get_language()
+    dst = f"{namespace}/{pod}"
+    result = settled_probe(lab, port, namespaces)
+    missing, extra = [], []
+    for src in result.pods:
+        if src == dst:
+            continue
+        wanted, seen = _namespace(src) == from_namespace, result.allowed(src, dst)
+        if wanted and not seen:
+            missing.append(i18n.t("ex.pol.cannot_reach", lang, src=src, dst=dst, port=port))
+        elif seen and not wanted:
+            extra.append(i18n.t("ex.pol.only_from", lang, src=src, dst=dst, port=port, namespace=from_namespace))
+    reasons = _listed(missing, lang) + _listed(extra, lang)
+    if not reasons and other_port is not None:
+        ip = embedded(lab).pod(dst)["ip"]
+        for src in (p for p in result.pods if _namespace(p) == from_namespace):
+            if poll(lambda: connects(lab, src, ip, other_port), lambda ok: not ok):
+                reasons.append(i18n.t("ex.pol.other_port", lang, src=src, dst=dst, port=other_port, allowed=port))
+    if reasons:
+        return Result(False, reasons, lang)
+    return Result(True, [i18n.t("ex.pol.from_ok", lang, namespace=from_namespace, dst=dst, port=port)], lang)
+
+
+# --- exercise 3: the AND/OR trap ----------------------------------------------------------------------
+def check_and_or(namespace: str = "nb04", pod: str = "api", allowed: Iterable[str] = ("nb04-ops/prometheus",),
+                 port: int = 80, namespaces: Iterable[str] = NAMESPACES, lab: Any = None,
+                 lang: str | None = None) -> Result:
+    """Exactly the ``allowed`` pods (and the pod itself) reach ``namespace/pod`` on ``port``."""
+    lang = lang or i18n.get_language()
+    dst, allowed = f"{namespace}/{pod}", set(allowed)
+    result = settled_probe(lab, port, namespaces)
+    missing, leaks = [], []
+    for src in result.pods:
+        if src == dst:
+            continue
+        seen = result.allowed(src, dst)
+        if src in allowed and not seen:
+            missing.append(i18n.t("ex.pol.cannot_reach", lang, src=src, dst=dst, port=port))
+        elif seen and src not in allowed:
+            key = "ex.pol.leak_pod_selector" if _namespace(src) == namespace else "ex.pol.leak_namespace_selector"
+            leaks.append(i18n.t(key, lang, src=src, dst=dst, namespace=_namespace(src)))
+    if leaks:
+        from ..policy_api import engine
+
+        if dst not in engine(lab_name(lab)).isolated("Ingress"):
+            leaks = [i18n.t("ex.pol.open_to_all", lang, dst=dst)]
+    reasons = _listed(missing, lang) + _listed(leaks, lang)
+    if reasons:
+        return Result(False, reasons, lang)
+    return Result(True, [i18n.t("ex.pol.and_ok", lang, allowed=", ".join(sorted(allowed)), dst=dst)], lang)
+
+
+__all__ = ["check_default_deny", "check_allow_from_namespace", "check_and_or", "settled_probe"]

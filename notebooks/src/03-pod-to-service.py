@@ -1,0 +1,561 @@
+# %% [markdown] en
+# # 3. The pod-to-service network
+#
+# Pods have **layer 3** connectivity: any pod reaches any pod by its IP. But pods come and go, and
+# their IPs with them. A **Service** gives a set of pods one stable virtual IP (the *ClusterIP*) and
+# one DNS name, and spreads new connections over the pods. This is the "pod-to-service network",
+# implemented by default by **kube-proxy**, which writes rules into every node's kernel.
+#
+# Services are **layer 4**: a Service maps one TCP or UDP port (no port ranges, no arbitrary IP
+# packets). In this notebook we will:
+#
+# 1. create a Deployment and a Service, and call it from a pod;
+# 2. read the rules kube-proxy wrote on a node, chain by chain;
+# 3. measure the load balancing, then scale and watch the rules change live;
+# 4. reach a NodePort from this machine, and resolve names with the cluster DNS;
+# 5. compare kube-proxy's **iptables** mode with its **nftables** mode on a second lab.
+# %% [markdown] fr
+# # 3. Le réseau des services
+#
+# Les pods ont une connectivité de **niveau 3** : chaque pod joint n'importe quel autre pod par son
+# IP. Mais les pods vont et viennent, et leurs IP avec eux. Un **Service** donne à un groupe de pods
+# une IP virtuelle stable (la *ClusterIP*) et un nom DNS, et répartit les nouvelles connexions entre
+# les pods. C'est le « réseau des services », assuré par défaut par **kube-proxy**, qui écrit des
+# règles dans le noyau de chaque nœud.
+#
+# Les Services travaillent au **niveau 4** : un Service correspond à un port TCP ou UDP (pas de plage
+# de ports, pas de paquets IP quelconques). Dans ce carnet, nous allons :
+#
+# 1. créer un Deployment et un Service, et l'appeler depuis un pod ;
+# 2. lire, chaîne par chaîne, les règles que kube-proxy a écrites sur un nœud ;
+# 3. mesurer la répartition de charge, puis passer à l'échelle et voir les règles changer en direct ;
+# 4. joindre un NodePort depuis cette machine, et résoudre des noms avec le DNS du cluster ;
+# 5. comparer le mode **iptables** de kube-proxy à son mode **nftables** sur un second lab.
+
+# %% [markdown] en
+# ## Setup
+#
+# The next cell finds the lab (`LABKIT_LAB`, else `kubenet`, the one `make lab` started), points
+# `kubectl` at it with `KUBECONFIG`, and connects labkit to it. Then we start from a clean
+# namespace, `nb03`.
+# %% [markdown] fr
+# ## Mise en place
+#
+# La cellule suivante trouve le lab (`LABKIT_LAB`, sinon `kubenet`, celui que `make lab` a lancé),
+# y branche `kubectl` avec `KUBECONFIG` et y connecte labkit. Puis on repart d'un namespace propre,
+# `nb03`.
+
+# %%
+import collections
+import json
+import os
+import sys
+import time
+
+import labkit
+from labkit import diagrams, live
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import kubeconfig_file
+from labkit.exercises import services as check
+from labkit.kubeproxy import format_table, read_service_map
+
+LAB = os.environ.get("LABKIT_LAB", "kubenet")
+LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
+lab = EmbeddedLab(LAB)
+os.environ["KUBECONFIG"] = str(kubeconfig_file(LAB))
+cluster = labkit.connect(lab=LAB)
+NS = "nb03"
+
+
+def grep(text, *words):
+    """Print the lines of `text` that contain every word (like `grep a | grep b`)."""
+    for line in text.splitlines():
+        if all(w in line for w in words):
+            print(line)
+
+
+def wait_for(predicate, timeout=30):
+    """Wait until `predicate()` is true: kube-proxy rewrites the rules a moment after a change."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the cluster did not reach the expected state in time")
+        time.sleep(0.2)
+
+
+print(cluster, "- kube-proxy mode:", lab.spec.proxy_mode)
+
+# %%
+!kubectl delete namespace nb03 --ignore-not-found --wait=true
+!kubectl create namespace nb03
+
+# %% [markdown] en
+# ## 1. A Deployment and its Service
+#
+# Three replicas of `jpetazzo/color` (a small web server that says which pod answered), then
+# `kubectl expose` creates a Service with the same selector as the Deployment (`app=web`).
+# %% [markdown] fr
+# ## 1. Un Deployment et son Service
+#
+# Trois réplicas de `jpetazzo/color` (un petit serveur web qui dit quel pod a répondu), puis
+# `kubectl expose` crée un Service avec le même sélecteur que le Deployment (`app=web`).
+
+# %%
+!kubectl -n nb03 create deployment web --image=jpetazzo/color --replicas=3
+!kubectl -n nb03 expose deployment web --port=80
+!kubectl -n nb03 rollout status deployment web --timeout=60s
+!kubectl -n nb03 get pods -o wide
+
+# %% [markdown] en
+# The Service got a **ClusterIP** from the service range (10.96.0.0/16 here, as in kind). That IP
+# belongs to no interface, anywhere: it only exists in kube-proxy's rules. The **EndpointSlice**
+# lists the pods behind the Service: it is what kube-proxy reads.
+# %% [markdown] fr
+# Le Service a reçu une **ClusterIP** prise dans la plage des services (10.96.0.0/16 ici, comme
+# dans kind). Cette IP n'est portée par aucune interface, nulle part : elle n'existe que dans les
+# règles de kube-proxy. L'**EndpointSlice** liste les pods derrière le Service : c'est ce que lit
+# kube-proxy.
+
+# %%
+!kubectl -n nb03 get service web
+!kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
+
+# %% [markdown] en
+# A client pod calls the Service by name. The answer says which pod served it, and the
+# `client_ip` that pod saw: the client's own pod IP. The destination was translated (ClusterIP →
+# pod IP), the source was not.
+# %% [markdown] fr
+# Un pod client appelle le Service par son nom. La réponse dit quel pod l'a servie, et le
+# `client_ip` vu par ce pod : l'IP du pod client lui-même. La destination a été traduite
+# (ClusterIP → IP du pod), pas la source.
+
+# %%
+!kubectl -n nb03 run client --image=nicolaka/netshoot --command -- sleep infinity
+!kubectl -n nb03 wait --for=condition=Ready pod/client --timeout=60s
+!kubectl -n nb03 exec client -- curl -s http://web
+!kubectl -n nb03 get pod client -o wide
+
+# %% [markdown] en
+# ### Exercise 1: expose a deployment
+#
+# Create a Deployment `hello` with **2** replicas of `jpetazzo/color` in `nb03`, and expose it as a
+# Service `hello` on port **8080**. The pods listen on port 80: the Service must send its port 8080
+# to their port 80 (the *targetPort*).
+# %% [markdown] fr
+# ### Exercice 1 : exposer un déploiement
+#
+# Créez dans `nb03` un Deployment `hello` avec **2** réplicas de `jpetazzo/color`, et exposez-le
+# par un Service `hello` sur le port **8080**. Les pods écoutent sur le port 80 : le Service doit
+# envoyer son port 8080 vers leur port 80 (le *targetPort*).
+
+# %%
+# Your commands here (!kubectl ...)
+
+# %% solution
+!kubectl -n nb03 create deployment hello --image=jpetazzo/color --replicas=2
+!kubectl -n nb03 expose deployment hello --port=8080 --target-port=80
+!kubectl -n nb03 rollout status deployment hello --timeout=60s
+
+# %%
+check.check_exposed(NS, deployment="hello", service="hello", port=8080, target_port=80, replicas=2, lab=LAB)
+
+# %% [markdown] en
+# ## 2. kube-proxy's chains on a node, step by step
+#
+# kube-proxy runs on every node and writes the same rules on each. In its default mode (the one
+# kind uses) they are **iptables** rules in the `nat` table. On a kind node you would read them
+# with `docker exec kind-worker iptables-save`; here the node is a network namespace and labkit
+# reads it for us (`ip netns exec <lab>-worker iptables-save` as root does the same).
+#
+# **Step 1**: every packet goes through `PREROUTING` (coming from a pod) or `OUTPUT` (sent by the
+# node itself), and both jump to `KUBE-SERVICES`.
+# %% [markdown] fr
+# ## 2. Les chaînes de kube-proxy sur un nœud, pas à pas
+#
+# kube-proxy tourne sur chaque nœud et y écrit les mêmes règles. Dans son mode par défaut (celui
+# de kind), ce sont des règles **iptables** de la table `nat`. Sur un nœud kind, on les lirait avec
+# `docker exec kind-worker iptables-save` ; ici le nœud est un espace de noms réseau et labkit le
+# lit pour nous (`ip netns exec <lab>-worker iptables-save` en root fait la même chose).
+#
+# **Étape 1** : chaque paquet passe par `PREROUTING` (s'il vient d'un pod) ou `OUTPUT` (s'il est
+# émis par le nœud lui-même), et les deux sautent vers `KUBE-SERVICES`.
+
+# %%
+worker = cluster.node("worker")
+rules = worker.run(["iptables-save"])
+grep(rules, "-j KUBE-SERVICES")
+
+# %% [markdown] en
+# **Step 2**: `KUBE-SERVICES` has one rule per Service port: "destination = this ClusterIP and this
+# port → jump to the Service's own chain", `KUBE-SVC-` followed by a hash of the Service's name.
+# %% [markdown] fr
+# **Étape 2** : `KUBE-SERVICES` contient une règle par port de Service : « destination = cette
+# ClusterIP et ce port → sauter vers la chaîne du Service », `KUBE-SVC-` suivi d'un hachage du nom
+# du Service.
+
+# %%
+grep(rules, "-A KUBE-SERVICES", "nb03/web")
+
+# %% [markdown] en
+# **Step 3**: the `KUBE-SVC-…` chain picks an endpoint at random with the `statistic` module. With
+# three endpoints: the first rule takes 1/3 of new connections; of what is left, the second takes
+# 1/2; the last takes the rest. Each gets a third. (The first rule, `! -s <pod CIDR>`, only marks
+# connections that do not come from a pod, for masquerading.)
+# %% [markdown] fr
+# **Étape 3** : la chaîne `KUBE-SVC-…` choisit un endpoint au hasard grâce au module `statistic`.
+# Avec trois endpoints : la première règle prend 1/3 des nouvelles connexions ; sur ce qui reste, la
+# deuxième en prend 1/2 ; la dernière prend le reste. Chacun reçoit un tiers. (La première règle,
+# `! -s <CIDR des pods>`, ne fait que marquer pour le masquerading les connexions qui ne viennent
+# pas d'un pod.)
+
+# %%
+grep(rules, "-A KUBE-SVC-", "nb03/web")
+
+# %% [markdown] en
+# **Step 4**: each `KUBE-SEP-…` chain (*service endpoint*) rewrites the destination to one pod's IP
+# and port (**DNAT**). The reply comes back through the same node, where conntrack translates it
+# back: the client believes it talked to the ClusterIP.
+# %% [markdown] fr
+# **Étape 4** : chaque chaîne `KUBE-SEP-…` (*service endpoint*) réécrit la destination vers l'IP
+# et le port d'un pod (**DNAT**). La réponse repasse par le même nœud, où conntrack fait la
+# traduction inverse : le client croit avoir parlé à la ClusterIP.
+
+# %%
+grep(rules, "-A KUBE-SEP-", "nb03/web", "DNAT")
+
+# %% [markdown] en
+# labkit reads these rules back into a **service map**: for each Service port, the endpoints, the
+# share of new connections each receives (the product of the probabilities), and the chains a new
+# connection traverses.
+# %% [markdown] fr
+# labkit relit ces règles sous forme de **carte des services** : pour chaque port de Service, les
+# endpoints, la part des nouvelles connexions que chacun reçoit (le produit des probabilités), et
+# les chaînes qu'une nouvelle connexion traverse.
+
+# %%
+print(format_table(read_service_map(rules, "worker: iptables-save")))
+
+# %% [markdown] en
+# The same, drawn: the green layer of the workshop, with the chain names on the arrows
+# (`show_chains=True`), from the rules of the worker node.
+# %% [markdown] fr
+# La même chose en dessin : la couche verte de l'atelier, avec le nom des chaînes sur les flèches
+# (`show_chains=True`), d'après les règles du nœud worker.
+
+# %%
+snapshot = cluster.snapshot()
+diagrams.service_network(snapshot, show_chains=True, node=worker.name, lang=LANG)
+
+# %% [markdown] en
+# `labkit.trace` follows the first packet of a connection from the client pod to the Service:
+# route out of the pod, kube-proxy's chains on the client's node, then each DNAT candidate and the
+# routes to it.
+# %% [markdown] fr
+# `labkit.trace` suit le premier paquet d'une connexion du pod client vers le Service : la route
+# de sortie du pod, les chaînes de kube-proxy sur le nœud du client, puis chaque candidat du DNAT
+# et les routes qui y mènent.
+
+# %%
+from labkit.trace import trace
+
+print(trace(snapshot, "nb03/client", "nb03/web:80").to_text(LANG))
+
+# %% [markdown] en
+# ### Exercise 2: find the Service's chain
+#
+# On the node `worker`, find the name of the `KUBE-SVC-…` chain of the Service `nb03/web`, and
+# the probability written in its **first** rule towards an endpoint (the number after
+# `--probability`). Put them in the variables `chain` and `probability`. Tip: `rules` holds the
+# node's `iptables-save`, and `grep(rules, ...)` filters it.
+# %% [markdown] fr
+# ### Exercice 2 : trouver la chaîne du Service
+#
+# Sur le nœud `worker`, trouvez le nom de la chaîne `KUBE-SVC-…` du Service `nb03/web`, et la
+# probabilité écrite dans sa **première** règle vers un endpoint (le nombre après
+# `--probability`). Rangez-les dans les variables `chain` et `probability`. Astuce : `rules`
+# contient l'`iptables-save` du nœud, et `grep(rules, ...)` le filtre.
+
+# %%
+chain = "KUBE-SVC-..."      # the chain's name
+probability = None          # a number
+
+# %% solution
+rules = worker.run(["iptables-save"])
+first = next(line for line in rules.splitlines()
+             if line.startswith("-A KUBE-SVC-") and '"nb03/web ->' in line)
+chain = first.split()[1]
+probability = float(first.split("--probability ")[1].split()[0])
+chain, probability
+
+# %%
+check.check_service_chain(chain, probability, NS, service="web", node="worker", lab=LAB)
+
+# %% [markdown] en
+# ## 3. Load balancing, measured
+#
+# A hundred requests from the client pod, counted per pod: each pod should get about a third.
+# The choice is random per **new connection** (each `curl` opens one), not round-robin.
+# %% [markdown] fr
+# ## 3. La répartition de charge, mesurée
+#
+# Cent requêtes depuis le pod client, comptées par pod : chacun devrait en recevoir environ un
+# tiers. Le choix est aléatoire à chaque **nouvelle connexion** (chaque `curl` en ouvre une), ce
+# n'est pas un tourniquet.
+
+# %%
+answers = !kubectl -n nb03 exec client -- sh -c 'for i in $(seq 100); do curl -s http://web; echo; done'
+counts = collections.Counter(json.loads(a)["pod"] for a in answers if a.startswith("{"))
+for pod, n in sorted(counts.items()):
+    print(f"{pod:28} {n:3} {'#' * n}")
+
+# %% [markdown] en
+# ## 4. Scaling: endpoints and rules change live
+#
+# The live diagram below redraws the green layer each time the cluster changes. Scale the
+# Deployment to 5 replicas: the EndpointSlice gets 5 addresses, and kube-proxy rewrites the chain
+# of the Service on every node with the cascade 1/5, 1/4, 1/3, 1/2, 1.
+# %% [markdown] fr
+# ## 4. Passage à l'échelle : les endpoints et les règles changent en direct
+#
+# Le diagramme en direct ci-dessous se redessine à chaque changement dans le cluster. Passez le
+# Deployment à 5 réplicas : l'EndpointSlice reçoit 5 adresses, et kube-proxy réécrit la chaîne du
+# Service sur chaque nœud avec la cascade 1/5, 1/4, 1/3, 1/2, 1.
+
+# %%
+view = live.show("services", cluster, lang=LANG, show_chains=True, node=worker.name)
+view
+
+# %%
+!kubectl -n nb03 scale deployment web --replicas=5
+!kubectl -n nb03 rollout status deployment web --timeout=60s
+wait_for(lambda: len(read_service_map(worker.run(["iptables-save"])).get("nb03/web").endpoints) == 5)
+!kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
+grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "nb03/web ->")
+
+# %% [markdown] en
+# Back to 3 replicas: two pods are deleted, their addresses leave the EndpointSlice and their
+# `KUBE-SEP` chains leave every node.
+# %% [markdown] fr
+# Retour à 3 réplicas : deux pods sont supprimés, leurs adresses quittent l'EndpointSlice et leurs
+# chaînes `KUBE-SEP` disparaissent de chaque nœud.
+
+# %%
+!kubectl -n nb03 scale deployment web --replicas=3
+wait_for(lambda: len(read_service_map(worker.run(["iptables-save"])).get("nb03/web").endpoints) == 3)
+!kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
+grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "nb03/web ->")
+
+# %% [markdown] en
+# ## 5. NodePort: reaching a Service from outside the cluster
+#
+# A **NodePort** Service also listens on one port (30000-32767) of **every** node, whether the
+# node runs one of the pods or not. This machine is outside the cluster, but it reaches the node
+# IPs: let us call every node.
+# %% [markdown] fr
+# ## 5. NodePort : joindre un Service depuis l'extérieur du cluster
+#
+# Un Service **NodePort** écoute aussi sur un port (30000-32767) de **chaque** nœud, qu'il
+# héberge l'un des pods ou non. Cette machine est hors du cluster, mais elle joint les IP des
+# nœuds : appelons chaque nœud.
+
+# %%
+!kubectl -n nb03 expose deployment web --name=web-np --type=NodePort --port=80
+!kubectl -n nb03 get service web-np
+web_np = !kubectl -n nb03 get service web-np -o json
+node_port = json.loads(web_np.n)["spec"]["ports"][0]["nodePort"]
+for node in lab.spec.node_plans():
+    print(node.name, node.ip, end=": ")
+    !curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 2 http://{node.ip}:{node_port}/
+    print()
+
+# %% [markdown] en
+# The `client_ip` is no longer this machine's address but the **node's** own (its node IP, or the
+# gateway address it holds on the pods' side): traffic that enters through a NodePort is
+# masqueraded (SNAT), so that the reply goes back through the node it came in by. On the node,
+# `KUBE-NODEPORTS` matches the port and jumps to a `KUBE-EXT-…` chain, which marks the packet for
+# masquerading and then joins the Service's `KUBE-SVC-…` chain.
+# %% [markdown] fr
+# Le `client_ip` n'est plus l'adresse de cette machine mais celle du **nœud** (son IP de nœud, ou
+# l'adresse de passerelle qu'il porte côté pods) : le trafic entré par un NodePort est masqué
+# (SNAT), pour que la réponse reparte par le nœud d'entrée. Sur le nœud, `KUBE-NODEPORTS` reconnaît
+# le port et saute vers une chaîne `KUBE-EXT-…`, qui marque le paquet pour le masquerading puis
+# rejoint la chaîne `KUBE-SVC-…` du Service.
+
+# %%
+rules = worker.run(["iptables-save"])
+grep(rules, "-A KUBE-NODEPORTS", "nb03/web-np")
+ext_chain = next(line for line in rules.splitlines()
+                 if line.startswith("-A KUBE-NODEPORTS") and '"nb03/web-np"' in line).split()[-1]
+grep(rules, f"-A {ext_chain} ")
+
+# %% [markdown] en
+# ### Exercise 3: a NodePort on a given port
+#
+# The port was chosen at random. Make the Service `web-np` answer on port **30080** of every node.
+# (Tip: `kubectl patch` or `kubectl edit` the Service and set `nodePort` in its port.)
+# %% [markdown] fr
+# ### Exercice 3 : un NodePort sur un port donné
+#
+# Le port a été tiré au hasard. Faites répondre le Service `web-np` sur le port **30080** de chaque
+# nœud. (Astuce : `kubectl patch` ou `kubectl edit` sur le Service, en renseignant `nodePort` dans
+# son port.)
+
+# %%
+# Your command here (!kubectl ...)
+
+# %% solution
+!kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": 30080}]}}'
+
+# %%
+check.check_node_port(NS, service="web-np", node_port=30080, deployment="web", lab=LAB)
+
+# %% [markdown] en
+# ## 6. DNS: names for Services
+#
+# A pod's `/etc/resolv.conf` points at the cluster DNS (itself a Service, `kube-dns`, in front of
+# the CoreDNS pods) and searches `<namespace>.svc.cluster.local` first. So `web` resolves to the
+# ClusterIP of `web` in the pod's own namespace; from elsewhere, say `web.nb03`.
+# %% [markdown] fr
+# ## 6. DNS : des noms pour les Services
+#
+# Le `/etc/resolv.conf` d'un pod pointe vers le DNS du cluster (lui-même un Service, `kube-dns`,
+# devant les pods CoreDNS) et cherche d'abord dans `<namespace>.svc.cluster.local`. Ainsi `web`
+# se résout en la ClusterIP de `web` dans le namespace du pod ; depuis ailleurs, on écrit
+# `web.nb03`.
+
+# %%
+!kubectl -n nb03 exec client -- cat /etc/resolv.conf
+!kubectl -n kube-system get service kube-dns
+!kubectl -n nb03 exec client -- dig +short web.nb03.svc.cluster.local
+!kubectl -n nb03 exec client -- dig +short +search web
+!kubectl -n nb03 get service web -o custom-columns=CLUSTER-IP:.spec.clusterIP
+
+# %% [markdown] en
+# The DNS Service is balanced by the same rules as any other: two CoreDNS endpoints, half of the
+# new "connections" (UDP flows) each.
+# %% [markdown] fr
+# Le Service DNS est réparti par les mêmes règles que les autres : deux endpoints CoreDNS, chacun
+# recevant la moitié des nouveaux « flux » UDP.
+
+# %%
+grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->")
+
+# %% [markdown] en
+# ## 7. iptables mode versus nftables mode
+#
+# In iptables mode, a packet to a ClusterIP walks `KUBE-SERVICES` **rule by rule** until one
+# matches: the more Services, the longer the walk, and every change rewrites big tables. That is
+# the "kube-proxy doesn't scale very well" of the chapter. kube-proxy's **nftables** mode (beta in
+# Kubernetes 1.31, the "tables have turned" talk) replaces the walk with one lookup in a **verdict
+# map** keyed by *IP . protocol . port*, and picks the endpoint with `numgen random`.
+#
+# Let us start a second, small lab with `labkit up --name <name> --proxy-mode nftables` (a few
+# seconds), and create the same Deployment and Service there.
+# %% [markdown] fr
+# ## 7. Mode iptables contre mode nftables
+#
+# En mode iptables, un paquet vers une ClusterIP parcourt `KUBE-SERVICES` **règle après règle**
+# jusqu'à la bonne : plus il y a de Services, plus le parcours est long, et chaque changement
+# réécrit de grosses tables. C'est le « kube-proxy ne passe pas très bien à l'échelle » du
+# chapitre. Le mode **nftables** de kube-proxy (bêta depuis Kubernetes 1.31, l'exposé « the tables
+# have turned ») remplace ce parcours par une seule recherche dans une **map de verdicts** indexée
+# par *IP . protocole . port*, et choisit l'endpoint avec `numgen random`.
+#
+# Lançons un second petit lab avec `labkit up --name <nom> --proxy-mode nftables` (quelques
+# secondes), et créons-y le même Deployment et le même Service.
+
+# %%
+LAB2 = os.environ.get("LABKIT_LAB_NFT", "kubenft")
+!{LABKIT} up --name {LAB2} --proxy-mode nftables
+KC2 = str(kubeconfig_file(LAB2))
+!kubectl --kubeconfig {KC2} create namespace nb03
+!kubectl --kubeconfig {KC2} -n nb03 create deployment web --image=jpetazzo/color --replicas=3
+!kubectl --kubeconfig {KC2} -n nb03 expose deployment web --port=80
+!kubectl --kubeconfig {KC2} -n nb03 rollout status deployment web --timeout=60s
+cluster2 = labkit.connect(lab=LAB2)
+worker2 = cluster2.node("worker")
+
+
+def nft_rules():
+    return worker2.run(["nft", "list", "table", "ip", "kube-proxy"])
+
+
+def block(text, start):
+    """The lines of the nft block whose first line contains `start`, down to its closing brace."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line and line.rstrip().endswith("{"))
+    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    last = next(i for i in range(first + 1, len(lines)) if lines[i] == indent + "}")
+    return "\n".join(lines[first:last + 1])
+
+
+wait_for(lambda: "nb03/web" in nft_rules())
+
+# %% [markdown] en
+# On a node of the nftables lab (`nft list table ip kube-proxy`): the `services` chain does **one**
+# lookup in the `service-ips` map, whose elements send each ClusterIP and port to the Service's
+# chain; that chain picks an endpoint with `numgen random mod 3`.
+# %% [markdown] fr
+# Sur un nœud du lab nftables (`nft list table ip kube-proxy`) : la chaîne `services` fait **une
+# seule** recherche dans la map `service-ips`, dont les éléments envoient chaque ClusterIP et port
+# vers la chaîne du Service ; celle-ci choisit un endpoint avec `numgen random mod 3`.
+
+# %%
+nft = nft_rules()
+print(block(nft, "chain services "))
+print(block(nft, "map service-ips "))
+print(block(nft, "nb03/web/tcp/ {"))
+
+# %% [markdown] en
+# The same reader gives the same service map (here from `nft -j list ruleset`): a third each.
+# %% [markdown] fr
+# Le même lecteur donne la même carte des services (ici depuis `nft -j list ruleset`) : un tiers
+# chacun.
+
+# %%
+print(format_table(read_service_map(worker2.run(["nft", "-j", "list", "ruleset"]), "worker: nft -j")))
+
+# %% [markdown] en
+# Count what a packet may have to walk through: in iptables mode, one `KUBE-SERVICES` rule per
+# Service port (try it with thousands of Services, as notebook 5 does); in nftables mode, one map
+# lookup whatever the number of elements. We are done with the second lab: `labkit down` removes it.
+# %% [markdown] fr
+# Comptons ce qu'un paquet peut avoir à parcourir : en mode iptables, une règle `KUBE-SERVICES` par
+# port de Service (imaginez des milliers de Services, comme au carnet 5) ; en mode nftables, une
+# recherche dans une map, quel que soit son nombre d'éléments. Nous en avons fini avec le second
+# lab : `labkit down` le supprime.
+
+# %%
+iptables_rules = sum(1 for line in worker.run(["iptables-save"]).splitlines()
+                     if line.startswith("-A KUBE-SERVICES") and "--comment" in line)
+print("iptables: KUBE-SERVICES rules to walk:", iptables_rules)
+print("nftables:", nft.count("vmap @service-ips"), "lookup in a map of",
+      block(nft, "map service-ips ").count(" : goto "), "elements")
+cluster2.close()
+!{LABKIT} down --name {LAB2}
+
+# %% [markdown] en
+# ## Cleaning up
+#
+# Stop the live diagram and delete the namespace: its Services leave the rules of every node.
+#
+# **What we saw**: a Service is a stable virtual IP and name in front of changing pods; kube-proxy
+# turns each one into DNAT rules on every node, with an even share of new connections per endpoint;
+# NodePorts open the same Service on every node; DNS names the Services; nftables mode replaces the
+# long walk of iptables rules with map lookups.
+# %% [markdown] fr
+# ## Ménage
+#
+# Arrêtons le diagramme en direct et supprimons le namespace : ses Services quittent les règles de
+# chaque nœud.
+#
+# **Ce que nous avons vu** : un Service est une IP virtuelle et un nom stables devant des pods qui
+# changent ; kube-proxy en fait des règles de DNAT sur chaque nœud, avec une part égale des
+# nouvelles connexions pour chaque endpoint ; un NodePort ouvre le même Service sur chaque nœud ;
+# le DNS nomme les Services ; le mode nftables remplace le long parcours des règles iptables par des
+# recherches dans des maps.
+
+# %%
+view.stop()
+!kubectl delete namespace nb03 --wait=true
+cluster.close()

@@ -1,0 +1,140 @@
+"""Notebooks 03, 04 and 05 run top to bottom against real embedded labs, in English and French.
+
+Solved state: every cell runs, solution cells included, and every exercise check says it passed.
+Unsolved state: the solution cells are replaced by ``pass``, the rest runs without an error, and
+every check says "not yet" in the notebook's language. The English and French notebooks of one
+case run at the same time, each against its own lab (the work is mostly waiting on the network).
+Needs root (network namespaces); kubectl gets its own HOME per lab (discovery cache).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+LANGS = ("en", "fr")
+LABS = {lang: f"tnbb{lang}{os.getpid() % 1000}" for lang in LANGS}   # unique per test process
+OK = {"en": "✔ Well done!", "fr": "✔ Bravo !"}
+NOT_YET = {"en": "✘ Not yet:", "fr": "✘ Pas encore :"}
+EXERCISES = {"03-pod-to-service": 3, "04-network-policies": 3, "05-network-stacks": 0}
+CELL_TIMEOUT = 240
+
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def labs(tmp_path_factory):
+    """One lab per language (and a name for the second, nftables lab of notebook 03)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces): run `sudo make test`")
+    from labkit.embedded import lifecycle
+    from labkit.embedded.topology import LabSpec
+
+    envs = {}
+    for lang, name in LABS.items():
+        lifecycle.down(name)
+        lifecycle.down(name + "n")
+        lifecycle.up(LabSpec(name=name))
+        home = tmp_path_factory.mktemp(f"home-{lang}")
+        envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n", HOME=str(home),
+                          PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        envs[lang].pop("KUBECONFIG", None)
+    _kernel_available()
+    yield envs
+    for name in LABS.values():
+        lifecycle.down(name + "n")
+        lifecycle.down(name)
+
+
+def _kernel_available() -> None:
+    """nbclient starts the ``python3`` kernel: register ipykernel's spec when none is installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--user"], check=True)
+
+
+def execute(name: str, lang: str, env: dict, solved: bool):
+    """Run ``notebooks/<lang>/<name>.ipynb`` in a fresh kernel; the executed notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = NOTEBOOKS / lang / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    if not solved:
+        for cell in nb.cells:
+            if "solution" in cell.metadata.get("tags", []):
+                cell.source = "pass"
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env=env, cwd=str(path.parent))
+    return nb
+
+
+def outputs_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        for mime in ("text/html", "text/plain"):
+            parts.append(str((out.get("data") or {}).get(mime, "")))
+    return "\n".join(parts)
+
+
+def check_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith("check.check_")]
+
+
+def run_both(name: str, envs: dict, solved: bool) -> dict:
+    with ThreadPoolExecutor(len(LANGS)) as pool:
+        futures = {lang: pool.submit(execute, name, lang, envs[lang], solved) for lang in LANGS}
+        return {lang: f.result() for lang, f in futures.items()}
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_solved_notebook_runs_and_every_check_passes(labs, name):
+    for lang, nb in run_both(name, labs, solved=True).items():
+        checks = check_cells(nb)
+        assert len(checks) == EXERCISES[name], (lang, [c.source for c in checks])
+        for cell in checks:
+            text = outputs_text(cell)
+            assert OK[lang] in text and NOT_YET[lang] not in text, (lang, cell.source, text)
+
+
+@pytest.mark.parametrize("name", [n for n, count in sorted(EXERCISES.items()) if count])
+def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
+    for lang, nb in run_both(name, labs, solved=False).items():
+        checks = check_cells(nb)
+        assert len(checks) == EXERCISES[name]
+        for cell in checks:
+            text = outputs_text(cell)
+            assert NOT_YET[lang] in text and OK[lang] not in text, (lang, cell.source, text)
+            other = "fr" if lang == "en" else "en"
+            assert NOT_YET[other] not in text       # the check speaks the notebook's language
+
+
+def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
+    """Each notebook deletes its namespaces, and notebook 03 removes its nftables lab."""
+    import json
+    import subprocess
+
+    from labkit.embedded import lifecycle
+    from labkit.embedded.paths import kubeconfig_file
+
+    for lang, name in LABS.items():
+        env = dict(labs[lang], KUBECONFIG=str(kubeconfig_file(name)))
+        out = subprocess.run([shutil.which("kubectl") or "kubectl", "get", "namespaces", "-o", "json"],
+                             capture_output=True, text=True, env=env, check=True).stdout
+        names = {n["metadata"]["name"] for n in json.loads(out)["items"]}
+        assert not {n for n in names if n.startswith(("nb03", "nb04", "nb05"))}, names
+        assert not lifecycle.exists(name + "n")
