@@ -1,0 +1,198 @@
+# %% [markdown] en
+# # 0. Welcome to kubenet-lab
+#
+# In this workshop you will *see* the Kubernetes network model at work, on your own cluster:
+#
+# 1. **the pod network** (CNI): every pod gets an IP address, and pods talk to each other directly;
+# 2. **the pod-to-service network** (kube-proxy): stable addresses and load balancing;
+# 3. **network policies**: the firewall between pods.
+#
+# Each notebook is a hands-on chapter. Run the cells from top to bottom (`Shift+Enter`). Every
+# notebook starts from a known state: it deletes and recreates its own namespace (`nb00` here),
+# so it never depends on another notebook, and you can run it again at any time.
+# %% [markdown] fr
+# # 0. Bienvenue dans kubenet-lab
+#
+# Dans cet atelier, vous allez *voir* le modèle réseau de Kubernetes à l'œuvre, sur votre propre cluster :
+#
+# 1. **le réseau de pods** (CNI) : chaque pod reçoit une adresse IP, et les pods se parlent directement ;
+# 2. **le réseau des services** (kube-proxy) : des adresses stables et de la répartition de charge ;
+# 3. **les politiques réseau** : le pare-feu entre les pods.
+#
+# Chaque carnet est un chapitre pratique. Exécutez les cellules de haut en bas (`Maj+Entrée`).
+# Chaque carnet part d'un état connu : il supprime puis recrée son propre namespace (ici `nb00`) ;
+# il ne dépend donc d'aucun autre carnet, et vous pouvez le relancer quand vous voulez.
+
+# %% [markdown] en
+# ## Which cluster?
+#
+# By default the notebooks use the **embedded lab** that `make lab` started (named `kubenet`): nodes
+# and pods are real Linux network namespaces, wired by the same CNI plugins as a kind cluster. If you
+# set `KUBECONFIG` before starting JupyterLab (for instance to a kind cluster made with
+# `labkit kind up`), the notebooks follow it: `labkit.connect()` reads the kubeconfig and
+# recognises kind.
+#
+# The next cell points `kubectl` at the cluster and connects labkit to it.
+# %% [markdown] fr
+# ## Quel cluster ?
+#
+# Par défaut, les carnets utilisent le **lab embarqué** démarré par `make lab` (nommé `kubenet`) :
+# nœuds et pods sont de vrais espaces de noms réseau Linux, câblés par les mêmes plugins CNI qu'un
+# cluster kind. Si vous avez défini `KUBECONFIG` avant de lancer JupyterLab (par exemple vers un
+# cluster kind créé avec `labkit kind up`), les carnets le suivent : `labkit.connect()` lit le
+# kubeconfig et reconnaît kind.
+#
+# La cellule suivante oriente `kubectl` vers le cluster et y connecte labkit.
+
+# %%
+import os
+import sys
+
+import labkit.live
+from labkit.embedded.paths import kubeconfig_file
+from labkit.exercises import pods
+
+LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
+os.environ.setdefault("KUBECONFIG", str(kubeconfig_file(LAB)))      # kubectl and labkit: the same cluster
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # `!labkit` too
+cluster = labkit.connect()
+cluster
+
+# %% [markdown] en
+# ## Is everything there?
+#
+# This check looks for the tools the notebooks use and asks the cluster for its nodes. Green means
+# ready; orange says what is missing and how to fix it.
+# %% [markdown] fr
+# ## Tout est là ?
+#
+# Cette vérification cherche les outils dont les carnets se servent et demande ses nœuds au
+# cluster. Vert : tout est prêt ; orange : elle dit ce qui manque et comment y remédier.
+
+# %%
+pods.check_environment(cluster)
+
+# %% [markdown] en
+# The same cluster, seen by `kubectl` (exactly what you would type against any cluster) and, for the
+# embedded lab, by `labkit status`, which also shows each node's pod CIDR:
+# %% [markdown] fr
+# Le même cluster, vu par `kubectl` (exactement ce que vous taperiez face à n'importe quel cluster)
+# et, pour le lab embarqué, par `labkit status`, qui montre aussi le CIDR de pods de chaque nœud :
+
+# %%
+!kubectl get nodes -o wide
+if cluster.kind == "embedded":
+    !labkit status --name {cluster.lab}
+
+# %% [markdown] en
+# ## Start from a known state
+#
+# Every notebook owns a namespace. We delete it (with whatever an earlier run left in it) and create
+# it again.
+# %% [markdown] fr
+# ## Partir d'un état connu
+#
+# Chaque carnet possède un namespace. On le supprime (avec ce qu'une exécution précédente y a laissé)
+# puis on le recrée.
+
+# %%
+!kubectl delete namespace nb00 --ignore-not-found --wait
+!kubectl create namespace nb00
+
+# %% [markdown] en
+# ## The three layers, live
+#
+# This diagram is drawn from your cluster and **redraws itself** when something changes (a pod, a
+# service, a policy): keep an eye on it while you work. Blue is the pod network, green the services,
+# red the policies. The *Stop* button (or `view.stop()`) ends the updates.
+# %% [markdown] fr
+# ## Les trois couches, en direct
+#
+# Ce schéma est dessiné à partir de votre cluster et **se redessine tout seul** dès que quelque chose
+# change (un pod, un service, une politique) : gardez-le à l'œil pendant que vous travaillez. En bleu
+# le réseau de pods, en vert les services, en rouge les politiques. Le bouton *Arrêter* (ou
+# `view.stop()`) interrompt les mises à jour.
+
+# %%
+view = labkit.live.show("overview", cluster)
+view
+
+# %% [markdown] en
+# ## How exercises work
+#
+# An exercise is an **empty cell** for you to fill in, followed by a **check** that looks at the
+# real cluster (never at your code) and says, in your language, what is right or still missing.
+# The solution sits between them, **hidden**: click the `⋯` of the collapsed cell to open it, if you
+# are stuck. You can run a check as often as you like.
+#
+# **Exercise 0.** Run a pod named `hello` with the image `jpetazzo/color` in the namespace `nb00`
+# (`kubectl run ... -n nb00`). Watch the diagram above when you do.
+# %% [markdown] fr
+# ## Comment marchent les exercices
+#
+# Un exercice, c'est une **cellule vide** à remplir, suivie d'une **vérification** qui regarde le
+# vrai cluster (jamais votre code) et dit, dans votre langue, ce qui est juste ou ce qui manque
+# encore. La solution est entre les deux, **masquée** : cliquez sur le `⋯` de la cellule repliée
+# pour l'ouvrir si vous bloquez. Vous pouvez relancer une vérification autant de fois que vous voulez.
+#
+# **Exercice 0.** Lancez un pod nommé `hello` avec l'image `jpetazzo/color` dans le namespace
+# `nb00` (`kubectl run ... -n nb00`). Regardez le schéma au-dessus quand vous le faites.
+
+# %%
+
+# %% solution
+!kubectl -n nb00 run hello --image=jpetazzo/color
+!kubectl -n nb00 wait --for=condition=Ready pod/hello --timeout=60s
+
+# %%
+pods.check_pod_running("hello", "nb00", cluster)
+
+# %% [markdown] en
+# ## Language
+#
+# The notebooks exist in English (`notebooks/en/`) and in French (`notebooks/fr/`): open the other
+# folder to switch. labkit's own messages and diagram labels follow `labkit.set_language(...)`; the
+# first (hidden) cell of each notebook sets it. Here is the same check in both languages:
+# %% [markdown] fr
+# ## Langue
+#
+# Les carnets existent en anglais (`notebooks/en/`) et en français (`notebooks/fr/`) : ouvrez l'autre
+# dossier pour changer. Les messages de labkit et les légendes des schémas suivent
+# `labkit.set_language(...)` ; la première cellule (masquée) de chaque carnet le règle. Voici la
+# même vérification dans les deux langues :
+
+# %%
+for lang in ("en", "fr"):
+    print(pods.check_pod_running("hello", "nb00", cluster, lang=lang), end="\n\n")
+
+# %% [markdown] en
+# ## When the lab is broken, and where the slides are
+#
+# - `labkit status` shows the lab; `sudo labkit reset` rebuilds it from scratch, same shape, in a few
+#   seconds (your pods are gone, the notebooks recreate theirs). `make down` removes it, `make lab`
+#   starts it again. Other CNI flavors: `labkit up --name other --cni bridge|flannel`.
+# - The slides of the chapter are in `slides/`: `make slides` builds `slides/build/en/index.html`
+#   (and `fr/`), which open offline in any browser.
+# - Next notebook: `01-network-model.ipynb`.
+# %% [markdown] fr
+# ## Quand le lab est cassé, et où sont les diapos
+#
+# - `labkit status` montre le lab ; `sudo labkit reset` le reconstruit de zéro, à l'identique, en
+#   quelques secondes (vos pods disparaissent, les carnets recréent les leurs). `make down` le
+#   supprime, `make lab` le relance. Autres variantes de CNI : `labkit up --name autre --cni bridge|flannel`.
+# - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
+#   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
+# - Carnet suivant : `01-network-model.ipynb`.
+
+# %% [markdown] en
+# ## Clean up
+#
+# Stop the live diagram and delete the namespace of this notebook.
+# %% [markdown] fr
+# ## Ménage
+#
+# On arrête le schéma en direct et on supprime le namespace de ce carnet.
+
+# %%
+view.stop()
+!kubectl delete namespace nb00 --wait

@@ -1,0 +1,280 @@
+# %% [markdown] en
+# # 1. The Kubernetes network model
+#
+# **TL;DR: our cluster (nodes and pods) is one big flat IP network.** In detail:
+#
+# - all nodes can reach each other directly (without NAT);
+# - all pods can reach each other directly (without NAT);
+# - pods and nodes can reach each other directly (without NAT);
+# - each pod is aware of its IP address (again: no NAT).
+#
+# Kubernetes does not implement this itself: the **CNI** plugins configure pod networking
+# (allocate IP addresses, create and configure interfaces, routing...). In this notebook you check
+# each of these claims on your own cluster, with real packets.
+# %% [markdown] fr
+# # 1. Le modèle réseau de Kubernetes
+#
+# **En bref : notre cluster (nœuds et pods) forme un seul grand réseau IP plat.** En détail :
+#
+# - tous les nœuds se joignent directement (sans NAT) ;
+# - tous les pods se joignent directement (sans NAT) ;
+# - pods et nœuds se joignent directement (sans NAT) ;
+# - chaque pod connaît sa propre adresse IP (là encore : pas de NAT).
+#
+# Kubernetes ne fait pas ça lui-même : ce sont les plugins **CNI** qui configurent le réseau des
+# pods (allouer les adresses IP, créer et configurer les interfaces, le routage...). Dans ce carnet,
+# vous allez vérifier chacune de ces affirmations sur votre propre cluster, avec de vrais paquets.
+
+# %% [markdown] en
+# ## Setup
+#
+# Connect to the cluster (the embedded lab unless `KUBECONFIG` says otherwise), start from an empty
+# namespace `nb01`, and name the two worker nodes.
+# %% [markdown] fr
+# ## Mise en place
+#
+# On se connecte au cluster (le lab embarqué, sauf si `KUBECONFIG` dit autre chose), on repart d'un
+# namespace `nb01` vide, et on nomme les deux nœuds workers.
+
+# %%
+import json
+import os
+import sys
+
+import labkit.live
+from kubernetes import client
+from labkit.embedded.paths import kubeconfig_file
+from labkit.exercises import pods
+
+LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
+os.environ.setdefault("KUBECONFIG", str(kubeconfig_file(LAB)))      # kubectl and labkit: the same cluster
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # `!labkit` too
+cluster = labkit.connect()
+core = client.CoreV1Api(cluster.api)                                # the official Python client
+
+!kubectl delete namespace nb01 --ignore-not-found --wait
+!kubectl create namespace nb01
+
+WORKER, WORKER2 = [n for n in cluster.node_names() if "control-plane" not in n][:2]
+ON_WORKER = json.dumps({"spec": {"nodeName": WORKER}})             # for kubectl run --overrides
+ON_WORKER2 = json.dumps({"spec": {"nodeName": WORKER2}})
+print("workers:", WORKER, WORKER2)
+
+# %% [markdown] en
+# ## The pod network, live
+#
+# The blue layer: nodes, their pod CIDRs, and the pods with their addresses. It redraws itself when
+# pods come and go.
+# %% [markdown] fr
+# ## Le réseau de pods, en direct
+#
+# La couche bleue : les nœuds, leurs CIDR de pods, et les pods avec leurs adresses. Le schéma se
+# redessine tout seul quand des pods arrivent ou partent.
+
+# %%
+view = labkit.live.show("pods", cluster)
+view
+
+# %% [markdown] en
+# ## Two pods on two nodes
+#
+# `web` runs `jpetazzo/color`, a small web server that answers with its name, its IP, its node and
+# **the address of the client it saw**. `client` is a toolbox pod that just sleeps; we run commands in
+# it with `kubectl exec`. `--overrides` sets `spec.nodeName`, which places a pod on a node of our choice.
+# %% [markdown] fr
+# ## Deux pods sur deux nœuds
+#
+# `web` fait tourner `jpetazzo/color`, un petit serveur web qui répond avec son nom, son IP, son
+# nœud et **l'adresse du client qu'il a vu**. `client` est un pod boîte à outils qui ne fait que
+# dormir ; on y lance des commandes avec `kubectl exec`. `--overrides` fixe `spec.nodeName`, ce qui
+# place un pod sur le nœud de notre choix.
+
+# %%
+!kubectl -n nb01 run web --image=jpetazzo/color --overrides='{ON_WORKER}'
+!kubectl -n nb01 run client --image=nicolaka/netshoot --overrides='{ON_WORKER2}' -- sleep infinity
+!kubectl -n nb01 wait --for=condition=Ready pod --all --timeout=60s
+!kubectl -n nb01 get pods -o wide
+
+# %% [markdown] en
+# ## Pod to pod, across nodes: no NAT
+#
+# `client` calls `web` on its pod IP. Compare the `client_ip` that `web` saw with the IP of `client`
+# in the table above: they are the same. The packet crossed from one node to another and nobody
+# rewrote its source address.
+# %% [markdown] fr
+# ## De pod à pod, d'un nœud à l'autre : pas de NAT
+#
+# `client` appelle `web` sur son IP de pod. Comparez le `client_ip` vu par `web` avec l'IP de
+# `client` dans le tableau au-dessus : c'est la même. Le paquet est passé d'un nœud à l'autre et
+# personne n'a réécrit son adresse source.
+
+# %%
+WEB_IP = core.read_namespaced_pod("web", "nb01").status.pod_ip
+CLIENT_IP = core.read_namespaced_pod("client", "nb01").status.pod_ip
+!kubectl -n nb01 exec client -- curl -s http://{WEB_IP}/
+print("\nclient's pod IP:", CLIENT_IP)
+
+# %% [markdown] en
+# ## Nodes and pods: no NAT either
+#
+# A node reaches a pod directly, and a pod reaches a node. On the embedded lab a node is a network
+# namespace: labkit runs `curl` in it (on kind, it would be `docker exec <node> curl ...`). `web` now
+# sees the **node's** address as its client.
+# %% [markdown] fr
+# ## Nœuds et pods : pas de NAT non plus
+#
+# Un nœud joint un pod directement, et un pod joint un nœud. Dans le lab embarqué, un nœud est un
+# espace de noms réseau : labkit y lance `curl` (sur kind, ce serait `docker exec <nœud> curl ...`).
+# `web` voit maintenant l'adresse du **nœud** comme client.
+
+# %%
+from labkit.embedded.client import EmbeddedLab
+
+NODE_IPS = {a.address: n.metadata.name for n in core.list_node().items
+            for a in n.status.addresses if a.type == "InternalIP"}
+if cluster.kind == "embedded":
+    answer = EmbeddedLab(cluster.lab).node_exec(WORKER2, ["curl", "-s", f"http://{WEB_IP}/"]).stdout
+    print(f"from node {WORKER2}:", answer)
+    print("node IPs:", NODE_IPS)
+WORKER2_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER2)
+!kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
+
+# %% [markdown] en
+# ## Each pod knows its IP
+#
+# Inside the pod, `eth0` carries the very address that the API reports as `status.podIP`: what the
+# pod believes is its address is what everybody else uses to reach it.
+# %% [markdown] fr
+# ## Chaque pod connaît son IP
+#
+# Dans le pod, `eth0` porte exactement l'adresse que l'API donne dans `status.podIP` : l'adresse que
+# le pod croit avoir est celle que tous les autres utilisent pour le joindre.
+
+# %%
+!kubectl -n nb01 exec web -- ip -4 addr show eth0
+print("status.podIP:", WEB_IP)
+
+# %% [markdown] en
+# ## Addresses come from the network stack
+#
+# Users never choose pod IPs. Each node owns a slice of the pod network, its **pod CIDR**, and the
+# CNI's IPAM plugin (`host-local` here) hands out addresses from it. `host-local` keeps one file per
+# address it gave, named after the address, holding the container ID and the interface name.
+# %% [markdown] fr
+# ## Les adresses viennent de la pile réseau
+#
+# Les utilisateurs ne choisissent jamais les IP des pods. Chaque nœud possède une tranche du réseau de
+# pods, son **CIDR de pods**, et le plugin d'IPAM du CNI (ici `host-local`) y distribue les adresses.
+# `host-local` garde un fichier par adresse attribuée, nommé d'après l'adresse, qui contient
+# l'identifiant du conteneur et le nom de l'interface.
+
+# %%
+!kubectl get nodes -o custom-columns=NODE:.metadata.name,POD_CIDR:.spec.podCIDR
+if cluster.kind == "embedded":
+    from labkit.embedded.paths import node_dir
+
+    ipam = next((node_dir(cluster.lab, WORKER) / "run" / "cni-ipam-state").iterdir())
+    print(f"\nhost-local's files on {WORKER} ({ipam.name}):")
+    !ls {ipam}
+    print(f"\n{WEB_IP}:")
+    !cat {ipam}/{WEB_IP}
+
+# %% [markdown] en
+# ## Exercise 1: a pod on a given node
+#
+# Create a pod named `pinned`, image `nicolaka/netshoot`, command `sleep infinity`, in namespace
+# `nb01`, that runs on node `WORKER` (the variable above). Watch its address: which node's pod CIDR
+# does it come from?
+# %% [markdown] fr
+# ## Exercice 1 : un pod sur un nœud donné
+#
+# Créez un pod nommé `pinned`, image `nicolaka/netshoot`, commande `sleep infinity`, dans le
+# namespace `nb01`, qui tourne sur le nœud `WORKER` (la variable plus haut). Regardez son adresse :
+# de quel CIDR de nœud vient-elle ?
+
+# %%
+
+# %% solution
+!kubectl -n nb01 run pinned --image=nicolaka/netshoot --overrides='{ON_WORKER}' -- sleep infinity
+!kubectl -n nb01 wait --for=condition=Ready pod/pinned --timeout=60s
+
+# %%
+pods.check_pod_on_node("pinned", WORKER, "nb01", cluster)
+
+# %% [markdown] en
+# ## Exercise 2: a pod's IP, seen from inside
+#
+# Find the IP address of `pinned` **from inside the pod** (`kubectl exec ... -- ip addr`) and put it
+# in `pinned_ip` (a string such as `"10.244.1.5"`).
+# %% [markdown] fr
+# ## Exercice 2 : l'IP d'un pod, vue de l'intérieur
+#
+# Trouvez l'adresse IP de `pinned` **depuis l'intérieur du pod** (`kubectl exec ... -- ip addr`) et
+# mettez-la dans `pinned_ip` (une chaîne comme `"10.244.1.5"`).
+
+# %%
+pinned_ip = None
+
+# %% solution
+lines = !kubectl -n nb01 exec pinned -- ip -4 -o addr show eth0
+pinned_ip = lines[0].split()[3].split("/")[0]              # "2: eth0    inet 10.244.1.5/24 ..."
+pinned_ip
+
+# %%
+pods.check_pod_ip(pinned_ip, "pinned", "nb01", cluster, variable="pinned_ip")
+
+# %% [markdown] en
+# ## Exercise 3: no NAT between nodes, your turn
+#
+# Create a pod `talker` (image `nicolaka/netshoot`, command `sleep infinity`) on **another node than
+# `web`**, call `web` from it with `curl`, and put in `talker_saw` the `client_ip` that `web`
+# reported. The check sends its own request from `talker` and compares.
+# %% [markdown] fr
+# ## Exercice 3 : pas de NAT entre les nœuds, à vous
+#
+# Créez un pod `talker` (image `nicolaka/netshoot`, commande `sleep infinity`) sur **un autre nœud que
+# celui de `web`**, appelez `web` depuis `talker` avec `curl`, et mettez dans `talker_saw` le
+# `client_ip` renvoyé par `web`. La vérification envoie sa propre requête depuis `talker` et compare.
+
+# %%
+talker_saw = None
+
+# %% solution
+!kubectl -n nb01 run talker --image=nicolaka/netshoot --overrides='{ON_WORKER2}' -- sleep infinity
+!kubectl -n nb01 wait --for=condition=Ready pod/talker --timeout=60s
+reply = !kubectl -n nb01 exec talker -- curl -s http://{WEB_IP}/
+talker_saw = json.loads(reply[0])["client_ip"]
+talker_saw
+
+# %%
+pods.check_no_nat(talker_saw, "talker", "web", "nb01", cluster=cluster, variable="talker_saw")
+
+# %% [markdown] en
+# ## What we saw
+#
+# - Every pod got an address from its node's pod CIDR, allocated by the CNI, not by us.
+# - Pods on different nodes, and nodes and pods, talk with their real addresses: no NAT, no port
+#   translation, no new protocol. One big flat network.
+# - The flip side: **everything can reach everything**. Isolation takes network policies (notebook 04).
+#
+# Next: `02-pod-to-pod.ipynb` opens the nodes to see *how* the packets travel.
+# %% [markdown] fr
+# ## Ce qu'on a vu
+#
+# - Chaque pod a reçu une adresse prise dans le CIDR de pods de son nœud, attribuée par le CNI, pas
+#   par nous.
+# - Des pods sur des nœuds différents, des nœuds et des pods se parlent avec leurs vraies adresses :
+#   pas de NAT, pas de traduction de ports, pas de nouveau protocole. Un seul grand réseau plat.
+# - Le revers de la médaille : **tout le monde peut joindre tout le monde**. Pour isoler, il faut des
+#   politiques réseau (carnet 04).
+#
+# Suite : `02-pod-to-pod.ipynb` ouvre les nœuds pour voir *comment* voyagent les paquets.
+
+# %% [markdown] en
+# ## Clean up
+# %% [markdown] fr
+# ## Ménage
+
+# %%
+view.stop()
+!kubectl delete namespace nb01 --wait
