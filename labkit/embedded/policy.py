@@ -38,6 +38,8 @@ Both tables and the sysctls live in the node's namespace: they go with the lab.
 from __future__ import annotations
 
 import asyncio
+import functools
+import heapq
 import ipaddress
 import logging
 import time
@@ -77,16 +79,23 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 def disjoint(rects: Iterable[Rect]) -> list[Rect]:
     """The union of ``rects`` as disjoint rectangles (nftables refuses overlapping elements).
 
-    The address axis is cut at every rectangle edge; on each slice the port ranges of the
-    rectangles covering it are merged; neighbouring slices with the same ports are joined again.
+    A sweep along the address axis: cut at every rectangle edge; on each slice merge the port
+    ranges of the rectangles covering it; join neighbouring slices that have the same ports.
     """
-    rects = list(set(rects))
+    rects = sorted(set(rects))
     cuts = sorted({r[0] for r in rects} | {r[1] + 1 for r in rects})
     out: list[Rect] = []
     pending: tuple[int, int, list[tuple[int, int]]] | None = None
+    active: list[tuple[int, int, int]] = []     # heap of (address hi, port lo, port hi)
+    i = 0
     for lo, nxt in zip(cuts, cuts[1:]):
+        while i < len(rects) and rects[i][0] <= lo:
+            heapq.heappush(active, (rects[i][1], rects[i][2], rects[i][3]))
+            i += 1
+        while active and active[0][0] < lo:
+            heapq.heappop(active)
         hi = nxt - 1
-        ports = merge_ranges((r[2], r[3]) for r in rects if r[0] <= lo and r[1] >= hi)
+        ports = merge_ranges((plo, phi) for _, plo, phi in active)
         if pending and ports and pending[2] == ports and pending[1] + 1 == lo:
             pending = (pending[0], hi, ports)
             continue
@@ -123,9 +132,12 @@ def ip_block_ranges(block: IPBlock) -> list[tuple[int, int]]:
 
 
 def _ip(pod: Pod) -> int | None:
-    if not pod.ip:
-        return None
-    addr = ipaddress.ip_address(pod.ip)
+    return _ipv4(pod.ip) if pod.ip else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _ipv4(text: str) -> int | None:
+    addr = ipaddress.ip_address(text)
     return int(addr) if addr.version == 4 else None
 
 
