@@ -17,7 +17,7 @@ lab: root-check system-deps venv
 	@echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)?token=$(TOKEN)"
 	@echo ""
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
-	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG) \
+	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG)/00-welcome.ipynb \
 	  --IdentityProvider.token=$(TOKEN)
 
 root-check:
