@@ -2,8 +2,8 @@
 
 Solved state: every cell runs, solution cells included, and every exercise check says it passed.
 Unsolved state: the solution cells are replaced by ``pass``, the rest runs without an error, and
-every check says "not yet" in the notebook's language. The English and French notebooks of one
-case run at the same time, each against its own lab (the work is mostly waiting on the network).
+every check says "not yet" in the notebook's language. Each language runs against its own lab; the
+English and French notebooks of 04 run at the same time (the work is mostly waiting on packets).
 Needs root (network namespaces); kubectl gets its own HOME per lab (discovery cache).
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ LABS = {lang: f"tnbb{lang}{os.getpid() % 1000}" for lang in LANGS}   # unique pe
 OK = {"en": "✔ Well done!", "fr": "✔ Bravo !"}
 NOT_YET = {"en": "✘ Not yet:", "fr": "✘ Pas encore :"}
 EXERCISES = {"03-pod-to-service": 3, "04-network-policies": 3, "05-network-stacks": 0}
+STARTS_A_SECOND_LAB = {"03-pod-to-service", "05-network-stacks"}
 CELL_TIMEOUT = 240
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory):
-    """One lab per language (and a name for the second, nftables lab of notebook 03)."""
+    """One lab per language, and names for the second labs of notebooks 03 (nftables) and 05 (flannel)."""
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces): run `sudo make test`")
     from labkit.embedded import lifecycle
@@ -40,15 +41,18 @@ def labs(tmp_path_factory):
     for lang, name in LABS.items():
         lifecycle.down(name)
         lifecycle.down(name + "n")
+        lifecycle.down(name + "f")
         lifecycle.up(LabSpec(name=name))
         home = tmp_path_factory.mktemp(f"home-{lang}")
-        envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n", HOME=str(home),
+        envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n",
+                          LABKIT_LAB_FLANNEL=name + "f", HOME=str(home),
                           PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         envs[lang].pop("KUBECONFIG", None)
     _kernel_available()
     yield envs
     for name in LABS.values():
-        lifecycle.down(name + "n")
+        for extra in ("n", "f"):
+            lifecycle.down(name + extra)
         lifecycle.down(name)
 
 
@@ -96,7 +100,9 @@ def check_cells(nb) -> list:
 
 
 def run_both(name: str, envs: dict, solved: bool) -> dict:
-    with ThreadPoolExecutor(len(LANGS)) as pool:
+    """Both languages; at the same time unless the notebook starts a second lab (two concurrent
+    ``labkit up`` may pick the same free networks: see the report of this part)."""
+    with ThreadPoolExecutor(1 if name in STARTS_A_SECOND_LAB else len(LANGS)) as pool:
         futures = {lang: pool.submit(execute, name, lang, envs[lang], solved) for lang in LANGS}
         return {lang: f.result() for lang, f in futures.items()}
 
@@ -124,7 +130,7 @@ def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
 
 
 def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
-    """Each notebook deletes its namespaces, and notebook 03 removes its nftables lab."""
+    """Each notebook deletes its namespaces; 03 and 05 remove the second lab they started."""
     import json
     import subprocess
 
@@ -137,4 +143,4 @@ def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
                              capture_output=True, text=True, env=env, check=True).stdout
         names = {n["metadata"]["name"] for n in json.loads(out)["items"]}
         assert not {n for n in names if n.startswith(("nb03", "nb04", "nb05"))}, names
-        assert not lifecycle.exists(name + "n")
+        assert not lifecycle.exists(name + "n") and not lifecycle.exists(name + "f")
