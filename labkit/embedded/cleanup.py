@@ -118,4 +118,8 @@ def sweep(name: str) -> int:
         if path.exists() and (path == lab_dir(name) or LabSpec(name=name).owns_netns(path.name)):
             shutil.rmtree(path, ignore_errors=True)
             count += 1
+    try:
+        lab_dir(name).parent.rmdir()      # /run/labkit itself, once the last lab is gone
+    except OSError:
+        pass
     return count

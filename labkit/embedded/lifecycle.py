@@ -6,6 +6,8 @@ died it only restarts the daemon (pods keep their namespaces and addresses).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 from ..errors import LabkitError
 from . import cleanup, control, dataplane
 from .hostnet import host_networks
-from .paths import control_socket, lab_dir, log_file
+from .paths import RUN_ROOT, control_socket, lab_dir, log_file
 from .state import LabState
 from .topology import LabSpec, check_no_conflicts, with_free_networks
 
@@ -49,18 +51,36 @@ def up(spec: LabSpec, chosen: set[str] = frozenset()) -> tuple[LabSpec, bool]:
         start_daemon(spec.name)
         return state.spec, True
     cleanup.sweep(spec.name)           # leftovers of a lab that crashed half-way or lost its state
-    hosts = host_networks(exclude_links=(spec.host_link,))
-    spec = with_free_networks(spec, hosts, set(chosen))
-    check_no_conflicts(spec, hosts)
+    with _networks_lock():             # two labs starting at once must not pick the same networks
+        hosts = host_networks(exclude_links=(spec.host_link,))
+        spec = with_free_networks(spec, hosts, set(chosen))
+        check_no_conflicts(spec, hosts)
+        try:
+            dataplane.ensure_lab_dir(spec)
+            dataplane.build(spec)
+            LabState(spec).save()
+        except BaseException:
+            cleanup.sweep(spec.name)
+            raise
     try:
-        dataplane.ensure_lab_dir(spec)
-        dataplane.build(spec)
-        LabState(spec).save()
         start_daemon(spec.name)
     except BaseException:
         cleanup.sweep(spec.name)
         raise
     return spec, True
+
+
+@contextlib.contextmanager
+def _networks_lock():
+    """An exclusive lock on the labs' directory while a lab chooses its networks and builds them."""
+    RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    fd = os.open(RUN_ROOT, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def start_daemon(name: str) -> None:
