@@ -1,0 +1,144 @@
+"""JupyterLab in a real browser: notebook 02's live diagram gains a pod created from a cell.
+
+JupyterLab serves ``notebooks/`` as ``make lab`` does; headless Debian Chromium (Playwright, never
+``playwright install``) opens ``en/02-pod-to-pod.ipynb``, runs its cells down to the live diagram,
+inserts a cell that runs ``kubectl run``, and waits until the SVG the widget shows names the new
+pod. What is checked is what the learner sees: the rendered widget in the page, not the kernel's
+state. A screenshot goes to ``test-output/`` (git-ignored). Needs root (the embedded lab).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("jupyterlab", reason="needs JupyterLab: pip install -e .")
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+LAB = f"tjl{os.getpid() % 1000}"
+LIVE_CELL = 5              # index of `view = labkit.live.show("pods", cluster)` in en/02-pod-to-pod.ipynb
+NEW_POD = "frombrowser"
+
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium: `make test` installs it (apt-get install chromium)")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    """An embedded lab, and JupyterLab on notebooks/ with the lab in its environment; (url, token)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces): run `sudo make test`")
+    from labkit.embedded import lifecycle
+    from labkit.embedded.topology import LabSpec
+
+    lifecycle.down(LAB)
+    lifecycle.up(LabSpec(name=LAB))
+    home = tmp_path_factory.mktemp("home")
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, HOME=str(home), LABKIT_LAB=LAB,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env.pop("KUBECONFIG", None)
+    log = open(home / "jupyter.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={ROOT / 'notebooks'}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(url, token, server, home / "jupyter.log")
+        yield url, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        lifecycle.down(LAB)
+
+
+def _wait_for_server(url: str, token: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"jupyter lab exited:\n{log.read_text(errors='replace')[-3000:]}"
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"jupyter lab did not answer:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def page(jupyter):
+    url, token = jupyter
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/lab/tree/en/02-pod-to-pod.ipynb?reset&token={token}")
+        yield page
+        context.close()
+        browser.close()
+
+
+def _wait_idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
+
+
+def _live_svg_text(page) -> str:
+    return page.evaluate("() => [...document.querySelectorAll('.widget-html-content svg')]"
+                         ".map(s => s.textContent).join('\\n')")
+
+
+def test_live_diagram_gains_a_pod_created_from_a_cell(page):
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    _wait_idle(page)
+    page.locator(".jp-Notebook .jp-Cell").first.click(position={"x": 10, "y": 5})   # select cell 0
+    for _ in range(LIVE_CELL + 1):                            # run down to the live diagram, included
+        page.keyboard.press("Shift+Enter")
+    page.wait_for_function("() => document.querySelector('.widget-html-content svg') !== null", timeout=90_000)
+    _wait_idle(page, 90_000)
+    assert NEW_POD not in _live_svg_text(page)
+
+    page.keyboard.press("Escape")                             # the cell after the diagram is active:
+    page.keyboard.press("a")                                  # a new cell above it, below the diagram
+    page.keyboard.press("Enter")
+    page.keyboard.type(f"!kubectl -n nb02 run {NEW_POD} --image=jpetazzo/color")
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('.widget-html-content svg')].some(s => s.textContent.includes(name))",
+        arg=NEW_POD, timeout=30_000)
+
+    widget = page.locator(".widget-html-content svg").first
+    widget.scroll_into_view_if_needed()
+    shot = OUTPUT / "jupyterlab-02-live-diagram.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    assert NEW_POD in _live_svg_text(page)
+    labels = page.evaluate("() => [...document.querySelectorAll('.widget-label')].map(l => l.textContent)")
+    assert any(label.startswith("updated at") for label in labels), labels   # the view's status line
