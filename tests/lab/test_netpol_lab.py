@@ -376,3 +376,18 @@ def test_enforcement_follows_a_change_within_a_second(lab):
     print(f"enforcement updated {elapsed * 1000:.0f} ms after the API answered")
     assert elapsed < 5
     assert lab.connects(Y_A, lab.ip(X_C)) and not lab.connects(Z_A, lab.ip(X_C))
+
+
+def test_notebook_api_reads_the_live_lab(lab):
+    """``labkit.reachability`` / ``explain`` read labels, named ports and policies from the API."""
+    lab.create(policy("allow-client-a-via-ns-selector", pod_labels={"pod": "a"},
+                      ingress=[{"from": [{"namespaceSelector": ns_is("y")}], "ports": [{"port": "serve-81-udp", "protocol": "UDP"}]}]))
+    predicted = labkit.reachability(lab.name, port=81, protocol="UDP", namespaces=["x", "y", "z"])
+    assert predicted.pods == tuple(f"{ns}/{p}" for ns in "xyz" for p in "abc")
+    assert predicted.allowed(Y_B, X_A) and not predicted.allowed(Z_B, X_A)
+    assert not labkit.reachability(lab.lab, port=81, protocol="TCP").allowed(Y_B, X_A)
+    observed = lab.probe(81, "UDP")
+    assert observed.ok and observed.observed == predicted.combined
+    why = labkit.explain(lab.name, Z_B, X_A, port=81, protocol="UDP")
+    assert not why.allowed and "x/allow-client-a-via-ns-selector" in why.render("en")
+    assert "<table" in predicted._repr_html_() and "<table" in observed._repr_html_()
