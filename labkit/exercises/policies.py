@@ -76,11 +76,13 @@ MESSAGES = {
 i18n.register(MESSAGES)
 
 
-def settled_probe(lab: Any, port: int = 80, namespaces: Iterable[str] = NAMESPACES, seconds: float = WAIT_SECONDS):
+def settled_probe(lab: Any, port: int = 80, namespaces: str | Iterable[str] = NAMESPACES,
+                  seconds: float = WAIT_SECONDS):
     """``labkit.probe`` again until observed = predicted (the enforcer caught up) or ``seconds`` pass."""
+    from ..policy_api import split_namespaces
     from ..probe import probe
 
-    names = list(namespaces)
+    names = split_namespaces(namespaces)
     return poll(lambda: probe(lab_name(lab), port=port, namespaces=names, timeout=PROBE_TIMEOUT, retries=1),
                 lambda r: r.ok, seconds)
 
@@ -102,7 +104,7 @@ def _namespace(key: str) -> str:
 
 
 # --- exercise 1: default deny -------------------------------------------------------------------------
-def check_default_deny(namespace: str = "nb04", namespaces: Iterable[str] = NAMESPACES, port: int = 80,
+def check_default_deny(namespace: str = "nb04", namespaces: str | Iterable[str] = NAMESPACES, port: int = 80,
                        lab: Any = None, lang: str | None = None) -> Result:
     """No pod (but itself) reaches a pod of ``namespace`` on ``port``, and its pods still connect out."""
     from ..policy_api import engine
@@ -132,7 +134,7 @@ def check_default_deny(namespace: str = "nb04", namespaces: Iterable[str] = NAME
 # --- exercise 2: allow one namespace to one pod on one port ------------------------------------------
 def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_namespace: str = "nb04-front",
                                port: int = 80, other_port: int | None = 8080,
-                               namespaces: Iterable[str] = NAMESPACES, lab: Any = None,
+                               namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
                                lang: str | None = None) -> Result:
     """Pods of ``from_namespace`` reach ``namespace/pod`` on ``port``, no other pod does, and
     ``other_port`` (which the pod also serves) stays closed to them."""
@@ -161,7 +163,7 @@ def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_n
 
 # --- exercise 3: the AND/OR trap ----------------------------------------------------------------------
 def check_and_or(namespace: str = "nb04", pod: str = "api", allowed: Iterable[str] = ("nb04-ops/prometheus",),
-                 port: int = 80, namespaces: Iterable[str] = NAMESPACES, lab: Any = None,
+                 port: int = 80, namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
                  lang: str | None = None) -> Result:
     """Exactly the ``allowed`` pods (and the pod itself) reach ``namespace/pod`` on ``port``."""
     lang = lang or i18n.get_language()

@@ -376,8 +376,9 @@ for node in lab.spec.node_plans():
 # masquerading and then joins the Service's `KUBE-SVC-…` chain.
 # %% [markdown] fr
 # Le `client_ip` n'est plus l'adresse de cette machine mais celle du **nœud** (son IP de nœud, ou
-# l'adresse de passerelle qu'il porte côté pods) : le trafic entré par un NodePort est masqué
-# (SNAT), pour que la réponse reparte par le nœud d'entrée. Sur le nœud, `KUBE-NODEPORTS` reconnaît
+# l'adresse de passerelle qu'il porte côté pods) : le trafic entré par un NodePort voit son
+# adresse source traduite (SNAT, le « masquerading »), pour que la réponse reparte par le nœud
+# d'entrée. Sur le nœud, `KUBE-NODEPORTS` reconnaît
 # le port et saute vers une chaîne `KUBE-EXT-…`, qui marque le paquet pour le masquerading puis
 # rejoint la chaîne `KUBE-SVC-…` du Service.
 

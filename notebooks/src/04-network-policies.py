@@ -185,7 +185,7 @@ spec:
 EOF
 
 # %%
-check.check_default_deny("nb04", namespaces=NAMESPACES.split(","), lab=LAB)
+check.check_default_deny("nb04", namespaces=NAMESPACES, lab=LAB)
 
 # %% [markdown] en
 # ## 3. Allow from a namespace
@@ -235,7 +235,7 @@ EOF
 
 # %%
 check.check_allow_from_namespace("nb04", pod="web", from_namespace="nb04-front", port=80, other_port=8080,
-                                 namespaces=NAMESPACES.split(","), lab=LAB)
+                                 namespaces=NAMESPACES, lab=LAB)
 
 # %% [markdown] en
 # ## 4. The AND/OR trap
@@ -327,7 +327,7 @@ spec:
 EOF
 
 # %%
-check.check_and_or("nb04", pod="api", allowed=["nb04-ops/prometheus"], namespaces=NAMESPACES.split(","), lab=LAB)
+check.check_and_or("nb04", pod="api", allowed=["nb04-ops/prometheus"], namespaces=NAMESPACES, lab=LAB)
 
 # %% [markdown] en
 # ## 5. Egress, and the DNS trap
