@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 import labkit
-from labkit import i18n
 from labkit.errors import BadInput
-from labkit.netpol import Matrix
 from labkit.netpol.objects import from_objects
 from labkit.policy_api import reachability, explain
 from labkit.probe import ProbeResult, observe, parse_probe_output, probe, probe_script
