@@ -33,7 +33,8 @@ def rules_node(snapshot: ClusterSnapshot, node: str | None = None) -> NodeNetwor
 
 
 def service_id(entry: ServiceEntry) -> str:
-    return f"svc/{entry.service}/{entry.protocol}"
+    # graphviz reads "a:b" in an edge as node a, port b: ids never carry a colon
+    return f"svc/{entry.service}/{entry.protocol}".replace(":", "_")
 
 
 def _slices_map(snapshot: ClusterSnapshot) -> ServiceMap:
@@ -113,7 +114,7 @@ def _draw_service(g: graphviz.Digraph, snapshot: ClusterSnapshot, entry: Service
     merged: dict[str, list[EndpointEntry]] = {}
     for ep in entry.endpoints:
         grp = by_ip.get(ep.ip)
-        merged.setdefault(grp.id if grp else f"ep/{ep.ip}:{ep.port}", []).append(ep)
+        merged.setdefault(grp.id if grp else f"ep/{ep.ip}_{ep.port}", []).append(ep)
     for target, eps in merged.items():
         if target.startswith("ep/"):
             g.node(target, f"{eps[0].ip}:{eps[0].port}", color=style.GREY)

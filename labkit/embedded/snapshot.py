@@ -43,6 +43,17 @@ def _read_pod(p: dict) -> PodNetwork:
 
 
 def take(lab_name: str = "kubenet", with_pod_networks: bool = True) -> ClusterSnapshot:
+    """A snapshot of a running lab through its Kubernetes API (pods, services, policies, labels).
+
+    Same as ``labkit.connect(lab=name).snapshot()``; ``take_from_records`` reads only the lab's
+    own pod records (what the data plane knows, without the API).
+    """
+    from ..cluster import connect
+
+    return connect(lab=lab_name).snapshot(with_pod_networks=with_pod_networks)
+
+
+def take_from_records(lab_name: str = "kubenet", with_pod_networks: bool = True) -> ClusterSnapshot:
     lab = EmbeddedLab(lab_name)
     plans = lab.spec.node_plans()
     pods = lab.pods()
