@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import sys
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -349,3 +351,26 @@ def draw_trace(result: Trace, lang: str | None = None) -> graphviz.Digraph:
                                {e for h in result.hops for e in h.edges if all(e)})
     title = i18n.t("diagrams.title.trace", lang, src=result.source, dst=result.destination)
     return pod_diagram.pod_network(result.snapshot, lang, highlight=hl, title=title)
+
+
+def _as_snapshot(cluster: Any) -> ClusterSnapshot:
+    """A snapshot, a ``labkit.connect()`` cluster, or the name of a running embedded lab."""
+    if isinstance(cluster, ClusterSnapshot):
+        return cluster
+    if isinstance(cluster, str):
+        from .cluster import connect
+
+        return connect(lab=cluster).snapshot()
+    return cluster.snapshot()
+
+
+class _CallableModule(types.ModuleType):
+    """``labkit.trace(cluster, src, dst)`` is the notebook call; ``labkit.trace`` is also this
+    module (a submodule import would otherwise replace the function on the package)."""
+
+    def __call__(self, cluster: Any, source: str, destination: str, port: int = 80,
+                 protocol: str = "tcp") -> Trace:
+        return trace(_as_snapshot(cluster), source, destination, port, protocol)
+
+
+sys.modules[__name__].__class__ = _CallableModule
