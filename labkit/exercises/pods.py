@@ -160,7 +160,7 @@ i18n.register(MESSAGES)
 
 
 # --- tables --------------------------------------------------------------------------------------
-@dataclass
+@dataclass(repr=False)
 class Table:
     """A small table that prints as text and renders as HTML in Jupyter."""
 
@@ -174,6 +174,8 @@ class Table:
         def line(cells: list[str]) -> str:
             return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
         return "\n".join([self.title, line(self.columns), *(line(r) for r in self.rows)])
+
+    __repr__ = __str__          # a console (or a notebook saved as text) shows the table too
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
