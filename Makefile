@@ -14,9 +14,9 @@ TOKEN  := $(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
 lab: root-check system-deps venv
 	$(BIN)/labkit up --name $(NAME)
 	@echo ""
-	@echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)?token=$(TOKEN)"
+	@echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)/00-welcome.ipynb?token=$(TOKEN)"
 	@echo ""
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
+	LABKIT_LAB=$(NAME) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
 	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG)/00-welcome.ipynb \
 	  --IdentityProvider.token=$(TOKEN)
 

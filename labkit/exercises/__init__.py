@@ -38,6 +38,9 @@ class Result:
     def __str__(self) -> str:
         return self.text()
 
+    def __repr__(self) -> str:     # a console shows the verdict, not the dataclass
+        return self.text()
+
     def _repr_html_(self) -> str:
         colour, border = ("#e8f5e9", "#2e7d32") if self.ok else ("#fff3e0", "#e65100")
         body = "<br>".join(html.escape(line) for line in self.text().splitlines())
