@@ -41,7 +41,6 @@ import asyncio
 import functools
 import heapq
 import ipaddress
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
@@ -51,11 +50,10 @@ from ..netpol.model import EGRESS, INGRESS, PROTOCOLS, IPBlock, Pod, Port
 from ..netpol.objects import from_objects
 from ..netpol.resolved import ResolvedPolicy, ResolvedRule, resolve
 from . import netns as ns
+from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
 
-log = logging.getLogger(__name__)
 TABLE = "labkit-netpol"
-DEBOUNCE_SECONDS = 0.05
 BRIDGE_FLAVORS = ("bridge", "flannel")
 ALL_ADDRESSES = (0, 2 ** 32 - 1)
 ALL_PORTS = (0, 65535)
@@ -334,46 +332,18 @@ def node_rules(spec: LabSpec, objs: PolicyObjects) -> dict[str, NodeRules]:
             for node in spec.node_plans()}
 
 
-class PolicyEnforcer:
+class PolicyEnforcer(DebouncedSync):
     """Keeps every node's ``labkit-netpol`` table in step with policies, pods and namespaces."""
+    what = "network policy sync"
 
     def __init__(self, spec: LabSpec, objects: Callable[[], PolicyObjects]) -> None:
+        super().__init__()
         self.spec = spec
         self.objects = objects
         self.bridge_routes = spec.cni in BRIDGE_FLAVORS
         self._applied: dict[str, str] = {}
         self._routed: set[str] = set()      # nodes whose cni0 already answers ARP (bridge flavors)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self.last_sync: dict[str, float] = {}
-        self.sync_count = 0
-
-    def changed(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(DEBOUNCE_SECONDS)
-            self._wake.clear()
-            try:
-                await self.sync()
-            except Exception:  # noqa: BLE001 - a failed sync is retried
-                log.exception("network policy sync failed")
-                await asyncio.sleep(1)
-                self._wake.set()
 
     async def sync(self) -> None:
         objs = self.objects()

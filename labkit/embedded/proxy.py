@@ -10,7 +10,6 @@ chains deleted with ``-X``, as kube-proxy does), or one ``nft -f`` transaction t
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import time
 
@@ -19,10 +18,9 @@ from ..kubeproxy.manifests import from_objects
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nftables import render_nftables
 from . import netns as ns
+from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
 
-log = logging.getLogger(__name__)
-DEBOUNCE_SECONDS = 0.05
 SERVICE_CHAIN = re.compile(r"^:(KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+) ", re.M)
 
 
@@ -47,46 +45,18 @@ def with_stale_chains_deleted(rules: str, existing: set[str]) -> str:
     return head + sep + declared + body + "".join(f"-X {c}\n" for c in stale) + commit + rest
 
 
-class KubeProxy:
+class KubeProxy(DebouncedSync):
     """Keeps every node's service rules in step with the API objects."""
+    what = "kube-proxy sync"
 
     def __init__(self, spec: LabSpec, objects) -> None:
         """``objects()`` returns the current Services, EndpointSlices (dicts with ``kind``)."""
+        super().__init__()
         self.spec = spec
         self.objects = objects
         self._applied: dict[str, str] = {}
         self._jumps_done: set[str] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self.last_sync: dict[str, float] = {}
-        self.sync_count = 0
-
-    def changed(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(DEBOUNCE_SECONDS)
-            self._wake.clear()
-            try:
-                await self.sync()
-            except Exception:  # noqa: BLE001 - a failed sync is retried on the next change
-                log.exception("kube-proxy sync failed")
-                await asyncio.sleep(1)
-                self._wake.set()
 
     async def sync(self) -> None:
         triples = [("api", i, o) for i, o in enumerate(self.objects())]
