@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from .nbrun import execute, kernel_available, outputs_text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -28,7 +29,6 @@ EXTRA = ("br", "fl")                                                  # notebook
 OK = {"en": "✔ Well done!", "fr": "✔ Bravo !"}
 NOT_YET = {"en": "✘ Not yet:", "fr": "✘ Pas encore :"}
 EXERCISES = {"00-welcome": 1, "01-network-model": 3, "02-pod-to-pod": 3}
-CELL_TIMEOUT = 240
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
@@ -45,7 +45,7 @@ def labs(tmp_path_factory):
     from labkit.embedded import lifecycle
     from labkit.embedded.topology import LabSpec
 
-    _kernel_available()
+    kernel_available()
     bin_dir = tmp_path_factory.mktemp("bin")
     shim = bin_dir / "labkit"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m labkit "$@"\n')
@@ -65,43 +65,6 @@ def labs(tmp_path_factory):
         for extra in _extra_labs(name):
             lifecycle.down(extra)
         lifecycle.down(name)
-
-
-def _kernel_available() -> None:
-    """nbclient starts the ``python3`` kernel: register ipykernel's spec when none is installed."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec("python3")
-    except NoSuchKernel:
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--user"], check=True)
-
-
-def execute(name: str, lang: str, env: dict, solved: bool):
-    """Run ``notebooks/<lang>/<name>.ipynb`` in a fresh kernel; the executed notebook."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    path = NOTEBOOKS / lang / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    if not solved:
-        for cell in nb.cells:
-            if "solution" in cell.metadata.get("tags", []):
-                cell.source = "pass"
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env, cwd=str(path.parent))
-    return nb
-
-
-def outputs_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
-        for mime in ("text/html", "text/plain"):
-            parts.append(str((out.get("data") or {}).get(mime, "")))
-    return "\n".join(parts)
 
 
 def check_cells(nb) -> list:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from .nbrun import execute, kernel_available, outputs_text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -24,7 +24,6 @@ OK = {"en": "✔ Well done!", "fr": "✔ Bravo !"}
 NOT_YET = {"en": "✘ Not yet:", "fr": "✘ Pas encore :"}
 EXERCISES = {"03-pod-to-service": 3, "04-network-policies": 3, "05-network-stacks": 0}
 STARTS_A_SECOND_LAB = {"03-pod-to-service", "05-network-stacks"}
-CELL_TIMEOUT = 240
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
@@ -48,51 +47,12 @@ def labs(tmp_path_factory):
                           LABKIT_LAB_FLANNEL=name + "f", HOME=str(home),
                           PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         envs[lang].pop("KUBECONFIG", None)
-    _kernel_available()
+    kernel_available()
     yield envs
     for name in LABS.values():
         for extra in ("n", "f"):
             lifecycle.down(name + extra)
         lifecycle.down(name)
-
-
-def _kernel_available() -> None:
-    """nbclient starts the ``python3`` kernel: register ipykernel's spec when none is installed."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec("python3")
-    except NoSuchKernel:
-        import subprocess
-
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--user"], check=True)
-
-
-def execute(name: str, lang: str, env: dict, solved: bool):
-    """Run ``notebooks/<lang>/<name>.ipynb`` in a fresh kernel; the executed notebook."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    path = NOTEBOOKS / lang / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    if not solved:
-        for cell in nb.cells:
-            if "solution" in cell.metadata.get("tags", []):
-                cell.source = "pass"
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env, cwd=str(path.parent))
-    return nb
-
-
-def outputs_text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
-        for mime in ("text/html", "text/plain"):
-            parts.append(str((out.get("data") or {}).get(mime, "")))
-    return "\n".join(parts)
 
 
 def check_cells(nb) -> list:
