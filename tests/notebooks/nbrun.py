@@ -45,3 +45,12 @@ def outputs_text(cell) -> str:
         for mime in ("text/html", "text/plain"):
             parts.append(str((out.get("data") or {}).get(mime, "")))
     return "\n".join(parts)
+
+
+def run_both(name: str, envs: dict, solved: bool, parallel: bool = True) -> dict:
+    """The notebook in every language of ``envs`` (each with its own lab), at once when ``parallel``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(envs) if parallel else 1) as pool:
+        futures = {lang: pool.submit(execute, name, lang, env, solved) for lang, env in envs.items()}
+        return {lang: f.result() for lang, f in futures.items()}

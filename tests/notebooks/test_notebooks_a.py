@@ -15,11 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from .nbrun import execute, kernel_available, outputs_text
+from . import nbrun
+from .nbrun import kernel_available, outputs_text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -79,11 +79,7 @@ SEQUENTIAL = {"02-pod-to-pod"}
 
 
 def run_both(name: str, envs: dict, solved: bool) -> dict:
-    if name in SEQUENTIAL:
-        return {lang: execute(name, lang, envs[lang], solved) for lang in LANGS}
-    with ThreadPoolExecutor(len(LANGS)) as pool:
-        futures = {lang: pool.submit(execute, name, lang, envs[lang], solved) for lang in LANGS}
-        return {lang: f.result() for lang, f in futures.items()}
+    return nbrun.run_both(name, envs, solved, parallel=name not in SEQUENTIAL)
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from .nbrun import execute, kernel_available, outputs_text
+from . import nbrun
+from .nbrun import kernel_available, outputs_text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -60,11 +60,7 @@ def check_cells(nb) -> list:
 
 
 def run_both(name: str, envs: dict, solved: bool) -> dict:
-    """Both languages; at the same time unless the notebook starts a second lab (two concurrent
-    ``labkit up`` may pick the same free networks: see the report of this part)."""
-    with ThreadPoolExecutor(1 if name in STARTS_A_SECOND_LAB else len(LANGS)) as pool:
-        futures = {lang: pool.submit(execute, name, lang, envs[lang], solved) for lang in LANGS}
-        return {lang: f.result() for lang, f in futures.items()}
+    return nbrun.run_both(name, envs, solved, parallel=name not in STARTS_A_SECOND_LAB)
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
