@@ -54,3 +54,22 @@ def run_both(name: str, envs: dict, solved: bool, parallel: bool = True) -> dict
     with ThreadPoolExecutor(len(envs) if parallel else 1) as pool:
         futures = {lang: pool.submit(execute, name, lang, env, solved) for lang, env in envs.items()}
         return {lang: f.result() for lang, f in futures.items()}
+
+
+OK = {"en": "✔ Well done!", "fr": "✔ Bravo !"}
+NOT_YET = {"en": "✘ Not yet:", "fr": "✘ Pas encore :"}
+
+
+def assert_checks(results: dict, check_cells, count: int, solved: bool) -> None:
+    """Every exercise check of every language says OK (solved) or "not yet" (unsolved), in the
+    notebook's own language."""
+    for lang, nb in results.items():
+        checks = check_cells(nb)
+        assert len(checks) == count, (lang, [c.source for c in checks])
+        for cell in checks:
+            text = outputs_text(cell)
+            want, refuse = (OK, NOT_YET) if solved else (NOT_YET, OK)
+            assert want[lang] in text and refuse[lang] not in text, (lang, cell.source, text)
+            if not solved:
+                other = "fr" if lang == "en" else "en"
+                assert NOT_YET[other] not in text       # the check speaks the notebook's language
