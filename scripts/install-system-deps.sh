@@ -4,7 +4,7 @@
 # Not root and something missing: say what to run, exit 1, change nothing.
 set -euo pipefail
 
-packages=(iproute2 iptables nftables containernetworking-plugins graphviz curl iputils-ping
+packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsvg2-bin curl iputils-ping
           netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(chromium tmux)

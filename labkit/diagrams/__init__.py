@@ -1,24 +1,26 @@
-"""Diagrams of the three network layers, built from a ``ClusterSnapshot`` (pure: snapshot in, Digraph out).
+"""Diagrams of the three network layers, built from a ``ClusterSnapshot`` (pure: snapshot in, SVG out).
 
 ::
 
     from labkit import diagrams
-    g = diagrams.pod_network(snapshot, lang="fr")   # a graphviz.Digraph (Jupyter shows it)
-    svg = diagrams.to_svg(g)
+    d = diagrams.pod_network(snapshot, lang="fr")   # a Drawing (Jupyter shows it)
+    svg = diagrams.to_svg(d)                         # scales to its container (viewBox, width 100%)
 
 Layers: :func:`pod_network` (blue), :func:`service_network` (green), :func:`policy_network` (red),
 :func:`overview` (the three together). Module map: ``wiring`` (what the snapshot says about
-devices and routes, shared with :mod:`labkit.trace`), ``style`` (colours, fonts, legend),
-``render`` (SVG/PNG), ``messages`` (EN/FR labels).
+devices and routes, shared with :mod:`labkit.trace`), ``layout`` (where nodes and pods go,
+deterministic and stable), ``svg`` (the scene and its SVG), ``style`` (colours, sizes, title,
+legend), ``render`` (SVG/PNG), ``messages`` (EN/FR labels), ``synthetic`` (big scenes for tests).
 """
 from . import messages  # noqa: F401  (registers the catalog)
 from .overview import overview
 from .pods import Highlight, pod_network
 from .policies import policy_network
 from .render import save, to_png, to_svg
+from .svg import Drawing
 from .services import service_network
 
 LAYERS = {"pods": pod_network, "services": service_network, "policies": policy_network, "overview": overview}
 
-__all__ = ["Highlight", "LAYERS", "overview", "pod_network", "policy_network", "save", "service_network",
+__all__ = ["Drawing", "Highlight", "LAYERS", "overview", "pod_network", "policy_network", "save", "service_network",
            "to_png", "to_svg"]

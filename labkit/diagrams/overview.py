@@ -1,110 +1,215 @@
-"""The three layers in one picture, as the seed chapter's overview: nodes and pods, the routes that
-join the nodes (blue), the services in front of the pods (green), the policies around them (red).
+"""The three layers in one picture, at the chapter's level of abstraction (its first and last slides).
 
-``detail=False`` keeps only the shapes of the layers (the first picture of the chapter);
-``detail=True`` adds what the previous pictures taught: the shares of new connections and the
-pairs the policies block for ``port`` (the chapter's last picture; the route labels stay in the
-pod-network picture, where they have room).
+Nodes side by side in a fixed order, their pods in a stable grid; the pod network is one blue ring
+through every node (a routing circle in each node, every pod's veth joins it); the Services in a
+green lane above, an arrow from each to every node that runs one of its endpoints; the policies in
+a red lane below, and every pod a policy isolates drawn with a thick red border. Names only: the
+addresses, selectors and rules are in the tooltips and in the layer views.
+
+``detail=True`` (the chapter's last picture) adds, in each Service box, the number of endpoints,
+and in each policy box the number of pods it selects. The canvas is 16:9 for the reference
+snapshot, so the slides show it whole with type of at least 15 px on a 1,280 × 720 slide.
 """
 from __future__ import annotations
 
-import graphviz
+import math
 
 from .. import i18n
-from .. import netpol
 from ..snapshot import ClusterSnapshot
+from . import layout, style, wiring
 from . import messages  # noqa: F401  (registers the catalog)
-from . import style, wiring
-from .messages import percent
-from .pods import _pairs, lines, node_network_cidr, node_title, pod_label, uplink_id
-from .policies import check_port, decided_pairs, engine, policy_id, selected_by
-from .services import rules_node, service_id
+from .layout import Grid, Slots
+from .pods import node_title, pod_short_name, pod_tip, pods_by_node
+from .policies import check_port, engine, selected_by
+from .services import service_entries, service_id
+from .style import MARGIN
+from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, text_width
+from .style import no_entry
+
+BIG, MID, POD_SIZE = 22, 17, 15
+LANE_GAP = 12
+MAX_LANE = 10
+POLICIES_PER_ROW = 5
+NODE_GAP = 24
+NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
+GRID = Grid(cols=3, rows=0, cell_w=110, cell_h=32, gap_x=18, gap_y=10)
+SLIDE_H = 720
 
 
 def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = False, port: int = 80,
-             protocol: str = "TCP", max_pods: int = wiring.DEFAULT_MAX_PODS) -> graphviz.Digraph:
+             protocol: str = "TCP", max_pods: int | None = None, slots: Slots | None = None) -> Drawing:
     """All three layers of ``snapshot`` (see the module docstring)."""
     port = check_port(port)
     cni = snapshot.cni or i18n.t("diagrams.unknown_cni", lang)
     title = (i18n.t("diagrams.title.overview_detail", lang, cni=cni, protocol=protocol, port=port) if detail
              else i18n.t("diagrams.title.overview", lang))
-    g = style.new_graph("overview", title)
-    g.attr(ranksep="0.6", newrank="false")
-    groups = wiring.group_pods(wiring.pods(snapshot), max_pods)
-    _pod_layer(g, snapshot, groups, detail, lang)
-    _service_layer(g, snapshot, groups, detail, lang)
-    _policy_layer(g, snapshot, groups, detail, port, protocol, lang)
-    style.legend(g, [(i18n.t("diagrams.legend.pod_route", lang), style.BLUE, "solid"),
-                     (i18n.t("diagrams.legend.dnat", lang), style.GREEN, "solid"),
-                     (i18n.t("diagrams.legend.selects", lang), style.RED, "dotted")]
-                 + ([(i18n.t("diagrams.legend.blocked", lang), style.RED, "dashed")] if detail else []),
-                 i18n.t("diagrams.legend", lang))
-    return g
-
-
-def _pod_layer(g: graphviz.Digraph, snapshot: ClusterSnapshot, groups: list[wiring.PodGroup], detail: bool,
-               lang: str | None) -> None:
-    for node in snapshot.nodes:
-        with g.subgraph(name=f"cluster_{node.name}") as c:
-            c.attr(**style.node_cluster_attrs(node_title(node, lang)))
-            up = wiring.uplink(node)
-            c.node(uplink_id(node), lines(up.name if up else "eth0", node.internal_ip or ""), fontsize=style.EDGE_SIZE)
-            for gr in (gr for gr in groups if gr.node == node.name):
-                c.node(gr.id, pod_label(gr, lang), fillcolor=style.BLUE_FILL, color=style.BLUE)
-                c.edge(gr.id, uplink_id(node), dir="none", color=style.BLUE, penwidth="1.5")
-    g.node("net/nodes", i18n.t("diagrams.node_network", lang, cidr=node_network_cidr(snapshot)).replace("\n", "\\n"),
-           style="filled", fillcolor=style.NODE_FILL, width="6")
-    for node in snapshot.nodes:
-        g.edge(uplink_id(node), "net/nodes", dir="none", color=style.GREY, penwidth="2")
-    for pair in _pairs(wiring.links(snapshot)):
-        a, b = uplink_id(snapshot.node(pair[0].src)), uplink_id(snapshot.node(pair[0].dst))
-        g.edge(a, b, color=style.BLUE, constraint="false", penwidth="2",
-               dir="both" if len(pair) > 1 else "forward", style="dashed" if pair[0].kind == "vxlan" else "solid")
-
-
-def _service_layer(g: graphviz.Digraph, snapshot: ClusterSnapshot, groups: list[wiring.PodGroup], detail: bool,
-                   lang: str | None) -> None:
-    source = rules_node(snapshot)
-    if source is None or source.kube_proxy is None:
-        return
-    by_ip = {p.ip: gr for gr in groups for p in gr.pods if p.ip}
-    with g.subgraph(name="services_rank") as s:
-        s.attr(rank="source")
-        for entry in source.kube_proxy.services:
-            s.node(service_id(entry), lines(entry.service, f"{entry.cluster_ip}:{entry.port}"),
-                   fillcolor=style.GREEN_FILL, color=style.GREEN, penwidth="2")
-    for entry in source.kube_proxy.services:
-        shares: dict[str, float] = {}
-        for ep in entry.endpoints:
-            if ep.ip in by_ip:
-                shares[by_ip[ep.ip].id] = shares.get(by_ip[ep.ip].id, 0.0) + ep.share
-        for target, share in shares.items():
-            g.edge(service_id(entry), target, color=style.GREEN, fontcolor=style.GREEN, penwidth="2",
-                   label=percent(share, lang) if detail else "")
-
-
-def _policy_layer(g: graphviz.Digraph, snapshot: ClusterSnapshot, groups: list[wiring.PodGroup], detail: bool,
-                  port: int, protocol: str, lang: str | None) -> None:
-    if not snapshot.networkpolicies:
-        return
+    scene = Scene("overview", style.WIDTH, title=title)
+    y = style.title(scene, title, 28)
+    nodes = layout.node_order(snapshot)
+    by_node = pods_by_node(snapshot, nodes)
+    placed = layout.assign_slots(by_node, slots)
+    grid = Grid(GRID.cols, layout.rows_needed(placed, GRID.cols), GRID.cell_w, GRID.cell_h, GRID.gap_x, GRID.gap_y)
+    entries = service_entries(snapshot)
     eng = engine(snapshot)
-    index = wiring.group_index(groups)
-    with g.subgraph(name="policies_rank") as s:
-        s.attr(rank="source")
-        for pol in eng.policies:
-            s.node(policy_id(pol), i18n.t("diagrams.pol.policy", lang, name=pol.key), shape="note", style="filled",
-                   fillcolor=style.RED_FILL, color=style.RED, fontcolor=style.RED)
-    seen = set()
-    for key, pols in selected_by(eng).items():
-        for pol in pols:
-            if (pol.key, index[key].id) not in seen:
-                seen.add((pol.key, index[key].id))
-                g.edge(policy_id(pol), index[key].id, color=style.RED, style="dotted", arrowhead="odot",
-                       penwidth="1.5")
-    if detail:
-        reach = eng.reachability(port, protocol)
-        iso_in, iso_out = set(eng.isolated(netpol.INGRESS)), set(eng.isolated(netpol.EGRESS))
-        for src, dst, allowed, decided in decided_pairs(eng, reach, groups, iso_in, iso_out):
-            if allowed < decided:
-                g.edge(src.id, dst.id, color=style.RED, style="dashed", arrowhead="tee", penwidth="1.5",
-                       constraint="false")
+    selects = selected_by(eng)
+    isolated = {k for k, pols in selects.items() if pols}
+
+    # the services lane
+    svc_y = y + 8
+    lane = _lane(len(entries))
+    svc_boxes = []
+    if entries:
+        cap = scene.group("services", None, "lane-caption")
+        cap.add(Text(MARGIN, svc_y + MID, i18n.t("diagrams.lane.services", lang), MID, bold=True, color=style.GREEN))
+        svc_y += MID + 10
+        for i, entry in enumerate(entries[:lane]):
+            x = MARGIN + i * (_lane_w(lane) + LANE_GAP)
+            more = i == lane - 1 and len(entries) > lane
+            svc_boxes.append((entry, x, more))
+        y = svc_y + 40 + 70
+    head_h = 16 + BIG + 10
+    node_h = head_h + grid.height + 22 + 40
+    boxes = layout.node_boxes(len(nodes), MARGIN, y, NODE_W, node_h, NODE_GAP)
+    routers = {}
+    for node, box in zip(nodes, boxes):
+        frame = scene.group("nodes", f"node/{node.name}", "node", name=node.name,
+                            tip="\n".join([node.name, f"IP {node.internal_ip or '?'}",
+                                           f"pod CIDR {node.pod_cidr or '?'}"]))
+        frame.add(Rect(box.x, box.y, box.w, box.h, fill=style.NODE_FILL, stroke=style.GREY, width=2.5, rx=14))
+        frame.add(Text(box.x + 16, box.y + 16 + BIG * 0.8, fit(node_title(node, lang, f"{snapshot.name}-"), BIG, box.w - 32, True), BIG,
+                       bold=True, cls="node-title"))
+        gx, gy = box.x + (box.w - grid.width) / 2 + 6, box.y + head_h
+        router = (box.cx, gy + grid.height + 22 + 14)
+        routers[node.name] = router
+        for pod in sorted(by_node[node.name], key=lambda p: placed[node.name][p.key]):
+            cell = grid.cell(gx, gy, placed[node.name][pod.key])
+            bus_y = gy + grid.height + 8
+            w = scene.group("ring", f"veth/{pod.key}", "veth", **{"from": f"p/{pod.key}", "to": f"rt/{node.name}"})
+            w.add(Line([(cell.x, cell.y + cell.h / 2), (cell.x - 9, cell.y + cell.h / 2), (cell.x - 9, bus_y),
+                        (router[0], bus_y), (router[0], router[1] - 12)], stroke=style.BLUE, width=2))
+            iso = pod.key in isolated
+            g = scene.group("pods", f"p/{pod.key}", "pod", tip=pod_tip(pod, lang), ip=pod.ip or "", node=node.name,
+                            name=pod.key, isolated="1" if iso else "0")
+            g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.RED if iso else style.BLUE,
+                       width=4 if iso else 1.5, rx=6))
+            g.add(Text(cell.x + 7, cell.y + 22, fit(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
+        if not by_node[node.name]:
+            frame.add(Text(box.cx, gy + 22, i18n.t("diagrams.no_pods", lang), POD_SIZE, anchor="middle", color=style.MUTED))
+    # the ring: through every node's routing circle, back below the nodes
+    ring_top = routers[nodes[0].name][1] if nodes else y
+    bottom = max((b.bottom for b in boxes), default=y) + 26
+    left, right = MARGIN + 6, style.WIDTH - MARGIN - 6
+    ring = scene.group("ring", "net/pods", "ring", tip=i18n.t("diagrams.tip.pod_network", lang))
+    ring.add(Line([(left + 20, ring_top), (right - 20, ring_top), (right, ring_top + 20), (right, bottom - 20),
+                   (right - 20, bottom), (left + 20, bottom), (left, bottom - 20), (left, ring_top + 20)],
+                  stroke=style.BLUE, width=5, closed=True))
+    for name, (rx, ry) in routers.items():
+        g = scene.group("ring", f"rt/{name}", "router", tip=i18n.t("diagrams.tip.router", lang, node=name))
+        g.add(Circle(rx, ry, 13, "white", style.BLUE, 3))
+        g.add(Line([(rx - 9, ry - 9), (rx + 9, ry + 9)], stroke=style.BLUE, width=2.5))
+        g.add(Line([(rx - 9, ry + 9), (rx + 9, ry - 9)], stroke=style.BLUE, width=2.5))
+    cap = scene.group("ring", None, "ring-caption")
+    cap.add(Text(style.WIDTH / 2, bottom + 26, i18n.t("diagrams.ring", lang, cidr=_cluster_cidr(snapshot)), MID,
+                 anchor="middle", bold=True, color=style.BLUE))
+    y = bottom + 26 + 16
+    # services: boxes, then an arrow to every node that runs an endpoint
+    node_box = {n.name: b for n, b in zip(nodes, boxes)}
+    ep_nodes = _endpoint_nodes(snapshot, entries)
+    for i, (entry, x, more) in enumerate(svc_boxes):
+        w = _lane_w(lane)
+        if more:
+            rest = entries[i:]
+            g = scene.group("services", "svc/more", "service", tip="\n".join(e.service for e in rest))
+            g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.GREEN, width=2.5, rx=8))
+            g.add(Text(x + w / 2, svc_y + 26, i18n.t("diagrams.more", lang, count=len(rest)), POD_SIZE, anchor="middle"))
+            continue
+        targets = [p for p in (entry.endpoints or [])]
+        g = scene.group("services", service_id(entry), "service", tip=_service_tip(entry, lang),
+                        targets=" ".join(sorted({f"p/{k}" for k in _endpoint_keys(snapshot, entry)})))
+        for n in sorted(ep_nodes.get(entry.service, ()), key=lambda n: [x.name for x in nodes].index(n)):
+            b = node_box[n]
+            px = b.x + 24 + (i + 0.5) * (b.w - 48) / max(1, min(len(entries), lane))
+            g.add(Line([(x + w / 2, svc_y + 40), (px, b.y - 2)], stroke=style.GREEN, width=3, arrow="arrow-green"))
+        g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.GREEN, width=2.5, rx=8))
+        label = entry.service.split("/", 1)[-1]
+        if detail:
+            label = f"{label} ×{len(targets)}"
+        g.add(Text(x + w / 2, svc_y + 26, fit(label, POD_SIZE, w - 12), POD_SIZE, anchor="middle"))
+    # policies: a lane below
+    pols = eng.policies
+    if pols:
+        y += 10
+        cap = scene.group("policies", None, "lane-caption")
+        cap.add(Text(MARGIN, y + MID, i18n.t("diagrams.lane.policies", lang), MID, bold=True, color=style.RED))
+        y += MID + 10
+        per_row = min(len(pols), POLICIES_PER_ROW)
+        w = _lane_w(per_row)
+        for i, pol in enumerate(pols):
+            r, c = divmod(i, per_row)
+            x, py = MARGIN + c * (w + LANE_GAP), y + r * (40 + LANE_GAP)
+            chosen = sorted(k for k, ps in selects.items() if pol in ps)
+            g = scene.group("policies", f"pol/{pol.key}", "policy", tip=_policy_tip(pol, chosen, lang),
+                            targets=" ".join(f"p/{k}" for k in chosen))
+            text = pol.name + (f" ×{len(chosen)}" if detail else "")
+            g.add(Rect(x, py, w, 40, fill=style.RED_FILL, stroke=style.RED, width=2.5, rx=8))
+            no_entry(g, x + 20, py + 20)
+            g.add(Text(x + 36, py + 26, fit(text, POD_SIZE, w - 44), POD_SIZE, color=style.RED))
+        y += math.ceil(len(pols) / per_row) * (40 + LANE_GAP) + 4
+    items = [("ring", i18n.t("diagrams.legend.ring", lang)),
+             (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.service_to_node", lang)),
+             (f"box:{style.RED}:{style.BLUE_FILL}:thick", i18n.t("diagrams.legend.isolated", lang))]
+    y = style.legend(scene, y + 6, items, i18n.t("diagrams.legend", lang), size=POD_SIZE)
+    scene.height = max(y + 4, SLIDE_H if len(wiring.pods(snapshot)) <= 12 else 0)
+    return Drawing(scene, placed)
+
+
+def _lane(count: int) -> int:
+    return min(max(count, 1), MAX_LANE)
+
+
+def _lane_w(count: int) -> float:
+    return min(220.0, (style.WIDTH - 2 * MARGIN - (count - 1) * LANE_GAP) / count)
+
+
+def _cluster_cidr(snapshot: ClusterSnapshot) -> str:
+    import ipaddress
+
+    nets = [ipaddress.ip_network(n.pod_cidr, strict=False) for n in snapshot.nodes if n.pod_cidr]
+    if not nets:
+        return "?"
+    net = nets[0]
+    while not all(n.subnet_of(net) for n in nets) and net.prefixlen > 0:
+        net = net.supernet()
+    return str(net)
+
+
+def _endpoint_keys(snapshot: ClusterSnapshot, entry) -> set[str]:
+    by_ip = {p.ip: p.key for p in wiring.pods(snapshot) if p.ip}
+    return {by_ip[e.ip] for e in entry.endpoints if e.ip in by_ip}
+
+
+def _endpoint_nodes(snapshot: ClusterSnapshot, entries) -> dict[str, set[str]]:
+    by_ip = {p.ip: p.node for p in wiring.pods(snapshot) if p.ip and p.node}
+    return {e.service: {by_ip[ep.ip] for ep in e.endpoints if ep.ip in by_ip} for e in entries}
+
+
+def _service_tip(entry, lang: str | None) -> str:
+    lines = [i18n.t("diagrams.tip.service", lang, name=entry.service),
+             i18n.t("diagrams.svc.cluster_ip", lang, ip=entry.cluster_ip or "-", port=entry.port or "-")]
+    if entry.node_port:
+        lines.append(i18n.t("diagrams.svc.node_port", lang, port=entry.node_port))
+    lines += [f"→ {e.ip}:{e.port}" for e in entry.endpoints]
+    return "\n".join(lines)
+
+
+def _policy_tip(pol, chosen: list[str], lang: str | None) -> str:
+    import json
+
+    spec = pol.spec if hasattr(pol, "spec") else {}
+    return "\n".join([i18n.t("diagrams.pol.policy", lang, name=pol.key), ", ".join(pol.policy_types),
+                      i18n.t("diagrams.tip.selects", lang, pods=", ".join(chosen) or "-"),
+                      json.dumps(spec, sort_keys=True)[:400] if spec else ""]).strip()
+
+
+def width_ok(text: str, size: float, w: float) -> bool:
+    return text_width(text, size) <= w

@@ -1,32 +1,37 @@
 """The pod network layer: nodes, their pods, the devices that carry traffic, the routes between nodes.
 
-Drawn from what the nodes hold (see :mod:`.wiring`): each node is a box with its IP and pod CIDR;
-inside, pods (IP on ``eth0``), the host end of each veth, the bridge when veths are its ports,
-the VXLAN device when there is one, and the uplink (``eth0``, node IP). Below, the node network.
-Blue edges between nodes are the routes to the other nodes' pod CIDRs, labelled as ``ip route``
-prints them: solid for a route via the node IP, dashed for an onlink route into the tunnel.
+Drawn from what the nodes hold (see :mod:`.wiring`), placed by :mod:`.layout`: each node is a box
+with its name, node IP, pod CIDR and its routes to the other nodes' pods (in blue, as ``ip route``
+prints them); inside, the pods in a stable grid (name and IP; the veth, node and labels on hover),
+each pod's veth joins the node's bus, which ends in the bridge when veths are its ports, in the
+node's routing table otherwise (the blue circle), then the VXLAN device when there is one, then the
+uplink (``eth0``, node IP). Below the nodes, the node network joins the uplinks.
 
-``highlight`` (node ids and edges) is how :func:`labkit.trace.draw_trace` paints a packet's path
-on this same picture.
+``highlight`` (element ids and edges, the ids :mod:`labkit.trace` marks) paints a packet's path.
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
 
-import graphviz
-
 from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
+from . import layout, style, wiring
 from . import messages  # noqa: F401  (registers the catalog)
-from . import style
-from . import wiring
-from .wiring import PodGroup
+from .layout import Box, Grid, Slots
+from .style import MARGIN, SMALL, TEXT, HEAD
+from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit
+
+NODE_GAP = 20
+NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
+PAD = 14
+POD = Grid(cols=3, rows=0, cell_w=112, cell_h=42, gap_x=16, gap_y=10)
+DEVICE_W, DEVICE_H = 250, 44
 
 
 @dataclass
 class Highlight:
-    """Diagram elements to paint as a path: node ids and (tail, head) edges, either direction."""
+    """Diagram elements to paint as a path: element ids and (a, b) edges, either direction."""
 
     nodes: set[str] = field(default_factory=set)
     edges: set[tuple[str, str]] = field(default_factory=set)
@@ -36,8 +41,8 @@ class Highlight:
 
 
 def lines(*parts: str) -> str:
-    """A multi-line graphviz label (``\\n`` centres each line)."""
-    return "\\n".join(p.replace("\n", "\\n") for p in parts if p)
+    """Kept for callers that join label lines (``\\n``)."""
+    return "\n".join(p for p in parts if p)
 
 
 def if_id(node: str, name: str) -> str:
@@ -49,18 +54,15 @@ def uplink_id(node: NodeNetwork) -> str:
     return if_id(node.name, up.name if up else "eth0")
 
 
-def pod_label(group: PodGroup, lang: str | None) -> str:
-    if group.collapsed:
-        return lines(i18n.t("diagrams.pod.group", lang, owner=group.owner, count=len(group.pods)), group.ip_range)
-    pod = group.pods[0]
-    ip = f"eth0 {pod.ip}" if pod.ip else i18n.t("diagrams.pod.no_ip", lang)
-    return lines(pod.name, ip)
-
-
-def node_title(node: NodeNetwork, lang: str | None) -> str:
+def node_title(node: NodeNetwork, lang: str | None, prefix: str = "") -> str:
+    """``node worker2``: the lab's prefix (``kubenet-``) is left out, the tooltip has the full name."""
     key = "diagrams.node.label_cp" if "control-plane" in node.roles else "diagrams.node.label"
-    return lines(i18n.t(key, lang, name=node.name),
-                 i18n.t("diagrams.node.addresses", lang, ip=node.internal_ip or "?", cidr=node.pod_cidr or "?"))
+    name = node.name[len(prefix):] if prefix and node.name.startswith(prefix) and node.name != prefix else node.name
+    return i18n.t(key, lang, name=name)
+
+
+def node_addresses(node: NodeNetwork, lang: str | None) -> list[str]:
+    return i18n.t("diagrams.node.addresses", lang, ip=node.internal_ip or "?", cidr=node.pod_cidr or "?").split("\n")
 
 
 def node_network_cidr(snapshot: ClusterSnapshot) -> str:
@@ -72,108 +74,14 @@ def node_network_cidr(snapshot: ClusterSnapshot) -> str:
     return "?"
 
 
-class _Painter:
-    """Adds nodes and edges, painting those on the highlighted path."""
-
-    def __init__(self, g: graphviz.Digraph, highlight: Highlight | None) -> None:
-        self.g, self.hl = g, highlight or Highlight()
-
-    def node(self, target: graphviz.Digraph, nid: str, label: str, **attrs: str) -> None:
-        if nid in self.hl.nodes:
-            attrs = {**attrs, "color": style.HIGHLIGHT, "penwidth": "3"}
-        target.node(nid, label, **attrs)
-
-    def edge(self, target: graphviz.Digraph, a: str, b: str, **attrs: str) -> None:
-        if self.hl.has_edge(a, b):
-            attrs = {**attrs, "color": style.HIGHLIGHT, "penwidth": "4", "fontcolor": style.HIGHLIGHT}
-        target.edge(a, b, **attrs)
-
-
-def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: int = wiring.DEFAULT_MAX_PODS,
-                highlight: Highlight | None = None, title: str | None = None) -> graphviz.Digraph:
-    """The pod-to-pod layer of ``snapshot`` as a Digraph (see the module docstring)."""
-    cni = snapshot.cni or i18n.t("diagrams.unknown_cni", lang)
-    g = style.new_graph("pods", title or i18n.t("diagrams.title.pods", lang, cni=cni))
-    paint = _Painter(g, highlight)
-    groups = wiring.group_pods(wiring.pods(snapshot), max_pods)
-    for node in snapshot.nodes:
-        _draw_node(paint, node, [gr for gr in groups if gr.node == node.name], lang)
-    net = "net/nodes"
-    g.node(net, i18n.t("diagrams.node_network", lang, cidr=node_network_cidr(snapshot)).replace("\n", "\\n"),
-           shape="box", style="filled", fillcolor=style.NODE_FILL, color=style.GREY, width="6")
-    for node in snapshot.nodes:
-        paint.edge(g, uplink_id(node), net, dir="none", color=style.GREY, penwidth="2")
-    all_links = wiring.links(snapshot)
-    has_tunnel = any(link.kind == "vxlan" for link in all_links)
-    for pair in _pairs(all_links):
-        _draw_pair(paint, snapshot, pair, lang)
-    items = [(i18n.t("diagrams.legend.pod_route", lang), style.BLUE, "solid")]
-    if has_tunnel:
-        items.append((i18n.t("diagrams.legend.tunnel", lang), style.BLUE, "dashed"))
-    items.append((i18n.t("diagrams.legend.wire", lang), style.GREY, "solid"))
-    if highlight is not None:
-        items.append((i18n.t("diagrams.legend.trace", lang), style.HIGHLIGHT, "bold"))
-    style.legend(g, items, i18n.t("diagrams.legend", lang))
-    return g
-
-
-def _draw_node(paint: _Painter, node: NodeNetwork, groups: list[PodGroup], lang: str | None) -> None:
-    with paint.g.subgraph(name=f"cluster_{node.name}") as c:
-        c.attr(**style.node_cluster_attrs(node_title(node, lang)))
-        up = wiring.uplink(node)
-        up_id = uplink_id(node)
-        up_addr = next((a.cidr for a in up.ipv4() if a.ip == node.internal_ip), node.internal_ip or "") if up else ""
-        paint.node(c, up_id, lines(up.name if up else "eth0", up_addr), fillcolor=style.DEVICE_FILL)
-        tunnel = next(iter(wiring.tunnels(node)), None)
-        inner = up_id
-        if tunnel is not None:
-            vx = tunnel.vxlan or {}
-            tid = if_id(node.name, tunnel.name)
-            paint.node(c, tid, i18n.t("diagrams.tunnel", lang, name=tunnel.name, vni=vx.get("id", "?"),
-                                      local=vx.get("local") or "?").replace("\n", "\\n"), fillcolor=style.BLUE_FILL)
-            paint.edge(c, tid, up_id, dir="none", style="dashed", color=style.GREY,
-                       label=i18n.t("diagrams.encap", lang, port=vx.get("port", 8472)))
-            inner = tid
-        bridges = {b.name: b for b in wiring.bridges(node)}
-        for b in bridges.values():
-            bid = if_id(node.name, b.name)
-            addr = ", ".join(a.cidr for a in b.ipv4()) or "-"
-            paint.node(c, bid, i18n.t("diagrams.bridge", lang, name=b.name, addr=addr).replace("\n", "\\n"),
-                       fillcolor=style.BLUE_FILL)
-            paint.edge(c, bid, inner, dir="none", color=style.GREY, penwidth="2")
-        for group in groups:
-            _draw_pod(paint, c, node, group, bridges, inner, lang)
-
-
-def _draw_pod(paint: _Painter, c: graphviz.Digraph, node: NodeNetwork, group: PodGroup,
-              bridges: dict, inner: str, lang: str | None) -> None:
-    paint.node(c, group.id, pod_label(group, lang), fillcolor=style.BLUE_FILL, color=style.BLUE, penwidth="1.5")
-    hosts = [wiring.interface(node, p.host_if) for p in group.pods]
-    known = [h for h in hosts if h is not None]
-    if not known:
-        return
-    if group.collapsed:
-        vid = if_id(node.name, group.id)
-        paint.node(c, vid, i18n.t("diagrams.veths", lang, count=len(known)), fontsize=style.EDGE_SIZE)
-    else:
-        vid = if_id(node.name, known[0].name)
-        paint.node(c, vid, known[0].name, fontsize=style.EDGE_SIZE, fontname=style.MONO)
-    paint.edge(c, group.id, vid, dir="none", color=style.BLUE, penwidth="2")
-    master = known[0].master
-    paint.edge(c, vid, if_id(node.name, master) if master in bridges else inner, dir="none",
-               color=style.GREY, penwidth="2")
-
-
-def _pairs(links: list[wiring.Link]) -> list[list[wiring.Link]]:
-    """Routes grouped by the pair of nodes (and kind) they join, so each pair gets one edge."""
-    pairs: dict[tuple, list[wiring.Link]] = {}
-    for link in links:
-        pairs.setdefault((*sorted((link.src, link.dst)), link.kind), []).append(link)
-    return list(pairs.values())
+def short(snapshot: ClusterSnapshot, node: str) -> str:
+    """``worker2`` for ``kubenet-worker2``: the lab's prefix adds nothing inside one picture."""
+    prefix = f"{snapshot.name}-"
+    return node[len(prefix):] if node.startswith(prefix) and len(node) > len(prefix) else node
 
 
 def link_ends(snapshot: ClusterSnapshot, link: wiring.Link) -> tuple[str, str]:
-    """The diagram ids a link joins: the tunnel devices for VXLAN, the uplinks otherwise."""
+    """The ids a link joins: the tunnel devices for VXLAN, the uplinks otherwise."""
     src, dst = snapshot.node(link.src), snapshot.node(link.dst)
     if link.kind == "vxlan":
         dev = link.route.dev or "flannel.1"
@@ -181,18 +89,209 @@ def link_ends(snapshot: ClusterSnapshot, link: wiring.Link) -> tuple[str, str]:
     return uplink_id(src), uplink_id(dst)
 
 
-def short(snapshot: ClusterSnapshot, node: str) -> str:
-    """``worker2`` for ``kubenet-worker2``: the lab's prefix adds nothing inside one picture."""
-    prefix = f"{snapshot.name}-"
-    return node[len(prefix):] if node.startswith(prefix) and len(node) > len(prefix) else node
+def pod_short_name(pod: wiring.PodInfo) -> str:
+    """``web-…x2k8p`` for a Deployment's ``web-5d8f7c9b4-x2k8p``: owner and the pod's own suffix."""
+    name = pod.name
+    if pod.owner and name.startswith(pod.owner + "-") and name.count("-") >= pod.owner.count("-") + 2:
+        return f"{pod.owner}-…{name.rsplit('-', 1)[1]}"
+    return name
 
 
-def _draw_pair(paint: _Painter, snapshot: ClusterSnapshot, pair: list[wiring.Link], lang: str | None) -> None:
-    """One edge per pair of nodes, one label line per route: ``worker: 10.244.2.0/24 via 172.18.0.4``."""
-    first = pair[0]
-    a, b = link_ends(snapshot, first)
-    texts = [f"{short(snapshot, link.src)}: {link.label}" for link in pair]
-    both = len({link.src for link in pair}) > 1
-    paint.edge(paint.g, a, b, label=lines(*texts), color=style.BLUE, fontcolor=style.BLUE, constraint="false",
-               style="dashed" if first.kind == "vxlan" else "solid", penwidth="1.5",
-               dir="both" if both else "forward")
+def pod_tip(pod: wiring.PodInfo, lang: str | None) -> str:
+    """The hover text of a pod: everything the box does not print."""
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(pod.labels.items())) or "-"
+    return "\n".join([i18n.t("diagrams.tip.pod", lang, name=pod.key), f"IP {pod.ip or '-'}",
+                      i18n.t("diagrams.tip.node", lang, node=pod.node or "-"),
+                      i18n.t("diagrams.tip.veth", lang, pod_if=pod.pod_if or "eth0", host_if=pod.host_if or "?"),
+                      i18n.t("diagrams.tip.labels", lang, labels=labels)])
+
+
+def pods_by_node(snapshot: ClusterSnapshot, nodes: list[NodeNetwork]) -> dict[str, list[wiring.PodInfo]]:
+    infos = wiring.pods(snapshot)
+    return {n.name: [p for p in infos if p.node == n.name] for n in nodes}
+
+
+class _Paint:
+    """Strokes and fills, orange where the highlighted path goes."""
+
+    def __init__(self, highlight: Highlight | None) -> None:
+        self.hl = highlight or Highlight()
+
+    def on(self, eid: str) -> bool:
+        return eid in self.hl.nodes
+
+    def edge(self, a: str, b: str) -> bool:
+        return self.hl.has_edge(a, b)
+
+
+def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: int | None = None,
+                highlight: Highlight | None = None, title: str | None = None,
+                slots: Slots | None = None) -> Drawing:
+    """The pod-to-pod layer of ``snapshot`` (see the module docstring).
+
+    ``slots`` (a previous drawing's ``.layout``) keeps every pod where it was; ``max_pods`` is
+    accepted for compatibility (pods are never collapsed any more: each keeps its place).
+    """
+    cni = snapshot.cni or i18n.t("diagrams.unknown_cni", lang)
+    paint = _Paint(highlight)
+    scene = Scene("pods", style.WIDTH, title=title or i18n.t("diagrams.title.pods", lang, cni=cni))
+    top = style.title(scene, scene.title)
+    nodes = layout.node_order(snapshot)
+    by_node = pods_by_node(snapshot, nodes)
+    placed = layout.assign_slots(by_node, slots)
+    grid = Grid(POD.cols, layout.rows_needed(placed, POD.cols), POD.cell_w, POD.cell_h, POD.gap_x, POD.gap_y)
+    all_links = wiring.links(snapshot)
+    routes = {n.name: [l for l in all_links if l.src == n.name] for n in nodes}
+    head_lines = 3 + max((2 * len(r) for r in routes.values()), default=0)
+    head_h = 16 + HEAD + 6 + head_lines * (SMALL + 5)
+    chains = {n.name: _chain(n) for n in nodes}
+    chain_h = max(len(c) for c in chains.values()) * (DEVICE_H + 22)
+    node_h = head_h + grid.height + 30 + chain_h + 10
+    boxes = layout.node_boxes(len(nodes), MARGIN, top, NODE_W, node_h, NODE_GAP)
+    net_y = max(b.bottom for b in boxes) + 34
+    for node, box in zip(nodes, boxes):
+        _draw_node(scene, paint, snapshot, node, box, head_h, grid, placed[node.name], by_node[node.name],
+                   routes[node.name], chains[node.name], net_y, lang)
+    net = scene.group("pods", "net/nodes", "network", tip=i18n.t("diagrams.tip.node_network", lang))
+    net_text = i18n.t("diagrams.node_network", lang, cidr=node_network_cidr(snapshot)).replace("\n", " ")
+    net.add(Rect(MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34, fill=style.NODE_FILL,
+                 stroke=style.HIGHLIGHT if paint.on("net/nodes") else style.GREY, width=2, rx=6))
+    net.add(Text(style.WIDTH / 2, net_y + 23, net_text, TEXT, anchor="middle"))
+    items = [("ring", i18n.t("diagrams.legend.routing", lang)),
+             (f"line:{style.BLUE}", i18n.t("diagrams.legend.veth", lang)),
+             (f"box:{style.BLUE}:{style.BLUE_FILL}", i18n.t("diagrams.legend.pod", lang)),
+             (f"line:{style.GREY}:thick", i18n.t("diagrams.legend.wire", lang))]
+    if any(l.kind == "vxlan" for l in all_links):
+        items.append((f"line:{style.GREY}:dash", i18n.t("diagrams.legend.encap", lang)))
+    if highlight is not None:
+        items.append((f"line:{style.HIGHLIGHT}:thick", i18n.t("diagrams.legend.trace", lang)))
+    scene.height = style.legend(scene, net_y + 34 + 18, items, i18n.t("diagrams.legend", lang)) + 6
+    return Drawing(scene, placed)
+
+
+def _chain(node: NodeNetwork) -> list[tuple[str, str, object]]:
+    """The devices between the pods' bus and the node network: (kind, id, interface)."""
+    out: list[tuple[str, str, object]] = []
+    bridges = wiring.bridges(node)
+    if bridges:
+        out.append(("bridge", if_id(node.name, bridges[0].name), bridges[0]))
+    else:
+        out.append(("router", f"rt/{node.name}", None))
+    tunnel = next(iter(wiring.tunnels(node)), None)
+    if tunnel is not None:
+        out.append(("tunnel", if_id(node.name, tunnel.name), tunnel))
+    out.append(("uplink", uplink_id(node), wiring.uplink(node)))
+    return out
+
+
+def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: NodeNetwork, box: Box, head_h: float,
+               grid: Grid, slots: dict[str, int], pods: list[wiring.PodInfo], routes: list[wiring.Link],
+               chain: list, net_y: float, lang: str | None) -> None:
+    frame = scene.group("nodes", f"node/{node.name}", "node", tip=_node_tip(node, lang), name=node.name)
+    frame.add(Rect(box.x, box.y, box.w, box.h, fill=style.NODE_FILL, stroke=style.GREY, width=2, rx=12))
+    inner = box.w - 2 * PAD
+    y = box.y + 16 + HEAD
+    frame.add(Text(box.x + PAD, y, fit(node_title(node, lang, f"{snapshot.name}-"), HEAD, inner, True), HEAD, bold=True, cls="node-title"))
+    for line in node_addresses(node, lang):
+        y += SMALL + 5
+        frame.add(Text(box.x + PAD, y, line, SMALL))
+    if routes:
+        y += SMALL + 5
+        frame.add(Text(box.x + PAD, y, i18n.t("diagrams.routes", lang), SMALL, color=style.BLUE))
+    for link in routes:
+        a, b = link_ends(snapshot, link)
+        lit = paint.edge(a, b)
+        g = scene.group("pods", f"route/{node.name}/{link.route.dst}", "route",
+                        tip=f"{short(snapshot, link.src)}: {link.label}", **{"from": a, "to": b})
+        colour = style.HIGHLIGHT if lit else style.BLUE
+        head, _, rest = link.label.partition(" via ") if " via " in link.label else (link.label, "", "")
+        y += SMALL + 5
+        g.add(Text(box.x + PAD + 8, y, fit(f"→ {short(snapshot, link.dst)}: {head}", SMALL, inner - 8), SMALL,
+                   color=colour, bold=lit))
+        y += SMALL + 5
+        if rest:
+            g.add(Text(box.x + PAD + 24, y, fit(f"via {rest}", SMALL, inner - 24), SMALL, color=colour, bold=lit))
+    gx, gy = box.x + (box.w - grid.width) / 2 + 4, box.y + head_h
+    bus_y = gy + grid.height + 16
+    kind, first_id, _ = chain[0]
+    junction_y = bus_y + 22
+    junction = (box.cx, junction_y + (DEVICE_H / 2 if kind != "router" else 12))
+    for pod in sorted(pods, key=lambda p: slots[p.key]):
+        cell = grid.cell(gx, gy, slots[pod.key])
+        _draw_pod(scene, paint, node, pod, cell, bus_y, (box.cx, junction_y), lang)
+    if not pods:
+        frame.add(Text(box.cx, gy + grid.cell_h / 2 + 5, i18n.t("diagrams.no_pods", lang), SMALL, anchor="middle",
+                       color=style.MUTED))
+    y = junction_y
+    prev = None
+    veths = [if_id(node.name, p.host_if) for p in pods if p.host_if]
+    for kind, eid, dev in chain:
+        lit = paint.on(eid) or (kind == "router" and any(paint.edge(v, chain[-1][1]) for v in veths))
+        if prev is not None:
+            g = scene.group("wires", f"wire/{prev[0]}/{eid}", "wire", **{"from": prev[0], "to": eid})
+            on = paint.edge(prev[0], eid) or (prev[1] == "router" and any(paint.edge(v, eid) for v in veths))
+            g.add(Line([(box.cx, prev[2]), (box.cx, y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3,
+                       dash="8 5" if kind == "uplink" and prev[1] == "tunnel" else None))
+        if kind == "router":
+            g = scene.group("pods", eid, "router", tip=i18n.t("diagrams.tip.router", lang, node=node.name))
+            g.add(Circle(box.cx, y + 12, 12, "white", style.HIGHLIGHT if lit else style.BLUE, 3))
+            g.add(Line([(box.cx - 8, y + 4), (box.cx + 8, y + 20)], stroke=style.BLUE, width=2))
+            g.add(Line([(box.cx - 8, y + 20), (box.cx + 8, y + 4)], stroke=style.BLUE, width=2))
+            prev = (eid, kind, y + 24)
+            y += 24 + 22
+            continue
+        g = scene.group("pods", eid, "device", tip=_device_tip(dev, kind, lang), dev=dev.name if dev else "eth0")
+        fill = style.BLUE_FILL if kind in ("bridge", "tunnel") else style.DEVICE_FILL
+        g.add(Rect(box.cx - DEVICE_W / 2, y, DEVICE_W, DEVICE_H, fill=fill,
+                   stroke=style.HIGHLIGHT if lit else style.GREY, width=3 if lit else 1.5, rx=6))
+        for i, text in enumerate(_device_text(dev, kind, node, lang)):
+            g.add(Text(box.cx, y + 18 + i * (SMALL + 4), fit(text, SMALL, DEVICE_W - 12), SMALL, anchor="middle"))
+        prev = (eid, kind, y + DEVICE_H)
+        y += DEVICE_H + 22
+    up_id = chain[-1][1]
+    on = paint.edge(up_id, "net/nodes")
+    g = scene.group("wires", f"wire/{up_id}/net", "wire", **{"from": up_id, "to": "net/nodes"})
+    g.add(Line([(box.cx, prev[2]), (box.cx, net_y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3))
+
+
+def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInfo, cell: Box, bus_y: float,
+              junction: tuple[float, float], lang: str | None) -> None:
+    lit = paint.on(pod.key and f"p/{pod.key}")
+    g = scene.group("pods", f"p/{pod.key}", "pod", tip=pod_tip(pod, lang), ip=pod.ip or "", node=pod.node or "",
+                    name=pod.key)
+    g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.HIGHLIGHT if lit else style.BLUE,
+               width=3 if lit else 1.5, rx=6))
+    g.add(Text(cell.x + 6, cell.y + 17, fit(pod_short_name(pod), SMALL, cell.w - 12), SMALL))
+    g.add(Text(cell.x + 6, cell.y + 35, fit(pod.ip or i18n.t("diagrams.pod.no_ip", lang), SMALL, cell.w - 12), SMALL,
+               color=style.GREY))
+    if not pod.host_if:
+        return
+    vid = if_id(node.name, pod.host_if)
+    on = paint.edge(f"p/{pod.key}", vid) or paint.on(vid)
+    bus_x = cell.x - 8
+    v = scene.group("wires" if not on else "trace", vid, "veth", tip=i18n.t("diagrams.tip.veth_pair", lang,
+                    host_if=pod.host_if, pod=pod.key), **{"from": f"p/{pod.key}", "to": vid})
+    v.add(Line([(cell.x, cell.y + cell.h / 2), (bus_x, cell.y + cell.h / 2), (bus_x, bus_y), (junction[0], bus_y),
+                (junction[0], junction[1])], stroke=style.HIGHLIGHT if on else style.BLUE, width=4 if on else 2))
+
+
+def _node_tip(node: NodeNetwork, lang: str | None) -> str:
+    return "\n".join([node.name, *node_addresses(node, lang)]
+                     + [r.describe() for r in node.routes if r.table == "main"][:12])
+
+
+def _device_text(dev, kind: str, node: NodeNetwork, lang: str | None) -> list[str]:
+    if kind == "bridge":
+        return i18n.t("diagrams.bridge", lang, name=dev.name, addr=", ".join(a.cidr for a in dev.ipv4()) or "-").split("\n")
+    if kind == "tunnel":
+        vx = dev.vxlan or {}
+        return i18n.t("diagrams.tunnel", lang, name=dev.name, vni=vx.get("id", "?"), local=vx.get("local") or "?").split("\n")
+    addr = next((a.cidr for a in dev.ipv4() if a.ip == node.internal_ip), node.internal_ip or "") if dev else ""
+    return [dev.name if dev else "eth0", addr]
+
+
+def _device_tip(dev, kind: str, lang: str | None) -> str:
+    if dev is None:
+        return "eth0"
+    addrs = ", ".join(a.cidr for a in dev.addresses) or "-"
+    return "\n".join([f"{dev.name} ({dev.kind or kind})", addrs, i18n.t("diagrams.tip.state", lang, state=dev.state or "?")])

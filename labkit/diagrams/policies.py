@@ -1,16 +1,18 @@
-"""The policy layer: pods by namespace, the policies that select them, what is blocked and allowed.
+"""The policy layer, readable at 30 pods: groups of pods, the flows rules allow, a matrix of the rest.
 
 Verdicts come from :mod:`labkit.netpol` (the same engine as ``labkit netpol``), for one port and
-protocol. Only the pairs policies *decide* are drawn: pairs blocked (red, dashed, a bar at the
-end) and pairs a rule lets into an isolated pod (solid). Every other pair is allowed because
-nothing isolates it, which the legend says once instead of drawing n² arrows. Replicas collapse
-as in the other layers; an arrow between two groups is "partly allowed" when its pairs differ.
+protocol. Pods are grouped by what the policies can tell apart: the namespace and the values of
+the label keys any policy's pod selector names (replicas, and pods no policy looks at, fall in one
+group). On the left, the groups inside their namespaces; a group a policy isolates has a thick red
+border and says so; each flow a rule allows *into or out of an isolated group* is a red arrow
+routed in its own lane, and the destination group lists the rule that allows it. On the right, a
+compact matrix of every group pair (row → column): allowed, blocked (✕) or partly allowed, instead
+of one arrow per blocked pair.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-import graphviz
 
 from .. import i18n
 from .. import netpol
@@ -18,7 +20,9 @@ from ..errors import BadInput
 from ..snapshot import ClusterSnapshot
 from . import messages  # noqa: F401  (registers the catalog)
 from . import style, wiring
-from .pods import lines, pod_label
+from .layout import _natural
+from .style import MARGIN, SMALL, TEXT
+from .svg import Drawing, Line, Rect, Scene, Text, fit, text_width
 
 EXPLAIN_LIMIT = 30  # pods: beyond this, allowed arrows are not labelled with their rule
 
@@ -57,55 +61,254 @@ def policy_id(pol: netpol.NetworkPolicy) -> str:
     return f"pol/{pol.key}"
 
 
+
+@dataclass(frozen=True)
+class PodClass:
+    """Pods the policies cannot tell apart (same namespace, same values of the selected label keys)."""
+
+    id: str
+    number: int
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+    pods: tuple[netpol.Pod, ...]
+
+    @property
+    def name(self) -> str:
+        return f"G{self.number}"
+
+    def describe(self, lang: str | None) -> str:
+        text = ", ".join(f"{k}={v}" for k, v in self.labels) or i18n.t("diagrams.pol.other_pods", lang)
+        return f"{text} ×{len(self.pods)}"
+
+
+def selector_keys(policies: list[dict]) -> set[str]:
+    """Every label key a policy's pod selector (its own, or a peer's) names."""
+    keys: set[str] = set()
+
+    def take(sel: dict | None) -> None:
+        if isinstance(sel, dict):
+            keys.update((sel.get("matchLabels") or {}).keys())
+            keys.update(e.get("key") for e in sel.get("matchExpressions") or [] if e.get("key"))
+
+    for pol in policies:
+        spec = pol.get("spec") or {}
+        take(spec.get("podSelector"))
+        for rule in (spec.get("ingress") or []):
+            for peer in rule.get("from") or []:
+                take(peer.get("podSelector"))
+        for rule in (spec.get("egress") or []):
+            for peer in rule.get("to") or []:
+                take(peer.get("podSelector"))
+    return keys
+
+
+def pod_classes(eng: netpol.Engine, policies: list[dict]) -> list[PodClass]:
+    keys = selector_keys(policies)
+    buckets: dict[tuple, list[netpol.Pod]] = {}
+    for pod in eng.pods:
+        sig = (pod.namespace, tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys)))
+        buckets.setdefault(sig, []).append(pod)
+    out = []
+    for i, ((ns, labels), pods) in enumerate(sorted(buckets.items(), key=lambda kv: (_natural(kv[0][0]), kv[0][1]))):
+        out.append(PodClass(f"g/{ns}/" + ",".join(f"{k}={v}" for k, v in labels), i + 1, ns, labels,
+                            tuple(sorted(pods, key=lambda p: p.key))))
+    return out
+
+
 def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "TCP", lang: str | None = None,
-                   max_pods: int = wiring.DEFAULT_MAX_PODS) -> graphviz.Digraph:
+                   max_pods: int | None = None, slots=None) -> Drawing:
     """The policy layer of ``snapshot`` for ``port``/``protocol`` (see the module docstring)."""
     port = check_port(port)
     eng = engine(snapshot)
     reach = eng.reachability(port, protocol)
-    g = style.new_graph("policies", i18n.t("diagrams.title.policies", lang, protocol=protocol, port=port))
-    g.attr(ranksep="0.8")
-    groups = wiring.group_pods(wiring.pods(snapshot), max_pods, by_node=False)
+    title = i18n.t("diagrams.title.policies", lang, protocol=protocol, port=port)
+    scene = Scene("policies", style.WIDTH, title=title)
+    top = style.title(scene, title)
+    classes = pod_classes(eng, snapshot.networkpolicies)
     iso_in, iso_out = set(eng.isolated(netpol.INGRESS)), set(eng.isolated(netpol.EGRESS))
     selectors = selected_by(eng)
-    for ns in sorted({gr.namespace for gr in groups} | {p.namespace for p in eng.policies}):
-        with g.subgraph(name=f"cluster_ns_{ns}") as c:
-            c.attr(**{**style.node_cluster_attrs(i18n.t("diagrams.ns.label", lang, name=ns)), "fillcolor": "#fafafa"})
-            for gr in (gr for gr in groups if gr.namespace == ns):
-                c.node(gr.id, _pod_text(gr, iso_in, iso_out, lang), style="rounded,filled",
-                       fillcolor=style.BLUE_FILL, color=style.RED if _isolated(gr, iso_in, iso_out) else style.BLUE,
-                       penwidth="2" if _isolated(gr, iso_in, iso_out) else "1")
-            for pol in (p for p in eng.policies if p.namespace == ns):
-                c.node(policy_id(pol), lines(i18n.t("diagrams.pol.policy", lang, name=pol.name),
-                                             ", ".join(pol.policy_types)),
-                       shape="note", style="filled", fillcolor=style.RED_FILL, color=style.RED, fontcolor=style.RED)
-    index = wiring.group_index(groups)
-    for key, pols in selectors.items():
+    flows = _flows(eng, reach, classes, iso_in, iso_out, port, protocol)
+    lane_w = 12 + 12 * len(flows)
+    box_x, box_w = MARGIN + lane_w + 28, 560.0
+    y = top
+    where: dict[str, tuple[float, float, float]] = {}
+    namespaces = sorted({c.namespace for c in classes} | {p.namespace for p in eng.policies}, key=_natural)
+    for ns in namespaces:
+        members = [c for c in classes if c.namespace == ns]
+        pols = [p for p in eng.policies if p.namespace == ns]
+        heights = [_class_height(c, flows) for c in members]
+        h = 40 + sum(hh + 10 for hh in heights) + (len(pols) * 24 + 8 if pols else 0) + 4
+        frame = scene.group("nodes", f"ns/{ns}", "namespace", name=ns)
+        frame.add(Rect(box_x - 14, y, box_w + 28, h, fill="#fafafa", stroke=style.GREY, width=2, rx=10))
+        frame.add(Text(box_x, y + 26, fit(i18n.t("diagrams.ns.label", lang, name=ns), TEXT, box_w, True), TEXT, bold=True,
+                       cls="node-title"))
+        cy = y + 40
+        for c, ch in zip(members, heights):
+            _draw_class(scene, eng, c, box_x, cy, box_w, ch, flows, iso_in, iso_out, selectors, lang)
+            where[c.id] = (box_x, cy, ch)
+            cy += ch + 10
         for pol in pols:
-            g.edge(policy_id(pol), index[key].id, color=style.RED, style="dotted", arrowhead="odot", penwidth="1.5")
-    explain = len(eng.pods) <= EXPLAIN_LIMIT
-    _draw_pairs(g, eng, reach, groups, iso_in, iso_out, explain, port, protocol, lang)
-    items = [(i18n.t("diagrams.legend.selects", lang), style.RED, "dotted"),
-             (i18n.t("diagrams.legend.allowed", lang), style.GREY, "solid"),
-             (i18n.t("diagrams.legend.blocked", lang), style.RED, "dashed"),
-             (i18n.t("diagrams.pol.rest_allowed" if eng.policies else "diagrams.pol.no_policies", lang),
-              "white", "solid")]
-    style.legend(g, items, i18n.t("diagrams.legend", lang))
-    return g
+            chosen = [p.key for p in eng.pods if pol in selectors.get(p.key, [])]
+            g = scene.group("policies", policy_id(pol), "policy", name=pol.key,
+                            tip=_policy_tip(pol, snapshot, chosen, lang), targets=" ".join(f"p/{k}" for k in chosen))
+            style.no_entry(g, box_x + 8, cy + 11, 7)
+            g.add(Text(box_x + 22, cy + 16, fit(f"{i18n.t('diagrams.pol.policy', lang, name=pol.name)} · "
+                                                f"{', '.join(pol.policy_types)}", SMALL, box_w - 22), SMALL,
+                       color=style.RED, bold=True))
+            cy += 24
+        y += h + 14
+    _draw_flows(scene, flows, where, MARGIN + lane_w)
+    mx = box_x + box_w + 40
+    bottom = _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, mx, top, lang, port, protocol)
+    items = [(f"box:{style.RED}:{style.BLUE_FILL}:thick", i18n.t("diagrams.legend.isolated", lang)),
+             (f"line:{style.RED}:arrow", i18n.t("diagrams.legend.allowed", lang)),
+             (f"line:{style.RED}:dash:arrow", i18n.t("diagrams.legend.partly", lang))]
+    y = style.legend(scene, max(y, bottom) + 6, items, i18n.t("diagrams.legend", lang))
+    note = scene.group("legend", None, "legend-note")
+    note.add(Text(MARGIN, y + SMALL, i18n.t("diagrams.pol.rest_allowed" if eng.policies else "diagrams.pol.no_policies",
+                                            lang), SMALL, color=style.GREY))
+    scene.height = y + SMALL + 14
+    return Drawing(scene, None)
 
 
-def _isolated(gr: wiring.PodGroup, iso_in: set[str], iso_out: set[str]) -> bool:
-    return any(p.key in iso_in or p.key in iso_out for p in gr.pods)
+@dataclass(frozen=True)
+class Flow:
+    src: PodClass
+    dst: PodClass
+    allowed: int
+    decided: int
+    rules: tuple[str, ...]
 
 
-def _pod_text(gr: wiring.PodGroup, iso_in: set[str], iso_out: set[str], lang: str | None) -> str:
+def _flows(eng, reach, classes, iso_in, iso_out, port, protocol) -> list[Flow]:
+    """Class pairs a policy decides and lets through (at least partly), with the rules that allow them."""
+    out = []
+    for src in classes:
+        for dst in classes:
+            allowed = decided = 0
+            rules: set[str] = set()
+            for s in src.pods:
+                for d in dst.pods:
+                    if s.key == d.key or (s.key not in iso_out and d.key not in iso_in):
+                        continue
+                    decided += 1
+                    if reach.allowed(s.key, d.key):
+                        allowed += 1
+                        why = eng.explain(s.key, d.key, port, protocol)
+                        rules.update(str(r) for r in (*why.ingress.allowed_by, *why.egress.allowed_by))
+            if allowed:
+                out.append(Flow(src, dst, allowed, decided, tuple(sorted(rules))))
+    return out
+
+
+def _class_height(c: PodClass, flows: list[Flow]) -> float:
+    return 48 + 20 * sum(1 for f in flows if f.dst.id == c.id)
+
+
+def _draw_class(scene, eng, c: PodClass, x, y, w, h, flows, iso_in, iso_out, selectors, lang) -> None:
+    keys = [p.key for p in c.pods]
     dirs = []
-    if any(p.key in iso_in for p in gr.pods):
+    if any(k in iso_in for k in keys):
         dirs.append(i18n.t("diagrams.pol.ingress", lang))
-    if any(p.key in iso_out for p in gr.pods):
+    if any(k in iso_out for k in keys):
         dirs.append(i18n.t("diagrams.pol.egress", lang))
-    state = i18n.t("diagrams.pol.isolated", lang, directions=", ".join(dirs)) if dirs else i18n.t("diagrams.pol.open", lang)
-    return lines(pod_label(gr, lang), state)
+    pols = sorted({p.key for k in keys for p in selectors.get(k, [])})
+    tip = "\n".join([f"{c.name}: {c.describe(lang)}", *keys[:40], *(i18n.t("diagrams.pol.policy", lang, name=p) for p in pols)])
+    g = scene.group("pods", c.id, "podclass", tip=tip, pods=" ".join(f"p/{k}" for k in keys),
+                    isolated="1" if dirs else "0")
+    g.add(Rect(x, y, w, h, fill=style.BLUE_FILL, stroke=style.RED if dirs else style.BLUE, width=4 if dirs else 1.5, rx=8))
+    g.add(Text(x + 10, y + 20, fit(f"{c.name} · {c.describe(lang)}", TEXT, w - 20, True), TEXT, bold=True))
+    if dirs:
+        style.no_entry(g, x + 17, y + 35, 7)
+        state = i18n.t("diagrams.pol.isolated", lang, directions=", ".join(dirs))
+    else:
+        state = i18n.t("diagrams.pol.open", lang)
+    g.add(Text(x + (30 if dirs else 10), y + 40, fit(state, SMALL, w - 40), SMALL, color=style.RED if dirs else style.GREY))
+    ty = y + 40
+    for f in (f for f in flows if f.dst.id == c.id):
+        ty += 20
+        part = "" if f.allowed == f.decided else f" ({f.allowed}/{f.decided})"
+        g.add(Text(x + 22, ty, fit(f"⇐ {f.src.name}{part}: {', '.join(f.rules) or '-'}", SMALL, w - 32), SMALL,
+                   color=style.RED))
+
+
+def _draw_flows(scene: Scene, flows: list[Flow], where: dict, lane_right: float) -> None:
+    """Each flow in its own vertical lane left of the groups: out of the source, into the destination."""
+    outs: dict[str, int] = {}
+    for i, f in enumerate(flows):
+        sx, sy, sh = where[f.src.id]
+        dx, dy, dh = where[f.dst.id]
+        k = outs.get(f.src.id, 0)
+        outs[f.src.id] = k + 1
+        y0 = sy + 12 + (k * 7) % max(8, sh - 20)
+        row = [g for g in flows if g.dst.id == f.dst.id].index(f)
+        y1 = dy + 55 + 20 * row
+        lx = lane_right - 12 * i
+        g = scene.group("edges", f"flow/{f.src.id}/{f.dst.id}", "flow", tip="\n".join(f.rules),
+                        **{"from": f.src.id, "to": f.dst.id})
+        g.add(Line([(sx, y0), (lx, y0), (lx, y1), (dx - 2, y1)], stroke=style.RED, width=2.5,
+                   dash=None if f.allowed == f.decided else "8 5", arrow="arrow-red"))
+
+
+CELL = 30
+
+
+def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, protocol) -> float:
+    """Row → column: ✓ allowed, ✕ blocked, ½ partly; green background where nothing isolates the pair."""
+    cap = scene.group("matrix", None, "matrix-caption")
+    width = scene.width - MARGIN - x
+    cap.add(Text(x, y + TEXT, fit(i18n.t("diagrams.pol.matrix", lang), TEXT, width, True), TEXT, bold=True))
+    cap.add(Text(x, y + TEXT + 20, fit(i18n.t("diagrams.pol.matrix_hint", lang), SMALL, width), SMALL, color=style.GREY))
+    n = len(classes)
+    label_w = max((text_width(c.name, SMALL) for c in classes), default=20) + 10
+    ox, oy = x + label_w, y + 70
+    for j, c in enumerate(classes):
+        g = scene.group("matrix", None, "matrix-head")
+        g.add(Text(ox + j * CELL + CELL / 2, oy - 8, str(c.number), SMALL, anchor="middle"))
+    for i, s in enumerate(classes):
+        g = scene.group("matrix", None, "matrix-head")
+        g.add(Text(ox - 6, oy + i * CELL + 20, s.name, SMALL, anchor="end"))
+        for j, d in enumerate(classes):
+            allowed = total = 0
+            for a in s.pods:
+                for b in d.pods:
+                    if a.key != b.key:
+                        total += 1
+                        allowed += reach.allowed(a.key, b.key)
+            decided = any(a.key in iso_out or b.key in iso_in for a in s.pods for b in d.pods if a.key != b.key)
+            if total == 0:
+                sym, fill, colour, key = "·", "white", style.GREY, "self"
+            elif allowed == total:
+                sym, fill, colour, key = "✓", "#e8f5e9" if not decided else "#c8e6c9", style.GREEN, "allowed"
+            elif allowed == 0:
+                sym, fill, colour, key = "✕", style.RED_FILL, style.RED, "blocked"
+            else:
+                sym, fill, colour, key = "½", "#fff3e0", style.RED, "partly"
+            cell = scene.group("matrix", f"cell/{s.id}/{d.id}", f"cell cell-{key}",
+                               tip=f"{s.name} → {d.name}: {allowed}/{total}", **{"from": s.id, "to": d.id})
+            cell.add(Rect(ox + j * CELL, oy + i * CELL, CELL, CELL, fill=fill, stroke="#bbbbbb", width=1, rx=0))
+            cell.add(Text(ox + j * CELL + CELL / 2, oy + i * CELL + 20, sym, SMALL, anchor="middle", color=colour, bold=True))
+    y = oy + n * CELL + 12
+    for sym, key, fill, colour in (("✓", "diagrams.pol.cell_allowed", "#e8f5e9", style.GREEN),
+                                    ("✕", "diagrams.pol.cell_blocked", style.RED_FILL, style.RED),
+                                    ("½", "diagrams.pol.cell_partly", "#fff3e0", style.RED)):
+        g = scene.group("matrix", None, "matrix-key")
+        g.add(Rect(x, y, CELL, CELL, fill=fill, stroke="#bbbbbb", width=1, rx=0))
+        g.add(Text(x + CELL / 2, y + 20, sym, SMALL, anchor="middle", color=colour, bold=True))
+        g.add(Text(x + CELL + 8, y + 20, fit(i18n.t(key, lang), SMALL, width - CELL - 8), SMALL))
+        y += CELL + 6
+    return y
+
+
+def _policy_tip(pol, snapshot, chosen, lang) -> str:
+    import json
+
+    raw = next((p for p in snapshot.networkpolicies if p["metadata"].get("name") == pol.name
+                and p["metadata"].get("namespace", "default") == pol.namespace), {})
+    spec = json.dumps(raw.get("spec") or {}, sort_keys=True)
+    return "\n".join([i18n.t("diagrams.pol.policy", lang, name=pol.key), ", ".join(pol.policy_types),
+                      i18n.t("diagrams.tip.selects", lang, pods=", ".join(chosen) or "-"),
+                      spec if len(spec) < 600 else spec[:597] + "…"])
 
 
 def decided_pairs(eng: netpol.Engine, reach: netpol.Reachability, groups: list[wiring.PodGroup],
@@ -130,20 +333,3 @@ def decided_pairs(eng: netpol.Engine, reach: netpol.Reachability, groups: list[w
     return out
 
 
-def _draw_pairs(g: graphviz.Digraph, eng: netpol.Engine, reach: netpol.Reachability, groups: list[wiring.PodGroup],
-                iso_in: set[str], iso_out: set[str], explain: bool, port: int, protocol: str,
-                lang: str | None) -> None:
-    for src, dst, allowed, decided in decided_pairs(eng, reach, groups, iso_in, iso_out):
-        if allowed == 0:
-            g.edge(src.id, dst.id, color=style.RED, style="dashed", arrowhead="tee", penwidth="2",
-                   label="✕", fontcolor=style.RED)
-        elif allowed == decided:
-            label = ""
-            if explain and not src.collapsed and not dst.collapsed:
-                why = eng.explain(src.pods[0].key, dst.pods[0].key, port, protocol)
-                refs = [str(r) for r in (*why.ingress.allowed_by, *why.egress.allowed_by)]
-                label = lines(*refs)
-            g.edge(src.id, dst.id, color=style.GREY, penwidth="2.5", label=label)
-        else:
-            g.edge(src.id, dst.id, color=style.RED, style="dashed", penwidth="2",
-                   label=i18n.t("diagrams.pol.mixed", lang) + f" ({allowed}/{decided})", fontcolor=style.RED)

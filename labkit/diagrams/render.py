@@ -1,45 +1,46 @@
-"""From a Digraph to bytes: SVG for slides and notebooks, PNG to look at.
+"""From a drawing to bytes: SVG for slides and notebooks, PNG to look at.
 
-Rendering runs Debian's ``dot`` through the ``graphviz`` package; a missing ``dot`` becomes a
-``LabkitError`` that says what to install, not a traceback.
+The builders return a :class:`~.svg.Drawing` (its SVG is made by labkit, no layout engine runs);
+PNG is the SVG rasterised by librsvg's ``rsvg-convert`` (Debian ``librsvg2-bin``); a missing
+``rsvg-convert`` becomes a ``LabkitError`` that says what to install, not a traceback.
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
-
-import graphviz
 
 from ..errors import BadInput, LabkitError
 from . import messages  # noqa: F401  (registers the catalog)
+from .svg import Drawing
 
 FORMATS = ("svg", "png")
 
 
-def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
-    try:
-        return graph.pipe(format=fmt, engine="dot")
-    except graphviz.ExecutableNotFound as exc:
-        raise LabkitError("diagrams.error.no_dot") from exc
-    except graphviz.CalledProcessError as exc:
-        raise LabkitError("diagrams.error.dot_failed", reason=str(exc).splitlines()[0]) from exc
+def to_svg(drawing: Drawing) -> str:
+    """The SVG text of ``drawing`` (UTF-8), ready for a slide, a notebook or ``images/``."""
+    return drawing.svg
 
 
-def to_svg(graph: graphviz.Digraph) -> str:
-    """The SVG text of ``graph`` (UTF-8), ready for a slide, a notebook or ``images/``."""
-    return _pipe(graph, "svg").decode("utf-8")
+def to_png(drawing: Drawing, width: int = 1600) -> bytes:
+    exe = shutil.which("rsvg-convert")
+    if exe is None:
+        raise LabkitError("diagrams.error.no_rsvg")
+    done = subprocess.run([exe, "-w", str(width), "-f", "png"], input=drawing.svg.encode("utf-8"),
+                          capture_output=True, timeout=60)
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise LabkitError("diagrams.error.png_failed", reason=reason[0] if reason else done.returncode)
+    return done.stdout
 
 
-def to_png(graph: graphviz.Digraph) -> bytes:
-    return _pipe(graph, "png")
-
-
-def save(graph: graphviz.Digraph, path: str | Path) -> Path:
-    """Write ``graph`` as SVG or PNG, chosen by the file's suffix."""
+def save(drawing: Drawing, path: str | Path) -> Path:
+    """Write ``drawing`` as SVG or PNG, chosen by the file's suffix."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise BadInput("diagrams.error.bad_output", file=str(path))
-    data = to_svg(graph).encode("utf-8") if fmt == "svg" else to_png(graph)
+    data = to_svg(drawing).encode("utf-8") if fmt == "svg" else to_png(drawing)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -1,67 +1,93 @@
-"""Colours, fonts and the common graph frame of every diagram.
+"""Colours, type sizes and the pieces every picture shares: its title, its legend.
 
-Three layers, three colours, as in the seed chapter's pictures: blue for pod-to-pod, green for
-pod-to-service, red for policies. Sizes are chosen for a projector: 16 pt node labels, 14 pt
-edge labels, a 22 pt title; ``dot`` lays out (never ``splines=ortho``, circo or neato with
-``overlap=false``: they take seconds, see toolchain notes).
+Three layers, three colours, as in the chapter's own pictures: blue for the pod network, green for
+Services, red for policies; the traced path is orange. Sizes are in the drawing's units; the layer
+views are :data:`WIDTH` units wide, so at 1,280 px one unit is about one pixel and the smallest
+text (:data:`SMALL`, 13) stays above 11 px in a notebook's output area. The slide pictures
+(:mod:`.overview`) use larger type on a 16:9 canvas.
+
+A legend item shows the mark exactly as the picture draws it (a line of the same colour, width and
+dashes, an arrowhead, a box, a cell of the matrix), so two marks of a legend cannot look alike.
 """
 from __future__ import annotations
 
-import graphviz
+from .svg import Circle, Line, Rect, Scene, Text, fit, text_width
 
-FONT = "Helvetica"
-MONO = "Courier"
-NODE_SIZE = "16"
-EDGE_SIZE = "14"
-TITLE_SIZE = "22"
+WIDTH = 1280
+MARGIN = 20
+TITLE = 24
+HEAD = 18
+TEXT = 15
+SMALL = 14
 
 BLUE, BLUE_FILL = "#1f5fbf", "#dce8fa"
 GREEN, GREEN_FILL = "#23803a", "#ddf2e1"
 RED, RED_FILL = "#c62828", "#fbe0e0"
-GREY, NODE_FILL = "#555555", "#f4f4f4"
+GREY, NODE_FILL = "#555555", "#f1f1f1"
 DEVICE_FILL = "#ffffff"
 HIGHLIGHT = "#ff8f00"
-MUTED = "#9a9a9a"
+MUTED = "#8a8a8a"
+INK = "#222222"
 
 
-def new_graph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
-    """A Digraph with the house style and ``title`` on top."""
-    g = graphviz.Digraph(name=name)
-    g.attr(rankdir=rankdir, label=title, labelloc="t", labeljust="c", fontname=FONT, fontsize=TITLE_SIZE,
-           nodesep="0.3", ranksep="0.45", newrank="true", bgcolor="white", pad="0.2")
-    g.attr("node", fontname=FONT, fontsize=NODE_SIZE, shape="box", style="rounded,filled",
-           fillcolor=DEVICE_FILL, color=GREY, margin="0.12,0.06")
-    g.attr("edge", fontname=FONT, fontsize=EDGE_SIZE, color=GREY, arrowsize="0.8")
-    return g
+def title(scene: Scene, text: str, size: float = TITLE) -> float:
+    """The title, centred on top; returns the y below it."""
+    g = scene.group("frame", None, "title")
+    room = scene.width - 2 * MARGIN
+    fitted = size
+    while fitted > HEAD and text_width(text, fitted, True) > room:
+        fitted -= 1
+    g.add(Text(scene.width / 2, MARGIN + size, fit(text, fitted, room, True), fitted, anchor="middle", bold=True,
+               cls="title"))
+    return MARGIN + size * 1.6
 
 
-def node_cluster_attrs(label: str) -> dict[str, str]:
-    """A Kubernetes node drawn as a box around its pods and devices."""
-    return dict(label=label, style="rounded,filled", fillcolor=NODE_FILL, color=GREY, penwidth="1.5",
-                fontname=FONT, fontsize="18", labeljust="l", margin="12")
+def legend(scene: Scene, y: float, items: list[tuple[str, str]], heading: str, size: float = TEXT) -> float:
+    """A legend row (wrapping) at ``y``: ``items`` are (mark, text); returns the y below it.
 
-
-LINES = {"solid": "━━━━", "dashed": "┅┅┅┅", "dotted": "┉┉┉┉", "bold": "━━━━"}
-
-
-def legend(g: graphviz.Digraph, items: list[tuple[str, str, str]], title: str, name: str = "legend") -> str:
-    """A legend node (an HTML table: a line sample in its colour, then the text) at the bottom.
-
-    ``items`` are ``(text, colour, line style)``; the node is returned so callers can anchor it.
+    Marks: ``line:<colour>[:dash][:arrow]``, ``box:<stroke>:<fill>``, ``ring``, ``cell:<colour>:<symbol>``.
     """
-    rows = "".join(
-        f'<TR><TD ALIGN="LEFT"><FONT COLOR="{colour}" POINT-SIZE="{EDGE_SIZE}">{LINES.get(line, LINES["solid"])}</FONT></TD>'
-        f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>'
-        for text, colour, line in items)
-    label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
-             f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>{escape(title)}</B></TD></TR>{rows}</TABLE>>')
-    with g.subgraph(name=f"{name}_rank") as s:
-        s.attr(rank="sink")
-        s.node(name, label, shape="box", style="rounded", color=MUTED, fontsize=EDGE_SIZE, margin="0.1,0.05")
-    return name
+    g = scene.group("legend", "legend", "legend")
+    x, row_h, sample = MARGIN, size * 2.0, size * 3
+    g.add(Text(x, y + size, heading, size, bold=True, cls="legend-heading"))
+    x += text_width(heading, size, True) + size
+    for mark, text in items:
+        need = sample + 8 + text_width(text, size) + size * 1.5
+        if x + need > scene.width - MARGIN:
+            x, y = MARGIN, y + row_h
+        _mark(g, mark, x, y + size * 0.65, sample, size)
+        g.add(Text(x + sample + 8, y + size, text, size, cls="legend-text"))
+        x += need
+    return y + row_h
 
 
-def escape(text: str) -> str:
-    """Text for an HTML-like label (newlines become line breaks)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return text.replace("\n", "<BR/>")
+def _mark(g, mark: str, x: float, cy: float, w: float, size: float) -> None:
+    kind, *rest = mark.split(":")
+    if kind == "line":
+        colour = rest[0]
+        dash = "8 5" if "dash" in rest else None
+        width = 4.0 if "thick" in rest else 2.5
+        g.add(Line([(x, cy), (x + w, cy)], stroke=colour, width=width, dash=dash,
+                   arrow=_arrow(colour) if "arrow" in rest else None))
+    elif kind == "box":
+        g.add(Rect(x, cy - size * 0.6, w, size * 1.2, fill=rest[1], stroke=rest[0], width=2.5 if "thick" in rest else 1.5,
+                   rx=4))
+    elif kind == "ring":
+        g.add(Line([(x, cy), (x + w, cy)], stroke=BLUE, width=6))
+        g.add(Circle(x + w / 2, cy, size * 0.45, "white", BLUE, 2.5))
+    elif kind == "cell":
+        g.add(Rect(x + w / 2 - size * 0.7, cy - size * 0.7, size * 1.4, size * 1.4, fill=rest[1], stroke=GREY, width=1, rx=2))
+
+
+def _arrow(colour: str) -> str:
+    return {GREEN: "arrow-green", RED: "arrow-red", BLUE: "arrow-blue", HIGHLIGHT: "arrow-hl"}.get(colour, "arrow-grey")
+
+
+def arrow(colour: str) -> str:
+    return _arrow(colour)
+
+
+def no_entry(g, cx: float, cy: float, r: float = 9) -> None:
+    """The chapter's "no entry" sign: a red disc with a white bar (drawn, so no font lacks it)."""
+    g.add(Circle(cx, cy, r, RED, RED, 1))
+    g.add(Rect(cx - r * 0.65, cy - r * 0.2, r * 1.3, r * 0.4, fill="white", stroke="white", width=0.5, rx=1))

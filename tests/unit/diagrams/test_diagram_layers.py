@@ -7,43 +7,56 @@ from labkit import diagrams
 from labkit.diagrams import wiring
 from labkit.errors import BadInput
 
-from diagram_helpers import svg_texts
+from diagram_helpers import group_texts, groups, svg_texts, tooltip
+from diagram_helpers import links as drawn_links
 
 
 def test_pod_layer_shows_every_pod_ip_node_and_cidr(snap):
-    text = "\n".join(svg_texts(diagrams.to_svg(diagrams.pod_network(snap))))
+    svg = diagrams.to_svg(diagrams.pod_network(snap))
+    text = "\n".join(svg_texts(svg))
     for pod in snap.pods:
         assert pod["metadata"]["name"] in text
         assert pod["status"]["podIP"] in text
     for node in snap.nodes:
-        assert node.name in text and node.internal_ip in text and node.pod_cidr in text
+        assert node.name.removeprefix("kubenet-") in text and node.internal_ip in text and node.pod_cidr in text
+        assert node.name in tooltip(groups(svg)[f"node/{node.name}"])
+
+
+def test_pod_details_are_in_the_tooltip_not_printed(kindnet):
+    svg = diagrams.to_svg(diagrams.pod_network(kindnet))
+    pod = next(p for p in wiring.pods(kindnet) if p.key == "demo/client")
+    g = groups(svg)["p/demo/client"]
+    assert g.get("data-ip") == pod.ip and pod.host_if in tooltip(g) and "run=client" in tooltip(g)
+    assert pod.host_if not in "".join(group_texts(g))
 
 
 def test_pod_layer_draws_each_host_veth_found_by_ifindex(snap):
-    source = diagrams.pod_network(snap).source
+    drawn = drawn_links(diagrams.to_svg(diagrams.pod_network(snap)))
     for pod in wiring.pods(snap):
-        assert pod.host_if and f"if/{pod.node}/{pod.host_if}" in source
-        assert re.search(rf'"p/{re.escape(pod.key)}" -> "if/{pod.node}/{pod.host_if}"', source)
+        assert pod.host_if and (f"p/{pod.key}", f"if/{pod.node}/{pod.host_if}") in drawn
 
 
 def test_kindnet_routes_go_via_the_node_ip(kindnet):
     links = wiring.links(kindnet)
     assert len(links) == 6 and {l.kind for l in links} == {"routed"}
-    source = diagrams.pod_network(kindnet).source
-    assert "worker: 10.244.2.0/24 via 172.18.0.4" in source
-    assert "worker2: 10.244.1.0/24 via 172.18.0.3" in source
-    assert '"if/kubenet-worker/eth0" -> "if/kubenet-worker2/eth0"' in source
-    assert "flannel.1" not in source and "cni0" not in source
+    svg = diagrams.to_svg(diagrams.pod_network(kindnet))
+    route = groups(svg)["route/kubenet-worker/10.244.2.0/24"]
+    assert tooltip(route) == "worker: 10.244.2.0/24 via 172.18.0.4"
+    assert group_texts(route) == ["→ worker2: 10.244.2.0/24", "via 172.18.0.4"]
+    assert ("if/kubenet-worker/eth0", "if/kubenet-worker2/eth0") in drawn_links(svg)
+    assert "flannel.1" not in svg and "cni0" not in svg
 
 
 def test_flannel_routes_are_onlink_over_flannel_1_with_remote_vtep(flannel):
     links = {(l.src, l.dst): l for l in wiring.links(flannel)}
     link = links[("kubenet-worker", "kubenet-worker2")]
     assert link.kind == "vxlan" and link.vtep == "172.18.0.4" and link.route.onlink
-    source = diagrams.pod_network(flannel).source
-    assert "worker: 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink" in source
-    assert '"if/kubenet-worker/flannel.1" -> "if/kubenet-worker2/flannel.1"' in source
-    assert "cni0 (bridge)" in source and "VTEP 172.18.0.3" in source
+    svg = diagrams.to_svg(diagrams.pod_network(flannel))
+    assert tooltip(groups(svg)["route/kubenet-worker/10.244.2.0/24"]) == \
+        "worker: 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink"
+    assert ("if/kubenet-worker/flannel.1", "if/kubenet-worker2/flannel.1") in drawn_links(svg)
+    texts = svg_texts(svg)
+    assert "cni0 (bridge)" in texts and "VTEP 172.18.0.3" in texts
 
 
 def test_wiring_is_read_from_devices_not_from_the_cni_field(kindnet, flannel):
@@ -53,23 +66,26 @@ def test_wiring_is_read_from_devices_not_from_the_cni_field(kindnet, flannel):
 
 
 def test_service_layer_shares_come_from_the_parsed_rules(kindnet):
-    texts = svg_texts(diagrams.to_svg(diagrams.service_network(kindnet)))
+    def shares(svg):
+        return [t.split()[0] for t in svg_texts(svg) if "→" in t and t[0].isdigit()]
+
+    texts = shares(diagrams.to_svg(diagrams.service_network(kindnet)))
     assert texts.count("33.3%") == 3 and "100%" in texts
-    joined = "\n".join(texts)
+    joined = "\n".join(svg_texts(diagrams.to_svg(diagrams.service_network(kindnet))))
     assert "ClusterIP 10.96.47.120:80" in joined and "NodePort 30080 on every node" in joined
     # change what the node's rules say: the picture follows the rules, not the EndpointSlices
     for node in kindnet.nodes:
         eps = node.kube_proxy.get("demo/blue").endpoints
         for ep, share in zip(eps, (0.5, 0.25, 0.25)):
             ep.share = share
-    texts = svg_texts(diagrams.to_svg(diagrams.service_network(kindnet)))
+    texts = shares(diagrams.to_svg(diagrams.service_network(kindnet)))
     assert "50%" in texts and texts.count("25%") == 2 and "33.3%" not in texts
 
 
 def test_service_layer_shows_chain_names_when_asked(kindnet):
     entry = kindnet.nodes[0].kube_proxy.get("demo/blue")
-    plain = diagrams.service_network(kindnet).source
-    chains = diagrams.service_network(kindnet, show_chains=True).source
+    plain = "\n".join(svg_texts(diagrams.service_network(kindnet).svg))
+    chains = "\n".join(svg_texts(diagrams.service_network(kindnet, show_chains=True).svg))
     svc = next(c for c in entry.chains if c.startswith("KUBE-SVC-"))
     assert svc not in plain and svc in chains
     for ep in entry.endpoints:
@@ -80,26 +96,34 @@ def test_service_layer_shows_chain_names_when_asked(kindnet):
 def test_service_layer_without_rules_falls_back_to_endpointslices(kindnet):
     for node in kindnet.nodes:
         node.kube_proxy = None
-    source = diagrams.service_network(kindnet).source
-    assert "EndpointSlices" in source and "demo/blue" in source and "33.3%" not in source
-    assert source.count('"svc/demo/blue/tcp" -> "p/demo/') == 3
+    svg = diagrams.to_svg(diagrams.service_network(kindnet))
+    assert "EndpointSlices" in svg and "demo/blue" in svg and "33.3%" not in svg
+    assert len([l for l in drawn_links(svg) if l[0] == "svc/demo/blue/tcp" and l[1].startswith("p/demo/")]) == 3
 
 
 def test_policy_layer_blocks_and_allows_per_port(kindnet):
-    g = diagrams.policy_network(kindnet, port=5432)
-    source = g.source
+    svg = diagrams.to_svg(diagrams.policy_network(kindnet, port=5432))
+    texts = "\n".join(svg_texts(svg))
     for ns in ("demo", "prod"):
-        assert f"namespace {ns}" in source
+        assert f"namespace {ns}" in texts
     for pol in kindnet.networkpolicies:
-        assert pol["metadata"]["name"] in source
-    blocked = re.findall(r'"p/demo/(\S+)" -> "p/prod/db" \[[^\]]*arrowhead=tee', source)
-    assert sorted(blocked) == ["blue-1", "blue-2", "blue-3"]
-    assert re.search(r'"p/demo/client" -> "p/prod/db" \[[^\]]*prod/allow-client-to-db spec.ingress\[0\]', source)
+        assert pol["metadata"]["name"] in texts
+    g = groups(svg)
+    db = next(gid for gid, el in g.items() if el.get("class") == "podclass" and "p/prod/db" in el.get("data-pods"))
+    blue = next(gid for gid, el in g.items() if el.get("class") == "podclass" and "p/demo/blue-1" in el.get("data-pods"))
+    client = next(gid for gid, el in g.items() if el.get("class") == "podclass" and "p/demo/client" in el.get("data-pods"))
+    assert set(g[blue].get("data-pods").split()) == {"p/demo/blue-1", "p/demo/blue-2", "p/demo/blue-3"}
+    assert g[db].get("data-isolated") == "1" and g[blue].get("data-isolated") == "0"
+    assert g[f"cell/{blue}/{db}"].get("class") == "cell cell-blocked"
+    assert g[f"cell/{client}/{db}"].get("class") == "cell cell-allowed"
+    assert (client, db) in drawn_links(svg)          # the allowed flow, with its rule written in db's box
+    assert any("prod/allow-client-to-db spec.ingress[0]" in t for t in group_texts(g[db]))
     # on port 80 the client is blocked too: only the port 5432 rule lets it in
-    source80 = diagrams.policy_network(kindnet, port=80).source
-    assert len(re.findall(r'-> "p/prod/db" \[[^\]]*arrowhead=tee', source80)) == 4
+    g80 = groups(diagrams.to_svg(diagrams.policy_network(kindnet, port=80)))
+    assert g80[f"cell/{client}/{db}"].get("class") == "cell cell-blocked"
+    assert not any(el.get("class") == "flow" for el in g80.values())
     # both policies select db
-    assert source.count('-> "p/prod/db" [arrowhead=odot') == 2
+    assert "prod/default-deny-ingress" in tooltip(g[db]) and "prod/allow-client-to-db" in tooltip(g[db])
 
 
 def test_policy_layer_rejects_a_bad_port(kindnet):
@@ -109,20 +133,21 @@ def test_policy_layer_rejects_a_bad_port(kindnet):
 
 
 def test_overview_has_the_three_layers(kindnet):
-    source = diagrams.overview(kindnet, detail=True, port=5432).source
+    svg = diagrams.overview(kindnet, detail=True, port=5432).svg
     from labkit.diagrams import style
-    assert style.BLUE in source and style.GREEN in source and style.RED in source
-    assert "demo/blue" in source and "prod/default-deny-ingress" in source and "33.3%" in source
+    assert style.BLUE in svg and style.GREEN in svg and style.RED in svg
+    g = groups(svg)
+    assert "svc/demo/blue/tcp" in g and "pol/prod/default-deny-ingress" in g and "net/pods" in g
+    assert set(g["svc/demo/blue/tcp"].get("data-targets").split()) == {"p/demo/blue-1", "p/demo/blue-2", "p/demo/blue-3"}
+    assert g["p/prod/db"].get("data-isolated") == "1" and g["p/demo/client"].get("data-isolated") == "0"
 
 
-def test_a_hundred_pods_collapse_into_replica_groups(kindnet):
+def test_a_hundred_pods_each_keep_their_own_box(kindnet):
     from labkit.diagrams.synthetic import synthetic
 
     big = synthetic(kindnet, pods=100, services=20, policies=10)
     assert len(big.pods) == 105
-    for layer in diagrams.LAYERS.values():
-        source = layer(big).source
-        assert re.search(r"web ×\d\d", source) and "web-7" not in source
-        assert len(re.findall(r'^\s+"(?:p|g)/[^"]+" \[label=', source, flags=re.M)) < 30
-    svg = diagrams.to_svg(diagrams.pod_network(big))
-    assert len(svg) < 200_000 and "20 veths" in svg
+    for layer in ("pods", "overview", "services"):
+        svg = diagrams.LAYERS[layer](big).svg
+        assert sum(1 for gid in groups(svg) if gid.startswith("p/")) == 105
+        assert len(svg) < 400_000

@@ -104,11 +104,11 @@ def test_resolve_destination_forms(kindnet):
 
 def test_draw_trace_highlights_the_path(flannel):
     t = trace(flannel, "demo/client", "demo/blue:80")
-    source = draw_trace(t).source
-    assert style.HIGHLIGHT in source
-    assert '"if/kubenet-worker/flannel.1" -> "if/kubenet-worker2/flannel.1"' in source
-    line = next(l for l in source.splitlines() if '"if/kubenet-worker/flannel.1" -> "if/kubenet-worker2/flannel.1"' in l)
-    assert style.HIGHLIGHT in line
-    untouched = next(l for l in source.splitlines() if '"p/prod/db" -> ' in l)
-    assert style.HIGHLIGHT not in untouched
+    from diagram_helpers import groups
+    g = groups(draw_trace(t).svg)
+    route = g["route/kubenet-worker/10.244.2.0/24"]
+    assert route.get("data-to") == "if/kubenet-worker2/flannel.1"
+    assert style.HIGHLIGHT in "".join(el.get("fill", "") for el in route.iter())
+    assert style.HIGHLIGHT not in "".join(el.get("stroke", "") + el.get("fill", "") for el in g["p/prod/db"].iter())
+    assert style.HIGHLIGHT in "".join(el.get("stroke", "") for el in g["p/demo/client"].iter())
     assert "<table" in t._repr_html_() and diagrams.to_svg(draw_trace(t, "fr")).startswith("<?xml")

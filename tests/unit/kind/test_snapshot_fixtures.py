@@ -77,4 +77,4 @@ def test_every_layer_renders(name, layer):
 
 def test_french_pod_layer():
     snap, _ = _snapshot("weave")
-    assert "Réseau de pod à pod (weave)" in diagrams.pod_network(snap, lang="fr").source
+    assert "Réseau de pod à pod (weave)" in diagrams.pod_network(snap, lang="fr").svg

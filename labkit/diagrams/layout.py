@@ -1,0 +1,116 @@
+"""Where things go: the deterministic placement every layer shares (pure functions, no drawing).
+
+* Nodes in a fixed order: control plane first, then by name (numbers compared as numbers), at
+  most :data:`NODES_PER_ROW` side by side, further nodes on the next row.
+* Pods in a grid inside their node, one slot each. Without memory a node's pods take slots in
+  address order (what host-local IPAM hands out, so a new pod usually lands last); with the slots
+  of the previous drawing (the live view keeps them) every pod keeps its slot and a new pod takes
+  the first free one: adding a pod moves no other pod, deleting it gives the first drawing back.
+* Node boxes all have the same height, a multiple of :data:`ROW_STEP` rows of pods with at least
+  one free slot, so the next pod never changes the size of the picture.
+"""
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+
+from ..snapshot import ClusterSnapshot, NodeNetwork
+from .wiring import PodInfo
+
+NODES_PER_ROW = 3
+ROW_STEP = 2
+MIN_ROWS = 2
+
+Slots = dict[str, dict[str, int]]   # node name -> pod key -> slot index
+
+
+def _natural(text: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def node_order(snapshot: ClusterSnapshot) -> list[NodeNetwork]:
+    """Control plane first, then workers by name (``worker2`` before ``worker10``)."""
+    return sorted(snapshot.nodes, key=lambda n: (0 if "control-plane" in n.roles else 1, _natural(n.name)))
+
+
+def _ip_key(p: PodInfo) -> tuple:
+    try:
+        return (0, int(ipaddress.ip_address(p.ip)), p.key) if p.ip else (1, 0, p.key)
+    except ValueError:
+        return (1, 0, p.key)
+
+
+def assign_slots(pods_by_node: dict[str, list[PodInfo]], previous: Slots | None = None) -> Slots:
+    """Pod key -> slot per node, keeping the slots of ``previous`` for pods still there."""
+    out: Slots = {}
+    for node, pods in pods_by_node.items():
+        kept = {k: s for k, s in ((previous or {}).get(node) or {}).items() if k in {p.key for p in pods}}
+        taken = set(kept.values())
+        slots = dict(kept)
+        free = (i for i in range(10**6) if i not in taken)
+        for p in sorted(pods, key=_ip_key):
+            if p.key not in slots:
+                slots[p.key] = next(free)
+        out[node] = dict(sorted(slots.items(), key=lambda kv: kv[1]))
+    return out
+
+
+def rows_needed(slots: Slots, cols: int) -> int:
+    used = max((max(s.values()) + 1 for s in slots.values() if s), default=0)
+    rows = max(MIN_ROWS, math.ceil((used + 1) / cols))   # always a free slot: the next pod moves nothing
+    return math.ceil(rows / ROW_STEP) * ROW_STEP
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The pod grid of every node: ``cols`` × ``rows`` cells of ``cell_w`` × ``cell_h``."""
+
+    cols: int
+    rows: int
+    cell_w: float
+    cell_h: float
+    gap_x: float
+    gap_y: float
+
+    @property
+    def width(self) -> float:
+        return self.cols * self.cell_w + (self.cols - 1) * self.gap_x
+
+    @property
+    def height(self) -> float:
+        return self.rows * self.cell_h + (self.rows - 1) * self.gap_y
+
+    def cell(self, x0: float, y0: float, slot: int) -> Box:
+        r, c = divmod(slot, self.cols)
+        return Box(x0 + c * (self.cell_w + self.gap_x), y0 + r * (self.cell_h + self.gap_y), self.cell_w, self.cell_h)
+
+
+def node_boxes(count: int, left: float, top: float, width: float, height: float, gap: float) -> list[Box]:
+    """``count`` node boxes of ``width`` × ``height``, :data:`NODES_PER_ROW` per row."""
+    out = []
+    for i in range(count):
+        r, c = divmod(i, NODES_PER_ROW)
+        out.append(Box(left + c * (width + gap), top + r * (height + gap), width, height))
+    return out
