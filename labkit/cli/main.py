@@ -17,6 +17,7 @@ from ..errors import LabkitError
 # Command-group modules, in the order they appear in --help.
 COMMAND_MODULES = [
     "labkit.cli.lab",
+    "labkit.cli.dns",
     "labkit.cli.netpol",
     "labkit.cli.probe",
     "labkit.cli.kube_proxy",

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from . import netns as ns
+from . import hostnet, netns as ns
 from .paths import lab_dir
 from .topology import LabSpec
 
@@ -118,6 +118,7 @@ def sweep(name: str) -> int:
         if path.exists() and (path == lab_dir(name) or LabSpec(name=name).owns_netns(path.name)):
             shutil.rmtree(path, ignore_errors=True)
             count += 1
+    count += hostnet.unrefuse(name)     # last: the lab's ranges stay refused until all is gone
     try:
         lab_dir(name).parent.rmdir()      # /run/labkit itself, once the last lab is gone
     except OSError:

@@ -90,6 +90,9 @@ def host_commands(spec: LabSpec) -> list[str]:
             f"addr add {spec.gateway_ip}/{spec.node_prefixlen} dev {spec.host_link}",
             f"link set {spec.host_link} up"]
     cmds += [f"route add {n.pod_cidr} via {n.ip} dev {spec.host_link}" for n in spec.node_plans()]
+    # ClusterIPs from the host as from a client on a node: into the control plane, whose kube-proxy
+    # DNATs (and masquerades: the host is not in the cluster CIDR). See hostnet for containment.
+    cmds.append(f"route add {spec.service_cidr} via {spec.node_plans()[0].ip} dev {spec.host_link}")
     return cmds
 
 
@@ -148,7 +151,7 @@ def host_reaches(spec: LabSpec, ip: str) -> bool:
     if not spec.host_routes:
         return False
     addr = ipaddress.ip_address(ip)
-    return any(addr in ipaddress.ip_network(c) for c in (spec.node_cidr, spec.pod_cidr))
+    return any(addr in ipaddress.ip_network(c) for c in (spec.node_cidr, spec.pod_cidr, spec.service_cidr))
 
 
 def lab_exists(spec: LabSpec) -> bool:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..errors import LabkitError
-from . import cleanup, control, dataplane
+from . import cleanup, control, dataplane, hostnet
 from .hostnet import host_networks
 from .paths import RUN_ROOT, control_socket, lab_dir, log_file
 from .state import LabState
@@ -56,6 +56,7 @@ def up(spec: LabSpec, chosen: set[str] = frozenset()) -> tuple[LabSpec, bool]:
         spec = with_free_networks(spec, hosts, set(chosen))
         check_no_conflicts(spec, hosts)
         try:
+            hostnet.refuse(spec, hosts)    # contained from the first packet, before anything is built
             dataplane.ensure_lab_dir(spec)
             dataplane.build(spec)
             LabState(spec).save()

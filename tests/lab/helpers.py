@@ -45,7 +45,11 @@ def host_state(name: str | None = None) -> dict:
     Objects of *other* labs are left out, so a test stays exact about its own lab while other
     labs come and go beside it.
     """
-    others = tuple(f"{o}-" for o in _other_labs(name))
+    from labkit.embedded.hostnet import refuse_metric
+
+    labs = _other_labs(name)
+    # other labs' objects name them; their refusal routes carry a metric derived from their name
+    others = tuple(f"{o}-" for o in labs) + tuple(f" metric {refuse_metric(o)}" for o in labs)
 
     def mine(line: str) -> bool:
         return not any(o in line for o in others)
