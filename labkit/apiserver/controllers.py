@@ -12,6 +12,7 @@ import logging
 
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
+from .isolation import Isolation
 from .kubelet import Kubelet, Scheduler
 from .resources import BY_KEY, RESOURCES
 from .runtime import PodRuntime
@@ -30,11 +31,13 @@ class NamespaceController:
 
     def __init__(self, api: Api) -> None:
         self.api, self.store = api, api.store
+        self.isolation = Isolation(api, "namespace-controller")
 
     def reconcile(self) -> None:
-        for ns in self.store.list(NAMESPACES):
-            if not ns["metadata"].get("deletionTimestamp"):
-                continue
+        self.isolation.each(self.store.list(NAMESPACES), self._one)
+
+    def _one(self, ns: dict) -> None:
+        if ns["metadata"].get("deletionTimestamp"):
             name, left = ns["metadata"]["name"], 0
             for res, obj in list(self.store.all_namespaced(name)):
                 left += 1
@@ -54,24 +57,24 @@ class GarbageCollector:
 
     def __init__(self, api: Api) -> None:
         self.api, self.store = api, api.store
+        self.isolation = Isolation(api, "garbage-collector")
 
     def reconcile(self) -> None:
         alive = self.store.uids()
         for res in RESOURCES:
-            for obj in self.store.list(res):
-                refs = obj["metadata"].get("ownerReferences")
-                if not refs or any(r.get("uid") in alive for r in refs):
-                    continue
-                if obj["metadata"].get("deletionTimestamp"):
-                    continue
-                meta = obj["metadata"]
-                try:
-                    if res is PODS:
-                        self.api.delete(PODS, meta["namespace"], meta["name"])
-                    else:
-                        self.api.remove(res, obj)
-                except ApiError:
-                    pass
+            self.isolation.each(self.store.list(res), lambda obj, res=res: self._one(res, obj, alive))
+
+    def _one(self, res, obj: dict, alive: set[str]) -> None:
+        refs = obj["metadata"].get("ownerReferences")
+        if not refs or any(r.get("uid") in alive for r in refs):
+            return
+        if obj["metadata"].get("deletionTimestamp"):
+            return
+        meta = obj["metadata"]
+        if res is PODS:
+            self.api.delete(PODS, meta["namespace"], meta["name"])
+        else:
+            self.api.remove(res, obj)
 
 
 def _target_port(port: dict, pod: dict) -> int | None:
@@ -93,21 +96,28 @@ class EndpointsController:
 
     def __init__(self, api: Api) -> None:
         self.api, self.store = api, api.store
+        self.isolation = Isolation(api, "endpointslice-controller")
 
     def reconcile(self) -> None:
         pods_by_ns: dict[str, list[dict]] = {}
-        for pod in self.store.list(PODS):
+
+        def index(pod: dict) -> None:
             if pod.get("status", {}).get("podIP"):
+                self._address(pod)          # a pod that cannot be an endpoint fails here, alone
+                selector_matches({"matchLabels": {}}, pod["metadata"].get("labels"))
                 pods_by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
-        for svc in self.store.list(SERVICES):
-            selector = svc.get("spec", {}).get("selector")
-            if not selector:
-                continue
-            pods = [p for p in pods_by_ns.get(svc["metadata"]["namespace"], [])
-                    if selector_matches({"matchLabels": selector}, p["metadata"].get("labels"))]
-            pods.sort(key=lambda p: p["metadata"]["name"])
-            self._endpoints(svc, pods)
-            self._slice(svc, pods)
+        self.isolation.each(self.store.list(PODS), index)
+        self.isolation.each(self.store.list(SERVICES), lambda svc: self._service(svc, pods_by_ns))
+
+    def _service(self, svc: dict, pods_by_ns: dict[str, list[dict]]) -> None:
+        selector = svc.get("spec", {}).get("selector")
+        if not selector:
+            return
+        pods = [p for p in pods_by_ns.get(svc["metadata"]["namespace"], [])
+                if selector_matches({"matchLabels": selector}, p["metadata"].get("labels"))]
+        pods.sort(key=lambda p: p["metadata"]["name"])
+        self._endpoints(svc, pods)
+        self._slice(svc, pods)
 
     def _put(self, res, namespace: str, obj: dict) -> None:
         current = self.store.get(res, namespace, obj["metadata"]["name"])

@@ -15,6 +15,7 @@ import time
 
 from . import objects
 from .api import PODS, Api
+from .isolation import Isolation
 from .resources import BY_KEY
 from .runtime import PodRuntime
 from .selectors import labels_match, Requirement
@@ -56,35 +57,42 @@ def fits(pod: dict, node: dict) -> bool:
 class Scheduler:
     def __init__(self, api: Api, lang: str | None = None) -> None:
         self.api, self.store, self.lang = api, api.store, lang
+        self.isolation = Isolation(api, "default-scheduler", "FailedScheduling", lang)
 
     def reconcile(self) -> None:
-        pending = [p for p in self.store.list(PODS)
-                   if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
-        if not pending:
-            return
+        pending: list[dict] = []
         nodes = sorted(self.store.list(NODES), key=lambda n: n["metadata"]["name"])
         load = {n["metadata"]["name"]: 0 for n in nodes}
-        for pod in self.store.list(PODS):
+
+        def count(pod: dict) -> None:
             node = pod["spec"].get("nodeName")
             if node in load:
                 load[node] += 1
-        for pod in sorted(pending, key=lambda p: p["metadata"]["creationTimestamp"]):
-            candidates = [n for n in nodes if fits(pod, n)]
-            if not candidates:
-                self._unschedulable(pod, len(nodes))
-                continue
-            node = min(candidates, key=lambda n: load[n["metadata"]["name"]])["metadata"]["name"]
-            load[node] += 1
-            new = copy.deepcopy(pod)
-            new["spec"]["nodeName"] = node
-            conditions = [c for c in new["status"].get("conditions", [])
-                          if c["type"] != "PodScheduled"]
-            new["status"]["conditions"] = conditions + [_condition("PodScheduled")]
-            self.store.put(PODS, new)
-            meta = pod["metadata"]
-            self.api.event(new, "Scheduled", i18n.t("event.scheduled", self.lang,
-                           namespace=meta["namespace"], name=meta["name"], node=node),
-                           "default-scheduler")
+            elif not node and not pod["metadata"].get("deletionTimestamp"):
+                pending.append(pod)
+        self.isolation.each(self.store.list(PODS), count)
+        if not pending:
+            return
+        for pod in sorted(pending, key=lambda p: str(p["metadata"].get("creationTimestamp"))):
+            self.isolation.run(pod, lambda pod=pod: self._schedule(pod, nodes, load))
+
+    def _schedule(self, pod: dict, nodes: list[dict], load: dict[str, int]) -> None:
+        candidates = [n for n in nodes if fits(pod, n)]
+        if not candidates:
+            self._unschedulable(pod, len(nodes))
+            return
+        node = min(candidates, key=lambda n: load[n["metadata"]["name"]])["metadata"]["name"]
+        load[node] += 1
+        new = copy.deepcopy(pod)
+        new["spec"]["nodeName"] = node
+        conditions = [c for c in new["status"].get("conditions", [])
+                      if c["type"] != "PodScheduled"]
+        new["status"]["conditions"] = conditions + [_condition("PodScheduled")]
+        self.store.put(PODS, new)
+        meta = pod["metadata"]
+        self.api.event(new, "Scheduled", i18n.t("event.scheduled", self.lang,
+                       namespace=meta["namespace"], name=meta["name"], node=node),
+                       "default-scheduler")
 
     def _unschedulable(self, pod: dict, total: int) -> None:
         if any(c["type"] == "PodScheduled" for c in pod["status"].get("conditions", [])):
@@ -109,6 +117,7 @@ class Kubelet:
         self.busy: set[str] = set()
         self.failed: dict[str, float] = {}
         self.tasks: set[asyncio.Task] = set()
+        self.isolation = Isolation(api, "kubelet", lang=lang)
 
     def _spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -116,19 +125,21 @@ class Kubelet:
         task.add_done_callback(self.tasks.discard)
 
     def reconcile(self) -> None:
-        for pod in self.store.list(PODS):
-            uid = pod["metadata"]["uid"]
-            if uid in self.busy or not pod["spec"].get("nodeName"):
-                continue
-            if pod["metadata"].get("deletionTimestamp"):
-                self.busy.add(uid)
-                self._spawn(self._stop(pod))
-            elif uid not in self.started and pod["status"].get("phase") not in (
-                    "Succeeded", "Failed"):
-                if time.monotonic() - self.failed.get(uid, -1e9) < self.RETRY_SECONDS:
-                    continue
-                self.busy.add(uid)
-                self._spawn(self._start(pod))
+        self.isolation.each(self.store.list(PODS), self._one)
+
+    def _one(self, pod: dict) -> None:
+        uid = pod["metadata"]["uid"]
+        if uid in self.busy or not pod["spec"].get("nodeName"):
+            return
+        if pod["metadata"].get("deletionTimestamp"):
+            self.busy.add(uid)
+            self._spawn(self._stop(pod))
+        elif uid not in self.started and pod["status"].get("phase") not in (
+                "Succeeded", "Failed"):
+            if time.monotonic() - self.failed.get(uid, -1e9) < self.RETRY_SECONDS:
+                return
+            self.busy.add(uid)
+            self._spawn(self._start(pod))
 
     def forget(self, pod: dict) -> None:
         """A pod vanished without passing through ``deletionTimestamp`` (force delete)."""

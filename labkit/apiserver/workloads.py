@@ -13,6 +13,7 @@ import math
 
 from . import objects
 from .api import PODS, Api
+from .isolation import Isolation
 from .resources import BY_KEY
 from .status import ApiError
 from .. import i18n
@@ -24,7 +25,10 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 def controller_of(obj: dict) -> str | None:
-    for ref in obj["metadata"].get("ownerReferences") or []:
+    refs = obj["metadata"].get("ownerReferences") or []
+    if not isinstance(refs, list):
+        raise TypeError("metadata.ownerReferences is not a list")
+    for ref in refs:
         if ref.get("controller"):
             return ref.get("uid")
     return None
@@ -64,19 +68,29 @@ def resolve(value: int | str | None, total: int, round_up: bool) -> int:
     return int(value)
 
 
+def owned_by(isolation: Isolation, objs: list[dict]) -> dict[str, list[dict]]:
+    """Objects by the uid of their controller (an object whose references are malformed is
+    reported and left out)."""
+    owned: dict[str, list[dict]] = {}
+
+    def index(obj: dict) -> None:
+        uid = controller_of(obj)
+        if uid:
+            owned.setdefault(uid, []).append(obj)
+    isolation.each(objs, index)
+    return owned
+
+
 class ReplicaSetController:
     def __init__(self, api: Api, lang: str | None = None) -> None:
         self.api, self.store, self.lang = api, api.store, lang
+        self.isolation = Isolation(api, "replicaset-controller", lang=lang)
 
     def reconcile(self) -> None:
-        owned: dict[str, list[dict]] = {}
-        for pod in self.store.list(PODS):
-            uid = controller_of(pod)
-            if uid:
-                owned.setdefault(uid, []).append(pod)
+        owned = owned_by(self.isolation, self.store.list(PODS))
         for rs in self.store.list(REPLICASETS):
-            if not rs["metadata"].get("deletionTimestamp"):
-                self._one(rs, owned.get(rs["metadata"]["uid"], []))
+            self.isolation.run(rs, lambda rs=rs: rs["metadata"].get("deletionTimestamp") or self._one(
+                rs, owned.get(rs["metadata"]["uid"], [])))
 
     def _one(self, rs: dict, pods: list[dict]) -> None:
         active = [p for p in pods if is_active(p)]
@@ -130,19 +144,13 @@ class ReplicaSetController:
 class DeploymentController:
     def __init__(self, api: Api, lang: str | None = None) -> None:
         self.api, self.store, self.lang = api, api.store, lang
+        self.isolation = Isolation(api, "deployment-controller", lang=lang)
 
     def reconcile(self) -> None:
-        owned: dict[str, list[dict]] = {}
-        for rs in self.store.list(REPLICASETS):
-            uid = controller_of(rs)
-            if uid:
-                owned.setdefault(uid, []).append(rs)
+        owned = owned_by(self.isolation, self.store.list(REPLICASETS))
         for deploy in self.store.list(DEPLOYMENTS):
-            if not deploy["metadata"].get("deletionTimestamp"):
-                try:
-                    self._one(deploy, owned.get(deploy["metadata"]["uid"], []))
-                except ApiError:
-                    pass
+            self.isolation.run(deploy, lambda d=deploy: d["metadata"].get("deletionTimestamp") or self._one(
+                d, owned.get(d["metadata"]["uid"], [])))
 
     def _one(self, deploy: dict, sets: list[dict]) -> None:
         spec = deploy["spec"]

@@ -163,7 +163,7 @@ class LabDaemon:
             return ([{**o, "kind": "Service"} for o in store.list(services)]
                     + [{**o, "kind": "EndpointSlice"} for o in store.list(slices)])
 
-        self.proxy = KubeProxy(self.state.spec, objects)
+        self.proxy = KubeProxy(self.state.spec, objects, self._reporter("kube-proxy"))
 
         def on_change(change) -> None:
             if change.key in (services.key, slices.key):
@@ -172,11 +172,19 @@ class LabDaemon:
         store.listeners.append(on_change)
         self.proxy.start()
 
+    def _reporter(self, component: str):
+        """``report(obj, error)`` for a node controller: one log line and one Event per object
+        version (see ``apiserver.isolation``)."""
+        from ..apiserver.isolation import Isolation
+
+        return Isolation(self.api.api, component).report
+
     def start_policy_enforcer(self) -> None:
         """NetworkPolicies enforced in every node (nftables), fed by the API store."""
         from .policy import WATCHED_KINDS, PolicyEnforcer, store_objects
 
-        self.policy = PolicyEnforcer(self.state.spec, store_objects(self.api.store))
+        self.policy = PolicyEnforcer(self.state.spec, store_objects(self.api.store),
+                                     self._reporter("network-policy-enforcer"))
 
         def on_change(change) -> None:
             if change.key in WATCHED_KINDS:

@@ -46,8 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from ..netpol.engine import Engine
-from ..netpol.model import EGRESS, INGRESS, PROTOCOLS, IPBlock, Pod, Port
-from ..netpol.objects import from_objects
+from ..netpol.model import EGRESS, INGRESS, PROTOCOLS, IPBlock, NetworkPolicy, Pod, Port
+from ..netpol.objects import namespace_from_object, pod_from_object
+from ..netpol.parse import parse_policy
+from ..netpol.selector import LabelSelector
 from ..netpol.resolved import ResolvedPolicy, ResolvedRule, resolve
 from . import netns as ns
 from .controller import DebouncedSync
@@ -317,16 +319,94 @@ class PolicyObjects:
     policies: list[dict]
 
 
-def node_rules(spec: LabSpec, objs: PolicyObjects) -> dict[str, NodeRules]:
+Report = Callable[[dict, BaseException], None]
+
+
+class FailedClosed(Exception):
+    """What is reported for a policy that cannot be compiled: it is enforced closed."""
+
+    event_key = "reliability.event.policy_closed"
+    event_reason = "PolicyFailedClosed"
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+        super().__init__(f"{type(cause).__name__}: {cause}")
+
+
+def _ignore(_obj: dict, _exc: BaseException) -> None:
+    return None
+
+
+def fail_closed(obj: Any) -> NetworkPolicy:
+    """The stand-in for a policy that cannot be compiled: it isolates, and allows nothing.
+
+    It selects what the policy's ``podSelector`` selects, or every pod of its namespace when the
+    selector cannot be read either, for the directions its ``policyTypes`` name (both when they
+    cannot be read). Failing open (dropping the policy) would let through what the learner meant
+    to block; failing closed blocks more, visibly, until the policy is fixed.
+    """
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    spec = obj.get("spec") if isinstance(obj, dict) else None
+    spec = spec if isinstance(spec, dict) else {}
+    try:
+        selector = LabelSelector.from_dict(spec.get("podSelector"))
+        known = {"In", "NotIn", "Exists", "DoesNotExist"}
+        if any(r.operator not in known for r in selector.match_expressions):
+            selector = LabelSelector()
+    except Exception:  # noqa: BLE001 - unreadable selector: every pod of the namespace
+        selector = LabelSelector()
+    types = spec.get("policyTypes")
+    if not (isinstance(types, list) and types and all(t in (INGRESS, EGRESS) for t in types)):
+        types = [INGRESS, EGRESS]
+    return NetworkPolicy(namespace=str(meta.get("namespace") or "default"),
+                         name=str(meta.get("name") or "?"), pod_selector=selector,
+                         policy_types=tuple(dict.fromkeys(types)))
+
+
+def model_objects(objs: PolicyObjects, report: Report = _ignore):
+    """The engine's namespaces, pods and policies, one object at a time.
+
+    An object that cannot be read is reported; a namespace or pod is then left out, a policy is
+    replaced by its ``fail_closed`` stand-in.
+    """
+    def each(items: list[dict], convert) -> list:
+        out = []
+        for obj in items:
+            try:
+                value = convert(obj)
+            except Exception as exc:  # noqa: BLE001 - one object's failure stays its own
+                report(obj, exc)
+                continue
+            if value is not None:
+                out.append(value)
+        return out
+
+    def policy(obj: dict) -> NetworkPolicy:
+        try:
+            meta = obj.get("metadata") or {}
+            return parse_policy(obj, namespace=str(meta.get("namespace") or "default"))
+        except Exception as exc:  # noqa: BLE001 - fail closed, and say so
+            report(obj, FailedClosed(exc))
+            return fail_closed(obj)
+
+    namespaces = sorted(each(objs.namespaces, namespace_from_object), key=lambda n: n.name)
+    pods = sorted(each(objs.pods, pod_from_object), key=lambda p: (p.namespace, p.name))
+    policies = sorted(each(objs.policies, policy), key=lambda p: (p.namespace, p.name))
+    return namespaces, pods, policies
+
+
+def node_rules(spec: LabSpec, objs: PolicyObjects, report: Report = _ignore) -> dict[str, NodeRules]:
     """Every node's rules for the current objects (pure: the enforcer applies them)."""
-    namespaces, pods, policies = from_objects(objs.namespaces, objs.pods, objs.policies, skip_invalid=True)
+    namespaces, pods, policies = model_objects(objs, report)
     engine = Engine(namespaces, pods, policies)
     resolved = resolve(engine)
     where: dict[str, set[str]] = {}
     for obj in objs.pods:
-        meta = obj.get("metadata") or {}
-        node = (obj.get("spec") or {}).get("nodeName")
-        if node:
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        pod_spec = obj.get("spec") if isinstance(obj, dict) else None
+        node = pod_spec.get("nodeName") if isinstance(pod_spec, dict) else None
+        if node and isinstance(meta, dict):
             where.setdefault(node, set()).add(f"{meta.get('namespace') or 'default'}/{meta.get('name')}")
     return {node.name: compile_node(resolved, engine.pods, where.get(node.name, ()))
             for node in spec.node_plans()}
@@ -336,10 +416,14 @@ class PolicyEnforcer(DebouncedSync):
     """Keeps every node's ``labkit-netpol`` table in step with policies, pods and namespaces."""
     what = "network policy sync"
 
-    def __init__(self, spec: LabSpec, objects: Callable[[], PolicyObjects]) -> None:
+    def __init__(self, spec: LabSpec, objects: Callable[[], PolicyObjects],
+                 report: Report = _ignore) -> None:
+        """``report(obj, error)`` is told of each object it cannot read (a policy among them
+        is enforced closed)."""
         super().__init__()
         self.spec = spec
         self.objects = objects
+        self.report = report
         self.bridge_routes = spec.cni in BRIDGE_FLAVORS
         self._applied: dict[str, str] = {}
         self._routed: set[str] = set()      # nodes whose cni0 already answers ARP (bridge flavors)
@@ -347,7 +431,7 @@ class PolicyEnforcer(DebouncedSync):
 
     async def sync(self) -> None:
         objs = self.objects()
-        rules = node_rules(self.spec, objs)
+        rules = node_rules(self.spec, objs, self.report)
         await asyncio.gather(*(self._sync_node(node, rules[node.name], objs) for node in self.spec.node_plans()))
         self.sync_count += 1
 
@@ -367,9 +451,14 @@ class PolicyEnforcer(DebouncedSync):
         has_cni0 = await asyncio.to_thread(_apply_sysctls, node.netns)
         if not has_cni0:
             return
-        pods = [self.spec.pod_netns((o["metadata"].get("namespace") or "default"), o["metadata"]["name"])
-                for o in objs.pods if (o.get("spec") or {}).get("nodeName") == node.name
-                and not (o.get("spec") or {}).get("hostNetwork")]
+        pods = []
+        for o in objs.pods:
+            try:
+                if o["spec"].get("nodeName") == node.name and not o["spec"].get("hostNetwork"):
+                    pods.append(self.spec.pod_netns(o["metadata"].get("namespace") or "default",
+                                                    o["metadata"]["name"]))
+            except (KeyError, TypeError, AttributeError):
+                continue      # a malformed pod: reported by node_rules, it has no netns here
         existing = set(ns.list_netns())
         await asyncio.gather(*(ns.arun(["ip", "-n", p, "neigh", "flush", "dev", "eth0"], check=False)
                                for p in pods if p in existing))

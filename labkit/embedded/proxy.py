@@ -45,21 +45,44 @@ def with_stale_chains_deleted(rules: str, existing: set[str]) -> str:
     return head + sep + declared + body + "".join(f"-X {c}\n" for c in stale) + commit + rest
 
 
+def usable(objects: list[dict], report) -> list[dict]:
+    """The objects kube-proxy can read, each on its own; ``report(obj, error)`` for the others.
+
+    One malformed Service or EndpointSlice must not stop the rules of all the others (kube-proxy
+    itself skips what it cannot use: pkg/proxy/servicechangetracker.go logs and moves on).
+    """
+    out = []
+    for obj in objects:
+        try:
+            from_objects([("api", 0, obj)])
+        except Exception as exc:  # noqa: BLE001 - one object's failure stays its own
+            report(obj, exc)
+            continue
+        out.append(obj)
+    return out
+
+
+def _ignore(_obj: dict, _exc: BaseException) -> None:
+    return None
+
+
 class KubeProxy(DebouncedSync):
     """Keeps every node's service rules in step with the API objects."""
     what = "kube-proxy sync"
 
-    def __init__(self, spec: LabSpec, objects) -> None:
-        """``objects()`` returns the current Services, EndpointSlices (dicts with ``kind``)."""
+    def __init__(self, spec: LabSpec, objects, report=_ignore) -> None:
+        """``objects()`` returns the current Services, EndpointSlices (dicts with ``kind``);
+        ``report(obj, error)`` is told of each one it cannot read (and skips)."""
         super().__init__()
         self.spec = spec
         self.objects = objects
+        self.report = report
         self._applied: dict[str, str] = {}
         self._jumps_done: set[str] = set()
         self.last_sync: dict[str, float] = {}
 
     async def sync(self) -> None:
-        triples = [("api", i, o) for i, o in enumerate(self.objects())]
+        triples = [("api", i, o) for i, o in enumerate(usable(self.objects(), self.report))]
         await asyncio.gather(*(self._sync_node(node, triples) for node in self.spec.node_plans()))
         self.sync_count += 1
 
