@@ -99,6 +99,11 @@ class _Buffers:
 
 
 def _line(*args: str) -> str:
+    """One rule line. Every string reaching here comes from validated names (``manifests``);
+    a control character would still end the line and start a rule of its own, so it is refused."""
+    for a in args:
+        if a and any(ord(c) < 0x20 or c == "\x7f" for c in a):
+            raise ValueError(f"refusing a control character in an iptables rule: {a!r}")
     return " ".join(a for a in args if a)
 
 

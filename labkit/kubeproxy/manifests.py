@@ -9,6 +9,7 @@ document and the field, in the learner's language.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -21,6 +22,11 @@ from .model import Endpoint, ProxyInput, ServicePort
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 DEFAULT_AFFINITY_TIMEOUT = 10800
+# Names that end up in rule comments and chain hashes: a DNS-1123 label, as the API server
+# requires of namespaces, Service names (DNS-1035, a subset) and Service port names
+# (pkg/apis/core/validation: ValidateServiceName, validateServicePort). kube-proxy trusts the API
+# server; the lab checks again so that no string can ever add a rule (no quote, no newline).
+NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class _Doc:
@@ -68,6 +74,12 @@ class _Doc:
             raise self.fail("not_protocol", field, value=value)
         return str(value)
 
+    def check_name(self, value: Any, field: str, allow_empty: bool = False) -> str:
+        if (allow_empty and value == "") or (isinstance(value, str) and len(value) <= 63
+                                             and NAME.match(value)):
+            return value
+        raise self.fail("bad_name", field, value=value)
+
     def choice(self, value: Any, field: str, choices: tuple[str, ...]) -> str:
         if value not in choices:
             raise self.fail("bad_choice", field, value=value, choices=", ".join(choices))
@@ -82,6 +94,8 @@ def _service_ports(doc: _Doc) -> list[ServicePort]:
     """The service ports kube-proxy would program for one Service (none for headless ones)."""
     if not doc.name:
         raise doc.fail("missing", "metadata.name")
+    doc.check_name(doc.name, "metadata.name")
+    doc.check_name(doc.namespace, "metadata.namespace")
     spec = doc.get(doc.obj, "", "spec", dict, {})
     svc_type = doc.choice(spec.get("type", "ClusterIP"), "spec.type",
                           ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"))
@@ -124,7 +138,7 @@ def _service_ports(doc: _Doc) -> list[ServicePort]:
         path = f"spec.ports[{i}]"
         if not isinstance(p, Mapping):
             raise doc.fail("not_mapping", path, found=p)
-        port_name = doc.get(p, path, "name", str, "")
+        port_name = doc.check_name(doc.get(p, path, "name", str, ""), f"{path}.name", allow_empty=True)
         protocol = doc.protocol(p.get("protocol"), f"{path}.protocol")
         if (port_name, protocol) in seen:
             raise doc.fail("duplicate_port", f"{path}.name", value=port_name)
@@ -166,6 +180,8 @@ def _slice_endpoints(doc: _Doc, node_name: str) -> list[tuple[tuple[str, str, st
     service = labels.get(SERVICE_NAME_LABEL)
     if not service:
         raise doc.fail("no_service_label", f"metadata.labels[{SERVICE_NAME_LABEL}]")
+    doc.check_name(service, f"metadata.labels[{SERVICE_NAME_LABEL}]")
+    doc.check_name(doc.namespace, "metadata.namespace")
     if doc.get(doc.obj, "", "addressType", str, "IPv4") != "IPv4":
         return []
     ports = []
@@ -175,7 +191,8 @@ def _slice_endpoints(doc: _Doc, node_name: str) -> list[tuple[tuple[str, str, st
             raise doc.fail("not_mapping", path, found=p)
         if p.get("port") is None:
             continue  # a slice port with no number serves nothing
-        ports.append((doc.get(p, path, "name", str, ""), doc.protocol(p.get("protocol"), f"{path}.protocol"),
+        ports.append((doc.check_name(doc.get(p, path, "name", str, ""), f"{path}.name", allow_empty=True),
+                      doc.protocol(p.get("protocol"), f"{path}.protocol"),
                       doc.port(p["port"], f"{path}.port")))
     pairs = []
     for i, ep in enumerate(doc.get(doc.obj, "", "endpoints", list, [])):

@@ -59,6 +59,12 @@ MESSAGES = {
         "en": "{where}: field {field}: {value!r} is not a timeout in seconds (1 to 86400)",
         "fr": "{where} : champ {field} : {value!r} n'est pas un délai en secondes (de 1 à 86400)",
     },
+    "kubeproxy.field.bad_name": {
+        "en": "{where}: field {field}: {value!r} is not a valid name (lowercase letters, digits "
+              "and '-', at most 63 characters, as the API server requires)",
+        "fr": "{where} : champ {field} : {value!r} n'est pas un nom valide (minuscules, chiffres "
+              "et « - », 63 caractères au plus, comme l'exige le serveur d'API)",
+    },
     "kubeproxy.field.duplicate_port": {
         "en": "{where}: field {field}: port name {value!r} is used twice in this Service",
         "fr": "{where} : champ {field} : le nom de port {value!r} est utilisé deux fois dans ce Service",

@@ -35,6 +35,15 @@ _ADDR_PROTO_PORT = "ipv4_addr . inet_proto . inet_service : verdict"
 _PROTO_PORT = "inet_proto . inet_service : verdict"
 
 
+def quoted(text: str) -> str:
+    """An nft string literal. nft has no escape inside quotes, and ``;`` outside them starts a
+    new command: a name with a quote could add a rule, so it is refused (names are validated
+    before they get here, see ``manifests``)."""
+    if any(c in '"\\' or ord(c) < 0x20 for c in text):
+        raise ValueError(f"refusing an nft comment with a quote or control character: {text!r}")
+    return f'"{text}"'
+
+
 @dataclass
 class NftChain:
     name: str
@@ -47,7 +56,7 @@ class NftChain:
         if self.hook:
             parts.append("type %s hook %s priority %d ;" % self.hook)
         if self.comment:
-            parts.append(f'comment "{self.comment}" ;')
+            parts.append(f'comment {quoted(self.comment)} ;')
         return " { " + " ".join(parts) + " }" if parts else ""
 
 
@@ -68,7 +77,7 @@ class NftSet:
         if self.timeout is not None:
             parts.append(f"timeout {self.timeout}s ;")
         if self.comment:
-            parts.append(f'comment "{self.comment}" ;')
+            parts.append(f'comment {quoted(self.comment)} ;')
         return " { " + " ".join(parts) + " }"
 
 
@@ -101,7 +110,7 @@ class NftRuleset:
         return f"add {what} {FAMILY} {TABLE}"
 
     def _definitions(self) -> list[str]:
-        lines = [f'add table {FAMILY} {TABLE} {{ comment "{self.comment}" ; }}']
+        lines = [f'add table {FAMILY} {TABLE} {{ comment {quoted(self.comment)} ; }}']
         for s in self.sets.values():
             lines.append(f"{self._prefix('map' if s.is_map else 'set')} {s.name}{s.spec()}")
         for c in self.chains.values():
@@ -112,7 +121,7 @@ class NftRuleset:
         lines = []
         for c in self.chains.values():
             for rule, comment in c.rules:
-                suffix = f' comment "{comment}"' if comment else ""
+                suffix = f' comment {quoted(comment)}' if comment else ""
                 lines.append(f"{self._prefix('rule')} {c.name} {rule}{suffix}")
         for s in self.sets.values():
             lines += [f"{self._prefix('element')} {s.name} {{ {e} }}" for e in s.elements]
@@ -125,7 +134,11 @@ class NftRuleset:
     def transaction(self) -> str:
         """An ``nft -f`` transaction that deletes the table (if any) and recreates it whole."""
         head = [f"add table {FAMILY} {TABLE}", f"delete table {FAMILY} {TABLE}"]
-        return "\n".join(head + self._definitions() + self._contents()) + "\n"
+        lines = head + self._definitions() + self._contents()
+        for line in lines:      # one command per line: a control character would start another
+            if any(ord(c) < 0x20 and c != "\t" for c in line):
+                raise ValueError(f"refusing a control character in an nft command: {line!r}")
+        return "\n".join(lines) + "\n"
 
 
 def render_nftables(inp: ProxyInput, ctx: NodeContext) -> NftRuleset:
@@ -231,7 +244,7 @@ class _Service:
         return f"{ip} . {self.info.proto} . {port}"
 
     def no_endpoint(self, map_name: str, key: str) -> None:
-        self.rs.add_element(map_name, f'{key} comment "{self.info.name_string}" : {self.no_ep_verdict}')
+        self.rs.add_element(map_name, f'{key} comment {quoted(self.info.name_string)} : {self.no_ep_verdict}')
 
     def write(self) -> None:
         self.write_elements()
