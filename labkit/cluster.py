@@ -60,6 +60,11 @@ MESSAGES = {
     "cluster.unknown_node": {
         "en": "no node {node} in cluster {name} (nodes: {nodes})",
         "fr": "pas de nœud {node} dans le cluster {name} (nœuds : {nodes})"},
+    "cluster.lab_kubeconfig_unreadable": {
+        "en": "lab {name} runs, but its kubeconfig {path} is root's: start the lab with sudo from your account "
+              "(it copies one to {copy}), or set KUBECONFIG to a copy you can read",
+        "fr": "le lab {name} tourne, mais son kubeconfig {path} appartient à root : démarrez le lab avec sudo "
+              "depuis votre compte (il en copie un dans {copy}), ou pointez KUBECONFIG vers une copie lisible"},
     "cluster.api_failed": {
         "en": "the Kubernetes API of {name} did not answer `{what}`: {error}",
         "fr": "l'API Kubernetes de {name} n'a pas répondu à `{what}` : {error}"},
@@ -175,8 +180,9 @@ class Cluster:
     """A connected cluster. ``kind`` is ``"embedded"``, ``"kind"`` or ``"cluster"``."""
 
     def __init__(self, name: str, kind: str, api: Any, access_factory: Callable[[str], seam.NodeAccess],
-                 lab: str | None = None) -> None:
+                 lab: str | None = None, via_api: bool = False) -> None:
         self.name = name
+        self.via_api = via_api         # an embedded lab read through its daemon's API (no root)
         self.kind = kind
         self.api = api
         self.lab = lab
@@ -226,35 +232,52 @@ class Cluster:
         finally:
             if self.kind == "cluster":
                 self.close()                   # probe pods are created on demand and removed after
-        pod_networks = self._pod_networks() if with_pod_networks and self.kind == "embedded" else {}
+        pod_networks = self._pod_networks(objects["pods"]) if with_pod_networks and self.kind == "embedded" else {}
         snap, self.recognition = build_snapshot(self.name, self.kind, objects, dict(zip(names, results)),
                                                 pod_networks)
         return snap
 
-    def _pod_networks(self) -> dict[str, PodNetwork]:
-        """The pods' own view (their eth0 names the host veth): only the embedded lab can enter pods."""
-        from .embedded.client import EmbeddedLab
-
-        def read(p: dict) -> PodNetwork | None:
-            access = seam.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
+    def _pod_networks(self, pods: list[dict]) -> dict[str, PodNetwork]:
+        """The pods' own view (their eth0 names the host veth): only the embedded lab can enter pods,
+        directly as root, or through its daemon's API."""
+        def read(access: seam.NodeAccess) -> PodNetwork | None:
             try:
                 return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
             except LabkitError:
                 return None                    # the pod went away meanwhile
+        if self.via_api:
+            accesses: list[seam.NodeAccess] = [
+                seam.LabApiAccess(self.api, p["spec"]["nodeName"], f"{p['metadata']['namespace']}/{p['metadata']['name']}")
+                for p in pods if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("podIP")
+                and not p["spec"].get("hostNetwork")]
+        else:
+            from .embedded.client import EmbeddedLab
+
+            accesses = [seam.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
+                        for p in EmbeddedLab(self.lab or self.name).pods()]
         with ThreadPoolExecutor(8) as pool:
-            found = [n for n in pool.map(read, EmbeddedLab(self.lab or self.name).pods()) if n is not None]
+            found = [n for n in pool.map(read, accesses) if n is not None]
         return {n.key: n for n in found}
 
 
 # --- connect ---------------------------------------------------------------------------------------
 def running_labs() -> list[str]:
-    """Embedded labs whose daemon answers on this machine."""
+    """Embedded labs whose daemon answers on this machine (for an ordinary user: the labs of which
+    they have a kubeconfig copy, since only root may ask the daemon directly)."""
     from .embedded.lifecycle import daemon_alive
     from .embedded.paths import RUN_ROOT
+    from .embedded.userconfig import user_kubeconfig
 
     if not RUN_ROOT.is_dir():
         return []
+    if os.geteuid() != 0:
+        return sorted(d.name for d in RUN_ROOT.iterdir() if user_kubeconfig(d.name).exists())
     return sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists() and daemon_alive(d.name))
+
+
+def _through_api(lab: str, api: Any) -> Cluster:
+    """An embedded lab read through its daemon's API (node state included): what non-root uses."""
+    return Cluster(lab, "embedded", api, lambda node: seam.LabApiAccess(api, node), lab=lab, via_api=True)
 
 
 def _embedded(lab: str) -> Cluster:
@@ -262,7 +285,16 @@ def _embedded(lab: str) -> Cluster:
 
     from .embedded.client import EmbeddedLab
     from .embedded.paths import kubeconfig_file
+    from .embedded.userconfig import user_kubeconfig
 
+    if os.geteuid() != 0:
+        path = kubeconfig_file(lab)
+        if not os.access(path, os.R_OK):
+            path = user_kubeconfig(lab)
+        if not path.exists():
+            raise LabkitError("cluster.lab_kubeconfig_unreadable", exit_code=2, name=lab,
+                              path=kubeconfig_file(lab), copy=user_kubeconfig(lab))
+        return _through_api(lab, config.new_client_from_config(config_file=str(path)))
     spec = EmbeddedLab(lab).spec
     api = config.new_client_from_config(config_file=str(kubeconfig_file(lab)))
 
@@ -319,10 +351,13 @@ def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = N
     if chosen not in names:
         raise LabkitError("cluster.unknown_context", exit_code=2, context=chosen, path=path,
                           contexts=", ".join(str(n) for n in names) or "-")
-    served_by = _lab_serving(_server(config, chosen))
+    served_by = _lab_serving(_server(config, chosen)) if os.geteuid() == 0 else None
     if served_by:
         return _embedded(served_by)
     api = kconfig.new_client_from_config(config_file=str(path), context=chosen)
     if chosen.startswith("kind-"):
         return Cluster(chosen[len("kind-"):], "kind", api, seam.DockerExecAccess)
+    behind = seam.lab_behind(api)
+    if behind:
+        return _through_api(behind, api)
     return Cluster(chosen, "cluster", api, lambda node: seam.ProbePodAccess(api, node))

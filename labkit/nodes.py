@@ -58,6 +58,14 @@ MESSAGES = {
         "fr": "refus de lancer `{command}` sur le nœud {node} : l'accès aux nœuds est en lecture seule "
               "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, cat des "
               "fichiers CNI)"},
+    "nodes.not_served_by_lab": {
+        "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip -j addr|link|route|neigh "
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L",
+        "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip -j addr|link|route|neigh "
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L"},
+    "nodes.lab_api_failed": {
+        "en": "the lab's API did not hand the state of node {node} (`{command}`): {error}",
+        "fr": "l'API du lab n'a pas fourni l'état du nœud {node} (`{command}`) : {error}"},
     "nodes.exec_failed": {
         "en": "`{command}` failed on node {node} (exit {code}): {error}",
         "fr": "`{command}` a échoué sur le nœud {node} (code {code}) : {error}"},
@@ -112,6 +120,115 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
         ok = not any(a in ("-w", "--write", "-p", "--load") or "=" in a for a in rest)
     if not ok:
         raise BadInput("nodes.not_read_only", command=shlex.join(args), node=node)
+
+
+# --- what a lab daemon hands out through its API (enforced by the daemon, checked here too) ---------
+_DAEMON_IP_OBJECTS = {"addr", "address", "a", "link", "l", "route", "r", "neigh", "n"}
+_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty"}
+_NFT_FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
+_CONNTRACK_OUTPUT = {"extended", "id", "ktimestamp", "labels"}
+
+
+def served_by_lab(argv: Sequence[str]) -> bool:
+    """Whether a lab daemon hands out ``argv`` over its API: a short list of exact read-only forms.
+
+    Stricter than :func:`check_read_only`: the daemon runs it as root for whoever holds the token.
+    """
+    args = list(argv)
+    tool, rest = (args[0], args[1:]) if args else ("", [])
+    if tool == "ip":
+        opts = [a for a in rest if a.startswith("-")]
+        words = [a for a in rest if not a.startswith("-")]
+        if set(opts) - _DAEMON_IP_OPTIONS or not words or words[0] not in _DAEMON_IP_OBJECTS:
+            return False
+        tail = words[1:]
+        if tail[:1] in (["show"], ["list"]):
+            tail = tail[1:]
+        return (len(tail) % 2 == 0 and all(k in ("dev", "table") for k in tail[::2])
+                and all(v.replace("-", "").replace(".", "").replace("_", "").isalnum() for v in tail[1::2]))
+    if tool == "iptables-save":
+        return rest in ([], ["-c"]) or (len(rest) == 2 and rest[0] == "-t" and rest[1].isalpha())
+    if tool == "nft":
+        words = rest[1:] if rest[:1] == ["-j"] else rest
+        return words == ["list", "ruleset"] or (len(words) == 4 and words[:2] == ["list", "table"]
+                                                and words[2] in _NFT_FAMILIES
+                                                and words[3].replace("-", "").replace("_", "").isalnum())
+    if tool == "conntrack":
+        return rest == ["-L"] or (len(rest) == 3 and rest[0] == "-L" and rest[1] == "-o"
+                                  and rest[2] in _CONNTRACK_OUTPUT)
+    return False
+
+
+NODE_STATE_PATH = "/api/v1/nodes/{node}/proxy/labkit/run"
+LAB_INFO_PATH = "/labkit/v1/lab"
+
+
+class LabApiAccess:
+    """A node (or a pod) of an embedded lab, read through the lab daemon's API: no root needed.
+
+    As a real cluster's node proxy hands a kubelet's answers to an authenticated client, the lab
+    daemon runs an allowlisted read-only command (:func:`served_by_lab`) in the node's namespace
+    and returns its output. ``pod`` (``namespace/name``) reads that pod's namespace instead.
+    """
+
+    def __init__(self, api: Any, node: str, pod: str | None = None) -> None:
+        self.api = api
+        self.node = node
+        self.pod = pod
+        self.name = pod or node
+
+    def run(self, argv: Sequence[str]) -> str:
+        import json
+
+        command = shlex.join(argv)
+        if not served_by_lab(argv):
+            raise BadInput("nodes.not_served_by_lab", command=command, node=self.name)
+        query = [("command", a) for a in argv] + ([("pod", self.pod)] if self.pod else [])
+        try:
+            code, data = api_get(self.api, NODE_STATE_PATH.replace("{node}", self.node), query)
+        except Exception as exc:  # noqa: BLE001 - urllib3/ssl errors: the API is not there
+            raise LabkitError("nodes.lab_api_failed", node=self.name, command=command, error=exc) from exc
+        if code != 200:
+            raise LabkitError("nodes.lab_api_failed", node=self.name, command=command, error=_status_message(data))
+        resp = data
+        answer = json.loads(resp)
+        if answer.get("exitCode"):
+            lines = [ln for ln in (answer.get("stderr") or "").strip().splitlines() if ln.strip()]
+            raise LabkitError("nodes.exec_failed", command=command, node=self.name, code=answer["exitCode"],
+                              error=lines[-1] if lines else "-")
+        return answer.get("stdout", "")
+
+    def __repr__(self) -> str:
+        return f"LabApiAccess({self.node!r}, pod={self.pod!r})"
+
+
+def api_get(api: Any, path: str, query: list[tuple[str, str]] | None = None,
+            timeout: float = 60.0) -> tuple[int, bytes]:
+    """A raw authenticated GET with the official client (``kubectl get --raw``): (status, body)."""
+    params = api.param_serialize("GET", path, query_params=query or [], auth_settings=["BearerToken"])
+    resp = api.call_api(*params, _request_timeout=timeout)
+    resp.read()
+    return resp.status, resp.data
+
+
+def _status_message(data: bytes) -> str:
+    import json
+
+    try:
+        return json.loads(data).get("message") or data.decode(errors="replace")
+    except (ValueError, AttributeError):
+        return data.decode(errors="replace")[:200]
+
+
+def lab_behind(api: Any) -> str | None:
+    """The name of the embedded lab serving ``api``, or None for any other cluster."""
+    import json
+
+    try:
+        code, data = api_get(api, LAB_INFO_PATH, timeout=10)
+        return json.loads(data).get("name") if code == 200 else None
+    except Exception:  # noqa: BLE001 - not reachable, not JSON: not a lab we can ask
+        return None
 
 
 class DockerExecAccess:

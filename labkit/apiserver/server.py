@@ -47,6 +47,7 @@ class ApiServer:
         self.service_cidr = service_cidr
         self.bookmark_interval = bookmark_interval
         self.token = ""
+        self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -74,6 +75,9 @@ class ApiServer:
             add("GET", path, handlers.version)
         for path in ("/healthz", "/livez", "/readyz"):
             add("GET", path, handlers.healthz)
+        if self.node_state is not None:
+            from .nodestate import routes as node_state_routes
+            node_state_routes(app, self.name, self.node_state)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)

@@ -1,19 +1,20 @@
 """``labkit draw pods|services|policies|overview`` and ``labkit trace SRC DST``.
 
-Both read a snapshot file (``--snapshot``) or take one from the running embedded lab (root
-needed: the lab's namespaces are read directly). Drawing writes SVG to standard output, or to
+Both read a snapshot file (``--snapshot``) or take one from a cluster found as ``labkit.connect()``
+finds it (``--name``, then ``KUBECONFIG``/``--context``, then the running lab; see ``target``): an
+embedded lab is read directly as root or through its daemon's API otherwise, kind with docker exec. Drawing writes SVG to standard output, or to
 ``-o FILE.svg|.png``; the trace prints its hops in the learner's language.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from .. import i18n
 from ..diagrams import messages  # noqa: F401  (registers the catalog)
-from ..errors import BadInput, LabkitError
+from ..errors import BadInput
+from .target import add_cluster_options, connect_from
 
 LAYERS = ("pods", "services", "policies", "overview")
 
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", metavar="FILE", help=i18n.t("draw.cli.snapshot_help"))
-    parser.add_argument("--name", default="kubenet", help=i18n.t("draw.cli.name_help"))
+    add_cluster_options(parser)
     # --lang here too, so that `labkit draw pods --lang fr` works after the sub-command.
     parser.add_argument("--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS)
 
@@ -61,11 +62,8 @@ def load_snapshot(args: argparse.Namespace):
                            reason="missing") from exc
         except (TypeError, AttributeError, ValueError) as exc:
             raise BadInput("diagrams.error.bad_snapshot", file=args.snapshot, reason=exc) from exc
-    if os.geteuid() != 0:
-        raise LabkitError("draw.cli.needs_root", exit_code=2)
-    from ..embedded import snapshot as embedded_snapshot
-
-    return embedded_snapshot.take(args.name)
+    with connect_from(args) as cluster:
+        return cluster.snapshot()
 
 
 def _emit(graph, output: str | None) -> int:

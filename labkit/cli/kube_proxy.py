@@ -21,6 +21,7 @@ from ..kubeproxy.manifests import load_manifests
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nftables import render_nftables
 from ..kubeproxy.servicemap import format_table
+from .target import add_cluster_options, connect_from
 
 # kind's defaults, which the embedded lab mirrors (DESIGN.md).
 DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
@@ -48,8 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect = inspect_commands.add_parser("kube-proxy", help=i18n.t("kubeproxy.cli.inspect_help"))
     inspect.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     inspect.add_argument("--json", action="store_true", help="print the service map as JSON")
-    inspect.add_argument("--node", help="read the rules of this node of the embedded lab (root)")
-    inspect.add_argument("--name", default="kubenet", help="the embedded lab (with --node)")
+    inspect.add_argument("--node", help="read the rules of this node (of the cluster --name, KUBECONFIG "
+                         "or --context names, as for labkit draw)")
+    add_cluster_options(inspect)
     inspect.set_defaults(func=_inspect)
 
 
@@ -98,20 +100,22 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def node_rules(lab_name: str, node: str) -> tuple[str, str]:
-    """The kube-proxy rules a node of the embedded lab holds, as its own tools print them."""
-    from ..embedded.client import EmbeddedLab
-    from ..nodes import embedded_node
+def node_rules(args: argparse.Namespace, node: str) -> tuple[str, str]:
+    """The kube-proxy rules a node holds, as its own tools print them: nftables mode's table when
+    the node has one, else ``iptables-save``."""
+    from ..errors import LabkitError
 
-    access = embedded_node(lab_name, node)
-    if EmbeddedLab(lab_name).spec.proxy_mode == "nftables":
-        return access.run(["nft", "list", "table", "ip", "kube-proxy"]), f"{access.name}: nft"
-    return access.run(["iptables-save"]), f"{access.name}: iptables-save"
+    with connect_from(args) as cluster:
+        access = cluster.node(node)
+        try:
+            return access.run(["nft", "list", "table", "ip", "kube-proxy"]), f"{access.name}: nft"
+        except LabkitError:
+            return access.run(["iptables-save"]), f"{access.name}: iptables-save"
 
 
 def _inspect(args: argparse.Namespace) -> int:
     if args.node:
-        text, source = node_rules(args.name, args.node)
+        text, source = node_rules(args, args.node)
     elif args.file == "-":
         text, source = sys.stdin.read(), "<stdin>"
     else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .. import i18n
@@ -11,6 +12,7 @@ from ..embedded.client import EmbeddedLab
 from ..embedded.paths import kubeconfig_file
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
 from ..errors import LabkitError
+from .target import add_cluster_options, connect_from, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_kubeconfig)
 
     p = subparsers.add_parser("status", help="nodes and pods of the embedded lab")
-    p.add_argument("--name", default=DEFAULT_NAME)
+    add_cluster_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
@@ -86,9 +88,30 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status_through_api(args: argparse.Namespace) -> dict:
+    """What an ordinary user can know of a lab: its nodes and pods, through its API."""
+    from ..cluster import list_objects
+
+    with connect_from(args) as cluster:
+        objects = list_objects(cluster.api, cluster.name)
+    nodes = [{"name": n["metadata"]["name"], "pod_cidr": n["spec"].get("podCIDR") or "-",
+              "ip": next((a["address"] for a in n["status"].get("addresses") or [] if a["type"] == "InternalIP"), "-")}
+             for n in objects["nodes"]]
+    pods = [{"namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
+             "node": p["spec"].get("nodeName") or "-", "ip": p["status"].get("podIP") or "-"}
+            for p in objects["pods"]]
+    return {"name": cluster.name, "running": True, "cni": "-", "pod_cidr": "-", "node_cidr": "-",
+            "nodes": nodes, "pods": pods}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    LabSpec(name=args.name)
-    status = EmbeddedLab(args.name).status()
+    if args.name:
+        LabSpec(name=args.name)
+    if os.geteuid() == 0:
+        status = EmbeddedLab(lab_name_from(args, "status")).status()
+    else:
+        lab_name_from(args, "status")
+        status = _status_through_api(args)
     if args.json:
         json.dump(status, sys.stdout, indent=2)
         print()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from .. import i18n
-from ..embedded.topology import DEFAULT_NAME
+from .target import add_cluster_options, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     t = i18n.t
     p = subparsers.add_parser("probe", help=t("probe.cli.help"), description=t("probe.cli.help"))
-    p.add_argument("--name", default=DEFAULT_NAME, help=t("probe.cli.name"))
+    add_cluster_options(p)
     p.add_argument("--namespaces", default=None, metavar="X,Y,Z", help=t("probe.cli.namespaces"))
     p.add_argument("--port", default="80", help=t("probe.cli.port"))
     p.add_argument("--protocol", default="TCP", help=t("probe.cli.protocol"))
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..probe import probe
 
-    result = probe(args.name, port=args.port, protocol=args.protocol, namespaces=args.namespaces,
+    result = probe(lab_name_from(args, "probe"), port=args.port, protocol=args.protocol, namespaces=args.namespaces,
                    timeout=args.timeout)
     print(result.to_json() if args.json else result.to_table(), end="\n" if args.json else "")
     return 0 if result.ok else 1

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import hostnet, netns as ns
 from .paths import lab_dir
+from .userconfig import remove_copies
 from .topology import LabSpec
 
 DAEMON_MODULE = "labkit.embedded.daemon"
@@ -114,6 +115,7 @@ def sweep(name: str) -> int:
     for netns in lab_namespaces(name):
         ns.run(["ip", "netns", "del", netns], check=False)
         count += 1
+    count += remove_copies(name)
     for path in [lab_dir(name)] + sorted(Path("/etc/netns").glob(f"{name}-*")):
         if path.exists() and (path == lab_dir(name) or LabSpec(name=name).owns_netns(path.name)):
             shutil.rmtree(path, ignore_errors=True)

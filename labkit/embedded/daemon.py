@@ -105,6 +105,8 @@ class LabDaemon:
         spec = self.state.spec
         self.api = ApiServer(lab_dir(spec.name) / "api", EmbeddedRuntime(spec, self.pods),
                              name=spec.name, service_cidr=spec.service_cidr)
+        from .nodestate import NodeStateReader
+        self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()

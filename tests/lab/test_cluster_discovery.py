@@ -1,0 +1,107 @@
+"""Every command finds its cluster as ``labkit.connect()`` does, and works without root through the
+lab daemon's API: ``KUBECONFIG`` of a second lab draws that lab, as root and as ``nobody``."""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from labkit.embedded import lifecycle
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
+
+from .helpers import ROOT
+
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+FIRST, SECOND = "tdisca", "tdiscb"
+
+
+def run_labkit(*args: str, env: dict, user: str | None = None) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "labkit", *args]
+    if user:
+        argv = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *argv]
+    env = dict(env, PYTHONPATH=str(ROOT), LABKIT_LANG="en")
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, cwd="/")
+
+
+def kubectl(name: str, home, *args: str) -> str:
+    env = dict(os.environ, HOME=str(home), KUBECONFIG=str(kubeconfig_file(name)))
+    proc = subprocess.run([KUBECTL, *args], capture_output=True, text=True, env=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def labs(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    for name in (FIRST, SECOND):
+        lifecycle.down(name)
+        lifecycle.up(LabSpec(name=name, nodes=2))
+    kubectl(SECOND, home, "run", "second-web", "--image=jpetazzo/color", "--port=80")
+    for _ in range(300):
+        pod = json.loads(kubectl(SECOND, home, "get", "pod", "second-web", "-o", "json"))
+        if pod["status"].get("podIP") and pod["status"].get("phase") == "Running":
+            break
+        time.sleep(0.1)
+    yield home
+    for name in (FIRST, SECOND):
+        lifecycle.down(name)
+
+
+@pytest.fixture
+def nobody_kubeconfig(labs):
+    """A copy of the second lab's kubeconfig that ``nobody`` owns (0600), as ``sudo labkit up`` makes."""
+    user = pwd.getpwnam("nobody")
+    home = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))     # pytest's tmp_path is root's (0700)
+    copy = home / "kubeconfig"
+    shutil.copyfile(kubeconfig_file(SECOND), copy)
+    os.chmod(copy, 0o600)
+    for path in (home, copy):
+        os.chown(path, user.pw_uid, user.pw_gid)
+    yield {"HOME": str(home), "KUBECONFIG": str(copy), "PATH": os.environ["PATH"]}
+    shutil.rmtree(home)
+
+
+def test_kubeconfig_of_a_second_lab_draws_that_lab(labs):
+    env = dict(os.environ, HOME=str(labs), KUBECONFIG=str(kubeconfig_file(SECOND)))
+    proc = run_labkit("draw", "pods", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{SECOND}-control-plane" in proc.stdout and "second-web" in proc.stdout
+    assert f"{FIRST}-" not in proc.stdout
+    named = run_labkit("draw", "pods", "--name", FIRST, env=env)        # --name wins over KUBECONFIG
+    assert named.returncode == 0 and f"{FIRST}-control-plane" in named.stdout and "second-web" not in named.stdout
+
+
+def test_an_ordinary_user_draws_inspects_and_traces_through_the_daemon(nobody_kubeconfig):
+    env = nobody_kubeconfig
+    drawn = run_labkit("draw", "pods", env=env, user="nobody")
+    assert drawn.returncode == 0, drawn.stderr
+    assert f"{SECOND}-worker" in drawn.stdout and "second-web" in drawn.stdout
+    rules = run_labkit("inspect", "kube-proxy", "--node", "worker", env=env, user="nobody")
+    assert rules.returncode == 0, rules.stderr
+    assert "default/kubernetes" in rules.stdout
+    status = run_labkit("status", env=env, user="nobody")
+    assert status.returncode == 0 and "second-web" in status.stdout, status.stderr
+
+
+def test_the_daemon_hands_out_only_its_read_only_commands(nobody_kubeconfig):
+    env = dict(os.environ, **nobody_kubeconfig)
+    base = f"/api/v1/nodes/{SECOND}-worker/proxy/labkit/run"
+    ok = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", KUBECTL, "get",
+                         "--raw", f"{base}?command=ip&command=-j&command=route&command=show"],
+                        capture_output=True, text=True, env=env, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(json.loads(ok.stdout)["stdout"])                  # the node's routes, as JSON
+    for bad in ("command=ip&command=route&command=flush&command=all", "command=sh&command=-c&command=id",
+                "command=iptables-restore"):
+        refused = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", KUBECTL,
+                                  "get", "--raw", f"{base}?{bad}"], capture_output=True, text=True, env=env, timeout=60)
+        assert refused.returncode != 0 and "Forbidden" in refused.stderr, refused.stderr
