@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 
-from . import objects, resources, status
+from . import objects, resources, status, validation_common
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -129,7 +129,12 @@ class Api:
         causes = []
         ip = spec.get("clusterIP")
         if ip not in (None, "", "None") and ip != old.get("clusterIP"):
-            if ipaddress.ip_address(ip) not in self.addresses.network:
+            net = self.addresses.network
+            if ipaddress.ip_address(ip) in (net.network_address, net.broadcast_address):
+                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
+                                           detail=validation_common.Rule("cluster_ip_edge", ip=ip,
+                                                                         cidr=str(net))))
+            elif ipaddress.ip_address(ip) not in self.addresses.network:
                 causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
                                            detail=_rule_text("cluster_ip_range", ip=ip,
                                                              cidr=str(self.addresses.network))))

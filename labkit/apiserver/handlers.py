@@ -11,11 +11,10 @@ import json
 import time
 from dataclasses import dataclass
 
-import yaml
 from aiohttp import web
 
-from . import discovery, protobuf, resources, status, tables
-from .api import Api, PATCH_TYPES, decode_json
+from . import bodies, discovery, resources, status, tables
+from .api import Api, PATCH_TYPES
 from .printers import selector_string
 from .resources import ResourceKind, group_versions
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -285,7 +284,7 @@ class Handlers:
                          else merge_patch(scale, body))
             else:
                 scale = body
-            replicas = (scale.get("spec") or {}).get("replicas")
+            replicas = checked_replicas(scale)
             obj, _ = self.api.patch(res, ns, target.name, "application/merge-patch+json",
                                     {"spec": {"replicas": replicas}})
         elif request.method != "GET":
@@ -294,27 +293,23 @@ class Handlers:
 
     # --- bodies -----------------------------------------------------------------------------
     async def body(self, request: web.Request, patch: bool = False) -> object:
-        data = await request.read()
-        content_type = request.content_type
-        if content_type == "application/vnd.kubernetes.protobuf":
-            try:
-                return protobuf.decode(data)
-            except (protobuf.ProtobufError, UnicodeDecodeError, KeyError) as exc:
-                raise status.bad_request("api.bad_body", error=exc) from exc
-        if content_type in ("application/yaml", "application/apply-patch+yaml"):
-            try:
-                return yaml.safe_load(data) or {}
-            except yaml.YAMLError as exc:
-                raise status.bad_request("api.bad_body", error=exc) from exc
-        return decode_json(data)
+        """The decoded body, within the bounds of ``bodies`` (size, depth, aliases)."""
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise bodies.too_large() from exc
+        return bodies.decode(data, request.content_type)
 
     async def delete_options(self, request: web.Request) -> dict:
-        data = await request.read()
-        options = decode_json(data) if data else {}
+        try:
+            data = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise bodies.too_large() from exc
+        options = bodies.decode_json(data) if data else {}
         if not isinstance(options, dict):
             options = {}
         if "gracePeriodSeconds" in request.query:
-            options["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
+            options["gracePeriodSeconds"] = bodies.query_int(request.query, "gracePeriodSeconds")
         if "propagationPolicy" in request.query:
             options["propagationPolicy"] = request.query["propagationPolicy"]
         return options
@@ -347,7 +342,7 @@ class Handlers:
         as_table = tables.wants_table(accept)
         table_version = tables.table_version(accept)
         bookmarks = _flag(request, "allowWatchBookmarks") and not as_table
-        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+        timeout = bodies.query_int(query, "timeoutSeconds", low=0) or None
         rv_text = query.get("resourceVersion", "")
         try:
             since = int(rv_text) if rv_text not in ("", "0") else None
@@ -407,6 +402,18 @@ class Handlers:
         finally:
             self.store.unwatch(watcher)
         return response
+
+
+def checked_replicas(scale: object) -> int:
+    """``spec.replicas`` of a Scale a client sent, checked as the real server decodes and
+    validates it (a 400 for a wrong type, a 422 for a negative count; absent means 0)."""
+    from .typecheck import INT, check_types
+    from .validation import check_replicas
+
+    check_types(scale, "Scale", "autoscaling/v1", {"spec": {"replicas": INT}})
+    replicas = (scale.get("spec") or {}).get("replicas") or 0
+    check_replicas(replicas, "Scale")
+    return replicas
 
 
 def scale_of(obj: dict) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..errors import LabkitError
-from . import objects
+from . import bodies, objects
 from .api import NAMESPACES, SERVICES, Api
 from .controllers import ControllerManager
 from .handlers import Handlers
@@ -57,7 +57,8 @@ class ApiServer:
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.state_dir.chmod(0o700)          # every object lives here: the root's alone
         tls = ensure_tls(self.state_dir / "tls", self.name)
         self.token = ensure_token(self.state_dir / "token")
         plug_netpol()
@@ -69,7 +70,7 @@ class ApiServer:
         handlers.extra_subresources.update(streams.subresources())
         app = web.Application(middlewares=[handlers.error_middleware,
                                            handlers.auth_middleware(self.token)],
-                              client_max_size=16 * 1024 * 1024)
+                              client_max_size=bodies.MAX_BODY_BYTES)
         add = app.router.add_route
         for path in ("/version", "/version/"):
             add("GET", path, handlers.version)

@@ -12,6 +12,8 @@ either the old or the new object, never half of one. ``meta.json`` keeps the cou
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
 import json
 import os
 from collections import deque
@@ -22,6 +24,8 @@ from typing import Callable, Iterator
 from ..errors import LabkitError
 from .resources import BY_KEY, ResourceKind
 from .status import expired
+
+_TMP_SEQ = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,30 @@ class Watcher:
             self.namespace is None or change.obj["metadata"].get("namespace") == self.namespace)
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temporary file and a rename, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write via a temporary file and a rename, so readers never see a partial file.
+
+    Lab state is the root's alone (files 0600, directories 0700): every object, tokens included,
+    lives here, and pods share the host's filesystem.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{next(_TMP_SEQ)}")   # short: any name fits
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def file_name(name: str) -> str:
+    """``<name>.json``, or a shortened name with a hash when it would not fit a file name
+    (names go up to 253 characters, file names to 255 bytes)."""
+    if len(name.encode()) <= 200:
+        return f"{name}.json"
+    return f"{name[:150]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}.json"
 
 
 class Store:
@@ -106,9 +126,13 @@ class Store:
         ident = (meta.get("namespace", "") if res.namespaced else "", meta["name"])
         existed = ident in self._objects[res.key]
         meta["resourceVersion"] = str(self.next_rv())
+        try:
+            self._persist(res, obj)         # committed only once it is on disk
+        except BaseException:
+            self.rv -= 1
+            raise
         self._objects[res.key][ident] = obj
         self._uids[meta["uid"]] = (res.key, *ident)
-        self._persist(res, obj)
         self._emit(Change(self.rv, "MODIFIED" if existed else "ADDED", res.key, obj))
         return obj
 
@@ -158,7 +182,7 @@ class Store:
     # --- persistence ------------------------------------------------------------------------
     def _path(self, res: ResourceKind, obj: dict) -> Path:
         meta = obj["metadata"]
-        return self._dir / res.key / (meta.get("namespace") or "_") / f"{meta['name']}.json"
+        return self._dir / res.key / (meta.get("namespace") or "_") / file_name(meta["name"])
 
     def _persist(self, res: ResourceKind, obj: dict) -> None:
         if self._dir:

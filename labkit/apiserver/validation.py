@@ -13,6 +13,7 @@ import re
 from typing import Callable
 
 from .. import i18n
+from . import validation_common as common
 from .selectors import selector_matches
 from .status import Cause, cause
 
@@ -66,10 +67,11 @@ def validate_metadata(obj: dict, kind: str) -> list[Cause]:
     if meta.get("name") is not None or not meta.get("generateName"):
         causes += check_name(meta.get("name") or "", NAME_RULES.get(kind, "dns1123_subdomain"),
                              "metadata.name")
-    for key, value in (meta.get("labels") or {}).items():
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
-            causes.append(cause("metadata.labels", "cause.invalid_name", value=value,
-                                rule=_rule_text("label_value")))
+    if meta.get("generateName") and meta.get("name") is None:
+        causes += check_name(str(meta["generateName"]) + "x", NAME_RULES.get(
+            kind, "dns1123_subdomain"), "metadata.generateName")
+    causes += common.labels(meta.get("labels"), "metadata.labels")
+    causes += common.annotations(meta.get("annotations"), "metadata.annotations")
     return causes
 
 
@@ -78,28 +80,107 @@ def _containers(spec: dict, prefix: str) -> list[Cause]:
     if not containers:
         return [cause(f"{prefix}.containers", "cause.required")]
     causes, seen = [], set()
-    for index, container in enumerate(containers):
-        path = f"{prefix}.containers[{index}]"
-        name = container.get("name") or ""
-        causes += check_name(name, "dns1123_label", f"{path}.name")
-        if name in seen:
-            causes.append(cause(f"{path}.name", "cause.duplicate", value=name))
-        seen.add(name)
-        if not container.get("image"):
-            causes.append(cause(f"{path}.image", "cause.required"))
-        for pindex, port in enumerate(container.get("ports") or []):
-            number = port.get("containerPort")
-            if not isinstance(number, int) or not 0 < number < 65536:
-                causes.append(cause(f"{path}.ports[{pindex}].containerPort", "cause.invalid",
-                                    value=number, detail=_rule_text("port_range")))
-            if port.get("protocol", "TCP") not in ("TCP", "UDP", "SCTP"):
-                causes.append(cause(f"{path}.ports[{pindex}].protocol", "cause.unsupported",
-                                    value=port.get("protocol"), supported='"SCTP", "TCP", "UDP"'))
+    port_names: set[str] = set()
+    served: set[tuple] = set()
+    host_ports: set[tuple] = set()
+    for key in ("initContainers", "containers"):
+        for index, container in enumerate(spec.get(key) or []):
+            path = f"{prefix}.{key}[{index}]"
+            name = container.get("name") or ""
+            causes += check_name(name, "dns1123_label", f"{path}.name")
+            if name in seen:
+                causes.append(cause(f"{path}.name", "cause.duplicate", value=name))
+            seen.add(name)
+            if not container.get("image"):
+                causes.append(cause(f"{path}.image", "cause.required"))
+            for pindex, port in enumerate(container.get("ports") or []):
+                causes += _container_port(port, f"{path}.ports[{pindex}]", port_names, served,
+                                          host_ports)
+    return causes
+
+
+def _container_port(port: dict, at: str, names: set, served: set, host_ports: set) -> list[Cause]:
+    """pkg/apis/core/validation validateContainerPorts and checkHostPortConflicts."""
+    causes = []
+    if port.get("name"):
+        causes += common.port_name(port["name"], f"{at}.name")
+        if port["name"] in names:
+            causes.append(cause(f"{at}.name", "cause.duplicate", value=port["name"]))
+        names.add(port["name"])
+    number = port.get("containerPort")
+    causes += common.port_number(number, f"{at}.containerPort")
+    protocol = port.get("protocol") or "TCP"
+    causes += common.one_of(protocol, f"{at}.protocol", PROTOCOLS)
+    host_port = port.get("hostPort") or 0
+    causes += common.port_number(host_port, f"{at}.hostPort", allow_zero=True)
+    if port.get("hostIP"):
+        causes += common.ip(port["hostIP"], f"{at}.hostIP")
+    if host_port:
+        key = (port.get("hostIP") or "", host_port, protocol)
+        if key in host_ports:
+            causes.append(cause(f"{at}.hostPort", "cause.duplicate",
+                                value=f"{host_port}/{protocol}"))
+        host_ports.add(key)
+    if (number, protocol) in served:
+        # a lab limit: each port is served by one echo responder (see the rule text)
+        causes.append(cause(f"{at}.containerPort", "cause.invalid", value=f"{number}/{protocol}",
+                            detail=common.Rule("duplicate_port")))
+    served.add((number, protocol))
+    return causes
+
+
+def _tolerations(spec: dict) -> list[Cause]:
+    causes = []
+    for i, tol in enumerate(spec.get("tolerations") or []):
+        at = f"spec.tolerations[{i}]"
+        op = tol.get("operator") or "Equal"
+        causes += common.one_of(op, f"{at}.operator", ("Exists", "Equal"))
+        if tol.get("key"):
+            causes += common.qualified_name(tol["key"], f"{at}.key")
+        elif op != "Exists":
+            causes.append(cause(f"{at}.operator", "cause.invalid", value=f'"{op}"',
+                                detail=common.Rule("toleration_key")))
+        if op == "Exists" and tol.get("value"):
+            causes.append(cause(f"{at}.operator", "cause.invalid", value=f'"{op}"',
+                                detail=common.Rule("toleration_value")))
+        if tol.get("effect"):
+            causes += common.one_of(tol["effect"], f"{at}.effect",
+                                    ("NoSchedule", "PreferNoSchedule", "NoExecute"))
+    return causes
+
+
+def _pod_spec(spec: dict, prefix: str) -> list[Cause]:
+    causes = _containers(spec, prefix)
+    causes += common.labels(spec.get("nodeSelector"), f"{prefix}.nodeSelector")
+    causes += [cause(c.field.replace("spec.", f"{prefix}.", 1), c.key, **c.params)
+               for c in _tolerations(spec)]
+    if spec.get("restartPolicy"):
+        causes += common.one_of(spec["restartPolicy"], f"{prefix}.restartPolicy",
+                                ("Always", "OnFailure", "Never"))
+    if spec.get("dnsPolicy"):
+        causes += common.one_of(spec["dnsPolicy"], f"{prefix}.dnsPolicy",
+                                ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"))
+    for key in ("terminationGracePeriodSeconds", "activeDeadlineSeconds"):
+        value = spec.get(key)
+        if value is not None and (value < 0 or (key == "activeDeadlineSeconds" and value == 0)):
+            causes.append(cause(f"{prefix}.{key}", "cause.invalid", value=value,
+                                detail=_rule_text("non_negative")))
+    if spec.get("nodeName"):
+        causes += check_name(spec["nodeName"], "dns1123_subdomain", f"{prefix}.nodeName")
     return causes
 
 
 def validate_pod(obj: dict) -> list[Cause]:
-    return _containers(obj.get("spec") or {}, "spec")
+    return _pod_spec(obj.get("spec") or {}, "spec")
+
+
+def check_replicas(value: object, kind: str) -> None:
+    """A replica count a client asked for (the scale subresource): >= 0 (and within the cap)."""
+    from . import status as status_mod
+
+    if value < 0:
+        raise status_mod.invalid(kind, "autoscaling", "", [cause(
+            "spec.replicas", "cause.invalid", value=value, detail=_rule_text("non_negative"))])
 
 
 def _workload(obj: dict) -> list[Cause]:
@@ -112,12 +193,46 @@ def _workload(obj: dict) -> list[Cause]:
     selector = spec.get("selector")
     if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
         causes.append(cause("spec.selector", "cause.required"))
+    selector_causes = common.selector(selector, "spec.selector")
+    causes += selector_causes
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
-    if selector and not selector_matches(selector, labels):
+    causes += common.labels(labels, "spec.template.metadata.labels")
+    if selector and not selector_causes and not selector_matches(selector, labels):
         causes.append(cause("spec.template.metadata.labels", "cause.invalid",
                             value=labels, detail=_rule_text("selector_mismatch")))
-    causes += _containers(template.get("spec") or {}, "spec.template.spec")
+    causes += _pod_spec(template.get("spec") or {}, "spec.template.spec")
+    if (spec.get("minReadySeconds") or 0) < 0:
+        causes.append(cause("spec.minReadySeconds", "cause.invalid", value=spec["minReadySeconds"],
+                            detail=_rule_text("non_negative")))
+    if obj.get("kind") == "Deployment" or "strategy" in spec:
+        causes += _strategy(spec.get("strategy") or {})
+    return causes
+
+
+def _strategy(strategy: dict) -> list[Cause]:
+    """pkg/apis/apps/validation ValidateDeploymentStrategy / ValidateRollingUpdateDeployment."""
+    kind = strategy.get("type") or "RollingUpdate"
+    causes = common.one_of(kind, "spec.strategy.type", ("Recreate", "RollingUpdate"))
+    rolling = strategy.get("rollingUpdate")
+    if kind == "Recreate" and rolling is not None:
+        causes.append(cause("spec.strategy.rollingUpdate", "cause.forbidden",
+                            detail=common.Rule("recreate_rolling")))
+    if not rolling:
+        return causes
+    at = "spec.strategy.rollingUpdate"
+    surge, unavailable = rolling.get("maxSurge"), rolling.get("maxUnavailable")
+    for key, value in (("maxSurge", surge), ("maxUnavailable", unavailable)):
+        if value is not None:
+            causes += common.int_or_percent(value, f"{at}.{key}")
+    if isinstance(unavailable, str) and common.PERCENT.match(unavailable) \
+            and int(unavailable[:-1]) > 100:
+        causes.append(cause(f"{at}.maxUnavailable", "cause.invalid", value=f'"{unavailable}"',
+                            detail=common.Rule("percent_max")))
+    zero = lambda v: v in (0, "0%")  # noqa: E731
+    if zero(surge) and zero(unavailable):
+        causes.append(cause(f"{at}.maxUnavailable", "cause.invalid", value=unavailable,
+                            detail=common.Rule("both_zero")))
     return causes
 
 
@@ -139,10 +254,23 @@ def validate_service(obj: dict) -> list[Cause]:
             isinstance(k, str) and isinstance(v, str) for k, v in selector.items())):
         causes.append(cause("spec.selector", "cause.invalid", value=_short(selector),
                             detail=_rule_text("string_map")))
+    else:
+        causes += common.labels(selector, "spec.selector")
     cluster_ip = spec.get("clusterIP")
     if cluster_ip not in (None, "", "None") and not _is_ipv4(cluster_ip):
         causes.append(cause("spec.clusterIPs[0]", "cause.invalid", value=_short(cluster_ip),
                             detail=_rule_text("ip_address")))
+    for i, ip in enumerate(spec.get("externalIPs") or []):
+        causes += common.ip(ip, f"spec.externalIPs[{i}]", special=False)
+    for i, ip in enumerate(spec.get("clusterIPs") or []):
+        if ip not in ("", "None") and i == 0 and cluster_ip not in (None, "") and ip != cluster_ip:
+            causes.append(cause("spec.clusterIPs[0]", "cause.invalid", value=_short(ip),
+                                detail=_rule_text("ip_address")))
+    timeout = (((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {})
+               .get("timeoutSeconds"))
+    if timeout is not None and not 0 < timeout <= 86400:
+        causes.append(cause("spec.sessionAffinityConfig.clientIP.timeoutSeconds", "cause.invalid",
+                            value=timeout, detail=common.Rule("affinity_timeout")))
     causes += _service_ports(spec, kind)
     for key, values in (("sessionAffinity", ("None", "ClientIP")),
                         ("externalTrafficPolicy", ("Cluster", "Local")),
@@ -163,7 +291,7 @@ def _service_ports(spec: dict, kind: str) -> list[Cause]:
         return [cause("spec.ports", "cause.invalid", value=_short(ports), detail=_rule_text("list"))]
     if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
         causes.append(cause("spec.ports", "cause.required"))
-    seen = set()
+    seen, names = set(), set()
     for index, port in enumerate(ports):
         at = f"spec.ports[{index}]"
         if not isinstance(port, dict):
@@ -195,6 +323,13 @@ def _service_ports(spec: dict, kind: str) -> list[Cause]:
                                                       high=NODE_PORT_RANGE[1])))
         if len(ports) > 1 and not port.get("name"):
             causes.append(cause(f"{at}.name", "cause.required"))
+        elif port.get("name"):
+            causes += common.dns_label(port["name"], f"{at}.name")
+            if port["name"] in names:
+                causes.append(cause(f"{at}.name", "cause.duplicate", value=_short(port["name"])))
+            names.add(port["name"])
+        if isinstance(target, str):
+            causes += common.port_name(target, f"{at}.targetPort")
     return causes
 
 
@@ -220,9 +355,92 @@ def validate_networkpolicy(obj: dict) -> list[Cause]:
     return []
 
 
+def validate_endpointslice(obj: dict) -> list[Cause]:
+    """pkg/apis/discovery/validation ValidateEndpointSlice (the IP families the lab uses)."""
+    causes = common.one_of(obj.get("addressType"), "addressType", ("IPv4", "IPv6", "FQDN"))
+    family = obj.get("addressType")
+    endpoints = obj.get("endpoints") or []
+    if len(endpoints) > 1000:
+        causes.append(cause("endpoints", "cause.invalid", value=len(endpoints),
+                            detail=common.Rule("too_many", limit=1000)))
+    for i, ep in enumerate(endpoints[:1000]):
+        at = f"endpoints[{i}]"
+        addresses = ep.get("addresses") or []
+        if not 0 < len(addresses) <= 100:
+            causes.append(cause(f"{at}.addresses", "cause.invalid", value=len(addresses),
+                                detail=common.Rule("addresses_one")))
+        for j, address in enumerate(addresses[:100]):
+            if family in ("IPv4", "IPv6"):
+                found = common.ip(address, f"{at}.addresses[{j}]", special=False)
+                if not found and (":" in address) != (family == "IPv6"):
+                    found = [cause(f"{at}.addresses[{j}]", "cause.invalid", value=f'"{address}"',
+                                   detail=common.Rule("address_family", family=family))]
+                causes += found
+            else:
+                causes += check_name(address, "dns1123_subdomain", f"{at}.addresses[{j}]")
+        if ep.get("nodeName"):
+            causes += check_name(ep["nodeName"], "dns1123_subdomain", f"{at}.nodeName")
+        if ep.get("hostname"):
+            causes += common.dns_label(ep["hostname"], f"{at}.hostname")
+    ports = obj.get("ports") or []
+    if len(ports) > 100:
+        causes.append(cause("ports", "cause.invalid", value=len(ports),
+                            detail=common.Rule("too_many", limit=100)))
+    names: set = set()
+    for i, port in enumerate(ports[:100]):
+        at = f"ports[{i}]"
+        if port.get("name"):
+            causes += common.dns_label(port["name"], f"{at}.name")
+        if port.get("name") in names:
+            causes.append(cause(f"{at}.name", "cause.duplicate", value=_short(port.get("name"))))
+        names.add(port.get("name"))
+        if port.get("port") is not None:
+            causes += common.port_number(port["port"], f"{at}.port", allow_zero=True)
+        causes += common.one_of(port.get("protocol") or "TCP", f"{at}.protocol", PROTOCOLS)
+    return causes
+
+
+def validate_endpoints(obj: dict) -> list[Cause]:
+    """pkg/apis/core/validation ValidateEndpoints: addresses, ports."""
+    causes = []
+    for i, subset in enumerate(obj.get("subsets") or []):
+        for key in ("addresses", "notReadyAddresses"):
+            for j, address in enumerate(subset.get(key) or []):
+                causes += common.ip(address.get("ip"), f"subsets[{i}].{key}[{j}].ip",
+                                    special=False)
+        ports = subset.get("ports") or []
+        for j, port in enumerate(ports):
+            at = f"subsets[{i}].ports[{j}]"
+            if port.get("name") or len(ports) > 1:
+                causes += common.dns_label(port.get("name"), f"{at}.name")
+            causes += common.port_number(port.get("port"), f"{at}.port")
+            causes += common.one_of(port.get("protocol") or "TCP", f"{at}.protocol", PROTOCOLS)
+    return causes
+
+
+def validate_node(obj: dict) -> list[Cause]:
+    import ipaddress
+
+    spec = obj.get("spec") or {}
+    causes = []
+    for i, cidr in enumerate(spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR")
+                                                      else [])):
+        try:
+            ipaddress.ip_network(cidr)
+        except ValueError:
+            causes.append(common.invalid(f"spec.podCIDRs[{i}]", cidr, "ip"))
+    for i, taint in enumerate(spec.get("taints") or []):
+        causes += common.qualified_name(taint.get("key"), f"spec.taints[{i}].key")
+        causes += common.one_of(taint.get("effect"), f"spec.taints[{i}].effect",
+                                ("NoSchedule", "PreferNoSchedule", "NoExecute"))
+    return causes
+
+
 VALIDATORS: dict[str, Validator] = {
     "Pod": validate_pod, "Deployment": _workload, "ReplicaSet": _workload,
     "Service": validate_service, "NetworkPolicy": validate_networkpolicy,
+    "EndpointSlice": validate_endpointslice, "Endpoints": validate_endpoints,
+    "Node": validate_node,
 }
 
 
@@ -271,6 +489,13 @@ def plug_netpol() -> bool:
 
 
 def validate(obj: dict, kind: str) -> list[Cause]:
+    """Causes of a 422; a value of a wrong type is a 400 first (as the real decoder refuses it)."""
+    from .resources import RESOURCES
+    from .typecheck import check_types, fill_null_items
+
+    version = next((r.api_version for r in RESOURCES if r.kind == kind), "v1")
+    check_types(obj, kind, version)
+    fill_null_items(obj, kind)
     causes = validate_metadata(obj, kind)
     validator = VALIDATORS.get(kind)
     if validator:
