@@ -4,6 +4,9 @@ kube-proxy and the policy enforcer both keep node state in step with API objects
 bursts (a deployment scaled to 5 is a dozen object changes), so a change only wakes the loop and
 the sync runs once the burst has settled (``DEBOUNCE_SECONDS``); a failed sync is logged and
 retried a second later, so one bad moment never leaves a node stale.
+
+``caught_up()`` lets a caller wait until a sync that *began after the call* has succeeded: the
+kubelet uses it to start a pod's processes only once every node's policy table knows the pod.
 """
 from __future__ import annotations
 
@@ -23,12 +26,29 @@ class DebouncedSync:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.sync_count = 0
+        self._begun = 0          # syncs started so far
+        self._succeeded = 0      # the number of the last sync that succeeded
+        self._progress = asyncio.Condition()
 
     async def sync(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def changed(self) -> None:
         self._wake.set()
+
+    async def caught_up(self, timeout: float) -> bool:
+        """Wake the loop and wait for a sync that starts after now to succeed (False: timed out)."""
+        wanted = self._begun + 1
+        self.changed()
+
+        async def wait() -> None:
+            async with self._progress:
+                await self._progress.wait_for(lambda: self._succeeded >= wanted)
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -47,8 +67,13 @@ class DebouncedSync:
             await self._wake.wait()
             await asyncio.sleep(DEBOUNCE_SECONDS)
             self._wake.clear()
+            self._begun += 1
+            number = self._begun
             try:
                 await self.sync()
+                async with self._progress:
+                    self._succeeded = number
+                    self._progress.notify_all()
             except Exception:  # noqa: BLE001 - a failed sync is retried on the next change
                 log.exception("%s failed", self.what)
                 await asyncio.sleep(1)

@@ -183,10 +183,14 @@ class LabDaemon:
 
     def start_policy_enforcer(self) -> None:
         """NetworkPolicies enforced in every node (nftables), fed by the API store."""
+        from .admission import PolicyBarrier
         from .policy import WATCHED_KINDS, PolicyEnforcer, store_objects
 
-        self.policy = PolicyEnforcer(self.state.spec, store_objects(self.api.store),
+        barrier = PolicyBarrier()
+        self.policy = PolicyEnforcer(self.state.spec, barrier.reader(store_objects(self.api.store)),
                                      self._reporter("network-policy-enforcer"))
+        barrier.enforcer = self.policy
+        self.api.runtime.before_containers = barrier.admit   # see ``admission``
 
         def on_change(change) -> None:
             if change.key in WATCHED_KINDS:
