@@ -1,14 +1,23 @@
 """Pod wiring with the reference CNI plugins, invoked with the CNI protocol.
 
 The configuration builders are pure: they write the same ``.conflist`` a kind node (kindnet),
-a bridge setup, or flannel's delegated bridge would carry, so learners can ``cat`` them and
-compare. ``CniRunner`` plays libcni's part: it runs each plugin of the list in order (env +
-JSON on stdin, ``prevResult`` chained), inside the node's network namespace so that the host side
-of the veth lands on the node, and keeps the ADD result for a later DEL.
+a bridge setup, or a flannel node would carry, so learners can ``cat`` them and compare.
+``CniRunner`` plays libcni's part: it runs each plugin of the list in order (env + JSON on stdin,
+``prevResult`` chained), inside the node's network namespace so that the host side of the veth
+lands on the node, and keeps the ADD result for a later DEL.
+
+flannel: the node's conflist is kube-flannel's own ``cni-conf.json`` (``{"type": "flannel",
+"delegate": {...}}`` + portmap, flannel-io/flannel Documentation/kube-flannel.yml). Debian's
+``containernetworking-plugins`` has no ``flannel`` binary, so ``CniRunner`` does that meta-plugin's
+one job itself (``flannel_delegate``): read ``subnet.env`` and hand the completed delegate to the
+``bridge`` plugin, as flannel-io/cni-plugin flannel_linux.go ``doCmdAdd`` does. One departure:
+the delegate's host-local ``dataDir`` is the lab's own (flannel leaves host-local's default,
+``/var/lib/cni/networks``), so that the lab's addresses live, and go, with the lab.
 """
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -45,15 +54,38 @@ def node_conflist(spec: LabSpec, node: NodePlan, ipam_dir: str) -> dict:
              "ipam": {"type": "host-local", "dataDir": ipam_dir,
                       "ranges": [[{"subnet": node.pod_cidr}]]}},
             portmap]}
-    # flannel: the flannel meta-plugin reads subnet.env and delegates to bridge with this config
-    # (flannel-io/cni-plugin flannel_linux.go); we write the delegated form directly.
-    return {"cniVersion": CNI_VERSION, "name": "cbr0", "plugins": [
-        {"type": "bridge", "bridge": "cni0", "isGateway": True, "isDefaultGateway": True,
-         "hairpinMode": True, "ipMasq": False, "mtu": FLANNEL_MTU,
-         "ipam": {"type": "host-local", "dataDir": ipam_dir,
-                  "ranges": [[{"subnet": node.pod_cidr}]],
-                  "routes": [{"dst": spec.pod_cidr}]}},
+    # flannel: kube-flannel.yml's cni-conf.json, verbatim (see the module docstring)
+    return {"name": "cbr0", "cniVersion": CNI_VERSION, "plugins": [
+        {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
         portmap]}
+
+
+def parse_subnet_env(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def flannel_delegate(plugin: dict, name: str, cni_version: str, subnet_env: dict[str, str],
+                     ipam_dir: str) -> dict:
+    """What the flannel CNI plugin hands to its delegate (flannel-io/cni-plugin flannel_linux.go
+    ``doCmdAdd`` and ``getDelegateIPAM``): bridge by default, ``ipMasq`` only when flanneld does
+    not masquerade, flanneld's MTU, the node's subnet and a route to the whole flannel network."""
+    delegate = dict(plugin.get("delegate") or {})
+    delegate["name"] = name
+    delegate.setdefault("type", "bridge")
+    delegate.setdefault("ipMasq", subnet_env.get("FLANNEL_IPMASQ") != "true")
+    delegate.setdefault("mtu", int(subnet_env.get("FLANNEL_MTU", FLANNEL_MTU)))
+    if delegate["type"] == "bridge":
+        delegate.setdefault("isGateway", True)
+    delegate["cniVersion"] = cni_version
+    subnet = str(ipaddress.ip_network(subnet_env["FLANNEL_SUBNET"], strict=False))
+    ipam = dict(plugin.get("ipam") or {})
+    ipam.setdefault("type", "host-local")
+    ipam["ranges"] = [[{"subnet": subnet}]]
+    ipam["routes"] = list(ipam.get("routes") or []) + [
+        {"dst": n} for n in subnet_env.get("FLANNEL_NETWORK", "").split(",") if n]
+    ipam["dataDir"] = ipam_dir                 # the lab's departure (see the module docstring)
+    delegate["ipam"] = ipam
+    return delegate
 
 
 def flannel_subnet_env(spec: LabSpec, node: NodePlan) -> str:
@@ -90,21 +122,32 @@ class CniResult:
 class CniRunner:
     """libcni's job for one node: run the plugin chain with the CNI protocol."""
 
-    def __init__(self, conflist: dict, node_netns: str, bin_dir: str = CNI_BIN_DIR) -> None:
+    def __init__(self, conflist: dict, node_netns: str, bin_dir: str = CNI_BIN_DIR,
+                 subnet_env: str | None = None, ipam_dir: str | None = None) -> None:
         self.conflist = conflist
         self.node_netns = node_netns
         self.bin_dir = bin_dir
+        self.subnet_env = subnet_env      # flannel: the node's /run/flannel/subnet.env
+        self.ipam_dir = ipam_dir
+
+    def _resolved(self, plugin: dict) -> dict:
+        """The plugin to execute: flannel's delegate in place of the missing flannel binary."""
+        if plugin.get("type") != "flannel" or (Path(self.bin_dir) / "flannel").exists():
+            return plugin
+        env = parse_subnet_env(Path(self.subnet_env or "/run/flannel/subnet.env").read_text())
+        return flannel_delegate(plugin, self.conflist["name"], self.conflist["cniVersion"], env,
+                                self.ipam_dir or "/var/lib/cni/networks")
 
     async def add(self, container_id: str, pod_netns: str, pod: str) -> CniResult:
         prev: dict | None = None
         for plugin in self.conflist["plugins"]:
-            prev = await self._invoke("ADD", plugin, container_id, pod_netns, pod, prev)
+            prev = await self._invoke("ADD", self._resolved(plugin), container_id, pod_netns, pod, prev)
         assert prev is not None
         return CniResult(prev)
 
     async def delete(self, container_id: str, pod_netns: str, pod: str, prev: dict | None) -> None:
         for plugin in reversed(self.conflist["plugins"]):
-            await self._invoke("DEL", plugin, container_id, pod_netns, pod, prev)
+            await self._invoke("DEL", self._resolved(plugin), container_id, pod_netns, pod, prev)
 
     def _config(self, plugin: dict, prev: dict | None) -> bytes:
         conf = {"cniVersion": self.conflist["cniVersion"], "name": self.conflist["name"], **plugin}

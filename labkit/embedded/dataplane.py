@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from . import netns as ns
-from .cni import conflist_filename, flannel_subnet_env, node_conflist
+from ..errors import LabkitError
+from .cni import CniRunner, conflist_filename, flannel_subnet_env, node_conflist
 from .paths import lab_dir, node_dir
 from .topology import FLANNEL_MTU, FLANNEL_PORT, FLANNEL_VNI, LabSpec, NodePlan
 
@@ -65,10 +66,11 @@ def flannel_fdb_commands(others: list[NodePlan]) -> list[str]:
 
 
 def kindnet_masquerade_rules(spec: LabSpec) -> str:
-    """kindnet's ip-masq-agent chain: traffic leaving the cluster is masqueraded, nothing else.
-
-    kindnet exempts the pod subnet; we also exempt the node network so that pods and nodes talk
-    without NAT, as the model (and the seed chapter) says. Loaded with ``iptables-restore --noflush``.
+    """kindnetd's ip-masq-agent chain, as kind's kindnetd writes it (kubernetes-sigs/kind
+    images/kindnetd/cmd/kindnetd/masq.go ``SyncRules``; main.go passes only ``POD_SUBNET`` as the
+    no-masquerade CIDRs). Only traffic to the pod subnet keeps its source: a pod talking to
+    *another* node (or to anything outside the cluster) is masqueraded to its node's address.
+    Traffic to the node itself is LOCAL, never masqueraded. Loaded with ``iptables-restore --noflush``.
     """
     c = "kind-masq-agent"
     return "\n".join([
@@ -77,11 +79,60 @@ def kindnet_masquerade_rules(spec: LabSpec) -> str:
         f'directs all non-LOCAL destination traffic to our custom KIND-MASQ-AGENT chain" -j KIND-MASQ-AGENT',
         f'-A KIND-MASQ-AGENT -d {spec.pod_cidr} -m comment --comment "{c}: local traffic is not subject '
         f'to MASQUERADE" -j RETURN',
-        f'-A KIND-MASQ-AGENT -d {spec.node_cidr} -m comment --comment "{c}: node traffic is not subject '
-        f'to MASQUERADE" -j RETURN',
         f'-A KIND-MASQ-AGENT -m comment --comment "{c}: outbound traffic is subject to MASQUERADE '
         f'(must be last in chain)" -j MASQUERADE',
         "COMMIT", ""])
+
+
+def flannel_iptables_rules(spec: LabSpec, node: NodePlan) -> str:
+    """flanneld ``--ip-masq`` (kube-flannel.yml; hence ``FLANNEL_IPMASQ=true`` in subnet.env):
+    ``FLANNEL-POSTRTG`` and ``FLANNEL-FWD`` as flannel-io/flannel
+    pkg/trafficmngr/iptables/iptables.go ``masqRules`` / ``forwardRules`` write them. Pod to pod
+    keeps its source; a pod talking to a node or outside is masqueraded; the host side talking to
+    a remote pod is masqueraded too. Loaded with ``iptables-restore --noflush``.
+    """
+    cluster, subnet = spec.pod_cidr, node.pod_cidr
+    masq, fwd = '-m comment --comment "flanneld masq"', '-m comment --comment "flanneld forward"'
+    return "\n".join([
+        "*nat", ":FLANNEL-POSTRTG - [0:0]",
+        f"-A POSTROUTING {masq} -j FLANNEL-POSTRTG",
+        f"-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 {masq} -j RETURN",
+        f"-A FLANNEL-POSTRTG -s {subnet} -d {cluster} {masq} -j RETURN",
+        f"-A FLANNEL-POSTRTG -s {cluster} -d {subnet} {masq} -j RETURN",
+        f"-A FLANNEL-POSTRTG ! -s {cluster} -d {subnet} {masq} -j RETURN",
+        f"-A FLANNEL-POSTRTG -s {cluster} ! -d 224.0.0.0/4 {masq} -j MASQUERADE --random-fully",
+        f"-A FLANNEL-POSTRTG ! -s {cluster} -d {cluster} {masq} -j MASQUERADE --random-fully",
+        "COMMIT",
+        "*filter", ":FLANNEL-FWD - [0:0]",
+        f"-A FORWARD {fwd} -j FLANNEL-FWD",
+        f"-A FLANNEL-FWD -s {cluster} {fwd} -j ACCEPT",
+        f"-A FLANNEL-FWD -d {cluster} {fwd} -j ACCEPT",
+        "COMMIT", ""])
+
+
+def node_iptables_rules(spec: LabSpec, node: NodePlan) -> str | None:
+    """The CNI daemon's own rules in a node (the plain ``bridge`` flavor has no daemon: none)."""
+    if spec.cni == "kindnet":
+        return kindnet_masquerade_rules(spec)
+    if spec.cni == "flannel":
+        return flannel_iptables_rules(spec, node)
+    return None
+
+
+# Bridge flavors: kubeadm's preflight requires bridge-nf-call-iptables=1, so bridged IPv4 packets
+# traverse the inet hooks (kube-proxy's un-DNAT of same-node replies, the policy table). The
+# sysctl is per network namespace: set in each node, where cni0 lives.
+BRIDGE_NF_SYSCTL = "net.bridge.bridge-nf-call-iptables"
+
+
+def ensure_br_netfilter() -> None:
+    if not Path("/proc/sys/net/bridge").exists():
+        try:
+            ns.run(["modprobe", "br_netfilter"], check=False)
+        except LabkitError:
+            pass                                 # no modprobe: the message below says what to do
+    if not Path("/proc/sys/net/bridge").exists():
+        raise LabkitError("lab.no_br_netfilter")
 
 
 def host_commands(spec: LabSpec) -> list[str]:
@@ -100,6 +151,8 @@ def host_commands(spec: LabSpec) -> list[str]:
 def build(spec: LabSpec) -> None:
     """Create the lab's node network and nodes. The caller sweeps the lab if this raises."""
     ns.require_tools()
+    if spec.cni in ("bridge", "flannel"):
+        ensure_br_netfilter()
     nodes = spec.node_plans()
     for netns in [spec.net_netns] + [n.netns for n in nodes]:
         ns.run(["ip", "netns", "add", netns])
@@ -116,8 +169,11 @@ def build(spec: LabSpec) -> None:
             if fdb:
                 ns.run(["bridge", "-n", node.netns, "-batch", "-"], input="\n".join(fdb) + "\n")
         ns.set_sysctl(node.netns, "net.ipv4.ip_forward", "1")
-        if spec.cni == "kindnet":
-            ns.run(["iptables-restore", "--noflush", "-w"], node.netns, input=kindnet_masquerade_rules(spec))
+        if spec.cni in ("bridge", "flannel"):
+            ns.set_sysctl(node.netns, BRIDGE_NF_SYSCTL, "1")
+        rules = node_iptables_rules(spec, node)
+        if rules:
+            ns.run(["iptables-restore", "--noflush", "-w"], node.netns, input=rules)
         write_node_files(spec, node)
     if spec.host_routes:
         ns.ip_batch(host_commands(spec)[1:])
@@ -131,9 +187,19 @@ def write_node_files(spec: LabSpec, node: NodePlan) -> None:
     conflist = node_conflist(spec, node, ipam_dir(spec, node))
     (conf_dir / conflist_filename(spec)).write_text(json.dumps(conflist, indent=2) + "\n")
     if spec.cni == "flannel":
-        run_dir = base / "run" / "flannel"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "subnet.env").write_text(flannel_subnet_env(spec, node))
+        subnet_env_file(spec, node).parent.mkdir(parents=True, exist_ok=True)
+        subnet_env_file(spec, node).write_text(flannel_subnet_env(spec, node))
+
+
+def subnet_env_file(spec: LabSpec, node: NodePlan) -> Path:
+    """flanneld's ``/run/flannel/subnet.env`` of a node."""
+    return node_dir(spec.name, node.name) / "run" / "flannel" / "subnet.env"
+
+
+def cni_runner(spec: LabSpec, node: NodePlan) -> CniRunner:
+    """The node's libcni: its conflist, its namespace, its flannel subnet.env and IPAM state."""
+    return CniRunner(load_conflist(spec, node), node.netns,
+                     subnet_env=str(subnet_env_file(spec, node)), ipam_dir=ipam_dir(spec, node))
 
 
 def ipam_dir(spec: LabSpec, node: NodePlan) -> str:

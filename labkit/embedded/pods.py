@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import BadInput, LabkitError
 from . import netns as ns
 from .cni import CniResult, CniRunner
-from .dataplane import load_conflist
+from .dataplane import cni_runner
 from .dns import resolv_conf
 from .echo import EchoResponder, PodIdentity
 from .images import default_ports, image_repository
@@ -65,7 +65,7 @@ class PodManager:
 
     def runner(self, node: NodePlan) -> CniRunner:
         if node.name not in self._runners:
-            self._runners[node.name] = CniRunner(load_conflist(self.spec, node), node.netns)
+            self._runners[node.name] = cni_runner(self.spec, node)
         return self._runners[node.name]
 
     def schedule(self, pending: list[str]) -> NodePlan:
@@ -118,7 +118,7 @@ class PodManager:
         pod = PodRecord(namespace=namespace, name=name, node=node.name, ip="", netns=netns,
                         container_id=cid, ports=[(int(p), str(proto)) for p, proto in ports],
                         image=req.get("image"), labels=dict(req.get("labels") or {}),
-                        uid=req.get("uid"))
+                        uid=req.get("uid"), answers=str(req.get("answers") or "echo"))
         async with self._wiring:
             await ns.arun(["ip", "netns", "add", netns])
             try:
@@ -135,7 +135,8 @@ class PodManager:
 
     def _identity(self, pod: PodRecord) -> PodIdentity:
         serves_dns = image_repository(pod.image or "").endswith("coredns/coredns")
-        return PodIdentity(pod.namespace, pod.name, pod.node, pod.ip, pod.netns, serves_dns)
+        return PodIdentity(pod.namespace, pod.name, pod.node, pod.ip, pod.netns, serves_dns,
+                           pod.answers)
 
     async def _destroy(self, pod: PodRecord) -> None:
         await self.echo.stop(pod.key)

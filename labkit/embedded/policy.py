@@ -23,17 +23,12 @@ Node traffic is not filtered: the node's own connections to its pods leave by ``
 ``forward``), which is the "node-to-local-pod traffic is allowed" of the API. Pod-to-node traffic
 (``input``) is not filtered either, as in kube-network-policies.
 
-Bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0``, so two pods of one node
-talk at layer 2 and never reach ``forward``. This kernel has br_netfilter, but not conntrack in
-the bridge family (``CONFIG_NF_CONNTRACK_BRIDGE`` unset), so a bridge-family filter could not be
-stateful. We make the bridge *route* instead: ``table bridge labkit-netpol`` drops every frame
-``cni0`` would forward from one pod's port to another, and ``proxy_arp_pvlan`` on ``cni0`` answers
-the pods' ARP requests with the bridge's own address. Same-node pod-to-pod traffic then goes
-through the node's IP stack (one extra hop, TTL - 1) and through ``forward``, with conntrack.
-br_netfilter's calls into iptables are turned off in the node (``bridge-nf-call-iptables=0``):
-nothing bridged needs them any more, and left on, br_netfilter would DNAT a same-node Service
-packet at layer 2 and bridge it straight to the endpoint, past the router (and into the drop).
-Both tables and the sysctls live in the node's namespace: they go with the lab.
+Bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0`` and reach each other at
+layer 2, switched by the bridge, as on a real flannel node. The node loads ``br_netfilter`` with
+``bridge-nf-call-iptables=1`` (kubeadm's preflight requires it; ``dataplane.build`` sets it in each
+node's namespace, where the sysctl is per namespace), so bridged IPv4 packets traverse the inet
+hooks and conntrack: the ``forward`` chain above filters same-node pairs too, statefully, and the
+replies of a same-node Service connection are un-DNATed on their way across the bridge.
 """
 from __future__ import annotations
 
@@ -56,7 +51,6 @@ from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
 
 TABLE = "labkit-netpol"
-BRIDGE_FLAVORS = ("bridge", "flannel")
 ALL_ADDRESSES = (0, 2 ** 32 - 1)
 ALL_PORTS = (0, 65535)
 NFT_PROTOCOL = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
@@ -267,7 +261,7 @@ def _set(name: str, kind: str, elements: list[str], interval: bool = False) -> l
     return lines + ["\t}"]
 
 
-def render(rules: NodeRules, bridge_routes: bool = False) -> str:
+def render(rules: NodeRules) -> str:
     """One ``nft -f`` transaction that replaces this lab's tables in a node (atomically)."""
     key = "ipv4_addr . ipv4_addr . inet_proto . inet_service"
     lines = [f"table inet {TABLE}", f"delete table inet {TABLE}", f"table inet {TABLE} {{"]
@@ -286,27 +280,7 @@ def render(rules: NodeRules, bridge_routes: bool = False) -> str:
         "\t\tip daddr @ingress_isolated ip daddr . ip saddr . meta l4proto . th dport != @ingress_allow "
         'counter drop comment "ingress: no policy rule allows it"',
         "\t}", "}"]
-    if bridge_routes:
-        lines += [f"table bridge {TABLE}", f"delete table bridge {TABLE}", f"table bridge {TABLE} {{",
-                  "\tchain forward {",
-                  "\t\ttype filter hook forward priority filter; policy accept;",
-                  '\t\tcounter drop comment "pods of this node reach each other through the node (routed)"',
-                  "\t}", "}"]
     return "\n".join(lines) + "\n"
-
-
-# sysctls that make cni0 answer ARP for the other pods of its node (see the module docstring);
-# "default" too (the conf keys only: a namespace has no neigh/default), so that a cni0 created
-# later, at the node's first pod, answers from its first ARP request.
-BRIDGE_SYSCTLS = (("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.{dev}.send_redirects", "0"),
-                  ("net.ipv4.conf.{dev}.proxy_arp_pvlan", "1"), ("net.ipv4.neigh.{dev}.proxy_delay", "0"),
-                  ("net.bridge.bridge-nf-call-iptables", "0"))
-OPTIONAL_SYSCTLS = ("net.bridge.bridge-nf-call-iptables",)   # absent without br_netfilter: fine
-
-
-def bridge_sysctls(dev: str) -> list[tuple[str, str]]:
-    return [(key.format(dev=dev), value) for key, value in BRIDGE_SYSCTLS
-            if not (dev == "default" and ".neigh." in key)]
 
 
 # --- the controller --------------------------------------------------------------------------
@@ -424,9 +398,7 @@ class PolicyEnforcer(DebouncedSync):
         self.spec = spec
         self.objects = objects
         self.report = report
-        self.bridge_routes = spec.cni in BRIDGE_FLAVORS
         self._applied: dict[str, str] = {}
-        self._routed: set[str] = set()      # nodes whose cni0 already answers ARP (bridge flavors)
         self.last_sync: dict[str, float] = {}
 
     async def sync(self) -> None:
@@ -436,54 +408,12 @@ class PolicyEnforcer(DebouncedSync):
         self.sync_count += 1
 
     async def _sync_node(self, node: NodePlan, rules: NodeRules, objs: PolicyObjects) -> None:
-        if self.bridge_routes and node.name not in self._routed:
-            await self._route_bridge(node, objs)
-        text = render(rules, self.bridge_routes)
+        text = render(rules)
         if self._applied.get(node.name) == text:
             return
         await ns.arun(["nft", "-f", "-"], node.netns, input=text.encode())
         self._applied[node.name] = text
         self.last_sync[node.name] = time.time()
-
-    async def _route_bridge(self, node: NodePlan, objs: PolicyObjects) -> None:
-        """Make ``cni0`` answer ARP for the node's pods; once it exists, forget the pods' old
-        neighbour entries (learnt before, they would point past the router)."""
-        has_cni0 = await asyncio.to_thread(_apply_sysctls, node.netns)
-        if not has_cni0:
-            return
-        pods = []
-        for o in objs.pods:
-            try:
-                if o["spec"].get("nodeName") == node.name and not o["spec"].get("hostNetwork"):
-                    pods.append(self.spec.pod_netns(o["metadata"].get("namespace") or "default",
-                                                    o["metadata"]["name"]))
-            except (KeyError, TypeError, AttributeError):
-                continue      # a malformed pod: reported by node_rules, it has no netns here
-        existing = set(ns.list_netns())
-        await asyncio.gather(*(ns.arun(["ip", "-n", p, "neigh", "flush", "dev", "eth0"], check=False)
-                               for p in pods if p in existing))
-        self._routed.add(node.name)
-
-
-def _apply_sysctls(netns: str) -> bool:
-    """Set the bridge sysctls for ``default`` and, when it exists, ``cni0``; True if it does."""
-    import os
-
-    def write(key: str, value: str) -> None:
-        try:
-            ns.set_sysctl(netns, key, value)
-        except FileNotFoundError:
-            if key not in OPTIONAL_SYSCTLS:
-                raise
-
-    for key, value in bridge_sysctls("default"):
-        write(key, value)
-    with ns.entered(netns):
-        present = os.path.exists("/proc/sys/net/ipv4/conf/cni0")
-    if present:
-        for key, value in bridge_sysctls("cni0"):
-            write(key, value)
-    return present
 
 
 def store_objects(store: Any) -> Callable[[], PolicyObjects]:

@@ -120,12 +120,20 @@ print("\nclient's pod IP:", CLIENT_IP)
 # A node reaches a pod directly, and a pod reaches a node. On the embedded lab a node is a network
 # namespace: labkit runs `curl` in it (on kind, it would be `docker exec <node> curl ...`). `web` now
 # sees the **node's** address as its client.
+#
+# Where a real cluster departs from the model: kind's kindnetd (and flannel with `--ip-masq`)
+# masquerades what a pod sends to *another* node, so that node sees the pod's node address, not the
+# pod's; only pod-to-pod traffic keeps its source. The lab's `kindnet` and `flannel` do the same.
 # %% [markdown] fr
 # ## Nœuds et pods : pas de NAT non plus
 #
 # Un nœud joint un pod directement, et un pod joint un nœud. Dans le lab embarqué, un nœud est un
 # espace de noms réseau : labkit y lance `curl` (sur kind, ce serait `docker exec <nœud> curl ...`).
 # `web` voit maintenant l'adresse du **nœud** comme client.
+#
+# Là où un vrai cluster s'écarte du modèle : le kindnetd de kind (et flannel avec `--ip-masq`)
+# masque ce qu'un pod envoie à un *autre* nœud : ce nœud voit l'adresse du nœud du pod, pas celle du
+# pod ; seul le trafic de pod à pod garde sa source. Les saveurs `kindnet` et `flannel` du lab font de même.
 
 # %%
 from labkit.embedded.client import EmbeddedLab

@@ -99,7 +99,7 @@ def assert_same_as_engine(engine: Engine, node_of: dict[str, str], queries) -> N
                                                               engine.explain(s.key, d.key, port, protocol).render())
     if shutil.which("nft"):
         for rules in by_node.values():
-            proc = subprocess.run(["nft", "-c", "-f", "-"], input=render(rules, bridge_routes=True),
+            proc = subprocess.run(["nft", "-c", "-f", "-"], input=render(rules),
                                   capture_output=True, text=True)
             assert proc.returncode == 0, proc.stderr
 
@@ -188,7 +188,7 @@ def test_rules_decide_like_the_engine_on_random_clusters(seed):
 
 
 # --- the rendered transaction ---------------------------------------------------------------------
-def test_render_replaces_the_table_and_routes_bridges_only_when_asked():
+def test_render_replaces_the_table():
     m = Model(["80/TCP"]).create(policy("deny", ingress=[]))
     engine = m.engine()
     rules = compile_node(resolve(engine), engine.pods, ["x/a", "y/a"])
@@ -196,7 +196,6 @@ def test_render_replaces_the_table_and_routes_bridges_only_when_asked():
     assert text.startswith("table inet labkit-netpol\ndelete table inet labkit-netpol\n")
     assert "ct state established,related accept" in text and "bridge" not in text
     assert f"elements = {{ {m.ip('x/a')} }}" in text                   # x/a isolated, y/a not
-    assert "table bridge labkit-netpol" in render(rules, bridge_routes=True)
 
 
 def test_node_rules_read_api_objects_and_place_pods_on_their_nodes():

@@ -1,6 +1,7 @@
-"""The bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0``, and the enforcer
-makes the bridge route (see ``labkit.embedded.policy``). Same-node pairs must be filtered like
-the others, through a Service too, and replies must still pass."""
+"""The bridge flavors (``bridge``, ``flannel``): pods of a node share ``cni0`` and are switched at
+layer 2, with br_netfilter sending bridged packets through the policy table (see
+``labkit.embedded.policy``). Same-node pairs must be filtered like the others, with real packets,
+through a Service too, and replies must still pass."""
 from __future__ import annotations
 
 import json
@@ -43,14 +44,13 @@ def test_upstream_case(lab, case):
         lab.check(truth, port, protocol)
 
 
-def test_same_node_pods_go_through_the_node(lab):
-    """The pods' neighbour entries all point to cni0's address: no direct layer-2 path is left."""
+def test_same_node_pods_reach_each_other_at_layer_2(lab):
+    """The peer's own MAC in the ARP table (not cni0's): the bridge switches, the policy table sees it."""
     src, dst = same_node_pair(lab)
     assert lab.connects(src, lab.ip(dst))
-    neigh = lab.lab.exec(src, ["ip", "-j", "neigh", "show", lab.ip(dst)]).stdout
-    node = lab.lab.spec.node(lab.pods[src]["spec"]["nodeName"])
-    cni0 = json.loads(lab.lab.node_exec(node.name, ["ip", "-j", "link", "show", "cni0"]).stdout)[0]["address"]
-    assert [n["lladdr"] for n in json.loads(neigh)] == [cni0]
+    neigh = json.loads(lab.lab.exec(src, ["ip", "-j", "neigh", "show", lab.ip(dst)]).stdout)
+    peer = json.loads(lab.lab.exec(dst, ["ip", "-j", "link", "show", "eth0"]).stdout)[0]["address"]
+    assert [n["lladdr"] for n in neigh] == [peer]
 
 
 def test_same_node_pair_denied_directly_and_through_a_service(lab):

@@ -1,6 +1,7 @@
 """The wiring plan of each CNI flavor, read without building anything."""
 from labkit.embedded import dataplane
-from labkit.embedded.cni import CniResult, flannel_subnet_env, node_conflist
+from labkit.embedded.cni import (CniResult, flannel_delegate, flannel_subnet_env, node_conflist,
+                                 parse_subnet_env)
 from labkit.embedded.topology import LabSpec
 
 
@@ -48,14 +49,39 @@ def test_kindnet_conflist_is_ptp_with_host_local_as_kindnet_writes_it():
     assert portmap["type"] == "portmap"
 
 
-def test_flannel_delegates_to_bridge_with_its_mtu_and_network_route():
+def test_flannel_conflist_is_kube_flannels_and_its_delegate_is_the_bridge_flannel_builds():
     spec = LabSpec(cni="flannel")
     node = spec.node("worker2")
-    bridge = node_conflist(spec, node, "/x")["plugins"][0]
-    assert bridge["type"] == "bridge" and bridge["bridge"] == "cni0" and bridge["mtu"] == 1450
-    assert bridge["isDefaultGateway"] and bridge["hairpinMode"]
-    assert bridge["ipam"]["routes"] == [{"dst": "10.244.0.0/16"}]
-    assert "FLANNEL_SUBNET=10.244.2.1/24" in flannel_subnet_env(spec, node)
+    conf = node_conflist(spec, node, "/x")
+    assert conf == {"name": "cbr0", "cniVersion": "0.3.1", "plugins": [
+        {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
+        {"type": "portmap", "capabilities": {"portMappings": True}}]}
+    env = parse_subnet_env(flannel_subnet_env(spec, node))
+    assert env["FLANNEL_SUBNET"] == "10.244.2.1/24" and env["FLANNEL_IPMASQ"] == "true"
+    bridge = flannel_delegate(conf["plugins"][0], "cbr0", "0.3.1", env, "/x")
+    assert bridge["type"] == "bridge" and "bridge" not in bridge and bridge["mtu"] == 1450
+    assert bridge["isDefaultGateway"] and bridge["hairpinMode"] and bridge["isGateway"]
+    assert bridge["ipMasq"] is False                     # flanneld masquerades (FLANNEL_IPMASQ)
+    assert bridge["ipam"] == {"type": "host-local", "ranges": [[{"subnet": "10.244.2.0/24"}]],
+                              "routes": [{"dst": "10.244.0.0/16"}], "dataDir": "/x"}
+
+
+def test_kindnet_masquerades_all_but_the_pod_subnet_as_kindnetd():
+    rules = dataplane.kindnet_masquerade_rules(LabSpec())
+    chain = [l for l in rules.splitlines() if l.startswith("-A KIND-MASQ-AGENT")]
+    assert [l.split(" -m comment")[0] for l in chain] == [
+        "-A KIND-MASQ-AGENT -d 10.244.0.0/16", "-A KIND-MASQ-AGENT"]
+    assert chain[-1].endswith("-j MASQUERADE")
+
+
+def test_flannel_ip_masq_rules_as_flanneld_writes_them():
+    spec = LabSpec(cni="flannel")
+    rules = dataplane.node_iptables_rules(spec, spec.node("worker"))
+    assert "-A FLANNEL-POSTRTG -s 10.244.1.0/24 -d 10.244.0.0/16" in rules
+    assert '-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" ' \
+           "-j MASQUERADE --random-fully" in rules
+    assert '-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD' in rules
+    assert dataplane.node_iptables_rules(LabSpec(cni="bridge"), spec.node("worker")) is None
 
 
 def test_cni_result_finds_the_pod_ip_and_host_veth():
