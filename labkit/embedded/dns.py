@@ -6,6 +6,12 @@ The lab runs CoreDNS-shaped pods (``kube-system/coredns``, behind the ``kube-dns
 ready endpoint for a headless Service), ``_port._proto.svc.ns.svc.cluster.local`` SRV for named
 ports, ``a-b-c-d.ns.pod.cluster.local`` A for pods. The lab has no upstream resolver: other
 names are NXDOMAIN. Answering is pure (``answer(bytes) -> bytes``) once given the objects.
+
+Header flags as CoreDNS sets them: answers from the ``kubernetes`` plugin are authoritative
+without RA (``qr,aa,rd`` in CoreDNS's own logs; RA is not set since coredns/coredns#2408, which
+is why BIND's ``nslookup`` prints ";; Got recursion not available" against real clusters too,
+coredns/coredns#2857, #3835). Names outside the cluster domain go to ``forward`` on a real
+cluster, whose upstream answers carry RA and no AA: the lab answers them NXDOMAIN that way.
 """
 from __future__ import annotations
 
@@ -46,6 +52,8 @@ class ClusterDNS:
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         response.flags &= ~dns.flags.RA
+        if query.question and not query.question[0].name.is_subdomain(self.domain):
+            response.flags = (response.flags & ~dns.flags.AA) | dns.flags.RA   # as forwarded
         if not query.question:
             response.set_rcode(dns.rcode.FORMERR)
             return response.to_wire()

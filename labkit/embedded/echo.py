@@ -8,6 +8,9 @@ then serves them all. An idle pod costs a few sockets.
 Answers (like ``traefik/whoami``): TCP with an HTTP request gets an HTTP response; any other
 TCP line or UDP datagram gets the same JSON on one line:
 ``{"pod", "namespace", "node", "pod_ip", "client_ip", "client_port", "port", "protocol"}``.
+Pods whose image answers otherwise (``images.Image.answers``) get what that image sends:
+``hostname`` the pod's name alone (serve_hostname), ``netexec`` agnhost netexec's paths
+(``/hostname``, ``/clientip``, ``/echo?msg=``; kubernetes test/images/agnhost/netexec/netexec.go).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import collections
 import json
 import socket
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -33,6 +37,28 @@ class PodIdentity:
     ip: str
     netns: str
     serves_dns: bool = False   # a CoreDNS pod: port 53 answers DNS instead of echoing
+    answers: str = "echo"      # echo | hostname | netexec (see the module docstring)
+
+
+def image_body(pod: PodIdentity, client: tuple, path: str, protocol: str) -> bytes | None:
+    """What an image that is not the echo responder sends back (None: the echo JSON)."""
+    if pod.answers == "hostname":
+        return pod.name.encode()
+    if pod.answers != "netexec":
+        return None
+    route, _, query = path.partition("?")
+    words = route.strip().split(" ", 1) if protocol == "UDP" else [route]
+    command = words[0].strip("/")
+    if command == "hostname":
+        return pod.name.encode()
+    if command == "clientip":
+        return f"{client[0]}:{client[1]}".encode()
+    if command == "echo":
+        if protocol == "UDP":
+            return (words[1] if len(words) > 1 else "").encode()
+        params = urllib.parse.parse_qs(query)
+        return (params.get("msg") or [""])[0].encode()
+    return f"NOW: {time.strftime('%Y-%m-%d %H:%M:%S.000000000 +0000 UTC', time.gmtime())}".encode()
 
 
 def answer(pod: PodIdentity, client: tuple, port: int, protocol: str) -> dict:
@@ -69,9 +95,11 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
-        body = answer(self.pod, addr, self.port, "UDP")
         self.responder.log(self.pod, f"{addr[0]}:{addr[1]} UDP {self.port} {len(data)} bytes")
-        self.transport.sendto((json.dumps(body) + "\n").encode(), addr)
+        reply = image_body(self.pod, addr, data.decode(errors="replace").strip(), "UDP")
+        if reply is None:
+            reply = (json.dumps(answer(self.pod, addr, self.port, "UDP")) + "\n").encode()
+        self.transport.sendto(reply, addr)
 
 
 class _DnsUdp(asyncio.DatagramProtocol):
@@ -167,12 +195,16 @@ class EchoResponder:
                 method, _, rest = first.decode(errors="replace").partition(" ")
                 path = rest.split(" ", 1)[0]
                 self.log(pod, f'{peer[0]}:{peer[1]} "{method} {path}" 200')
-                head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                kind = "application/json"
+                other = image_body(pod, peer, path, "TCP")
+                if other is not None:
+                    body, kind = other, "text/plain; charset=utf-8"
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\n"
                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
                 writer.write(head + (b"" if method == "HEAD" else body))
             else:
                 self.log(pod, f"{peer[0]}:{peer[1]} TCP {port}")
-                writer.write(body)
+                writer.write(pod.name.encode() if pod.answers == "hostname" else body)
             await writer.drain()
         except (asyncio.TimeoutError, ConnectionError):
             pass

@@ -52,21 +52,14 @@ from .. import i18n
 from ..apiserver import container_status as cs
 from ..apiserver import objects
 from ..apiserver.logbuffer import LogBuffer, render
-from .images import image_repository
+from .images import image_of, is_served_mode
+from .toolsets import HOST_PATH, ToolSets
 
 log = logging.getLogger(__name__)
 
 NOBODY = 65534
 CAPABILITIES = "net_raw,net_bind_service"
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-SHELL_IMAGES = {
-    "alpine": "sh", "busybox": "sh", "archlinux": "bash", "centos": "bash", "debian": "bash",
-    "ubuntu": "bash", "fedora": "bash", "rockylinux": "bash", "almalinux": "bash",
-    "amazonlinux": "bash", "nicolaka/netshoot": "bash", "praqma/network-multitool": "bash",
-    "wbitt/network-multitool": "bash", "registry.access.redhat.com/ubi8/ubi": "bash",
-    "registry.access.redhat.com/ubi9/ubi": "bash", "python": "bash", "node": "bash",
-}
-ENTRYPOINTS = {"curlimages/curl": ["curl"], "appropriate/curl": ["curl"]}
+PATH = HOST_PATH
 BACKOFF_FIRST, BACKOFF_MAX, BACKOFF_RESET = 10.0, 300.0, 600.0
 EXIT_GRACE = 1.0     # how long output may keep arriving after the process ended
 STATUS_RETRY, STATUS_TRIES = 0.2, 100
@@ -84,7 +77,7 @@ StatusSink = Callable[[str, str, str, Callable[[dict], dict]], None]
 
 def shell_of(image: str | None) -> str | None:
     """The shell an image starts when it is given no command (None: the image is no shell)."""
-    shell = SHELL_IMAGES.get(image_repository(image or ""))
+    shell = image_of(image).shell
     if shell == "bash" and shutil.which("bash") is None:
         shell = "sh"
     return shell
@@ -95,8 +88,10 @@ def container_argv(container: dict) -> list[str] | None:
     command, args = list(container.get("command") or []), list(container.get("args") or [])
     if command:
         return command + args
+    if is_served_mode(container):
+        return None                 # agnhost netexec / serve-hostname: the lab serves it
     if args:
-        entry = ENTRYPOINTS.get(image_repository(container.get("image") or ""))
+        entry = list(image_of(container.get("image")).entrypoint)
         if entry:
             return entry + args
         return None if args[0].startswith("-") else args
@@ -118,8 +113,11 @@ def run_as(pod_spec: dict, container: dict) -> tuple[int, int] | None:
 
 
 def launch_argv(argv: list[str], netns: str, hostname: str, user: tuple[int, int] | None,
-                tty: bool) -> list[str]:
-    """The host command line that runs ``argv`` as the container would (pure, for the tests)."""
+                tty: bool, path: str | None = None) -> list[str]:
+    """The host command line that runs ``argv`` as the container would (pure, for the tests).
+
+    The wrappers run with the host's ``PATH``; ``path`` (the image's tool set) is the one the
+    container's own command and its children see (``env PATH=...`` just before it)."""
     wrapped = ["ip", "netns", "exec", netns]
     if tty:
         wrapped += ["setsid", "-c"]           # new session, the pty as controlling terminal
@@ -130,6 +128,8 @@ def launch_argv(argv: list[str], netns: str, hostname: str, user: tuple[int, int
         wrapped += ["setpriv", f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups",
                     f"--inh-caps=-all,{caps}", f"--ambient-caps={caps}",
                     f"--bounding-set=-all,{caps}", "--no-new-privs", "--"]
+    if path is not None and path != PATH:
+        wrapped += ["env", f"PATH={path}"]
     return wrapped + list(argv)
 
 
@@ -432,13 +432,15 @@ class ContainerProcess:
         self.buffer.restart()
         self.started, self.started_at = time.monotonic(), objects.now()
         self.exit_code = None
-        if not _executable(argv[0]):
-            self.buffer.append(i18n.t("proc.not_found", "en", command=argv[0]) + "\n", "stderr")
+        tools = self.manager.tools.of(self.spec.get("image"))
+        if not argv or not tools.executable(argv[0]):
+            command = argv[0] if argv else ""
+            self.buffer.append(i18n.t("proc.not_found", "en", command=command) + "\n", "stderr")
             self.task = asyncio.ensure_future(self._ended(127, "StartError"))
             return
         self.spawned = await Spawned.start(
-            launch_argv(argv, self.netns, self.pod["metadata"]["name"], user, tty), env, tty,
-            stdin, owner=user[0] if user else None)
+            launch_argv(tools.argv(argv), self.netns, self.pod["metadata"]["name"], user, tty,
+                        tools.path), env, tty, stdin, owner=user[0] if user else None)
         self.spawned.on_output = self._output
         self.spawned.pump()
         self.task = asyncio.ensure_future(self._watch(self.spawned))
@@ -507,17 +509,12 @@ class ContainerProcess:
             self.task.cancel()
 
 
-def _executable(command: str) -> bool:
-    if "/" in command:
-        return os.access(command, os.X_OK) and not Path(command).is_dir()
-    return shutil.which(command, path=PATH) is not None
-
-
 class ProcessManager:
     """Every container process and exec session of a lab, by pod uid."""
 
-    def __init__(self, service_cidr: str | None = None) -> None:
+    def __init__(self, service_cidr: str | None = None, tools_root: Path | None = None) -> None:
         self.service_cidr = service_cidr
+        self.tools = ToolSets(tools_root)
         self.containers: dict[tuple[str, str], ContainerProcess] = {}
         self.buffers: dict[tuple[str, str], LogBuffer] = {}
         self.sessions: dict[str, set[ExecSession]] = {}
@@ -558,13 +555,14 @@ class ProcessManager:
 
     async def exec(self, pod: dict, netns: str, command: list[str], stdin: bool,
                    tty: bool, container: str | None = None) -> ExecSession:
-        if not command or not _executable(command[0]):
-            raise FileNotFoundError(command[0] if command else "")
         containers = pod.get("spec", {}).get("containers") or [{}]
         spec = next((c for c in containers if c.get("name") == container), containers[0])
+        tools = self.tools.of(spec.get("image"))
+        if not command or not tools.executable(command[0]):
+            raise FileNotFoundError(command[0] if command else "")
         user = run_as(pod.get("spec", {}), spec)
         spawned = await Spawned.start(
-            launch_argv(command, netns, pod["metadata"]["name"], user, tty),
+            launch_argv(tools.argv(command), netns, pod["metadata"]["name"], user, tty, tools.path),
             environment(pod, spec, self.service_cidr, tty, user is None), tty, stdin,
             owner=user[0] if user else None)
         session = ExecSession(spawned)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Awaitable, Callable
 
 from ..apiserver.logbuffer import LogBuffer
 from ..apiserver.runtime import ExecProcess, NodeInfo
 from .netns import entered
+from .images import serving
+from .paths import lab_dir
 from .pods import PodManager
 from .processes import Attachment, ProcessManager
 from .topology import LabSpec
@@ -31,8 +34,10 @@ def pod_request(pod: dict, node: str) -> dict:
     containers = spec.get("containers") or [{}]
     ports = [[p["containerPort"], p.get("protocol", "TCP")]
              for c in containers for p in c.get("ports") or [] if p.get("protocol", "TCP") in ("TCP", "UDP")]
+    answers, image_ports = serving(containers[0])
     return {"namespace": meta.get("namespace", "default"), "name": meta["name"], "node": node,
-            "ports": ports or None, "image": containers[0].get("image"),
+            "ports": ports or [list(p) for p in image_ports] or None, "answers": answers,
+            "image": containers[0].get("image"),
             "labels": dict(meta.get("labels") or {}), "uid": meta.get("uid")}
 
 
@@ -40,7 +45,9 @@ class EmbeddedRuntime:
     def __init__(self, spec: LabSpec, pods: PodManager) -> None:
         self.spec = spec
         self.pods = pods
-        self.processes = ProcessManager(spec.service_cidr)
+        self.processes = ProcessManager(spec.service_cidr, lab_dir(spec.name) / "images")
+        # Awaited between the pod's network and its processes (``admission.PolicyBarrier``).
+        self.before_containers: Callable[[dict, str], Awaitable[None]] | None = None
         self._first_container: dict[str, tuple[str, str]] = {}   # "ns/name" -> (uid, container)
         self._echo_log = pods.echo.log
         # The echo responder's access log also goes to the pod's log (``kubectl logs -f``
@@ -77,6 +84,8 @@ class EmbeddedRuntime:
         containers = pod.get("spec", {}).get("containers") or []
         if containers:
             self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])
+        if self.before_containers is not None:
+            await self.before_containers(pod, record.ip)
         await self.processes.start_pod(pod, record.netns)
         return record.ip
 

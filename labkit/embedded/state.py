@@ -24,6 +24,7 @@ class PodRecord:
     host_veth: str | None = None
     cni_result: dict = field(default_factory=dict)
     uid: str | None = None          # the API object's uid, when the pod came through the API
+    answers: str = "echo"           # how its ports answer (``images.Image.answers``)
 
     @property
     def key(self) -> str:
