@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 
-from . import objects, resources, status, validation_common
+from . import limits, objects, resources, status, validation_common
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -108,6 +108,8 @@ class Api:
             raise status.invalid(res.kind, res.group, meta.get("name") or "", causes)
         if self.store.get(res, namespace or "", meta["name"]) is not None:
             raise status.already_exists(res.plural, res.group, meta["name"])
+        if res is PODS:
+            limits.check_pod_cap(self.store, res, meta["name"])
         objects.init_metadata(obj, namespace)
         if res.has_generation:
             meta["generation"] = 1

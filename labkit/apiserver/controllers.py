@@ -13,6 +13,7 @@ import logging
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
 from .isolation import Isolation
+from .limits import EventCollector
 from .kubelet import Kubelet, Scheduler
 from .resources import BY_KEY, RESOURCES
 from .runtime import PodRuntime
@@ -205,7 +206,8 @@ class ControllerManager:
         self.kubelet = Kubelet(api, runtime, lang)
         self.controllers = [NamespaceController(api), GarbageCollector(api),
                             DeploymentController(api, lang), ReplicaSetController(api, lang),
-                            Scheduler(api, lang), self.kubelet, EndpointsController(api)]
+                            Scheduler(api, lang), self.kubelet, EndpointsController(api),
+                            EventCollector(api)]
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._tick: asyncio.Task | None = None

@@ -33,6 +33,14 @@ MESSAGES = {
               "unmarshal {found} into Go struct field {path} of type {wanted}",
         "fr": '{kind} en version "{version}" ne peut pas être lu comme un {kind} : le champ '
               "{path} est de type {found} au lieu de {wanted}"},
+    "reliability.pod_cap": {
+        "en": 'pods "{name}" is forbidden: the lab runs at most {limit} pods (each is a network '
+              "namespace on this machine); delete some first",
+        "fr": 'pods "{name}" est interdit : le lab fait tourner au plus {limit} pods (chacun est '
+              "un espace de noms réseau sur cette machine) ; supprimez-en d'abord"},
+    "reliability.event.failed_create": {
+        "en": "Error creating: {error}",
+        "fr": "Erreur à la création : {error}"},
     "cause.too_long": {
         "en": "Too long: must have at most {limit} bytes",
         "fr": "Trop long : au plus {limit} octets"},

@@ -11,7 +11,7 @@ import copy
 import json
 import math
 
-from . import objects
+from . import limits, objects
 from .api import PODS, Api
 from .isolation import Isolation
 from .resources import BY_KEY
@@ -85,6 +85,7 @@ class ReplicaSetController:
     def __init__(self, api: Api, lang: str | None = None) -> None:
         self.api, self.store, self.lang = api, api.store, lang
         self.isolation = Isolation(api, "replicaset-controller", lang=lang)
+        self._failed: set[tuple] = set()
 
     def reconcile(self) -> None:
         owned = owned_by(self.isolation, self.store.list(PODS))
@@ -97,8 +98,12 @@ class ReplicaSetController:
         want = rs["spec"].get("replicas", 1)
         namespace = rs["metadata"]["namespace"]
         try:
-            for _ in range(want - len(active)):
-                active.append(self._create_pod(rs))
+            if want > len(active):
+                # slow start, as upstream: 1, 2, 4... and stop at the first failure
+                _, error = limits.slow_start(want - len(active),
+                                             lambda: active.append(self._create_pod(rs)))
+                if error is not None and error.code != 409:
+                    self._failed_create(rs, error)
             if len(active) > want:
                 # Unscheduled and unready pods go first, then the newest.
                 victims = sorted(active, key=self._deletion_rank)[:len(active) - want]
@@ -119,6 +124,17 @@ class ReplicaSetController:
                   "observedGeneration": current["metadata"].get("generation", 1)}
         if current.get("status") != status:
             self.store.put(REPLICASETS, dict(copy.deepcopy(current), status=status))
+
+    def _failed_create(self, rs: dict, error: ApiError) -> None:
+        """A ``FailedCreate`` Warning, once per ReplicaSet version and error."""
+        key = (rs["metadata"]["uid"], rs["metadata"].get("resourceVersion"), error.key)
+        if key in self._failed:
+            return
+        self._failed.add(key)
+        if len(self._failed) > 10000:
+            self._failed.clear()
+        self.api.event(rs, "FailedCreate", i18n.t("reliability.event.failed_create", self.lang,
+                       error=error.message(self.lang)), "replicaset-controller", "Warning")
 
     @staticmethod
     def _deletion_rank(pod: dict) -> tuple:

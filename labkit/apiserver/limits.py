@@ -1,0 +1,106 @@
+"""The lab's bounds: how many pods it runs, how fast a ReplicaSet grows, how long Events live.
+
+* ``MAX_PODS``: a lab runs at most this many pods (every pod is a network namespace, a veth pair
+  and echo responders on one machine). Beyond it a create is refused with 403 Forbidden, as a
+  ResourceQuota refuses it on a real cluster ("exceeded quota"); the ReplicaSet controller
+  reports it as a ``FailedCreate`` Event, as upstream does.
+* ``slow_start_batches``: a ReplicaSet creates missing pods in batches of 1, 2, 4... and stops at
+  the first failure (pkg/controller/replicaset/replica_set.go ``slowStartBatch``,
+  ``SlowStartInitialBatchSize`` = 1), at most ``BURST_REPLICAS`` (500) per pass.
+* Events live ``EVENT_TTL_SECONDS`` (one hour, kube-apiserver's ``--event-ttl`` default), and at
+  most ``MAX_EVENTS`` are kept (the oldest go first).
+"""
+from __future__ import annotations
+
+import calendar
+import time
+from typing import Callable, Iterator
+
+from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
+from .status import ApiError
+
+MAX_PODS = 250
+BURST_REPLICAS = 500
+SLOW_START_INITIAL_BATCH = 1
+EVENT_TTL_SECONDS = 3600
+MAX_EVENTS = 2000
+
+
+def pod_cap_exceeded(name: str, limit: int | None = None) -> ApiError:
+    limit = MAX_PODS if limit is None else limit
+    return ApiError(403, "Forbidden", "reliability.pod_cap", {"name": name, "kind": "pods"},
+                    name=name, limit=limit)
+
+
+def slow_start_batches(total: int) -> Iterator[int]:
+    """Batch sizes 1, 2, 4, ... summing to ``min(total, BURST_REPLICAS)``."""
+    left, size = min(total, BURST_REPLICAS), SLOW_START_INITIAL_BATCH
+    while left > 0:
+        batch = min(size, left)
+        yield batch
+        left -= batch
+        size *= 2
+
+
+def slow_start(total: int, create: Callable[[], object]) -> tuple[int, ApiError | None]:
+    """Call ``create`` up to ``total`` times in slow-start batches; stop at the first failure.
+
+    Returns how many succeeded and the first error (None when all did)."""
+    done = 0
+    for batch in slow_start_batches(total):
+        for _ in range(batch):
+            try:
+                create()
+            except ApiError as exc:
+                return done, exc
+            done += 1
+    return done, None
+
+
+def _stamp(text: object) -> float:
+    try:
+        return calendar.timegm(time.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return 0.0
+
+
+class EventCollector:
+    """Removes Events older than the TTL, and the oldest ones beyond ``MAX_EVENTS``."""
+
+    CHECK_SECONDS = 10.0
+
+    def __init__(self, api, ttl: float = EVENT_TTL_SECONDS, cap: int = MAX_EVENTS,
+                 clock: Callable[[], float] = time.time) -> None:
+        from .api import EVENTS
+
+        self.api, self.res, self.ttl, self.cap, self.clock = api, EVENTS, ttl, cap, clock
+        self._next = 0.0
+
+    def reconcile(self) -> None:
+        """Every ``CHECK_SECONDS`` (the controllers' loop runs on every change), or at once
+        when there are more Events than the cap."""
+        now = self.clock()
+        if now < self._next and self.api.store.count(self.res) <= self.cap:
+            return
+        self._next = now + self.CHECK_SECONDS
+        events = self.api.store.list(self.res)
+        if not events:
+            return
+        oldest_allowed = now - self.ttl
+        dated = sorted(((_stamp(e.get("lastTimestamp") or e["metadata"].get("creationTimestamp")),
+                         int(e["metadata"].get("resourceVersion") or 0)), e) for e in events)
+        excess = len(dated) - self.cap
+        for index, ((stamp, _), event) in enumerate(dated):
+            if stamp >= oldest_allowed and index >= excess:
+                break
+            try:
+                self.api.remove(self.res, event)
+            except ApiError:
+                pass
+
+
+def check_pod_cap(store, res, name: str) -> None:
+    if store.count(res) >= MAX_PODS:
+        raise pod_cap_exceeded(name)
+
+
