@@ -37,12 +37,19 @@ SLIDE_H = 720
 
 
 def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = False, port: int = 80,
-             protocol: str = "TCP", max_pods: int | None = None, slots: Slots | None = None) -> Drawing:
-    """All three layers of ``snapshot`` (see the module docstring)."""
+             protocol: str = "TCP", max_pods: int | None = None, slots: Slots | None = None,
+             highlight=None, title: str | None = None) -> Drawing:
+    """All three layers of ``snapshot`` (see the module docstring).
+
+    ``highlight`` (a :class:`.pods.Highlight`, as :mod:`labkit.trace` marks a path) paints the pods
+    and the routing circles the packet goes through, and the veths it takes, in orange.
+    """
     port = check_port(port)
     cni = snapshot.cni or i18n.t("diagrams.unknown_cni", lang)
-    title = (i18n.t("diagrams.title.overview_detail", lang, cni=cni, protocol=protocol, port=port) if detail
-             else i18n.t("diagrams.title.overview", lang))
+    title = title or (i18n.t("diagrams.title.overview_detail", lang, cni=cni, protocol=protocol, port=port) if detail
+                      else i18n.t("diagrams.title.overview", lang))
+    lit = set(highlight.nodes) if highlight is not None else set()
+    lit_nodes = {m.split("/")[1] for m in lit if m.startswith("if/")}
     scene = Scene("overview", style.WIDTH, title=title)
     y = style.title(scene, title, 28)
     nodes = layout.node_order(snapshot)
@@ -84,14 +91,18 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
         for pod in sorted(by_node[node.name], key=lambda p: placed[node.name][p.key]):
             cell = grid.cell(gx, gy, placed[node.name][pod.key])
             bus_y = gy + grid.height + 8
-            w = scene.group("ring", f"veth/{pod.key}", "veth", **{"from": f"p/{pod.key}", "to": f"rt/{node.name}"})
+            on = f"p/{pod.key}" in lit
+            w = scene.group("trace" if on else "ring", f"veth/{pod.key}", "veth",
+                            **{"from": f"p/{pod.key}", "to": f"rt/{node.name}"})
             w.add(Line([(cell.x, cell.y + cell.h / 2), (cell.x - 9, cell.y + cell.h / 2), (cell.x - 9, bus_y),
-                        (router[0], bus_y), (router[0], router[1] - 12)], stroke=style.BLUE, width=2))
+                        (router[0], bus_y), (router[0], router[1] - 12)], stroke=style.HIGHLIGHT if on else style.BLUE,
+                       width=4 if on else 2))
             iso = pod.key in isolated
             g = scene.group("pods", f"p/{pod.key}", "pod", tip=pod_tip(pod, lang), ip=pod.ip or "", node=node.name,
                             name=pod.key, isolated="1" if iso else "0")
-            g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.RED if iso else style.BLUE,
-                       width=4 if iso else 1.5, rx=6))
+            stroke = style.HIGHLIGHT if on else style.RED if iso else style.BLUE
+            g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=stroke, width=4 if iso or on else 1.5,
+                       rx=6))
             g.add(Text(cell.x + 7, cell.y + 22, fit(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
         if not by_node[node.name]:
             frame.add(Text(box.cx, gy + 22, i18n.t("diagrams.no_pods", lang), POD_SIZE, anchor="middle", color=style.MUTED))
@@ -105,7 +116,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
                   stroke=style.BLUE, width=5, closed=True))
     for name, (rx, ry) in routers.items():
         g = scene.group("ring", f"rt/{name}", "router", tip=i18n.t("diagrams.tip.router", lang, node=name))
-        g.add(Circle(rx, ry, 13, "white", style.BLUE, 3))
+        g.add(Circle(rx, ry, 13, "white", style.HIGHLIGHT if name in lit_nodes else style.BLUE, 4 if name in lit_nodes else 3))
         g.add(Line([(rx - 9, ry - 9), (rx + 9, ry + 9)], stroke=style.BLUE, width=2.5))
         g.add(Line([(rx - 9, ry + 9), (rx + 9, ry - 9)], stroke=style.BLUE, width=2.5))
     cap = scene.group("ring", None, "ring-caption")

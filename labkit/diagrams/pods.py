@@ -56,8 +56,8 @@ def uplink_id(node: NodeNetwork) -> str:
 
 def node_title(node: NodeNetwork, lang: str | None, prefix: str = "") -> str:
     """``node worker2``: the lab's prefix (``kubenet-``) is left out, the tooltip has the full name."""
-    key = "diagrams.node.label_cp" if "control-plane" in node.roles else "diagrams.node.label"
     name = node.name[len(prefix):] if prefix and node.name.startswith(prefix) and node.name != prefix else node.name
+    key = "diagrams.node.label_cp" if "control-plane" in node.roles and "control-plane" not in name else "diagrams.node.label"
     return i18n.t(key, lang, name=name)
 
 
@@ -206,7 +206,7 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
         colour = style.HIGHLIGHT if lit else style.BLUE
         head, _, rest = link.label.partition(" via ") if " via " in link.label else (link.label, "", "")
         y += SMALL + 5
-        g.add(Text(box.x + PAD + 8, y, fit(f"→ {short(snapshot, link.dst)}: {head}", SMALL, inner - 8), SMALL,
+        g.add(Text(box.x + PAD + 8, y, fit(i18n.t("diagrams.route_line", lang, node=short(snapshot, link.dst), dst=head), SMALL, inner - 8), SMALL,
                    color=colour, bold=lit))
         y += SMALL + 5
         if rest:
@@ -257,13 +257,16 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
 def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInfo, cell: Box, bus_y: float,
               junction: tuple[float, float], lang: str | None) -> None:
     lit = paint.on(pod.key and f"p/{pod.key}")
-    g = scene.group("pods", f"p/{pod.key}", "pod", tip=pod_tip(pod, lang), ip=pod.ip or "", node=pod.node or "",
-                    name=pod.key)
+    routed = _routed(node, pod)
+    tip = pod_tip(pod, lang) + ("" if routed else "\n" + i18n.t("diagrams.tip.no_route", lang, ip=pod.ip))
+    g = scene.group("pods", f"p/{pod.key}", "pod", tip=tip, ip=pod.ip or "", node=pod.node or "",
+                    name=pod.key, route="ok" if routed else "missing")
     g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.HIGHLIGHT if lit else style.BLUE,
                width=3 if lit else 1.5, rx=6))
     g.add(Text(cell.x + 6, cell.y + 17, fit(pod_short_name(pod), SMALL, cell.w - 12), SMALL))
-    g.add(Text(cell.x + 6, cell.y + 35, fit(pod.ip or i18n.t("diagrams.pod.no_ip", lang), SMALL, cell.w - 12), SMALL,
-               color=style.GREY))
+    ip_text = (pod.ip or i18n.t("diagrams.pod.no_ip", lang)) + ("" if routed else " ✕")
+    g.add(Text(cell.x + 6, cell.y + 35, fit(ip_text, SMALL, cell.w - 12), SMALL,
+               color=style.GREY if routed else style.RED, bold=not routed))
     if not pod.host_if:
         return
     vid = if_id(node.name, pod.host_if)
@@ -271,8 +274,21 @@ def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInf
     bus_x = cell.x - 8
     v = scene.group("wires" if not on else "trace", vid, "veth", tip=i18n.t("diagrams.tip.veth_pair", lang,
                     host_if=pod.host_if, pod=pod.key), **{"from": f"p/{pod.key}", "to": vid})
+    colour = style.HIGHLIGHT if on else style.BLUE if routed else style.RED
     v.add(Line([(cell.x, cell.y + cell.h / 2), (bus_x, cell.y + cell.h / 2), (bus_x, bus_y), (junction[0], bus_y),
-                (junction[0], junction[1])], stroke=style.HIGHLIGHT if on else style.BLUE, width=4 if on else 2))
+                (junction[0], junction[1])], stroke=colour, width=4 if on else 2, dash=None if routed else "6 4"))
+
+
+def _routed(node: NodeNetwork, pod: wiring.PodInfo) -> bool:
+    """Whether the node's routing table sends the pod's IP to its veth (or to the bridge it is a port of)."""
+    if not pod.ip or not pod.host_if:
+        return True                      # nothing to check yet
+    exact = [r for r in node.routes if r.table == "main" and r.type == "unicast" and r.dst in (pod.ip, f"{pod.ip}/32")]
+    route = exact[0] if exact else wiring.lookup(node, pod.ip)   # a host route is the longest prefix there is
+    if route is None:
+        return False
+    host = wiring.interface(node, pod.host_if)
+    return route.dev in (pod.host_if, host.master if host is not None else None)
 
 
 def _node_tip(node: NodeNetwork, lang: str | None) -> str:

@@ -116,12 +116,12 @@ def pod_classes(eng: netpol.Engine, policies: list[dict]) -> list[PodClass]:
 
 
 def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "TCP", lang: str | None = None,
-                   max_pods: int | None = None, slots=None) -> Drawing:
+                   max_pods: int | None = None, slots=None, highlight=None, title: str | None = None) -> Drawing:
     """The policy layer of ``snapshot`` for ``port``/``protocol`` (see the module docstring)."""
     port = check_port(port)
     eng = engine(snapshot)
     reach = eng.reachability(port, protocol)
-    title = i18n.t("diagrams.title.policies", lang, protocol=protocol, port=port)
+    title = title or i18n.t("diagrams.title.policies", lang, protocol=protocol, port=port)
     scene = Scene("policies", style.WIDTH, title=title)
     top = style.title(scene, title)
     classes = pod_classes(eng, snapshot.networkpolicies)
@@ -181,22 +181,27 @@ class Flow:
 
 
 def _flows(eng, reach, classes, iso_in, iso_out, port, protocol) -> list[Flow]:
-    """Class pairs a policy decides and lets through (at least partly), with the rules that allow them."""
+    """Class pairs a policy decides and lets through (at least partly), with the rules that allow them.
+
+    Pods of one class are alike for every policy, so the rules of one allowed pair are the class pair's.
+    """
+    keys = {c.id: [p.key for p in c.pods] for c in classes}
     out = []
     for src in classes:
         for dst in classes:
             allowed = decided = 0
-            rules: set[str] = set()
-            for s in src.pods:
-                for d in dst.pods:
-                    if s.key == d.key or (s.key not in iso_out and d.key not in iso_in):
+            first = None
+            for s in keys[src.id]:
+                for d in keys[dst.id]:
+                    if s == d or (s not in iso_out and d not in iso_in):
                         continue
                     decided += 1
-                    if reach.allowed(s.key, d.key):
+                    if reach.allowed(s, d):
                         allowed += 1
-                        why = eng.explain(s.key, d.key, port, protocol)
-                        rules.update(str(r) for r in (*why.ingress.allowed_by, *why.egress.allowed_by))
+                        first = first or (s, d)
             if allowed:
+                why = eng.explain(first[0], first[1], port, protocol)
+                rules = {str(r) for r in (*why.ingress.allowed_by, *why.egress.allowed_by)}
                 out.append(Flow(src, dst, allowed, decided, tuple(sorted(rules))))
     return out
 
@@ -228,7 +233,8 @@ def _draw_class(scene, eng, c: PodClass, x, y, w, h, flows, iso_in, iso_out, sel
     for f in (f for f in flows if f.dst.id == c.id):
         ty += 20
         part = "" if f.allowed == f.decided else f" ({f.allowed}/{f.decided})"
-        g.add(Text(x + 22, ty, fit(f"⇐ {f.src.name}{part}: {', '.join(f.rules) or '-'}", SMALL, w - 32), SMALL,
+        g.add(Text(x + 22, ty, fit(i18n.t("diagrams.pol.allowed_from", lang, group=f"{f.src.name}{part}",
+                                          rules=", ".join(f.rules) or "-"), SMALL, w - 32), SMALL,
                    color=style.RED))
 
 
@@ -260,6 +266,7 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
     cap.add(Text(x, y + TEXT, fit(i18n.t("diagrams.pol.matrix", lang), TEXT, width, True), TEXT, bold=True))
     cap.add(Text(x, y + TEXT + 20, fit(i18n.t("diagrams.pol.matrix_hint", lang), SMALL, width), SMALL, color=style.GREY))
     n = len(classes)
+    keys = {c.id: [p.key for p in c.pods] for c in classes}
     label_w = max((text_width(c.name, SMALL) for c in classes), default=20) + 10
     ox, oy = x + label_w, y + 70
     for j, c in enumerate(classes):
@@ -270,12 +277,13 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
         g.add(Text(ox - 6, oy + i * CELL + 20, s.name, SMALL, anchor="end"))
         for j, d in enumerate(classes):
             allowed = total = 0
-            for a in s.pods:
-                for b in d.pods:
-                    if a.key != b.key:
+            decided = False
+            for a in keys[s.id]:
+                for b in keys[d.id]:
+                    if a != b:
                         total += 1
-                        allowed += reach.allowed(a.key, b.key)
-            decided = any(a.key in iso_out or b.key in iso_in for a in s.pods for b in d.pods if a.key != b.key)
+                        allowed += reach.allowed(a, b)
+                        decided = decided or a in iso_out or b in iso_in
             if total == 0:
                 sym, fill, colour, key = "·", "white", style.GREY, "self"
             elif allowed == total:

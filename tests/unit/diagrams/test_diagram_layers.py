@@ -151,3 +151,15 @@ def test_a_hundred_pods_each_keep_their_own_box(kindnet):
         svg = diagrams.LAYERS[layer](big).svg
         assert sum(1 for gid in groups(svg) if gid.startswith("p/")) == 105
         assert len(svg) < 400_000
+
+
+def test_a_pod_whose_host_route_is_gone_is_marked(kindnet):
+    """Break-and-fix: `ip route del <pod IP>` on the node shows on the pod (red, dashed veth, tooltip)."""
+    pod = next(p for p in wiring.pods(kindnet) if p.key == "demo/client")
+    assert groups(diagrams.pod_network(kindnet).svg)["p/demo/client"].get("data-route") == "ok"
+    node = kindnet.node(pod.node)
+    node.routes = [r for r in node.routes if r.dst != pod.ip]
+    g = groups(diagrams.pod_network(kindnet).svg)
+    assert g["p/demo/client"].get("data-route") == "missing" and "no route" in tooltip(g["p/demo/client"])
+    assert f"{pod.ip} ✕" in group_texts(g["p/demo/client"])
+    assert g["p/demo/blue-1"].get("data-route") == "ok"
