@@ -9,6 +9,7 @@ from .i18n import get_language, set_language
 from . import probe  # a callable module: labkit.probe(...) runs the real-packet probe
 from .policy_api import explain, reachability
 from . import trace  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
+from . import capture  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
 from .live import show
 
 
@@ -26,5 +27,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
-           "trace", "show", "connect", "Cluster", "ClusterSnapshot"]
+           "trace", "capture", "show", "connect", "Cluster", "ClusterSnapshot"]
 __version__ = "0.1.0"

@@ -88,6 +88,8 @@ class Trace:
     hops: list[Hop]
     candidates: list[Candidate]
     snapshot: ClusterSnapshot = field(repr=False)
+    ip: str = ""                   # the destination as resolved (a ClusterIP, a pod or node IP)
+    port: int = 0
 
     @property
     def chains(self) -> list[str]:
@@ -307,7 +309,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     node = w.start(ip)
     candidates: list[Candidate] = []
     if node is None:
-        return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot)
+        return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot, ip, dport)
     owner = wiring.node_for_ip(snapshot, ip)
     if owner is not None and owner.internal_ip == ip and owner.name != node.name:
         r = route_for(node.routes, ip)  # a NodePort on another node: routed there, DNATed there
@@ -342,7 +344,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
                   target=cand.target)
         w.forward(node, cand.ip, index)
         w.verdict(cand, index, protocol)
-    return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot)
+    return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot, ip, dport)
 
 
 def draw_trace(result: Trace, lang: str | None = None) -> graphviz.Digraph:
@@ -364,13 +366,31 @@ def _as_snapshot(cluster: Any) -> ClusterSnapshot:
     return cluster.snapshot()
 
 
+def _lab_name(cluster: Any) -> str:
+    """The embedded lab behind ``cluster`` (observing needs its namespaces)."""
+    if isinstance(cluster, str):
+        return cluster
+    name = getattr(cluster, "lab", None) or getattr(cluster, "name", None)
+    if getattr(cluster, "kind", "embedded") != "embedded" or not name:
+        raise BadInput("observe.embedded_only")
+    return name
+
+
 class _CallableModule(types.ModuleType):
     """``labkit.trace(cluster, src, dst)`` is the notebook call; ``labkit.trace`` is also this
-    module (a submodule import would otherwise replace the function on the package)."""
+    module (a submodule import would otherwise replace the function on the package).
+
+    ``observe=True`` also sends one real connection and puts the kernel's own trace of it beside
+    the prediction (:class:`labkit.observed_trace.ObservedTrace`; embedded lab, root)."""
 
     def __call__(self, cluster: Any, source: str, destination: str, port: int = 80,
-                 protocol: str = "tcp") -> Trace:
-        return trace(_as_snapshot(cluster), source, destination, port, protocol)
+                 protocol: str = "tcp", observe: bool = False):
+        predicted = trace(_as_snapshot(cluster), source, destination, port, protocol)
+        if not observe:
+            return predicted
+        from .kernel_trace import observe as observe_trace
+
+        return observe_trace(_lab_name(cluster), predicted)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -28,11 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     draw.add_argument("--chains", action="store_true", help=i18n.t("draw.cli.chains_help"))
     draw.set_defaults(func=_draw)
 
+    from .. import observed_trace  # noqa: F401  (registers the --observe messages)
+
     tr = subparsers.add_parser("trace", help=i18n.t("trace.cli.help"))
     tr.add_argument("src", metavar="SRC", help=i18n.t("trace.cli.src_help"))
     tr.add_argument("dst", metavar="DST", help=i18n.t("trace.cli.dst_help"))
     _source_options(tr)
     tr.add_argument("-o", "--output", metavar="FILE", help=i18n.t("draw.cli.output_help"))
+    tr.add_argument("--observe", action="store_true", help=i18n.t("trace.cli.observe_help"))
     tr.set_defaults(func=_trace)
 
 
@@ -101,9 +104,17 @@ def _trace(args: argparse.Namespace) -> int:
 
     if getattr(args, "lang", None):
         i18n.set_language(args.lang)
+    if args.observe and args.snapshot:
+        raise BadInput("trace.cli.observe_needs_lab")
     snap = load_snapshot(args)
     result = trace(snap, args.src, args.dst)
-    sys.stdout.write(result.to_text())
+    if args.observe:
+        from ..kernel_trace import observe
+
+        both = observe(args.name, result)
+        sys.stdout.write(both.to_text())
+    else:
+        sys.stdout.write(result.to_text())
     if args.output:
         _emit(draw_trace(result), args.output)
-    return 0
+    return 0 if not args.observe or both.ok else 1

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "labkit.cli.dns",
     "labkit.cli.netpol",
     "labkit.cli.probe",
+    "labkit.cli.capture",
     "labkit.cli.kube_proxy",
     "labkit.cli.draw",
     "labkit.cli.kind",

@@ -1,0 +1,327 @@
+"""Capture one connection's packets on every interface it crosses, and show them as a sequence.
+
+``labkit.capture(cluster, "demo/client", "demo/blue:80")`` starts ``tcpdump -i any`` in the
+source pod, in every node and in each pod that may answer (the predicted candidates), sends one
+connection from a source port chosen here, and decodes what each tcpdump recorded
+(:mod:`labkit.inspect.pcap`). Rows are the packets of that connection, in time order (one kernel,
+one clock), with the interface and the addresses seen there: "no NAT between pods" (the same
+source IP everywhere), the DNAT point of a ClusterIP (and the un-DNAT of the reply), VXLAN's
+outer and inner headers are facts to read.
+
+Nothing is left behind: tcpdump writes to a pipe (no file), each one is stopped in a ``finally``
+(and dies with labkit if labkit is killed: ``PR_SET_PDEATHSIG``). A recording is known complete
+when a marker datagram sent after the connection (to the namespace's own loopback) shows up in it:
+no sleep decides.
+"""
+from __future__ import annotations
+
+import html
+import json
+import random
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import i18n
+from .errors import BadInput, LabkitError
+from .inspect.pcap import Seen, decode, link_names
+from .kernel_trace import _die_with_parent, netns_argv, parse_answer
+
+MESSAGES = {
+    "capture.head": {
+        "en": "{src} → {dst}: packets of one {protocol} connection (source port {sport}), as tcpdump saw "
+              "them on each interface",
+        "fr": "{src} → {dst} : paquets d'une connexion {protocol} (port source {sport}), tels que tcpdump "
+              "les a vus sur chaque interface"},
+    "capture.columns": {"en": "#|ms|where|interface|dir|source → destination|flags|note",
+                        "fr": "n°|ms|où|interface|sens|source → destination|drapeaux|note"},
+    "capture.dir.in": {"en": "in", "fr": "entrée"},
+    "capture.dir.out": {"en": "out", "fr": "sortie"},
+    "capture.cli.json": {"en": "print JSON: every packet with its interface, addresses and notes",
+                         "fr": "afficher du JSON : chaque paquet avec son interface, ses adresses et ses notes"},
+    "capture.note.dnat": {"en": "DNAT: destination rewritten", "fr": "DNAT : destination réécrite"},
+    "capture.note.undnat": {"en": "reply: source rewritten back (un-DNAT)",
+                            "fr": "réponse : source remise (dé-DNAT)"},
+    "capture.note.snat": {"en": "SNAT: source rewritten", "fr": "SNAT : source réécrite"},
+    "capture.note.vxlan": {"en": "VXLAN VNI {vni}, outer {outer_src} → {outer_dst}",
+                           "fr": "VXLAN VNI {vni}, externe {outer_src} → {outer_dst}"},
+    "capture.answer": {"en": "answered by {pod} ({ip}), which saw the client as {client}",
+                       "fr": "réponse de {pod} ({ip}), qui a vu le client comme {client}"},
+    "capture.no_answer": {"en": "no answer ({error})", "fr": "pas de réponse ({error})"},
+    "capture.more": {"en": "({count} more packets: show them with all_packets=True / --all)",
+                     "fr": "({count} paquets de plus : affichez-les avec all_packets=True / --all)"},
+    "capture.no_tcpdump": {"en": "tcpdump is not installed (Debian: apt-get install tcpdump)",
+                           "fr": "tcpdump n'est pas installé (Debian : apt-get install tcpdump)"},
+    "capture.not_listening": {"en": "tcpdump did not start in {where}: {error}",
+                              "fr": "tcpdump n'a pas démarré dans {where} : {error}"},
+    "capture.cli.help": {"en": "record one connection's packets on every interface it crosses",
+                         "fr": "enregistrer les paquets d'une connexion sur chaque interface traversée"},
+    "capture.cli.all": {"en": "show every packet, not only the first of each direction",
+                        "fr": "montrer tous les paquets, pas seulement le premier de chaque sens"},
+}
+i18n.register(MESSAGES)
+
+READY_SECONDS = 10.0
+VXLAN_PORT = 8472
+
+
+@dataclass
+class Row:
+    seen: Seen
+    forward: bool             # client → server (else the reply)
+    notes: list[tuple[str, dict]] = field(default_factory=list)
+
+    def note_text(self, lang: str | None = None) -> str:
+        return "; ".join(i18n.t(f"capture.note.{k}", lang, **p) for k, p in self.notes)
+
+
+def sequence(seen: list[Seen], sport: int) -> list[Row]:
+    """The connection's packets in time order, each marked where NAT changed its addresses since the
+    same packet was last seen (pure)."""
+    rows: list[Row] = []
+    last: dict[tuple[bool, str], Seen] = {}
+    for s in sorted(seen, key=lambda s: s.time):
+        forward = s.sport == sport
+        row = Row(s, forward)
+        prev = last.get((forward, s.ident))
+        if prev is not None:
+            if forward and s.dst != prev.dst:
+                row.notes.append(("dnat", {}))
+            if forward and s.src != prev.src:
+                row.notes.append(("snat", {}))
+            if not forward and s.src != prev.src:
+                row.notes.append(("undnat", {}))
+        if s.vni is not None:
+            row.notes.append(("vxlan", {"vni": s.vni, "outer_src": s.outer_src, "outer_dst": s.outer_dst}))
+        last[(forward, s.ident)] = s
+        rows.append(row)
+    return rows
+
+
+def _first_packets(rows: list[Row]) -> list[Row]:
+    """The first packet of each direction: the SYN and the SYN-ACK (or the UDP request and answer)."""
+    if not rows:
+        return rows
+    keys = {}
+    for r in rows:
+        keys.setdefault(r.forward, (r.seen.flags, r.seen.payload))
+    return [r for r in rows if (r.seen.flags, r.seen.payload) == keys[r.forward]]
+
+
+@dataclass
+class Capture:
+    source: str
+    destination: str
+    protocol: str
+    sport: int
+    rows: list[Row]
+    answer: dict[str, Any] | None = None
+    error: str = ""
+    snapshot: Any = field(default=None, repr=False)
+
+    def shown(self, all_packets: bool = False) -> list[Row]:
+        return self.rows if all_packets else _first_packets(self.rows)
+
+    def to_text(self, lang: str | None = None, all_packets: bool = False) -> str:
+        rows = self.shown(all_packets)
+        t0 = self.rows[0].seen.time if self.rows else 0.0
+        table = [i18n.t("capture.columns", lang).split("|")]
+        for n, r in enumerate(rows, start=1):
+            s = r.seen
+            table.append([str(n), f"{(s.time - t0) * 1000:.3f}", s.where, s.ifname,
+                          i18n.t(f"capture.dir.{s.direction}", lang),
+                          f"{s.src} → {s.dst}", s.flags, r.note_text(lang)])
+        widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+        lines = [i18n.t("capture.head", lang, src=self.source, dst=self.destination, protocol=self.protocol,
+                        sport=self.sport)]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
+        if len(rows) < len(self.rows):
+            lines.append("  " + i18n.t("capture.more", lang, count=len(self.rows) - len(rows)))
+        lines.append("  " + self._answer(lang))
+        return "\n".join(lines) + "\n"
+
+    def _answer(self, lang: str | None) -> str:
+        a = self.answer
+        if not a:
+            return i18n.t("capture.no_answer", lang, error=self.error or "-")
+        return i18n.t("capture.answer", lang, pod=f"{a.get('namespace')}/{a.get('pod')}", ip=a.get("pod_ip"),
+                      client=f"{a.get('client_ip')}:{a.get('client_port')}")
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = self.shown()
+        t0 = self.rows[0].seen.time if self.rows else 0.0
+        head = "".join(f"<th style='text-align:left;padding:2px 6px'>{esc(c)}</th>"
+                       for c in i18n.t("capture.columns").split("|"))
+        body = []
+        for n, r in enumerate(rows, start=1):
+            s = r.seen
+            colour = "#fff3cd" if r.notes and any(k != "vxlan" for k, _ in r.notes) else (
+                "#dce8fa" if r.forward else "#ddf2e1")
+            cells = [str(n), f"{(s.time - t0) * 1000:.3f}", s.where, s.ifname, i18n.t(f"capture.dir.{s.direction}"),
+                     f"{s.src} → {s.dst}", s.flags, r.note_text()]
+            body.append(f"<tr style='background:{colour}'>" + "".join(
+                f"<td style='padding:2px 6px;font-family:monospace'>{esc(c)}</td>" for c in cells) + "</tr>")
+        title = esc(i18n.t("capture.head", None, src=self.source, dst=self.destination, protocol=self.protocol,
+                           sport=self.sport))
+        return (f"<div><b>{title}</b><table style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}"
+                f"</table><div>{esc(self._answer(None))}</div></div>")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "destination": self.destination, "sport": self.sport, "answer": self.answer,
+                "packets": [{"time": r.seen.time, "where": r.seen.where, "interface": r.seen.ifname,
+                             "direction": r.seen.direction, "src": r.seen.src, "dst": r.seen.dst,
+                             "flags": r.seen.flags, "outer_src": r.seen.outer_src or None,
+                             "outer_dst": r.seen.outer_dst or None, "vni": r.seen.vni,
+                             "notes": [k for k, _ in r.notes]} for r in self.rows]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+# --- I/O: tcpdump in each namespace ------------------------------------------------------------------
+class Recorder:
+    """``tcpdump -i any -w -`` in one namespace, its output kept in memory (never a file)."""
+
+    def __init__(self, where: str, netns: str, bpf: str) -> None:
+        self.where, self.netns = where, netns
+        self.data = bytearray()
+        self._cond = threading.Condition()
+        self._stderr: list[str] = []
+        links = subprocess.run(netns_argv(netns, ["ip", "-j", "link", "show"]), capture_output=True, text=True,
+                               timeout=30)
+        self.ifnames = link_names(json.loads(links.stdout or "[]"))
+        try:
+            self.proc = subprocess.Popen(
+                netns_argv(netns, ["tcpdump", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512", "-w", "-",
+                                   bpf]),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+        except FileNotFoundError as exc:
+            raise LabkitError("capture.no_tcpdump") from exc
+        self._threads = [threading.Thread(target=self._out, daemon=True),
+                         threading.Thread(target=self._err, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _out(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(65536):
+            with self._cond:
+                self.data += chunk
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def _err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._cond:
+                self._stderr.append(line.decode(errors="replace").strip())
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def _wait(self, done, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    return done()
+                self._cond.wait(min(left, 0.2))
+            return True
+
+    def wait_listening(self) -> None:
+        if not self._wait(lambda: any("listening on" in ln for ln in self._stderr), READY_SECONDS):
+            raise LabkitError("capture.not_listening", where=self.where, error="; ".join(self._stderr) or "-")
+
+    def wait_marker(self, marker: bytes) -> bool:
+        return self._wait(lambda: marker in self.data, READY_SECONDS)
+
+    def stop(self) -> bytes:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+        return bytes(self.data)
+
+
+def bpf_filter(sport: int) -> str:
+    """The connection (either direction, by its client port) and VXLAN, whose inner ports BPF cannot see."""
+    return f"port {sport} or udp port {VXLAN_PORT}"
+
+
+def record(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int, protocol: str = "tcp",
+           timeout: float = 3.0) -> tuple[list[Seen], int, dict | None, str]:
+    """Capture in every ``(name, netns)`` while the pod in ``client_netns`` opens one connection."""
+    sport = random.randint(33000, 60999)
+    marker = f"labkit-capture-end-{secrets.token_hex(4)}".encode()
+    recorders: list[Recorder] = []
+    answer, error, seen = None, "", []
+    try:
+        for where, netns in spaces:
+            recorders.append(Recorder(where, netns, bpf_filter(sport)))
+        for r in recorders:
+            r.wait_listening()
+        wait = str(max(1, round(timeout)))
+        argv = ["nc", "-u", "-p", str(sport), "-w", wait, ip, str(port)] if protocol.lower() == "udp" else \
+            ["nc", "-N", "-p", str(sport), "-w", wait, ip, str(port)]
+        proc = subprocess.run(["ip", "netns", "exec", client_netns, *argv], input="labkit capture\n",
+                              capture_output=True, text=True, timeout=timeout + 10)
+        answer, error = parse_answer(proc.stdout), proc.stderr.strip()
+        for r in recorders:
+            subprocess.run(netns_argv(r.netns, ["nc", "-u", "-w0", "127.0.0.1", str(sport)]), input=marker,
+                           capture_output=True, timeout=10)
+            r.wait_marker(marker)
+    finally:
+        data = [(r, r.stop()) for r in recorders]
+    for r, blob in data:
+        seen += [s for s in decode(blob, r.where, r.ifnames) if marker not in s.payload and s.ifname != "lo"
+                 and sport in (s.sport, s.dport)]
+    return seen, sport, answer, error
+
+
+def capture(cluster: Any, source: str, destination: str, port: int = 80, protocol: str = "tcp",
+            timeout: float = 3.0) -> Capture:
+    """Record one connection from pod ``source`` to ``destination`` (as ``labkit.trace`` accepts it)."""
+    from .embedded.client import EmbeddedLab
+    from .trace import _as_snapshot, _lab_name, trace
+
+    if protocol.lower() not in ("tcp", "udp"):
+        raise BadInput("probe.bad_protocol", protocol=protocol)
+    name = _lab_name(cluster)
+    snap = _as_snapshot(cluster)
+    predicted = trace(snap, source, destination, port, protocol)
+    lab = EmbeddedLab(name)
+    pods = {f"{p['namespace']}/{p['name']}": p for p in lab.pods()}
+    client = pods[predicted.source if "/" in predicted.source else f"default/{predicted.source}"]
+    spaces = [(predicted.source, client["netns"])]
+    spaces += [(n.name, n.netns) for n in lab.spec.node_plans()]
+    for cand in predicted.candidates:
+        if cand.pod and cand.pod in pods and cand.pod != predicted.source:
+            spaces.append((cand.pod, pods[cand.pod]["netns"]))
+    seen, sport, answer, error = record(spaces, client["netns"], predicted.ip, predicted.port, protocol, timeout)
+    return Capture(predicted.source, destination, protocol.upper(), sport, sequence(seen, sport), answer, error, snap)
+
+
+class _CallableModule(types.ModuleType):
+    """``labkit.capture(...)`` is the notebook call; ``labkit.capture`` is also this module."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Capture:
+        return capture(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,230 @@
+"""Ask the kernel which rules a real packet hit: nftables tracing around one connection (I/O).
+
+:func:`run_traced` turns tracing on for one flow in every node of an embedded lab (a table of
+our own, ``inet labkit-trace-<id>``, whose chains run before ``raw`` and mark the flow's first
+packet; see :mod:`labkit.inspect.nftrace`), sends one connection from a pod with that flow's DSCP
+mark (``nc -T``), reads ``nft -a monitor`` in each node, and removes the table afterwards, also on
+an error or Ctrl-C; a later trace sweeps a table that a killed process left, and ``labkit down``
+removes the namespaces with everything in them. Each node's ``nft -s list ruleset`` is recorded
+before and after, so a caller (and the tests) can check that nothing was left behind.
+
+No sleep decides anything: a monitor counts as listening once it has printed the creation of our
+table (changes are repeated until it has), and as complete once it has printed the deletion.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import random
+import secrets
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import i18n
+from .errors import LabkitError
+from .inspect import nftrace
+
+MESSAGES = {
+    "observe.monitor_failed": {
+        "en": "nft monitor did not start on node {node} within {seconds} s: {error}",
+        "fr": "nft monitor n'a pas démarré sur le nœud {node} en {seconds} s : {error}"},
+    "observe.embedded_only": {
+        "en": "an observed trace needs the embedded lab (its nodes' namespaces on this machine)",
+        "fr": "une trace observée demande le lab embarqué (les namespaces de ses nœuds sur cette machine)"},
+    "observe.nft_failed": {
+        "en": "nft failed on node {node}: {error}",
+        "fr": "nft a échoué sur le nœud {node} : {error}"},
+}
+i18n.register(MESSAGES)
+
+READY_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """A monitor or capture must not outlive labkit (killed by SIGKILL): ask the kernel to end it."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def netns_argv(netns: str, argv: list[str]) -> list[str]:
+    return ["nsenter", f"--net=/run/netns/{netns}", *argv]
+
+
+def nft(netns: str, node: str, args: list[str], script: str | None = None, check: bool = True) -> str:
+    proc = subprocess.run(netns_argv(netns, ["nft", *args]), input=script, capture_output=True, text=True,
+                          timeout=30)
+    if check and proc.returncode != 0:
+        raise LabkitError("observe.nft_failed", node=node, error=proc.stderr.strip() or proc.returncode)
+    return proc.stdout
+
+
+class Monitor:
+    """``nft -a monitor`` in one namespace, read by a thread into ``lines``."""
+
+    def __init__(self, node: str, netns: str) -> None:
+        self.node, self.netns = node, netns
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(netns_argv(netns, ["nft", "-a", "monitor"]), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1, preexec_fn=_die_with_parent)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, needle: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not any(needle in ln for ln in self.lines):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self._thread.is_alive():
+                    return False
+                self._cond.wait(min(left, 0.2))
+            return True
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._thread.join(5)
+        return "\n".join(self.lines)
+
+
+@dataclass
+class NodeRecord:
+    """What one node reported, with the listings needed to name its rules."""
+
+    node: str
+    monitor: str = ""
+    ruleset: str = ""            # nft -a list ruleset, during the trace
+    iptables_save: str = ""
+    before: str = ""             # nft -s list ruleset before the trace table was added
+    after: str = ""              # ... and after it was removed
+
+    @property
+    def clean(self) -> bool:
+        return self.before == self.after
+
+
+@dataclass
+class Run:
+    """One traced connection: the client's answer and each node's record."""
+
+    trace_id: str
+    dscp: int
+    answer: dict[str, Any] | None
+    client_error: str
+    nodes: list[NodeRecord] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return all(n.clean for n in self.nodes)
+
+
+def client_argv(ip: str, port: int, protocol: str, dscp: int, timeout: float) -> list[str]:
+    """One connection that carries the trace's DSCP mark; the pods' echo server answers one JSON line."""
+    wait = str(max(1, round(timeout)))
+    tos = str(dscp << 2)
+    if protocol.lower() == "udp":
+        return ["nc", "-u", "-T", tos, "-w", wait, ip, str(port)]
+    return ["nc", "-N", "-T", tos, "-w", wait, ip, str(port)]
+
+
+def parse_answer(stdout: str) -> dict[str, Any] | None:
+    for line in stdout.splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "pod_ip" in data:
+            return data
+    return None
+
+
+def sweep(nodes: list[tuple[str, str]]) -> None:
+    """Remove trace tables that an interrupted run left (killed before its ``finally``)."""
+    for node, netns in nodes:
+        for table in nftrace.leftover_tables(nft(netns, node, ["list", "tables"], check=False)):
+            nft(netns, node, ["delete", "table", "inet", table], check=False)
+
+
+def run_traced(nodes: list[tuple[str, str]], pod_netns: str, ip: str, port: int, protocol: str = "tcp",
+               timeout: float = 3.0) -> Run:
+    """Trace one connection from the pod in ``pod_netns`` to ``ip:port`` in every ``(node, netns)``."""
+    trace_id = secrets.token_hex(4)
+    dscp = random.randint(8, 63)
+    name = nftrace.table_name(trace_id)
+    sweep(nodes)
+    records = [NodeRecord(node, before=nft(netns, node, ["-s", "list", "ruleset"])) for node, netns in nodes]
+    monitors: list[Monitor] = []
+    answer, error = None, ""
+    try:
+        monitors = [Monitor(node, netns) for node, netns in nodes]
+        script = nftrace.enable_script(trace_id, dscp, protocol)
+        ping = f"add chain inet {name} ping\ndelete chain inet {name} ping\n"   # a change that does nothing
+        for (node, netns), mon in zip(nodes, monitors):
+            nft(netns, node, ["-f", "-"], script)
+            _until_heard(mon, name, lambda: nft(netns, node, ["-f", "-"], ping))
+        proc = subprocess.run(["ip", "netns", "exec", pod_netns, *client_argv(ip, port, protocol, dscp, timeout)],
+                              input="labkit trace\n", capture_output=True, text=True, timeout=timeout + 10)
+        answer, error = parse_answer(proc.stdout), proc.stderr.strip()
+        for rec, (node, netns) in zip(records, nodes):
+            rec.ruleset = nft(netns, node, ["-a", "list", "ruleset"])
+            rec.iptables_save = subprocess.run(netns_argv(netns, ["iptables-save"]), capture_output=True,
+                                               text=True, timeout=30).stdout
+    finally:
+        for node, netns in nodes:
+            nft(netns, node, ["-f", "-"], nftrace.disable_script(trace_id), check=False)
+        for rec, mon in zip(records, monitors):
+            mon.wait_for(f"delete table inet {name}", READY_SECONDS)
+            rec.monitor = mon.stop()
+        for mon in monitors[len(records):]:
+            mon.stop()
+    for rec, (node, netns) in zip(records, nodes):
+        rec.after = nft(netns, node, ["-s", "list", "ruleset"])
+    return Run(trace_id, dscp, answer, error, records)
+
+
+def _until_heard(mon: Monitor, table: str, poke) -> None:
+    """Wait until the monitor has printed a change of our table (it is listening), poking it again
+    with a change that does nothing until it has."""
+    deadline = time.monotonic() + READY_SECONDS
+    while not mon.wait_for(f"inet {table}", 0.5):
+        if time.monotonic() > deadline or mon.proc.poll() is not None:
+            err = mon.proc.stderr.read() if mon.proc.poll() is not None and mon.proc.stderr else ""
+            raise LabkitError("observe.monitor_failed", node=mon.node, seconds=int(READY_SECONDS),
+                              error=(err or "-").strip())
+        poke()
+
+
+def observe(lab_name: str, predicted: Any, timeout: float = 3.0) -> Any:
+    """Send the connection that ``predicted`` (a ``labkit.trace.Trace``) describes, trace it in
+    every node of the embedded lab ``lab_name``, and return both side by side."""
+    from .embedded.client import EmbeddedLab
+    from .observed_trace import ObservedTrace, from_records
+
+    lab = EmbeddedLab(lab_name)
+    pod = lab.pod(predicted.source)
+    nodes = [(n.name, n.netns) for n in lab.spec.node_plans()]
+    run = run_traced(nodes, pod["netns"], predicted.ip, predicted.port, predicted.protocol, timeout)
+    obs = from_records(predicted.source, predicted.destination, predicted.protocol, run.nodes, run.answer,
+                       run.client_error)
+    return ObservedTrace(predicted, obs)
