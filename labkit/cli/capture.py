@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from .. import i18n
-from ..embedded.topology import DEFAULT_NAME
+from .target import add_cluster_options, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("capture", help=t("capture.cli.help"), description=t("capture.cli.help"))
     p.add_argument("src", metavar="SRC", help=t("trace.cli.src_help"))
     p.add_argument("dst", metavar="DST", help=t("trace.cli.dst_help"))
-    p.add_argument("--name", default=DEFAULT_NAME, help=t("probe.cli.name"))
+    add_cluster_options(p)
     p.add_argument("--protocol", default="tcp", choices=("tcp", "udp", "TCP", "UDP"), help=t("probe.cli.protocol"))
     p.add_argument("--all", action="store_true", help=t("capture.cli.all"))
     p.add_argument("--json", action="store_true", help=t("capture.cli.json"))
@@ -32,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "lang", None):
         i18n.set_language(args.lang)
-    result = capture(args.name, args.src, args.dst, protocol=args.protocol.lower())
+    result = capture(lab_name_from(args, "capture"), args.src, args.dst, protocol=args.protocol.lower())
     sys.stdout.write(result.to_json() + "\n" if args.json else result.to_text(all_packets=args.all))
     return 0 if result.answer else 1

@@ -110,8 +110,9 @@ def _trace(args: argparse.Namespace) -> int:
     result = trace(snap, args.src, args.dst)
     if args.observe:
         from ..kernel_trace import observe
+        from .target import lab_name_from
 
-        both = observe(args.name, result)
+        both = observe(lab_name_from(args, "trace --observe"), result)
         sys.stdout.write(both.to_text())
     else:
         sys.stdout.write(result.to_text())
