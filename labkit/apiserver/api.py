@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 
-from . import limits, objects, resources, status, validation_common
+from . import defaulting, limits, objects, resources, status, validation_common
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -214,6 +214,8 @@ class Api:
             status_copy = new.get("status")
             objects.workload_defaults(new, res.kind == "Deployment")
             new["status"] = status_copy if status_copy is not None else {}
+        else:
+            defaulting.default(res.kind, new, create=False)
         if res.has_generation and new.get("spec") != current.get("spec"):
             new["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
         if _strip_volatile(new) == _strip_volatile(current) or dry_run:

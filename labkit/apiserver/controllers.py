@@ -188,7 +188,10 @@ class EndpointsController:
                 "conditions": {"ready": ready and not terminating, "serving": ready,
                                "terminating": terminating},
                 "nodeName": address["nodeName"], "targetRef": address["targetRef"]})
-        ports = self._ports(svc, pods[0]) if pods else None
+        # The real controller always writes a port's name, "" when unnamed: kubectl describe
+        # dereferences it (pkg/controller/endpointslice/util: getEndpointPorts).
+        ports = [dict(p, name=p.get("name", "")) for p in self._ports(svc, pods[0])] \
+            if pods else None
         name = f"{meta['name']}-{objects.safe_encode(objects.fnv32a(meta['uid'].encode()), 5)}"
         labels = dict(meta.get("labels", {}))
         labels.update({"kubernetes.io/service-name": meta["name"],

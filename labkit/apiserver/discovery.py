@@ -10,6 +10,7 @@ What kubectl needs (see ``reference/kubectl-api.md`` §0, §2, §5):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -122,6 +123,7 @@ def _gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
+@functools.lru_cache(maxsize=None)
 def openapi_document(group: str, version: str) -> dict | None:
     """A minimal OpenAPI v3 document: one ``patch`` per kind, which is what kubectl validates."""
     kinds = in_group_version(group, version)
@@ -143,8 +145,10 @@ def openapi_document(group: str, version: str) -> dict | None:
         paths["/api/v1/lists/{name}"] = {"patch": {
             "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": "List"},
             "parameters": [parameter], "responses": {"200": {"description": "OK"}}}}
+    from .openapi import components
+
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION},
-            "paths": paths}
+            "paths": paths, "components": components(group, version)}
 
 
 def openapi_v2_json() -> dict:
@@ -161,6 +165,7 @@ def openapi_v2_protobuf() -> bytes:
     return field(1, b"2.0") + field(2, info)
 
 
+@functools.lru_cache(maxsize=None)
 def openapi_index() -> dict:
     paths = {}
     for group, versions in group_versions().items():

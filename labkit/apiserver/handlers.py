@@ -185,6 +185,8 @@ class Handlers:
             return await self.subresource(request, target)
         method = request.method
         dry_run = request.query.get("dryRun") == "All"
+        if target.res.virtual:
+            return await self.review(request, target)
         if target.name is None:
             if method == "GET":
                 if _flag(request, "watch"):
@@ -226,6 +228,14 @@ class Handlers:
             obj = self.api.delete(target.res, ns, target.name, options, dry_run)
             return self.object_response(request, target.res, obj)
         raise status.method_not_allowed()
+
+    async def review(self, request: web.Request, target: Target) -> web.Response:
+        """A kind that is answered, not stored (``authz``): POST only."""
+        from .authz import REVIEWS
+
+        if request.method != "POST" or target.name is not None:
+            raise status.method_not_allowed()
+        return respond(REVIEWS[target.res.key](await self.body(request)), 201)
 
     def _verb(self, res: ResourceKind, verb: str) -> None:
         if verb not in res.verbs:

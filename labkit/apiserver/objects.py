@@ -11,6 +11,8 @@ import random
 import time
 import uuid
 
+from . import defaulting
+
 # The alphabet Kubernetes uses for generated name suffixes (no vowels, no look-alikes).
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -60,55 +62,17 @@ def init_metadata(obj: dict, namespace: str | None) -> dict:
     return meta
 
 
-def _container_defaults(container: dict) -> None:
-    container.setdefault("resources", {})
-    container.setdefault("terminationMessagePath", "/dev/termination-log")
-    container.setdefault("terminationMessagePolicy", "File")
-    image = container.get("image", "")
-    latest = ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
-    container.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
-    for port in container.get("ports") or []:
-        port.setdefault("protocol", "TCP")
-
-
 def pod_spec_defaults(spec: dict) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    spec.setdefault("priority", 0)
-    for container in spec.get("containers") or []:
-        _container_defaults(container)
-    spec.setdefault("tolerations", [
-        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300},
-        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300}])
+    """The decode-time defaults of a pod spec (an update's; see ``defaulting``)."""
+    defaulting.pod({"spec": spec}, create=False)
 
 
 def pod_defaults(pod: dict) -> None:
-    pod_spec_defaults(pod.setdefault("spec", {}))
-    pod["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    defaulting.pod(pod)
 
 
 def workload_defaults(obj: dict, deployment: bool) -> None:
-    spec = obj.setdefault("spec", {})
-    spec.setdefault("replicas", 1)
-    spec.setdefault("revisionHistoryLimit", 10)
-    if deployment:
-        spec.setdefault("progressDeadlineSeconds", 600)
-        strategy = spec.setdefault("strategy", {})
-        strategy.setdefault("type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            rolling.setdefault("maxSurge", "25%")
-            rolling.setdefault("maxUnavailable", "25%")
-    template = spec.setdefault("template", {})
-    template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
-    pod_spec_defaults(template.setdefault("spec", {}))
+    (defaulting.deployment if deployment else defaulting.replicaset)(obj)
     obj["status"] = {}
 
 
@@ -152,48 +116,35 @@ class ServiceAddresses:
 
 
 def service_defaults(svc: dict, addresses: ServiceAddresses) -> None:
-    spec = svc.setdefault("spec", {})
-    spec.setdefault("type", "ClusterIP")
-    spec.setdefault("sessionAffinity", "None")
+    defaulting.service(svc)
+    spec = svc["spec"]
     if spec["type"] != "ExternalName":
         if not spec.get("clusterIP"):
             spec["clusterIP"] = addresses.allocate()
         elif spec["clusterIP"] != "None":
             addresses.used.add(spec["clusterIP"])
         spec["clusterIPs"] = [spec["clusterIP"]]
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
-        spec.setdefault("internalTrafficPolicy", "Cluster")
     for port in spec.get("ports") or []:
-        port.setdefault("protocol", "TCP")
-        port.setdefault("targetPort", port.get("port"))
         if spec["type"] in ("NodePort", "LoadBalancer"):
             if port.get("nodePort"):
                 addresses.node_ports.add(port["nodePort"])
             else:
                 port["nodePort"] = addresses.node_port()
-    if spec["type"] in ("NodePort", "LoadBalancer"):
-        spec.setdefault("externalTrafficPolicy", "Cluster")
     svc["status"] = {"loadBalancer": {}}
 
 
 def namespace_defaults(ns: dict) -> None:
     ns.setdefault("spec", {})["finalizers"] = ["kubernetes"]
     ns["status"] = {"phase": "Active"}
-    labels = ns["metadata"].setdefault("labels", {})
-    labels["kubernetes.io/metadata.name"] = ns["metadata"]["name"]
+    defaulting.namespace(ns)
 
 
 def apply_defaults(kind: str, obj: dict, addresses: ServiceAddresses) -> None:
-    if kind == "Pod":
-        pod_defaults(obj)
-    elif kind in ("Deployment", "ReplicaSet"):
+    if kind in ("Deployment", "ReplicaSet"):
         workload_defaults(obj, kind == "Deployment")
     elif kind == "Service":
         service_defaults(obj, addresses)
     elif kind == "Namespace":
         namespace_defaults(obj)
-    elif kind == "NetworkPolicy":
-        spec = obj.setdefault("spec", {})
-        if "policyTypes" not in spec:
-            spec["policyTypes"] = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+    else:
+        defaulting.default(kind, obj)

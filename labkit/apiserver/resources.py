@@ -49,6 +49,8 @@ class ResourceKind:
     columns: tuple[Column, ...] = ()
     # Kinds whose ``spec`` changes bump metadata.generation (controllers report observedGeneration).
     has_generation: bool = False
+    # Kinds answered on create and never stored (authorization reviews, see ``authz``).
+    virtual: bool = False
 
     @property
     def api_version(self) -> str:
@@ -153,6 +155,15 @@ RESOURCES: tuple[ResourceKind, ...] = (
         "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", True,
         ("netpol",), has_generation=True,
         columns=(NAME, Column("Pod-Selector", p.policy_selector), AGE)),
+    ResourceKind(
+        "authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+        "selfsubjectaccessreview", False, verbs=("create",), virtual=True),
+    ResourceKind(
+        "authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+        "selfsubjectrulesreview", False, verbs=("create",), virtual=True),
+    ResourceKind(
+        "authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews",
+        "selfsubjectreview", False, verbs=("create",), virtual=True),
 )
 
 BY_KEY = {r.key: r for r in RESOURCES}

@@ -75,7 +75,8 @@ def test_discovery_negotiation(lab):
     assert code == 200 and "v=v2;" in headers["Content-Type"].replace(" ", "")
     assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
     groups = {item["metadata"]["name"]: item for item in body["items"]}
-    assert set(groups) == {"apps", "discovery.k8s.io", "networking.k8s.io"}
+    assert set(groups) == {"apps", "discovery.k8s.io", "networking.k8s.io",
+                           "authorization.k8s.io", "authentication.k8s.io"}
     deploy = groups["apps"]["versions"][0]["resources"][0]
     assert deploy["shortNames"] == ["deploy"] and deploy["categories"] == ["all"]
     old = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"

@@ -1,0 +1,177 @@
+"""Everyday kubectl commands against the lab API (stand-in runtime), with the real kubectl.
+
+``describe`` of every served kind, created the way courses create them (``kubectl create``,
+``expose``, ``run``, ``apply``): it must not crash (kubectl 1.32 panicked on an EndpointSlice
+port without ``name``) and must list the endpoints. The tests run in order on one server.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import need_kubectl
+
+pytestmark = pytest.mark.usefixtures("kubectl_available")
+
+NS = "every"
+POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-client, namespace: every}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {run: client}}
+    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}
+    ports: [{port: 80}]
+"""
+
+
+@pytest.fixture(scope="module")
+def kubectl_available():
+    need_kubectl()
+
+
+def pods(lab, selector):
+    out = lab.kubectl("-n", NS, "get", "pods", "-l", selector, "-o", "json", check=True).stdout
+    return [p for p in json.loads(out)["items"] if p["status"].get("podIP")]
+
+
+def describe(lab, *args):
+    proc = lab.kubectl("-n", NS, "describe", *args)
+    assert "panic" not in proc.stderr and "goroutine" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def endpoints_lines(text: str) -> list[str]:
+    return [line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
+            for line in text.splitlines() if line.startswith("Endpoints:")]
+
+
+def test_create_workloads_and_services_in_common_forms(shared_lab):
+    lab = shared_lab
+    lab.kubectl("create", "namespace", NS, check=True)
+    lab.kubectl("-n", NS, "create", "deployment", "web", "--image=nginx", "--port=80",
+                "--replicas=2", check=True)
+    lab.kubectl("-n", NS, "create", "deployment", "named", "--image=nginx:1.27", check=True)
+    lab.kubectl("-n", NS, "run", "client", "--image=busybox", "--", "sleep", "1d", check=True)
+    # unnamed port (expose), NodePort, headless, named (create service), multi-port
+    lab.kubectl("-n", NS, "expose", "deployment", "web", "--port=80", check=True)
+    lab.kubectl("-n", NS, "expose", "deployment", "web", "--name=web-np", "--type=NodePort",
+                "--port=8080", "--target-port=80", check=True)
+    lab.kubectl("-n", NS, "expose", "deployment", "web", "--name=web-headless",
+                "--cluster-ip=None", "--port=80", check=True)
+    lab.kubectl("-n", NS, "create", "service", "clusterip", "named", "--tcp=80:8080",
+                check=True)
+    lab.kubectl("-n", NS, "create", "service", "clusterip", "multi", "--tcp=80:80",
+                "--tcp=443:8443", check=True)
+    lab.kubectl("-n", NS, "patch", "service", "multi", "-p",
+                '{"spec":{"selector":{"app":"web"}}}', check=True)
+    lab.kubectl("-n", NS, "expose", "pod", "client", "--port=80", check=True)
+    lab.kubectl("apply", "-f", "-", input=POLICY, check=True)
+    lab.wait_for(lambda: len(pods(lab, "app=web")) == 2 and pods(lab, "app=named")
+                 and pods(lab, "run=client"), what="pods running")
+
+
+def test_describe_services_lists_endpoints(shared_lab):
+    lab = shared_lab
+    web_ips = sorted(p["status"]["podIP"] for p in pods(lab, "app=web"))
+    want = ",".join(f"{ip}:80" for ip in web_ips)
+
+    def settled():
+        text = describe(lab, "service", "web")
+        return text if endpoints_lines(text) == [want] else None
+    text = lab.wait_for(settled, what="web's endpoints")
+    assert re.search(r"^IP Family Policy:\s+SingleStack$", text, re.M)
+    assert re.search(r"^IP Families:\s+IPv4$", text, re.M)
+    assert re.search(r"^Internal Traffic Policy:\s+Cluster$", text, re.M)
+    assert endpoints_lines(describe(lab, "service", "web-np")) == [want]
+    assert re.search(r"^NodePort:\s+<unset>\s+3\d{4}/TCP$",
+                     describe(lab, "service", "web-np"), re.M)
+    assert endpoints_lines(describe(lab, "service", "web-headless")) == [want]
+    assert endpoints_lines(describe(lab, "service", "multi")) == [
+        want, ",".join(f"{ip}:8443" for ip in web_ips)]
+    named_ip = pods(lab, "app=named")[0]["status"]["podIP"]
+    assert endpoints_lines(describe(lab, "service", "named")) == [f"{named_ip}:8080"]
+    client_ip = pods(lab, "run=client")[0]["status"]["podIP"]
+    assert endpoints_lines(describe(lab, "service", "client")) == [f"{client_ip}:80"]
+
+
+def test_describe_every_served_kind(shared_lab):
+    lab = shared_lab
+    out = describe(lab, "pods", "-l", "app=web")
+    assert re.search(r"^QoS Class:\s+BestEffort$", out, re.M)
+    assert "node.kubernetes.io/not-ready:NoExecute op=Exists for 300s" in out
+    for kind in ("deployment", "replicaset", "endpoints", "endpointslices", "networkpolicy",
+                 "events"):
+        assert describe(lab, kind).strip(), kind
+    assert "10.0.0.0/8" in describe(lab, "networkpolicy", "web-from-client")
+    for args in (("namespace", NS), ("nodes",)):
+        proc = lab.kubectl("describe", *args)
+        assert proc.returncode == 0 and "panic" not in proc.stderr, proc.stderr
+
+
+def test_served_objects_carry_upstream_defaults(shared_lab):
+    lab = shared_lab
+    slices = json.loads(lab.kubectl("-n", NS, "get", "endpointslices", "-l",
+                                    "kubernetes.io/service-name=web", "-o", "json",
+                                    check=True).stdout)["items"]
+    assert slices[0]["ports"] == [{"name": "", "port": 80, "protocol": "TCP"}]
+    pod = pods(lab, "run=client")[0]
+    spec = pod["spec"]
+    assert spec["enableServiceLinks"] is True and spec["serviceAccountName"] == "default"
+    assert spec["containers"][0]["imagePullPolicy"] == "Always"          # no tag: latest
+    assert pod["status"]["qosClass"] == "BestEffort"
+    deploy = json.loads(lab.kubectl("-n", NS, "get", "deploy", "named", "-o", "json",
+                                    check=True).stdout)
+    assert deploy["spec"]["progressDeadlineSeconds"] == 600
+    template = deploy["spec"]["template"]["spec"]
+    assert template["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    assert "tolerations" not in template and "enableServiceLinks" not in template
+    rs = json.loads(lab.kubectl("-n", NS, "get", "rs", "-l", "app=named", "-o", "json",
+                                check=True).stdout)["items"][0]
+    assert "revisionHistoryLimit" not in rs["spec"]
+
+
+@pytest.mark.parametrize("field, words", [
+    ("pod.spec.containers.ports", ("<[]ContainerPort>", "containerPort\t<integer> -required-")),
+    ("service.spec.ports.targetPort", ("<IntOrString>", "Number or name of the port")),
+    ("networkpolicy.spec.ingress.from.ipBlock", ("<IPBlock>", "cidr\t<string> -required-")),
+    ("deployment.spec.strategy.rollingUpdate.maxSurge", ("<IntOrString>",)),
+    ("replicaset.spec.template.spec.containers.image", ("<string>",)),
+    ("endpointslice.ports.name", ("<string>",)),
+    ("endpoints.subsets.addresses.ip", ("<string>",)),
+    ("namespace.status.phase", ("<string>",)),
+    ("node.status.addresses", ("<[]NodeAddress>",)),
+    ("event.involvedObject", ("<ObjectReference>",)),
+    ("pods.metadata.labels", ("<map[string]string>",)),
+    ("selfsubjectaccessreview.spec.resourceAttributes.verb", ("<string>",)),
+])
+def test_explain_nested_fields_of_every_kind(shared_lab, field, words):
+    proc = shared_lab.kubectl("explain", field)
+    assert proc.returncode == 0, proc.stderr
+    for word in words:
+        assert word in proc.stdout, proc.stdout
+
+
+def test_explain_a_kind_lists_its_fields(shared_lab):
+    out = shared_lab.kubectl("explain", "services", check=True).stdout
+    assert out.startswith("KIND:       Service\nVERSION:    v1\n")
+    assert "Service is a named abstraction of software service" in out
+    for field in ("apiVersion\t<string>", "metadata\t<ObjectMeta>", "spec\t<ServiceSpec>"):
+        assert field in out
+    missing = shared_lab.kubectl("explain", "pod.spec.nosuchfield")
+    assert missing.returncode == 1 and 'field "nosuchfield" does not exist' in missing.stderr
+
+
+def test_auth_can_i_and_whoami(shared_lab):
+    assert shared_lab.kubectl("auth", "can-i", "create", "pods", check=True).stdout == "yes\n"
+    assert shared_lab.kubectl("auth", "can-i", "delete", "deployments", "-n", NS,
+                              check=True).stdout == "yes\n"
+    listed = shared_lab.kubectl("auth", "can-i", "--list", check=True).stdout
+    assert listed.splitlines()[1].split() == ["*.*", "[]", "[]", "[*]"]
+    assert "kubernetes-admin" in shared_lab.kubectl("auth", "whoami", check=True).stdout
