@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 
-from . import defaulting, limits, objects, resources, status, validation_common
+from . import defaulting, limits, objects, resources, ssa, status, validation_common
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -38,7 +38,6 @@ PATCH_TYPES = {
 def _strip_volatile(obj: dict) -> dict:
     meta = dict(obj.get("metadata", {}))
     meta.pop("resourceVersion", None)
-    meta.pop("managedFields", None)
     return dict(obj, metadata=meta)
 
 
@@ -117,8 +116,10 @@ class Api:
         if dry_run:
             objects.apply_defaults(res.kind, obj, objects.ServiceAddresses(
                 str(self.addresses.network)))
+            ssa.track(res, None, obj)
             return obj
         objects.apply_defaults(res.kind, obj, self.addresses)
+        ssa.track(res, None, obj)
         return self.store.put(res, obj)
 
     def _service_allocation_causes(self, svc: dict, current: dict | None) -> list:
@@ -218,6 +219,7 @@ class Api:
             defaulting.default(res.kind, new, create=False)
         if res.has_generation and new.get("spec") != current.get("spec"):
             new["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
+        ssa.track(res, current, new)
         if _strip_volatile(new) == _strip_volatile(current) or dry_run:
             return new if dry_run else current
         return self.store.put(res, new)

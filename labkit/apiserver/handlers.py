@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from . import bodies, discovery, resources, status, tables
+from . import bodies, discovery, resources, ssa, status, tables
 from .api import Api, PATCH_TYPES
 from .printers import selector_string
 from .resources import ResourceKind, group_versions
@@ -181,6 +181,17 @@ class Handlers:
         return await self.resource(request, parse_target(parts[0], parts[1], parts[2:]))
 
     async def resource(self, request: web.Request, target: Target) -> web.StreamResponse:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return await self._resource(request, target)
+        manager = request.query.get("fieldManager") or ssa.default_manager(
+            request.headers.get("User-Agent", ""))
+        token = ssa.CURRENT.set(ssa.Write(manager, subresource=target.sub or ""))
+        try:
+            return await self._resource(request, target)
+        finally:
+            ssa.CURRENT.reset(token)
+
+    async def _resource(self, request: web.Request, target: Target) -> web.StreamResponse:
         if target.sub:
             return await self.subresource(request, target)
         method = request.method
@@ -202,7 +213,8 @@ class Handlers:
                 options = await self.delete_options(request)
                 self.api.delete_collection(target.res, target.namespace,
                                            request.query.get("labelSelector"),
-                                           request.query.get("fieldSelector"), options, dry_run)
+                                           request.query.get("fieldSelector"), options,
+                                           self._delete_dry_run(request, options))
                 return respond({"kind": "Status", "apiVersion": "v1", "metadata": {},
                                 "status": "Success"})
             raise status.method_not_allowed()
@@ -220,12 +232,20 @@ class Handlers:
             body = await self.body(request, patch=True)
             if isinstance(body, dict):     # merge, strategic and apply patches (not JSON patch lists)
                 self._strict(request, target.res, body)
+            if PATCH_TYPES.get(content_type) == "apply":
+                if not request.query.get("fieldManager"):
+                    raise status.bad_request("ssa.manager_required")
+                obj, created = ssa.apply(self.api, target.res, ns, target.name, body,
+                                         request.query["fieldManager"], _flag(request, "force"),
+                                         dry_run)
+                return self.object_response(request, target.res, obj, 201 if created else 200)
             obj, created = self.api.patch(target.res, ns, target.name, content_type, body,
                                           dry_run=dry_run)
             return self.object_response(request, target.res, obj, 201 if created else 200)
         if method == "DELETE":
             options = await self.delete_options(request)
-            obj = self.api.delete(target.res, ns, target.name, options, dry_run)
+            obj = self.api.delete(target.res, ns, target.name, options,
+                                  self._delete_dry_run(request, options))
             return self.object_response(request, target.res, obj)
         raise status.method_not_allowed()
 
@@ -296,7 +316,8 @@ class Handlers:
                 scale = body
             replicas = checked_replicas(scale)
             obj, _ = self.api.patch(res, ns, target.name, "application/merge-patch+json",
-                                    {"spec": {"replicas": replicas}})
+                                    {"spec": {"replicas": replicas}},
+                                    dry_run=request.query.get("dryRun") == "All")
         elif request.method != "GET":
             raise status.method_not_allowed()
         return respond(scale_of(obj))
@@ -323,6 +344,11 @@ class Handlers:
         if "propagationPolicy" in request.query:
             options["propagationPolicy"] = request.query["propagationPolicy"]
         return options
+
+    @staticmethod
+    def _delete_dry_run(request: web.Request, options: dict) -> bool:
+        """kubectl delete --dry-run=server puts ``dryRun: ["All"]`` in the DeleteOptions body."""
+        return request.query.get("dryRun") == "All" or options.get("dryRun") == ["All"]
 
     # --- reads ------------------------------------------------------------------------------
     def object_response(self, request: web.Request, res: ResourceKind, obj: dict,

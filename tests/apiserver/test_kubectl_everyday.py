@@ -48,8 +48,9 @@ def describe(lab, *args):
 
 
 def endpoints_lines(text: str) -> list[str]:
-    return [line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
-            for line in text.splitlines() if line.startswith("Endpoints:")]
+    """The Endpoints lines of ``describe svc``, each sorted (the order follows pod names)."""
+    return [",".join(sorted(line.split(None, 1)[1].split(","))) if len(line.split(None, 1)) > 1
+            else "" for line in text.splitlines() if line.startswith("Endpoints:")]
 
 
 def test_create_workloads_and_services_in_common_forms(shared_lab):
@@ -80,12 +81,17 @@ def test_create_workloads_and_services_in_common_forms(shared_lab):
 def test_describe_services_lists_endpoints(shared_lab):
     lab = shared_lab
     web_ips = sorted(p["status"]["podIP"] for p in pods(lab, "app=web"))
-    want = ",".join(f"{ip}:80" for ip in web_ips)
+    want = ",".join(sorted(f"{ip}:80" for ip in web_ips))
+
+    seen = []
 
     def settled():
-        text = describe(lab, "service", "web")
-        return text if endpoints_lines(text) == [want] else None
-    text = lab.wait_for(settled, what="web's endpoints")
+        seen.append(describe(lab, "service", "web"))
+        return seen[-1] if endpoints_lines(seen[-1]) == [want] else None
+    try:
+        text = lab.wait_for(settled, timeout=30, what="web's endpoints")
+    except AssertionError:
+        raise AssertionError(f"want Endpoints: {want}, last describe:\n{seen[-1]}") from None
     assert re.search(r"^IP Family Policy:\s+SingleStack$", text, re.M)
     assert re.search(r"^IP Families:\s+IPv4$", text, re.M)
     assert re.search(r"^Internal Traffic Policy:\s+Cluster$", text, re.M)
@@ -94,7 +100,7 @@ def test_describe_services_lists_endpoints(shared_lab):
                      describe(lab, "service", "web-np"), re.M)
     assert endpoints_lines(describe(lab, "service", "web-headless")) == [want]
     assert endpoints_lines(describe(lab, "service", "multi")) == [
-        want, ",".join(f"{ip}:8443" for ip in web_ips)]
+        want, ",".join(sorted(f"{ip}:8443" for ip in web_ips))]
     named_ip = pods(lab, "app=named")[0]["status"]["podIP"]
     assert endpoints_lines(describe(lab, "service", "named")) == [f"{named_ip}:8080"]
     client_ip = pods(lab, "run=client")[0]["status"]["podIP"]
@@ -175,3 +181,97 @@ def test_auth_can_i_and_whoami(shared_lab):
     listed = shared_lab.kubectl("auth", "can-i", "--list", check=True).stdout
     assert listed.splitlines()[1].split() == ["*.*", "[]", "[]", "[*]"]
     assert "kubernetes-admin" in shared_lab.kubectl("auth", "whoami", check=True).stdout
+
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa, namespace: every, labels: {team: a}}
+spec:
+  replicas: REPLICAS
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec:
+      containers:
+      - {name: app, image: nginx:1.27, ports: [{containerPort: 80}]}
+"""
+
+
+def deploy_yaml(replicas: int) -> str:
+    return DEPLOY.replace("REPLICAS", str(replicas))
+
+
+def test_server_side_apply_conflicts_between_two_field_managers(shared_lab):
+    lab = shared_lab
+    first = lab.kubectl("apply", "--server-side", "-f", "-", input=deploy_yaml(1), check=True)
+    assert first.stdout.strip() == "deployment.apps/ssa serverside-applied"
+    again = lab.kubectl("apply", "--server-side", "-f", "-", input=deploy_yaml(1), check=True)
+    assert again.stdout.strip() == "deployment.apps/ssa serverside-applied"
+    other = lab.kubectl("apply", "--server-side", "--field-manager=other", "-f", "-",
+                        input=deploy_yaml(3))
+    assert other.returncode == 1
+    assert other.stderr.startswith(
+        'error: Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas\n')
+    assert "--force-conflicts" in other.stderr
+    assert lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}",
+                       check=True).stdout == "1"
+    lab.kubectl("apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f",
+                "-", input=deploy_yaml(3), check=True)
+    obj = json.loads(lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o", "json",
+                                 "--show-managed-fields", check=True).stdout)
+    assert obj["spec"]["replicas"] == 3
+    owners = {(e["manager"], e["operation"]): e["fieldsV1"] for e in obj["metadata"]["managedFields"]}
+    assert "f:replicas" in owners[("other", "Apply")]["f:spec"]
+    assert "f:replicas" not in owners[("kubectl", "Apply")]["f:spec"]
+    assert "f:team" in owners[("kubectl", "Apply")]["f:metadata"]["f:labels"]   # shared
+
+
+def test_server_side_apply_removes_fields_its_manager_dropped(shared_lab):
+    lab = shared_lab
+    without_label = deploy_yaml(3).replace(", labels: {team: a}", "")
+    lab.kubectl("apply", "--server-side", "--field-manager=other", "-f", "-",
+                input=without_label, check=True)
+    still = lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o", "jsonpath={.metadata.labels}",
+                        check=True).stdout
+    assert json.loads(still) == {"team": "a"}           # kubectl still owns it
+    lab.kubectl("apply", "--server-side", "-f", "-",
+                input=without_label.replace("  replicas: 3\n", ""), check=True)
+    gone = lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o", "jsonpath={.metadata.labels}",
+                       check=True).stdout
+    assert gone == ""
+
+
+def test_diff_exits_1_on_a_change_and_0_without(shared_lab):
+    lab = shared_lab
+    manifest = deploy_yaml(3).replace(", labels: {team: a}", "")
+    same = lab.kubectl("diff", "-f", "-", input=manifest)
+    assert same.returncode == 0 and same.stdout == "", same.stdout + same.stderr
+    changed = lab.kubectl("diff", "-f", "-", input=manifest.replace("nginx:1.27", "nginx:1.28"))
+    assert changed.returncode == 1, changed.stderr
+    assert "-      - image: nginx:1.27" in changed.stdout
+    assert "+      - image: nginx:1.28" in changed.stdout
+    image = lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o",
+                        "jsonpath={.spec.template.spec.containers[0].image}", check=True).stdout
+    assert image == "nginx:1.27"                          # diff stored nothing
+    created = lab.kubectl("diff", "-f", "-", input=manifest.replace("name: ssa,", "name: fresh,"))
+    assert created.returncode == 1 and "+  name: fresh" in created.stdout
+
+
+def test_dry_run_server_stores_nothing(shared_lab):
+    lab = shared_lab
+    out = lab.kubectl("-n", NS, "run", "dry", "--image=busybox", "--dry-run=server", "-o", "json",
+                      "--", "sleep", "1d", check=True).stdout
+    pod = json.loads(out)
+    assert pod["spec"]["enableServiceLinks"] is True and pod["metadata"]["uid"]
+    assert lab.kubectl("-n", NS, "get", "pod", "dry").returncode == 1
+    lab.kubectl("-n", NS, "delete", "deploy", "ssa", "--dry-run=server", check=True)
+    lab.kubectl("-n", NS, "scale", "deploy", "ssa", "--replicas=7", "--dry-run=server",
+                check=True)
+    lab.kubectl("-n", NS, "label", "deploy", "ssa", "x=y", "--dry-run=server", check=True)
+    obj = json.loads(lab.kubectl("-n", NS, "get", "deploy", "ssa", "-o", "json", check=True).stdout)
+    assert obj["spec"]["replicas"] == 3 and "x" not in obj["metadata"].get("labels", {})
+    applied = lab.kubectl("apply", "--server-side", "--dry-run=server", "-f", "-",
+                          input=deploy_yaml(3).replace("name: ssa,", "name: ghost,"), check=True)
+    assert "serverside-applied (server dry run)" in applied.stdout
+    assert lab.kubectl("-n", NS, "get", "deploy", "ghost").returncode == 1
