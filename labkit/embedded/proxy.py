@@ -3,46 +3,35 @@
 The daemon listens to the API store; any change of a Service, an EndpointSlice or a Node
 schedules a sync (debounced, so a burst of changes is one sync). A sync renders each node's rules
 with ``labkit.kubeproxy`` (the same generator checked against upstream's expectations) and loads
-them in the node's namespace: ``iptables-restore --noflush`` in iptables mode (stale service
-chains deleted with ``-X``, as kube-proxy does), or one ``nft -f`` transaction that replaces the
-``ip kube-proxy`` table in nftables mode. A node whose rules did not change is not touched.
+them in the node's namespace as kube-proxy does (kubernetes/kubernetes pkg/proxy/{iptables,
+nftables}/proxier.go): a full sync the first time (or after a failed sync), partial syncs after
+that, which write only the chains and map elements that changed (``nft_sync``,
+``iptables_sync``). Stale nftables service chains are flushed at once and deleted a second later,
+as upstream does. A node whose rules did not change is not touched.
 """
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 
 from ..kubeproxy.iptables import jump_rules, render_iptables
+from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
 from ..kubeproxy.manifests import from_objects
 from ..kubeproxy.model import NodeContext
-from ..kubeproxy.nftables import render_nftables
+from ..kubeproxy.nft_sync import needs_full_sync, nft_delete_chains, nft_initial_batches, nft_update
+from ..kubeproxy.nftables import NftRuleset, render_nftables
 from . import netns as ns
 from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
 
-SERVICE_CHAIN = re.compile(r"^:(KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+) ", re.M)
+SERVICE_CHAIN = re.compile(r"^:(KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+) ", re.M)  # in iptables-save
 
 
 def node_context(spec: LabSpec, node: NodePlan) -> NodeContext:
     return NodeContext(node_name=node.name, node_ips=(node.ip,), cluster_cidr=spec.pod_cidr,
                        service_cidrs=(spec.service_cidr,))
-
-
-def with_stale_chains_deleted(rules: str, existing: set[str]) -> str:
-    """Delete service chains that exist on the node but are no longer written (nat table).
-
-    As kube-proxy does: a stale chain is declared (which flushes it: a chain with rules cannot
-    be deleted) and then removed with ``-X`` in the same transaction.
-    """
-    wanted = set(SERVICE_CHAIN.findall(rules))
-    stale = sorted(existing - wanted)
-    if not stale:
-        return rules
-    head, sep, tail = rules.partition("*nat\n")
-    body, commit, rest = tail.partition("COMMIT\n")
-    declared = "".join(f":{c} - [0:0]\n" for c in stale)
-    return head + sep + declared + body + "".join(f"-X {c}\n" for c in stale) + commit + rest
 
 
 def usable(objects: list[dict], report) -> list[dict]:
@@ -66,6 +55,20 @@ def _ignore(_obj: dict, _exc: BaseException) -> None:
     return None
 
 
+STALE_CHAIN_DELAY = 1.0  # upstream: stale chains are deleted once they are a second old
+
+
+@dataclass
+class SyncRecord:
+    """What the last sync of one node did: ``full`` or ``partial``, and how long it took."""
+
+    kind: str
+    seconds: float  # rendering + programming the kernel
+    program_seconds: float  # the iptables-restore / nft runs alone
+    chains_written: int = 0
+    transactions: int = 1
+
+
 class KubeProxy(DebouncedSync):
     """Keeps every node's service rules in step with the API objects."""
     what = "kube-proxy sync"
@@ -77,34 +80,105 @@ class KubeProxy(DebouncedSync):
         self.spec = spec
         self.objects = objects
         self.report = report
-        self._applied: dict[str, str] = {}
+        self._applied: dict[str, str | NftRuleset] = {}
+        self._stale: dict[str, dict[str, float]] = {}  # node -> stale nft chain -> flushed at
         self._jumps_done: set[str] = set()
         self.last_sync: dict[str, float] = {}
+        self.records: dict[str, SyncRecord] = {}
 
     async def sync(self) -> None:
         triples = [("api", i, o) for i, o in enumerate(usable(self.objects(), self.report))]
         await asyncio.gather(*(self._sync_node(node, triples) for node in self.spec.node_plans()))
         self.sync_count += 1
+        if any(self._stale.values()):
+            asyncio.get_running_loop().call_later(STALE_CHAIN_DELAY + 0.1, self.changed)
 
-    async def _sync_node(self, node: NodePlan, triples: list) -> None:
+    def forget(self, node: str) -> None:
+        """The next sync of ``node`` is a full one (upstream's ``needFullSync``)."""
+        self._applied.pop(node, None)
+        self._stale.pop(node, None)
+
+    async def _sync_node(self, node: NodePlan, triples: list) -> SyncRecord | None:
+        start = time.perf_counter()
         inp = from_objects(triples, node_name=node.name)
         ctx = node_context(self.spec, node)
-        if self.spec.proxy_mode == "nftables":
-            rendered = render_nftables(inp, ctx).transaction()
-        else:
-            rendered = render_iptables(inp, ctx)
-        if self._applied.get(node.name) == rendered:
-            return
-        if self.spec.proxy_mode == "nftables":
-            await ns.arun(["nft", "-f", "-"], node.netns, input=rendered.encode())
-        else:
+        try:
+            if self.spec.proxy_mode == "nftables":
+                record = await self._sync_nft(node, render_nftables(inp, ctx))
+            else:
+                record = await self._sync_iptables(node, ctx, render_iptables(inp, ctx))
+        except Exception:
+            self.forget(node.name)  # what the node holds is unknown now
+            raise
+        if record is None:
+            return None
+        record.seconds = time.perf_counter() - start
+        self.records[node.name] = record
+        self.last_sync[node.name] = time.time()
+        return record
+
+    async def _nft(self, node: NodePlan, text: str) -> None:
+        await ns.arun(["nft", "-f", "-"], node.netns, input=text.encode())
+
+    async def _sync_nft(self, node: NodePlan, rs: NftRuleset) -> SyncRecord | None:
+        prev = self._applied.get(node.name)
+        stale = self._stale.setdefault(node.name, {})
+        t0 = time.perf_counter()
+        if not isinstance(prev, NftRuleset) or needs_full_sync(prev, rs):
+            batches = nft_initial_batches(rs)
+            for batch in batches:
+                await self._nft(node, batch)
+            stale.clear()
+            self._applied[node.name] = rs
+            return SyncRecord("full", 0.0, time.perf_counter() - t0, len(rs.chains), len(batches))
+        for chain in [c for c in stale if c in rs.chains]:
+            del stale[chain]  # back in use before it could be deleted
+        due = [c for c, at in stale.items() if at <= time.time() - STALE_CHAIN_DELAY]
+        update = nft_update(prev, rs)
+        if update.empty and not due:
+            return None
+        if due:
+            try:
+                await self._nft(node, nft_delete_chains(due))
+            except Exception:  # noqa: BLE001 - still referenced: retried at the next sync
+                pass
+            else:
+                for chain in due:
+                    del stale[chain]
+        transactions = 1 if due else 0
+        if not update.empty:
+            await self._nft(node, update.transaction)
+            transactions += 1
+            now = time.time()
+            for chain in update.stale_chains:
+                stale[chain] = now
+        self._applied[node.name] = rs
+        return SyncRecord("partial", 0.0, time.perf_counter() - t0, update.chains_written, transactions)
+
+    async def _restore(self, node: NodePlan, text: str) -> None:
+        await ns.arun(["iptables-restore", "--noflush", "-w"], node.netns, input=text.encode())
+
+    async def _sync_iptables(self, node: NodePlan, ctx: NodeContext, rendered: str) -> SyncRecord | None:
+        prev = self._applied.get(node.name)
+        t0 = time.perf_counter()
+        if not isinstance(prev, str):
             if node.name not in self._jumps_done:
                 await self._ensure_jumps(node, ctx)
-            existing = await ns.arun(["iptables-save", "-t", "nat"], node.netns)
-            rules = with_stale_chains_deleted(rendered, set(SERVICE_CHAIN.findall(existing)))
-            await ns.arun(["iptables-restore", "--noflush", "-w"], node.netns, input=rules.encode())
+            existing = set(SERVICE_CHAIN.findall(await ns.arun(["iptables-save", "-t", "nat"], node.netns)))
+            batches = iptables_initial_batches(rendered)
+            for batch in batches:
+                await self._restore(node, batch)
+            leftover = iptables_update(rendered, rendered, existing)
+            if leftover.stale_chains:  # a daemon restarted over an older lab: chains nobody writes now
+                await self._restore(node, leftover.restore)
+            self._applied[node.name] = rendered
+            return SyncRecord("full", 0.0, time.perf_counter() - t0, rendered.count("\n:"), len(batches))
+        update = iptables_update(prev, rendered)
+        if update.empty:
+            return None
+        await self._restore(node, update.restore)
         self._applied[node.name] = rendered
-        self.last_sync[node.name] = time.time()
+        return SyncRecord("partial", 0.0, time.perf_counter() - t0, update.chains_written)
 
     async def _ensure_jumps(self, node: NodePlan, ctx: NodeContext) -> None:
         """kube-proxy's jumps from the built-in chains; its own chains must exist first."""

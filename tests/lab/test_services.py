@@ -106,6 +106,23 @@ def test_scaling_changes_the_rules_of_every_node(cluster):
     cluster.wait(lambda: cluster.pods("app=blue"), lambda p: len(p) == 3)
 
 
+def test_partial_syncs_keep_the_cluster_ip_answering(cluster):
+    """After the first (full) sync, kube-proxy writes only what changed: real packets still reach
+    exactly the pods of the moment, and the chains of a removed endpoint leave every node."""
+    def served(expected):
+        loop = "for i in $(seq 40); do curl -s -m 2 http://blue; echo; done"
+        out = cluster.kubectl("-n", "demo", "exec", "client", "--", "sh", "-c", loop).stdout
+        return {json.loads(l)["pod"] for l in out.splitlines() if l.startswith("{")}
+
+    for replicas in (4, 2, 3):
+        cluster.kubectl("-n", "demo", "scale", "deployment", "blue", f"--replicas={replicas}")
+        pods = cluster.wait(lambda: cluster.pods("app=blue"), lambda p: len(p) == replicas)
+        names = {p["metadata"]["name"] for p in pods}
+        cluster.wait(lambda: served(names), lambda s: s == names)
+        for node in cluster.lab.spec.node_plans():
+            cluster.wait(lambda: cluster.endpoint_chains(node.name), lambda c: len(c) == replicas)
+
+
 def test_nodeport_answers_on_every_node_also_without_local_pods(cluster):
     cluster.kubectl("-n", "demo", "expose", "deployment", "blue", "--name=blue-np", "--type=NodePort", "--port=80")
     svc = json.loads(cluster.kubectl("-n", "demo", "get", "svc", "blue-np", "-o", "json").stdout)

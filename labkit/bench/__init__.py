@@ -1,0 +1,1 @@
+"""Benchmarks a learner can run: ``labkit bench kube-proxy`` (rule programming, first-packet latency)."""

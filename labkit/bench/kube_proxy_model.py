@@ -1,0 +1,129 @@
+"""The kube-proxy benchmark without I/O: the synthetic cluster, the figures, the table.
+
+N ClusterIP services of one TCP port, each with two endpoints. All services share the same two
+backends (``10.244.1.2:8080`` and ``10.244.2.2:8080``), which only the benchmark namespace holds:
+chain names still differ per service (they hash the service name), so the rules are those of N
+distinct services, but one tiny server answers them all.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from .. import i18n
+from ..kubeproxy.model import Endpoint, NodeContext, ProxyInput, ServicePort
+from . import messages  # noqa: F401  (registers the catalog)
+
+NAMESPACE = "bench"
+BACKENDS = ("10.244.1.2", "10.244.2.2")
+BACKEND_PORT = 8080
+SERVICE_PORT = 80
+CLUSTER_CIDR = "10.244.0.0/16"
+SERVICE_CIDR = "10.96.0.0/12"  # 10.96.0.0 - 10.111.255.255: room for 50,000 services
+MAX_SERVICES = 50_000
+
+
+def cluster_ip(i: int) -> str:
+    return f"10.{96 + i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
+
+
+def node_context(node_ip: str) -> NodeContext:
+    return NodeContext(node_name="bench-node", node_ips=(node_ip,), cluster_cidr=CLUSTER_CIDR,
+                       service_cidrs=(SERVICE_CIDR,))
+
+
+def synthetic_input(n: int, endpoints: tuple[str, ...] = BACKENDS) -> ProxyInput:
+    inp = ProxyInput()
+    for i in range(n):
+        svc = ServicePort(NAMESPACE, f"svc{i}", "http", "TCP", cluster_ip(i), SERVICE_PORT)
+        inp.services.append(svc)
+        inp.endpoints[svc.key] = [Endpoint(ip, BACKEND_PORT) for ip in endpoints]
+    return inp
+
+
+def one_service_changed(inp: ProxyInput) -> ProxyInput:
+    """The same cluster after one service (the middle one in rule order) lost an endpoint."""
+    changed = ProxyInput(list(inp.services), dict(inp.endpoints))
+    svc = inp.sorted_services()[len(inp.services) // 2]
+    changed.endpoints[svc.key] = changed.endpoints[svc.key][:1]
+    return changed
+
+
+def first_and_last(inp: ProxyInput) -> tuple[ServicePort, ServicePort]:
+    """The services kube-proxy writes first and last (iptables walks KUBE-SERVICES in that order)."""
+    ordered = inp.sorted_services()
+    return ordered[0], ordered[-1]
+
+
+@dataclass
+class Latency:
+    samples_ms: list[float] = field(default_factory=list)
+
+    def quantile(self, q: float) -> float:
+        if not self.samples_ms:
+            return float("nan")
+        data = sorted(self.samples_ms)
+        return data[min(len(data) - 1, int(q * len(data)))]
+
+    @property
+    def p50(self) -> float:
+        return self.quantile(0.5)
+
+    @property
+    def p99(self) -> float:
+        return self.quantile(0.99)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples_ms) if self.samples_ms else float("nan")
+
+
+@dataclass
+class Result:
+    """The figures of one mode at one size."""
+
+    mode: str
+    services: int
+    full_sync_s: float
+    partial_sync_s: float
+    transactions: int
+    rules_bytes: int
+    memory_mib: float
+    first: Latency
+    last: Latency
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for key in ("first", "last"):
+            lat = getattr(self, key)
+            data[key] = {"p50_ms": lat.p50, "p99_ms": lat.p99, "mean_ms": lat.mean, "samples": len(lat.samples_ms)}
+        return data
+
+
+def format_table(results: list[Result]) -> str:
+    lines = [i18n.t("bench.header")]
+    for r in results:
+        lines.append(
+            f"{r.mode:9} {r.services:8,}  {r.full_sync_s * 1000:8.0f} ms  {r.partial_sync_s * 1000:8.1f} ms   "
+            f"{r.first.p50:6.3f} / {r.first.p99:6.3f} ms        {r.last.p50:6.3f} / {r.last.p99:6.3f} ms  "
+            f"{r.memory_mib:6.1f} MiB")
+    return "\n".join(lines) + "\n"
+
+
+def parse_sizes(value: str) -> list[int]:
+    from ..errors import BadInput
+    try:
+        sizes = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(not 1 <= s <= MAX_SERVICES for s in sizes):
+        raise BadInput("bench.bad_sizes", value=value)
+    return sizes
+
+
+def parse_modes(value: str) -> list[str]:
+    from ..errors import BadInput
+    modes = [v.strip() for v in value.split(",") if v.strip()]
+    if not modes or any(m not in ("iptables", "nftables") for m in modes):
+        raise BadInput("bench.bad_modes", value=value)
+    return modes

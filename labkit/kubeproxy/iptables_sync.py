@@ -1,0 +1,129 @@
+"""How the ``iptables-restore`` input of :func:`~.iptables.render_iptables` gets into a node.
+
+Upstream's iptables proxier (kubernetes/kubernetes pkg/proxy/iptables/proxier.go,
+``syncProxyRules``; KEP-3453 "Minimizing iptables-restore input size") always writes the filter
+table and the nat table's top-level chains (``KUBE-SERVICES``, ``KUBE-NODEPORTS``,
+``KUBE-POSTROUTING``, ``KUBE-MARK-MASQ``) whole, but a partial sync leaves out the
+``KUBE-SVC/SVL/EXT/FW/SEP`` chains of services whose Service and EndpointSlices did not change,
+and deletes stale ones (declared, which flushes them, then ``-X``). :func:`iptables_update` writes
+the same input by comparing the rules last applied with the new ones. So a one-service change
+still costs O(services) here: ``KUBE-SERVICES`` has one rule per service port and is rewritten
+every time; that is the iptables mode's own limit, kept on purpose.
+
+The first load (:func:`iptables_initial_batches`) is split: ``iptables-nft-restore --noflush``
+(1.8.9) spends time quadratic in the number of chains it creates and fills in one input, so the
+chains are declared in one input, the service chains filled in batches, and the top-level chains
+that jump to them are written last.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SERVICE_CHAIN = re.compile(r"^KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+$")
+RULES_PER_BATCH = 6000
+
+
+@dataclass
+class RestoreTable:
+    name: str
+    chains: list[str] = field(default_factory=list)  # in declaration order
+    rules: dict[str, list[str]] = field(default_factory=dict)  # chain -> "-A chain ..." lines
+
+
+def is_service_chain(name: str) -> bool:
+    return bool(SERVICE_CHAIN.match(name))
+
+
+def parse_restore(text: str) -> list[RestoreTable]:
+    """Tables of an ``iptables-restore`` input as :func:`render_iptables` writes it."""
+    tables: list[RestoreTable] = []
+    current: RestoreTable | None = None
+    for line in text.splitlines():
+        if line.startswith("*"):
+            current = RestoreTable(line[1:])
+            tables.append(current)
+        elif current is None or not line or line == "COMMIT" or line.startswith("#"):
+            continue
+        elif line.startswith(":"):
+            chain = line[1:].split(" ", 1)[0]
+            current.chains.append(chain)
+            current.rules.setdefault(chain, [])
+        elif line.startswith("-A "):
+            chain = line.split(" ", 2)[1]
+            current.rules.setdefault(chain, []).append(line)
+    return tables
+
+
+def _declare(chain: str) -> str:
+    return f":{chain} - [0:0]"
+
+
+def _table_text(name: str, lines: list[str]) -> str:
+    return "\n".join([f"*{name}", *lines, "COMMIT"]) + "\n"
+
+
+def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) -> list[str]:
+    """``iptables-restore --noflush`` inputs that load ``text`` (a full sync) in order."""
+    tables = parse_restore(text)
+    batches: list[str] = []
+    for t in tables:
+        service = [c for c in t.chains if is_service_chain(c)]
+        if not service:
+            continue
+        batches.append(_table_text(t.name, [_declare(c) for c in t.chains]))  # jump targets first
+        current: list[str] = []
+        for c in service:
+            current += t.rules[c]
+            if len(current) >= rules_per_batch:
+                batches.append(_table_text(t.name, current))
+                current = []
+        if current:
+            batches.append(_table_text(t.name, current))
+    last = []
+    for t in tables:
+        fixed = [c for c in t.chains if not is_service_chain(c)]
+        last.append(_table_text(t.name, [_declare(c) for c in fixed] + [r for c in fixed for r in t.rules[c]]))
+    batches.append("".join(last))
+    return batches
+
+
+@dataclass
+class IptablesUpdate:
+    restore: str
+    chains_written: int = 0
+    stale_chains: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.restore
+
+
+def iptables_update(old: str, new: str, existing: set[str] | None = None) -> IptablesUpdate:
+    """The partial-sync input that turns the rules of ``old`` into ``new``.
+
+    ``existing`` (service chains the node holds, from ``iptables-save``) adds stale chains
+    ``old`` does not know about. Nothing to write (empty ``restore``) when nothing changed.
+    """
+    if old == new and not existing:
+        return IptablesUpdate("")
+    before = {t.name: t for t in parse_restore(old)}
+    out: list[str] = []
+    written = 0
+    stale_all: list[str] = []
+    for t in parse_restore(new):
+        prev = before.get(t.name, RestoreTable(t.name))
+        fixed = [c for c in t.chains if not is_service_chain(c)]
+        changed = [c for c in t.chains if is_service_chain(c)
+                   and (c not in prev.rules or prev.rules[c] != t.rules[c])]
+        known = set(prev.chains) | (existing or set() if t.name == "nat" else set())
+        stale = sorted(c for c in known if is_service_chain(c) and c not in t.rules)
+        lines = [_declare(c) for c in fixed + changed + stale]
+        lines += [r for c in fixed + changed for r in t.rules[c]]
+        lines += [f"-X {c}" for c in stale]
+        out.append(_table_text(t.name, lines))
+        written += len(changed)
+        stale_all += stale
+    if not written and not stale_all and old == new:
+        return IptablesUpdate("")
+    return IptablesUpdate("".join(out), written, stale_all)

@@ -1,0 +1,152 @@
+"""How an :class:`~.nftables.NftRuleset` gets into a node's kernel: a first load, then partial syncs.
+
+Upstream's nftables proxier (kubernetes/kubernetes pkg/proxy/nftables/proxier.go,
+``syncProxyRules``) writes a full transaction only when it must (``needFullSync``); afterwards a
+sync rewrites only the chains of services whose Service or EndpointSlices changed
+(``skipServiceUpdate``), adds or deletes only the map elements that differ (``nftElementStorage``:
+``ensureElem`` deletes and re-adds an element whose value changed, ``cleanupLeftoverKeys`` deletes
+the rest), flushes stale service chains at once and deletes them a second later (``staleChains``:
+with kernels before 6.2 a chain a map element pointed at is not free at once), and deletes stale
+affinity sets at once. :func:`nft_update` computes the same transaction by comparing the ruleset
+last applied with the new one, which needs no change tracking and gives the same result.
+
+The first load (:func:`nft_initial_batches`) is split in several ``nft -f`` transactions. The
+kernel (nf_tables_api.c) walks the whole transaction once for every anonymous set it binds
+(``__nft_set_trans_bind``), and every service chain holds one anonymous map (its ``numgen ...
+vmap { ... }`` rule): one transaction of N services costs O(N²). Batches of a bounded size make
+that term linear. The rest stays per *table*: every new anonymous set is named by scanning all the
+sets of the table (``nf_tables_set_alloc_name``, ``nft_set_lookup``), which upstream's layout pays
+as well on its first sync. Order keeps every intermediate state harmless: the table with its fixed
+chains and empty maps first, then all service chains (empty), their rules in batches, and the map
+elements that make them reachable last.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .nftables import FAMILY, TABLE, NftChain, NftRuleset, NftSet
+
+PREFIX = f"{FAMILY} {TABLE}"
+RULES_PER_BATCH = 4000  # rules of service chains per first-load transaction
+
+
+def is_service_chain(name: str) -> bool:
+    """``isServiceChainName``: per-service and per-endpoint chains all have a ``/`` in their name."""
+    return "/" in name
+
+
+def element_key(element: str) -> str:
+    """The key of a set or map element, as the kernel matches it on delete (no comment, no verdict)."""
+    key = element.rpartition(" : ")[0] if " : " in element else element
+    head, sep, _ = key.partition(' comment "')
+    return head.strip() if sep else key.strip()
+
+
+def _rule_line(chain: str, rule: str, comment: str | None) -> str:
+    suffix = f' comment "{comment}"' if comment else ""
+    return f"add rule {PREFIX} {chain} {rule}{suffix}"
+
+
+def _set_line(s: NftSet) -> str:
+    return f"add {'map' if s.is_map else 'set'} {PREFIX} {s.name}{s.spec()}"
+
+
+def _chain_line(c: NftChain) -> str:
+    return f"add chain {PREFIX} {c.name}{c.spec()}"
+
+
+def _elements_line(verb: str, name: str, elements: list[str]) -> str:
+    return f"{verb} element {PREFIX} {name} {{ {', '.join(elements)} }}"
+
+
+def nft_initial_batches(rs: NftRuleset, rules_per_batch: int = RULES_PER_BATCH) -> list[str]:
+    """``nft -f`` transactions that replace the table with ``rs``, to run in order."""
+    fixed = [c for c in rs.chains.values() if not is_service_chain(c.name)]
+    service = [c for c in rs.chains.values() if is_service_chain(c.name)]
+    head = [f"add table {PREFIX}", f"delete table {PREFIX}", f'add table {PREFIX} {{ comment "{rs.comment}" ; }}']
+    head += [_set_line(s) for s in rs.sets.values()]
+    head += [_chain_line(c) for c in fixed]
+    head += [_rule_line(c.name, r, cm) for c in fixed for r, cm in c.rules]
+    head += [_chain_line(c) for c in service]
+    batches = [head]
+    current: list[str] = []
+    for c in service:
+        current += [_rule_line(c.name, r, cm) for r, cm in c.rules]
+        if len(current) >= rules_per_batch:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    elements = [_elements_line("add", s.name, s.elements) for s in rs.sets.values() if s.elements]
+    if elements:
+        batches.append(elements)
+    return ["\n".join(b) + "\n" for b in batches]
+
+
+@dataclass
+class NftUpdate:
+    """One partial sync: the transaction, and the service chains it flushed (to delete later)."""
+
+    transaction: str
+    stale_chains: list[str] = field(default_factory=list)
+    chains_written: int = 0
+    elements_changed: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.transaction
+
+
+def _elements(s: NftSet | None) -> dict[str, str]:
+    return {element_key(e): e for e in s.elements} if s else {}
+
+
+def needs_full_sync(old: NftRuleset | None, new: NftRuleset) -> bool:
+    """A partial sync cannot change a set's type or a base chain's hook: rebuild the table then."""
+    if old is None:
+        return True
+    for name, s in new.sets.items():
+        o = old.sets.get(name)
+        if o is not None and o.spec() != s.spec():
+            return True
+    for name, c in new.chains.items():
+        o = old.chains.get(name)
+        if o is not None and o.spec() != c.spec():
+            return True
+    return False
+
+
+def nft_update(old: NftRuleset, new: NftRuleset) -> NftUpdate:
+    """The partial-sync transaction that turns the table holding ``old`` into ``new``."""
+    lines: list[str] = []
+    added_sets = [s for name, s in new.sets.items() if name not in old.sets]
+    lines += [_set_line(s) for s in added_sets]
+    changed = [c for name, c in new.chains.items()
+               if name not in old.chains or old.chains[name].rules != c.rules]
+    for c in changed:  # ensureChain: add, and flush what it held
+        lines.append(_chain_line(c))
+        if c.name in old.chains:
+            lines.append(f"flush chain {PREFIX} {c.name}")
+    for c in changed:
+        lines += [_rule_line(c.name, r, cm) for r, cm in c.rules]
+    elements_changed = 0
+    for name, s in new.sets.items():
+        before, after = _elements(old.sets.get(name)), _elements(s)
+        gone = [k for k in before if k not in after or before[k] != after[k]]
+        come = [e for k, e in after.items() if before.get(k) != e]
+        if gone:
+            lines.append(_elements_line("delete", name, gone))
+        if come:
+            lines.append(_elements_line("add", name, come))
+        elements_changed += len(gone) + len(come)
+    stale = [name for name in old.chains if name not in new.chains and is_service_chain(name)]
+    lines += [f"flush chain {PREFIX} {name}" for name in stale]
+    lines += [f"delete set {PREFIX} {name}" for name in old.sets
+              if name not in new.sets and name.startswith("affinity-")]
+    text = "\n".join(lines) + "\n" if lines else ""
+    return NftUpdate(text, stale, len(changed), elements_changed)
+
+
+def nft_delete_chains(chains: list[str]) -> str:
+    """The follow-up transaction deleting stale (already flushed, unreferenced) service chains."""
+    return "".join(f"delete chain {PREFIX} {name}\n" for name in chains)

@@ -1,0 +1,120 @@
+"""First loads in batches and partial syncs give the node exactly the rules of a full sync.
+
+Each test replays what the node would hold (the nft command parser for nftables, a small
+``iptables-restore --noflush`` model for iptables) and compares it with a full sync of the new
+input; the partial syncs must also leave unchanged services alone.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from labkit.kubeproxy import Endpoint, NodeContext, ProxyInput, ServicePort, render_iptables, render_nftables
+from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update, parse_restore
+from labkit.kubeproxy.nft_sync import element_key, nft_delete_chains, nft_initial_batches, nft_update
+from labkit.kubeproxy.nft_text import parse_nft_text
+
+CTX = NodeContext(node_name="w1", node_ips=("172.18.0.3",), cluster_cidr="10.244.0.0/16",
+                  service_cidrs=("10.96.0.0/16",))
+
+
+def lab_input(n: int, endpoints: int = 2) -> ProxyInput:
+    inp = ProxyInput()
+    for i in range(n):
+        svc = ServicePort("bench", f"svc{i}", "http", "TCP", f"10.96.{i // 250}.{i % 250 + 1}", 80)
+        inp.services.append(svc)
+        inp.endpoints[svc.key] = [Endpoint(f"10.244.{e + 1}.{i % 250 + 2}", 8080) for e in range(endpoints)]
+    return inp
+
+
+def nft_state(text: str) -> dict:
+    (table,) = parse_nft_text(text)
+    sets = {name: sorted((e.key, e.value, e.comment) for e in elements) for name, elements in table.sets.items()}
+    return {"chains": table.chains, "sets": sets}
+
+
+def test_nft_first_load_in_batches_is_the_full_transaction(overall_input, upstream_ctx):
+    rs = render_nftables(overall_input, upstream_ctx)
+    batches = nft_initial_batches(rs, rules_per_batch=5)
+    assert len(batches) > 3
+    assert nft_state("".join(batches)) == nft_state(rs.transaction())
+    # the service chains' rules come after every chain exists, the map elements last
+    assert batches[0].count("add chain") == len(rs.chains)
+    assert all(line.startswith("add element") for line in batches[-1].splitlines())
+
+
+def test_nft_partial_sync_equals_a_full_sync():
+    old_inp = lab_input(6)
+    new_inp = copy.deepcopy(old_inp)
+    changed = new_inp.services[2]
+    new_inp.endpoints[changed.key] = new_inp.endpoints[changed.key][:1]  # scaled down
+    gone = new_inp.services.pop(4)  # deleted
+    new_inp.endpoints.pop(gone.key)
+    added = dataclasses.replace(new_inp.services[0], name="new", cluster_ip="10.96.9.9", session_affinity_timeout=60)
+    new_inp.services.append(added)
+    new_inp.endpoints[added.key] = [Endpoint("10.244.3.3", 8080)]
+    old, new = render_nftables(old_inp, CTX), render_nftables(new_inp, CTX)
+
+    update = nft_update(old, new)
+    replay = old.transaction() + update.transaction + nft_delete_chains(update.stale_chains)
+    assert nft_state(replay) == nft_state(new.transaction())
+    written = {line.split()[4] for line in update.transaction.splitlines() if line.startswith("add rule")}
+    assert written and all("/svc2/" in c or "/new/" in c for c in written)
+    assert any("/svc4/" in c for c in update.stale_chains)
+    assert "add set ip kube-proxy affinity-" in update.transaction
+
+
+def test_nft_partial_sync_of_nothing_is_empty():
+    rs = render_nftables(lab_input(3), CTX)
+    assert nft_update(rs, render_nftables(lab_input(3), CTX)).empty
+
+
+def test_nft_changed_element_value_is_deleted_then_added():
+    inp = lab_input(2)
+    old = render_nftables(inp, CTX)
+    inp.endpoints[inp.services[1].key] = []  # no endpoints: from service-ips to no-endpoint-services
+    update = nft_update(old, render_nftables(inp, CTX))
+    text = update.transaction
+    assert "delete element ip kube-proxy service-ips { 10.96.0.2 . tcp . 80 }" in text
+    assert 'add element ip kube-proxy no-endpoint-services { 10.96.0.2 . tcp . 80 comment "bench/svc1:http"' in text
+    assert element_key('10.96.0.2 . tcp . 80 comment "bench/svc1:http" : goto reject-chain') == "10.96.0.2 . tcp . 80"
+
+
+def restore_replay(inputs: list[str]) -> dict[str, dict[str, list[str]]]:
+    """What ``iptables-restore --noflush`` leaves: a declared chain is flushed, -A appends, -X deletes."""
+    tables: dict[str, dict[str, list[str]]] = {}
+    for text in inputs:
+        current = None
+        for line in text.splitlines():
+            if line.startswith("*"):
+                current = tables.setdefault(line[1:], {})
+            elif line.startswith(":"):
+                current[line[1:].split()[0]] = []
+            elif line.startswith("-A "):
+                chain = line.split()[1]
+                assert chain in current, f"rule for a chain that does not exist: {line}"
+                current[chain].append(line)
+            elif line.startswith("-X "):
+                del current[line.split()[1]]
+    return tables
+
+
+def test_iptables_first_load_in_batches_is_the_full_input(overall_input, upstream_ctx):
+    text = render_iptables(overall_input, upstream_ctx)
+    batches = iptables_initial_batches(text, rules_per_batch=4)
+    assert len(batches) > 3
+    assert restore_replay(batches) == restore_replay([text])
+
+
+def test_iptables_partial_sync_writes_only_changed_service_chains():
+    old_inp = lab_input(5)
+    new_inp = copy.deepcopy(old_inp)
+    changed = new_inp.services[1]
+    new_inp.endpoints[changed.key] = new_inp.endpoints[changed.key][:1]
+    old, new = render_iptables(old_inp, CTX), render_iptables(new_inp, CTX)
+    update = iptables_update(old, new)
+    assert restore_replay([old, update.restore]) == restore_replay([new])
+    svc_chains = {t.name: [c for c in t.chains if c.startswith("KUBE-SVC-")] for t in parse_restore(update.restore)}
+    assert len(svc_chains["nat"]) == 1  # the scaled service only; KUBE-SERVICES is rewritten whole
+    assert update.chains_written == 1 and len(update.stale_chains) == 1  # its SVC chain; one SEP gone
+    assert iptables_update(new, new).empty
