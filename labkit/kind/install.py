@@ -10,18 +10,22 @@ from dataclasses import dataclass, field
 
 from . import versions as v
 from .config import KindPlan, render
+from .manifests import KUBE_ROUTER_KUBECONFIG, kubeconfig
 
 WAIT_TIMEOUT = "300s"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One command line; ``stdin`` is fed to it (the kind config for ``kind create``)."""
+    """One command line; ``stdin`` is fed to it (the kind config for ``kind create``), or the
+    manifest at ``fetch`` once ``manifests.EDITS[edit]`` has pinned and adapted it."""
 
     message: str                         # catalog key announcing the step
     argv: tuple[str, ...]
     stdin: str | None = None
     params: dict = field(default_factory=dict, compare=False)
+    fetch: str | None = None             # a manifest URL, downloaded by ``kind up``
+    edit: str | None = None              # the ``manifests`` edit applied to it
 
 
 def kubectl(plan: KindPlan, *args: str) -> tuple[str, ...]:
@@ -37,9 +41,17 @@ def plugin_steps(plan: KindPlan) -> list[Step]:
     """flannel and kube-router delegate to the ``bridge`` plugin, absent from kind's node image."""
     if plan.cni not in ("flannel", "kube-router"):
         return []
-    script = f"curl -fsSL {v.CNI_PLUGINS_TARBALL} | tar -xz -C /opt/cni/bin ./bridge ./host-local ./loopback"
+    script = plugins_script()
     return [Step("kind.step.plugins", ("docker", "exec", node, "sh", "-c", script), params={"node": node})
             for node in plan.node_names()]
+
+
+def plugins_script() -> str:
+    """Inside a node: the plugins tarball of the node's own architecture."""
+    cases = " ".join(f"{m}) a={g};;" for m, g in v.CNI_PLUGINS_ARCHES.items())
+    url = v.CNI_PLUGINS_TARBALL.replace("{arch}", "$a")
+    return (f'case "$(uname -m)" in {cases} *) echo "unsupported architecture $(uname -m)" >&2; exit 1;; esac; '
+            f'curl -fsSL "{url}" | tar -xz -C /opt/cni/bin ./bridge ./host-local ./loopback')
 
 
 def cni_steps(plan: KindPlan) -> list[Step]:
@@ -47,16 +59,37 @@ def cni_steps(plan: KindPlan) -> list[Step]:
     if plan.cni == "kindnet":
         return []
     if plan.cni == "calico":
-        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", v.CALICO_MANIFEST),
-                     params={"cni": "Calico", "version": v.CALICO_VERSION})]
+        params = {"cni": "Calico", "version": v.CALICO_VERSION}
+        if plan.proxy_mode == "nftables":          # Felix in nftables mode (see ``manifests``)
+            return [Step("kind.step.cni", kubectl(plan, "apply", "-f", "-"), params=params,
+                         fetch=v.CALICO_MANIFEST, edit="calico")]
+        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", v.CALICO_MANIFEST), params=params)]
     if plan.cni == "flannel":
         return [Step("kind.step.cni", kubectl(plan, "apply", "-f", v.FLANNEL_MANIFEST),
                      params={"cni": "flannel", "version": v.FLANNEL_VERSION})]
     if plan.cni == "kube-router":
-        manifest = v.KUBE_ROUTER_ALL_FEATURES_MANIFEST if plan.cni_replaces_kube_proxy else v.KUBE_ROUTER_MANIFEST
-        return [Step("kind.step.cni", kubectl(plan, "apply", "-f", manifest),
-                     params={"cni": "kube-router", "version": v.KUBE_ROUTER_VERSION})]
+        return kube_router_steps(plan)
     return cilium_steps(plan)
+
+
+def kube_router_steps(plan: KindPlan) -> list[Step]:
+    """The pinned manifest; without kube-proxy, the kubeconfig kubeadm did not write (``manifests``)."""
+    manifest = v.KUBE_ROUTER_ALL_FEATURES_MANIFEST if plan.cni_replaces_kube_proxy else v.KUBE_ROUTER_MANIFEST
+    steps = []
+    if plan.cni_replaces_kube_proxy:
+        steps.append(Step("kind.step.kubeconfig", kubectl(
+            plan, "-n", "kube-system", "create", "configmap", KUBE_ROUTER_KUBECONFIG,
+            "--from-file=kubeconfig.conf=/dev/stdin"), stdin=kubeconfig(plan),
+            params={"name": KUBE_ROUTER_KUBECONFIG}))
+    steps.append(Step("kind.step.cni", kubectl(plan, "apply", "-f", "-"),
+                      params={"cni": "kube-router", "version": v.KUBE_ROUTER_VERSION},
+                      fetch=manifest, edit="kube-router"))
+    return steps
+
+
+def created_configmaps(plan: KindPlan) -> tuple[str, ...]:
+    """ConfigMaps in kube-system that the plan creates itself (for ``manifests.problems``)."""
+    return (KUBE_ROUTER_KUBECONFIG,) if plan.cni == "kube-router" and plan.cni_replaces_kube_proxy else ()
 
 
 def cilium_values(plan: KindPlan) -> list[str]:
@@ -64,8 +97,11 @@ def cilium_values(plan: KindPlan) -> list[str]:
     values = ["image.pullPolicy=IfNotPresent", "ipam.mode=kubernetes"]
     if plan.cni_replaces_kube_proxy:
         # Without kube-proxy, the agents cannot use the kubernetes Service VIP to find the API.
+        # bpf.lbExternalClusterIP: ClusterIPs answer traffic from outside the cluster too, which
+        # the host's route to the Service subnet through the control plane relies on (kube-proxy
+        # does it by default; Cilium's replacement only with this, per its kube-proxy-free guide).
         values += ["kubeProxyReplacement=true", f"k8sServiceHost={plan.name}-control-plane",
-                   "k8sServicePort=6443"]
+                   "k8sServicePort=6443", "bpf.lbExternalClusterIP=true"]
     return values
 
 

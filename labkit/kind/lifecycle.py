@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from .. import i18n
 from ..errors import BadInput, LabkitError
-from . import install
+from . import install, manifests
 from .config import KindPlan
 from .versions import KIND_VERSION
 
@@ -45,6 +45,8 @@ def how_to_install(tool: str) -> str:
 
 def required_tools(plan: KindPlan) -> list[str]:
     tools = ["docker", "kind", "kubectl"]
+    if any(step.fetch for step in install.plan_steps(plan)):
+        tools.append("curl")
     return tools + ["helm"] if plan.cni == "cilium" else tools
 
 
@@ -77,7 +79,11 @@ def up(plan: KindPlan, say: Say = print) -> list[str]:
     check_tools(required_tools(plan))
     for step in install.plan_steps(plan):
         say(i18n.t(step.message, **step.params))
-        run(step.argv, step.stdin)
+        stdin = step.stdin
+        if step.fetch:
+            say(i18n.t("kind.step.fetch", url=step.fetch))
+            stdin = manifests.edited(step.edit, run(("curl", "-fsSL", step.fetch)), plan)
+        run(step.argv, stdin)
     gateway = node_ip(plan.node_names()[0])
     routes = install.route_argvs(plan, gateway)
     if os.geteuid() != 0:

@@ -45,6 +45,9 @@ MESSAGES = {
     "kind.how.helm": {
         "en": "install Helm 3 (https://helm.sh/docs/intro/install/); Cilium is installed from its chart",
         "fr": "installez Helm 3 (https://helm.sh/docs/intro/install/) ; Cilium s'installe depuis son chart"},
+    "kind.how.curl": {
+        "en": "install curl (Debian: apt-get install curl); kind up downloads the CNI's manifest with it",
+        "fr": "installez curl (Debian : apt-get install curl) ; kind up télécharge avec lui le manifeste du CNI"},
     "kind.docker_unreachable": {
         "en": "docker cannot reach a Docker engine ({error}); start it (systemctl start docker) "
               "or check DOCKER_HOST",
@@ -65,6 +68,12 @@ MESSAGES = {
     "kind.step.cni": {
         "en": "Installing {cni} {version}...",
         "fr": "Installation de {cni} {version}..."},
+    "kind.step.kubeconfig": {
+        "en": "Creating ConfigMap {name} (kube-router's kubeconfig: without kube-proxy, kubeadm wrote none)...",
+        "fr": "Création de la ConfigMap {name} (le kubeconfig de kube-router : sans kube-proxy, kubeadm n'en a écrit aucun)..."},
+    "kind.step.fetch": {
+        "en": "Downloading {url}...",
+        "fr": "Téléchargement de {url}..."},
     "kind.step.wait": {
         "en": "Waiting until every node is Ready...",
         "fr": "Attente que tous les nœuds soient Ready..."},

@@ -25,14 +25,20 @@ CILIUM_CHART = "cilium/cilium"
 
 KUBE_ROUTER_VERSION = "v2.5.0"
 _KR = f"https://raw.githubusercontent.com/cloudnativelabs/kube-router/{KUBE_ROUTER_VERSION}/daemonset"
+# The manifests leave the image untagged (pulled "Always"): ``manifests.kube_router`` pins it to
+# this same release.
 KUBE_ROUTER_MANIFEST = f"{_KR}/kubeadm-kuberouter.yaml"                    # routing + policy
 KUBE_ROUTER_ALL_FEATURES_MANIFEST = f"{_KR}/kubeadm-kuberouter-all-features.yaml"  # + IPVS service proxy
 
 # kind node images ship only ptp/host-local/portmap/loopback: flannel and kube-router delegate
 # to the reference ``bridge`` plugin, which must be copied into every node first.
 CNI_PLUGINS_VERSION = "v1.6.2"
+# One tarball per architecture (the release ships linux-amd64, -arm64, ...): ``{arch}`` is the
+# node's, as Go names it (``uname -m`` x86_64 -> amd64, aarch64 -> arm64).
 CNI_PLUGINS_TARBALL = (f"https://github.com/containernetworking/plugins/releases/download/"
-                       f"{CNI_PLUGINS_VERSION}/cni-plugins-linux-amd64-{CNI_PLUGINS_VERSION}.tgz")
+                       f"{CNI_PLUGINS_VERSION}/cni-plugins-linux-{{arch}}-{CNI_PLUGINS_VERSION}.tgz")
+CNI_PLUGINS_ARCHES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
+                      "s390x": "s390x", "riscv64": "riscv64"}
 
 # The probe pod (labkit.nodes.ProbePodAccess): ip, iptables(-save), nft, conntrack, ipvsadm.
 PROBE_IMAGE = "nicolaka/netshoot:v0.13"

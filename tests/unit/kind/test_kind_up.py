@@ -37,10 +37,37 @@ STAND_IN = textwrap.dedent("""\
         print("28.2.2")
     elif "{tool}" == "docker" and args[:1] == ["inspect"]:
         print("172.18.0.2")
+    elif "{tool}" == "curl":
+        sys.stdout.write(open(os.environ["STANDIN_MANIFEST"]).read())
     elif "{tool}" == "ip" and args[:3] == ["-j", "route", "show"]:
         print(json.dumps([{{"dst": "default", "gateway": "192.168.1.1", "dev": "wlan0", "flags": []}},
                           {{"dst": "10.244.0.0/16", "gateway": "172.18.0.2", "dev": "br-kind", "flags": []}},
                           {{"dst": "10.96.0.0/16", "gateway": "172.18.0.2", "dev": "br-kind", "flags": []}}]))
+    """)
+
+
+# Shaped as kube-router's daemonset/kubeadm-kuberouter-all-features.yaml (v2.5.0): untagged image,
+# pulled Always, kubeconfig from the kube-proxy ConfigMap. Written for the test, not copied.
+KUBE_ROUTER_LIKE = textwrap.dedent("""\
+    apiVersion: apps/v1
+    kind: DaemonSet
+    metadata: {name: kube-router, namespace: kube-system}
+    spec:
+      template:
+        spec:
+          initContainers:
+          - {name: install-cni, image: docker.io/cloudnativelabs/kube-router, imagePullPolicy: Always}
+          containers:
+          - {name: kube-router, image: docker.io/cloudnativelabs/kube-router, imagePullPolicy: Always}
+          volumes:
+          - name: kube-router-cfg
+            configMap: {name: kube-router-cfg}
+          - name: kubeconfig
+            configMap: {name: kube-proxy, items: [{key: kubeconfig.conf, path: kubeconfig}]}
+    ---
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: kube-router-cfg, namespace: kube-system}
     """)
 
 
@@ -49,13 +76,16 @@ def tools(tmp_path, monkeypatch):
     """Stand-ins on PATH (the system's own directories stay, for python3 itself)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    for tool in ("docker", "kind", "kubectl", "helm", "ip"):
+    for tool in ("docker", "kind", "kubectl", "helm", "ip", "curl"):
         path = bindir / tool
         path.write_text(STAND_IN.format(tool=tool))
         path.chmod(0o755)
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("STANDIN_LOG", str(log))
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(KUBE_ROUTER_LIKE)
+    monkeypatch.setenv("STANDIN_MANIFEST", str(manifest))
 
     def calls():
         return [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
@@ -94,6 +124,7 @@ def test_kind_up_cilium_without_kube_proxy(tools, monkeypatch):
     helm = next(l for l in lines if l.startswith("helm --kube-context"))
     assert f"cilium/cilium --version {versions.CILIUM_VERSION} --namespace kube-system" in helm
     assert "--set kubeProxyReplacement=true" in helm and "--set k8sServiceHost=c1-control-plane" in helm
+    assert "--set bpf.lbExternalClusterIP=true" in helm          # the host's route to ClusterIPs
     assert lines.index(helm) < next(i for i, l in enumerate(lines) if " wait " in l)
     config = yaml.safe_load(tools()[1]["stdin"])
     assert config["networking"]["kubeProxyMode"] == "none" and len(config["nodes"]) == 2
@@ -104,7 +135,8 @@ def test_kind_up_flannel_copies_the_bridge_plugin_into_every_node(tools, monkeyp
     assert main(["kind", "up", "--cni", "flannel", "--name", "f1"]) == 0
     execs = [c["args"] for c in tools() if c["tool"] == "docker" and c["args"][0] == "exec"]
     assert [a[1] for a in execs] == ["f1-control-plane", "f1-worker", "f1-worker2"]
-    assert all(versions.CNI_PLUGINS_TARBALL in a[-1] and "./bridge" in a[-1] for a in execs)
+    tarball = versions.CNI_PLUGINS_TARBALL.replace("{arch}", "$a")
+    assert all(tarball in a[-1] and "./bridge" in a[-1] and "aarch64) a=arm64;;" in a[-1] for a in execs)
 
 
 def test_kind_up_not_root_prints_the_routes(tools, monkeypatch, capsys):
@@ -158,7 +190,27 @@ def test_plan_steps_per_cni():
     def tools_of(cni, mode="iptables"):
         return [s.argv[0] for s in plan_steps(KindPlan(cni, mode))]
     assert tools_of("kindnet") == ["kind", "kubectl"]
-    assert tools_of("kube-router", "none")[-2:] == ["kubectl", "kubectl"]
-    kr = [s.argv for s in plan_steps(KindPlan("kube-router", "none"))]
-    assert any(versions.KUBE_ROUTER_ALL_FEATURES_MANIFEST in a for a in kr)
-    assert any(versions.KUBE_ROUTER_MANIFEST in a for a in (s.argv for s in plan_steps(KindPlan("kube-router"))))
+    assert tools_of("kube-router", "none")[-3:] == ["kubectl", "kubectl", "kubectl"]
+    kr = [s.fetch for s in plan_steps(KindPlan("kube-router", "none"))]
+    assert versions.KUBE_ROUTER_ALL_FEATURES_MANIFEST in kr
+    assert versions.KUBE_ROUTER_MANIFEST in [s.fetch for s in plan_steps(KindPlan("kube-router"))]
+
+
+def test_kind_up_kube_router_without_kube_proxy_applies_the_pinned_manifest(tools, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert main(["kind", "up", "--cni", "kube-router", "--proxy-mode", "none", "--name", "kr"]) == 0
+    calls = tools()
+    lines = _lines(calls)
+    create_cm = lines.index("kubectl --context kind-kr -n kube-system create configmap kube-router-kubeconfig "
+                            "--from-file=kubeconfig.conf=/dev/stdin")
+    assert "server: https://kr-control-plane:6443" in calls[create_cm]["stdin"]
+    fetch = lines.index(f"curl -fsSL {versions.KUBE_ROUTER_ALL_FEATURES_MANIFEST}")
+    apply = lines.index("kubectl --context kind-kr apply -f -")
+    assert create_cm < fetch < apply
+    ds = next(d for d in yaml.safe_load_all(calls[apply]["stdin"]) if d["kind"] == "DaemonSet")
+    spec = ds["spec"]["template"]["spec"]
+    images = {c["image"] for c in spec["initContainers"] + spec["containers"]}
+    assert images == {f"docker.io/cloudnativelabs/kube-router:{versions.KUBE_ROUTER_VERSION}"}
+    assert {c["imagePullPolicy"] for c in spec["containers"]} == {"IfNotPresent"}
+    assert {"name": "kube-router-kubeconfig", "items": [{"key": "kubeconfig.conf", "path": "kubeconfig"}]} \
+        in [v.get("configMap") for v in spec["volumes"]]
