@@ -17,6 +17,7 @@ from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError, cause
 from .store import Store
+from .typecheck import check_types
 from .validation import validate
 
 NAMESPACES = BY_KEY["core/namespaces"]
@@ -163,6 +164,7 @@ class Api:
     def update(self, res: ResourceKind, namespace: str, name: str, obj: dict,
                subresource: str | None = None, dry_run: bool = False) -> dict:
         self._check_target(res, namespace, obj)
+        check_types(obj, res.kind, res.api_version)
         current = self.get(res, namespace, name)
         body_name = (obj.get("metadata") or {}).get("name")
         if body_name and body_name != name:
@@ -267,6 +269,7 @@ class Api:
             raise status.bad_request("api.bad_patch", error=exc) from exc
         if not isinstance(patched, dict):
             raise status.bad_request("api.bad_patch", error="result is not an object")
+        check_types(patched, res.kind, res.api_version)
         wanted_rv = (patched.get("metadata") or {}).get("resourceVersion")
         if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
             raise status.conflict(res.plural, res.group, name)

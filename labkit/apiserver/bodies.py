@@ -71,7 +71,33 @@ def decode_json(data: bytes) -> Any:
     return bounded(value)
 
 
+def flow_depth(data: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` outside quotes (a cheap look before a parser recurses:
+    PyYAML takes seconds on a few thousand open brackets)."""
+    depth = deepest = 0
+    quote = 0
+    escaped = False
+    for byte in data:
+        if quote:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C and quote == 0x22:       # backslash inside "..."
+                escaped = True
+            elif byte == quote:
+                quote = 0
+        elif byte in (0x22, 0x27):
+            quote = byte
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def decode_yaml(data: bytes) -> Any:
+    if flow_depth(data) > MAX_DEPTH:
+        raise status.bad_request("reliability.too_deep", what="YAML", limit=MAX_DEPTH)
     try:
         value = yaml.safe_load(data) or {}
     except RecursionError as exc:
