@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "labkit.cli.kube_proxy",
     "labkit.cli.draw",
     "labkit.cli.kind",
+    "labkit.cli.bench",
 ]
 
 

@@ -1,0 +1,52 @@
+"""The kube-proxy benchmark as a figure (matplotlib): programming time, first-packet latency, memory.
+
+Three panels against the number of services, one line per mode (and per sync kind or service):
+the iptables lines grow with the services, the nftables ones stay flat where upstream's design
+says they should (latency, partial syncs), and the text of notebook 05 says why the first full
+load of an nftables table still grows (the kernel names each anonymous map by scanning them all).
+"""
+from __future__ import annotations
+
+from .. import i18n
+from . import messages  # noqa: F401  (registers the catalog)
+from .kube_proxy_model import Result
+
+COLORS = {"iptables": "#d62728", "nftables": "#1f77b4"}
+
+
+def figure(results: list[Result]):
+    """A matplotlib Figure (three panels) of ``results``; the caller saves or shows it."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(13, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
+    modes = sorted({r.mode for r in results})
+    for mode in modes:
+        rows = sorted((r for r in results if r.mode == mode), key=lambda r: r.services)
+        x = [r.services for r in rows]
+        color = COLORS.get(mode)
+        axes[0].plot(x, [r.full_sync_s for r in rows], "o-", color=color, label=i18n.t("bench.series_full", mode=mode))
+        axes[0].plot(x, [r.partial_sync_s for r in rows], "s--", color=color,
+                     label=i18n.t("bench.series_partial", mode=mode))
+        axes[1].plot(x, [r.last.p50 for r in rows], "o-", color=color, label=i18n.t("bench.series_last", mode=mode))
+        axes[1].plot(x, [r.first.p50 for r in rows], "s--", color=color, label=i18n.t("bench.series_first", mode=mode))
+        axes[2].plot(x, [r.memory_mib for r in rows], "o-", color=color, label=mode)
+    labels = ("bench.axis_sync", "bench.axis_latency", "bench.axis_memory")
+    for ax, key in zip(axes, labels):
+        ax.set_xlabel(i18n.t("bench.axis_services"))
+        ax.set_ylabel(i18n.t(key))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[1].set_ylim(bottom=0)
+    axes[2].set_ylim(bottom=0)
+    fig.suptitle(i18n.t("bench.plot_title", modes=", ".join(modes)))
+    return fig
+
+
+def save(results: list[Result], path: str) -> None:
+    figure(results).savefig(path, dpi=110)

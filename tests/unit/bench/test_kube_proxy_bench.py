@@ -1,0 +1,73 @@
+"""``labkit bench kube-proxy`` without root: the synthetic cluster, the table, the plot, the CLI."""
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from labkit.bench.kube_proxy_model import (SERVICE_CIDR, Latency, Result, first_and_last, format_table,
+                                           one_service_changed, parse_modes, parse_sizes, synthetic_input)
+from labkit.cli.main import main
+from labkit.errors import BadInput
+from labkit.kubeproxy import render_iptables, render_nftables
+from labkit.bench.kube_proxy_model import node_context
+
+
+def test_synthetic_cluster_has_distinct_cluster_ips_in_the_service_cidr():
+    inp = synthetic_input(1500)
+    ips = [s.cluster_ip for s in inp.services]
+    assert len(set(ips)) == 1500
+    assert all(ipaddress.ip_address(ip) in ipaddress.ip_network(SERVICE_CIDR) for ip in ips)
+    first, last = first_and_last(inp)
+    text = render_iptables(inp, node_context("10.255.250.1"))
+    services_rules = [l for l in text.splitlines() if l.startswith("-A KUBE-SERVICES") and "cluster IP" in l]
+    assert f"-d {first.cluster_ip}" in services_rules[0] and f"-d {last.cluster_ip}" in services_rules[-1]
+
+
+def test_one_service_change_changes_one_service_only():
+    inp = synthetic_input(20)
+    changed = one_service_changed(inp)
+    diff = [k for k in inp.endpoints if inp.endpoints[k] != changed.endpoints[k]]
+    assert len(diff) == 1 and len(changed.endpoints[diff[0]]) == 1
+    ctx = node_context("10.255.250.1")
+    assert render_nftables(inp, ctx).dump() != render_nftables(changed, ctx).dump()
+
+
+def _result(mode, n, ms):
+    return Result(mode, n, n / 1000, 0.01, 3, n * 100, n / 500, Latency([ms, ms * 2]), Latency([ms * 3]))
+
+
+def test_table_and_json():
+    results = [_result("iptables", 1000, 0.1), _result("nftables", 1000, 0.05)]
+    table = format_table(results)
+    assert len(table.splitlines()) == 3 and "iptables" in table and "1,000" in table
+    data = results[0].to_json()
+    assert data["last"]["p50_ms"] == pytest.approx(0.3) and data["first"]["samples"] == 2
+
+
+def test_plot_has_three_panels_with_one_line_per_series(tmp_path):
+    from labkit.bench.kube_proxy_plot import figure, save
+
+    results = [_result(m, n, 0.1) for m in ("iptables", "nftables") for n in (100, 1000, 3000)]
+    fig = figure(results)
+    axes = fig.get_axes()
+    assert len(axes) == 3
+    assert [len(ax.get_lines()) for ax in axes] == [4, 4, 2]
+    assert list(axes[1].get_lines()[0].get_xdata()) == [100, 1000, 3000]
+    save(results, str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("value", ["", "10,x", "0", "60000"])
+def test_bad_sizes(value):
+    with pytest.raises(BadInput):
+        parse_sizes(value)
+
+
+def test_bad_modes_and_cli_errors_are_one_line(capsys):
+    with pytest.raises(BadInput):
+        parse_modes("ipvs")
+    assert parse_sizes("100,1000") == [100, 1000] and parse_modes("nftables") == ["nftables"]
+    assert main(["bench", "kube-proxy", "--services", "lots"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--services" in err
