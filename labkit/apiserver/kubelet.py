@@ -13,7 +13,7 @@ import copy
 import logging
 import time
 
-from . import objects
+from . import envvars, objects
 from .api import PODS, Api
 from .isolation import Isolation
 from .resources import BY_KEY
@@ -152,7 +152,7 @@ class Kubelet:
         uid, meta = pod["metadata"]["uid"], pod["metadata"]
         node = pod["spec"]["nodeName"]
         try:
-            ip = await self.runtime.start_pod(pod, node)
+            ip = await self.runtime.start_pod(envvars.started(self.api, pod), node)
         except Exception as exc:  # noqa: BLE001 - the runtime's failure becomes an event
             log.warning("start_pod %s/%s failed: %s", meta.get("namespace"), meta["name"], exc)
             self.failed[uid] = time.monotonic()
@@ -217,6 +217,7 @@ class Kubelet:
             except Exception as exc:  # noqa: BLE001 - never keep a pod forever on a failed stop
                 log.warning("stop_pod %s/%s failed: %s", meta.get("namespace"), meta["name"], exc)
             self.started.discard(uid)
+            envvars.forget(self.api, uid)
             if remove:
                 current = self.store.get(PODS, meta["namespace"], meta["name"])
                 if current is not None and current["metadata"]["uid"] == uid:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -140,8 +141,14 @@ class LocalRuntime:
         self.stopped.append(uid)
 
     async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool) -> ExecProcess:
+        # The first container's literal env on top of the server's (the service variables too).
+        containers = pod.get("spec", {}).get("containers") or [{}]
+        env = dict(os.environ, HOSTNAME=pod["metadata"]["name"][:63])
+        env.update({v["name"]: v["value"] for v in containers[0].get("env") or []
+                    if isinstance(v.get("value"), str)})
         proc = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            *command, env=env,
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT if tty else asyncio.subprocess.PIPE)
         return SubprocessExec(proc)

@@ -20,6 +20,7 @@ from ..errors import LabkitError
 from . import bodies, objects
 from .api import NAMESPACES, SERVICES, Api
 from .controllers import ControllerManager
+from .ephemeral import EphemeralContainers
 from .handlers import Handlers
 from .resources import BY_KEY
 from .runtime import NodeInfo, PodRuntime
@@ -68,6 +69,7 @@ class ApiServer:
         handlers = Handlers(self.api, self.lang, self.bookmark_interval)
         streams = Streams(self.api, self.runtime, self.lang)
         handlers.extra_subresources.update(streams.subresources())
+        handlers.extra_subresources.update(EphemeralContainers(self.api).subresources())
         app = web.Application(middlewares=[handlers.error_middleware,
                                            handlers.auth_middleware(self.token)],
                               client_max_size=bodies.MAX_BODY_BYTES)

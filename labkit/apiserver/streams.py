@@ -25,7 +25,7 @@ import time
 from aiohttp import WSMsgType, web
 
 from .. import i18n
-from . import container_status, status, stream_messages  # noqa: F401 - registers messages
+from . import container_status, envvars, ephemeral, status, stream_messages  # noqa: F401 - registers messages
 from .api import PODS, Api
 from .logbuffer import LogBuffer, render
 from .portforward import (CHANNEL_PROTOCOL, PROTOCOLS as FORWARD_PROTOCOLS, SPDY_PROTOCOL,
@@ -63,7 +63,7 @@ class Streams:
         pod = self.api.get(PODS, target.namespace or "", target.name)
         names = [c["name"] for c in pod["spec"].get("containers", [])]
         container = request.query.get("container") or (names[0] if names else "")
-        if container not in names:
+        if container not in ephemeral.names(pod):
             raise status.bad_request("api.bad_container", container=container, name=target.name)
         phase = pod.get("status", {}).get("phase")
         if completed_ok and phase in ("Succeeded", "Failed"):
@@ -85,7 +85,8 @@ class Streams:
         ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
         await ws.prepare(request)
         try:
-            proc = await self.runtime.exec(pod, command, _flag(request, "stdin"),
+            proc = await self.runtime.exec(envvars.running(self.api, pod), command,
+                                           _flag(request, "stdin"),
                                            _flag(request, "tty"))
         except FileNotFoundError:
             await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
@@ -119,8 +120,12 @@ class Streams:
         """
         attach = getattr(self.runtime, "attach", None)
         pod, container = self._pod(target, request, completed_ok=attach is not None)
-        spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
-        argv = list(spec.get("command") or []) + list(spec.get("args") or [])
+        debug = ephemeral.find(pod, container)
+        if debug is not None:          # kubectl debug: the process starts on attach
+            attach, spec, argv = None, debug, ephemeral.argv(debug)
+        else:
+            spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+            argv = list(spec.get("command") or []) + list(spec.get("args") or [])
         if attach is None and not argv:
             raise status.bad_request("api.attach_unsupported")
         stdin, tty = _flag(request, "stdin"), _flag(request, "tty")
@@ -143,7 +148,7 @@ class Streams:
             raise
         if attach is None:
             try:
-                proc = await self.runtime.exec(pod, argv, stdin, tty)
+                proc = await self.runtime.exec(envvars.running(self.api, pod), argv, stdin, tty)
             except FileNotFoundError:
                 await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
                                                 command=argv[0]).status(self.lang))
@@ -151,7 +156,9 @@ class Streams:
         code = await self._relay(ws, proc)
         if code is None:
             return ws
-        if attach is None:
+        if debug is not None:
+            ephemeral.ended(self.api, pod, container, code)
+        elif attach is None:
             self._terminated(pod, container, code)
         # kubectl reads the exit code of an attached container from the pod status.
         await self._finish(ws, {"metadata": {}, "status": "Success"})
@@ -291,7 +298,7 @@ class Streams:
         pod = self.api.get(PODS, target.namespace or "", target.name)
         names = [c["name"] for c in pod["spec"].get("containers", [])]
         container = request.query.get("container") or (names[0] if names else "")
-        if container not in names:
+        if container not in ephemeral.names(pod):
             raise status.bad_request("api.bad_container", container=container, name=target.name)
         return pod, container
 

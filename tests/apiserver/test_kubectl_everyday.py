@@ -275,3 +275,68 @@ def test_dry_run_server_stores_nothing(shared_lab):
                           input=deploy_yaml(3).replace("name: ssa,", "name: ghost,"), check=True)
     assert "serverside-applied (server dry run)" in applied.stdout
     assert lab.kubectl("-n", NS, "get", "deploy", "ghost").returncode == 1
+
+
+def exec_env(lab, pod: str) -> dict:
+    out = lab.kubectl("-n", NS, "exec", pod, "--", "env", check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def test_service_variables_are_those_of_services_existing_at_start(shared_lab):
+    lab = shared_lab
+    lab.kubectl("-n", NS, "run", "early", "--image=busybox", "--", "sleep", "1d", check=True)
+    lab.wait_for(lambda: pods(lab, "run=early"), what="early running")
+    lab.kubectl("-n", NS, "create", "service", "clusterip", "late-svc", "--tcp=8080:80",
+                check=True)
+    ip = lab.kubectl("-n", NS, "get", "svc", "late-svc", "-o", "jsonpath={.spec.clusterIP}",
+                     check=True).stdout
+    lab.kubectl("-n", NS, "run", "after", "--image=busybox", "--", "sleep", "1d", check=True)
+    lab.kubectl("-n", NS, "run", "nolinks", "--image=busybox",
+                '--overrides={"spec":{"enableServiceLinks":false}}', "--", "sleep", "1d",
+                check=True)
+    lab.wait_for(lambda: pods(lab, "run=after") and pods(lab, "run=nolinks"), what="running")
+    after = exec_env(lab, "after")
+    assert after["LATE_SVC_SERVICE_HOST"] == ip
+    assert after["LATE_SVC_SERVICE_PORT"] == "8080"
+    assert after["LATE_SVC_SERVICE_PORT_8080_80"] == "8080"            # the named port
+    assert after["LATE_SVC_PORT"] == f"tcp://{ip}:8080"
+    assert after["LATE_SVC_PORT_8080_TCP"] == f"tcp://{ip}:8080"
+    assert after["LATE_SVC_PORT_8080_TCP_ADDR"] == ip
+    assert after["LATE_SVC_PORT_8080_TCP_PROTO"] == "tcp"
+    assert "WEB_HEADLESS_SERVICE_HOST" not in after                     # no cluster IP
+    assert after["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
+    early = exec_env(lab, "early")
+    assert "LATE_SVC_SERVICE_HOST" not in early and "WEB_SERVICE_HOST" in early
+    nolinks = exec_env(lab, "nolinks")
+    assert "LATE_SVC_SERVICE_HOST" not in nolinks and "WEB_SERVICE_HOST" not in nolinks
+    assert nolinks["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
+
+
+def test_debug_adds_an_ephemeral_container_and_attaches_to_its_shell(shared_lab):
+    lab = shared_lab
+    out = lab.kubectl("-n", NS, "debug", "-i", "early", "--image=busybox",
+                      "--container=dbg", input="echo from-debug $HOSTNAME\nexit 3\n")
+    assert out.returncode == 0, out.stderr
+    assert "from-debug early" in out.stdout
+    pod = json.loads(lab.kubectl("-n", NS, "get", "pod", "early", "-o", "json",
+                                 check=True).stdout)
+    assert [c["name"] for c in pod["spec"]["ephemeralContainers"]] == ["dbg"]
+    assert pod["spec"]["ephemeralContainers"][0]["terminationMessagePolicy"] == "File"
+    state = pod["status"]["ephemeralContainerStatuses"][0]["state"]
+    assert state["terminated"]["exitCode"] == 3
+    described = describe(lab, "pod", "early")
+    assert "Ephemeral Containers:\n  dbg:" in described
+
+
+def test_cp_into_and_out_of_a_pod_through_tar(shared_lab, tmp_path):
+    """The stand-in runtime's exec runs on this machine, so the pod's files are local ones."""
+    lab = shared_lab
+    source = tmp_path / "hello.txt"
+    source.write_text("bonjour\n")
+    inside = tmp_path / "in-pod"
+    inside.mkdir()
+    lab.kubectl("-n", NS, "cp", str(source), f"early:{inside}/copied.txt", check=True)
+    assert (inside / "copied.txt").read_text() == "bonjour\n"
+    back = tmp_path / "back.txt"
+    lab.kubectl("-n", NS, "cp", f"early:{inside}/copied.txt", str(back), check=True)
+    assert back.read_text() == "bonjour\n"
