@@ -40,6 +40,11 @@ _CHAIN_OWNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cni-ipmasq", ("CNI-",)),
 )
 _BUILTIN = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
+# nftables tables named after their owner (their chains have generic names like ``postrouting``):
+# kindnetd >= kind v0.27 enforces policies in ``inet kindnet-network-policies``
+# (kind images/kindnetd/cmd/kindnetd/main.go), kube-network-policies in its own table.
+_TABLE_OWNERS = {"kube-proxy": "kube-proxy", "kindnet-network-policies": "kindnet",
+                 "kube-network-policies": "kube-network-policies"}
 
 
 # --- rule owners ------------------------------------------------------------------------------------
@@ -105,7 +110,7 @@ def rule_owners(iptables: str | None = None, nft: str | None = None, ipvs: "list
             groups.setdefault((owner, "iptables"), set()).add(chain)
     for table, chain in nft_chains(nft or ""):
         name = table.split()[-1]
-        owner = "kube-proxy" if name == "kube-proxy" else chain_owner(chain)
+        owner = _TABLE_OWNERS.get(name) or chain_owner(chain)
         if owner and not (name in ("filter", "nat", "raw", "mangle") and iptables):  # iptables-nft: seen already
             groups.setdefault((owner, "nftables"), set()).add(f"{table} {chain}")
     if ipvs:

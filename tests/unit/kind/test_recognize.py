@@ -1,6 +1,7 @@
 """CNI recognition: every reconstructed fixture set, and the embedded lab's own recorded outputs."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,8 @@ def test_rule_owners_per_set():
         _, outputs = load_set(name)
         rec = _node_recognition(outputs["kind-worker"], "172.18.0.3")
         return {(o.owner, o.backend) for o in rec.owners}
-    assert owners("kindnet") == {("kindnet", "iptables"), ("kube-proxy", "iptables")}
+    # kindnetd >= kind v0.27: its masquerade chain, and its policy table in nftables
+    assert owners("kindnet") == {("kindnet", "iptables"), ("kindnet", "nftables"), ("kube-proxy", "iptables")}
     assert ("kube-proxy", "nftables") in owners("kindnet-nftables")
     assert owners("calico-bgp") >= {("calico", "iptables"), ("kube-proxy", "ipvs"), ("kubelet", "iptables")}
     assert owners("kube-router") == {("kube-router", "iptables"), ("kube-router", "ipvs")}
@@ -107,9 +109,10 @@ def test_ipvsadm_parse_and_service_map():
 
 def test_owners_from_nft_json_only():
     _, outputs = load_set("kindnet-nftables")
-    owners = rule_owners(nft=outputs["kind-worker"]["nft"])
-    assert [o.owner for o in owners] == ["kube-proxy"]
-    assert any("service-" in c for c in owners[0].chains)
+    owners = {o.owner: o for o in rule_owners(nft=outputs["kind-worker"]["nft"])}
+    assert sorted(owners) == ["kindnet", "kube-proxy"]           # kindnet: its policy table
+    assert any("service-" in c for c in owners["kube-proxy"].chains)
+    assert "inet kindnet-network-policies postrouting" in owners["kindnet"].chains
 
 
 @pytest.mark.parametrize("cni", ["kindnet", "bridge", "flannel"])
@@ -149,3 +152,26 @@ def test_majority_vote_ignores_a_node_still_starting():
     empty = recognize([], [])
     assert recognize_cluster([empty] + recs).cni == "flannel"
     assert recognize_cluster([]).cni is None
+
+
+def test_fixture_facts_as_the_projects_write_them():
+    """Calico's IPAM blocks are not the nodes' podCIDR; Felix's VXLAN routes are proto 80;
+    KUBE-ROUTER-SERVICES is a filter chain jumped from INPUT; kindnet's policy table exists."""
+    meta, outputs = load_set("calico-vxlan")
+    node = next(n for n in meta["objects"]["nodes"] if n["metadata"]["name"] == "kind-worker")
+    assert node["spec"]["podCIDR"] == "192.168.1.0/24"
+    routes = json.loads(outputs["kind-worker"]["route"])
+    hole = next(r for r in routes if r.get("type") == "blackhole")
+    assert (hole["dst"], hole["protocol"]) == ("192.168.110.128/26", "80")
+    _, outputs = load_set("calico-ipip")
+    assert next(r for r in json.loads(outputs["kind-worker"]["route"]) if r.get("type") == "blackhole")[
+        "protocol"] == "bird"
+    _, outputs = load_set("kube-router")
+    save = outputs["kind-worker"]["iptables"]
+    filter_part = save.split("*nat")[0]
+    assert "-A INPUT -m comment --comment \"handle traffic to IPVS service IPs in custom chain\" " \
+           "-j KUBE-ROUTER-SERVICES" in filter_part and "KUBE-ROUTER-SERVICES" not in save.split("*nat")[1]
+    _, outputs = load_set("kindnet")
+    tables = {(i["table"]["family"], i["table"]["name"]) for i in json.loads(outputs["kind-worker"]["nft"])[
+        "nftables"] if "table" in i}
+    assert ("inet", "kindnet-network-policies") in tables
