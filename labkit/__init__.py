@@ -20,6 +20,9 @@ def __getattr__(name: str):
     if name in ("connect", "Cluster"):
         from . import cluster
         return getattr(cluster, name)
+    if name == "service_reachability":
+        from .service_probe import service_reachability
+        return service_reachability
     if name == "ClusterSnapshot":
         from .snapshot import ClusterSnapshot
         return ClusterSnapshot
@@ -27,5 +30,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
-           "trace", "capture", "show", "connect", "Cluster", "ClusterSnapshot"]
+           "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot"]
 __version__ = "0.1.0"

@@ -74,6 +74,11 @@ MESSAGES = {
     "probe.cli.timeout": {
         "en": "seconds each connection may take (default 2)",
         "fr": "secondes accordées à chaque connexion (2 par défaut)"},
+    "probe.cli.services": {
+        "en": "probe Services instead: every pod, node and the host against each ClusterIP and NodePort, "
+              "compared with kube-proxy's and the policies' prediction",
+        "fr": "sonder les Services : chaque pod, nœud et l'hôte vers chaque ClusterIP et NodePort, comparés "
+              "à la prévision de kube-proxy et des politiques"},
     "probe.cli.json": {
         "en": "print JSON: observed and predicted pairs, differences",
         "fr": "afficher du JSON : paires observées et prévues, différences"},

@@ -24,11 +24,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", default="TCP", help=t("probe.cli.protocol"))
     p.add_argument("--timeout", type=float, default=2.0, help=t("probe.cli.timeout"))
     p.add_argument("--json", action="store_true", help=t("probe.cli.json"))
+    p.add_argument("--services", action="store_true", help=t("probe.cli.services"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..probe import probe
+
+    if args.services:
+        from ..service_probe import service_reachability
+
+        matrix = service_reachability(lab_name_from(args, "probe --services"), namespaces=args.namespaces,
+                                      timeout=args.timeout)
+        print(matrix.to_json() if args.json else matrix.to_text(), end="\n" if args.json else "")
+        return 0 if matrix.ok else 1
 
     result = probe(lab_name_from(args, "probe"), port=args.port, protocol=args.protocol, namespaces=args.namespaces,
                    timeout=args.timeout)
