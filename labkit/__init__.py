@@ -11,6 +11,7 @@ from .policy_api import explain, reachability
 from . import trace  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
 from . import capture  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
 from .live import show
+from .exercises.reveal import progress, solution
 
 
 
@@ -30,5 +31,6 @@ def __getattr__(name: str):
 
 
 __all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
-           "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot"]
+           "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot",
+           "solution", "progress"]
 __version__ = "0.1.0"

@@ -7,14 +7,25 @@ with a ``# %%`` line:
   ``# ``); an English cell is immediately followed by its French counterpart, so both notebooks
   have the same structure;
 - ``# %%``: code, shared by both languages (code, identifiers and comments are English);
-- ``# %% solution``: the solution of an exercise, shipped hidden (collapsed, tagged ``solution``).
+- ``# %% [markdown] en hint`` / ``fr hint``: a hint of the next exercise, shown collapsed (the first
+  one is "Hint 1", the next "Hint 2"...);
+- ``# %% solution NN.k``: the solution of exercise ``NN.k`` (nbgrader's "solution region").
+
+Two builds come out of one source. The **learner** notebooks (``notebooks/en``, ``notebooks/fr``,
+in git) carry no executable solution: a solution is a collapsed markdown ``<details>`` with the
+code to copy, and ``labkit.solution("NN.k")`` prints it. The **instructor** build
+(``--instructor``, written to ``notebooks/instructor/``, not in git) keeps each solution as a code
+cell, for rehearsal and for the tests. The solutions and hints also go to
+``labkit/exercises/solutions.json``, which ``labkit.solution`` reads.
 
 The builder adds a first code cell that sets ``LANG`` and labkit's language. It is pure (text in,
 notebooks out) so a test can rebuild everything in memory and compare with the files in git.
 """
 from __future__ import annotations
 
+import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +33,18 @@ import nbformat
 
 LANGS = ("en", "fr")
 HEADER = re.compile(r"^# %%(?:\s+\[(markdown|md)\])?\s*(.*?)\s*$")
+EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "labkit" / "exercises" / "solutions.json"
+
+LABELS = {
+    "hint": {"en": "💡 Hint {n}", "fr": "💡 Indice {n}"},
+    "solution": {"en": "🔑 Solution of exercise {id}", "fr": "🔑 Solution de l'exercice {id}"},
+    "copy": {"en": "Copy it into the empty cell above and run it, or run `labkit.solution(\"{id}\")` "
+                   "in a new cell to print it.",
+             "fr": "Copiez-la dans la cellule vide au-dessus et exécutez-la, ou lancez "
+                   "`labkit.solution(\"{id}\")` dans une nouvelle cellule pour l'afficher."},
+}
 
 
 class SourceError(ValueError):
@@ -33,7 +56,8 @@ class Cell:
     kind: str                 # "markdown" or "code"
     lang: str | None          # "en", "fr", or None (both)
     lines: list[str] = field(default_factory=list)
-    solution: bool = False
+    solution: str | None = None   # the exercise id of a solution cell
+    hint: bool = False
     line: int = 0
 
     @property
@@ -57,10 +81,21 @@ def parse(text: str, source: str = "<source>") -> list[Cell]:
             kind = "markdown" if match.group(1) else "code"
             words = match.group(2).split()
             lang = next((w for w in words if w in LANGS), None)
-            unknown = [w for w in words if w not in LANGS + ("solution",)]
+            ids = [w for w in words if EXERCISE_ID.match(w)]
+            unknown = [w for w in words if w not in LANGS + ("solution", "hint") and w not in ids]
             if unknown:
                 raise SourceError(f"{source}:{number}: unknown cell option {unknown[0]!r}")
-            current = Cell(kind, lang, solution="solution" in words, line=number)
+            solution = None
+            if "solution" in words:
+                if kind != "code" or len(ids) != 1:
+                    raise SourceError(f"{source}:{number}: a solution is a code cell with one exercise id "
+                                      "('# %% solution 02.5')")
+                solution = ids[0]
+            elif ids:
+                raise SourceError(f"{source}:{number}: an exercise id only goes with 'solution'")
+            if "hint" in words and (kind != "markdown" or lang is None):
+                raise SourceError(f"{source}:{number}: a hint is a markdown cell in one language")
+            current = Cell(kind, lang, solution=solution, hint="hint" in words, line=number)
             cells.append(current)
         elif current is None:
             if line.strip():
@@ -68,6 +103,7 @@ def parse(text: str, source: str = "<source>") -> list[Cell]:
         else:
             current.lines.append(line)
     _check_pairs(cells, source)
+    _check_solutions(cells, source)
     return cells
 
 
@@ -77,7 +113,8 @@ def _check_pairs(cells: list[Cell], source: str) -> None:
     while i < len(cells):
         cell = cells[i]
         if cell.lang == "en":
-            if i + 1 >= len(cells) or cells[i + 1].lang != "fr" or cells[i + 1].kind != cell.kind:
+            if (i + 1 >= len(cells) or cells[i + 1].lang != "fr" or cells[i + 1].kind != cell.kind
+                    or cells[i + 1].hint != cell.hint):
                 raise SourceError(f"{source}:{cell.line}: English cell without the French cell after it")
             i += 2
             continue
@@ -86,22 +123,61 @@ def _check_pairs(cells: list[Cell], source: str) -> None:
         i += 1
 
 
-def build(text: str, lang: str, source: str = "<source>") -> nbformat.NotebookNode:
+def _check_solutions(cells: list[Cell], source: str) -> None:
+    """Exercise ids are unique, and hints lead to a solution."""
+    seen, pending_hint = set(), None
+    for cell in cells:
+        if cell.solution:
+            if cell.solution in seen:
+                raise SourceError(f"{source}:{cell.line}: exercise {cell.solution} has two solutions")
+            seen.add(cell.solution)
+            pending_hint = None
+        elif cell.hint and pending_hint is None:
+            pending_hint = cell
+    if pending_hint is not None:
+        raise SourceError(f"{source}:{pending_hint.line}: a hint with no solution after it")
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details>\n<summary><b>{summary}</b></summary>\n\n{body}\n\n</details>"
+
+
+def solution_markdown(code: str, exercise: str, lang: str) -> str:
+    """The learner's view of a solution: collapsed, to copy, never run by itself."""
+    body = f"```python\n{code}\n```\n\n" + LABELS["copy"][lang].format(id=exercise)
+    return _details(LABELS["solution"][lang].format(id=exercise), body)
+
+
+def build(text: str, lang: str, source: str = "<source>", instructor: bool = False) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}, "labkit": {"lang": lang, "source": source}}
+    if instructor:
+        nb.metadata["labkit"]["instructor"] = True
     setup = nbformat.v4.new_code_cell(f'LANG = "{lang}"\nimport labkit\nlabkit.set_language(LANG)')
     setup.metadata = {"tags": ["setup"], "jupyter": {"source_hidden": True}}
     nb.cells.append(setup)
+    hints = 0
     for cell in parse(text, source):
         if cell.lang not in (None, lang):
             continue
-        if cell.kind == "markdown":
+        if cell.hint:
+            hints += 1
+            md = nbformat.v4.new_markdown_cell(_details(LABELS["hint"][lang].format(n=hints), cell.text))
+            md.metadata = {"tags": ["hint"]}
+            nb.cells.append(md)
+        elif cell.kind == "markdown":
             nb.cells.append(nbformat.v4.new_markdown_cell(cell.text))
+        elif cell.solution and not instructor:
+            hints = 0
+            md = nbformat.v4.new_markdown_cell(solution_markdown(cell.text, cell.solution, lang))
+            md.metadata = {"tags": ["solution"], "labkit": {"exercise": cell.solution}}
+            nb.cells.append(md)
         else:
             code = nbformat.v4.new_code_cell(cell.text)
             if cell.solution:
-                code.metadata = {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+                hints = 0
+                code.metadata = {"tags": ["solution"], "labkit": {"exercise": cell.solution}}
             nb.cells.append(code)
     for index, c in enumerate(nb.cells):     # stable ids: rebuilding gives the same bytes
         c["id"] = f"{lang}-{index:03d}"
@@ -109,16 +185,37 @@ def build(text: str, lang: str, source: str = "<source>") -> nbformat.NotebookNo
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:
-    return nbformat.writes(nb) + ("" if nbformat.writes(nb).endswith("\n") else "\n")
+    text = nbformat.writes(nb)
+    return text + ("" if text.endswith("\n") else "\n")
 
 
-def build_all(root: Path) -> dict[Path, str]:
-    """Every generated notebook path (under ``root``) and its content."""
+def catalog(root: Path) -> dict:
+    """Every exercise's solution and hints, in both languages: what ``labkit.solution`` prints."""
+    out: dict = {}
+    for src in sorted((root / "src").glob("*.py")):
+        hints: dict[str, list[str]] = {lang: [] for lang in LANGS}
+        for cell in parse(src.read_text(), f"src/{src.name}"):
+            if cell.hint:
+                hints[cell.lang].append(cell.text)
+            elif cell.solution:
+                out[cell.solution] = {"notebook": src.stem, "code": cell.text, "hints": hints}
+                hints = {lang: [] for lang in LANGS}
+    return out
+
+
+def catalog_text(root: Path) -> str:
+    return json.dumps(catalog(root), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def build_all(root: Path, instructor: bool = False) -> dict[Path, str]:
+    """Every generated notebook path and its content: ``root/<lang>/`` (learner) or
+    ``root/instructor/<lang>/``."""
     out = {}
+    base = root / "instructor" if instructor else root
     for src in sorted((root / "src").glob("*.py")):
         text = src.read_text()
         for lang in LANGS:
-            out[root / lang / f"{src.stem}.ipynb"] = dumps(build(text, lang, f"src/{src.name}"))
+            out[base / lang / f"{src.stem}.ipynb"] = dumps(build(text, lang, f"src/{src.name}", instructor))
     return out
 
 
@@ -127,13 +224,19 @@ def structure(nb: nbformat.NotebookNode) -> list[tuple[str, tuple[str, ...]]]:
     return [(c.cell_type, tuple(c.metadata.get("tags", []))) for c in nb.cells]
 
 
-def main() -> None:
-    root = Path(__file__).resolve().parents[1] / "notebooks"
-    for path, content in build_all(root).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text() != content:
-            path.write_text(content)
-            print(f"wrote {path.relative_to(root.parent)}")
+def _write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != content:
+        path.write_text(content)
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    root = ROOT / "notebooks"
+    for path, content in build_all(root, instructor="--instructor" in argv).items():
+        _write(path, content)
+    _write(CATALOG, catalog_text(root))
 
 
 if __name__ == "__main__":

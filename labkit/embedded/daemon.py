@@ -44,6 +44,11 @@ class LabDaemon:
             return await self.pods.delete_pods(args["pods"])
         if op == "logs":
             return list(self.echo.access_logs.get(args["pod"], []))
+        if op == "node_route":      # break-and-fix exercises: an allowlisted `ip route` (exercises/noderoute.py)
+            from ..exercises.noderoute import run_in_netns
+
+            plan = self.state.spec.node(args["node"])
+            return await asyncio.to_thread(run_in_netns, plan.netns, args["argv"], plan.name)
         if op == "shutdown":
             self._stop.set()
             return True

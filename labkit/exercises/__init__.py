@@ -3,12 +3,17 @@
 A check never reads the learner's code: it reads the cluster (objects through the API, packets
 through the probe, rules on the nodes) and returns a ``Result`` that prints in the learner's
 language and renders as a coloured box in Jupyter. Checks of each notebook live in their own
-module (``pods``, ``services``, ``policies``); they register their messages in the catalog.
+module (``pods``, ``services``, ``policies``); they register their messages in the catalog. The newer
+exercises are split in two (:mod:`.core`): ``observe`` (I/O, :mod:`.observe`) and a pure ``judge``
+(:mod:`.judges`), run by ``check("02.5", answer, cluster, ...)``; predictions are sealed first with
+``predict``. ``node_route`` is the break-and-fix exercises' one write path (:mod:`.noderoute`).
 """
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from .. import i18n
 
@@ -56,4 +61,30 @@ def failed(*reasons: str) -> Result:
     return Result(False, list(reasons))
 
 
-__all__ = ["Result", "passed", "failed"]
+def recorded(fn: Callable[..., Result]) -> Callable[..., Result]:
+    """A check that takes ``exercise="02.5"``: when it passes, the exercise is recorded as solved
+    (``labkit.progress()``). The check itself is unchanged."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, exercise: str | None = None, **kwargs: Any) -> Result:
+        result = fn(*args, **kwargs)
+        if exercise and result.ok:
+            from .reveal import record
+
+            record(exercise)
+        return result
+    return wrapper
+
+
+def __getattr__(name: str) -> Any:
+    """``check``, ``predict`` (observe/judge exercises) and ``node_route`` (break and fix), imported
+    on first use: ``from labkit import exercises as ex; ex.check("02.5", device, cluster, ...)``."""
+    if name in ("check", "predict"):
+        from . import core
+        return getattr(core, name)
+    if name == "node_route":
+        from .noderoute import node_route
+        return node_route
+    raise AttributeError(f"module 'labkit.exercises' has no attribute {name!r}")
+
+
+__all__ = ["Result", "passed", "failed", "recorded", "check", "predict", "node_route"]

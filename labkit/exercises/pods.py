@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 from .. import i18n
 from ..inspect.iproute import Interface, Route, parse_addr, parse_routes, route_for
-from . import Result, failed, passed
+from . import Result, failed, passed, recorded
 
 ENV_TOOLS = ("kubectl", "ip", "curl", "dot")
 RUNNING_GRACE = 10.0   # seconds a check waits for a pod that is still starting
@@ -338,6 +338,7 @@ def _answer_name(answer: Any, variable: str, lang: str) -> str:
 
 
 # --- 00 -----------------------------------------------------------------------------------------------
+@recorded
 @_checked
 def check_environment(cluster: Any = None, *, lang: str) -> Result:
     """The tools the notebooks call are installed, and a cluster answers."""
@@ -358,6 +359,7 @@ def check_environment(cluster: Any = None, *, lang: str) -> Result:
     return failed(*missing) if missing else passed(*notes)
 
 
+@recorded
 @_checked
 def check_pod_running(pod: str, namespace: str = "nb00", cluster: Any = None, *, lang: str) -> Result:
     """Pod ``namespace/pod`` exists, runs and has its IP (the warm-up exercise of notebook 00)."""
@@ -367,6 +369,7 @@ def check_pod_running(pod: str, namespace: str = "nb00", cluster: Any = None, *,
 
 
 # --- 01 -----------------------------------------------------------------------------------------------
+@recorded
 @_checked
 def check_pod_on_node(pod: str, node: str, namespace: str = "nb01", cluster: Any = None, *, lang: str) -> Result:
     """Pod ``namespace/pod`` runs on ``node`` (``worker2`` or the full node name) and has its IP."""
@@ -389,6 +392,7 @@ def pod_addresses(cluster: Any, namespace: str, pod: str) -> list[str]:
     return [a.ip for i in found for a in i.ipv4()]
 
 
+@recorded
 @_checked
 def check_pod_ip(answer: Any, pod: str, namespace: str = "nb01", cluster: Any = None,
                  variable: str = "pod_ip", *, lang: str) -> Result:
@@ -412,6 +416,7 @@ def echo(cluster: Any, namespace: str, client_pod: str, ip: str, port: int = 80)
     return json.loads(out)
 
 
+@recorded
 @_checked
 def check_no_nat(answer: Any, client: str, server: str, namespace: str = "nb01", port: int = 80,
                  cluster: Any = None, variable: str = "client_ip_seen", *, lang: str) -> Result:
@@ -450,6 +455,7 @@ def host_veth(cluster: Any, namespace: str, pod: str) -> tuple[str, Interface | 
     return node, found, eth0.peer_index
 
 
+@recorded
 @_checked
 def check_host_veth(answer: Any, pod: str, namespace: str = "nb02", cluster: Any = None,
                     variable: str = "veth", *, lang: str) -> Result:
@@ -491,6 +497,7 @@ def _same_dst(route: Route, dst: str) -> bool:
     return ipaddress.ip_network(route.cidr, strict=False) == ipaddress.ip_network(dst)
 
 
+@recorded
 @_checked
 def check_node_route(answer: Any, node: str, pod: str, namespace: str = "nb02", cluster: Any = None,
                      variable: str = "route", *, lang: str) -> Result:
@@ -551,6 +558,7 @@ def cross_node_route(cluster: Any) -> tuple[str, str, Route, Interface | None]:
     return here.metadata.name, cidr, route, dev
 
 
+@recorded
 @_checked
 def check_tunnel_device(answer: Any, cluster: Any = None, variable: str = "device", *, lang: str) -> Result:
     """``answer`` is the device a node's route sends other nodes' pod traffic into (``flannel.1``)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import i18n
-from . import Result
+from . import Result, recorded
 from .services import WAIT_SECONDS, embedded, lab_name, poll
 
 NAMESPACES = ("nb04", "nb04-front", "nb04-ops")
@@ -104,6 +104,7 @@ def _namespace(key: str) -> str:
 
 
 # --- exercise 1: default deny -------------------------------------------------------------------------
+@recorded
 def check_default_deny(namespace: str = "nb04", namespaces: str | Iterable[str] = NAMESPACES, port: int = 80,
                        lab: Any = None, lang: str | None = None) -> Result:
     """No pod (but itself) reaches a pod of ``namespace`` on ``port``, and its pods still connect out."""
@@ -132,6 +133,7 @@ def check_default_deny(namespace: str = "nb04", namespaces: str | Iterable[str] 
 
 
 # --- exercise 2: allow one namespace to one pod on one port ------------------------------------------
+@recorded
 def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_namespace: str = "nb04-front",
                                port: int = 80, other_port: int | None = 8080,
                                namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
@@ -162,6 +164,7 @@ def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_n
 
 
 # --- exercise 3: the AND/OR trap ----------------------------------------------------------------------
+@recorded
 def check_and_or(namespace: str = "nb04", pod: str = "api", allowed: Iterable[str] = ("nb04-ops/prometheus",),
                  port: int = 80, namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
                  lang: str | None = None) -> Result:

@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable
 
 from .. import i18n
-from . import Result
+from . import Result, recorded
 
 WAIT_SECONDS = 8.0          # how long a check waits for kube-proxy / the enforcer to catch up
 POLL_SECONDS = 0.3
@@ -205,6 +205,7 @@ def http_from_node(lab, node: str, url: str) -> tuple[dict | None, str]:
 
 
 # --- exercise 1: expose a deployment ------------------------------------------------------------------
+@recorded
 def check_exposed(namespace: str = "nb03", deployment: str = "hello", service: str = "hello", port: int = 8080,
                   target_port: int = 80, replicas: int = 2, lab: Any = None, lang: str | None = None) -> Result:
     """Deployment ``deployment`` runs ``replicas`` pods and Service ``service`` sends ``port`` to
@@ -296,6 +297,7 @@ def svc_chain_rules(iptables_save: str, service: str) -> tuple[str | None, list[
     return chain, probabilities
 
 
+@recorded
 def check_service_chain(chain: Any, probability: Any, namespace: str = "nb03", service: str = "web",
                         node: str = "worker", lab: Any = None, lang: str | None = None) -> Result:
     """``chain`` is the KUBE-SVC chain of ``namespace/service`` on ``node`` and ``probability`` the
@@ -327,6 +329,7 @@ def check_service_chain(chain: Any, probability: Any, namespace: str = "nb03", s
 
 
 # --- exercise 3: a NodePort on a given port -----------------------------------------------------------
+@recorded
 def check_node_port(namespace: str = "nb03", service: str = "web-np", node_port: int = 30080,
                     deployment: str = "web", lab: Any = None, lang: str | None = None) -> Result:
     """Service ``service`` is a NodePort on ``node_port`` and a request to every node's IP on that

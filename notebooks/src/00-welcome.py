@@ -122,8 +122,11 @@ view
 #
 # An exercise is an **empty cell** for you to fill in, followed by a **check** that looks at the
 # real cluster (never at your code) and says, in your language, what is right or still missing.
-# The solution sits between them, **hidden**: click the `⋯` of the collapsed cell to open it, if you
-# are stuck. You can run a check as often as you like.
+# Running the notebook from top to bottom does **not** solve anything: until you act, every check
+# says "not yet". Stuck? Open **Hint 1**, then **Hint 2**, and only then the **Solution** (collapsed
+# just before the check: it shows the code to copy and never runs by itself; `labkit.solution("00.0")`
+# prints it too). You can run a check as often as you like, and the last cell of each notebook shows
+# which exercises you solved (`labkit.progress()`).
 #
 # **Exercise 0.** Run a pod named `hello` with the image `jpetazzo/color` in the namespace `nb00`
 # (`kubectl run ... -n nb00`). Watch the diagram above when you do.
@@ -132,20 +135,34 @@ view
 #
 # Un exercice, c'est une **cellule vide** à remplir, suivie d'une **vérification** qui regarde le
 # vrai cluster (jamais votre code) et dit, dans votre langue, ce qui est juste ou ce qui manque
-# encore. La solution est entre les deux, **masquée** : cliquez sur le `⋯` de la cellule repliée
-# pour l'ouvrir si vous bloquez. Vous pouvez relancer une vérification autant de fois que vous voulez.
+# encore. Exécuter le carnet de haut en bas ne résout **rien** : tant que vous n'agissez pas, chaque
+# vérification dit « pas encore ». Vous bloquez ? Ouvrez l'**Indice 1**, puis l'**Indice 2**, et
+# seulement ensuite la **Solution** (repliée juste avant la vérification : elle montre le code à
+# copier et ne s'exécute jamais toute seule ; `labkit.solution("00.0")` l'affiche aussi). Vous
+# pouvez relancer une vérification autant de fois que vous voulez, et la dernière cellule de chaque
+# carnet montre les exercices que vous avez résolus (`labkit.progress()`).
 #
 # **Exercice 0.** Lancez un pod nommé `hello` avec l'image `jpetazzo/color` dans le namespace
 # `nb00` (`kubectl run ... -n nb00`). Regardez le schéma au-dessus quand vous le faites.
 
 # %%
 
-# %% solution
+# %% [markdown] en hint
+# `kubectl run NAME --image=IMAGE` creates a pod; add `-n nb00` for the namespace.
+# %% [markdown] fr hint
+# `kubectl run NOM --image=IMAGE` crée un pod ; ajoutez `-n nb00` pour le namespace.
+
+# %% [markdown] en hint
+# `!kubectl -n nb00 run hello --image=...` in the empty cell, then `!kubectl -n nb00 wait --for=condition=Ready pod/hello` so the check finds it running.
+# %% [markdown] fr hint
+# `!kubectl -n nb00 run hello --image=...` dans la cellule vide, puis `!kubectl -n nb00 wait --for=condition=Ready pod/hello` pour que la vérification le trouve démarré.
+
+# %% solution 00.0
 !kubectl -n nb00 run hello --image=jpetazzo/color
 !kubectl -n nb00 wait --for=condition=Ready pod/hello --timeout=60s
 
 # %%
-pods.check_pod_running("hello", "nb00", cluster)
+pods.check_pod_running("hello", "nb00", cluster, exercise="00.0")
 
 # %% [markdown] en
 # ## Language
@@ -183,6 +200,20 @@ for lang in ("en", "fr"):
 # - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
 #   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
 # - Carnet suivant : `01-network-model.ipynb`.
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
 
 # %% [markdown] en
 # ## Clean up

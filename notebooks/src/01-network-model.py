@@ -202,12 +202,22 @@ if cluster.kind == "embedded":
 
 # %%
 
-# %% solution
+# %% [markdown] en hint
+# A pod goes where its `spec.nodeName` says. `kubectl run` takes a JSON patch of the pod with `--overrides`.
+# %% [markdown] fr hint
+# Un pod va là où son `spec.nodeName` le dit. `kubectl run` accepte un morceau de pod en JSON avec `--overrides`.
+
+# %% [markdown] en hint
+# `ON_WORKER` (defined above) holds `{"spec": {"nodeName": WORKER}}`: pass it as `--overrides='{ON_WORKER}'`, and the command after `--`.
+# %% [markdown] fr hint
+# `ON_WORKER` (défini plus haut) contient `{"spec": {"nodeName": WORKER}}` : passez-le avec `--overrides='{ON_WORKER}'`, et la commande après `--`.
+
+# %% solution 01.1
 !kubectl -n nb01 run pinned --image=nicolaka/netshoot --overrides='{ON_WORKER}' -- sleep infinity
 !kubectl -n nb01 wait --for=condition=Ready pod/pinned --timeout=60s
 
 # %%
-pods.check_pod_on_node("pinned", WORKER, "nb01", cluster)
+pods.check_pod_on_node("pinned", WORKER, "nb01", cluster, exercise="01.1")
 
 # %% [markdown] en
 # ## Exercise 2: a pod's IP, seen from inside
@@ -223,13 +233,23 @@ pods.check_pod_on_node("pinned", WORKER, "nb01", cluster)
 # %%
 pinned_ip = None
 
-# %% solution
+# %% [markdown] en hint
+# `kubectl -n nb01 exec pinned -- ip -4 addr show eth0` prints the addresses the pod itself sees.
+# %% [markdown] fr hint
+# `kubectl -n nb01 exec pinned -- ip -4 addr show eth0` affiche les adresses que le pod voit lui-même.
+
+# %% [markdown] en hint
+# The address is after `inet`, before the `/`. In a notebook, `lines = !command` keeps the output as a list of lines.
+# %% [markdown] fr hint
+# L'adresse suit `inet`, avant le `/`. Dans un carnet, `lignes = !commande` garde la sortie sous forme de liste de lignes.
+
+# %% solution 01.2
 lines = !kubectl -n nb01 exec pinned -- ip -4 -o addr show eth0
 pinned_ip = lines[0].split()[3].split("/")[0]              # "2: eth0    inet 10.244.1.5/24 ..."
 pinned_ip
 
 # %%
-pods.check_pod_ip(pinned_ip, "pinned", "nb01", cluster, variable="pinned_ip")
+pods.check_pod_ip(pinned_ip, "pinned", "nb01", cluster, variable="pinned_ip", exercise="01.2")
 
 # %% [markdown] en
 # ## Exercise 3: no NAT between nodes, your turn
@@ -247,7 +267,17 @@ pods.check_pod_ip(pinned_ip, "pinned", "nb01", cluster, variable="pinned_ip")
 # %%
 talker_saw = None
 
-# %% solution
+# %% [markdown] en hint
+# First check where `web` runs (`kubectl -n nb01 get pods -o wide`), then place `talker` on the other worker as in exercise 1.
+# %% [markdown] fr hint
+# Regardez d'abord où tourne `web` (`kubectl -n nb01 get pods -o wide`), puis placez `talker` sur l'autre worker comme à l'exercice 1.
+
+# %% [markdown] en hint
+# `ON_WORKER2` places a pod on `WORKER2`. Then `kubectl exec talker -- curl -s http://{WEB_IP}/` returns JSON: read its `client_ip`.
+# %% [markdown] fr hint
+# `ON_WORKER2` place un pod sur `WORKER2`. Ensuite `kubectl exec talker -- curl -s http://{WEB_IP}/` renvoie du JSON : lisez son `client_ip`.
+
+# %% solution 01.3
 !kubectl -n nb01 run talker --image=nicolaka/netshoot --overrides='{ON_WORKER2}' -- sleep infinity
 !kubectl -n nb01 wait --for=condition=Ready pod/talker --timeout=60s
 reply = !kubectl -n nb01 exec talker -- curl -s http://{WEB_IP}/
@@ -255,7 +285,7 @@ talker_saw = json.loads(reply[0])["client_ip"]
 talker_saw
 
 # %%
-pods.check_no_nat(talker_saw, "talker", "web", "nb01", cluster=cluster, variable="talker_saw")
+pods.check_no_nat(talker_saw, "talker", "web", "nb01", cluster=cluster, variable="talker_saw", exercise="01.3")
 
 # %% [markdown] en
 # ## What we saw
@@ -277,6 +307,20 @@ pods.check_no_nat(talker_saw, "talker", "web", "nb01", cluster=cluster, variable
 #   politiques réseau (carnet 04).
 #
 # Suite : `02-pod-to-pod.ipynb` ouvre les nœuds pour voir *comment* voyagent les paquets.
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
 
 # %% [markdown] en
 # ## Clean up

@@ -39,6 +39,7 @@ import labkit.live
 from IPython.display import display
 from kubernetes import client
 from labkit import diagrams, nodes
+from labkit import exercises as ex
 from labkit.embedded.paths import kubeconfig_file
 from labkit.exercises import pods
 from labkit.trace import trace
@@ -157,14 +158,24 @@ pods.interfaces_table(pods.pod_access(cluster, "nb02/a1"))
 # %%
 veth = None
 
-# %% solution
+# %% [markdown] en hint
+# In the pod, `ip link show eth0` prints `eth0@ifN`: N is the index of the other end, on the node.
+# %% [markdown] fr hint
+# Dans le pod, `ip link show eth0` affiche `eth0@ifN` : N est l'index de l'autre bout, sur le nœud.
+
+# %% [markdown] en hint
+# `pods.interfaces_table(node)` lists the node's interfaces with their index: the one whose index is N.
+# %% [markdown] fr hint
+# `pods.interfaces_table(node)` liste les interfaces du nœud avec leur index : celle dont l'index vaut N.
+
+# %% solution 02.4
 line = !kubectl -n nb02 exec a1 -- ip -o link show eth0
 index = int(line[0].split("@if")[1].split(":")[0])           # "2: eth0@if7: <BROADCAST,..."
 veth = next(i.name for i in nodes.interfaces(node) if i.index == index)
 veth
 
 # %%
-pods.check_host_veth(veth, "a1", "nb02", cluster)
+pods.check_host_veth(veth, "a1", "nb02", cluster, exercise="02.4")
 
 # %% [markdown] en
 # ## The path on one node
@@ -188,6 +199,40 @@ display(same_node)
 same_node.draw()
 
 # %% [markdown] en
+# ## Exercise 5: predict the way out
+#
+# Before the trace below shows it: a packet from `a1` to `b1` (on `WORKER2`) is routed by
+# `WORKER`. **By which device does it leave `WORKER`?** Put its name in `device_out`, then run the
+# `ex.predict` cell: it records your prediction before the reveal. The routes table above is all you
+# need.
+# %% [markdown] fr
+# ## Exercice 5 : prédire la sortie
+#
+# Avant que la trace ci-dessous ne le montre : un paquet de `a1` vers `b1` (sur `WORKER2`) est
+# routé par `WORKER`. **Par quel périphérique quitte-t-il `WORKER` ?** Mettez son nom dans
+# `device_out`, puis exécutez la cellule `ex.predict` : elle enregistre votre prédiction avant la
+# révélation. Le tableau des routes plus haut suffit.
+
+# %%
+device_out = None
+
+# %% [markdown] en hint
+# `B1_IP` holds the IP of `b1`. Of the routes of `WORKER`, which ones contain it?
+# %% [markdown] fr hint
+# `B1_IP` contient l'IP de `b1`. Parmi les routes de `WORKER`, lesquelles la contiennent ?
+
+# %% [markdown] en hint
+# The longest prefix that contains `B1_IP` wins (a `/24` beats the default route); read its `dev`.
+# %% [markdown] fr hint
+# Le plus long préfixe qui contient `B1_IP` l'emporte (un `/24` bat la route par défaut) ; lisez son `dev`.
+
+# %% solution 02.5
+device_out = node.run(["ip", "route", "get", B1_IP]).split(" dev ")[1].split()[0]   # the kernel's choice
+
+# %%
+ex.predict("02.5", device_out, "device_out")
+
+# %% [markdown] en
 # ## The path between nodes
 #
 # From `a1` to `b1`, on `WORKER2`: the node's `/24` route sends the packet, unchanged, to the other
@@ -204,28 +249,66 @@ cross_node = trace(snapshot, "nb02/a1", "nb02/b1")
 display(cross_node)
 cross_node.draw()
 
+# %%
+ex.check("02.5", cluster=cluster, node=WORKER, pod="nb02/b1")
+
 # %% [markdown] en
-# ## Exercise 5: the route between nodes
+# ## Exercise 6: break and fix
 #
-# Which route does `WORKER` use to reach `b1`? Put it in `route` as `ip route` prints it (for
-# instance `"10.244.2.0/24 via 172.18.0.4 dev eth0"`); the output of `ip route get <IP of b1>` is
-# accepted too.
+# Now we break the lab: we delete `WORKER`'s route to the pod CIDR of `WORKER2` (and, so that no
+# packet for a lab address follows the node's default route out of the lab, we mark that CIDR
+# `unreachable` on `WORKER`). `a1` no longer reaches `b1`: the routes table of `WORKER` shows why.
 # %% [markdown] fr
-# ## Exercice 5 : la route entre les nœuds
+# ## Exercice 6 : casser et réparer
 #
-# Quelle route `WORKER` utilise-t-il pour joindre `b1` ? Mettez-la dans `route`, telle que
-# `ip route` l'affiche (par exemple `"10.244.2.0/24 via 172.18.0.4 dev eth0"`) ; la sortie de
-# `ip route get <IP de b1>` est acceptée aussi.
+# On casse maintenant le lab : on supprime la route de `WORKER` vers le CIDR de pods de `WORKER2`
+# (et, pour qu'aucun paquet destiné à une adresse du lab ne suive la route par défaut du nœud hors
+# du lab, on marque ce CIDR `unreachable` sur `WORKER`). `a1` ne joint plus `b1` : le tableau des
+# routes de `WORKER` montre pourquoi.
 
 # %%
-route = None
+CIDR2 = core.read_node(WORKER2).spec.pod_cidr
+ex.node_route(cluster, WORKER, f"ip route replace unreachable {CIDR2}")
+display(pods.routes_table(node))
+!kubectl -n nb02 exec a1 -- curl -s -m 2 http://{B1_IP}/ || echo "a1 -> b1: no way"
+diagrams.pod_network(cluster.snapshot())
 
-# %% solution
-route = node.run(["ip", "route", "get", B1_IP]).splitlines()[0]   # the kernel's own choice
-route
+# %% [markdown] en
+# **Repair it.** The diagram shows each node with its IP on the node network and its pod CIDR:
+# write the route `WORKER` needs back, and put it in place with
+# `ex.node_route(cluster, WORKER, "ip route replace <CIDR> via <IP> dev <device>")` (a kernel that
+# is not root cannot change a node; this helper asks the lab to run `ip route add`, `del` or
+# `replace`, and nothing else).
+# %% [markdown] fr
+# **Réparez-le.** Le schéma montre chaque nœud avec son IP sur le réseau des nœuds et son CIDR de
+# pods : écrivez la route dont `WORKER` a besoin, et remettez-la en place avec
+# `ex.node_route(cluster, WORKER, "ip route replace <CIDR> via <IP> dev <périphérique>")` (un
+# noyau Jupyter qui n'est pas root ne peut pas modifier un nœud ; cette aide demande au lab de
+# lancer `ip route add`, `del` ou `replace`, et rien d'autre).
+
+# %% en
+# Your repair here: ex.node_route(cluster, WORKER, "ip route replace ...")
+# %% fr
+# Votre réparation ici : ex.node_route(cluster, WORKER, "ip route replace ...")
+
+# %% [markdown] en hint
+# The broken destination is `CIDR2`, the pod CIDR of `WORKER2`. Who holds those pods?
+# %% [markdown] fr hint
+# La destination cassée est `CIDR2`, le CIDR de pods de `WORKER2`. Qui héberge ces pods ?
+
+# %% [markdown] en hint
+# The route goes `via` the IP of `WORKER2` on the node network (the diagram, or `kubectl get nodes -o wide`),
+# `dev eth0`.
+# %% [markdown] fr hint
+# La route passe `via` l'IP de `WORKER2` sur le réseau des nœuds (le schéma, ou `kubectl get nodes -o wide`),
+# `dev eth0`.
+
+# %% solution 02.6
+WORKER2_IP = next(a.address for a in core.read_node(WORKER2).status.addresses if a.type == "InternalIP")
+ex.node_route(cluster, WORKER, f"ip route replace {CIDR2} via {WORKER2_IP} dev eth0")
 
 # %%
-pods.check_node_route(route, WORKER, "b1", "nb02", cluster)
+ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 
 # %% [markdown] en
 # ## Three CNI flavors side by side
@@ -272,14 +355,14 @@ display(pods.interfaces_table(bridge.node("worker")))
 display(pods.routes_table(bridge.node("worker")))
 
 # %% [markdown] en
-# ## Exercise 6: predict the tunnel
+# ## Exercise 7: predict the tunnel
 #
 # flannel's default backend does not route pod CIDRs via node IPs: it wraps pod packets in UDP
 # (VXLAN) between nodes. Before looking: on the `flannel` lab's nodes, **which device does a packet
 # for another node's pod enter first?** Put its name in `device`. (You may peek with
 # `flannel.node("worker").run(["ip", "route"])`.)
 # %% [markdown] fr
-# ## Exercice 6 : prédire le tunnel
+# ## Exercice 7 : prédire le tunnel
 #
 # Le backend par défaut de flannel ne route pas les CIDR de pods via les IP des nœuds : il emballe
 # les paquets des pods dans de l'UDP (VXLAN) entre les nœuds. Avant de regarder : sur les nœuds du
@@ -290,11 +373,21 @@ display(pods.routes_table(bridge.node("worker")))
 # %%
 device = None
 
-# %% solution
+# %% [markdown] en hint
+# A VXLAN overlay needs a device that wraps packets: look for an interface of kind `vxlan`.
+# %% [markdown] fr hint
+# Un réseau superposé VXLAN a besoin d'un périphérique qui emballe les paquets : cherchez une interface de type `vxlan`.
+
+# %% [markdown] en hint
+# Its name is the backend's name followed by `.1`.
+# %% [markdown] fr hint
+# Son nom est celui du backend suivi de `.1`.
+
+# %% solution 02.7
 device = "flannel.1"      # the VXLAN device; eth0 only carries the packet once it is wrapped in UDP
 
 # %%
-pods.check_tunnel_device(device, flannel)
+pods.check_tunnel_device(device, flannel, exercise="02.7")
 
 # %% [markdown] en
 # ### flannel: a bridge, and a VXLAN overlay
@@ -370,16 +463,35 @@ for other in (cluster, bridge, flannel):
 # Mêmes pods, mêmes adresses, même modèle : seul le câblage change. Suite : `03-pod-to-service.ipynb`.
 
 # %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
+
+# %% [markdown] en
 # ## Clean up
 #
-# Stop the live diagram, remove the two extra labs and the namespace.
+# Stop the live diagram, put `WORKER`'s route back as the lab built it (in case exercise 6 is not
+# done), remove the two extra labs and the namespace.
 # %% [markdown] fr
 # ## Ménage
 #
-# On arrête le schéma en direct, on supprime les deux labs en plus et le namespace.
+# On arrête le schéma en direct, on remet la route de `WORKER` telle que le lab l'a construite (au
+# cas où l'exercice 6 ne serait pas fait), on supprime les deux labs en plus et le namespace.
 
 # %%
 view.stop()
+NODE_IPS = {n.metadata.name: next(a.address for a in n.status.addresses if a.type == "InternalIP")
+            for n in core.list_node().items}
+ex.node_route(cluster, WORKER, f"ip route replace {CIDR2} via {NODE_IPS[WORKER2]} dev eth0")   # as the lab built it
 !labkit down --name {BRIDGE}
 !labkit down --name {FLANNEL}
 !kubectl delete namespace nb02 --wait

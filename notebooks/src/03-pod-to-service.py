@@ -56,6 +56,7 @@ import labkit
 from labkit import diagrams, live
 from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
+from labkit import exercises as ex
 from labkit.exercises import services as check
 from labkit.kubeproxy import format_table, read_service_map
 
@@ -148,16 +149,28 @@ print(cluster, "- kube-proxy mode:", lab.spec.proxy_mode)
 # par un Service `hello` sur le port **8080**. Les pods écoutent sur le port 80 : le Service doit
 # envoyer son port 8080 vers leur port 80 (le *targetPort*).
 
-# %%
+# %% en
 # Your commands here (!kubectl ...)
+# %% fr
+# Vos commandes ici (!kubectl ...)
 
-# %% solution
+# %% [markdown] en hint
+# `kubectl create deployment NAME --image=... --replicas=N`, then `kubectl expose deployment NAME ...`.
+# %% [markdown] fr hint
+# `kubectl create deployment NOM --image=... --replicas=N`, puis `kubectl expose deployment NOM ...`.
+
+# %% [markdown] en hint
+# `expose` takes `--port` (the Service's port) and `--target-port` (the port the pods answer on, 80).
+# %% [markdown] fr hint
+# `expose` prend `--port` (le port du Service) et `--target-port` (le port où répondent les pods, 80).
+
+# %% solution 03.1
 !kubectl -n nb03 create deployment hello --image=jpetazzo/color --replicas=2
 !kubectl -n nb03 expose deployment hello --port=8080 --target-port=80
 !kubectl -n nb03 rollout status deployment hello --timeout=60s
 
 # %%
-check.check_exposed(NS, deployment="hello", service="hello", port=8080, target_port=80, replicas=2, lab=LAB)
+check.check_exposed(NS, deployment="hello", service="hello", port=8080, target_port=80, replicas=2, lab=LAB, exercise="03.1")
 
 # %% [markdown] en
 # ## 2. kube-proxy's chains on a node, step by step
@@ -261,36 +274,6 @@ from labkit.trace import trace
 print(trace(snapshot, "nb03/client", "nb03/web:80").to_text(LANG))
 
 # %% [markdown] en
-# ### Exercise 2: find the Service's chain
-#
-# On the node `worker`, find the name of the `KUBE-SVC-…` chain of the Service `nb03/web`, and
-# the probability written in its **first** rule towards an endpoint (the number after
-# `--probability`). Put them in the variables `chain` and `probability`. Tip: `rules` holds the
-# node's `iptables-save`, and `grep(rules, ...)` filters it.
-# %% [markdown] fr
-# ### Exercice 2 : trouver la chaîne du Service
-#
-# Sur le nœud `worker`, trouvez le nom de la chaîne `KUBE-SVC-…` du Service `nb03/web`, et la
-# probabilité écrite dans sa **première** règle vers un endpoint (le nombre après
-# `--probability`). Rangez-les dans les variables `chain` et `probability`. Astuce : `rules`
-# contient l'`iptables-save` du nœud, et `grep(rules, ...)` le filtre.
-
-# %%
-chain = "KUBE-SVC-..."      # the chain's name
-probability = None          # a number
-
-# %% solution
-rules = worker.run(["iptables-save"])
-first = next(line for line in rules.splitlines()
-             if line.startswith("-A KUBE-SVC-") and '"nb03/web ->' in line)
-chain = first.split()[1]
-probability = float(first.split("--probability ")[1].split()[0])
-chain, probability
-
-# %%
-check.check_service_chain(chain, probability, NS, service="web", node="worker", lab=LAB)
-
-# %% [markdown] en
 # ## 3. Load balancing, measured
 #
 # A hundred requests from the client pod, counted per pod: each pod should get about a third.
@@ -311,15 +294,56 @@ for pod, n in sorted(counts.items()):
 # %% [markdown] en
 # ## 4. Scaling: endpoints and rules change live
 #
-# The live diagram below redraws the green layer each time the cluster changes. Scale the
-# Deployment to 5 replicas: the EndpointSlice gets 5 addresses, and kube-proxy rewrites the chain
-# of the Service on every node with the cascade 1/5, 1/4, 1/3, 1/2, 1.
+# The live diagram below redraws the green layer each time the cluster changes. We are going to
+# scale the Deployment to 5 replicas: the EndpointSlice will get 5 addresses, and kube-proxy will
+# rewrite the chain of the Service on every node.
+#
+# ### Exercise 2: predict the probabilities
+#
+# Before scaling: with **5** endpoints, what will the `--probability` of each jump of the
+# `KUBE-SVC-…` chain of `nb03/web` to a `KUBE-SEP-…` chain be, in order? Put the 5 values in
+# `probabilities` (the last jump has no `--probability`: write `1`), then run the `ex.predict`
+# cell, which records your prediction. The check, after the scaling, compares it with the rules
+# kube-proxy really wrote.
 # %% [markdown] fr
 # ## 4. Passage à l'échelle : les endpoints et les règles changent en direct
 #
-# Le diagramme en direct ci-dessous se redessine à chaque changement dans le cluster. Passez le
-# Deployment à 5 réplicas : l'EndpointSlice reçoit 5 adresses, et kube-proxy réécrit la chaîne du
-# Service sur chaque nœud avec la cascade 1/5, 1/4, 1/3, 1/2, 1.
+# Le diagramme en direct ci-dessous se redessine à chaque changement dans le cluster. Nous allons
+# passer le Deployment à 5 réplicas : l'EndpointSlice recevra 5 adresses, et kube-proxy réécrira
+# la chaîne du Service sur chaque nœud.
+#
+# ### Exercice 2 : prédire les probabilités
+#
+# Avant le passage à l'échelle : avec **5** endpoints, quelle sera la `--probability` de chaque
+# saut de la chaîne `KUBE-SVC-…` de `nb03/web` vers une chaîne `KUBE-SEP-…`, dans l'ordre ?
+# Mettez les 5 valeurs dans `probabilities` (le dernier saut n'a pas de `--probability` : écrivez
+# `1`), puis exécutez la cellule `ex.predict`, qui enregistre votre prédiction. La vérification,
+# après le passage à l'échelle, la compare aux règles que kube-proxy a vraiment écrites.
+
+# %% en
+probabilities = None      # 5 numbers, e.g. [0.5, 0.5, 0.5, 0.5, 1]; fractions such as "1/3" are fine
+# %% fr
+probabilities = None      # 5 nombres, par ex. [0.5, 0.5, 0.5, 0.5, 1] ; des fractions comme "1/3" conviennent
+
+# %% [markdown] en hint
+# Look at the chain with 3 endpoints above: `grep(rules, "-A KUBE-SVC-", "nb03/web ->")`. Why is the
+# second value not 0.33?
+# %% [markdown] fr hint
+# Regardez la chaîne à 3 endpoints plus haut : `grep(rules, "-A KUBE-SVC-", "nb03/web ->")`. Pourquoi
+# la deuxième valeur n'est-elle pas 0,33 ?
+
+# %% [markdown] en hint
+# A rule is only tried when the rules above it did not match, and every endpoint must end up with
+# the same share: the rule takes 1 / (the number of endpoints still left).
+# %% [markdown] fr hint
+# Une règle n'est essayée que si celles du dessus n'ont pas pris, et chaque endpoint doit finir avec
+# la même part : la règle vaut 1 / (le nombre d'endpoints restants).
+
+# %% solution 03.2
+probabilities = ["1/5", "1/4", "1/3", "1/2", 1]
+
+# %%
+ex.predict("03.2", probabilities, "probabilities")
 
 # %%
 view = live.show("services", cluster, lang=LANG, show_chains=True, node=worker.name)
@@ -331,6 +355,9 @@ view
 wait_for(lambda: len(read_service_map(worker.run(["iptables-save"])).get("nb03/web").endpoints) == 5)
 !kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
 grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "nb03/web ->")
+
+# %%
+ex.check("03.2", cluster=cluster, service="nb03/web", node="worker")
 
 # %% [markdown] en
 # Back to 3 replicas: two pods are deleted, their addresses leave the EndpointSlice and their
@@ -401,14 +428,78 @@ grep(rules, f"-A {ext_chain} ")
 # nœud. (Astuce : `kubectl patch` ou `kubectl edit` sur le Service, en renseignant `nodePort` dans
 # son port.)
 
-# %%
+# %% en
 # Your command here (!kubectl ...)
+# %% fr
+# Votre commande ici (!kubectl ...)
 
-# %% solution
+# %% [markdown] en hint
+# A Service's port has a `nodePort` field; `kubectl patch` changes it.
+# %% [markdown] fr hint
+# Le port d'un Service a un champ `nodePort` ; `kubectl patch` le modifie.
+
+# %% [markdown] en hint
+# `kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": ...}]}}'`
+# %% [markdown] fr hint
+# `kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": ...}]}}'`
+
+# %% solution 03.3
 !kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": 30080}]}}'
 
 # %%
-check.check_node_port(NS, service="web-np", node_port=30080, deployment="web", lab=LAB)
+check.check_node_port(NS, service="web-np", node_port=30080, deployment="web", lab=LAB, exercise="03.3")
+
+# %% [markdown] en
+# ### Exercise 4: break and fix, a Service that sends nowhere
+#
+# A colleague exposed the `web` pods under a second name, `shop`, and it does not work: the
+# Service exists, it has a ClusterIP, and every request fails. Look at its EndpointSlice, then
+# repair the Service (do not delete it: fix it in place).
+# %% [markdown] fr
+# ### Exercice 4 : casser et réparer, un Service qui n'envoie nulle part
+#
+# Un collègue a exposé les pods `web` sous un second nom, `shop`, et ça ne marche pas : le Service
+# existe, il a une ClusterIP, et chaque requête échoue. Regardez son EndpointSlice, puis réparez le
+# Service (ne le supprimez pas : corrigez-le sur place).
+
+# %%
+%%bash
+kubectl apply -f - <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: nb03}
+spec:
+  selector: {app: wbe}
+  ports: [{port: 80, targetPort: 80}]
+EOF
+kubectl -n nb03 get service shop
+kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=shop
+kubectl -n nb03 exec client -- curl -s -m 2 http://shop || echo "curl http://shop: no answer (exit $?)"
+
+# %% en
+# Your repair here (!kubectl ...)
+# %% fr
+# Votre réparation ici (!kubectl ...)
+
+# %% [markdown] en hint
+# An empty EndpointSlice means the Service's selector matches no ready pod. Compare
+# `kubectl -n nb03 get service shop -o wide` with `kubectl -n nb03 get pods --show-labels`.
+# %% [markdown] fr hint
+# Une EndpointSlice vide veut dire que le sélecteur du Service ne désigne aucun pod prêt. Comparez
+# `kubectl -n nb03 get service shop -o wide` et `kubectl -n nb03 get pods --show-labels`.
+
+# %% [markdown] en hint
+# `kubectl set selector service shop KEY=VALUE` replaces the selector (so does `kubectl edit` or a
+# `kubectl patch`).
+# %% [markdown] fr hint
+# `kubectl set selector service shop CLÉ=VALEUR` remplace le sélecteur (`kubectl edit` ou un
+# `kubectl patch` aussi).
+
+# %% solution 03.4
+!kubectl -n nb03 patch service shop -p '{"spec": {"selector": {"app": "web"}}}'
+
+# %%
+ex.check("03.4", cluster=cluster, service="nb03/shop", client_pod="nb03/client")
 
 # %% [markdown] en
 # ## 6. DNS: names for Services
@@ -534,6 +625,20 @@ print("nftables:", nft.count("vmap @service-ips"), "lookup in a map of",
       block(nft, "map service-ips ").count(" : goto "), "elements")
 cluster2.close()
 !{LABKIT} down --name {LAB2}
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
 
 # %% [markdown] en
 # ## Cleaning up

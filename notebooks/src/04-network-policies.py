@@ -58,6 +58,7 @@ from IPython.display import HTML
 import labkit
 from labkit import live
 from labkit.embedded.paths import kubeconfig_file
+from labkit import exercises as ex
 from labkit.exercises import policies as check
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
@@ -165,13 +166,28 @@ view
 # seulement l'entrant : les pods de `nb04` doivent toujours pouvoir se connecter vers
 # l'extérieur). Appliquez-la avec `kubectl apply`.
 
-# %%
+# %% en
 # Your policy here: a cell that starts with %%bash, then
 # kubectl apply -f - <<EOF
 # ...
 # EOF
+# %% fr
+# Votre politique ici : une cellule qui commence par %%bash, puis
+# kubectl apply -f - <<EOF
+# ...
+# EOF
 
-# %% solution
+# %% [markdown] en hint
+# An empty `podSelector: {}` selects every pod of the policy's namespace.
+# %% [markdown] fr hint
+# Un `podSelector: {}` vide sélectionne tous les pods du namespace de la politique.
+
+# %% [markdown] en hint
+# `policyTypes: [Ingress]` and no `ingress` rule: nothing gets in, and egress is left alone.
+# %% [markdown] fr hint
+# `policyTypes: [Ingress]` et aucune règle `ingress` : rien n'entre, et la sortie n'est pas touchée.
+
+# %% solution 04.1
 %%bash
 kubectl apply -f - <<EOF
 apiVersion: networking.k8s.io/v1
@@ -185,7 +201,7 @@ spec:
 EOF
 
 # %%
-check.check_default_deny("nb04", namespaces=NAMESPACES, lab=LAB)
+check.check_default_deny("nb04", namespaces=NAMESPACES, lab=LAB, exercise="04.1")
 
 # %% [markdown] en
 # ## 3. Allow from a namespace
@@ -211,10 +227,22 @@ check.check_default_deny("nb04", namespaces=NAMESPACES, lab=LAB)
 # Le pod `web` sert les ports 80 et 8080. Autorisez les pods du namespace `nb04-front` (et
 # personne d'autre) à joindre `web` dans `nb04`, sur le port TCP **80** seulement.
 
-# %%
+# %% en
 # Your policy here (%%bash + kubectl apply -f - <<EOF ... EOF)
+# %% fr
+# Votre politique ici (%%bash + kubectl apply -f - <<EOF ... EOF)
 
-# %% solution
+# %% [markdown] en hint
+# `kubectl get namespace nb04-front --show-labels`: a `namespaceSelector` matches those labels.
+# %% [markdown] fr hint
+# `kubectl get namespace nb04-front --show-labels` : un `namespaceSelector` s'appuie sur ces étiquettes.
+
+# %% [markdown] en hint
+# Select `web` with `podSelector: {matchLabels: {app: web}}`, one rule with a `namespaceSelector` peer and `ports: [{protocol: TCP, port: 80}]`.
+# %% [markdown] fr hint
+# Sélectionnez `web` avec `podSelector: {matchLabels: {app: web}}`, une règle avec un pair `namespaceSelector` et `ports: [{protocol: TCP, port: 80}]`.
+
+# %% solution 04.2
 %%bash
 kubectl apply -f - <<EOF
 apiVersion: networking.k8s.io/v1
@@ -235,23 +263,57 @@ EOF
 
 # %%
 check.check_allow_from_namespace("nb04", pod="web", from_namespace="nb04-front", port=80, other_port=8080,
-                                 namespaces=NAMESPACES, lab=LAB)
+                                 namespaces=NAMESPACES, lab=LAB, exercise="04.2")
 
 # %% [markdown] en
 # ## 4. The AND/OR trap
 #
-# The intent: "only the **monitoring** pods of the **ops** team may reach `api`". Here is a
-# policy that looks right and is not. Its `from` has **two peers** (two dashes): they are ORed.
-# The first lets in every pod of the ops namespaces; the second lets in the `role=monitoring`
-# pods of the policy's own namespace, `nb04`. Let us apply it and look.
+# The intent: "only the **monitoring** pods of the **ops** team may reach `api`". The policy in the
+# `%%bash` cell below looks right. Read it, **do not run it yet**.
+#
+# ### Exercise 3: predict who gets in
+#
+# Once that policy is applied (on top of the policies already there), which pods will reach
+# `nb04/api` on port 80? Put them in `reaches_api`, a set of `"namespace/name"` strings (the pods:
+# `nb04/web`, `nb04/metrics`, `nb04-front/front`, `nb04-ops/prometheus`, `nb04-ops/shell`), and
+# run the `ex.predict` cell. Then apply the policy: the check probes with real packets.
 # %% [markdown] fr
 # ## 4. Le piège du ET/OU
 #
 # L'intention : « seuls les pods de **monitoring** de l'équipe **ops** peuvent joindre `api` ».
-# Voici une politique qui en a l'air, et qui ne l'est pas. Son `from` a **deux pairs** (deux
-# tirets) : ils se combinent en OU. Le premier laisse entrer tous les pods des namespaces d'ops ;
-# le second laisse entrer les pods `role=monitoring` du namespace de la politique, `nb04`.
-# Appliquons-la et regardons.
+# La politique de la cellule `%%bash` plus bas en a l'air. Lisez-la, **ne l'exécutez pas encore**.
+#
+# ### Exercice 3 : prédire qui entre
+#
+# Une fois cette politique appliquée (en plus des politiques déjà là), quels pods joindront
+# `nb04/api` sur le port 80 ? Mettez-les dans `reaches_api`, un ensemble de chaînes
+# `"namespace/nom"` (les pods : `nb04/web`, `nb04/metrics`, `nb04-front/front`,
+# `nb04-ops/prometheus`, `nb04-ops/shell`), et exécutez la cellule `ex.predict`. Appliquez ensuite
+# la politique : la vérification sonde avec de vrais paquets.
+
+# %%
+reaches_api = None
+
+# %% [markdown] en hint
+# Count the dashes under `from`: each one starts a peer, and a pod gets in when **any** peer
+# matches it. A peer with only `podSelector` means pods of the policy's own namespace.
+# %% [markdown] fr hint
+# Comptez les tirets sous `from` : chacun commence un pair, et un pod entre dès qu'**un** pair lui
+# correspond. Un pair avec seulement `podSelector` désigne des pods du namespace de la politique.
+
+# %% [markdown] en hint
+# Also mind what is already there: is `api` isolated by an earlier policy (exercise 1)? Then only
+# what some policy allows gets in. Namespace labels: `kubectl get namespaces -l team --show-labels`.
+# %% [markdown] fr hint
+# Pensez aussi à ce qui est déjà là : `api` est-il isolé par une politique antérieure (exercice 1) ?
+# Alors n'entre que ce qu'une politique autorise. Étiquettes des namespaces :
+# `kubectl get namespaces -l team --show-labels`.
+
+# %% solution 04.3
+reaches_api = {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"}
+
+# %%
+ex.predict("04.3", reaches_api, "reaches_api")
 
 # %%
 %%bash
@@ -275,6 +337,18 @@ spec:
 EOF
 
 # %% [markdown] en
+# Its `from` has **two peers** (two dashes): they are ORed. The first lets in every pod of the ops
+# namespaces; the second lets in the `role=monitoring` pods of the policy's own namespace, `nb04`.
+# The check compares your prediction with real packets:
+# %% [markdown] fr
+# Son `from` a **deux pairs** (deux tirets) : ils se combinent en OU. Le premier laisse entrer
+# tous les pods des namespaces d'ops ; le second laisse entrer les pods `role=monitoring` du
+# namespace de la politique, `nb04`. La vérification compare votre prédiction à de vrais paquets :
+
+# %%
+ex.check("04.3", cluster=cluster, dst="nb04/api", namespaces=NAMESPACES)
+
+# %% [markdown] en
 # What the policies predict (`labkit.reachability`, computed from the objects, no packet sent):
 # look at the `nb04/api` column. `labkit.explain` says, rule by rule, why `nb04-ops/shell` gets
 # in.
@@ -290,22 +364,34 @@ labkit.reachability(LAB, namespaces=NAMESPACES)
 labkit.explain(LAB, "nb04-ops/shell", "nb04/api", port=80)
 
 # %% [markdown] en
-# ### Exercise 3: fix the AND/OR mistake
+# ### Exercise 4: fix the AND/OR mistake
 #
 # Change the policy `api-from-monitoring` so that **only** `nb04-ops/prometheus` (a
 # `role=monitoring` pod in a `team=ops` namespace) reaches `nb04/api`. Tip: both selectors must
 # be in **one** peer (one dash), so that both must match.
 # %% [markdown] fr
-# ### Exercice 3 : corriger l'erreur de ET/OU
+# ### Exercice 4 : corriger l'erreur de ET/OU
 #
 # Modifiez la politique `api-from-monitoring` pour que **seul** `nb04-ops/prometheus` (un pod
 # `role=monitoring` dans un namespace `team=ops`) joigne `nb04/api`. Astuce : les deux sélecteurs
 # doivent être dans **un seul** pair (un seul tiret), pour que les deux doivent correspondre.
 
-# %%
+# %% en
 # Your fixed policy here (%%bash + kubectl apply -f - <<EOF ... EOF)
+# %% fr
+# Votre politique corrigée ici (%%bash + kubectl apply -f - <<EOF ... EOF)
 
-# %% solution
+# %% [markdown] en hint
+# In YAML, each `-` under `from` starts a new peer; peers are ORed.
+# %% [markdown] fr hint
+# En YAML, chaque `-` sous `from` commence un nouveau pair ; les pairs se combinent en OU.
+
+# %% [markdown] en hint
+# Remove the dash before `podSelector`, so that it sits in the same peer as `namespaceSelector`.
+# %% [markdown] fr hint
+# Enlevez le tiret devant `podSelector`, pour qu'il soit dans le même pair que `namespaceSelector`.
+
+# %% solution 04.4
 %%bash
 kubectl apply -f - <<EOF
 apiVersion: networking.k8s.io/v1
@@ -327,7 +413,7 @@ spec:
 EOF
 
 # %%
-check.check_and_or("nb04", pod="api", allowed=["nb04-ops/prometheus"], namespaces=NAMESPACES, lab=LAB)
+check.check_and_or("nb04", pod="api", allowed=["nb04-ops/prometheus"], namespaces=NAMESPACES, lab=LAB, exercise="04.4")
 
 # %% [markdown] en
 # ## 5. Egress, and the DNS trap
@@ -360,14 +446,46 @@ kubectl -n nb04-front exec front -- dig +time=1 +tries=1 web.nb04.svc.cluster.lo
 # %% [markdown] en
 # The request fails before it even starts: **name resolution** is traffic too (UDP and TCP port 53
 # to the CoreDNS pods behind `kube-dns`), and the egress deny dropped it. Every egress policy needs
-# its DNS rule. Allow it, to the `kube-dns` pods of `kube-system` only:
+# its DNS rule.
+#
+# ### Exercise 5: break and fix, give DNS back
+#
+# Keep `deny-egress`, and add a policy in `nb04-front` that lets its pods query the cluster DNS,
+# **and nothing else** (the check resolves `web.nb04.svc.cluster.local` from `front`, and makes sure
+# `front` still cannot reach `nb04-ops/shell`).
 # %% [markdown] fr
 # La requête échoue avant même de partir : la **résolution de noms** est du trafic elle aussi (UDP
 # et TCP port 53 vers les pods CoreDNS derrière `kube-dns`), et le refus en sortie l'a bloquée.
-# Toute politique de sortie a besoin de sa règle DNS. Autorisons-la, vers les pods `kube-dns` de
-# `kube-system` seulement :
+# Toute politique de sortie a besoin de sa règle DNS.
+#
+# ### Exercice 5 : casser et réparer, rendre le DNS
+#
+# Gardez `deny-egress`, et ajoutez une politique dans `nb04-front` qui laisse ses pods interroger
+# le DNS du cluster, **et rien d'autre** (la vérification résout `web.nb04.svc.cluster.local`
+# depuis `front`, et s'assure que `front` ne joint toujours pas `nb04-ops/shell`).
 
-# %%
+# %% en
+# Your policy here (%%bash + kubectl apply -f - <<EOF ... EOF)
+# %% fr
+# Votre politique ici (%%bash + kubectl apply -f - <<EOF ... EOF)
+
+# %% [markdown] en hint
+# An `Egress` policy with one rule: `to` the DNS pods, on `ports` 53. Where do they run, and with
+# which labels? `kubectl -n kube-system get pods --show-labels`.
+# %% [markdown] fr hint
+# Une politique `Egress` avec une règle : `to` vers les pods DNS, sur les `ports` 53. Où tournent-ils,
+# avec quelles étiquettes ? `kubectl -n kube-system get pods --show-labels`.
+
+# %% [markdown] en hint
+# One peer with both `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}`
+# and `podSelector: {matchLabels: {k8s-app: kube-dns}}`; ports `{protocol: UDP, port: 53}` and
+# `{protocol: TCP, port: 53}`.
+# %% [markdown] fr hint
+# Un seul pair avec à la fois `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}`
+# et `podSelector: {matchLabels: {k8s-app: kube-dns}}` ; ports `{protocol: UDP, port: 53}` et
+# `{protocol: TCP, port: 53}`.
+
+# %% solution 04.5
 %%bash
 kubectl apply -f - <<EOF
 apiVersion: networking.k8s.io/v1
@@ -388,7 +506,12 @@ spec:
     - {protocol: UDP, port: 53}
     - {protocol: TCP, port: 53}
 EOF
-sleep 1
+
+# %%
+ex.check("04.5", cluster=cluster, pod="nb04-front/front", name="web.nb04.svc.cluster.local", other="nb04-ops/shell")
+
+# %%
+%%bash
 kubectl -n nb04-front exec front -- dig +short +time=1 +tries=1 web.nb04.svc.cluster.local
 kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "curl failed (exit $?)"
 
@@ -454,6 +577,20 @@ HTML(f'<div style="display:flex;gap:2em;flex-wrap:wrap">{predicted._repr_html_()
 
 # %%
 labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
 
 # %% [markdown] en
 # ## Cleaning up

@@ -232,6 +232,89 @@ print(node_file("kube-router", "kind-worker", "ipvsadm"))
 look("weave", draw=False)
 
 # %% [markdown] en
+# ### Exercises 1 and 2: which stack is it?
+#
+# Two more recorded nodes, names hidden. From their interfaces, routes and firewall chains,
+# recognise the stack **and its mode** (as in the table above: `calico ipip`, `flannel vxlan`...).
+# Put your answers in `stack_1` and `stack_2`.
+# %% [markdown] fr
+# ### Exercices 1 et 2 : quelle pile est-ce ?
+#
+# Deux nœuds enregistrés de plus, noms cachés. D'après leurs interfaces, leurs routes et les
+# chaînes de leur pare-feu, reconnaissez la pile **et son mode** (comme dans le tableau plus haut :
+# `calico ipip`, `flannel vxlan`…). Mettez vos réponses dans `stack_1` et `stack_2`.
+
+# %%
+from labkit import exercises as ex
+from labkit.exercises.observe import mystery_outputs
+from labkit.inspect.cni import iptables_chains
+
+
+def mystery(exercise):
+    """A recorded node, without its name: interfaces, routes, and the chains its firewall holds."""
+    out = mystery_outputs(exercise)
+    print(f"# ? ({exercise}): ip -br link")
+    for i in parse_addr(out["addr"]):
+        print(f"  {i.name:18} {i.kind or '-':10} {' '.join(a.cidr for a in i.ipv4())}")
+    print(f"# ? ({exercise}): ip route")
+    for route in parse_routes(out["route"]):
+        kind = "" if route.type == "unicast" else route.type + " "
+        proto = f" proto {route.protocol}" if route.protocol not in (None, "kernel", "boot", "static") else ""
+        print("  " + kind + route.describe() + proto)
+    chains = sorted({c for _, c in iptables_chains(out["iptables"]) if not c.startswith("KUBE-")} - {
+        "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"})
+    print(f"# ? ({exercise}): iptables chains other than KUBE-*:", ", ".join(chains) or "-")
+
+
+mystery("05.1")
+
+# %%
+stack_1 = None
+
+# %% [markdown] en hint
+# The host-side veth names give the project away (see the table: `veth`, `cali`, `lxc`...).
+# %% [markdown] fr hint
+# Le nom des veth côté hôte trahit le projet (voyez le tableau : `veth`, `cali`, `lxc`…).
+
+# %% [markdown] en hint
+# For the mode, read the `dev` of the routes to the other nodes' blocks: a tunnel device (which
+# one?) or `eth0` straight to a node IP.
+# %% [markdown] fr hint
+# Pour le mode, lisez le `dev` des routes vers les blocs des autres nœuds : un périphérique tunnel
+# (lequel ?) ou `eth0` droit vers une IP de nœud.
+
+# %% solution 05.1
+stack_1 = "calico vxlan"
+
+# %%
+ex.check("05.1", stack_1, cluster)
+
+# %%
+mystery("05.2")
+
+# %%
+stack_2 = None
+
+# %% [markdown] en hint
+# A `cni0` bridge and routes via node IPs: two candidates (`bridge` and one more). The firewall
+# chains tell which.
+# %% [markdown] fr hint
+# Un bridge `cni0` et des routes via les IP des nœuds : deux candidats (`bridge` et un autre). Les
+# chaînes du pare-feu disent lequel.
+
+# %% [markdown] en hint
+# `FLANNEL-*` chains, and no tunnel device: flannel's backend that routes through the hosts.
+# %% [markdown] fr hint
+# Des chaînes `FLANNEL-*`, et pas de périphérique tunnel : le backend de flannel qui route par les
+# hôtes.
+
+# %% solution 05.2
+stack_2 = "flannel host-gw"
+
+# %%
+ex.check("05.2", stack_2, cluster)
+
+# %% [markdown] en
 # ## 3. And your lab?
 #
 # The same recognition, on the live nodes of your lab (kindnet, unless you started it with another
@@ -252,9 +335,47 @@ print(LAB, ":", cluster.recognition.describe(LANG))
 # %%
 LAB2 = os.environ.get("LABKIT_LAB_FLANNEL", "kubeflan")
 !{LABKIT} up --name {LAB2} --cni flannel
-with labkit.connect(lab=LAB2) as flannel_lab:
-    flannel_snapshot = flannel_lab.snapshot()
-    print(LAB2, ":", flannel_lab.recognition.describe(LANG))
+second = labkit.connect(lab=LAB2)
+second_worker = second.node("worker")
+print(second_worker.run(["ip", "-br", "-d", "link"]))
+print(second_worker.run(["ip", "route"]))
+
+# %% [markdown] en
+# ### Exercise 3: and this live one?
+#
+# Before labkit names it: which stack and mode does the second lab run? Put it in `stack_3`.
+# (`second_worker.run([...])` reads more of that node, for instance `["ip", "-d", "link", "show",
+# "flannel.1"]`.)
+# %% [markdown] fr
+# ### Exercice 3 : et celui-ci, vivant ?
+#
+# Avant que labkit ne le nomme : quelle pile et quel mode le second lab fait-il tourner ? Mettez-les
+# dans `stack_3`. (`second_worker.run([...])` en lit davantage sur ce nœud, par exemple
+# `["ip", "-d", "link", "show", "flannel.1"]`.)
+
+# %%
+stack_3 = None
+
+# %% [markdown] en hint
+# One device on this node is neither a veth nor `eth0` nor a bridge: its name is the project's.
+# %% [markdown] fr hint
+# Un périphérique de ce nœud n'est ni une veth, ni `eth0`, ni un bridge : son nom est celui du projet.
+
+# %% [markdown] en hint
+# `ip -d link show <that device>` prints its type on the second line: that is the mode.
+# %% [markdown] fr hint
+# `ip -d link show <ce périphérique>` affiche son type sur la deuxième ligne : c'est le mode.
+
+# %% solution 05.3
+stack_3 = "flannel vxlan"
+
+# %%
+ex.check("05.3", stack_3, second)
+
+# %%
+flannel_snapshot = second.snapshot()
+print(LAB2, ":", second.recognition.describe(LANG))
+second.close()
 !{LABKIT} down --name {LAB2}
 diagrams.pod_network(flannel_snapshot, lang=LANG)
 
@@ -400,6 +521,20 @@ elapsed = time.monotonic() - start
 after = len(node_rules().splitlines())
 print(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {elapsed:.1f} s; "
       f"{after - before} more lines of rules ({(after - before) / N:.1f} per Service)")
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
 
 # %% [markdown] en
 # ## Cleaning up

@@ -19,18 +19,29 @@ def kernel_available() -> None:
         subprocess.run([sys.executable, "-m", "ipykernel", "install", "--user"], check=True)
 
 
-def execute(name: str, lang: str, env: dict, solved: bool):
-    """Run ``notebooks/<lang>/<name>.ipynb`` in a fresh kernel (solution cells emptied when not
-    ``solved``); returns the executed notebook."""
+def notebook(name: str, lang: str, solved: bool):
+    """The learner notebook ``notebooks/<lang>/<name>.ipynb`` as shipped (not ``solved``), or the
+    instructor build of its source (``solved``: the solutions are code cells)."""
     import nbformat
+
+    from labkit.notebook_build import build
+
+    if solved:
+        src = NOTEBOOKS / "src" / f"{name}.py"
+        return build(src.read_text(), lang, f"src/{src.name}", instructor=True)
+    nb = nbformat.read(NOTEBOOKS / lang / f"{name}.ipynb", as_version=4)
+    runnable = [c.source for c in nb.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    assert not runnable, f"a learner notebook carries executable solutions: {runnable}"
+    return nb
+
+
+def execute(name: str, lang: str, env: dict, solved: bool):
+    """Run the learner notebook (or the instructor build when ``solved``) top to bottom in a fresh
+    kernel; returns the executed notebook."""
     from nbclient import NotebookClient
 
     path = NOTEBOOKS / lang / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    if not solved:
-        for cell in nb.cells:
-            if "solution" in cell.metadata.get("tags", []):
-                cell.source = "pass"
+    nb = notebook(name, lang, solved)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=env, cwd=str(path.parent))
@@ -73,3 +84,15 @@ def assert_checks(results: dict, check_cells, count: int, solved: bool) -> None:
             if not solved:
                 other = "fr" if lang == "en" else "en"
                 assert NOT_YET[other] not in text       # the check speaks the notebook's language
+
+
+def assert_progress(results: dict, name: str) -> None:
+    """The progress cell at the end lists every exercise of the notebook as solved (the checks
+    that passed recorded them in the kernel's ~/.local/share/kubenet-lab/progress.json)."""
+    from labkit.exercises.reveal import catalog
+
+    ids = [k for k, v in catalog().items() if v["notebook"] == name]
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.strip() == "labkit.progress()")
+        text = outputs_text(cell)
+        assert all(f"✔ {i}" in text for i in ids), (lang, ids, text)

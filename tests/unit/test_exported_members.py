@@ -2,7 +2,8 @@
 import labkit
 
 PUBLIC = {"LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
-          "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot"}
+          "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot",
+          "solution", "progress"}
 
 
 def test_all_is_the_public_api():
@@ -12,7 +13,8 @@ def test_all_is_the_public_api():
 def test_every_public_name_resolves_and_calls_are_callable():
     for name in PUBLIC:
         assert getattr(labkit, name) is not None, name
-    for name in ("reachability", "explain", "probe", "trace", "capture", "service_reachability", "show", "connect", "set_language"):
+    for name in ("reachability", "explain", "probe", "trace", "capture", "service_reachability", "show", "connect",
+                 "set_language", "solution", "progress"):
         assert callable(getattr(labkit, name)), name
 
 

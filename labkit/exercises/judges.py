@@ -1,0 +1,343 @@
+"""The pure halves of the exercises: ``judge(facts, answer, lang) -> Result``.
+
+Facts are what :mod:`labkit.exercises.observe` read from the cluster, as plain JSON-able dicts
+(documented on each judge); the answer is what the learner wrote. Nothing here does I/O, so every
+judge is unit-tested on recorded facts (right, wrong, partial, missing). A judge says what is
+still wrong without handing out the answer.
+"""
+from __future__ import annotations
+
+import ipaddress
+from fractions import Fraction
+from typing import Any, Iterable
+
+from .. import i18n
+from . import Result, failed, passed
+
+MESSAGES = {
+    "j.no_answer": {"en": "no answer yet: put it in `{variable}` in the cell above",
+                    "fr": "pas encore de réponse : mettez-la dans `{variable}`, dans la cellule au-dessus"},
+    # 02.5: the device towards another node's pod
+    "j.dev.no_route": {"en": "node {node} has no route to {ip} at all", "fr": "le nœud {node} n'a aucune route vers {ip}"},
+    "j.dev.unknown": {
+        "en": "there is no device {answer} on node {node}: `ip link` (or the interfaces table) lists them",
+        "fr": "il n'y a pas de périphérique {answer} sur le nœud {node} : `ip link` (ou le tableau des "
+              "interfaces) les liste"},
+    "j.dev.local_pod": {
+        "en": "{answer} leads to a pod of {node} itself, but {pod} runs on another node: which route of {node} "
+              "contains {ip}?",
+        "fr": "{answer} mène à un pod de {node} lui-même, mais {pod} tourne sur un autre nœud : quelle route de "
+              "{node} contient {ip} ?"},
+    "j.dev.wrong": {
+        "en": "not {answer}: of the routes of {node} that contain {ip}, the longest prefix wins; read its `dev`",
+        "fr": "pas {answer} : parmi les routes de {node} qui contiennent {ip}, le plus long préfixe l'emporte ; "
+              "lisez son `dev`"},
+    "j.dev.ok": {
+        "en": "a packet to {pod} ({ip}) leaves {node} by {dev}, with `{route}`",
+        "fr": "un paquet vers {pod} ({ip}) quitte {node} par {dev}, avec `{route}`"},
+    # 02.7: restore the route
+    "j.fix.route_missing": {
+        "en": "node {node} still has no route to {cidr} (the pod CIDR of {owner}): `ip route add {cidr} via ...`",
+        "fr": "le nœud {node} n'a toujours pas de route vers {cidr} (le CIDR de pods de {owner}) : "
+              "`ip route add {cidr} via ...`"},
+    "j.fix.route_type": {
+        "en": "the route of {node} to {cidr} is still of type {type}: replace it (`ip route replace`)",
+        "fr": "la route de {node} vers {cidr} est toujours de type {type} : remplacez-la (`ip route replace`)"},
+    "j.fix.route_via": {
+        "en": "the route of {node} to {cidr} goes via {via}, but {cidr} is the pod CIDR of {owner}: which address "
+              "does the diagram show for that node?",
+        "fr": "la route de {node} vers {cidr} passe par {via}, mais {cidr} est le CIDR de pods de {owner} : quelle "
+              "adresse le schéma montre-t-il pour ce nœud ?"},
+    "j.fix.unreached": {
+        "en": "the route looks right, but {src} still does not reach {dst} ({error})",
+        "fr": "la route a l'air juste, mais {src} n'atteint toujours pas {dst} ({error})"},
+    "j.fix.route_ok": {
+        "en": "{node} routes {cidr} via {via} ({owner}) again, and {src} reaches {dst}",
+        "fr": "{node} route de nouveau {cidr} via {via} ({owner}), et {src} atteint {dst}"},
+    # 03.2: the probabilities for 5 endpoints
+    "j.prob.not_numbers": {
+        "en": "{answer!r} is not a list of numbers (e.g. [0.5, 1.0], fractions such as \"1/2\" are fine)",
+        "fr": "{answer!r} n'est pas une liste de nombres (par ex. [0.5, 1.0] ; des fractions comme \"1/2\" "
+              "conviennent)"},
+    "j.prob.not_iptables": {
+        "en": "kube-proxy runs in {mode} mode here: there are no --probability rules to compare with",
+        "fr": "kube-proxy tourne en mode {mode} ici : il n'y a pas de règles --probability à comparer"},
+    "j.prob.count": {
+        "en": "the chain of {service} has {actual} endpoint rule(s), not {expected}: scale first, then check",
+        "fr": "la chaîne de {service} a {actual} règle(s) d'endpoint, pas {expected} : mettez à l'échelle "
+              "d'abord, puis vérifiez"},
+    "j.prob.length": {
+        "en": "you predicted {count} value(s): there is one jump per endpoint ({expected} endpoints)",
+        "fr": "vous avez prédit {count} valeur(s) : il y a un saut par endpoint ({expected} endpoints)"},
+    "j.prob.wrong": {
+        "en": "jump {index}: you predicted {answer}, kube-proxy wrote {actual}",
+        "fr": "saut {index} : vous aviez prédit {answer}, kube-proxy a écrit {actual}"},
+    "j.prob.why": {
+        "en": "each rule is tried only when the ones above did not match: it takes 1 / (endpoints still left)",
+        "fr": "chaque règle n'est essayée que si celles du dessus n'ont pas pris : elle vaut 1 / (endpoints "
+              "restants)"},
+    "j.prob.ok": {
+        "en": "right: {values}; every endpoint gets 1/{count} of the new connections",
+        "fr": "exact : {values} ; chaque endpoint reçoit 1/{count} des nouvelles connexions"},
+    # 03.4: the selector that matches nothing
+    "j.sel.no_service": {"en": "there is no Service {service} any more: fix it, do not delete it",
+                         "fr": "il n'y a plus de Service {service} : réparez-le, ne le supprimez pas"},
+    "j.sel.none": {"en": "Service {service} has no selector", "fr": "le Service {service} n'a pas de sélecteur"},
+    "j.sel.nothing": {
+        "en": "the selector of {service} ({selector}) still matches no running pod: compare it with "
+              "`kubectl get pods --show-labels`",
+        "fr": "le sélecteur de {service} ({selector}) ne correspond toujours à aucun pod en marche : comparez-le "
+              "avec `kubectl get pods --show-labels`"},
+    "j.sel.empty_slice": {
+        "en": "the selector matches {count} pod(s) but the EndpointSlice of {service} is still empty: run the "
+              "check again in a second",
+        "fr": "le sélecteur désigne {count} pod(s) mais l'EndpointSlice de {service} est encore vide : relancez "
+              "la vérification dans une seconde"},
+    "j.sel.unanswered": {
+        "en": "{url} did not answer ({error})", "fr": "{url} n'a pas répondu ({error})"},
+    "j.sel.ok": {
+        "en": "{service} selects {selector}: {count} endpoint(s), and {url} answered from {pod}",
+        "fr": "{service} sélectionne {selector} : {count} endpoint(s), et {url} a répondu depuis {pod}"},
+    # 04.4: the reachability column, predicted
+    "j.mat.not_pods": {
+        "en": "{answer!r} is not a set of pods (\"namespace/name\" strings)",
+        "fr": "{answer!r} n'est pas un ensemble de pods (chaînes « namespace/nom »)"},
+    "j.mat.unknown": {"en": "{pod} is not one of the exercise's pods ({pods})",
+                      "fr": "{pod} n'est pas un des pods de l'exercice ({pods})"},
+    "j.mat.missed": {"en": "{src} reached {dst}, you predicted it would not",
+                     "fr": "{src} a atteint {dst}, vous aviez prédit que non"},
+    "j.mat.extra": {"en": "{src} was blocked, you predicted it would reach {dst}",
+                    "fr": "{src} a été bloqué, vous aviez prédit qu'il atteindrait {dst}"},
+    "j.mat.ok": {"en": "right: exactly {count} pod(s) reach {dst} on port {port} ({pods})",
+                 "fr": "exact : {count} pod(s) exactement atteignent {dst} sur le port {port} ({pods})"},
+    # 04.5: DNS after a default-deny egress
+    "j.dns.unresolved": {
+        "en": "{pod} still cannot resolve {name} ({error}): its DNS queries go to the kube-dns pods on port 53",
+        "fr": "{pod} n'arrive toujours pas à résoudre {name} ({error}) : ses requêtes DNS vont vers les pods "
+              "kube-dns sur le port 53"},
+    "j.dns.open": {
+        "en": "{pod} now reaches {other} too: keep the egress deny, and allow DNS only",
+        "fr": "{pod} atteint maintenant {other} aussi : gardez le refus en sortie, et n'autorisez que le DNS"},
+    "j.dns.ok": {
+        "en": "{pod} resolves {name} ({ips}) and still cannot reach {other}: DNS only",
+        "fr": "{pod} résout {name} ({ips}) et n'atteint toujours pas {other} : le DNS seulement"},
+    # 05: which stack?
+    "j.stack.no_cni": {"en": "the recognition found no CNI on this node", "fr": "aucune CNI reconnue sur ce nœud"},
+    "j.stack.wrong_cni": {
+        "en": "not {answer}: look at the host-side veth names and the device of the routes to the other nodes' "
+              "pod CIDRs",
+        "fr": "pas {answer} : regardez le nom des veth côté hôte et le périphérique des routes vers les CIDR de "
+              "pods des autres nœuds"},
+    "j.stack.mode": {
+        "en": "right CNI ({cni}); now its mode: how do packets cross to another node (a tunnel device? plain "
+              "routes via node IPs?)",
+        "fr": "bonne CNI ({cni}) ; maintenant son mode : comment les paquets passent-ils vers un autre nœud "
+              "(un périphérique tunnel ? de simples routes via les IP des nœuds ?)"},
+    "j.stack.ok": {"en": "right: {cni} in {mode} mode ({evidence})", "fr": "exact : {cni} en mode {mode} ({evidence})"},
+}
+i18n.register(MESSAGES)
+
+
+def _missing(answer: Any) -> bool:
+    return answer is None or (isinstance(answer, (str, list, tuple, set, frozenset, dict)) and not answer)
+
+
+def _no_answer(variable: str, lang: str) -> Result:
+    return failed(i18n.t("j.no_answer", lang, variable=variable))
+
+
+# --- 02.5 --------------------------------------------------------------------------------------------
+def device_towards(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``node``, ``pod``, ``ip``, ``route`` (``{dst, gateway, dev}`` the kernel picks, or None),
+    ``devices`` (name -> kind: ``veth``, ``vxlan``, ``bridge``...). answer: a device name."""
+    if _missing(answer):
+        return _no_answer("device", lang)
+    name = str(answer).strip().split("@")[0]
+    route, node, ip = facts.get("route"), facts["node"], facts["ip"]
+    if route is None:
+        return failed(i18n.t("j.dev.no_route", lang, node=node, ip=ip))
+    if name == route["dev"]:
+        return passed(i18n.t("j.dev.ok", lang, pod=facts["pod"], ip=ip, node=node, dev=name,
+                             route=_describe(route)))
+    devices = facts.get("devices") or {}
+    if name not in devices:
+        return failed(i18n.t("j.dev.unknown", lang, answer=name, node=node))
+    if devices[name] == "veth" and name.startswith("veth"):
+        return failed(i18n.t("j.dev.local_pod", lang, answer=name, node=node, pod=facts["pod"], ip=ip))
+    return failed(i18n.t("j.dev.wrong", lang, answer=name, node=node, ip=ip))
+
+
+def _describe(route: dict) -> str:
+    parts = [route.get("type")] if route.get("type") not in (None, "unicast") else []
+    parts.append(route["dst"])
+    if route.get("gateway"):
+        parts += ["via", route["gateway"]]
+    if route.get("dev"):
+        parts += ["dev", route["dev"]]
+    return " ".join(parts)
+
+
+# --- 02.7 --------------------------------------------------------------------------------------------
+def route_restored(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``node``, ``cidr`` (another node's pod CIDR), ``owner`` (that node) and ``owner_ip`` (its
+    InternalIP), ``route`` (the route of ``node`` whose destination is exactly ``cidr``, or None),
+    ``src``/``dst`` (two pods) and ``reached``/``error`` (a real request between them). No answer:
+    the fix is on the cluster."""
+    node, cidr, owner, want = facts["node"], facts["cidr"], facts["owner"], facts["owner_ip"]
+    route = facts.get("route")
+    if route is None:
+        return failed(i18n.t("j.fix.route_missing", lang, node=node, cidr=cidr, owner=owner))
+    if route.get("type", "unicast") != "unicast":
+        return failed(i18n.t("j.fix.route_type", lang, node=node, cidr=cidr, type=route["type"]))
+    if route.get("gateway") != want:
+        return failed(i18n.t("j.fix.route_via", lang, node=node, cidr=cidr, via=route.get("gateway") or "-",
+                             owner=owner))
+    if not facts.get("reached"):
+        return failed(i18n.t("j.fix.unreached", lang, src=facts["src"], dst=facts["dst"],
+                             error=facts.get("error") or "-"))
+    return passed(i18n.t("j.fix.route_ok", lang, node=node, cidr=cidr, via=want, owner=owner, src=facts["src"],
+                         dst=facts["dst"]))
+
+
+# --- 03.2 --------------------------------------------------------------------------------------------
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float, Fraction)):
+        return float(value)
+    return float(Fraction(str(value).strip()))
+
+
+def sep_probabilities(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``service``, ``mode`` (kube-proxy's), ``expected`` (the number of endpoints the
+    prediction is about), ``probabilities`` (one per KUBE-SEP jump of the KUBE-SVC chain, in order,
+    1.0 for the last, unconditional one). answer: the predicted values, the last 1.0 optional."""
+    if _missing(answer):
+        return _no_answer("probabilities", lang)
+    try:
+        values = [_number(v) for v in answer]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return failed(i18n.t("j.prob.not_numbers", lang, answer=answer))
+    if facts.get("mode") != "iptables":
+        return failed(i18n.t("j.prob.not_iptables", lang, mode=facts.get("mode")))
+    actual, expected = facts["probabilities"], facts["expected"]
+    if len(actual) != expected:
+        return failed(i18n.t("j.prob.count", lang, service=facts["service"], actual=len(actual), expected=expected))
+    if len(values) == expected - 1:
+        values.append(1.0)                  # the last jump has no --probability: it always matches
+    if len(values) != expected:
+        return failed(i18n.t("j.prob.length", lang, count=len(values), expected=expected))
+    wrong = [i18n.t("j.prob.wrong", lang, index=i + 1, answer=f"{v:.4g}", actual=f"{a:.4g}")
+             for i, (v, a) in enumerate(zip(values, actual)) if abs(v - a) > 0.005]
+    if wrong:
+        return failed(*wrong, i18n.t("j.prob.why", lang))
+    return passed(i18n.t("j.prob.ok", lang, values=", ".join(f"{a:.4g}" for a in actual), count=expected))
+
+
+# --- 03.4 --------------------------------------------------------------------------------------------
+def selector_fixed(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``service``, ``exists``, ``selector`` (dict), ``matching`` (running pods it selects),
+    ``endpoints`` (ready addresses in its EndpointSlices), ``url``, ``answered_by`` (the pod that
+    answered a real request through the ClusterIP, or None) and ``error``."""
+    service = facts["service"]
+    if not facts.get("exists"):
+        return failed(i18n.t("j.sel.no_service", lang, service=service))
+    selector = facts.get("selector") or {}
+    if not selector:
+        return failed(i18n.t("j.sel.none", lang, service=service))
+    text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    if not facts.get("matching"):
+        return failed(i18n.t("j.sel.nothing", lang, service=service, selector=text))
+    if not facts.get("endpoints"):
+        return failed(i18n.t("j.sel.empty_slice", lang, service=service, count=len(facts["matching"])))
+    if not facts.get("answered_by"):
+        return failed(i18n.t("j.sel.unanswered", lang, url=facts.get("url"), error=facts.get("error") or "-"))
+    return passed(i18n.t("j.sel.ok", lang, service=service, selector=text, count=len(facts["endpoints"]),
+                         url=facts["url"], pod=facts["answered_by"]))
+
+
+# --- 04.4 --------------------------------------------------------------------------------------------
+def _pod_set(answer: Any) -> set[str] | None:
+    if isinstance(answer, str):
+        answer = [answer]
+    if not isinstance(answer, Iterable) or isinstance(answer, dict):
+        return None
+    items = list(answer)
+    if not all(isinstance(a, str) and "/" in a for a in items):
+        return None
+    return {a.strip() for a in items}
+
+
+def reachers(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``dst`` (``ns/pod``), ``port``, ``sources`` (every other pod probed) and ``reached``
+    (those whose connection completed, real packets). answer: the predicted set of sources that
+    reach ``dst`` (an empty set is a valid prediction)."""
+    if answer is None:
+        return _no_answer("reaches_api", lang)
+    predicted = _pod_set(answer)
+    if predicted is None:
+        return failed(i18n.t("j.mat.not_pods", lang, answer=answer))
+    sources, reached, dst = set(facts["sources"]), set(facts["reached"]), facts["dst"]
+    unknown = sorted(predicted - sources)
+    if unknown:
+        return failed(*[i18n.t("j.mat.unknown", lang, pod=p, pods=", ".join(sorted(sources))) for p in unknown])
+    reasons = [i18n.t("j.mat.missed", lang, src=s, dst=dst) for s in sorted(reached - predicted)]
+    reasons += [i18n.t("j.mat.extra", lang, src=s, dst=dst) for s in sorted(predicted - reached)]
+    if reasons:
+        return failed(*reasons)
+    return passed(i18n.t("j.mat.ok", lang, count=len(reached), dst=dst, port=facts["port"],
+                         pods=", ".join(sorted(reached)) or "-"))
+
+
+# --- 04.5 --------------------------------------------------------------------------------------------
+def dns_allowed(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``pod``, ``name`` (a Service name it resolves), ``resolved`` (the addresses it got, empty
+    when the query failed), ``error``, ``other`` (a pod the egress deny must still block) and
+    ``reaches_other`` (real packets)."""
+    pod, name, other = facts["pod"], facts["name"], facts["other"]
+    if not facts.get("resolved"):
+        return failed(i18n.t("j.dns.unresolved", lang, pod=pod, name=name, error=facts.get("error") or "-"))
+    if facts.get("reaches_other"):
+        return failed(i18n.t("j.dns.open", lang, pod=pod, other=other))
+    return passed(i18n.t("j.dns.ok", lang, pod=pod, name=name, ips=", ".join(facts["resolved"]), other=other))
+
+
+# --- 05 ----------------------------------------------------------------------------------------------
+ALIASES = {"hostgw": "host-gw", "host_gw": "host-gw", "kuberouter": "kube-router", "kube_router": "kube-router",
+           "ip-in-ip": "ipip", "ipinip": "ipip"}
+
+
+def _words(answer: Any) -> list[str]:
+    if isinstance(answer, (list, tuple)):
+        answer = " ".join(str(a) for a in answer)
+    words = str(answer).lower().replace(",", " ").replace("(", " ").replace(")", " ").split()
+    return [ALIASES.get(w, w) for w in words]
+
+
+def stack(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``cni``, ``mode`` and ``evidence`` of :func:`labkit.inspect.cni.recognise` on one node.
+    answer: the CNI and its mode, e.g. ``"flannel vxlan"`` (or a tuple)."""
+    if _missing(answer):
+        return _no_answer("stack", lang)
+    cni, mode = facts.get("cni"), facts.get("mode")
+    if not cni:
+        return failed(i18n.t("j.stack.no_cni", lang))
+    words = _words(answer)
+    if cni not in words:
+        return failed(i18n.t("j.stack.wrong_cni", lang, answer=" ".join(words)))
+    if mode and mode not in words:
+        return failed(i18n.t("j.stack.mode", lang, cni=cni))
+    return passed(i18n.t("j.stack.ok", lang, cni=cni, mode=mode or "-",
+                         evidence="; ".join((facts.get("evidence") or [])[:3])))
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+__all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reachers", "dns_allowed",
+           "stack"]

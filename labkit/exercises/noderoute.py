@@ -1,0 +1,115 @@
+"""The one write path of the exercises: ``ip route add/del/replace`` on a node, for break-and-fix.
+
+A learner's kernel may not be root, and the node seam (:mod:`labkit.nodes`) is read-only by design,
+so changing a node's route goes its own, separate way: the command is parsed against a strict
+allowlist here (pure, unit-tested), then the embedded lab's daemon (root, it built the nodes) runs it
+in the node's namespace through the lab's control channel (``op: node_route``); a kind node gets it
+through ``docker exec``. Nothing else can be run: no other ``ip`` object, no option, no shell.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+import subprocess
+from typing import Any, Sequence
+
+from .. import i18n
+from ..errors import BadInput, LabkitError
+
+VERBS = ("add", "del", "replace")
+TYPES = ("unreachable", "blackhole", "prohibit")
+FLAGS = ("onlink",)
+VALUED = {"via": "ip", "dev": "device", "metric": "number", "scope": "scope", "proto": "proto"}
+SCOPES = ("global", "link", "host")
+PROTOS = ("static", "boot", "kernel")
+DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$")
+
+i18n.register({
+    "noderoute.refused": {
+        "en": "refusing `{command}`: only `ip route add|del|replace <CIDR> [via <IP>] [dev <device>] [onlink]` "
+              "can change a node ({why})",
+        "fr": "refus de `{command}` : seul `ip route add|del|replace <CIDR> [via <IP>] [dev <périphérique>] "
+              "[onlink]` peut modifier un nœud ({why})"},
+    "noderoute.failed": {
+        "en": "`{command}` failed on node {node}: {error}", "fr": "`{command}` a échoué sur le nœud {node} : {error}"},
+    "noderoute.unsupported": {
+        "en": "changing a node's routes works on the embedded lab and on kind, not on a {kind} cluster",
+        "fr": "modifier les routes d'un nœud marche sur le lab embarqué et sur kind, pas sur un cluster {kind}"},
+})
+
+
+def route_argv(command: str | Sequence[str]) -> list[str]:
+    """``"ip route del 10.244.2.0/24"`` -> the argv to run, or ``BadInput`` when it is not allowed."""
+    words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
+    text = " ".join(words)
+
+    def refuse(why: str) -> BadInput:
+        return BadInput("noderoute.refused", command=text, why=why)
+    if words[:2] != ["ip", "route"] or len(words) < 4:
+        raise refuse("ip route …")
+    verb, rest = words[2], words[3:]
+    if verb not in VERBS:
+        raise refuse(verb)
+    i = 0
+    if rest[0] in TYPES:
+        i = 1
+    if i >= len(rest):
+        raise refuse("CIDR")
+    try:
+        ipaddress.ip_network(rest[i], strict=False)
+    except ValueError:
+        raise refuse(rest[i]) from None
+    i += 1
+    while i < len(rest):
+        word = rest[i]
+        if word in FLAGS:
+            i += 1
+            continue
+        if word not in VALUED or i + 1 >= len(rest):
+            raise refuse(word)
+        value, kind = rest[i + 1], VALUED[word]
+        ok = {"ip": _is_ip(value), "device": bool(DEVICE.match(value)), "number": value.isdigit(),
+              "scope": value in SCOPES, "proto": value in PROTOS}[kind]
+        if not ok:
+            raise refuse(f"{word} {value}")
+        i += 2
+    return words
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def run_in_netns(netns: str, argv: Sequence[str], node: str) -> str:
+    """The daemon's side: run an allowed route command in a node's namespace (re-checked here)."""
+    from ..embedded.netns import in_netns
+
+    argv = route_argv(list(argv))
+    proc = subprocess.run(in_netns(argv, netns), capture_output=True, text=True, timeout=15)
+    if proc.returncode != 0:
+        raise LabkitError("noderoute.failed", command=" ".join(argv), node=node, error=proc.stderr.strip() or "-")
+    return proc.stdout
+
+
+def node_route(cluster: Any, node: str, command: str) -> str:
+    """Change a route on ``node`` (``"worker"`` or the full name): ``ip route add|del|replace ...``."""
+    argv = route_argv(command)
+    full = cluster.node(node).name
+    if cluster.kind == "embedded":
+        from ..embedded.client import EmbeddedLab
+
+        return EmbeddedLab(cluster.lab or cluster.name)._call("node_route", node=full, argv=argv) or ""
+    if cluster.kind == "kind":
+        proc = subprocess.run(["docker", "exec", full, *argv], capture_output=True, text=True, timeout=30)
+        if proc.returncode != 0:
+            raise LabkitError("noderoute.failed", command=" ".join(argv), node=full, error=proc.stderr.strip() or "-")
+        return proc.stdout
+    raise BadInput("noderoute.unsupported", kind=cluster.kind)
+
+
+__all__ = ["route_argv", "node_route", "run_in_netns"]

@@ -1,0 +1,199 @@
+"""Every observe/judge exercise's judge on recorded facts: right, wrong, partial and missing answers.
+
+The facts below are what ``labkit.exercises.observe`` read from real labs (kindnet, flannel,
+kube-proxy iptables, the policy probe); the judges are pure, so no lab and no root are needed.
+"""
+import pytest
+
+from labkit.exercises import judges
+from labkit.exercises.core import REGISTRY, predict
+from labkit.exercises import registry  # noqa: F401  (fills REGISTRY)
+
+DEVICE = {"node": "kubenet-worker", "pod": "nb02/b1", "ip": "10.244.2.3",
+          "route": {"dst": "10.244.2.0/24", "gateway": "172.18.0.4", "dev": "eth0", "type": "unicast"},
+          "devices": {"lo": "-", "eth0": "veth", "veth1a2b3c4d": "veth", "veth5e6f7a8b": "veth"}}
+ROUTE_OK = {"node": "kubenet-worker", "cidr": "10.244.2.0/24", "owner": "kubenet-worker2", "owner_ip": "172.18.0.4",
+            "route": {"dst": "10.244.2.0/24", "gateway": "172.18.0.4", "dev": "eth0", "type": "unicast"},
+            "src": "nb02/a1", "dst": "nb02/b1", "reached": True, "error": ""}
+PROBS = {"service": "nb03/web", "mode": "iptables", "expected": 5, "chain": "KUBE-SVC-ABC",
+         "probabilities": [0.2, 0.25, 0.33333333349, 0.5, 1.0]}
+SELECTOR_OK = {"service": "nb03/shop", "exists": True, "selector": {"app": "web"}, "matching": ["web-1", "web-2"],
+               "endpoints": ["10.244.1.4", "10.244.2.5"], "url": "http://10.96.0.20:80/", "answered_by": "web-1",
+               "error": ""}
+PODS = ["nb04-front/front", "nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics", "nb04/web"]
+REACH = {"dst": "nb04/api", "port": 80, "sources": PODS,
+         "reached": ["nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"]}
+DNS_OK = {"pod": "nb04-front/front", "name": "web.nb04.svc.cluster.local", "resolved": ["10.96.0.44"], "error": "",
+          "other": "nb04-ops/shell", "reaches_other": False}
+CALICO = {"cni": "calico", "mode": "vxlan", "evidence": ["2 cali* veths", "192.168.9.64/26 via ... dev vxlan.calico"]}
+
+
+def verdict(judge, facts, answer, lang="en"):
+    result = judge(facts, answer, lang)
+    return result.ok, " ".join(result.reasons)
+
+
+# --- 02.5: the device towards another node's pod ------------------------------------------------------
+def test_device_right():
+    ok, text = verdict(judges.device_towards, DEVICE, "eth0")
+    assert ok and "leaves kubenet-worker by eth0" in text
+
+
+@pytest.mark.parametrize("answer, words", [
+    ("veth1a2b3c4d", "leads to a pod of kubenet-worker itself"),          # a local pod's veth
+    ("flannel.1", "there is no device flannel.1"),                        # not on this node
+    ("lo", "the longest prefix wins"),                                    # exists, but is not the route's
+])
+def test_device_wrong(answer, words):
+    ok, text = verdict(judges.device_towards, DEVICE, answer)
+    assert not ok and words in text
+
+
+def test_device_missing_and_no_route():
+    assert "no answer yet" in verdict(judges.device_towards, DEVICE, None)[1]
+    assert "aucune route" in verdict(judges.device_towards, dict(DEVICE, route=None), "eth0", "fr")[1]
+
+
+def test_device_partial_notation_is_accepted():
+    assert verdict(judges.device_towards, DEVICE, " eth0@if12 ")[0]
+
+
+# --- 02.6: the route restored -------------------------------------------------------------------------
+def test_route_restored_right():
+    ok, text = verdict(judges.route_restored, ROUTE_OK, None)
+    assert ok and "via 172.18.0.4" in text
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"route": None, "reached": False}, "still has no route to 10.244.2.0/24"),
+    ({"route": {"dst": "10.244.2.0/24", "type": "unreachable"}, "reached": False}, "still of type unreachable"),
+    ({"route": {"dst": "10.244.2.0/24", "gateway": "172.18.0.3", "dev": "eth0", "type": "unicast"}, "reached": False},
+     "goes via 172.18.0.3"),
+])
+def test_route_restored_wrong(change, words):
+    ok, text = verdict(judges.route_restored, dict(ROUTE_OK, **change), None)
+    assert not ok and words in text
+
+
+def test_route_restored_partial_right_route_but_no_packet():
+    ok, text = verdict(judges.route_restored, dict(ROUTE_OK, reached=False, error="exit 28"), None, "fr")
+    assert not ok and "la route a l'air juste" in text and "exit 28" in text
+
+
+# --- 03.2: the probabilities for 5 endpoints ----------------------------------------------------------
+@pytest.mark.parametrize("answer", [[0.2, 0.25, 0.3333, 0.5, 1], ["1/5", "1/4", "1/3", "1/2"], (0.2, 0.25, 1 / 3, 0.5)])
+def test_probabilities_right(answer):
+    ok, text = verdict(judges.sep_probabilities, PROBS, answer)
+    assert ok and "1/5" in text
+
+
+def test_probabilities_wrong_is_the_naive_even_split():
+    ok, text = verdict(judges.sep_probabilities, PROBS, [0.2, 0.2, 0.2, 0.2, 0.2])
+    assert not ok and "jump 2: you predicted 0.2, kube-proxy wrote 0.25" in text and "jump 1" not in text
+    assert "1 / (endpoints still left)" in text
+
+
+def test_probabilities_partial_and_malformed():
+    ok, text = verdict(judges.sep_probabilities, PROBS, [0.2, 0.25, 0.5], "fr")
+    assert not ok and "vous avez prédit 3 valeur(s)" in text
+    assert "not a list of numbers" in verdict(judges.sep_probabilities, PROBS, ["a fifth"])[1]
+    assert "no answer yet" in verdict(judges.sep_probabilities, PROBS, None)[1]
+
+
+def test_probabilities_before_the_scaling_is_not_judged():
+    ok, text = verdict(judges.sep_probabilities, dict(PROBS, probabilities=[1 / 3, 0.5, 1.0]), [0.2, 0.25, 0.33, 0.5])
+    assert not ok and "has 3 endpoint rule(s), not 5" in text
+
+
+# --- 03.4: the selector that matched nothing ------------------------------------------------------------
+def test_selector_right():
+    ok, text = verdict(judges.selector_fixed, SELECTOR_OK, None)
+    assert ok and "answered from web-1" in text
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"exists": False}, "there is no Service nb03/shop any more"),
+    ({"selector": {"app": "wbe"}, "matching": [], "endpoints": []}, "(app=wbe) still matches no running pod"),
+    ({"selector": {}}, "has no selector"),
+])
+def test_selector_wrong(change, words):
+    ok, text = verdict(judges.selector_fixed, dict(SELECTOR_OK, **change), None)
+    assert not ok and words in text
+
+
+def test_selector_partial_matching_pods_but_no_answer_yet():
+    assert "is still empty" in verdict(judges.selector_fixed, dict(SELECTOR_OK, endpoints=[]), None)[1]
+    ok, text = verdict(judges.selector_fixed, dict(SELECTOR_OK, answered_by=None, error="exit 28"), None, "fr")
+    assert not ok and "n'a pas répondu (exit 28)" in text
+
+
+# --- 04.3: who reaches api, predicted ------------------------------------------------------------------
+def test_reachers_right():
+    ok, text = verdict(judges.reachers, REACH, {"nb04/metrics", "nb04-ops/shell", "nb04-ops/prometheus"})
+    assert ok and "exactly 3 pod(s) reach nb04/api" in text
+
+
+def test_reachers_wrong_is_the_and_reading():
+    ok, text = verdict(judges.reachers, REACH, {"nb04-ops/prometheus"})
+    assert not ok and "nb04-ops/shell reached nb04/api, you predicted it would not" in text
+    assert "nb04/metrics reached" in text
+
+
+def test_reachers_partial_and_malformed():
+    ok, text = verdict(judges.reachers, REACH, {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics", "nb04/web"})
+    assert not ok and "nb04/web was blocked" in text and "reached nb04/api, you" not in text
+    assert "is not one of the exercise's pods" in verdict(judges.reachers, REACH, {"nb04/api2"})[1]
+    assert "not a set of pods" in verdict(judges.reachers, REACH, {"front"})[1]
+    assert "no answer yet" in verdict(judges.reachers, REACH, None)[1]
+    assert verdict(judges.reachers, dict(REACH, reached=[]), set())[0]       # "nobody" is a valid prediction
+
+
+# --- 04.5: DNS after a default-deny egress --------------------------------------------------------------
+def test_dns_right():
+    ok, text = verdict(judges.dns_allowed, DNS_OK, None)
+    assert ok and "resolves web.nb04.svc.cluster.local (10.96.0.44)" in text
+
+
+def test_dns_wrong_the_deny_was_removed():
+    ok, text = verdict(judges.dns_allowed, dict(DNS_OK, reaches_other=True), None)
+    assert not ok and "keep the egress deny" in text
+
+
+def test_dns_still_blocked():
+    ok, text = verdict(judges.dns_allowed, dict(DNS_OK, resolved=[], error="connection timed out"), None, "fr")
+    assert not ok and "n'arrive toujours pas à résoudre" in text and "connection timed out" in text
+
+
+# --- 05: which stack -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", ["calico vxlan", "Calico (VXLAN)", ("calico", "vxlan")])
+def test_stack_right(answer):
+    assert verdict(judges.stack, CALICO, answer)[0]
+
+
+def test_stack_hostgw_spellings():
+    facts = {"cni": "flannel", "mode": "host-gw", "evidence": []}
+    assert verdict(judges.stack, facts, "flannel hostgw")[0] and verdict(judges.stack, facts, "flannel, host_gw")[0]
+
+
+def test_stack_partial_wrong_missing():
+    ok, text = verdict(judges.stack, CALICO, "calico", "fr")
+    assert not ok and "bonne CNI (calico)" in text
+    ok, text = verdict(judges.stack, CALICO, "flannel vxlan")
+    assert not ok and "not flannel vxlan" in text
+    assert "no answer yet" in verdict(judges.stack, CALICO, "")[1]
+    assert "no CNI" in verdict(judges.stack, {"cni": None, "mode": None}, "calico")[1]
+
+
+# --- the machinery -------------------------------------------------------------------------------------------
+def test_registered_exercises_and_predictions():
+    assert {"02.5", "02.6", "03.2", "03.4", "04.3", "04.5", "05.1", "05.2", "05.3"} <= set(REGISTRY)
+    assert {k for k, e in REGISTRY.items() if e.prediction} == {"02.5", "03.2", "04.3"}
+
+
+def test_a_prediction_check_without_a_sealed_prediction_is_not_yet():
+    from labkit.exercises.core import _SEALED, check
+
+    _SEALED.pop("03.2", None)
+    result = check("03.2", [0.2], cluster=object(), lang="fr")     # the cluster is not even read
+    assert not result.ok and "aucune prédiction n'a été enregistrée pour l'exercice 03.2" in str(result)
+    assert "pas encore de prédiction" in str(predict("03.2", None, "probabilities", lang="fr"))
