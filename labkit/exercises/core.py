@@ -125,8 +125,11 @@ def check(exercise_id: str, answer: Any = None, cluster: Any = None, *, lang: st
         from ..cluster import connect
 
         cluster = connect()
+    variable = params.pop("variable", None)       # the name the learner's answer is in, for the messages
     try:
         facts = ex.observe(cluster, **params)
+        if variable:
+            facts = dict(facts, variable=variable)
     except NotObserved as why:
         result = failed(why.message(lang))
     else:

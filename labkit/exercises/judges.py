@@ -151,7 +151,7 @@ def device_towards(facts: dict, answer: Any, lang: str) -> Result:
     """facts: ``node``, ``pod``, ``ip``, ``route`` (``{dst, gateway, dev}`` the kernel picks, or None),
     ``devices`` (name -> kind: ``veth``, ``vxlan``, ``bridge``...). answer: a device name."""
     if _missing(answer):
-        return _no_answer("device", lang)
+        return _no_answer(facts.get("variable", "device"), lang)
     name = str(answer).strip().split("@")[0]
     route, node, ip = facts.get("route"), facts["node"], facts["ip"]
     if route is None:
@@ -213,7 +213,7 @@ def sep_probabilities(facts: dict, answer: Any, lang: str) -> Result:
     prediction is about), ``probabilities`` (one per KUBE-SEP jump of the KUBE-SVC chain, in order,
     1.0 for the last, unconditional one). answer: the predicted values, the last 1.0 optional."""
     if _missing(answer):
-        return _no_answer("probabilities", lang)
+        return _no_answer(facts.get("variable", "probabilities"), lang)
     try:
         values = [_number(v) for v in answer]
     except (TypeError, ValueError, ZeroDivisionError):
@@ -273,7 +273,7 @@ def reachers(facts: dict, answer: Any, lang: str) -> Result:
     (those whose connection completed, real packets). answer: the predicted set of sources that
     reach ``dst`` (an empty set is a valid prediction)."""
     if answer is None:
-        return _no_answer("reaches_api", lang)
+        return _no_answer(facts.get("variable", "reaches_api"), lang)
     predicted = _pod_set(answer)
     if predicted is None:
         return failed(i18n.t("j.mat.not_pods", lang, answer=answer))
@@ -318,7 +318,7 @@ def stack(facts: dict, answer: Any, lang: str) -> Result:
     """facts: ``cni``, ``mode`` and ``evidence`` of :func:`labkit.inspect.cni.recognise` on one node.
     answer: the CNI and its mode, e.g. ``"flannel vxlan"`` (or a tuple)."""
     if _missing(answer):
-        return _no_answer("stack", lang)
+        return _no_answer(facts.get("variable", "stack"), lang)
     cni, mode = facts.get("cni"), facts.get("mode")
     if not cni:
         return failed(i18n.t("j.stack.no_cni", lang))
@@ -339,5 +339,122 @@ def is_ip(text: str) -> bool:
         return False
 
 
+# --- 00-02: pods (the messages are pods.py's) ------------------------------------------------------------
+def _pods_messages() -> None:
+    from . import pods  # noqa: F401  (registers the "pods.*" messages)
+
+
+def _not_running(state: dict, lang: str) -> Result | None:
+    _pods_messages()
+    if not state.get("exists"):
+        return failed(i18n.t("pods.no_pod", lang, pod=state["pod"]))
+    if state.get("phase") != "Running" or not state.get("ip"):
+        return failed(i18n.t("pods.not_running", lang, pod=state["pod"], phase=state.get("phase") or "Pending"))
+    return None
+
+
+def _ip_answer(answer: Any, variable: str, lang: str) -> tuple[str | None, Result | None]:
+    if _missing(answer) or not str(answer).strip():
+        return None, _no_answer(variable, lang)
+    try:
+        return str(ipaddress.ip_address(str(answer).strip().split("/")[0])), None
+    except ValueError:
+        _pods_messages()
+        return None, failed(i18n.t("pods.ip.not_ip", lang, answer=str(answer)))
+
+
+def pod_running(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``pod``, ``exists``, ``phase``, ``node``, ``ip``. No answer: the pod is the answer."""
+    waiting = _not_running(facts, lang)
+    if waiting is not None:
+        return waiting
+    return passed(i18n.t("pods.running.ok", lang, pod=facts["pod"], node=facts["node"], ip=facts["ip"]))
+
+
+def pod_on_node(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: the pod's state, ``wanted`` (the node, full name), ``known``, ``nodes``, ``cidr``."""
+    _pods_messages()
+    if not facts.get("known"):
+        return failed(i18n.t("pods.node.unknown", lang, node=facts["wanted"], nodes=", ".join(facts["nodes"])))
+    if facts.get("exists") and facts.get("node") != facts["wanted"]:
+        return failed(i18n.t("pods.node.wrong", lang, pod=facts["pod"], actual=facts.get("node") or "-",
+                             node=facts["wanted"]))
+    waiting = _not_running(facts, lang)
+    if waiting is not None:
+        return waiting
+    return passed(i18n.t("pods.node.ok", lang, pod=facts["pod"], node=facts["wanted"], ip=facts["ip"],
+                         cidr=facts.get("cidr") or "-"))
+
+
+def pod_ip(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: the pod's state and ``own`` (the IPv4 addresses on its eth0, read inside it). answer: an IP."""
+    ip, refused = _ip_answer(answer, facts.get("variable", "pinned_ip"), lang)
+    if refused is not None:
+        return refused
+    waiting = _not_running(facts, lang)
+    if waiting is not None:
+        return waiting
+    if ip not in facts.get("own", []):
+        return failed(i18n.t("pods.ip.wrong", lang, answer=ip, pod=facts["pod"]))
+    return passed(i18n.t("pods.ip.ok", lang, pod=facts["pod"], ip=ip, api_ip=facts["ip"]))
+
+
+def no_nat(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``client`` and ``server`` (pod states), ``seen`` (the client_ip the server reported to
+    a request of the check's own, from the client) and ``error``. answer: the client_ip the learner read."""
+    cli, srv = facts["client"], facts["server"]
+    waiting = _not_running(srv, lang)
+    waiting = waiting if waiting is not None else _not_running(cli, lang)
+    if waiting is not None:
+        return waiting
+    c, s = cli["pod"].split("/")[-1], srv["pod"].split("/")[-1]
+    if cli["node"] == srv["node"]:
+        return failed(i18n.t("pods.nat.same_node", lang, client=c, server=s, node=cli["node"]))
+    ip, refused = _ip_answer(answer, facts.get("variable", "talker_saw"), lang)
+    if refused is not None:
+        return refused
+    if facts.get("seen") is None:
+        return failed(i18n.t("pods.nat.unreachable", lang, client=c, server=s, ip=srv["ip"], port=80,
+                             error=facts.get("error") or "-"))
+    if ip != facts["seen"]:
+        return failed(i18n.t("pods.nat.wrong", lang, server=s, answer=ip))
+    return passed(i18n.t("pods.nat.ok", lang, server=s, server_node=srv["node"], ip=ip, client=c,
+                         client_node=cli["node"]))
+
+
+def host_veth(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: the pod's state, ``peer_index`` (N of its ``eth0@ifN``), ``host`` (the node's interface of
+    that index). answer: an interface name."""
+    if _missing(answer) or not str(answer).strip():
+        return _no_answer(facts.get("variable", "veth"), lang)
+    waiting = _not_running(facts, lang)
+    if waiting is not None:
+        return waiting
+    name = str(answer).strip().split("@")[0]
+    if facts.get("host") is None:
+        return failed(i18n.t("pods.veth.not_found", lang, pod=facts["pod"], node=facts["node"]))
+    if name != facts["host"]:
+        return failed(i18n.t("pods.veth.wrong", lang, answer=name, pod=facts["pod"], node=facts["node"]))
+    return passed(i18n.t("pods.veth.ok", lang, veth=name, index=facts["peer_index"], node=facts["node"],
+                         pod=facts["pod"]))
+
+
+def tunnel_device(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``node``, ``cidr`` (another node's pod CIDR), ``route`` it uses, the ``kind`` of that
+    route's device and its ``vxlan`` attributes. answer: a device name."""
+    if _missing(answer) or not str(answer).strip():
+        return _no_answer(facts.get("variable", "device"), lang)
+    _pods_messages()
+    name, route = str(answer).strip(), facts["route"]
+    if name != route["dev"]:
+        uplink = facts.get("kind") == "vxlan" and name == "eth0"
+        return failed(i18n.t("pods.tunnel.uplink" if uplink else "pods.tunnel.wrong", lang, answer=name,
+                             node=facts["node"], cidr=facts["cidr"]))
+    vxlan = facts.get("vxlan")
+    details = i18n.t("pods.tunnel.vxlan", lang, vni=vxlan.get("id"), port=vxlan.get("port")) if vxlan else ""
+    return passed(i18n.t("pods.tunnel.ok", lang, node=facts["node"], cidr=facts["cidr"], route=_describe(route),
+                         dev=route["dev"], kind=facts.get("kind") or "?", details=details))
+
+
 __all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reachers", "dns_allowed",
-           "stack"]
+           "stack", "pod_running", "pod_on_node", "pod_ip", "no_nat", "host_veth", "tunnel_device"]

@@ -156,8 +156,10 @@ def selector_fixed(cluster: Any, service: str, client_pod: str, port: int = 80) 
                                                                               selector=text)))
     from .services import poll
 
-    facts["endpoints"] = sorted(poll(lambda: ready_endpoints(read(cluster.api, "endpointslice", namespace), name),
-                                     lambda eps: len(eps) >= len(facts["matching"]) > 0))
+    slices = lambda: ready_endpoints(read(cluster.api, "endpointslice", namespace), name)  # noqa: E731
+    # the EndpointSlice controller follows a fixed selector a moment later: wait for it, not for nothing
+    facts["endpoints"] = sorted(poll(slices, lambda eps: len(eps) >= len(facts["matching"])) if facts["matching"]
+                                else slices())
     facts["url"] = f"http://{svc['spec'].get('clusterIP')}:{port}/"
     if facts["endpoints"]:
         answer, error = poll(lambda: _request(cluster, client_pod, facts["url"]), lambda r: r[0] is not None)
@@ -240,3 +242,87 @@ def stack(cluster: Any) -> dict:
 
 __all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reachers", "dns_allowed",
            "mystery", "mystery_outputs", "stack", "MYSTERIES"]
+
+
+# --- 00-02: pods, their addresses and their wiring ---------------------------------------------------------
+def _pod_state(cluster: Any, key: str, wait: float = 10.0) -> dict:
+    """``{"pod", "exists", "phase", "node", "ip"}``; a pod that is still Pending gets ``wait`` seconds."""
+    import time
+
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    namespace, _, name = key.partition("/")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            pod = json.loads(client.CoreV1Api(cluster.api).read_namespaced_pod(name, namespace,
+                                                                                _preload_content=False).data)
+        except ApiException as exc:
+            if exc.status == 404:
+                return {"pod": key, "exists": False, "phase": None, "node": None, "ip": None}
+            raise
+        status = pod.get("status") or {}
+        phase = status.get("phase") or "Pending"
+        state = {"pod": key, "exists": True, "phase": phase, "node": (pod.get("spec") or {}).get("nodeName"),
+                 "ip": status.get("podIP")}
+        if (phase == "Running" and state["ip"]) or phase != "Pending" or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def pod_running(cluster: Any, pod: str) -> dict:
+    return _pod_state(cluster, pod)
+
+
+def pod_on_node(cluster: Any, pod: str, node: str) -> dict:
+    nodes = _nodes(cluster)
+    full = node if node in nodes else next((n for n in nodes if n.endswith(f"-{node}")), None)
+    state = _pod_state(cluster, pod)
+    return dict(state, wanted=full or node, known=full is not None, nodes=sorted(nodes),
+                cidr=(nodes.get(full) or {}).get("cidr"))
+
+
+def pod_ip(cluster: Any, pod: str) -> dict:
+    state = _pod_state(cluster, pod)
+    own: list[str] = []
+    if state["phase"] == "Running":
+        from .pods import pod_addresses
+
+        namespace, _, name = pod.partition("/")
+        own = pod_addresses(cluster, namespace, name)
+    return dict(state, own=own)
+
+
+def no_nat(cluster: Any, client: str, server: str, port: int = 80) -> dict:
+    cli, srv = _pod_state(cluster, client), _pod_state(cluster, server)
+    facts = {"client": cli, "server": srv, "seen": None, "error": ""}
+    if cli["phase"] == "Running" and srv["phase"] == "Running" and cli["node"] != srv["node"]:
+        answer, facts["error"] = _request(cluster, client, f"http://{srv['ip']}:{port}/")
+        facts["seen"] = (answer or {}).get("client_ip")
+    return facts
+
+
+def host_veth(cluster: Any, pod: str) -> dict:
+    state = _pod_state(cluster, pod)
+    facts = dict(state, peer_index=None, host=None)
+    if state["phase"] == "Running":
+        namespace, _, name = pod.partition("/")
+        eth0 = parse_addr(pod_exec(cluster, namespace, name, ["ip", "-j", "link", "show", "eth0"]))[0]
+        found = next((i for i in parse_addr(cluster.node(state["node"]).run(["ip", "-j", "link", "show"]))
+                      if i.index == eth0.peer_index), None)
+        facts.update(peer_index=eth0.peer_index, host=found.name if found else None)
+    return facts
+
+
+def tunnel_device(cluster: Any) -> dict:
+    from .pods import cross_node_route
+
+    from .pods import _NotYet
+
+    try:
+        node, cidr, route, dev = cross_node_route(cluster)
+    except _NotYet as why:
+        raise NotObserved("ex.unobservable", reason=str(why)) from None
+    return {"node": node, "cidr": cidr, "route": _route_dict(route), "kind": dev.kind if dev else None,
+            "vxlan": dict(dev.vxlan) if dev is not None and dev.vxlan else None}

@@ -1,11 +1,9 @@
-"""Checks of notebooks 00-02 (the network model, pod to pod), and the tables those notebooks show.
+"""What notebooks 00-02 read from pods and nodes, the tables they show, and the environment check.
 
-Each ``check_*`` looks at the real cluster: pods through the Kubernetes API, a pod's own view
-through ``exec`` (as ``kubectl exec`` does, so it works on kind too), a node's interfaces and
-routes through the node seam (:mod:`labkit.nodes`). When the learner is asked to *report* what
-they found (a pod's IP, a veth, a route), the check compares the answer with what it reads
-itself, and says what is still wrong without handing out the answer. A pod that is still
-starting gets a few seconds before the check says "not yet".
+Pods are read through the Kubernetes API, a pod's own view through ``exec`` (as ``kubectl exec``
+does, so it works on kind too), a node's interfaces and routes through the node seam
+(:mod:`labkit.nodes`). The exercises of these notebooks are observe/judge pairs
+(:mod:`.observe`, :mod:`.judges`); their messages (``pods.*``) live here.
 
 ``interfaces_table`` / ``routes_table`` render what ``ip -j addr`` / ``ip -j route`` say as small
 bilingual tables, for a node (``cluster.node(...)``) or a pod (:func:`pod_access`).
@@ -25,7 +23,6 @@ from ..inspect.iproute import Interface, Route, parse_addr, parse_routes, route_
 from . import Result, failed, passed, recorded
 
 ENV_TOOLS = ("kubectl", "ip", "curl", "dot")
-RUNNING_GRACE = 10.0   # seconds a check waits for a pod that is still starting
 
 MESSAGES = {
     # environment (notebook 00)
@@ -244,19 +241,6 @@ def _get_pod(cluster: Any, namespace: str, name: str, lang: str) -> dict:
     return json.loads(resp.data)
 
 
-def _running_pod(cluster: Any, namespace: str, name: str, lang: str, wait: float = RUNNING_GRACE) -> dict:
-    """The pod, once Running with an IP; a pod that is still starting gets ``wait`` seconds."""
-    deadline = time.monotonic() + wait
-    while True:
-        pod = _get_pod(cluster, namespace, name, lang)
-        phase = (pod.get("status") or {}).get("phase") or "Pending"
-        if phase == "Running" and (pod.get("status") or {}).get("podIP"):
-            return pod
-        if phase != "Pending" or time.monotonic() > deadline:
-            raise _NotYet(i18n.t("pods.not_running", lang, pod=f"{namespace}/{name}", phase=phase))
-        time.sleep(0.2)
-
-
 def pod_exec(cluster: Any, namespace: str, name: str, argv: Sequence[str], timeout: float = 10.0) -> str:
     """Run ``argv`` in a pod through the API, as ``kubectl exec`` does; stdout, or ``RuntimeError``.
 
@@ -300,14 +284,6 @@ def pod_access(cluster: Any, pod: str) -> PodAccess:
     return PodAccess(cluster, pod)
 
 
-def _node_name(cluster: Any, node: str, lang: str) -> str:
-    names = cluster.node_names()
-    full = node if node in names else next((n for n in names if n.endswith(f"-{node}")), None)
-    if full is None:
-        raise _NotYet(i18n.t("pods.node.unknown", lang, node=node, nodes=", ".join(names)))
-    return full
-
-
 def _checked(fn: Callable[..., Result]) -> Callable[..., Result]:
     """Turn a ``_NotYet`` raised anywhere in a check into a "not yet" result, in the learner's language."""
     def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Result:
@@ -320,21 +296,6 @@ def _checked(fn: Callable[..., Result]) -> Callable[..., Result]:
         return result
     wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
     return wrapper
-
-
-def _answer_ip(answer: Any, variable: str, lang: str) -> str:
-    if answer is None or not str(answer).strip():
-        raise _NotYet(i18n.t("pods.no_answer", lang, variable=variable))
-    try:
-        return str(ipaddress.ip_address(str(answer).strip().split("/")[0]))
-    except ValueError:
-        raise _NotYet(i18n.t("pods.ip.not_ip", lang, answer=str(answer))) from None
-
-
-def _answer_name(answer: Any, variable: str, lang: str) -> str:
-    if answer is None or not str(answer).strip():
-        raise _NotYet(i18n.t("pods.no_answer", lang, variable=variable))
-    return str(answer).strip()
 
 
 # --- 00 -----------------------------------------------------------------------------------------------
@@ -359,89 +320,17 @@ def check_environment(cluster: Any = None, *, lang: str) -> Result:
     return failed(*missing) if missing else passed(*notes)
 
 
-@recorded
-@_checked
-def check_pod_running(pod: str, namespace: str = "nb00", cluster: Any = None, *, lang: str) -> Result:
-    """Pod ``namespace/pod`` exists, runs and has its IP (the warm-up exercise of notebook 00)."""
-    obj = _running_pod(_cluster(cluster), namespace, pod, lang)
-    return passed(i18n.t("pods.running.ok", lang, pod=f"{namespace}/{pod}", node=obj["spec"].get("nodeName"),
-                         ip=obj["status"]["podIP"]))
-
-
 # --- 01 -----------------------------------------------------------------------------------------------
-@recorded
-@_checked
-def check_pod_on_node(pod: str, node: str, namespace: str = "nb01", cluster: Any = None, *, lang: str) -> Result:
-    """Pod ``namespace/pod`` runs on ``node`` (``worker2`` or the full node name) and has its IP."""
-    from kubernetes import client
-
-    cluster = _cluster(cluster)
-    wanted = _node_name(cluster, node, lang)
-    actual = (_get_pod(cluster, namespace, pod, lang).get("spec") or {}).get("nodeName")
-    if actual != wanted:
-        return failed(i18n.t("pods.node.wrong", lang, pod=f"{namespace}/{pod}", actual=actual or "-", node=wanted))
-    obj = _running_pod(cluster, namespace, pod, lang)
-    cidr = client.CoreV1Api(cluster.api).read_node(wanted).spec.pod_cidr or "-"
-    return passed(i18n.t("pods.node.ok", lang, pod=f"{namespace}/{pod}", node=wanted, ip=obj["status"]["podIP"],
-                         cidr=cidr))
-
-
 def pod_addresses(cluster: Any, namespace: str, pod: str) -> list[str]:
     """The IPv4 addresses on a pod's eth0, read inside the pod (``ip -j addr show eth0``)."""
     found = parse_addr(pod_exec(cluster, namespace, pod, ["ip", "-j", "addr", "show", "eth0"]))
     return [a.ip for i in found for a in i.ipv4()]
 
 
-@recorded
-@_checked
-def check_pod_ip(answer: Any, pod: str, namespace: str = "nb01", cluster: Any = None,
-                 variable: str = "pod_ip", *, lang: str) -> Result:
-    """``answer`` is the address the pod sees on its own eth0 (and it equals the API's podIP)."""
-    cluster = _cluster(cluster)
-    ip = _answer_ip(answer, variable, lang)
-    obj = _running_pod(cluster, namespace, pod, lang)
-    key = f"{namespace}/{pod}"
-    try:
-        own = pod_addresses(cluster, namespace, pod)
-    except Exception as exc:  # noqa: BLE001
-        raise _NotYet(i18n.t("pods.exec_failed", lang, command="ip addr show eth0", pod=key, error=exc)) from None
-    if ip not in own:
-        return failed(i18n.t("pods.ip.wrong", lang, answer=ip, pod=key))
-    return passed(i18n.t("pods.ip.ok", lang, pod=key, ip=ip, api_ip=obj["status"]["podIP"]))
-
-
 def echo(cluster: Any, namespace: str, client_pod: str, ip: str, port: int = 80) -> dict:
     """What the echo responder at ``ip:port`` answers to ``client_pod`` (real packets, through exec)."""
     out = pod_exec(cluster, namespace, client_pod, ["curl", "-s", "--max-time", "3", f"http://{ip}:{port}/"])
     return json.loads(out)
-
-
-@recorded
-@_checked
-def check_no_nat(answer: Any, client: str, server: str, namespace: str = "nb01", port: int = 80,
-                 cluster: Any = None, variable: str = "client_ip_seen", *, lang: str) -> Result:
-    """``client`` runs on another node than ``server``, and ``answer`` is the client_ip ``server`` saw.
-
-    The check sends its own request from ``client`` to ``server`` and compares: the address the
-    server saw must be the one the learner reported (the client's pod IP when there is no NAT).
-    """
-    cluster = _cluster(cluster)
-    srv = _running_pod(cluster, namespace, server, lang)
-    cli = _running_pod(cluster, namespace, client, lang)
-    srv_node, cli_node = srv["spec"].get("nodeName"), cli["spec"].get("nodeName")
-    if srv_node == cli_node:
-        return failed(i18n.t("pods.nat.same_node", lang, client=client, server=server, node=cli_node))
-    ip = _answer_ip(answer, variable, lang)
-    server_ip = srv["status"]["podIP"]
-    try:
-        seen = echo(cluster, namespace, client, server_ip, port).get("client_ip")
-    except Exception as exc:  # noqa: BLE001 - a failed request is the learner's to read
-        return failed(i18n.t("pods.nat.unreachable", lang, client=client, server=server, ip=server_ip, port=port,
-                             error=str(exc) or type(exc).__name__))
-    if ip != seen:
-        return failed(i18n.t("pods.nat.wrong", lang, server=server, answer=ip))
-    return passed(i18n.t("pods.nat.ok", lang, server=server, server_node=srv_node, ip=seen, client=client,
-                         client_node=cli_node))
 
 
 # --- 02 -----------------------------------------------------------------------------------------------
@@ -453,90 +342,6 @@ def host_veth(cluster: Any, namespace: str, pod: str) -> tuple[str, Interface | 
     found = next((i for i in parse_addr(cluster.node(node).run(["ip", "-j", "link", "show"]))
                   if i.index == eth0.peer_index), None)
     return node, found, eth0.peer_index
-
-
-@recorded
-@_checked
-def check_host_veth(answer: Any, pod: str, namespace: str = "nb02", cluster: Any = None,
-                    variable: str = "veth", *, lang: str) -> Result:
-    """``answer`` names the node-side end of the pod's eth0 veth pair."""
-    cluster = _cluster(cluster)
-    name = _answer_name(answer, variable, lang).split("@")[0]
-    _running_pod(cluster, namespace, pod, lang)
-    key = f"{namespace}/{pod}"
-    node, found, _ = host_veth(cluster, namespace, pod)
-    if found is None:
-        return failed(i18n.t("pods.veth.not_found", lang, pod=key, node=node))
-    if name != found.name:
-        return failed(i18n.t("pods.veth.wrong", lang, answer=name, pod=key, node=node))
-    return passed(i18n.t("pods.veth.ok", lang, veth=found.name, index=found.index, node=node, pod=key))
-
-
-@dataclass
-class _RouteAnswer:
-    dst: str
-    via: str | None
-    dev: str | None
-
-
-def _parse_route(answer: Any, lang: str, variable: str) -> _RouteAnswer:
-    words = _answer_name(answer, variable, lang).split()
-    try:
-        dst = words[0] if words[0] == "default" else str(ipaddress.ip_network(words[0], strict=False))
-    except ValueError:
-        raise _NotYet(i18n.t("pods.route.unreadable", lang, answer=str(answer))) from None
-
-    def after(word: str) -> str | None:
-        return words[words.index(word) + 1] if word in words[:-1] else None
-    return _RouteAnswer(dst, after("via"), after("dev"))
-
-
-def _same_dst(route: Route, dst: str) -> bool:
-    if "default" in (route.dst, dst):
-        return route.dst == dst
-    return ipaddress.ip_network(route.cidr, strict=False) == ipaddress.ip_network(dst)
-
-
-@recorded
-@_checked
-def check_node_route(answer: Any, node: str, pod: str, namespace: str = "nb02", cluster: Any = None,
-                     variable: str = "route", *, lang: str) -> Result:
-    """``answer`` is the route ``node`` uses to reach pod ``pod`` (on another node): a line of
-    ``ip route``, or what ``ip route get <pod IP>`` prints (then only its ``via`` and ``dev`` count)."""
-    cluster = _cluster(cluster)
-    wanted = _node_name(cluster, node, lang)
-    parsed = _parse_route(answer, lang, variable)
-    obj = _running_pod(cluster, namespace, pod, lang)
-    ip, key = obj["status"]["podIP"], f"{namespace}/{pod}"
-    if obj["spec"].get("nodeName") == wanted:
-        return failed(i18n.t("pods.route.same_node", lang, pod=key, node=wanted))
-    route = route_for(parse_routes(cluster.node(wanted).run(["ip", "-j", "route", "show"])), ip)
-    if route is None:
-        return failed(i18n.t("pods.route.none", lang, node=wanted, ip=ip))
-    route_get = parsed.dst == f"{ip}/32"
-    if not route_get and not _same_dst(route, parsed.dst):
-        return failed(i18n.t("pods.route.wrong_dst", lang, node=wanted, dst=parsed.dst, ip=ip))
-    reasons = []
-    if parsed.via != route.gateway:
-        reasons.append(i18n.t("pods.route.wrong_via", lang, dst=route.dst, node=wanted, answer=parsed.via or "-"))
-    if parsed.dev and parsed.dev != route.dev:
-        reasons.append(i18n.t("pods.route.wrong_dev", lang, dst=route.dst, node=wanted, answer=parsed.dev))
-    if reasons:
-        return failed(*reasons)
-    nxt = _node_with_ip(cluster, route.gateway)
-    towards = i18n.t("pods.route.towards", lang, next=nxt) if nxt else ""
-    return passed(i18n.t("pods.route.ok", lang, node=wanted, pod=key, ip=ip, route=route.describe(), towards=towards))
-
-
-def _node_with_ip(cluster: Any, ip: str | None) -> str | None:
-    from kubernetes import client
-
-    if not ip:
-        return None
-    for n in client.CoreV1Api(cluster.api).list_node().items:
-        if any(a.address == ip for a in n.status.addresses or []):
-            return n.metadata.name
-    return None
 
 
 def cross_node_route(cluster: Any) -> tuple[str, str, Route, Interface | None]:
@@ -558,23 +363,5 @@ def cross_node_route(cluster: Any) -> tuple[str, str, Route, Interface | None]:
     return here.metadata.name, cidr, route, dev
 
 
-@recorded
-@_checked
-def check_tunnel_device(answer: Any, cluster: Any = None, variable: str = "device", *, lang: str) -> Result:
-    """``answer`` is the device a node's route sends other nodes' pod traffic into (``flannel.1``)."""
-    cluster = _cluster(cluster)
-    name = _answer_name(answer, variable, lang)
-    node, cidr, route, dev = cross_node_route(cluster)
-    if name != route.dev:
-        uplink = dev is not None and dev.kind == "vxlan" and name == "eth0"
-        return failed(i18n.t("pods.tunnel.uplink" if uplink else "pods.tunnel.wrong", lang, answer=name, node=node,
-                             cidr=cidr))
-    details = (i18n.t("pods.tunnel.vxlan", lang, vni=dev.vxlan.get("id"), port=dev.vxlan.get("port"))
-               if dev is not None and dev.vxlan else "")
-    return passed(i18n.t("pods.tunnel.ok", lang, node=node, cidr=cidr, route=route.describe(), dev=route.dev,
-                         kind=dev.kind if dev else "?", details=details))
-
-
 __all__ = ["Table", "interfaces_table", "routes_table", "pod_exec", "PodAccess", "pod_access", "pod_addresses",
-           "echo", "host_veth", "cross_node_route", "check_environment", "check_pod_running", "check_pod_on_node",
-           "check_pod_ip", "check_no_nat", "check_host_veth", "check_node_route", "check_tunnel_device"]
+           "echo", "host_veth", "cross_node_route", "check_environment"]

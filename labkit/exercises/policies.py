@@ -1,9 +1,9 @@
-"""Checks of notebook 04 (network policies): a default deny, an allow from a namespace, the AND/OR trap.
+"""Exercises of notebook 04 (network policies): a default deny, an allow from a namespace, the AND/OR trap.
 
-The verdict comes from **real packets**: ``labkit.probe`` connects every pod of the exercise's
-namespaces to every other one, as upstream's e2e tests do, and the check compares the observed
-cells with what the exercise asks for. The policies themselves are read only to give a better
-hint (no policy yet, a policy that selects too few pods), never to decide.
+The verdict comes from **real packets**: ``observe_matrix`` runs ``labkit.probe``, which connects
+every pod of the exercise's namespaces to every other one, as upstream's e2e tests do; the pure
+``judge_*`` compare the observed cells with what the exercise asks for. The policies themselves are
+read only to give a better hint (no policy yet, a policy that selects too few pods), never to decide.
 
 The enforcer applies a policy a moment after the API accepted it, so the checks probe again until
 the observed matrix equals what the policies predict (or a few seconds passed) before judging.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import i18n
-from . import Result, recorded
+from . import Result, failed, passed
 from .services import WAIT_SECONDS, embedded, lab_name, poll
 
 NAMESPACES = ("nb04", "nb04-front", "nb04-ops")
@@ -103,94 +103,102 @@ def _namespace(key: str) -> str:
     return key.split("/", 1)[0]
 
 
-# --- exercise 1: default deny -------------------------------------------------------------------------
-@recorded
-def check_default_deny(namespace: str = "nb04", namespaces: str | Iterable[str] = NAMESPACES, port: int = 80,
-                       lab: Any = None, lang: str | None = None) -> Result:
-    """No pod (but itself) reaches a pod of ``namespace`` on ``port``, and its pods still connect out."""
+# --- observe: real packets, and the policies only for the hints --------------------------------------
+def observe_matrix(cluster: Any, namespaces: str | Iterable[str] = NAMESPACES, port: int = 80,
+                   dst: str | None = None, from_namespace: str | None = None, other_port: int | None = None,
+                   namespace: str | None = None, expected: Iterable[str] = ()) -> dict:
+    """Who reaches whom on ``port`` (the probe, settled), which namespaces have policies, which pods
+    are isolated for ingress; with ``other_port``, which pods of ``from_namespace`` reach ``dst`` there.
+    The exercise's own terms (``namespace``, ``dst``, ``from_namespace``, ``expected``) ride along."""
     from ..policy_api import engine
 
-    lang = lang or i18n.get_language()
+    lab = cluster if isinstance(cluster, str) else (getattr(cluster, "lab", None) or getattr(cluster, "name", None))
     result = settled_probe(lab, port, namespaces)
-    inside = [p for p in result.pods if _namespace(p) == namespace]
-    leaks = [(s, d) for d in inside for s in result.pods if s != d and result.allowed(s, d)]
+    eng = engine(lab_name(lab))
+    facts = {"port": port, "pods": list(result.pods),
+             "allowed": [[s, d] for s in result.pods for d in result.pods if s != d and result.allowed(s, d)],
+             "policy_namespaces": sorted({p.namespace for p in eng.policies}),
+             "isolated": sorted(eng.isolated("Ingress")), "other_port": other_port, "other_port_open": [],
+             "namespace": namespace, "dst": dst, "from_namespace": from_namespace, "expected": sorted(expected)}
+    if other_port is not None and dst is not None:
+        ip = embedded(lab).pod(dst)["ip"]
+        facts["other_port_open"] = [s for s in result.pods if _namespace(s) == from_namespace
+                                    and connects(lab, s, ip, other_port)]
+    return facts
+
+
+def _allowed(facts: dict) -> set[tuple[str, str]]:
+    return {(s, d) for s, d in facts["allowed"]}
+
+
+# --- exercise 1: default deny -------------------------------------------------------------------------
+def judge_default_deny(facts: dict, answer: Any, lang: str) -> Result:
+    """No pod (but itself) reaches a pod of ``namespace``, and its pods still connect out."""
+    namespace = facts.get("namespace") or "nb04"
+    allowed, pods, port = _allowed(facts), facts["pods"], facts["port"]
+    inside = [p for p in pods if _namespace(p) == namespace]
+    leaks = [(s, d) for d in inside for s in pods if s != d and (s, d) in allowed]
     reasons = _listed([i18n.t("ex.pol.still_reaches", lang, src=s, dst=d, port=port) for s, d in leaks], lang)
     if leaks:
-        eng = engine(lab_name(lab))
-        if not any(p.namespace == namespace for p in eng.policies):
+        if namespace not in facts["policy_namespaces"]:
             reasons.insert(0, i18n.t("ex.pol.no_policy", lang, namespace=namespace))
         else:
-            isolated = set(eng.isolated("Ingress"))
             reasons += [i18n.t("ex.pol.not_selected", lang, pod=d)
-                        for d in dict.fromkeys(d for _, d in leaks) if d not in isolated]
-    outside = [p for p in result.pods if _namespace(p) != namespace]
-    blocked = [(s, d) for s in inside for d in outside[:1] if not result.allowed(s, d)]
+                        for d in dict.fromkeys(d for _, d in leaks) if d not in facts["isolated"]]
+    outside = [p for p in pods if _namespace(p) != namespace]
+    blocked = [(s, d) for s in inside for d in outside[:1] if (s, d) not in allowed]
     reasons += [i18n.t("ex.pol.egress_blocked", lang, src=s, dst=d) for s, d in blocked[:1]]
     if reasons:
-        return Result(False, reasons, lang)
-    refused = sum(1 for d in inside for s in result.pods if s != d)
-    return Result(True, [i18n.t("ex.pol.deny_ok", lang, namespace=namespace, count=refused)], lang)
+        return failed(*reasons)
+    refused = sum(1 for d in inside for s in pods if s != d)
+    return passed(i18n.t("ex.pol.deny_ok", lang, namespace=namespace, count=refused))
 
 
 # --- exercise 2: allow one namespace to one pod on one port ------------------------------------------
-@recorded
-def check_allow_from_namespace(namespace: str = "nb04", pod: str = "web", from_namespace: str = "nb04-front",
-                               port: int = 80, other_port: int | None = 8080,
-                               namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
-                               lang: str | None = None) -> Result:
-    """Pods of ``from_namespace`` reach ``namespace/pod`` on ``port``, no other pod does, and
-    ``other_port`` (which the pod also serves) stays closed to them."""
-    lang = lang or i18n.get_language()
-    dst = f"{namespace}/{pod}"
-    result = settled_probe(lab, port, namespaces)
+def judge_allow_from_namespace(facts: dict, answer: Any, lang: str) -> Result:
+    """Pods of ``from_namespace`` reach ``dst`` on the port, no other pod does, and the other port
+    (which ``dst`` also serves) stays closed to them."""
+    dst, from_namespace = facts.get("dst") or "nb04/web", facts.get("from_namespace") or "nb04-front"
+    allowed, port = _allowed(facts), facts["port"]
     missing, extra = [], []
-    for src in result.pods:
+    for src in facts["pods"]:
         if src == dst:
             continue
-        wanted, seen = _namespace(src) == from_namespace, result.allowed(src, dst)
+        wanted, seen = _namespace(src) == from_namespace, (src, dst) in allowed
         if wanted and not seen:
             missing.append(i18n.t("ex.pol.cannot_reach", lang, src=src, dst=dst, port=port))
         elif seen and not wanted:
             extra.append(i18n.t("ex.pol.only_from", lang, src=src, dst=dst, port=port, namespace=from_namespace))
     reasons = _listed(missing, lang) + _listed(extra, lang)
-    if not reasons and other_port is not None:
-        ip = embedded(lab).pod(dst)["ip"]
-        for src in (p for p in result.pods if _namespace(p) == from_namespace):
-            if poll(lambda: connects(lab, src, ip, other_port), lambda ok: not ok):
-                reasons.append(i18n.t("ex.pol.other_port", lang, src=src, dst=dst, port=other_port, allowed=port))
+    if not reasons:
+        reasons = [i18n.t("ex.pol.other_port", lang, src=s, dst=dst, port=facts["other_port"], allowed=port)
+                   for s in facts.get("other_port_open") or []]
     if reasons:
-        return Result(False, reasons, lang)
-    return Result(True, [i18n.t("ex.pol.from_ok", lang, namespace=from_namespace, dst=dst, port=port)], lang)
+        return failed(*reasons)
+    return passed(i18n.t("ex.pol.from_ok", lang, namespace=from_namespace, dst=dst, port=port))
 
 
-# --- exercise 3: the AND/OR trap ----------------------------------------------------------------------
-@recorded
-def check_and_or(namespace: str = "nb04", pod: str = "api", allowed: Iterable[str] = ("nb04-ops/prometheus",),
-                 port: int = 80, namespaces: str | Iterable[str] = NAMESPACES, lab: Any = None,
-                 lang: str | None = None) -> Result:
-    """Exactly the ``allowed`` pods (and the pod itself) reach ``namespace/pod`` on ``port``."""
-    lang = lang or i18n.get_language()
-    dst, allowed = f"{namespace}/{pod}", set(allowed)
-    result = settled_probe(lab, port, namespaces)
+# --- exercise 4: the AND/OR trap ----------------------------------------------------------------------
+def judge_and_or(facts: dict, answer: Any, lang: str) -> Result:
+    """Exactly the ``expected`` pods (and the pod itself) reach ``dst``."""
+    dst, expected = facts.get("dst") or "nb04/api", set(facts.get("expected") or ["nb04-ops/prometheus"])
+    allowed, port = _allowed(facts), facts["port"]
     missing, leaks = [], []
-    for src in result.pods:
+    for src in facts["pods"]:
         if src == dst:
             continue
-        seen = result.allowed(src, dst)
-        if src in allowed and not seen:
+        seen = (src, dst) in allowed
+        if src in expected and not seen:
             missing.append(i18n.t("ex.pol.cannot_reach", lang, src=src, dst=dst, port=port))
-        elif seen and src not in allowed:
-            key = "ex.pol.leak_pod_selector" if _namespace(src) == namespace else "ex.pol.leak_namespace_selector"
+        elif seen and src not in expected:
+            key = "ex.pol.leak_pod_selector" if _namespace(src) == _namespace(dst) else "ex.pol.leak_namespace_selector"
             leaks.append(i18n.t(key, lang, src=src, dst=dst, namespace=_namespace(src)))
-    if leaks:
-        from ..policy_api import engine
-
-        if dst not in engine(lab_name(lab)).isolated("Ingress"):
-            leaks = [i18n.t("ex.pol.open_to_all", lang, dst=dst)]
+    if leaks and dst not in facts["isolated"]:
+        leaks = [i18n.t("ex.pol.open_to_all", lang, dst=dst)]
     reasons = _listed(missing, lang) + _listed(leaks, lang)
     if reasons:
-        return Result(False, reasons, lang)
-    return Result(True, [i18n.t("ex.pol.and_ok", lang, allowed=", ".join(sorted(allowed)), dst=dst)], lang)
+        return failed(*reasons)
+    return passed(i18n.t("ex.pol.and_ok", lang, allowed=", ".join(sorted(expected)), dst=dst))
 
 
-__all__ = ["check_default_deny", "check_allow_from_namespace", "check_and_or", "settled_probe"]
+__all__ = ["observe_matrix", "judge_default_deny", "judge_allow_from_namespace", "judge_and_or", "settled_probe"]

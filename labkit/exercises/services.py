@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable
 
 from .. import i18n
-from . import Result, recorded
+from . import Result, failed, passed
 
 WAIT_SECONDS = 8.0          # how long a check waits for kube-proxy / the enforcer to catch up
 POLL_SECONDS = 0.3
@@ -104,6 +104,12 @@ MESSAGES = {
         "en": "Service {service} has nodePort(s) {ports}, expected {port} (set `nodePort` in the port)",
         "fr": "le Service {service} a le(s) nodePort(s) {ports}, on attend {port} (renseignez `nodePort` "
               "dans le port)"},
+    "ex.svc.no_answer_pod": {
+        "en": "a request to {url} got no answer from a pod of {deployment} ({error})",
+        "fr": "une requête vers {url} n'a pas eu de réponse d'un pod de {deployment} ({error})"},
+    "ex.svc.answered_pod": {
+        "en": "{url} answered from pod {pod}: the Service works.",
+        "fr": "{url} a répondu depuis le pod {pod} : le Service fonctionne."},
     "ex.svc.nodeport_ok": {
         "en": "port {port} answers on every node ({nodes}).",
         "fr": "le port {port} répond sur chaque nœud ({nodes})."},
@@ -204,78 +210,88 @@ def http_from_node(lab, node: str, url: str) -> tuple[dict | None, str]:
     return None, f"curl exit {proc.returncode}" if proc.returncode else text[:60] or "empty answer"
 
 
-# --- exercise 1: expose a deployment ------------------------------------------------------------------
-@recorded
-def check_exposed(namespace: str = "nb03", deployment: str = "hello", service: str = "hello", port: int = 8080,
-                  target_port: int = 80, replicas: int = 2, lab: Any = None, lang: str | None = None) -> Result:
-    """Deployment ``deployment`` runs ``replicas`` pods and Service ``service`` sends ``port`` to
-    their ``target_port``: checked on the objects, the EndpointSlices and with a real request."""
-    lang = lang or i18n.get_language()
-    api = api_client(lab)
-    reasons = _deployment_reasons(api, namespace, deployment, replicas, lang)
-    svc = read(api, "service", namespace, service)
-    if svc is None:
-        return Result(False, reasons + [i18n.t("ex.svc.no_service", lang, service=service, namespace=namespace)],
-                      lang)
-    reasons += _service_reasons(api, svc, deployment, port, target_port, lang)
-    if reasons:
-        return Result(False, reasons, lang)
-    count = len(running(read(api, "pod", namespace, selector=_selector_text(svc["spec"]["selector"]))))
-    slices = poll(lambda: ready_endpoints(read(api, "endpointslice", namespace), service),
-                  lambda eps: len(eps) == count)
-    if len(slices) != replicas:
-        return Result(False, [i18n.t("ex.svc.endpoints", lang, service=service, count=len(slices),
-                                     expected=replicas)], lang)
-    url = f"http://{svc['spec']['clusterIP']}:{port}/"
-    return _answered(embedded(lab), url, deployment, {p["metadata"]["name"] for p in running(
-        read(api, "pod", namespace, selector=_selector_text(svc["spec"]["selector"])))}, lang)
+# --- observe: the objects, the EndpointSlices, and real requests from a pod -----------------------------
+def _from_pod(cluster: Any, client_pod: str, url: str) -> tuple[dict | None, str]:
+    from .observe import _request
+
+    return _request(cluster, client_pod, url)
 
 
-def _deployment_reasons(api, namespace: str, deployment: str, replicas: int, lang: str) -> list[str]:
+def _deployment_facts(api, namespace: str, deployment: str) -> dict:
     dep = read(api, "deployment", namespace, deployment)
     if dep is None:
-        return [i18n.t("ex.svc.no_deployment", lang, deployment=deployment, namespace=namespace)]
-    ready = len(running(read(api, "pod", namespace,
-                             selector=_selector_text(dep["spec"]["selector"].get("matchLabels") or {}))))
-    if ready != replicas:
-        return [i18n.t("ex.svc.replicas", lang, deployment=deployment, ready=ready, expected=replicas)]
-    return []
+        return {"deployment_exists": False, "labels": {}, "pods": []}
+    labels = ((dep.get("spec", {}).get("template", {}).get("metadata") or {}).get("labels")) or {}
+    selector = _selector_text(dep["spec"]["selector"].get("matchLabels") or {})
+    return {"deployment_exists": True, "labels": labels,
+            "pods": sorted(p["metadata"]["name"] for p in running(read(api, "pod", namespace, selector=selector)))}
 
 
-def _service_reasons(api, svc: dict, deployment: str, port: int, target_port: int, lang: str) -> list[str]:
-    name, spec = svc["metadata"]["name"], svc["spec"]
-    ports = spec.get("ports") or []
-    mine = next((p for p in ports if p.get("port") == port), None)
+def observe_exposed(cluster: Any, namespace: str = "nb03", deployment: str = "hello", service: str = "hello",
+                    port: int = 8080, target_port: int = 80, replicas: int = 2,
+                    client_pod: str = "nb03/client") -> dict:
+    """The Deployment's running pods, the Service's ports and selector, its ready endpoints, and the
+    pod that answered a request to ``ClusterIP:port`` sent from ``client_pod``."""
+    api = cluster.api
+    facts = dict(_deployment_facts(api, namespace, deployment), namespace=namespace, deployment=deployment,
+                 service=service, port=port, target_port=target_port, replicas=replicas, service_exists=False,
+                 ports=[], selector={}, endpoints=[], url=None, answered_by=None, error="")
+    svc = read(api, "service", namespace, service)
+    if svc is None:
+        return facts
+    selector = svc["spec"].get("selector") or {}
+    facts.update(service_exists=True, selector=selector,
+                 ports=[{"port": p.get("port"), "targetPort": p.get("targetPort", p.get("port"))}
+                        for p in svc["spec"].get("ports") or []])
+    if selector and matches(selector, facts["labels"]):
+        count = len(facts["pods"])
+        facts["endpoints"] = sorted(poll(lambda: ready_endpoints(read(api, "endpointslice", namespace), service),
+                                         lambda eps: len(eps) >= count))
+        facts["url"] = f"http://{svc['spec'].get('clusterIP')}:{port}/"
+        answer, facts["error"] = poll(lambda: _from_pod(cluster, client_pod, facts["url"]),
+                                      lambda r: (r[0] or {}).get("pod") in facts["pods"])
+        facts["answered_by"] = (answer or {}).get("pod")
+    return facts
+
+
+def judge_exposed(facts: dict, answer: Any, lang: str) -> Result:
+    """``replicas`` pods run, the Service sends ``port`` to their ``target_port``, its EndpointSlices
+    list them, and a real request through the ClusterIP is answered by one of them."""
+    ns, dep, svc = facts["namespace"], facts["deployment"], facts["service"]
     reasons = []
+    if not facts["deployment_exists"]:
+        reasons.append(i18n.t("ex.svc.no_deployment", lang, deployment=dep, namespace=ns))
+    elif len(facts["pods"]) != facts["replicas"]:
+        reasons.append(i18n.t("ex.svc.replicas", lang, deployment=dep, ready=len(facts["pods"]),
+                              expected=facts["replicas"]))
+    if not facts["service_exists"]:
+        return failed(*reasons, i18n.t("ex.svc.no_service", lang, service=svc, namespace=ns))
+    port, target = facts["port"], facts["target_port"]
+    mine = next((p for p in facts["ports"] if p["port"] == port), None)
     if mine is None:
-        reasons.append(i18n.t("ex.svc.wrong_port", lang, service=name, ports=", ".join(
-            str(p.get("port")) for p in ports) or "-", port=port))
-    elif str(mine.get("targetPort", port)) != str(target_port):
-        reasons.append(i18n.t("ex.svc.wrong_target", lang, service=name, port=port, target=mine.get("targetPort"),
-                              expected=target_port))
-    selector = spec.get("selector") or {}
-    if not selector:
-        reasons.append(i18n.t("ex.svc.no_selector", lang, service=name))
-        return reasons
-    dep = read(api, "deployment", svc["metadata"]["namespace"], deployment)
-    labels = ((dep or {}).get("spec", {}).get("template", {}).get("metadata") or {}).get("labels") or {}
-    if dep is not None and not matches(selector, labels):
-        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=name, selector=_selector_text(selector),
-                              deployment=deployment))
-    return reasons
+        reasons.append(i18n.t("ex.svc.wrong_port", lang, service=svc, port=port,
+                              ports=", ".join(str(p["port"]) for p in facts["ports"]) or "-"))
+    elif str(mine["targetPort"]) != str(target):
+        reasons.append(i18n.t("ex.svc.wrong_target", lang, service=svc, port=port, target=mine["targetPort"],
+                              expected=target))
+    if not facts["selector"]:
+        reasons.append(i18n.t("ex.svc.no_selector", lang, service=svc))
+    elif facts["deployment_exists"] and not matches(facts["selector"], facts["labels"]):
+        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=svc, selector=_selector_text(facts["selector"]),
+                              deployment=dep))
+    if reasons:
+        return failed(*reasons)
+    if len(facts["endpoints"]) != facts["replicas"]:
+        return failed(i18n.t("ex.svc.endpoints", lang, service=svc, count=len(facts["endpoints"]),
+                             expected=facts["replicas"]))
+    if facts["answered_by"] not in facts["pods"]:
+        return failed(i18n.t("ex.svc.no_answer_pod", lang, url=facts["url"], deployment=dep,
+                             error=facts["error"] or facts["answered_by"] or "-"))
+    return passed(i18n.t("ex.svc.answered_pod", lang, url=facts["url"], pod=facts["answered_by"]))
 
 
 def _selector_text(selector: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-
-
-def _answered(lab, url: str, deployment: str, pods: set[str], lang: str, node: str | None = None) -> Result:
-    node = node or lab.spec.node_plans()[1 if len(lab.spec.node_plans()) > 1 else 0].name
-    answer, error = poll(lambda: http_from_node(lab, node, url), lambda r: r[0] is not None and r[0].get("pod") in pods)
-    if answer is None or answer.get("pod") not in pods:
-        return Result(False, [i18n.t("ex.svc.no_answer", lang, url=url, node=node, deployment=deployment,
-                                     error=error or (answer or {}).get("pod"))], lang)
-    return Result(True, [i18n.t("ex.svc.answered", lang, url=url, pod=answer["pod"], node=answer.get("node"))], lang)
 
 
 # --- exercise 2: find the KUBE-SVC chain and the probability of its first rule ------------------------
@@ -297,74 +313,55 @@ def svc_chain_rules(iptables_save: str, service: str) -> tuple[str | None, list[
     return chain, probabilities
 
 
-@recorded
-def check_service_chain(chain: Any, probability: Any, namespace: str = "nb03", service: str = "web",
-                        node: str = "worker", lab: Any = None, lang: str | None = None) -> Result:
-    """``chain`` is the KUBE-SVC chain of ``namespace/service`` on ``node`` and ``probability`` the
-    ``--probability`` of its first rule, as ``iptables-save`` shows them on the node right now."""
-    lang = lang or i18n.get_language()
-    lab = embedded(lab)
-    key = f"{namespace}/{service}"
-    if lab.spec.proxy_mode != "iptables":
-        return Result(False, [i18n.t("ex.svc.not_iptables", lang, mode=lab.spec.proxy_mode)], lang)
-    plan = lab.spec.node(node) if node in {n.name for n in lab.spec.node_plans()} else next(
-        n for n in lab.spec.node_plans() if n.name.endswith(f"-{node}"))
-    real, probabilities = svc_chain_rules(lab.node_exec(plan.name, ["iptables-save"]).stdout, key)
-    if real is None:
-        return Result(False, [i18n.t("ex.svc.no_rules", lang, node=plan.name, service=key)], lang)
-    if not isinstance(chain, str) or not chain.strip() or chain.strip() in ("KUBE-SVC-", "KUBE-SVC-..."):
-        return Result(False, [i18n.t("ex.svc.chain_missing", lang, service=key)], lang)
-    chain = chain.strip()
-    if chain != real:
-        msg = "ex.svc.chain_is_sep" if chain.startswith("KUBE-SEP-") else "ex.svc.chain_wrong"
-        return Result(False, [i18n.t(msg, lang, chain=chain, service=key, node=plan.name)], lang)
-    count = len(probabilities)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)):
-        return Result(False, [i18n.t("ex.svc.probability_missing", lang)], lang)
-    if abs(float(probability) - probabilities[0]) > 1e-3:
-        return Result(False, [i18n.t("ex.svc.probability_wrong", lang, value=probability, chain=chain,
-                                     count=count)], lang)
-    return Result(True, [i18n.t("ex.svc.chain_ok", lang, chain=chain, count=count, rest=max(count - 1, 1),
-                                probability=f"{probabilities[0]:.11f}")], lang)
-
-
 # --- exercise 3: a NodePort on a given port -----------------------------------------------------------
-@recorded
-def check_node_port(namespace: str = "nb03", service: str = "web-np", node_port: int = 30080,
-                    deployment: str = "web", lab: Any = None, lang: str | None = None) -> Result:
-    """Service ``service`` is a NodePort on ``node_port`` and a request to every node's IP on that
-    port is answered by a pod of ``deployment`` (sent from the control-plane node's namespace)."""
-    lang = lang or i18n.get_language()
-    api = api_client(lab)
+def observe_node_port(cluster: Any, namespace: str = "nb03", service: str = "web-np", node_port: int = 30080,
+                      deployment: str = "web", client_pod: str = "nb03/client") -> dict:
+    """The Service's type, nodePorts and selector, and which pod answered on every node's IP:node_port."""
+    from kubernetes import client
+
+    api = cluster.api
+    facts = dict(_deployment_facts(api, namespace, deployment), namespace=namespace, service=service,
+                 node_port=node_port, deployment=deployment, service_exists=False, type=None, node_ports=[],
+                 selector={}, answers={}, errors={})
     svc = read(api, "service", namespace, service)
     if svc is None:
-        return Result(False, [i18n.t("ex.svc.no_service", lang, service=service, namespace=namespace)], lang)
+        return facts
     spec = svc["spec"]
+    facts.update(service_exists=True, type=spec.get("type", "ClusterIP"), selector=spec.get("selector") or {},
+                 node_ports=[p.get("nodePort") for p in spec.get("ports") or [] if p.get("nodePort")])
+    if node_port in facts["node_ports"] and facts["selector"] and matches(facts["selector"], facts["labels"]):
+        for n in client.CoreV1Api(api).list_node().items:
+            ip = next((a.address for a in n.status.addresses or [] if a.type == "InternalIP"), None)
+            answer, error = poll(lambda: _from_pod(cluster, client_pod, f"http://{ip}:{node_port}/"),
+                                 lambda r: (r[0] or {}).get("pod") in facts["pods"])
+            facts["answers"][ip] = (answer or {}).get("pod")
+            facts["errors"][ip] = error
+    return facts
+
+
+def judge_node_port(facts: dict, answer: Any, lang: str) -> Result:
+    """A NodePort on ``node_port`` that selects the Deployment's pods, answered on every node's IP."""
+    svc, port = facts["service"], facts["node_port"]
+    if not facts["service_exists"]:
+        return failed(i18n.t("ex.svc.no_service", lang, service=svc, namespace=facts["namespace"]))
     reasons = []
-    if spec.get("type") != "NodePort":
-        reasons.append(i18n.t("ex.svc.not_nodeport", lang, service=service, type=spec.get("type", "ClusterIP")))
-    ports = [p.get("nodePort") for p in spec.get("ports") or [] if p.get("nodePort")]
-    if node_port not in ports:
-        reasons.append(i18n.t("ex.svc.wrong_nodeport", lang, service=service,
-                              ports=", ".join(map(str, ports)) or "-", port=node_port))
-    dep = read(api, "deployment", namespace, deployment)
-    labels = ((dep or {}).get("spec", {}).get("template", {}).get("metadata") or {}).get("labels") or {}
-    if not spec.get("selector"):
-        reasons.append(i18n.t("ex.svc.no_selector", lang, service=service))
-    elif dep is not None and not matches(spec["selector"], labels):
-        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=service,
-                              selector=_selector_text(spec["selector"]), deployment=deployment))
+    if facts["type"] != "NodePort":
+        reasons.append(i18n.t("ex.svc.not_nodeport", lang, service=svc, type=facts["type"]))
+    if port not in facts["node_ports"]:
+        reasons.append(i18n.t("ex.svc.wrong_nodeport", lang, service=svc, port=port,
+                              ports=", ".join(map(str, facts["node_ports"])) or "-"))
+    if not facts["selector"]:
+        reasons.append(i18n.t("ex.svc.no_selector", lang, service=svc))
+    elif facts["deployment_exists"] and not matches(facts["selector"], facts["labels"]):
+        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=svc, selector=_selector_text(facts["selector"]),
+                              deployment=facts["deployment"]))
     if reasons:
-        return Result(False, reasons, lang)
-    lab = embedded(lab)
-    pods = {p["metadata"]["name"] for p in running(read(api, "pod", namespace, selector=_selector_text(labels)))}
-    plans = lab.spec.node_plans()
-    for plan in plans:
-        result = _answered(lab, f"http://{plan.ip}:{node_port}/", deployment, pods, lang, node=plans[0].name)
-        if not result.ok:
-            return result
-    return Result(True, [i18n.t("ex.svc.nodeport_ok", lang, port=node_port,
-                                nodes=", ".join(p.ip for p in plans))], lang)
+        return failed(*reasons)
+    for ip, pod in facts["answers"].items():
+        if pod not in facts["pods"]:
+            return failed(i18n.t("ex.svc.no_answer_pod", lang, url=f"http://{ip}:{port}/",
+                                 deployment=facts["deployment"], error=facts["errors"].get(ip) or pod or "-"))
+    return passed(i18n.t("ex.svc.nodeport_ok", lang, port=port, nodes=", ".join(facts["answers"])))
 
 
-__all__ = ["check_exposed", "check_service_chain", "check_node_port", "svc_chain_rules"]
+__all__ = ["observe_exposed", "judge_exposed", "observe_node_port", "judge_node_port", "svc_chain_rules"]

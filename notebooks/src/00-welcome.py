@@ -50,6 +50,7 @@ import sys
 
 import labkit.live
 from labkit.embedded.paths import kubeconfig_file
+from labkit import exercises as ex
 from labkit.exercises import pods
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
@@ -162,7 +163,7 @@ view
 !kubectl -n nb00 wait --for=condition=Ready pod/hello --timeout=60s
 
 # %%
-pods.check_pod_running("hello", "nb00", cluster, exercise="00.0")
+ex.check("00.0", cluster=cluster, pod="nb00/hello")
 
 # %% [markdown] en
 # ## Language
@@ -180,7 +181,7 @@ pods.check_pod_running("hello", "nb00", cluster, exercise="00.0")
 
 # %%
 for lang in ("en", "fr"):
-    print(pods.check_pod_running("hello", "nb00", cluster, lang=lang), end="\n\n")
+    print(ex.check("00.0", cluster=cluster, pod="nb00/hello", lang=lang), end="\n\n")
 
 # %% [markdown] en
 # ## When the lab is broken, and where the slides are

@@ -44,6 +44,7 @@ import sys
 import labkit.live
 from kubernetes import client
 from labkit.embedded.paths import kubeconfig_file
+from labkit import exercises as ex
 from labkit.exercises import pods
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
@@ -217,7 +218,7 @@ if cluster.kind == "embedded":
 !kubectl -n nb01 wait --for=condition=Ready pod/pinned --timeout=60s
 
 # %%
-pods.check_pod_on_node("pinned", WORKER, "nb01", cluster, exercise="01.1")
+ex.check("01.1", cluster=cluster, pod="nb01/pinned", node=WORKER)
 
 # %% [markdown] en
 # ## Exercise 2: a pod's IP, seen from inside
@@ -249,7 +250,7 @@ pinned_ip = lines[0].split()[3].split("/")[0]              # "2: eth0    inet 10
 pinned_ip
 
 # %%
-pods.check_pod_ip(pinned_ip, "pinned", "nb01", cluster, variable="pinned_ip", exercise="01.2")
+ex.check("01.2", pinned_ip, cluster, pod="nb01/pinned", variable="pinned_ip")
 
 # %% [markdown] en
 # ## Exercise 3: no NAT between nodes, your turn
@@ -285,7 +286,7 @@ talker_saw = json.loads(reply[0])["client_ip"]
 talker_saw
 
 # %%
-pods.check_no_nat(talker_saw, "talker", "web", "nb01", cluster=cluster, variable="talker_saw", exercise="01.3")
+ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", variable="talker_saw")
 
 # %% [markdown] en
 # ## What we saw

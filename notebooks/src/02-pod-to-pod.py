@@ -175,7 +175,7 @@ veth = next(i.name for i in nodes.interfaces(node) if i.index == index)
 veth
 
 # %%
-pods.check_host_veth(veth, "a1", "nb02", cluster, exercise="02.4")
+ex.check("02.4", veth, cluster, pod="nb02/a1", variable="veth")
 
 # %% [markdown] en
 # ## The path on one node
@@ -387,7 +387,7 @@ device = None
 device = "flannel.1"      # the VXLAN device; eth0 only carries the packet once it is wrapped in UDP
 
 # %%
-pods.check_tunnel_device(device, flannel, exercise="02.7")
+ex.check("02.7", device, flannel, variable="device")
 
 # %% [markdown] en
 # ### flannel: a bridge, and a VXLAN overlay

@@ -57,7 +57,6 @@ from labkit import diagrams, live
 from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit import exercises as ex
-from labkit.exercises import services as check
 from labkit.kubeproxy import format_table, read_service_map
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
@@ -170,7 +169,8 @@ print(cluster, "- kube-proxy mode:", lab.spec.proxy_mode)
 !kubectl -n nb03 rollout status deployment hello --timeout=60s
 
 # %%
-check.check_exposed(NS, deployment="hello", service="hello", port=8080, target_port=80, replicas=2, lab=LAB, exercise="03.1")
+ex.check("03.1", cluster=cluster, namespace=NS, deployment="hello", service="hello", port=8080, target_port=80,
+         replicas=2, client_pod="nb03/client")
 
 # %% [markdown] en
 # ## 2. kube-proxy's chains on a node, step by step
@@ -447,7 +447,8 @@ grep(rules, f"-A {ext_chain} ")
 !kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": 30080}]}}'
 
 # %%
-check.check_node_port(NS, service="web-np", node_port=30080, deployment="web", lab=LAB, exercise="03.3")
+ex.check("03.3", cluster=cluster, namespace=NS, service="web-np", node_port=30080, deployment="web",
+         client_pod="nb03/client")
 
 # %% [markdown] en
 # ### Exercise 4: break and fix, a Service that sends nowhere

@@ -59,7 +59,6 @@ import labkit
 from labkit import live
 from labkit.embedded.paths import kubeconfig_file
 from labkit import exercises as ex
-from labkit.exercises import policies as check
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 os.environ["KUBECONFIG"] = str(kubeconfig_file(LAB))
@@ -201,7 +200,7 @@ spec:
 EOF
 
 # %%
-check.check_default_deny("nb04", namespaces=NAMESPACES, lab=LAB, exercise="04.1")
+ex.check("04.1", cluster=cluster, namespace="nb04", namespaces=NAMESPACES)
 
 # %% [markdown] en
 # ## 3. Allow from a namespace
@@ -262,8 +261,8 @@ spec:
 EOF
 
 # %%
-check.check_allow_from_namespace("nb04", pod="web", from_namespace="nb04-front", port=80, other_port=8080,
-                                 namespaces=NAMESPACES, lab=LAB, exercise="04.2")
+ex.check("04.2", cluster=cluster, dst="nb04/web", from_namespace="nb04-front", other_port=8080,
+         namespaces=NAMESPACES)
 
 # %% [markdown] en
 # ## 4. The AND/OR trap
@@ -413,7 +412,7 @@ spec:
 EOF
 
 # %%
-check.check_and_or("nb04", pod="api", allowed=["nb04-ops/prometheus"], namespaces=NAMESPACES, lab=LAB, exercise="04.4")
+ex.check("04.4", cluster=cluster, dst="nb04/api", expected=["nb04-ops/prometheus"], namespaces=NAMESPACES)
 
 # %% [markdown] en
 # ## 5. Egress, and the DNS trap

@@ -161,3 +161,41 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     assert NEW_POD in _live_svg_text(page)
     labels = page.evaluate("() => [...document.querySelectorAll('.widget-label')].map(l => l.textContent)")
     assert any(label.startswith("updated at") for label in labels), labels   # the view's status line
+
+
+def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter):
+    """A learner who presses Shift+Enter through notebook 00 without writing anything is told
+    "not yet": no solution runs by itself. The collapsed hints and solution are on the page."""
+    import nbformat
+
+    url, token = jupyter
+    path = ROOT / "notebooks" / "en" / "00-welcome.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    check = next(i for i, c in enumerate(cells) if c.source.startswith('ex.check("00.0"'))
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/lab/tree/en/00-welcome.ipynb?reset&token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            _wait_idle(page)
+            _run_first_cell(page)
+            for _ in range(check):                             # down to the exercise's check, included
+                page.keyboard.press("Shift+Enter")
+            _wait_idle(page, 120_000)
+            cell = page.locator(".jp-Notebook .jp-Cell").nth(check)
+            cell.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].querySelector('.jp-OutputArea-output')",
+                arg=check, timeout=60_000)
+            text = cell.locator(".jp-OutputArea").inner_text()
+            page.locator(".jp-Notebook .jp-Cell").nth(check - 3).scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT / "jupyterlab-00-not-yet.png"))
+            assert "✘ Not yet:" in text and "no pod nb00/hello" in text and "Well done" not in text, text
+            summaries = page.evaluate("() => [...document.querySelectorAll('details summary')].map(s => s.textContent)")
+            assert any("Hint 1" in s for s in summaries) and any("Solution of exercise 00.0" in s for s in summaries)
+        finally:
+            context.close()
+            browser.close()

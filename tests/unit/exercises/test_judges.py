@@ -186,7 +186,8 @@ def test_stack_partial_wrong_missing():
 
 # --- the machinery -------------------------------------------------------------------------------------------
 def test_registered_exercises_and_predictions():
-    assert {"02.5", "02.6", "03.2", "03.4", "04.3", "04.5", "05.1", "05.2", "05.3"} <= set(REGISTRY)
+    assert {"00.0", "01.1", "01.2", "01.3", "02.4", "02.5", "02.6", "02.7", "03.2", "03.4", "04.3", "04.5", "05.1",
+            "05.2", "05.3"} <= set(REGISTRY)
     assert {k for k, e in REGISTRY.items() if e.prediction} == {"02.5", "03.2", "04.3"}
 
 
@@ -197,3 +198,61 @@ def test_a_prediction_check_without_a_sealed_prediction_is_not_yet():
     result = check("03.2", [0.2], cluster=object(), lang="fr")     # the cluster is not even read
     assert not result.ok and "aucune prédiction n'a été enregistrée pour l'exercice 03.2" in str(result)
     assert "pas encore de prédiction" in str(predict("03.2", None, "probabilities", lang="fr"))
+
+
+# --- 00-02: pods --------------------------------------------------------------------------------------------
+HELLO = {"pod": "nb00/hello", "exists": True, "phase": "Running", "node": "kubenet-worker", "ip": "10.244.1.7"}
+PINNED = dict(HELLO, pod="nb01/pinned", wanted="kubenet-worker", known=True, cidr="10.244.1.0/24",
+              nodes=["kubenet-control-plane", "kubenet-worker", "kubenet-worker2"], own=["10.244.1.7"])
+TALKER = {"client": dict(HELLO, pod="nb01/talker", node="kubenet-worker2", ip="10.244.2.9"),
+          "server": dict(HELLO, pod="nb01/web"), "seen": "10.244.2.9", "error": ""}
+VETH = dict(HELLO, pod="nb02/a1", peer_index=7, host="veth1a2b3c4d")
+TUNNEL = {"node": "fl-worker", "cidr": "10.244.0.0/24", "kind": "vxlan", "vxlan": {"id": 1, "port": 8472},
+          "route": {"dst": "10.244.0.0/24", "gateway": "10.244.0.0", "dev": "flannel.1", "type": "unicast"}}
+
+
+def test_pod_running_right_missing_pending():
+    assert verdict(judges.pod_running, HELLO, None)[0]
+    assert "there is no pod nb00/hello yet" in verdict(judges.pod_running, dict(HELLO, exists=False), None)[1]
+    ok, text = verdict(judges.pod_running, dict(HELLO, phase="Pending", ip=None), None, "fr")
+    assert not ok and "pas encore Running" in text
+
+
+def test_pod_on_node_right_wrong_unknown():
+    assert verdict(judges.pod_on_node, PINNED, None)[0]
+    ok, text = verdict(judges.pod_on_node, dict(PINNED, node="kubenet-worker2"), None)
+    assert not ok and "runs on kubenet-worker2, not on kubenet-worker" in text
+    assert "there is no node worker9" in verdict(judges.pod_on_node, dict(PINNED, known=False, wanted="worker9"),
+                                                 None)[1]
+
+
+def test_pod_ip_right_wrong_missing_malformed():
+    assert verdict(judges.pod_ip, PINNED, "10.244.1.7/24")[0]
+    assert "is not on the eth0" in verdict(judges.pod_ip, PINNED, "10.244.1.8")[1]
+    assert "`pinned_ip`" in verdict(judges.pod_ip, PINNED, None)[1]
+    assert "`mon_ip`" in verdict(judges.pod_ip, dict(PINNED, variable="mon_ip"), None, "fr")[1]
+    assert "is not an IP address" in verdict(judges.pod_ip, PINNED, "web")[1]
+
+
+def test_no_nat_right_wrong_same_node_unreachable():
+    assert verdict(judges.no_nat, TALKER, "10.244.2.9")[0]
+    ok, text = verdict(judges.no_nat, TALKER, "172.18.0.3")          # the node's IP: what NAT would show
+    assert not ok and "did not see 172.18.0.3" in text
+    same = dict(TALKER, client=dict(TALKER["client"], node="kubenet-worker"))
+    assert "both run on kubenet-worker" in verdict(judges.no_nat, same, "10.244.2.9")[1]
+    assert "could not reach" in verdict(judges.no_nat, dict(TALKER, seen=None, error="exit 28"), "10.244.2.9")[1]
+
+
+def test_host_veth_right_wrong_missing():
+    assert verdict(judges.host_veth, VETH, "veth1a2b3c4d@if2")[0]
+    assert "is not the host side" in verdict(judges.host_veth, VETH, "veth5e6f7a8b")[1]
+    assert "no answer yet" in verdict(judges.host_veth, VETH, "  ")[1]
+    assert "introuvable" in verdict(judges.host_veth, dict(VETH, host=None), "veth1a2b3c4d", "fr")[1]
+
+
+def test_tunnel_right_uplink_wrong_missing():
+    ok, text = verdict(judges.tunnel_device, TUNNEL, "flannel.1")
+    assert ok and "VNI 1, UDP port 8472" in text
+    assert "only once it is wrapped in UDP" in verdict(judges.tunnel_device, TUNNEL, "eth0")[1]
+    assert "is not the device" in verdict(judges.tunnel_device, TUNNEL, "cni0")[1]
+    assert "no answer yet" in verdict(judges.tunnel_device, TUNNEL, None)[1]
