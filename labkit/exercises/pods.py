@@ -14,7 +14,6 @@ import html
 import ipaddress
 import json
 import shutil
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
