@@ -18,7 +18,8 @@ code to copy, and ``labkit.solution("NN.k")`` prints it. The **instructor** buil
 cell, for rehearsal and for the tests. The solutions and hints also go to
 ``labkit/exercises/solutions.json``, which ``labkit.solution`` reads.
 
-The builder adds a first code cell that sets ``LANG`` and labkit's language. It is pure (text in,
+The builder adds a first code cell that sets ``LANG`` and labkit's language, and defines
+``tr(en, fr)`` for text a shared code cell prints. It is pure (text in,
 notebooks out) so a test can rebuild everything in memory and compare with the files in git.
 """
 from __future__ import annotations
@@ -38,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "labkit" / "exercises" / "solutions.json"
 
 LABELS = {
-    "hint": {"en": "💡 Hint {n}", "fr": "💡 Indice {n}"},
-    "solution": {"en": "🔑 Solution of exercise {id}", "fr": "🔑 Solution de l'exercice {id}"},
+    "hint": {"en": "Hint {n}", "fr": "Indice {n}"},
+    "solution": {"en": "Solution of exercise {id}", "fr": "Solution de l'exercice {id}"},
     "copy": {"en": "Copy it into the empty cell above and run it, or run `labkit.solution(\"{id}\")` "
                    "in a new cell to print it.",
              "fr": "Copiez-la dans la cellule vide au-dessus et exécutez-la, ou lancez "
@@ -154,7 +155,9 @@ def build(text: str, lang: str, source: str = "<source>", instructor: bool = Fal
                    "language_info": {"name": "python"}, "labkit": {"lang": lang, "source": source}}
     if instructor:
         nb.metadata["labkit"]["instructor"] = True
-    setup = nbformat.v4.new_code_cell(f'LANG = "{lang}"\nimport labkit\nlabkit.set_language(LANG)')
+    setup = nbformat.v4.new_code_cell(
+        f'LANG = "{lang}"\nimport labkit\nlabkit.set_language(LANG)\n\n\n'
+        'def tr(en, fr):\n    """Printed text in the notebook\'s language."""\n    return fr if LANG == "fr" else en')
     setup.metadata = {"tags": ["setup"], "jupyter": {"source_hidden": True}}
     nb.cells.append(setup)
     hints = 0

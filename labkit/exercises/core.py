@@ -24,8 +24,8 @@ i18n.register({
         "fr": "pas encore de prédiction : écrivez-la dans `{variable}` au-dessus, puis relancez cette cellule "
               "(avant la révélation)"},
     "ex.predict.sealed": {
-        "en": "📌 Prediction recorded for exercise {id}: {answer}. Now run the next cells and see.",
-        "fr": "📌 Prédiction enregistrée pour l'exercice {id} : {answer}. Exécutez les cellules suivantes "
+        "en": "Prediction recorded for exercise {id}: {answer}. Now run the next cells and see.",
+        "fr": "Prédiction enregistrée pour l'exercice {id} : {answer}. Exécutez les cellules suivantes "
               "et regardez."},
     "ex.predict.missing": {
         "en": "no prediction was recorded for exercise {id}: run its `ex.predict(...)` cell first, before "

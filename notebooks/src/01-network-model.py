@@ -59,7 +59,7 @@ core = client.CoreV1Api(cluster.api)                                # the offici
 WORKER, WORKER2 = [n for n in cluster.node_names() if "control-plane" not in n][:2]
 ON_WORKER = json.dumps({"spec": {"nodeName": WORKER}})             # for kubectl run --overrides
 ON_WORKER2 = json.dumps({"spec": {"nodeName": WORKER2}})
-print("workers:", WORKER, WORKER2)
+print(tr("workers:", "workers :"), WORKER, WORKER2)
 
 # %% [markdown] en
 # ## The pod network, live
@@ -113,7 +113,7 @@ view
 WEB_IP = core.read_namespaced_pod("web", "nb01").status.pod_ip
 CLIENT_IP = core.read_namespaced_pod("client", "nb01").status.pod_ip
 !kubectl -n nb01 exec client -- curl -s http://{WEB_IP}/
-print("\nclient's pod IP:", CLIENT_IP)
+print(tr("\nclient's pod IP:", "\nIP de pod du client :"), CLIENT_IP)
 
 # %% [markdown] en
 # ## Nodes and pods: no NAT either
@@ -143,8 +143,8 @@ NODE_IPS = {a.address: n.metadata.name for n in core.list_node().items
             for a in n.status.addresses if a.type == "InternalIP"}
 if cluster.kind == "embedded":
     answer = EmbeddedLab(cluster.lab).node_exec(WORKER2, ["curl", "-s", f"http://{WEB_IP}/"]).stdout
-    print(f"from node {WORKER2}:", answer)
-    print("node IPs:", NODE_IPS)
+    print(tr(f"from node {WORKER2}:", f"depuis le nœud {WORKER2} :"), answer)
+    print(tr("node IPs:", "IP des nœuds :"), NODE_IPS)
 WORKER2_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER2)
 !kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
 
@@ -183,7 +183,7 @@ if cluster.kind == "embedded":
     from labkit.embedded.paths import node_dir
 
     ipam = next((node_dir(cluster.lab, WORKER) / "run" / "cni-ipam-state").iterdir())
-    print(f"\nhost-local's files on {WORKER} ({ipam.name}):")
+    print(tr(f"\nhost-local's files on {WORKER} ({ipam.name}):", f"\nfichiers de host-local sur {WORKER} ({ipam.name}) :"))
     !ls {ipam}
     print(f"\n{WEB_IP}:")
     !cat {ipam}/{WEB_IP}

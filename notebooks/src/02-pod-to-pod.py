@@ -56,7 +56,7 @@ core = client.CoreV1Api(cluster.api)
 WORKER, WORKER2 = [n for n in cluster.node_names() if "control-plane" not in n][:2]
 ON_WORKER = json.dumps({"spec": {"nodeName": WORKER}})             # for kubectl run --overrides
 ON_WORKER2 = json.dumps({"spec": {"nodeName": WORKER2}})
-print("workers:", WORKER, WORKER2)
+print(tr("workers:", "workers :"), WORKER, WORKER2)
 
 # %% [markdown] en
 # ## The pod network, live
@@ -270,7 +270,7 @@ ex.check("02.5", cluster=cluster, node=WORKER, pod="nb02/b1")
 CIDR2 = core.read_node(WORKER2).spec.pod_cidr
 ex.node_route(cluster, WORKER, f"ip route replace unreachable {CIDR2}")
 display(pods.routes_table(node))
-!kubectl -n nb02 exec a1 -- curl -s -m 2 http://{B1_IP}/ || echo "a1 -> b1: no way"
+!kubectl -n nb02 exec a1 -- curl -s -m 2 http://{B1_IP}/ || echo "✘ a1 -> b1 (curl: $?)"
 diagrams.pod_network(cluster.snapshot())
 
 # %% [markdown] en

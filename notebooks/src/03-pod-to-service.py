@@ -83,7 +83,7 @@ def wait_for(predicate, timeout=30):
         time.sleep(0.2)
 
 
-print(cluster, "- kube-proxy mode:", lab.spec.proxy_mode)
+print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.proxy_mode)
 
 # %%
 !kubectl delete namespace nb03 --ignore-not-found --wait=true
@@ -475,7 +475,7 @@ spec:
 EOF
 kubectl -n nb03 get service shop
 kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=shop
-kubectl -n nb03 exec client -- curl -s -m 2 http://shop || echo "curl http://shop: no answer (exit $?)"
+kubectl -n nb03 exec client -- curl -s -m 2 http://shop || echo "✘ http://shop (curl: $?)"
 
 # %% en
 # Your repair here (!kubectl ...)
@@ -621,9 +621,9 @@ print(format_table(read_service_map(worker2.run(["nft", "-j", "list", "ruleset"]
 # %%
 iptables_rules = sum(1 for line in worker.run(["iptables-save"]).splitlines()
                      if line.startswith("-A KUBE-SERVICES") and "--comment" in line)
-print("iptables: KUBE-SERVICES rules to walk:", iptables_rules)
-print("nftables:", nft.count("vmap @service-ips"), "lookup in a map of",
-      block(nft, "map service-ips ").count(" : goto "), "elements")
+print(tr("iptables: KUBE-SERVICES rules to walk:", "iptables : règles de KUBE-SERVICES à parcourir :"), iptables_rules)
+print(tr("nftables: {} lookup in a map of {} elements", "nftables : {} recherche dans une map de {} éléments").format(
+    nft.count("vmap @service-ips"), block(nft, "map service-ips ").count(" : goto ")))
 cluster2.close()
 !{LABKIT} down --name {LAB2}
 

@@ -439,7 +439,7 @@ spec:
   policyTypes: [Egress]
 EOF
 sleep 1
-kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "curl failed (exit $?)"
+kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "✘ curl: $?"
 kubectl -n nb04-front exec front -- dig +time=1 +tries=1 web.nb04.svc.cluster.local || true
 
 # %% [markdown] en
@@ -512,7 +512,7 @@ ex.check("04.5", cluster=cluster, pod="nb04-front/front", name="web.nb04.svc.clu
 # %%
 %%bash
 kubectl -n nb04-front exec front -- dig +short +time=1 +tries=1 web.nb04.svc.cluster.local
-kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "curl failed (exit $?)"
+kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "✘ curl: $?"
 
 # %% [markdown] en
 # The name resolves now, but the connection to `web` still has no way out. Policies are checked
@@ -544,7 +544,7 @@ spec:
     - {protocol: TCP, port: 80}
 EOF
 sleep 1
-kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "curl failed (exit $?)"
+kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "✘ curl: $?"
 
 # %% [markdown] en
 # ## 6. Predicted versus observed

@@ -210,8 +210,8 @@ look("calico-ipip")
 # %%
 look("cilium")
 iptables = node_file("cilium", "kind-worker", "iptables")
-print("KUBE-* chains:", sum(1 for l in iptables.splitlines() if l.startswith(":KUBE-")),
-      "/ CILIUM_* chains:", sum(1 for l in iptables.splitlines() if l.startswith(":CILIUM_")))
+print(tr("KUBE-* chains:", "chaînes KUBE-* :"), sum(1 for l in iptables.splitlines() if l.startswith(":KUBE-")),
+      tr("/ CILIUM_* chains:", "/ chaînes CILIUM_* :"), sum(1 for l in iptables.splitlines() if l.startswith(":CILIUM_")))
 
 # %% [markdown] en
 # **kube-router**: a `kube-bridge` bridge, routes to other nodes learnt by BGP, and Services in
@@ -263,7 +263,8 @@ def mystery(exercise):
         print("  " + kind + route.describe() + proto)
     chains = sorted({c for _, c in iptables_chains(out["iptables"]) if not c.startswith("KUBE-")} - {
         "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"})
-    print(f"# ? ({exercise}): iptables chains other than KUBE-*:", ", ".join(chains) or "-")
+    print(f"# ? ({exercise}): " + tr("iptables chains other than KUBE-*:", "chaînes iptables autres que KUBE-* :"),
+          ", ".join(chains) or "-")
 
 
 mystery("05.1")
@@ -519,8 +520,10 @@ while programmed(N) < N and time.monotonic() - start < 60:
     time.sleep(0.2)
 elapsed = time.monotonic() - start
 after = len(node_rules().splitlines())
-print(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {elapsed:.1f} s; "
-      f"{after - before} more lines of rules ({(after - before) / N:.1f} per Service)")
+print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {elapsed:.1f} s; "
+         f"{after - before} more lines of rules ({(after - before) / N:.1f} per Service)",
+         f"{lab.spec.proxy_mode} : {programmed(N)}/{N} Services programmés sur {worker.name} en {elapsed:.1f} s ; "
+         f"{after - before} lignes de règles en plus ({(after - before) / N:.1f} par Service)"))
 
 # %% [markdown] en
 # ## Your progress
