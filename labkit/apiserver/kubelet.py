@@ -31,6 +31,24 @@ def _condition(kind: str, value: str = "True", **extra: str) -> dict:
             "lastTransitionTime": objects.now(), **extra}
 
 
+def restarted_everywhere(new: dict, old: dict) -> dict:
+    """``new``'s container statuses with one more restart each: the last state is a terminated
+    one with reason ``Unknown`` and exit code 255, what a kubelet reports for containers it finds
+    gone after a restart (pkg/kubelet/kuberuntime: "Unknown" when the end was not observed)."""
+    before = {c.get("name"): c for c in old["status"].get("containerStatuses") or []}
+    new = copy.deepcopy(new)
+    stamp = objects.now()
+    for entry in new["status"].get("containerStatuses") or []:
+        previous = before.get(entry["name"], {})
+        started = ((previous.get("state") or {}).get("running") or {}).get("startedAt")
+        entry["restartCount"] = previous.get("restartCount", 0) + 1
+        entry["lastState"] = {"terminated": {
+            "exitCode": 255, "reason": "Unknown", "startedAt": started or stamp,
+            "finishedAt": stamp, "containerID": previous.get("containerID", "")}}
+        entry["state"] = {"running": {"startedAt": stamp}}
+    return new
+
+
 def tolerates(tolerations: list[dict], taint: dict) -> bool:
     for tol in tolerations or []:
         if tol.get("effect") and tol["effect"] != taint.get("effect"):
@@ -167,9 +185,14 @@ class Kubelet:
         if current is None or current["metadata"]["uid"] != uid:
             self.forget(pod)
             return
+        if current["status"].get("phase") == "Running":
+            # a restarted server: the runtime started the pod's containers again, as a kubelet
+            # does after a node restart; each shows one more restart and how the last one ended
+            self.store.put(PODS, restarted_everywhere(self._running(current, ip), current))
+            self.api.event(current, "SandboxChanged", i18n.t(
+                "reliability.event.sandbox_changed", self.lang), "kubelet", host=node)
+            return
         self.store.put(PODS, self._running(current, ip))
-        if pod["status"].get("phase") == "Running":
-            return  # restarted server: the pod was already running, no new events
         for container in current["spec"]["containers"]:
             field = f"spec.containers{{{container['name']}}}"
             for reason, key in (("Pulled", "event.pulled"), ("Created", "event.created"),

@@ -41,6 +41,9 @@ MESSAGES = {
     "reliability.event.failed_create": {
         "en": "Error creating: {error}",
         "fr": "Erreur à la création : {error}"},
+    "reliability.event.sandbox_changed": {
+        "en": "Pod sandbox changed, it will be killed and re-created.",
+        "fr": "Le bac à sable du pod a changé, il sera arrêté puis recréé."},
     "cause.too_long": {
         "en": "Too long: must have at most {limit} bytes",
         "fr": "Trop long : au plus {limit} octets"},

@@ -24,7 +24,7 @@ from .ephemeral import EphemeralContainers
 from .handlers import Handlers
 from .resources import BY_KEY
 from .runtime import NodeInfo, PodRuntime
-from .store import Store
+from .store import Store, write_atomic
 from .streams import Streams
 from .tls import ensure_tls, ensure_token, kubeconfig, write_kubeconfig
 from .validation import plug_netpol
@@ -93,11 +93,31 @@ class ApiServer:
         ssl_context.load_cert_chain(tls.cert, tls.key)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context)
-        await site.start()
+        site = await self._listen(ssl_context)
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        write_atomic(self.state_dir / "port", f"{self.port}\n".encode())
         self.controllers = ControllerManager(self.api, self.runtime)
         self.controllers.start()
+
+    async def _listen(self, ssl_context: ssl.SSLContext) -> web.TCPSite:
+        """Listen on the port asked for, else on the one of the previous run (so kubeconfigs
+        copied elsewhere keep working across a daemon restart), else on a free one."""
+        port_file = self.state_dir / "port"
+        candidates = [self.port]
+        if not self.port and port_file.exists():
+            try:
+                candidates.insert(0, int(port_file.read_text()))
+            except ValueError:
+                pass
+        for index, port in enumerate(candidates):
+            site = web.TCPSite(self._runner, self.host, port, ssl_context=ssl_context)
+            try:
+                await site.start()
+                return site
+            except OSError:
+                if index == len(candidates) - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def stop(self) -> None:
         if self.controllers:

@@ -54,7 +54,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     Lab state is the root's alone (files 0600, directories 0700): every object, tokens included,
     lives here, and pods share the host's filesystem.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dirs(path.parent)
     tmp = path.with_name(f".tmp-{os.getpid()}-{next(_TMP_SEQ)}")   # short: any name fits
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -64,6 +64,17 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def private_dirs(folder: Path) -> None:
+    """``mkdir -p`` with every directory it creates 0700."""
+    if folder.is_dir():
+        return
+    private_dirs(folder.parent)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
 
 
 def file_name(name: str) -> str:
