@@ -7,23 +7,26 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: notebooks images root-check lab test test-unit system-deps system-deps-test venv down clean
+.PHONY: shell reset notebooks images root-check lab test test-unit system-deps system-deps-test venv down clean
 
-TOKEN  := $(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
-
+# As root: the lab; then JupyterLab and its kernels as the user who typed sudo (SUDO_USER), with
+# their own copy of the kubeconfig. The URL is printed once JupyterLab answers.
 lab: root-check system-deps venv
 	$(BIN)/labkit up --name $(NAME)
-	@echo ""
-	@echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab/tree/$(NB_LANG)/00-welcome.ipynb?token=$(TOKEN)"
-	@echo ""
-	LABKIT_LAB=$(NAME) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --allow-root \
-	  --ServerApp.root_dir=notebooks --ServerApp.default_url=/lab/tree/$(NB_LANG)/00-welcome.ipynb \
-	  --IdentityProvider.token=$(TOKEN)
+	$(BIN)/labkit jupyter --name $(NAME) --port $(PORT) --notebook-lang $(NB_LANG)
+
+# A shell with labkit and kubectl pointed at the lab (after `sudo make lab`; no root needed).
+shell:
+	@$(BIN)/labkit env --name $(NAME) --shell
+
+reset: root-check venv
+	$(BIN)/labkit reset --name $(NAME)
 
 root-check:
 	@if [ "$$(id -u)" -ne 0 ]; then \
-	  echo "make lab starts the embedded lab, which creates network namespaces: it needs root."; \
-	  echo "Run: sudo make lab"; exit 1; fi
+	  echo "The embedded lab creates network namespaces: it needs root. Run: sudo make $(or $(MAKECMDGOALS),lab)"; \
+	  echo "Le lab embarqué crée des espaces de noms réseau : il faut root. Lancez : sudo make $(or $(MAKECMDGOALS),lab)"; \
+	  exit 1; fi
 
 test: system-deps-test venv
 	$(BIN)/python -m pytest -q -rs
@@ -37,7 +40,7 @@ notebooks: venv
 images: venv
 	$(BIN)/python scripts/make_images.py
 
-down: venv
+down: root-check venv
 	$(BIN)/labkit down --name $(NAME)
 
 system-deps:

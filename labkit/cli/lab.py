@@ -10,6 +10,7 @@ from .. import i18n
 from ..embedded import lifecycle, messages  # noqa: F401
 from ..embedded.client import EmbeddedLab
 from ..embedded.paths import kubeconfig_file
+from ..embedded.userconfig import copy_for, invoking_user
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
 from ..errors import LabkitError
 from .target import add_cluster_options, connect_from, lab_name_from
@@ -62,7 +63,22 @@ def cmd_up(args: argparse.Namespace) -> int:
     api = EmbeddedLab(spec.name).status().get("api") or "-"
     print(i18n.t(key, name=spec.name, nodes=spec.nodes, cni=spec.cni, api=api))
     print(i18n.t("lab.kubeconfig_hint", path=kubeconfig_file(spec.name)))
+    user = invoking_user()
+    if user is not None:
+        print(i18n.t("lab.user_kubeconfig_hint", user=user.pw_name, path=copy_for(spec.name, user)))
+    moved = other_ranges(spec)
+    if moved:
+        print(i18n.t("lab.other_ranges", name=spec.name, ranges=moved))
     return 0
+
+
+def other_ranges(spec: LabSpec) -> str:
+    """The ranges that differ from kind's defaults, as "what CIDR (default CIDR)" (empty if none)."""
+    from ..embedded.topology import DEFAULT_NODE_CIDR, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR
+
+    pairs = (("nodes", spec.node_cidr, DEFAULT_NODE_CIDR), ("pods", spec.pod_cidr, DEFAULT_POD_CIDR),
+             ("services", spec.service_cidr, DEFAULT_SERVICE_CIDR))
+    return ", ".join(f"{what} {mine} ({default})" for what, mine, default in pairs if mine != default)
 
 
 def cmd_reset(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from ..errors import LabkitError
 COMMAND_MODULES = [
     "labkit.cli.lab",
     "labkit.cli.dns",
+    "labkit.cli.jupyter",
     "labkit.cli.netpol",
     "labkit.cli.probe",
     "labkit.cli.capture",

@@ -92,6 +92,16 @@ MESSAGES = {
         "en": "kubectl: export KUBECONFIG={path}",
         "fr": "kubectl : export KUBECONFIG={path}",
     },
+    "lab.other_ranges": {
+        "en": "note: lab {name!r} took other ranges than the defaults (another lab or network uses them): {ranges}. "
+              "Addresses in the notebooks and slides will differ; `labkit status` shows them",
+        "fr": "remarque : le lab {name!r} a pris d'autres plages que celles par défaut (un autre lab ou réseau les "
+              "utilise) : {ranges}. Les adresses des carnets et des diapos seront différentes ; `labkit status` les montre",
+    },
+    "lab.user_kubeconfig_hint": {
+        "en": "kubectl as {user}: export KUBECONFIG={path}",
+        "fr": "kubectl en tant que {user} : export KUBECONFIG={path}",
+    },
     "lab.reset": {
         "en": "lab {name!r} reset: {nodes} nodes, CNI {cni}, nothing else left",
         "fr": "lab {name!r} réinitialisé : {nodes} nœuds, CNI {cni}, plus rien d'autre",

@@ -63,3 +63,11 @@ def remove_copies(lab: str) -> int:
             path.unlink()
             count += 1
     return count
+
+
+def readable_kubeconfig(lab: str) -> Path:
+    """The lab's kubeconfig this process may read: the lab's own (root), else this user's copy."""
+    own = kubeconfig_file(lab)
+    if os.access(own, os.R_OK) or not user_kubeconfig(lab).exists():
+        return own
+    return user_kubeconfig(lab)

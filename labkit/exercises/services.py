@@ -135,9 +135,9 @@ def api_client(lab: Any = None):
     """The official client's ``ApiClient`` for the lab (its kubeconfig)."""
     from kubernetes import config
 
-    from ..embedded.paths import kubeconfig_file
+    from ..embedded.userconfig import readable_kubeconfig
 
-    return config.new_client_from_config(config_file=str(kubeconfig_file(lab_name(lab))))
+    return config.new_client_from_config(config_file=str(readable_kubeconfig(lab_name(lab))))
 
 
 def read(api, kind: str, namespace: str, name: str | None = None, selector: str | None = None) -> Any:

@@ -1,0 +1,27 @@
+"""The learner's side of `make lab` (pure parts): JupyterLab's command line, its environment, notes."""
+from pathlib import Path
+
+from labkit.cli import jupyter
+from labkit.cli.lab import other_ranges
+from labkit.embedded.topology import LabSpec
+
+
+def test_jupyterlab_listens_on_loopback_on_this_port_or_fails():
+    argv = jupyter.jupyter_argv(8888, "fr", "tok", as_root=False)
+    assert "--ip=127.0.0.1" in argv and "--port=8888" in argv and "--ServerApp.port_retries=0" in argv
+    assert "--ServerApp.default_url=/lab/tree/fr/00-welcome.ipynb" in argv and "--allow-root" not in argv
+    assert "--allow-root" in jupyter.jupyter_argv(8888, "en", "tok", as_root=True)
+
+
+def test_the_learner_environment_has_the_lab_and_not_sudo(monkeypatch):
+    monkeypatch.setenv("SUDO_USER", "alice")
+    env = jupyter.learner_env("kubenet", Path("/home/alice/.kube/labkit-kubenet.yaml"), "/home/alice", "alice")
+    assert env["KUBECONFIG"] == "/home/alice/.kube/labkit-kubenet.yaml" and env["LABKIT_LAB"] == "kubenet"
+    assert env["HOME"] == "/home/alice" and env["USER"] == "alice" and "SUDO_USER" not in env
+    assert env["PATH"].split(":")[0].endswith("bin")
+
+
+def test_make_lab_says_when_the_lab_took_other_ranges():
+    assert other_ranges(LabSpec()) == ""
+    moved = other_ranges(LabSpec(node_cidr="172.19.0.0/16", pod_cidr="10.245.0.0/16"))
+    assert moved == "nodes 172.19.0.0/16 (172.18.0.0/16), pods 10.245.0.0/16 (10.244.0.0/16)"
