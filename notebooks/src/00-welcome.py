@@ -49,12 +49,12 @@ import os
 import sys
 
 import labkit.live
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.exercises import pods
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
-os.environ.setdefault("KUBECONFIG", str(kubeconfig_file(LAB)))      # kubectl and labkit: the same cluster
+os.environ.setdefault("KUBECONFIG", str(readable_kubeconfig(LAB)))      # kubectl and labkit: the same cluster
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # `!labkit` too
 cluster = labkit.connect()
 cluster
@@ -186,8 +186,8 @@ for lang in ("en", "fr"):
 # %% [markdown] en
 # ## When the lab is broken, and where the slides are
 #
-# - `labkit status` shows the lab; `sudo labkit reset` rebuilds it from scratch, same shape, in a few
-#   seconds (your pods are gone, the notebooks recreate theirs). `make down` removes it, `make lab`
+# - `labkit status` shows the lab; `sudo make reset` rebuilds it from scratch, same shape, in a few
+#   seconds (your pods are gone, the notebooks recreate theirs). `sudo make down` removes it, `sudo make lab`
 #   starts it again. Other CNI flavors: `labkit up --name other --cni bridge|flannel`.
 # - The slides of the chapter are in `slides/`: `make slides` builds `slides/build/en/index.html`
 #   (and `fr/`), which open offline in any browser.
@@ -195,9 +195,9 @@ for lang in ("en", "fr"):
 # %% [markdown] fr
 # ## Quand le lab est cassé, et où sont les diapos
 #
-# - `labkit status` montre le lab ; `sudo labkit reset` le reconstruit de zéro, à l'identique, en
-#   quelques secondes (vos pods disparaissent, les carnets recréent les leurs). `make down` le
-#   supprime, `make lab` le relance. Autres variantes de CNI : `labkit up --name autre --cni bridge|flannel`.
+# - `labkit status` montre le lab ; `sudo make reset` le reconstruit de zéro, à l'identique, en
+#   quelques secondes (vos pods disparaissent, les carnets recréent les leurs). `sudo make down` le
+#   supprime, `sudo make lab` le relance. Autres variantes de CNI : `labkit up --name autre --cni bridge|flannel`.
 # - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
 #   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
 # - Carnet suivant : `01-network-model.ipynb`.

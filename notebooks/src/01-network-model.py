@@ -43,12 +43,12 @@ import sys
 
 import labkit.live
 from kubernetes import client
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.exercises import pods
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
-os.environ.setdefault("KUBECONFIG", str(kubeconfig_file(LAB)))      # kubectl and labkit: the same cluster
+os.environ.setdefault("KUBECONFIG", str(readable_kubeconfig(LAB)))      # kubectl and labkit: the same cluster
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # `!labkit` too
 cluster = labkit.connect()
 core = client.CoreV1Api(cluster.api)                                # the official Python client

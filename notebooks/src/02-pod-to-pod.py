@@ -40,12 +40,12 @@ from IPython.display import display
 from kubernetes import client
 from labkit import diagrams, nodes
 from labkit import exercises as ex
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit.exercises import pods
 from labkit.trace import trace
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")                       # the embedded lab `make lab` started
-os.environ.setdefault("KUBECONFIG", str(kubeconfig_file(LAB)))      # kubectl and labkit: the same cluster
+os.environ.setdefault("KUBECONFIG", str(readable_kubeconfig(LAB)))      # kubectl and labkit: the same cluster
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # `!labkit` too
 cluster = labkit.connect()
 core = client.CoreV1Api(cluster.api)
@@ -330,7 +330,7 @@ BRIDGE, FLANNEL = f"{LAB[:8]}br", f"{LAB[:8]}fl"
 bridge, flannel = labkit.connect(lab=BRIDGE), labkit.connect(lab=FLANNEL)
 
 for other in (bridge, flannel):
-    config = kubeconfig_file(other.lab)
+    config = readable_kubeconfig(other.lab)
     for pod, where in (("x", "control-plane"), ("y", "worker")):
         place = json.dumps({"spec": {"nodeName": f"{other.lab}-{where}"}})
         !kubectl --kubeconfig {config} run {pod} --image=jpetazzo/color --overrides='{place}'

@@ -55,14 +55,14 @@ import time
 import labkit
 from labkit import diagrams, live
 from labkit.embedded.client import EmbeddedLab
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.kubeproxy import format_table, read_service_map
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
 lab = EmbeddedLab(LAB)
-os.environ["KUBECONFIG"] = str(kubeconfig_file(LAB))
+os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
 NS = "nb03"
 
@@ -560,7 +560,7 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->
 # %%
 LAB2 = os.environ.get("LABKIT_LAB_NFT", "kubenft")
 !{LABKIT} up --name {LAB2} --proxy-mode nftables
-KC2 = str(kubeconfig_file(LAB2))
+KC2 = str(readable_kubeconfig(LAB2))
 !kubectl --kubeconfig {KC2} create namespace nb03
 !kubectl --kubeconfig {KC2} -n nb03 create deployment web --image=jpetazzo/color --replicas=3
 !kubectl --kubeconfig {KC2} -n nb03 expose deployment web --port=80

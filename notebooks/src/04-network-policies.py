@@ -57,11 +57,11 @@ from IPython.display import HTML
 
 import labkit
 from labkit import live
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
-os.environ["KUBECONFIG"] = str(kubeconfig_file(LAB))
+os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
 NAMESPACES = "nb04,nb04-front,nb04-ops"
 !kubectl delete namespace nb04 nb04-front nb04-ops --ignore-not-found --wait=true

@@ -77,13 +77,13 @@ import labkit
 from labkit import diagrams
 from labkit.cluster import build_snapshot
 from labkit.embedded.client import EmbeddedLab
-from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit.inspect.iproute import parse_addr, parse_routes
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
 lab = EmbeddedLab(LAB)
-os.environ["KUBECONFIG"] = str(kubeconfig_file(LAB))
+os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
 FIXTURES = Path(labkit.__file__).resolve().parents[1] / "tests" / "fixtures" / "cni"
 FILES = {"addr": "ip-addr.json", "route": "ip-route.json", "iptables": "iptables-save.txt",
