@@ -30,7 +30,7 @@ from typing import Any
 from . import i18n
 from .errors import BadInput, LabkitError
 from .inspect.pcap import Seen, decode, link_names
-from .kernel_trace import _die_with_parent, netns_argv, parse_answer
+from .kernel_trace import _die_with_parent, netns_argv, parse_answer, require_root
 
 MESSAGES = {
     "capture.head": {
@@ -302,6 +302,7 @@ def capture(cluster: Any, source: str, destination: str, port: int = 80, protoco
 
     if protocol.lower() not in ("tcp", "udp"):
         raise BadInput("probe.bad_protocol", protocol=protocol)
+    require_root(f"capture {source} {destination}")
     name = _lab_name(cluster)
     snap = _as_snapshot(cluster)
     predicted = trace(snap, source, destination, port, protocol)

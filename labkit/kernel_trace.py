@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import random
 import secrets
 import signal
@@ -35,6 +36,9 @@ MESSAGES = {
     "observe.embedded_only": {
         "en": "an observed trace needs the embedded lab (its nodes' namespaces on this machine)",
         "fr": "une trace observée demande le lab embarqué (les namespaces de ses nœuds sur cette machine)"},
+    "observe.needs_root": {
+        "en": "the kernel's side needs root (the lab's namespaces): run `sudo labkit {command}` in a terminal",
+        "fr": "le côté noyau demande root (les namespaces du lab) : lancez `sudo labkit {command}` dans un terminal"},
     "observe.nft_failed": {
         "en": "nft failed on node {node}: {error}",
         "fr": "nft a échoué sur le nœud {node} : {error}"},
@@ -51,6 +55,11 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
+
+
+def require_root(command: str) -> None:
+    if os.geteuid() != 0:
+        raise LabkitError("observe.needs_root", command=command)
 
 
 def netns_argv(netns: str, argv: list[str]) -> list[str]:
@@ -221,6 +230,7 @@ def observe(lab_name: str, predicted: Any, timeout: float = 3.0) -> Any:
     from .embedded.client import EmbeddedLab
     from .observed_trace import ObservedTrace, from_records
 
+    require_root(f"trace {predicted.source} {predicted.destination} --observe")
     lab = EmbeddedLab(lab_name)
     pod = lab.pod(predicted.source)
     nodes = [(n.name, n.netns) for n in lab.spec.node_plans()]

@@ -220,6 +220,32 @@ class Observation:
             out.append("  " + i18n.t("observe.leftover", lang, nodes=", ".join(self.leftover_nodes)))
         return out
 
+    def to_html(self, lang: str | None = None) -> str:
+        """The kernel's report as a table: one band per packet and node, one row per rule that matched
+        (a Service's or endpoint's chain in green, NAT rewrites in yellow, a drop in red)."""
+        esc = html.escape
+        lines = self.lines(lang)
+        rows = []
+        for p in self.packets:
+            key = "observe.packet" if p.entered.get("iif") else "observe.packet_out"
+            head = i18n.t(key, lang, node=p.node, iif=p.entered.get("iif", "-"), src=_addr(p.entered, "s"),
+                          dst=_addr(p.entered, "d"), ttl=p.ttl)
+            rows.append(f"<tr><td colspan='3' style='font-weight:bold;padding-top:4px'>{esc(head)}</td></tr>")
+            for st in p.steps:
+                if isinstance(st, ObservedRule):
+                    bg = "#ddf2e1" if specific(st.chain) else "#fff"
+                    rows.append(f"<tr style='background:{bg}'><td style='white-space:nowrap'>{esc(st.table)} "
+                                f"<b>{esc(st.chain)}</b></td><td style='font-family:monospace;font-size:85%'>"
+                                f"{esc(st.shown)}</td><td style='white-space:nowrap'>{esc(st.verdict)}</td></tr>")
+                else:
+                    text = (i18n.t("observe.rewritten", lang, src=_addr(st[2], "s"), dst=_addr(st[2], "d"), where=st[1])
+                            if st[0] == "rewrite" else i18n.t("observe.dropped", lang, where=st[1]))
+                    bg = "#fff3cd" if st[0] == "rewrite" else "#f5c2c2"
+                    rows.append(f"<tr style='background:{bg}'><td colspan='3'>→ {esc(text)}</td></tr>")
+        tail = "".join(f"<div>{esc(line.strip())}</div>" for line in lines[-1 - bool(self.leftover_nodes):])
+        return (f"<div><b>{esc(lines[0])}</b><table style='border-collapse:collapse'>{''.join(rows)}</table>"
+                f"{tail}</div>")
+
     def to_dict(self) -> dict[str, Any]:
         return {"answer": self.answer, "chains": self.chains, "clean": not self.leftover_nodes,
                 "packets": [{"node": p.node, "ttl": p.ttl, "entered": p.entered,
@@ -302,12 +328,10 @@ class ObservedTrace:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        obs = "\n".join(self.observed.lines())
         colour = "#ddf2e1" if self.ok else "#fbe0e0"
         summary = "".join(f"<div>{esc(s)}</div>" for s in self.summary())
-        return (f"<div style='display:flex;gap:1em;flex-wrap:wrap'><div>{self.predicted._repr_html_()}</div>"
-                f"<pre style='font-size:85%'>{esc(obs)}</pre></div>"
-                f"<div style='background:{colour};padding:4px'>{summary}</div>")
+        return (f"<div>{self.predicted._repr_html_()}</div><div style='margin-top:6px'>{self.observed.to_html()}</div>"
+                f"<div style='background:{colour};padding:4px;margin-top:4px'>{summary}</div>")
 
     def draw(self, lang: str | None = None):
         return self.predicted.draw(lang)

@@ -380,8 +380,17 @@ class ServiceMatrix:
                 style = f"background:{bg};text-align:center" + ("" if c.agrees else ";outline:3px solid #e08000")
                 tds.append(f"<td title='{esc(c.explain())}' style='{style}'>{esc(self.mark(c))}</td>")
             rows.append(f"<tr><th style='text-align:left'>{esc(s.key)}</th>{''.join(tds)}</tr>")
-        return (f"<table style='border-collapse:collapse;font-family:monospace'><caption>"
-                f"{esc(i18n.t('svcmatrix.caption'))}</caption><tr><th></th>{head}</tr>{''.join(rows)}</table>")
+        return (f"<div><div><b>{esc(i18n.t('svcmatrix.caption'))}</b></div>"
+                f"<table style='border-collapse:collapse;font-family:monospace'><tr><th></th>{head}</tr>"
+                f"{''.join(rows)}</table><div>{esc(self._summary_line())}</div></div>")
+
+    def _summary_line(self, lang: str | None = None) -> str:
+        if not any(c.observed is not None for c in self.cells.values()):
+            return ""
+        diffs = self.differences
+        if not diffs:
+            return i18n.t("svcmatrix.agree", lang, cells=len(self.cells))
+        return i18n.t("svcmatrix.differ", lang, count=len(diffs), cells=len(self.cells))
 
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [{"service": c.service, "port": c.port, "door": c.door, "node": c.node, "ip": c.ip,
