@@ -134,3 +134,10 @@ def test_kube_proxy_nftables_mode_trace_names_the_service_and_endpoint_chains():
     dnat = next(r for r in p.rules if r.chain == ep)
     assert dnat.table == "ip kube-proxy" and dnat.text.startswith("meta l4proto tcp dnat to ") and dnat.verdict == "accept"
     assert any(s[0] == "rewrite" for s in p.steps if isinstance(s, tuple))
+
+
+def test_observation_html_colours_service_chains_and_nat():
+    recs = [SimpleNamespace(node="w", monitor=read("monitor-nftables.txt"), ruleset="", iptables_save="", clean=True)]
+    html = from_records("demo/client", "demo/blue:80", "tcp", recs, {"pod": "b", "namespace": "demo",
+                        "pod_ip": "10.244.1.3", "port": 80, "client_ip": "10.244.1.4", "client_port": 1}).to_html("fr")
+    assert "#ddf2e1" in html and "#fff3cd" in html and "nœud w" in html and "réponse de demo/b" in html
