@@ -132,8 +132,12 @@ class CniRunner:
 
     def _resolved(self, plugin: dict) -> dict:
         """The plugin to execute: flannel's delegate in place of the missing flannel binary."""
-        if plugin.get("type") != "flannel" or (Path(self.bin_dir) / "flannel").exists():
+        if plugin.get("type") != "flannel":
             return plugin
+        if (Path(self.bin_dir) / "flannel").exists():     # the real plugin, told the lab's paths
+            return {**plugin, "subnetFile": self.subnet_env or "/run/flannel/subnet.env",
+                    "dataDir": str(Path(self.ipam_dir or "/var/lib/cni").parent / "flannel"),
+                    "ipam": {**(plugin.get("ipam") or {}), "dataDir": self.ipam_dir}}
         env = parse_subnet_env(Path(self.subnet_env or "/run/flannel/subnet.env").read_text())
         return flannel_delegate(plugin, self.conflist["name"], self.conflist["cniVersion"], env,
                                 self.ipam_dir or "/var/lib/cni/networks")

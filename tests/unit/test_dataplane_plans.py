@@ -90,3 +90,17 @@ def test_cni_result_finds_the_pod_ip_and_host_veth():
            "ips": [{"address": "10.244.1.7/24", "gateway": "10.244.1.1", "interface": 2}]}
     result = CniResult(raw)
     assert (result.ip, result.gateway, result.host_interface) == ("10.244.1.7", "10.244.1.1", "veth1234abcd")
+
+
+def test_the_real_flannel_plugin_when_present_gets_the_labs_paths(tmp_path):
+    from labkit.embedded.cni import CniRunner
+    spec = LabSpec(cni="flannel")
+    conf = node_conflist(spec, spec.node("worker"), "/x")
+    env = tmp_path / "subnet.env"
+    env.write_text(flannel_subnet_env(spec, spec.node("worker")))
+    runner = CniRunner(conf, "n", bin_dir=str(tmp_path), subnet_env=str(env), ipam_dir="/lab/ipam")
+    assert runner._resolved(conf["plugins"][0])["type"] == "bridge"        # no binary: delegated here
+    (tmp_path / "flannel").write_text("")
+    real = runner._resolved(conf["plugins"][0])
+    assert real["type"] == "flannel" and real["subnetFile"] == str(env)
+    assert real["ipam"] == {"dataDir": "/lab/ipam"} and real["delegate"] == conf["plugins"][0]["delegate"]
