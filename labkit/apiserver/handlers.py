@@ -135,15 +135,17 @@ class Handlers:
         return respond(discovery.openapi_v2_json())
 
     async def openapi_v3(self, request: web.Request) -> web.Response:
+        # The schemas are built once, from the Python client's models (seconds): off the loop.
+        run = asyncio.get_running_loop().run_in_executor
         tail = request.match_info.get("tail", "")
         if not tail:
-            return respond(discovery.openapi_index())
+            return respond(await run(None, discovery.openapi_index))
         parts = tail.split("/")
         doc = None
         if parts[0] == "api" and len(parts) == 2:
-            doc = discovery.openapi_document("", parts[1])
+            doc = await run(None, discovery.openapi_document, "", parts[1])
         elif parts[0] == "apis" and len(parts) == 3:
-            doc = discovery.openapi_document(parts[1], parts[2])
+            doc = await run(None, discovery.openapi_document, parts[1], parts[2])
         if doc is None:
             raise status.no_resource()
         return respond(doc)

@@ -20,6 +20,7 @@ from ..errors import LabkitError
 from . import bodies, objects
 from .api import NAMESPACES, SERVICES, Api
 from .controllers import ControllerManager
+from .discovery import openapi_index
 from .ephemeral import EphemeralContainers
 from .handlers import Handlers
 from .resources import BY_KEY
@@ -98,6 +99,8 @@ class ApiServer:
         write_atomic(self.state_dir / "port", f"{self.port}\n".encode())
         self.controllers = ControllerManager(self.api, self.runtime)
         self.controllers.start()
+        # Build the OpenAPI schemas in the background, before kubectl first asks for them.
+        asyncio.get_running_loop().run_in_executor(None, openapi_index)
 
     async def _listen(self, ssl_context: ssl.SSLContext) -> web.TCPSite:
         """Listen on the port asked for, else on the one of the previous run (so kubeconfigs
