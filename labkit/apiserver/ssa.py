@@ -384,6 +384,34 @@ class ApplyConflict(status.ApiError):
         return body
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _from_last_applied(current: dict, schema: Schema, conflicting: set[Path]) -> bool:
+    """apiserver's lastAppliedManager: ``kubectl apply --server-side`` takes over, without
+    conflicts, the fields a client-side apply set (those of the last-applied annotation that
+    still have the value it gave them)."""
+    text = (current["metadata"].get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        last = json.loads(text) if text else None
+    except ValueError:
+        return False
+    if not isinstance(last, dict):
+        return False
+    allowed = {p for p in paths_of(last, schema) if value_at(last, p) == value_at(current, p)}
+    return conflicting <= allowed
+
+
+def _last_applied_text(body: dict) -> str:
+    """lastAppliedUpdater: the annotation follows the new configuration (kubectl's layout)."""
+    config = copy.deepcopy(body)
+    meta = config.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    meta["annotations"] = annotations
+    config["metadata"] = meta
+    return json.dumps(config, separators=(",", ":"), sort_keys=True) + "\n"
+
+
 def apply(api, res: ResourceKind, namespace: str, name: str, body: object, manager: str,
           force: bool, dry_run: bool) -> tuple[dict, bool]:
     """Server-side apply of ``body`` by ``manager``: (object, created)."""
@@ -404,9 +432,16 @@ def apply(api, res: ResourceKind, namespace: str, name: str, body: object, manag
         if current is None:
             return api.create(res, namespace, body, dry_run), True
         found = conflicts(current, body, applied, manager)
+        if found and not force and manager == "kubectl" and _from_last_applied(
+                current, schema, {path for _, path in found}):
+            force = True
+            CURRENT.get().force = True
         if found and not force:
             raise ApplyConflict(res, name, found)
         merged = merge(current, body, schema.root, schema)
+        annotations = merged["metadata"].get("annotations") or {}
+        if manager == "kubectl" and LAST_APPLIED in annotations:
+            annotations[LAST_APPLIED] = _last_applied_text(body)
         mine_before = set()
         others = set()
         for entry in current["metadata"].get("managedFields") or []:

@@ -340,3 +340,18 @@ def test_cp_into_and_out_of_a_pod_through_tar(shared_lab, tmp_path):
     back = tmp_path / "back.txt"
     lab.kubectl("-n", NS, "cp", f"early:{inside}/copied.txt", str(back), check=True)
     assert back.read_text() == "bonjour\n"
+
+
+def test_server_side_apply_takes_over_a_client_side_apply_without_conflict(shared_lab):
+    lab = shared_lab
+    manifest = deploy_yaml(1).replace("name: ssa,", "name: csa,")
+    lab.kubectl("apply", "-f", "-", input=manifest, check=True)            # client-side
+    lab.kubectl("apply", "--server-side", "-f", "-", input=manifest.replace(
+        "replicas: 1", "replicas: 2"), check=True)
+    other = lab.kubectl("apply", "--server-side", "--field-manager=someone", "-f", "-",
+                        input=manifest.replace("replicas: 1", "replicas: 4"))
+    assert other.returncode == 1 and 'conflict with "kubectl"' in other.stderr
+    last = json.loads(json.loads(lab.kubectl(
+        "-n", NS, "get", "deploy", "csa", "-o", "json", check=True).stdout)["metadata"][
+        "annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert last["spec"]["replicas"] == 2          # the annotation follows the new configuration
