@@ -7,6 +7,7 @@ is a list of pods, ``namespaces/x/status`` a subresource of a namespace).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ class Handlers:
 
         @web.middleware
         async def middleware(request: web.Request, handler):
-            if request.headers.get("Authorization", "") != expected:
+            given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+            if not hmac.compare_digest(given, expected.encode()):     # constant time
                 return self.error(status.unauthorized())
             return await handler(request)
         return middleware
