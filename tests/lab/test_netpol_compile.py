@@ -211,6 +211,9 @@ def test_node_rules_read_api_objects_and_place_pods_on_their_nodes():
     invalid = {"metadata": {"name": "bad", "namespace": "x"}, "spec": {"podSelector": {}, "policyTypes": ["Up"]}}
     rules = node_rules(spec, PolicyObjects([{"metadata": {"name": "x"}}], pods, [deny, invalid]))
     assert rules[worker].isolated[INGRESS] == ["10.244.1.2"]              # not the hostNetwork pod
-    assert rules[worker2].isolated[INGRESS] == [] and rules[worker2].local == ["10.244.2.2"]
+    # the invalid policy cannot be compiled: it fails closed, isolating every pod it selects both ways
+    assert rules[worker2].isolated[INGRESS] == ["10.244.2.2"] and rules[worker2].local == ["10.244.2.2"]
+    valid_only = node_rules(spec, PolicyObjects([{"metadata": {"name": "x"}}], pods, [deny]))
+    assert valid_only[worker2].isolated[INGRESS] == []
     assert rules[spec.node_plans()[0].name].local == []
     assert ALL_PORTS == (0, 65535)
