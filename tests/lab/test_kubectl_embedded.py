@@ -3,8 +3,10 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +120,57 @@ def test_invalid_manifest_creates_nothing(kubectl, tmp_path):
     proc = kubectl("apply", "-f", str(bad), check=False)
     assert proc.returncode != 0 and "Invalid" in proc.stderr
     assert set(list_netns()) == before
+
+
+def test_describe_service_lists_the_endpoints(kubectl):
+    kubectl("-n", "demo", "expose", "deployment", "blue", "--port=80")
+    ips = sorted(p["status"]["podIP"] for p in wait_pods(kubectl, "demo", 5, selector="app=blue"))
+    deadline = time.monotonic() + 20
+    while True:
+        out = kubectl("-n", "demo", "describe", "service", "blue").stdout
+        line = next(l for l in out.splitlines() if l.startswith("Endpoints:"))
+        if sorted(line.split()[1].split(",")) == [f"{ip}:80" for ip in ips]:
+            break
+        assert time.monotonic() < deadline, out
+        time.sleep(0.2)
+
+
+def test_service_variables_reach_pods_started_after_the_service(kubectl):
+    kubectl("-n", "demo", "run", "envcheck", "--image=busybox", "--", "sleep", "infinity")
+    wait_pods(kubectl, "demo", 1, selector="run=envcheck")
+    ip = kubectl("-n", "demo", "get", "svc", "blue", "-o", "jsonpath={.spec.clusterIP}").stdout
+    after = kubectl("-n", "demo", "exec", "envcheck", "--", "env").stdout.splitlines()
+    assert f"BLUE_SERVICE_HOST={ip}" in after and f"BLUE_PORT=tcp://{ip}:80" in after
+    before = kubectl("-n", "demo", "exec", "client", "--", "env").stdout   # started earlier
+    assert "BLUE_SERVICE_HOST" not in before and "KUBERNETES_SERVICE_HOST=" in before
+
+
+def test_debug_it_gives_a_shell_in_the_pod_network_namespace(kubectl, tmp_path):
+    client = wait_pods(kubectl, "demo", 1, selector="run=client")[0]
+    env = dict(os.environ, HOME=str(tmp_path), KUBECONFIG=str(kubeconfig_file(NAME)))
+    command = f"{KUBECTL} -n demo debug -it client --image=busybox --container=dbg"
+    proc = subprocess.run(["script", "-qec", command, "/dev/null"], env=env, text=True,
+                          input="ip -4 -o addr show; exit\n", capture_output=True, timeout=60)
+    assert f"inet {client['status']['podIP']}/" in proc.stdout, proc.stdout + proc.stderr
+    pod = json.loads(kubectl("-n", "demo", "get", "pod", "client", "-o", "json").stdout)
+    assert pod["status"]["ephemeralContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_cp_copies_a_file_into_and_out_of_a_pod(kubectl, tmp_path):
+    shared = Path(tempfile.mkdtemp(prefix="tkube-cp-"))   # pods run as nobody on host files
+    shared.chmod(0o777)
+    try:
+        source = tmp_path / "note.txt"
+        source.write_text("de l'hôte au pod\n")
+        kubectl("-n", "demo", "cp", str(source), f"client:{shared}/note.txt")
+        assert kubectl("-n", "demo", "exec", "client", "--", "cat",
+                       f"{shared}/note.txt").stdout == "de l'hôte au pod\n"
+        kubectl("-n", "demo", "exec", "client", "--", "sh", "-c",
+                f"echo du pod > {shared}/out.txt")
+        kubectl("-n", "demo", "cp", f"client:{shared}/out.txt", str(tmp_path / "back.txt"))
+        assert (tmp_path / "back.txt").read_text() == "du pod\n"
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def test_describe_shows_events(kubectl):
