@@ -8,7 +8,8 @@ ports, ``a-b-c-d.ns.pod.cluster.local`` A for pods. The lab has no upstream reso
 names are NXDOMAIN. Answering is pure (``answer(bytes) -> bytes``) once given the objects.
 
 Header flags as CoreDNS sets them: answers from the ``kubernetes`` plugin are authoritative
-without RA (``qr,aa,rd`` in CoreDNS's own logs; RA is not set since coredns/coredns#2408, which
+without RA (coredns/coredns plugin/kubernetes/handler.go sets ``m.Authoritative = true`` only;
+``qr,aa,rd`` in CoreDNS's own logs; RA is not set since coredns/coredns#2408, which
 is why BIND's ``nslookup`` prints ";; Got recursion not available" against real clusters too,
 coredns/coredns#2857, #3835). Names outside the cluster domain go to ``forward`` on a real
 cluster, whose upstream answers carry RA and no AA: the lab answers them NXDOMAIN that way.
