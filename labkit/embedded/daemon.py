@@ -146,7 +146,8 @@ class LabDaemon:
         def objects() -> DnsObjects:
             return DnsObjects(services=store.list(BY_KEY["core/services"]),
                               endpointslices=store.list(BY_KEY["discovery.k8s.io/endpointslices"]),
-                              pods=store.list(BY_KEY["core/pods"]))
+                              pods=store.list(BY_KEY["core/pods"]),
+                              namespaces=store.list(BY_KEY["core/namespaces"]))
 
         self.echo.dns_resolver = ClusterDNS(objects).answer
 

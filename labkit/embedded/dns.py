@@ -38,6 +38,7 @@ class DnsObjects:
     services: list[dict] = field(default_factory=list)
     endpointslices: list[dict] = field(default_factory=list)
     pods: list[dict] = field(default_factory=list)
+    namespaces: list[dict] | None = None     # None: unknown, every namespace is taken to exist
 
 
 class ClusterDNS:
@@ -76,7 +77,12 @@ class ClusterDNS:
             return self._service(name, labels[:-1], rdtype, objs)
         if len(labels) == 3 and labels[-1] == "pod":
             return self._pod(name, labels[0], labels[1], rdtype, objs)
-        return [], labels in (["svc"], ["pod"]) or (len(labels) == 2 and labels[-1] in ("svc", "pod"))
+        if len(labels) == 2 and labels[-1] in ("svc", "pod"):
+            # "<namespace>.svc.cluster.local": NODATA if the namespace exists, else NXDOMAIN
+            # (coredns plugin/kubernetes/kubernetes.go Records / findServices, namespaceExposed)
+            return [], objs.namespaces is None or any(
+                (n.get("metadata") or {}).get("name") == labels[0] for n in objs.namespaces)
+        return [], labels in (["svc"], ["pod"])
 
     def _service(self, name, labels, rdtype, objs):
         port_label = proto_label = None
