@@ -8,6 +8,8 @@ Prints the observed table and either "observed = predicted" or every differing c
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 
 from .. import i18n
 from .target import add_cluster_options, lab_name_from
@@ -28,6 +30,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def kubectl_exec(kubeconfig: str, context: str | None = None):
+    """An ``Exec`` through the lab's API (``kubectl exec``), for an ordinary user: no namespace entered."""
+    def run(key: str, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+        namespace, pod = key.split("/", 1)
+        cmd = ["kubectl", f"--kubeconfig={kubeconfig}", *(["--context", context] if context else []),
+               "-n", namespace, "exec", pod, "--", *argv]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return run
+
+
+def _exec_for(args: argparse.Namespace, name: str):
+    """None (the lab's own exec, root) or, for an ordinary user, ``kubectl exec`` with their kubeconfig."""
+    if os.geteuid() == 0:
+        return None
+    from ..embedded.userconfig import readable_kubeconfig
+
+    kubeconfig = (args.kubeconfig or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+                  or str(readable_kubeconfig(name)))
+    return kubectl_exec(kubeconfig, args.context)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..probe import probe
 
@@ -39,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(matrix.to_json() if args.json else matrix.to_text(), end="\n" if args.json else "")
         return 0 if matrix.ok else 1
 
-    result = probe(lab_name_from(args, "probe"), port=args.port, protocol=args.protocol, namespaces=args.namespaces,
+    name = lab_name_from(args, "probe")
+    result = probe(name, run=_exec_for(args, name), port=args.port, protocol=args.protocol, namespaces=args.namespaces,
                    timeout=args.timeout)
     print(result.to_json() if args.json else result.to_table(), end="\n" if args.json else "")
     return 0 if result.ok else 1

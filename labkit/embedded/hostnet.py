@@ -45,9 +45,13 @@ def refuse_commands(spec: LabSpec, ranges: list[str]) -> list[str]:
     return [f"route replace {REFUSE_TYPE} {cidr} metric {metric} proto {REFUSE_PROTO}" for cidr in ranges]
 
 
-def refuse(spec: LabSpec, hosts: list[HostNetwork]) -> None:
-    """Install the lab's refusal routes (before the lab is built: containment while it starts)."""
-    ns.ip_batch(refuse_commands(spec, refused_ranges(spec, hosts)))
+def refuse(spec: LabSpec) -> None:
+    """Install the lab's refusal routes (before the lab is built: containment while it starts).
+
+    Only the host's own networks are left alone: a range that another lab also routes or refuses
+    (a ``--no-host-routes`` lab may share them) is refused by this lab too, so it stays refused
+    when the other lab goes."""
+    ns.ip_batch(refuse_commands(spec, refused_ranges(spec, non_lab_networks())))
 
 
 def _host_routes_json() -> list[dict]:
@@ -70,7 +74,20 @@ def unrefuse(name: str) -> int:
     return len(found)
 
 
-def host_networks(exclude_links: tuple[str, ...] = ()) -> list[HostNetwork]:
+def lab_links() -> tuple[str, ...]:
+    """The host links of every lab on this machine (``<lab>-host`` of a lab with a directory)."""
+    from .paths import RUN_ROOT
+
+    labs = {d.name for d in RUN_ROOT.iterdir()} if RUN_ROOT.is_dir() else set()
+    return tuple(f"{lab}-host" for lab in sorted(labs))
+
+
+def non_lab_networks() -> list[HostNetwork]:
+    """The host's own networks, without any lab's: what a lab's refusals must leave alone."""
+    return host_networks(exclude_links=lab_links(), include_refusals=False)
+
+
+def host_networks(exclude_links: tuple[str, ...] = (), include_refusals: bool = True) -> list[HostNetwork]:
     """Networks in use on this machine (addresses, non-default routes, other labs' refusals),
     except on ``exclude_links``."""
     found = []
@@ -86,7 +103,7 @@ def host_networks(exclude_links: tuple[str, ...] = ()) -> list[HostNetwork]:
         if ":" in r.dst:
             continue
         found.append(HostNetwork(r.cidr, f"route {r.describe()}"))
-    for r in _host_routes_json():
+    for r in _host_routes_json() if include_refusals else []:
         if r.get("type") == REFUSE_TYPE and str(r.get("protocol")) == str(REFUSE_PROTO):
             found.append(HostNetwork(r["dst"], f"range of another lab (unreachable, metric {r.get('metric')})"))
     return found

@@ -56,7 +56,7 @@ def up(spec: LabSpec, chosen: set[str] = frozenset()) -> tuple[LabSpec, bool]:
         spec = with_free_networks(spec, hosts, set(chosen))
         check_no_conflicts(spec, hosts)
         try:
-            hostnet.refuse(spec, hosts)    # contained from the first packet, before anything is built
+            hostnet.refuse(spec)    # contained from the first packet, before anything is built
             dataplane.ensure_lab_dir(spec)
             dataplane.build(spec)
             LabState(spec).save()

@@ -71,9 +71,9 @@ def read_api(kubeconfig: str, name: str) -> dict[str, list[dict]]:
 def lab_snapshot(name: str) -> ClusterSnapshot:
     """What policies need from a running embedded lab, read from its API (no node state)."""
     from ..embedded import messages  # noqa: F401  (lab.* messages)
-    from ..embedded.paths import kubeconfig_file
+    from ..embedded.userconfig import readable_kubeconfig   # an ordinary user's own copy too
 
-    objs = read_api(str(kubeconfig_file(name)), name)
+    objs = read_api(str(readable_kubeconfig(name)), name)
     return ClusterSnapshot(name=name, source="embedded", namespaces=objs["namespaces"], pods=objs["pods"],
                            networkpolicies=objs["networkpolicies"])
 

@@ -61,10 +61,11 @@ def nobody_kubeconfig(labs):
     """A copy of the second lab's kubeconfig that ``nobody`` owns (0600), as ``sudo labkit up`` makes."""
     user = pwd.getpwnam("nobody")
     home = Path(tempfile.mkdtemp(prefix="labkit-nobody-"))     # pytest's tmp_path is root's (0700)
-    copy = home / "kubeconfig"
+    copy = home / ".kube" / f"labkit-{SECOND}.yaml"        # where `sudo labkit up` puts it
+    copy.parent.mkdir()
     shutil.copyfile(kubeconfig_file(SECOND), copy)
     os.chmod(copy, 0o600)
-    for path in (home, copy):
+    for path in (home, copy.parent, copy):
         os.chown(path, user.pw_uid, user.pw_gid)
     yield {"HOME": str(home), "KUBECONFIG": str(copy), "PATH": os.environ["PATH"]}
     shutil.rmtree(home)
@@ -90,6 +91,9 @@ def test_an_ordinary_user_draws_inspects_and_traces_through_the_daemon(nobody_ku
     assert "default/kubernetes" in rules.stdout
     status = run_labkit("status", env=env, user="nobody")
     assert status.returncode == 0 and "second-web" in status.stdout, status.stderr
+    probed = run_labkit("probe", "--namespaces", "default", "--json", env=env, user="nobody")   # kubectl exec
+    assert probed.returncode == 0, probed.stderr
+    assert "default/second-web" in probed.stdout
 
 
 def test_the_daemon_hands_out_only_its_read_only_commands(nobody_kubeconfig):

@@ -207,6 +207,7 @@ def test_no_host_routes_refuses_locally(tmp_path):
     spec, _ = lifecycle.up(LabSpec(name=name, nodes=1, host_routes=False, node_cidr="172.31.198.0/24",
                                    pod_cidr="10.199.0.0/16", service_cidr="10.198.0.0/16"))
     try:
+        assert sorted(hostnet.lab_refusals(name)) == sorted(spec.networks().values())
         with capture(spec) as seen:
             proc = subprocess.run(["curl", "-s", "-m", "3", f"http://{spec.dns_ip}/"], capture_output=True, text=True)
             assert proc.returncode == 7, (proc.returncode, proc.stderr)      # couldn't connect: refused here

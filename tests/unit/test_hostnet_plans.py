@@ -40,3 +40,21 @@ def test_the_host_reaches_clusterips_through_the_control_plane():
     assert "route add 10.96.0.0/16 via 172.18.0.2 dev kubenet-host" in dataplane.host_commands(spec)
     assert dataplane.host_reaches(spec, "10.96.0.99")
     assert not dataplane.host_reaches(LabSpec(host_routes=False), "10.96.0.99")
+
+
+def test_labkit_dns_prints_an_opt_in_stanza_for_cluster_local_only():
+    from labkit import i18n
+    from labkit.cli.dns import resolv_conf, stanza
+
+    spec = LabSpec(name="alpha", service_cidr="10.97.0.0/16")
+    text = stanza(spec)
+    assert "sudo resolvectl dns alpha-host 10.97.0.10" in text
+    assert "sudo resolvectl domain alpha-host '~cluster.local'" in text and "revert alpha-host" in text
+    conf = resolv_conf(spec, "demo").splitlines()
+    assert conf[1:] == ["nameserver 10.97.0.10", "search demo.svc.cluster.local svc.cluster.local cluster.local",
+                        "options ndots:5"]
+    i18n.set_language("fr")
+    try:
+        assert "rien n'a été modifié" in stanza(spec)
+    finally:
+        i18n.set_language("en")
