@@ -34,6 +34,11 @@ i18n.register({
         "fr": "le conteneur éphémère existant « {container} » ne peut être ni retiré ni modifié"},
     "ephemeral.duplicate": {
         "en": "Duplicate value: \"{container}\"", "fr": "Valeur en double : « {container} »"},
+    "ephemeral.terminated": {
+        "en": "container {container} in pod {name} has terminated: ephemeral containers are "
+              "never restarted; start another one with kubectl debug",
+        "fr": "le conteneur {container} du pod {name} s'est terminé : un conteneur éphémère ne "
+              "redémarre jamais ; lancez-en un autre avec kubectl debug"},
     "ephemeral.forbidden_field": {
         "en": "Forbidden: cannot be set for an Ephemeral Container",
         "fr": "Interdit : ne peut pas être défini pour un conteneur éphémère"},
@@ -145,6 +150,11 @@ def ended(api: Api, pod: dict, container: str, code: int) -> None:
                 "containerID": entry.get("containerID")}}
             api.store.put(PODS, new)
             return
+
+
+def terminated(pod: dict, container: str) -> bool:
+    return any(entry["name"] == container and "terminated" in entry.get("state", {})
+               for entry in pod.get("status", {}).get("ephemeralContainerStatuses") or [])
 
 
 def argv(container: dict) -> list[str]:

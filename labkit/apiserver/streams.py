@@ -122,6 +122,9 @@ class Streams:
         pod, container = self._pod(target, request, completed_ok=attach is not None)
         debug = ephemeral.find(pod, container)
         if debug is not None:          # kubectl debug: the process starts on attach
+            if ephemeral.terminated(pod, container):
+                raise status.bad_request("ephemeral.terminated", container=container,
+                                         name=target.name)
             attach, spec, argv = None, debug, ephemeral.argv(debug)
         else:
             spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)

@@ -326,6 +326,8 @@ def test_debug_adds_an_ephemeral_container_and_attaches_to_its_shell(shared_lab)
     assert state["terminated"]["exitCode"] == 3
     described = describe(lab, "pod", "early")
     assert "Ephemeral Containers:\n  dbg:" in described
+    again = lab.kubectl("-n", NS, "attach", "early", "-c", "dbg", "-i", input="echo x\n")
+    assert again.returncode == 1 and "ephemeral containers are never restarted" in again.stderr
 
 
 def test_cp_into_and_out_of_a_pod_through_tar(shared_lab, tmp_path):
