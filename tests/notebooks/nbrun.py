@@ -96,3 +96,11 @@ def assert_progress(results: dict, name: str) -> None:
         cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.strip() == "labkit.progress()")
         text = outputs_text(cell)
         assert all(f"✔ {i}" in text for i in ids), (lang, ids, text)
+
+
+def assert_absent(results: dict, check_cells, names: list[str]) -> None:
+    """No solution ran: the checks of the learner notebook name what is missing (the objects the
+    solutions would have created), in every language."""
+    for lang, nb in results.items():
+        text = "\n".join(outputs_text(c) for c in check_cells(nb))
+        assert all(name in text for name in names), (lang, names, text)

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 LANGS = ("en", "fr")
 LABS = {lang: f"tnba{lang}{os.getpid() % 1000}" for lang in LANGS}   # unique per test process
+# What the solutions create, that the learner notebooks' checks must report missing.
+ABSENT = {"00-welcome": ["nb00/hello"], "01-network-model": ["nb01/pinned", "nb01/talker"]}
 EXTRA = ("br", "fl")                                                  # notebook 02: f"{LAB[:8]}br" ...
 EXERCISES = {"00-welcome": 1, "01-network-model": 3, "02-pod-to-pod": 4}
 
@@ -89,7 +91,9 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
-    nbrun.assert_checks(run_both(name, labs, solved=False), check_cells, EXERCISES[name], solved=False)
+    results = run_both(name, labs, solved=False)
+    nbrun.assert_checks(results, check_cells, EXERCISES[name], solved=False)
+    nbrun.assert_absent(results, check_cells, ABSENT.get(name, []))
 
 
 def test_welcome_finds_the_environment_and_the_embedded_lab(labs):

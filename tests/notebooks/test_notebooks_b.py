@@ -21,6 +21,8 @@ NOTEBOOKS = ROOT / "notebooks"
 LANGS = ("en", "fr")
 LABS = {lang: f"tnbb{lang}{os.getpid() % 1000}" for lang in LANGS}   # unique per test process
 EXERCISES = {"03-pod-to-service": 4, "04-network-policies": 5, "05-network-stacks": 3}
+# What the solutions create or change, that the learner notebooks' checks must report missing.
+ABSENT = {"03-pod-to-service": ["Deployment hello", "app=wbe"], "04-network-policies": ["NetworkPolicy", "nb04"]}
 STARTS_A_SECOND_LAB = {"03-pod-to-service", "05-network-stacks"}   # one language at a time: fewer labs at once
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
@@ -70,7 +72,9 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
-    nbrun.assert_checks(run_both(name, labs, solved=False), check_cells, EXERCISES[name], solved=False)
+    results = run_both(name, labs, solved=False)
+    nbrun.assert_checks(results, check_cells, EXERCISES[name], solved=False)
+    nbrun.assert_absent(results, check_cells, ABSENT.get(name, []))
 
 
 def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
