@@ -50,6 +50,7 @@ class ApiServer:
         self.bookmark_interval = bookmark_interval
         self.token = ""
         self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
+        self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -82,6 +83,9 @@ class ApiServer:
         if self.node_state is not None:
             from .nodestate import routes as node_state_routes
             node_state_routes(app, self.name, self.node_state)
+        if self.node_route is not None:
+            from .noderoute import routes as node_route_routes
+            node_route_routes(app, self.node_route)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)

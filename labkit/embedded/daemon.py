@@ -44,11 +44,6 @@ class LabDaemon:
             return await self.pods.delete_pods(args["pods"])
         if op == "logs":
             return list(self.echo.access_logs.get(args["pod"], []))
-        if op == "node_route":      # break-and-fix exercises: an allowlisted `ip route` (exercises/noderoute.py)
-            from ..exercises.noderoute import run_in_netns
-
-            plan = self.state.spec.node(args["node"])
-            return await asyncio.to_thread(run_in_netns, plan.netns, args["argv"], plan.name)
         if op == "shutdown":
             self._stop.set()
             return True
@@ -112,6 +107,8 @@ class LabDaemon:
                              name=spec.name, service_cidr=spec.service_cidr)
         from .nodestate import NodeStateReader
         self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
+        from ..exercises.noderoute import NodeRouteWriter
+        self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         self.start_kube_proxy()

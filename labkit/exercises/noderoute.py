@@ -1,9 +1,10 @@
 """The one write path of the exercises: ``ip route add/del/replace`` on a node, for break-and-fix.
 
-A learner's kernel may not be root, and the node seam (:mod:`labkit.nodes`) is read-only by design,
-so changing a node's route goes its own, separate way: the command is parsed against a strict
-allowlist here (pure, unit-tested), then the embedded lab's daemon (root, it built the nodes) runs it
-in the node's namespace through the lab's control channel (``op: node_route``); a kind node gets it
+A learner's kernel is not root, and the node seam (:mod:`labkit.nodes`) is read-only by design, so
+changing a node's route goes its own, separate way: the command is parsed against a strict
+allowlist here (pure, unit-tested), then sent to the embedded lab's API (``POST`` on
+:data:`NODE_ROUTE_PATH`, :mod:`labkit.apiserver.noderoute`), whose daemon (root, it built the nodes)
+checks it again and runs it in the node's namespace (:class:`NodeRouteWriter`); a kind node gets it
 through ``docker exec``. Nothing else can be run: no other ``ip`` object, no option, no shell.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ VALUED = {"via": "ip", "dev": "device", "metric": "number", "scope": "scope", "p
 SCOPES = ("global", "link", "host")
 PROTOS = ("static", "boot", "kernel")
 DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$")
+NODE_ROUTE_PATH = "/api/v1/nodes/{node}/proxy/labkit/route"
 
 i18n.register({
     "noderoute.refused": {
@@ -86,7 +88,8 @@ def _is_ip(text: str) -> bool:
 
 
 def run_in_netns(netns: str, argv: Sequence[str], node: str) -> str:
-    """The daemon's side: run an allowed route command in a node's namespace (re-checked here)."""
+    """Run an allowed route command in a node's namespace (re-checked here: this is where a client's
+    words become a root process)."""
     from ..embedded.netns import in_netns
 
     argv = route_argv(list(argv))
@@ -96,14 +99,36 @@ def run_in_netns(netns: str, argv: Sequence[str], node: str) -> str:
     return proc.stdout
 
 
+class NodeRouteWriter:
+    """The daemon's side of :data:`NODE_ROUTE_PATH`: ``await writer(node, argv)``."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    async def __call__(self, node: str, argv: list[str]) -> str:
+        import asyncio
+
+        plan = self.state.spec.node(node)            # BadInput for an unknown node
+        return await asyncio.to_thread(run_in_netns, plan.netns, argv, plan.name)
+
+
 def node_route(cluster: Any, node: str, command: str) -> str:
     """Change a route on ``node`` (``"worker"`` or the full name): ``ip route add|del|replace ...``."""
     argv = route_argv(command)
     full = cluster.node(node).name
     if cluster.kind == "embedded":
-        from ..embedded.client import EmbeddedLab
+        import json
 
-        return EmbeddedLab(cluster.lab or cluster.name)._call("node_route", node=full, argv=argv) or ""
+        from ..nodes import _status_message
+
+        query = [("command", a) for a in argv]
+        params = cluster.api.param_serialize("POST", NODE_ROUTE_PATH.replace("{node}", full), query_params=query,
+                                             auth_settings=["BearerToken"])
+        resp = cluster.api.call_api(*params, _request_timeout=30)
+        resp.read()
+        if resp.status != 200:
+            raise LabkitError("noderoute.failed", command=" ".join(argv), node=full, error=_status_message(resp.data))
+        return json.loads(resp.data).get("stdout", "")
     if cluster.kind == "kind":
         proc = subprocess.run(["docker", "exec", full, *argv], capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
@@ -112,4 +137,4 @@ def node_route(cluster: Any, node: str, command: str) -> str:
     raise BadInput("noderoute.unsupported", kind=cluster.kind)
 
 
-__all__ = ["route_argv", "node_route", "run_in_netns"]
+__all__ = ["route_argv", "node_route", "run_in_netns", "NodeRouteWriter", "NODE_ROUTE_PATH"]

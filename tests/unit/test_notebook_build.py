@@ -104,3 +104,22 @@ def test_every_exercise_has_two_hints_in_each_language_before_its_solution():
     for exercise, entry in entries.items():
         assert len(entry["hints"]["en"]) >= 2 and len(entry["hints"]["fr"]) >= 2, exercise
         assert entry["code"].strip(), exercise
+
+
+def test_every_exercise_has_a_registered_check_after_its_solution_and_predictions_come_first():
+    from labkit.exercises import registry  # noqa: F401  (fills REGISTRY)
+    from labkit.exercises.core import REGISTRY
+
+    entries = json.loads(catalog_text(NOTEBOOKS))
+    assert len(entries) >= 20 and set(entries) == set(REGISTRY)
+    by_notebook = {}
+    for exercise, entry in entries.items():
+        by_notebook.setdefault(entry["notebook"], []).append(exercise)
+    assert set(by_notebook) == {p.stem for p in (NOTEBOOKS / "src").glob("*.py")}
+    for stem, exercises in by_notebook.items():
+        text = (NOTEBOOKS / "src" / f"{stem}.py").read_text()
+        for exercise in exercises:
+            solution, check = text.index(f"# %% solution {exercise}\n"), text.index(f'ex.check("{exercise}"')
+            assert solution < check, exercise
+            if REGISTRY[exercise].prediction:
+                assert solution < text.index(f'ex.predict("{exercise}"') < check, exercise
