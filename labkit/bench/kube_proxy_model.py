@@ -92,12 +92,29 @@ class Result:
     first: Latency
     last: Latency
 
+    @classmethod
+    def from_json(cls, data: dict) -> "Result":
+        """Back from :meth:`to_json` (latencies come back as their quantiles only)."""
+        def lat(d: dict) -> Latency:
+            return Latency([d["p50_ms"]] * 50 + [d["p99_ms"]] * 49 + [d["p99_ms"]])
+        fields = {k: data[k] for k in ("mode", "services", "full_sync_s", "partial_sync_s", "transactions",
+                                      "rules_bytes", "memory_mib")}
+        return cls(**fields, first=lat(data["first"]), last=lat(data["last"]))
+
     def to_json(self) -> dict:
         data = asdict(self)
         for key in ("first", "last"):
             lat = getattr(self, key)
             data[key] = {"p50_ms": lat.p50, "p99_ms": lat.p99, "mean_ms": lat.mean, "samples": len(lat.samples_ms)}
         return data
+
+
+def load_results(path) -> list[Result]:
+    """Results saved by ``labkit bench kube-proxy --json`` (e.g. ``bench/results/kube_proxy.json``)."""
+    import json
+    from pathlib import Path
+
+    return [Result.from_json(d) for d in json.loads(Path(path).read_text())]
 
 
 def format_table(results: list[Result]) -> str:

@@ -50,3 +50,12 @@ def figure(results: list[Result]):
 
 def save(results: list[Result], path: str) -> None:
     figure(results).savefig(path, dpi=110)
+
+
+def png(results: list[Result]) -> bytes:
+    """The figure as PNG bytes (``IPython.display.Image(png(results))`` in a notebook)."""
+    import io
+
+    buf = io.BytesIO()
+    figure(results).savefig(buf, format="png", dpi=100)
+    return buf.getvalue()

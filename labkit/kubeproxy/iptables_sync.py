@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 SERVICE_CHAIN = re.compile(r"^KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+$")
 RULES_PER_BATCH = 6000
@@ -35,8 +36,9 @@ def is_service_chain(name: str) -> bool:
     return bool(SERVICE_CHAIN.match(name))
 
 
+@lru_cache(maxsize=8)  # a sync parses the rules the previous sync parsed as new: read them once
 def parse_restore(text: str) -> list[RestoreTable]:
-    """Tables of an ``iptables-restore`` input as :func:`render_iptables` writes it."""
+    """Tables of an ``iptables-restore`` input as :func:`render_iptables` writes it (do not modify)."""
     tables: list[RestoreTable] = []
     current: RestoreTable | None = None
     for line in text.splitlines():

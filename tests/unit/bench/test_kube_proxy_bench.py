@@ -71,3 +71,19 @@ def test_bad_modes_and_cli_errors_are_one_line(capsys):
     assert main(["bench", "kube-proxy", "--services", "lots"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--services" in err
+
+
+def test_results_round_trip_through_json(tmp_path):
+    import json
+
+    from labkit.bench.kube_proxy_model import load_results
+    from labkit.bench.kube_proxy_plot import png
+
+    results = [_result("iptables", 1000, 0.1), _result("nftables", 1000, 0.05)]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([r.to_json() for r in results]))
+    back = load_results(path)
+    assert [(r.mode, r.services, r.full_sync_s) for r in back] == [(r.mode, r.services, r.full_sync_s) for r in results]
+    assert back[0].last.p50 == pytest.approx(results[0].last.p50)
+    assert back[0].last.p99 == pytest.approx(results[0].last.p99)
+    assert png(back)[:4] == b"\x89PNG"
