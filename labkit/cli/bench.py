@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from .. import i18n
@@ -31,6 +32,7 @@ def _kube_proxy(args: argparse.Namespace) -> int:
     from ..bench.kube_proxy_run import run
 
     sizes, modes = parse_sizes(args.services), parse_modes(args.modes)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still deletes its namespaces
     samples = max(1, min(args.samples, 5000))
     results = run(modes, sizes, samples, progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
     if args.json:

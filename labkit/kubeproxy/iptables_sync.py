@@ -12,8 +12,8 @@ every time; that is the iptables mode's own limit, kept on purpose.
 
 The first load (:func:`iptables_initial_batches`) is split: ``iptables-nft-restore --noflush``
 (1.8.9) spends time quadratic in the number of chains it creates and fills in one input, so the
-chains are declared in one input, the service chains filled in batches, and the top-level chains
-that jump to them are written last.
+service chains are declared and filled in batches, and the top-level chains that jump to them
+are written last.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 SERVICE_CHAIN = re.compile(r"^KUBE-(?:SVC|SVL|EXT|FW|SEP)-[A-Z0-9]+$")
-RULES_PER_BATCH = 6000
+RULES_PER_BATCH = 20000
 
 
 @dataclass
@@ -65,23 +65,34 @@ def _table_text(name: str, lines: list[str]) -> str:
     return "\n".join([f"*{name}", *lines, "COMMIT"]) + "\n"
 
 
+_JUMP = re.compile(r" -[jg] (KUBE-\S+)")
+
+
 def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) -> list[str]:
-    """``iptables-restore --noflush`` inputs that load ``text`` (a full sync) in order."""
+    """``iptables-restore --noflush`` inputs that load ``text`` (a full sync) in order.
+
+    The top-level chains are declared (empty) first, so that service chains can jump to
+    ``KUBE-MARK-MASQ``; each batch then declares and fills its own service chains, cut only where
+    no rule jumps to a chain of a later batch; the top-level chains are filled last. A batch
+    never appends to a chain it did not declare: iptables-nft 1.8.9 looks such chains up in a
+    list of every chain of the table, rule after rule.
+    """
     tables = parse_restore(text)
-    batches: list[str] = []
+    batches = [_table_text(t.name, [_declare(c) for c in t.chains if not is_service_chain(c)]) for t in tables]
     for t in tables:
-        service = [c for c in t.chains if is_service_chain(c)]
-        if not service:
-            continue
-        batches.append(_table_text(t.name, [_declare(c) for c in t.chains]))  # jump targets first
-        current: list[str] = []
-        for c in service:
-            current += t.rules[c]
-            if len(current) >= rules_per_batch:
-                batches.append(_table_text(t.name, current))
-                current = []
-        if current:
-            batches.append(_table_text(t.name, current))
+        chains: list[str] = []
+        rules: list[str] = []
+        wanted: set[str] = set()  # service chains jumped to from this batch, not declared yet
+        for c in (c for c in t.chains if is_service_chain(c)):
+            chains.append(c)
+            wanted.discard(c)
+            rules += t.rules[c]
+            wanted |= {m for r in t.rules[c] for m in _JUMP.findall(r) if is_service_chain(m) and m not in chains}
+            if len(rules) >= rules_per_batch and not wanted:
+                batches.append(_table_text(t.name, [_declare(x) for x in chains] + rules))
+                chains, rules = [], []
+        if chains:
+            batches.append(_table_text(t.name, [_declare(x) for x in chains] + rules))
     last = []
     for t in tables:
         fixed = [c for c in t.chains if not is_service_chain(c)]
