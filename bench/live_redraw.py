@@ -1,50 +1,97 @@
-"""Benchmark (root): time from an object change to the redrawn live diagram, and snapshot time.
+"""Benchmark (root): the live view on a real embedded lab.
 
-Prints figures; asserts nothing. Usage: sudo python3 bench/live_redraw.py
+* ``kubectl run`` -> the live pod diagram shows the pod (watch events, debounce, snapshot, drawing);
+* ``ip route del`` of a route to another node's pods -> the live view has dropped it (netlink);
+* snapshot + render of the overview with 60 pods (goal < 200 ms).
+
+Prints figures; asserts nothing. Usage: sudo .venv/bin/python bench/live_redraw.py
 """
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import labkit  # noqa: E402
+from labkit import diagrams  # noqa: E402
 from labkit.embedded import lifecycle  # noqa: E402
+from labkit.embedded.paths import kubeconfig_file  # noqa: E402
 from labkit.embedded.topology import LabSpec  # noqa: E402
 from labkit.live import show  # noqa: E402
 
 NAME = "blive"
+RUNS = 7
+
+
+def _until(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def main() -> None:
     lifecycle.down(NAME)
     lifecycle.up(LabSpec(name=NAME))
-    cluster = labkit.connect(lab=NAME)
-    from kubernetes import client
-    core = client.CoreV1Api(cluster.api)
-    snaps = []
-    for _ in range(5):
-        t = time.perf_counter()
-        cluster.snapshot()
-        snaps.append((time.perf_counter() - t) * 1000)
-    print(f"snapshot (3 nodes, system pods):      median {statistics.median(snaps):6.0f} ms")
-    view = show("pods", cluster)
-    view.wait_for(lambda s: "<svg" in s, 20)
-    delays = []
-    for i in range(5):
-        name = f"p{i}"
-        t = time.perf_counter()
-        core.create_namespaced_pod("default", {"metadata": {"name": name},
-                                               "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
-        view.wait_for(lambda s: name in s, 20)
-        delays.append((time.perf_counter() - t) * 1000)
-    view.stop()
-    print(f"pod created -> live diagram shows it:  median {statistics.median(delays):6.0f} ms "
-          f"(max {max(delays):.0f} ms; includes pod start and the 150 ms debounce)")
-    lifecycle.down(NAME)
+    try:
+        cluster = labkit.connect(lab=NAME)
+        home = tempfile.mkdtemp()
+        env = dict(os.environ, HOME=home, KUBECONFIG=str(kubeconfig_file(NAME)))
+        kubectl = shutil.which("kubectl")
+        view = show("pods", cluster, lang="en")
+        view.wait_for(lambda s: "<svg" in s, 20)
+        delays = []
+        for i in range(RUNS):
+            name = f"p{i}"
+            t = time.perf_counter()
+            subprocess.run([kubectl, "run", name, "--image=jpetazzo/color"], env=env, check=True, capture_output=True)
+            returned = time.perf_counter()
+            view.wait_for(lambda s: f'id="p/default/{name}"' in s, 30)
+            delays.append(((time.perf_counter() - t) * 1000, (time.perf_counter() - returned) * 1000))
+        print(f"kubectl run -> live view shows the pod: p50 {statistics.median(d[0] for d in delays):5.0f} ms "
+              f"(max {max(d[0] for d in delays):.0f} ms; after kubectl returned: "
+              f"p50 {statistics.median(d[1] for d in delays):.0f} ms)")
+        worker = next(n for n in cluster.node_names() if n.endswith("-worker"))
+        netns = cluster.node(worker).netns
+        cidr = re.search(rf'id="route/{re.escape(worker)}/([0-9./]+)"', view.svg).group(1)
+        gid = f'id="route/{worker}/{cidr}"'
+        line = subprocess.run(["ip", "-n", netns, "route", "show", cidr], capture_output=True, text=True).stdout.split()
+        drops = []
+        for _ in range(RUNS):
+            t = time.perf_counter()
+            subprocess.run(["ip", "-n", netns, "route", "del", cidr], check=True)
+            view.wait_for(lambda s: gid not in s, 10)
+            drops.append((time.perf_counter() - t) * 1000)
+            subprocess.run(["ip", "-n", netns, "route", "replace", *line], check=True)
+            view.wait_for(lambda s: gid in s, 10)
+        print(f"ip route del in a node -> live view drops it: p50 {statistics.median(drops):5.0f} ms "
+              f"(max {max(drops):.0f} ms)")
+        view.stop()
+        subprocess.run([kubectl, "create", "deployment", "web", "--image=jpetazzo/color", f"--replicas={60 - RUNS}"],
+                       env=env, check=True, capture_output=True)
+        _until(lambda: sum(1 for p in cluster.snapshot(with_pod_networks=False).pods
+                           if (p.get("status") or {}).get("podIP")) >= 60, 180)
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            snap = cluster.snapshot()
+            mid = time.perf_counter()
+            diagrams.overview(snap).svg
+            times.append(((time.perf_counter() - t) * 1000, (mid - t) * 1000))
+        print(f"snapshot + overview of {len(snap.pods)} pods: median {statistics.median(x[0] for x in times):5.0f} ms "
+              f"(snapshot {statistics.median(x[1] for x in times):.0f} ms)")
+    finally:
+        lifecycle.down(NAME)
 
 
 if __name__ == "__main__":

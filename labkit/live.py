@@ -1,12 +1,19 @@
 """Live diagrams for Jupyter: a widget that redraws a layer when the cluster changes.
 
-Change detection is one cheap request: the ``resourceVersion`` of a list is the cluster's latest
-revision (the embedded lab's store and etcd alike), so polling ``GET /api/v1/pods?limit=1`` every
-100 ms notices any object change. A change is debounced (a burst of events is one redraw), then a
-snapshot is taken and the layer rendered to SVG, off the kernel's thread: the cell returns at once
-and the kernel never blocks, also in a kernel whose event loop is running. The widget shows when
-it was last updated; ``stop()`` (or its button) ends the updates; a lost cluster is said, in the
-learner's language, and the view retries until the cluster comes back.
+Change detection: watches on the objects a diagram shows (pods, services, EndpointSlices,
+NetworkPolicies, nodes: ``?watch=1`` on the Kubernetes API, which the embedded lab serves as
+the real API server does); a watch that ends is resumed from its last ``resourceVersion``. The
+nodes' own state (routes, addresses, links changed by hand) is followed by
+:mod:`labkit.node_events` (netlink events in the embedded lab, polling elsewhere). Every
+second the cluster's latest revision is read as well (one ``limit=1`` list): a heartbeat that says
+when the cluster is lost and a fallback when watches are refused. A change is debounced (a burst
+of events is one redraw), then a snapshot is taken and the layer drawn, off the kernel's thread:
+the cell returns at once and the kernel never blocks.
+
+The drawing keeps every pod in its slot from one redraw to the next (the layout's memory, see
+:mod:`labkit.diagrams.layout`), so the picture does not jump when a pod comes or goes. The front
+end (:mod:`labkit.diagrams.widget`) shows details on hover, toggles layers, zooms, and traces the
+path of a connection between two clicked pods.
 """
 from __future__ import annotations
 
@@ -17,8 +24,9 @@ from typing import Callable
 from . import i18n
 from .snapshot import ClusterSnapshot
 
-POLL_SECONDS = 0.1
-DEBOUNCE_SECONDS = 0.15
+HEARTBEAT_SECONDS = 1.0
+DEBOUNCE_SECONDS = 0.03
+WATCH_SECONDS = 60
 
 i18n.register({
     "live.updated": {"en": "updated at {time} ({ms} ms)", "fr": "mis à jour à {time} ({ms} ms)"},
@@ -26,15 +34,34 @@ i18n.register({
     "live.lost": {"en": "cluster unreachable ({error}); retrying…", "fr": "cluster injoignable ({error}) ; nouvel essai…"},
     "live.stop": {"en": "Stop", "fr": "Arrêter"},
     "live.starting": {"en": "drawing…", "fr": "dessin en cours…"},
+    "live.zoom_in": {"en": "zoom in", "fr": "agrandir"},
+    "live.zoom_out": {"en": "zoom out", "fr": "réduire"},
+    "live.zoom_fit": {"en": "fit the width", "fr": "ajuster à la largeur"},
+    "live.clear": {"en": "clear the trace", "fr": "effacer le tracé"},
+    "live.pick_source": {"en": "click a pod, then another: the path of a connection between them is drawn",
+                         "fr": "cliquez un pod, puis un autre : le chemin d'une connexion entre eux est dessiné"},
+    "live.pick_destination": {"en": "from {{src}}: now click the destination pod",
+                              "fr": "depuis {{src}} : cliquez maintenant le pod de destination"},
+    "live.trace_failed": {"en": "no trace: {error}", "fr": "pas de tracé : {error}"},
+    "live.layer.ring": {"en": "pod network", "fr": "réseau des pods"},
+    "live.layer.services": {"en": "Services", "fr": "Services"},
+    "live.layer.policies": {"en": "policies", "fr": "politiques"},
+    "live.layer.wires": {"en": "veths and devices", "fr": "veth et interfaces"},
+    "live.layer.matrix": {"en": "matrix", "fr": "matrice"},
+    "live.layer.legend": {"en": "legend", "fr": "légende"},
 })
 
 
 class LiveView:
-    """A live diagram: ``.widget`` (ipywidgets), ``.svg`` (the last drawing), ``.stop()``."""
+    """A live diagram: ``.widget`` (anywidget), ``.svg`` (the last drawing), ``.stop()``.
 
-    def __init__(self, render: Callable[[ClusterSnapshot], str], snapshot: Callable[[], ClusterSnapshot],
-                 version: Callable[[], str], lang: str | None = None) -> None:
-        import ipywidgets as widgets
+    ``render(snapshot, slots, pick)`` returns ``(svg, layout, trace_text)``; ``changes`` (optional)
+    starts watches and returns an Event set on every change and a function that stops them.
+    """
+
+    def __init__(self, render: Callable, snapshot: Callable[[], ClusterSnapshot], version: Callable[[], str],
+                 lang: str | None = None, changes: Callable | None = None) -> None:
+        from .diagrams.widget import DiagramWidget
 
         self.lang = lang or i18n.get_language()
         self._render, self._snapshot, self._version = render, snapshot, version
@@ -42,24 +69,43 @@ class LiveView:
         self.redraws = 0
         self.last_change: float | None = None     # when the change that led to the last redraw was seen
         self.last_redraw: float | None = None
+        self.layout = None
+        self.pick: list[str] = []
+        self._snap: ClusterSnapshot | None = None
         self._stop = threading.Event()
-        self.image = widgets.HTML(value="")
-        self.status = widgets.Label(value=i18n.t("live.starting", self.lang))
-        button = widgets.Button(description=i18n.t("live.stop", self.lang), icon="stop",
-                                layout=widgets.Layout(width="auto"))
-        button.on_click(lambda _: self.stop())
-        self.widget = widgets.VBox([self.image, widgets.HBox([self.status, button])])
+        self._wake = threading.Event()
+        self._changes = changes
+        t = lambda k: i18n.t(k, self.lang)  # noqa: E731
+        self.widget = DiagramWidget(
+            status=t("live.starting"),
+            toggles={k: t(f"live.layer.{k}") for k in ("ring", "services", "policies", "wires", "matrix", "legend")},
+            texts={k: t(f"live.{k}") for k in ("zoom_in", "zoom_out", "zoom_fit", "clear", "pick_source",
+                                                "pick_destination")})
+        self.widget.observe(self._on_pick, names="pick")
         self._thread = threading.Thread(target=self._loop, name="labkit-live", daemon=True)
         self._thread.start()
 
+    # -- what notebooks and tests use ------------------------------------------------------------
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
 
+    @property
+    def status(self):
+        """The status line (``.value``), as the former ipywidgets Label offered it."""
+        view = self
+
+        class _Status:
+            @property
+            def value(self) -> str:
+                return view.widget.status
+        return _Status()
+
     def stop(self) -> None:
         self._stop.set()
-        self.status.value = i18n.t("live.stopped", self.lang)
+        self._wake.set()
+        self.widget.status = i18n.t("live.stopped", self.lang)
 
     @property
     def running(self) -> bool:
@@ -71,40 +117,97 @@ class LiveView:
         while time.monotonic() < deadline:
             if self.svg and predicate(self.svg):
                 return True
-            time.sleep(0.05)
+            time.sleep(0.01)
         return False
+
+    def trace(self, source: str, destination: str) -> None:
+        """Paint the path from pod ``source`` to pod ``destination`` (``ns/name``), as two clicks do."""
+        self.widget.pick = [f"p/{source}", f"p/{destination}"]
+
+    # -- inside ------------------------------------------------------------------------------------
+    def _on_pick(self, change) -> None:
+        self.pick = list(change["new"] or [])
+        if self._snap is not None:
+            threading.Thread(target=self._draw, args=(self._snap, time.monotonic()), daemon=True).start()
 
     def _loop(self) -> None:
         seen: str | None = None
+        stop_watches = None
         while not self._stop.is_set():
             try:
+                if stop_watches is None and self._changes is not None:
+                    self._wake, stop_watches = self._changes(self._stop)
                 current = self._version()
-                if current != seen:
+                fired = self._wake.is_set()
+                if current != seen or fired:
                     changed_at = time.monotonic()
-                    self._stop.wait(DEBOUNCE_SECONDS if seen is not None else 0)
+                    if seen is not None:
+                        self._stop.wait(DEBOUNCE_SECONDS)
+                    self._wake.clear()
                     seen = self._version()
                     self._redraw(changed_at)
             except Exception as exc:  # noqa: BLE001 - any failure is shown, then retried
-                self.status.value = i18n.t("live.lost", self.lang, error=_short(exc))
+                self.widget.status = i18n.t("live.lost", self.lang, error=_short(exc))
                 seen = None
                 self._stop.wait(1.0)
                 continue
-            self._stop.wait(POLL_SECONDS)
+            self._wake.wait(HEARTBEAT_SECONDS)
+        if stop_watches is not None:
+            stop_watches()
 
     def _redraw(self, changed_at: float) -> None:
-        started = time.monotonic()
-        svg = self._render(self._snapshot())
-        self.svg = svg
-        self.image.value = svg
-        self.redraws += 1
-        self.last_change, self.last_redraw = changed_at, time.monotonic()
-        ms = int((self.last_redraw - started) * 1000)
-        self.status.value = i18n.t("live.updated", self.lang, time=time.strftime("%H:%M:%S"), ms=ms)
+        snap = self._snapshot()
+        self._snap = snap
+        self._draw(snap, changed_at)
+
+    _lock = threading.Lock()
+
+    def _draw(self, snap: ClusterSnapshot, changed_at: float) -> None:
+        with self._lock:
+            started = time.monotonic()
+            svg, layout, trace_text = self._render(snap, self.layout, self.pick)
+            self.layout = layout
+            self.svg = svg
+            self.widget.svg = svg
+            self.widget.trace = trace_text
+            self.redraws += 1
+            self.last_change, self.last_redraw = changed_at, time.monotonic()
+            ms = int((self.last_redraw - started) * 1000)
+            self.widget.status = i18n.t("live.updated", self.lang, time=time.strftime("%H:%M:%S"), ms=ms)
 
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if len(text) < 120 else text[:117] + "…"
+
+
+def renderer(layer: str, lang: str, **options) -> Callable:
+    """``render(snapshot, slots, pick) -> (svg, layout, trace text)`` for one layer."""
+    from . import diagrams
+    from .diagrams.pods import Highlight
+    from .errors import LabkitError
+
+    builder = diagrams.LAYERS[layer]
+
+    def render(snapshot: ClusterSnapshot, slots, pick: list[str]):
+        highlight, text, title = None, "", None
+        if len(pick) == 2 and layer in ("pods", "overview"):
+            from .trace import trace
+
+            src, dst = (p[2:] if p.startswith("p/") else p for p in pick)
+            try:
+                result = trace(snapshot, src, dst)
+                highlight = Highlight({m for h in result.hops for m in h.marks if m},
+                                      {e for h in result.hops for e in h.edges if all(e)})
+                text = result.to_text(lang)
+                title = i18n.t("diagrams.title.trace", lang, src=src, dst=dst)
+            except LabkitError as exc:
+                text = i18n.t("live.trace_failed", lang, error=exc.message(lang) if hasattr(exc, "message") else exc)
+        extra = {"highlight": highlight, "title": title} if highlight is not None else {}
+        drawing = builder(snapshot, lang=lang, slots=slots, **extra, **options)
+        return drawing.svg, drawing.layout, text
+
+    return render
 
 
 def show(layer: str = "overview", cluster=None, lang: str | None = None, **options) -> LiveView:
@@ -113,19 +216,13 @@ def show(layer: str = "overview", cluster=None, lang: str | None = None, **optio
     ``cluster`` is a ``labkit.connect()`` result (default: connect to the embedded lab, or what the
     kubeconfig says). ``options`` go to the diagram builder (e.g. ``port=80``, ``show_chains=True``).
     """
-    from . import diagrams
-
     if cluster is None:
         from .cluster import connect
 
         cluster = connect()
-    builder = diagrams.LAYERS[layer]
     lang = lang or i18n.get_language()
-
-    def render(snapshot: ClusterSnapshot) -> str:
-        return diagrams.to_svg(builder(snapshot, lang=lang, **options))
-
-    return LiveView(render, cluster.snapshot, resource_version_of(cluster), lang)
+    return LiveView(renderer(layer, lang, **options), cluster.snapshot, resource_version_of(cluster), lang,
+                    changes=lambda stop: watch_changes(cluster, stop))
 
 
 def resource_version_of(cluster) -> Callable[[], str]:
@@ -141,3 +238,67 @@ def resource_version_of(cluster) -> Callable[[], str]:
         return json.loads(answer.data)["metadata"]["resourceVersion"]
 
     return version
+
+
+WATCHED = (("", "v1", "pods"), ("", "v1", "services"), ("", "v1", "nodes"),
+           ("discovery.k8s.io", "v1", "endpointslices"), ("networking.k8s.io", "v1", "networkpolicies"))
+
+
+def watch_changes(cluster, stop: threading.Event) -> tuple[threading.Event, Callable[[], None]]:
+    """One thread per watched kind; each event sets the returned Event. Returns (event, stop)."""
+    changed = threading.Event()
+    done = threading.Event()
+
+    def run(group: str, version: str, plural: str) -> None:
+        import json
+
+        path = f"/api/{version}/{plural}" if not group else f"/apis/{group}/{version}/{plural}"
+        rv = None
+        while not (stop.is_set() or done.is_set()):
+            try:
+                if rv is None:
+                    answer = cluster.api.call_api(path, "GET", query_params=[("limit", 1)], _preload_content=False,
+                                                  _request_timeout=5, auth_settings=["BearerToken"])
+                    answer = answer[0] if isinstance(answer, tuple) else answer
+                    rv = json.loads(answer.data)["metadata"]["resourceVersion"]
+                answer = cluster.api.call_api(
+                    path, "GET", query_params=[("watch", "1"), ("resourceVersion", rv),
+                                               ("timeoutSeconds", WATCH_SECONDS)],
+                    _preload_content=False, _request_timeout=(5, WATCH_SECONDS + 10), auth_settings=["BearerToken"])
+                answer = answer[0] if isinstance(answer, tuple) else answer
+                for line in _lines(answer):
+                    if stop.is_set() or done.is_set():
+                        break
+                    event = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        rv = None
+                        break
+                    rv = (event.get("object") or {}).get("metadata", {}).get("resourceVersion", rv)
+                    if event.get("type") != "BOOKMARK":
+                        changed.set()
+                answer.release_conn()
+            except Exception:  # noqa: BLE001 - the heartbeat reports a lost cluster; retry quietly
+                rv = None
+                stop.wait(1.0)
+
+    threads = [threading.Thread(target=run, args=w, name=f"labkit-watch-{w[2]}", daemon=True) for w in WATCHED]
+    for t in threads:
+        t.start()
+    from .node_events import follow_nodes
+
+    stop_nodes = follow_nodes(cluster, changed, done)
+
+    def stop_all() -> None:
+        done.set()
+        stop_nodes()
+    return changed, stop_all
+
+
+def _lines(response):
+    buffer = b""
+    for chunk in response.stream(4096, decode_content=True):
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if line.strip():
+                yield line

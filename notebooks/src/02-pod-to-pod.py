@@ -62,10 +62,14 @@ print(tr("workers:", "workers :"), WORKER, WORKER2)
 # ## The pod network, live
 #
 # Keep this diagram in sight: each pod appears with its veth on its node, as soon as it is created.
+# Hover a pod, a device or a route for its details; click a pod, then another, to see the path of a
+# connection between them.
 # %% [markdown] fr
 # ## Le réseau de pods, en direct
 #
 # Gardez ce schéma sous les yeux : chaque pod y apparaît avec sa veth sur son nœud, dès sa création.
+# Survolez un pod, une interface ou une route pour ses détails ; cliquez un pod, puis un autre, pour
+# voir le chemin d'une connexion entre eux.
 
 # %%
 view = labkit.live.show("pods", cluster)

@@ -1,10 +1,12 @@
-"""JupyterLab in a real browser: notebook 02's live diagram gains a pod created from a cell.
+"""JupyterLab in a real browser: notebook 02's live diagram fits, gains pods, answers hover and clicks.
 
 JupyterLab serves ``notebooks/`` as ``make lab`` does; headless Debian Chromium (Playwright, never
-``playwright install``) opens ``en/02-pod-to-pod.ipynb``, runs its cells down to the live diagram,
-inserts a cell that runs ``kubectl run``, and waits until the SVG the widget shows names the new
-pod. What is checked is what the learner sees: the rendered widget in the page, not the kernel's
-state. A screenshot goes to ``test-output/`` (git-ignored). Needs root (the embedded lab).
+``playwright install``) at 1,280 px opens ``en/02-pod-to-pod.ipynb``, runs its cells down to the
+live diagram, inserts a cell that runs ``kubectl run`` twice, and waits until the SVG the widget
+shows names the new pods. Then: the diagram fits the output area (no horizontal scrollbar),
+hovering a pod shows its IP, clicking one pod then the other paints the packet's path and prints
+its hops. What is checked is what the learner sees: the rendered widget in the page, not the
+kernel's state. Screenshots go to ``test-output/`` (git-ignored). Needs root (the embedded lab).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 LAB = f"tjl{os.getpid() % 1000}"
 LIVE_CELL = 5              # index of `view = labkit.live.show("pods", cluster)` in en/02-pod-to-pod.ipynb
-NEW_POD = "frombrowser"
+NEW_POD, OTHER_POD = "frombrowser", "frombrowser2"
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
               pytest.mark.skipif(not CHROMIUM.exists(),
@@ -98,7 +100,7 @@ def page(jupyter):
     OUTPUT.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.goto(f"{url}/lab/tree/en/02-pod-to-pod.ipynb?reset&token={token}")
         yield page
@@ -126,7 +128,7 @@ def _run_first_cell(page) -> None:
 
 
 def _live_svg_text(page) -> str:
-    return page.evaluate("() => [...document.querySelectorAll('.widget-html-content svg')]"
+    return page.evaluate("() => [...document.querySelectorAll('.lk-canvas svg')]"
                          ".map(s => s.textContent).join('\\n')")
 
 
@@ -137,7 +139,7 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     for _ in range(LIVE_CELL):                                # run on down to the live diagram, included
         page.keyboard.press("Shift+Enter")
     try:
-        page.wait_for_function("() => document.querySelector('.widget-html-content svg') !== null", timeout=90_000)
+        page.wait_for_function("() => document.querySelector('.lk-canvas svg') !== null", timeout=90_000)
     except Exception:
         page.screenshot(path=str(OUTPUT / "jupyterlab-02-no-diagram.png"))
         raise
@@ -147,20 +149,53 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     page.keyboard.press("Escape")                             # the cell after the diagram is active:
     page.keyboard.press("a")                                  # a new cell above it, below the diagram
     page.keyboard.press("Enter")
-    page.keyboard.type(f"!kubectl -n nb02 run {NEW_POD} --image=jpetazzo/color")
+    page.keyboard.type(f"!kubectl -n nb02 run {NEW_POD} --image=jpetazzo/color; "
+                       f"kubectl -n nb02 run {OTHER_POD} --image=jpetazzo/color")
     page.keyboard.press("Shift+Enter")
     page.wait_for_function(
-        "name => [...document.querySelectorAll('.widget-html-content svg')].some(s => s.textContent.includes(name))",
-        arg=NEW_POD, timeout=30_000)
+        "names => [...document.querySelectorAll('.lk-canvas svg')].some(s => names.every(n => s.textContent.includes(n)))",
+        arg=[NEW_POD, OTHER_POD], timeout=30_000)
 
-    widget = page.locator(".widget-html-content svg").first
+    widget = page.locator(".lk-canvas svg").first
     widget.scroll_into_view_if_needed()
     shot = OUTPUT / "jupyterlab-02-live-diagram.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
     assert NEW_POD in _live_svg_text(page)
-    labels = page.evaluate("() => [...document.querySelectorAll('.widget-label')].map(l => l.textContent)")
-    assert any(label.startswith("updated at") for label in labels), labels   # the view's status line
+    status = page.evaluate("() => [...document.querySelectorAll('.lk-status')].map(l => l.textContent)")
+    assert any(s.startswith("updated at") for s in status), status   # the view's status line
+
+    # it fits: neither the widget nor the output area scrolls sideways
+    widths = page.evaluate("""() => {
+        const c = document.querySelector('.lk-canvas'), o = c.closest('.jp-OutputArea-output');
+        const s = c.querySelector('svg').getBoundingClientRect();
+        return {canvas: [c.scrollWidth, c.clientWidth], output: [o.scrollWidth, o.clientWidth], svg: s.width};
+    }""")
+    assert widths["canvas"][0] <= widths["canvas"][1] and widths["output"][0] <= widths["output"][1], widths
+    assert widths["svg"] <= widths["output"][1], widths
+
+    # hover a pod: its IP shows
+    for name in (NEW_POD, OTHER_POD):                        # drawn at once, given an address soon after
+        page.wait_for_selector(f'.lk-canvas g.pod[id="p/nb02/{name}"]:not([data-ip=""])', timeout=30_000)
+    pod = page.locator(f'.lk-canvas g.pod[id="p/nb02/{NEW_POD}"]')
+    ip = pod.get_attribute("data-ip")
+    assert ip and ip.count(".") == 3
+    pod.locator("rect").hover()
+    page.wait_for_function("ip => { const t = document.querySelector('.lk-tip');"
+                           " return t && t.style.display === 'block' && t.textContent.includes(ip); }", arg=ip,
+                           timeout=5_000)
+    page.screenshot(path=str(OUTPUT / "jupyterlab-02-hover.png"))
+
+    # click one pod, then the other: the path is painted and its hops are written
+    pod.locator("rect").click()
+    page.locator(f'.lk-canvas g.pod[id="p/nb02/{OTHER_POD}"] rect').click()
+    page.wait_for_function("""id => {
+        const g = document.querySelector(`.lk-canvas g.pod[id="${id}"] rect`);
+        const t = document.querySelector('.lk-trace');
+        return g && g.getAttribute('stroke') === '#ff8f00' && t && t.textContent.includes(id.slice(2));
+    }""", arg=f"p/nb02/{NEW_POD}", timeout=15_000)
+    page.locator(".lk-canvas svg").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(OUTPUT / "jupyterlab-02-trace.png"))
 
 
 def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter):

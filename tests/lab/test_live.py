@@ -52,3 +52,27 @@ def test_french_view_and_a_lost_cluster_is_said(cluster):
             time.sleep(0.05)
     finally:
         view.stop()
+
+
+def test_a_route_deleted_inside_a_node_leaves_the_live_view_and_comes_back(cluster):
+    """Node state, not only API objects: `ip route del` in a node is seen (netlink), and its restoration."""
+    import re
+
+    view = show("pods", cluster, lang="en")
+    worker = next(n for n in cluster.node_names() if n.endswith("-worker"))
+    netns = cluster.node(worker).netns
+    try:
+        assert view.wait_for(lambda svg: f'id="route/{worker}/' in svg, timeout=15), view.status.value
+        cidr = re.search(rf'id="route/{re.escape(worker)}/([0-9./]+)"', view.svg).group(1)
+        gid = f'id="route/{worker}/{cidr}"'
+        line = subprocess.run(["ip", "-n", netns, "route", "show", cidr], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        assert line.startswith(cidr)
+        subprocess.run(["ip", "-n", netns, "route", "del", cidr], check=True)
+        try:
+            assert view.wait_for(lambda svg: gid not in svg, timeout=10), "the deleted route is still drawn"
+        finally:
+            subprocess.run(["ip", "-n", netns, "route", "replace", *line.split()], check=True)
+        assert view.wait_for(lambda svg: gid in svg, timeout=10), "the restored route is not drawn"
+    finally:
+        view.stop()
