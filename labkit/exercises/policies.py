@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from .. import i18n
 from . import Result, failed, passed
-from .services import WAIT_SECONDS, embedded, lab_name, poll
+from .services import WAIT_SECONDS, lab_name, poll
 
 NAMESPACES = ("nb04", "nb04-front", "nb04-ops")
 PROBE_TIMEOUT = 1.0        # seconds per connection: pods are on this machine, an answer takes ms
@@ -87,10 +87,17 @@ def settled_probe(lab: Any, port: int = 80, namespaces: str | Iterable[str] = NA
                 lambda r: r.ok, seconds)
 
 
-def connects(lab: Any, src: str, dst_ip: str, port: int) -> bool:
-    """One TCP connection from pod ``src`` (``ns/name``) to ``dst_ip:port``: did the handshake complete?"""
-    proc = embedded(lab).exec(src, ["nc", "-z", "-w", str(int(PROBE_TIMEOUT)), dst_ip, str(port)], timeout=15)
-    return proc.returncode == 0
+def connects(cluster: Any, src: str, dst_ip: str, port: int) -> bool:
+    """One TCP connection from pod ``src`` (``ns/name``) to ``dst_ip:port``, through the API's exec (no
+    root needed): did the handshake complete?"""
+    from .pods import pod_exec
+
+    namespace, _, name = src.partition("/")
+    try:
+        pod_exec(cluster, namespace, name, ["nc", "-z", "-w", str(int(PROBE_TIMEOUT)), dst_ip, str(port)], timeout=15)
+        return True
+    except Exception:  # noqa: BLE001 - refused, dropped or timed out: no connection
+        return False
 
 
 def _listed(lines: list[str], lang: str) -> list[str]:
@@ -121,9 +128,12 @@ def observe_matrix(cluster: Any, namespaces: str | Iterable[str] = NAMESPACES, p
              "isolated": sorted(eng.isolated("Ingress")), "other_port": other_port, "other_port_open": [],
              "namespace": namespace, "dst": dst, "from_namespace": from_namespace, "expected": sorted(expected)}
     if other_port is not None and dst is not None:
-        ip = embedded(lab).pod(dst)["ip"]
+        from kubernetes import client
+
+        namespace_, _, name = dst.partition("/")
+        ip = client.CoreV1Api(cluster.api).read_namespaced_pod(name, namespace_).status.pod_ip
         facts["other_port_open"] = [s for s in result.pods if _namespace(s) == from_namespace
-                                    and connects(lab, s, ip, other_port)]
+                                    and connects(cluster, s, ip, other_port)]
     return facts
 
 
