@@ -50,6 +50,9 @@ MESSAGES = {
     "observe.agree_direct": {
         "en": "Observed = predicted: no Service chain, no DNAT (straight to the pod).",
         "fr": "Observé = prévu : aucune chaîne de Service, pas de DNAT (directement vers le pod)."},
+    "observe.draw_title": {
+        "en": "{src} → {dst}: the path a real packet took (answered by {target})",
+        "fr": "{src} → {dst} : le chemin d'un vrai paquet (réponse de {target})"},
     "observe.differ": {
         "en": "{count} difference(s) between prediction and observation:",
         "fr": "{count} différence(s) entre la prévision et l'observation :"},
@@ -334,7 +337,22 @@ class ObservedTrace:
                 f"<div style='background:{colour};padding:4px;margin-top:4px'>{summary}</div>")
 
     def draw(self, lang: str | None = None):
-        return self.predicted.draw(lang)
+        """The pod-network diagram with the path the real packet took: the shared hops and those of
+        the endpoint that answered (the whole prediction when no candidate answered)."""
+        from .diagrams import pods as pod_diagram
+        from .trace import draw_trace
+
+        targets = [c.target for c in self.predicted.candidates]
+        if self.observed.endpoint not in targets:
+            return draw_trace(self.predicted, lang)
+        n = targets.index(self.observed.endpoint)
+        hops = [h for h in self.predicted.hops if h.candidate in (None, n)]
+        hl = pod_diagram.Highlight({m for h in hops for m in h.marks if m}, {e for h in hops for e in h.edges if all(e)})
+        a = self.observed.answer or {}
+        who = f"{a.get('namespace')}/{a.get('pod')}" if a.get("pod") else self.observed.endpoint
+        title = i18n.t("observe.draw_title", lang, src=self.predicted.source, dst=self.predicted.destination,
+                       target=who)
+        return pod_diagram.pod_network(self.predicted.snapshot, lang, highlight=hl, title=title)
 
     def to_dict(self) -> dict[str, Any]:
         return {"observed": self.observed.to_dict(), "ok": self.ok,

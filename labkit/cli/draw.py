@@ -117,5 +117,5 @@ def _trace(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(result.to_text())
     if args.output:
-        _emit(draw_trace(result), args.output)
+        _emit(both.draw() if args.observe else draw_trace(result), args.output)
     return 0 if not args.observe or both.ok else 1

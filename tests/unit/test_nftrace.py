@@ -141,3 +141,18 @@ def test_observation_html_colours_service_chains_and_nat():
     html = from_records("demo/client", "demo/blue:80", "tcp", recs, {"pod": "b", "namespace": "demo",
                         "pod_ip": "10.244.1.3", "port": 80, "client_ip": "10.244.1.4", "client_port": 1}).to_html("fr")
     assert "#ddf2e1" in html and "#fff3cd" in html and "nœud w" in html and "réponse de demo/b" in html
+
+
+def test_the_drawing_paints_the_path_of_the_endpoint_that_answered():
+    from labkit.diagrams import to_svg
+    from labkit.snapshot import ClusterSnapshot
+    from labkit.trace import trace
+
+    snap = ClusterSnapshot.load(FIX.parent / "snapshots" / "reference-kindnet.json")
+    predicted = trace(snap, "demo/client", "demo/blue:80")
+    cand = predicted.candidates[1]
+    ns, name = cand.pod.split("/")
+    obs = Observation("demo/client", "demo/blue:80", "TCP", [],
+                      {"pod_ip": cand.ip, "port": cand.port, "pod": name, "namespace": ns})
+    svg = to_svg(ObservedTrace(predicted, obs).draw("en"))
+    assert f"answered by {cand.pod}" in svg
