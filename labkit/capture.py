@@ -243,8 +243,16 @@ class Recorder:
         if not self._wait(lambda: any("listening on" in ln for ln in self._stderr), READY_SECONDS):
             raise LabkitError("capture.not_listening", where=self.where, error="; ".join(self._stderr) or "-")
 
-    def wait_marker(self, marker: bytes) -> bool:
-        return self._wait(lambda: marker in self.data, READY_SECONDS)
+    def flush(self, marker: bytes, port: int) -> bool:
+        """Send ``marker`` to the namespace's loopback (port ``port``, so the filter keeps it) until
+        the recording holds it: every packet captured before it is then in ``data``."""
+        send = netns_argv(self.netns, ["bash", "-c", f"printf %s {marker.decode()} > /dev/udp/127.0.0.1/{port}"])
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            subprocess.run(send, capture_output=True, timeout=10)
+            if self._wait(lambda: marker in self.data, 0.5):
+                return True
+        return False
 
     def stop(self) -> bytes:
         if self.proc.poll() is None:
@@ -283,9 +291,7 @@ def record(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int,
                               capture_output=True, text=True, timeout=timeout + 10)
         answer, error = parse_answer(proc.stdout), proc.stderr.strip()
         for r in recorders:
-            subprocess.run(netns_argv(r.netns, ["nc", "-u", "-w0", "127.0.0.1", str(sport)]), input=marker,
-                           capture_output=True, timeout=10)
-            r.wait_marker(marker)
+            r.flush(marker, sport)
     finally:
         data = [(r, r.stop()) for r in recorders]
     for r, blob in data:
