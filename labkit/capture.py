@@ -201,7 +201,7 @@ class Recorder:
         self.ifnames = link_names(json.loads(links.stdout or "[]"))
         try:
             self.proc = subprocess.Popen(
-                netns_argv(netns, ["tcpdump", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512", "-w", "-",
+                netns_argv(netns, ["tcpdump", "-Z", "root", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512", "-w", "-",
                                    bpf]),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         except FileNotFoundError as exc:

@@ -274,6 +274,33 @@ from labkit.trace import trace
 print(trace(snapshot, "nb03/client", "nb03/web:80").to_text(LANG))
 
 # %% [markdown] en
+# That trace is a **prediction**, computed from the rules. The kernel itself can say which rules a
+# real packet hit: `observe=True` sends one connection, switches nftables tracing on for that flow
+# only, in every node (`meta nftrace set 1`, read with `nft monitor trace`), and prints the rules
+# the kernel reported (iptables-nft rules with their `iptables-save` line) beside the prediction;
+# any difference is listed. `labkit.capture` records one connection with tcpdump on every
+# interface it crosses: the destination is the ClusterIP up to the client's node, the pod's IP
+# after the DNAT there, and the reply is un-DNATed on its way back. Both need root; in a terminal:
+# `sudo labkit trace nb03/client nb03/web:80 --observe`, `sudo labkit capture nb03/client nb03/web:80`.
+# %% [markdown] fr
+# Cette trace est une **prévision**, calculée d'après les règles. Le noyau peut dire lui-même quelles
+# règles un vrai paquet a rencontrées : `observe=True` envoie une connexion, active le traçage
+# nftables pour ce seul flux, dans chaque nœud (`meta nftrace set 1`, lu avec `nft monitor trace`),
+# et affiche les règles signalées par le noyau (les règles iptables-nft avec leur ligne
+# `iptables-save`) à côté de la prévision ; toute différence est listée. `labkit.capture` enregistre
+# une connexion avec tcpdump sur chaque interface traversée : la destination est la ClusterIP
+# jusqu'au nœud du client, l'IP du pod après le DNAT qui y a lieu, et la réponse est dé-DNATée au
+# retour. Les deux demandent root ; dans un terminal :
+# `sudo labkit trace nb03/client nb03/web:80 --observe`, `sudo labkit capture nb03/client nb03/web:80`.
+
+# %%
+try:
+    print(labkit.trace(LAB, "nb03/client", "nb03/web:80", observe=True).to_text(LANG))
+    display(labkit.capture(LAB, "nb03/client", "nb03/web:80"))
+except labkit.LabkitError as err:      # not root: the kernel's side needs the lab's namespaces
+    print(err.message(LANG))
+
+# %% [markdown] en
 # ## 3. Load balancing, measured
 #
 # A hundred requests from the client pod, counted per pod: each pod should get about a third.

@@ -10,6 +10,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -134,13 +135,19 @@ def test_capture_shows_the_dnat_point_and_the_same_source_ip_between_pods(lab):
 
 
 def _our_processes(lab_name: str, word: str) -> list[str]:
+    """Processes running ``word`` inside one of the lab's network namespaces (nsenter has exec'd the
+    tool by then, so the namespace, not the command line, says where a process runs)."""
+    inodes = {os.stat(f"/run/netns/{n}").st_ino for n in os.listdir("/run/netns") if n.startswith(lab_name + "-")}
     found = []
     for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            net = os.stat(proc / "ns" / "net").st_ino
         except OSError:
             continue
-        if f"/run/netns/{lab_name}-" in cmd and word in cmd:
+        if net in inodes and word in cmd:
             found.append(cmd)
     return found
 
@@ -178,3 +185,46 @@ def test_a_rule_removed_by_hand_is_reported_as_a_difference(lab):
     assert not result.ok
     assert ("missing", gone) in {(d.key, d.params.get("chain")) for d in result.differences}, result.to_text()
     assert gone in result.to_text() and "≠" in result.to_text()
+
+
+KILLED = """
+import subprocess, sys, time
+import labkit
+from labkit import capture, kernel_trace
+real = subprocess.run
+def slow(*a, **k):
+    argv = a[0] if a else k.get("args")
+    if argv and "nc" in argv and ("-N" in argv or "-T" in argv):
+        print("READY", flush=True)
+        time.sleep(120)
+    return real(*a, **k)
+capture.subprocess.run = kernel_trace.subprocess.run = slow
+if sys.argv[2] == "capture":
+    labkit.capture(sys.argv[1], "demo/client", "demo/blue:80")
+else:
+    labkit.trace(sys.argv[1], "demo/client", "demo/blue:80", observe=True)
+"""
+
+
+@pytest.mark.parametrize("what", ["capture", "trace"])
+def test_a_killed_run_leaves_no_process_and_the_next_trace_sweeps_its_table(lab, what, tmp_path):
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, str(script), lab.name, what], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "READY"
+        assert _our_processes(lab.name, "tcpdump" if what == "capture" else "monitor")
+    finally:
+        proc.kill()                                   # SIGKILL: no finally runs in labkit
+        proc.wait()
+    deadline = time.monotonic() + 10                  # PR_SET_PDEATHSIG: the kernel ends the children
+    while _our_processes(lab.name, "tcpdump") or _our_processes(lab.name, "monitor"):
+        assert time.monotonic() < deadline, "a capture or monitor process outlived labkit"
+        time.sleep(0.1)
+    if what == "trace":
+        tables = {n.name: lab.node_exec(n.name, ["nft", "list", "tables"]).stdout for n in lab.spec.node_plans()}
+        assert any("labkit-trace-" in t for t in tables.values())      # left by the killed run...
+        assert labkit.trace(lab.name, "demo/client", "demo/blue:80", observe=True).ok
+        for n in lab.spec.node_plans():                                 # ...and swept by the next one
+            assert "labkit-trace-" not in lab.node_exec(n.name, ["nft", "list", "tables"]).stdout
