@@ -167,26 +167,6 @@ def test_nothing_is_left_after_an_interrupted_trace_or_capture(lab, monkeypatch)
     assert _our_processes(lab.name, "monitor") == [] and _our_processes(lab.name, "tcpdump") == []
 
 
-def test_a_rule_removed_by_hand_is_reported_as_a_difference(lab):
-    snap = labkit.connect(lab=lab.name).snapshot()
-    predicted = labkit.trace(snap, "demo/client", "demo/blue:80")
-    node = lab.pod("demo/client")["node"]
-    if lab.spec.proxy_mode == "iptables":
-        rule = next(l for l in lab.node_exec(node, ["iptables-save", "-t", "nat"]).stdout.splitlines()
-                    if l.startswith("-A KUBE-SERVICES") and "demo/blue cluster IP" in l)
-        subprocess.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-D", *shlex.split(rule)[1:]], check=True)
-        gone = next(c for c in predicted.chains if c.startswith("KUBE-SVC-"))
-    else:
-        element = f"{predicted.ip} . tcp . {predicted.port}"
-        subprocess.run(["ip", "netns", "exec", node, "nft", "delete", "element", "ip", "kube-proxy", "service-ips",
-                        "{", element, "}"], check=True)
-        gone = next(c for c in predicted.chains if c.startswith("service-"))
-    result = kernel_trace.observe(lab.name, predicted)
-    assert not result.ok
-    assert ("missing", gone) in {(d.key, d.params.get("chain")) for d in result.differences}, result.to_text()
-    assert gone in result.to_text() and "≠" in result.to_text()
-
-
 KILLED = """
 import subprocess, sys, time
 import labkit
@@ -228,3 +208,24 @@ def test_a_killed_run_leaves_no_process_and_the_next_trace_sweeps_its_table(lab,
         assert labkit.trace(lab.name, "demo/client", "demo/blue:80", observe=True).ok
         for n in lab.spec.node_plans():                                 # ...and swept by the next one
             assert "labkit-trace-" not in lab.node_exec(n.name, ["nft", "list", "tables"]).stdout
+
+
+# Last for each lab: the rule it removes stays removed (kube-proxy only rewrites on a change).
+def test_a_rule_removed_by_hand_is_reported_as_a_difference(lab):
+    snap = labkit.connect(lab=lab.name).snapshot()
+    predicted = labkit.trace(snap, "demo/client", "demo/blue:80")
+    node = lab.pod("demo/client")["node"]
+    if lab.spec.proxy_mode == "iptables":
+        rule = next(l for l in lab.node_exec(node, ["iptables-save", "-t", "nat"]).stdout.splitlines()
+                    if l.startswith("-A KUBE-SERVICES") and "demo/blue cluster IP" in l)
+        subprocess.run(["ip", "netns", "exec", node, "iptables", "-t", "nat", "-D", *shlex.split(rule)[1:]], check=True)
+        gone = next(c for c in predicted.chains if c.startswith("KUBE-SVC-"))
+    else:
+        element = f"{predicted.ip} . tcp . {predicted.port}"
+        subprocess.run(["ip", "netns", "exec", node, "nft", "delete", "element", "ip", "kube-proxy", "service-ips",
+                        "{", element, "}"], check=True)
+        gone = next(c for c in predicted.chains if c.startswith("service-"))
+    result = kernel_trace.observe(lab.name, predicted)
+    assert not result.ok
+    assert ("missing", gone) in {(d.key, d.params.get("chain")) for d in result.differences}, result.to_text()
+    assert gone in result.to_text() and "≠" in result.to_text()
