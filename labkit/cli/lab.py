@@ -116,7 +116,12 @@ def _status_through_api(args: argparse.Namespace) -> dict:
     pods = [{"namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
              "node": p["spec"].get("nodeName") or "-", "ip": p["status"].get("podIP") or "-"}
             for p in objects["pods"]]
-    return {"name": cluster.name, "running": True, "cni": "-", "pod_cidr": "-", "node_cidr": "-",
+    from ..embedded.state import LabState
+
+    state = LabState.load(cluster.lab or cluster.name) if cluster.kind == "embedded" else None   # 0644
+    spec = state.spec if state else None
+    return {"name": cluster.name, "running": True, "cni": spec.cni if spec else "-",
+            "pod_cidr": spec.pod_cidr if spec else "-", "node_cidr": spec.node_cidr if spec else "-",
             "nodes": nodes, "pods": pods}
 
 
