@@ -119,3 +119,17 @@ def test_debug_services(kubectl):
     assert f"Address: {api_ip}\n" in busybox(kubectl, "nslookup", "kubernetes.default.svc.cluster.local") + "\n"
     assert busybox(kubectl, "wget", "-qO-", f"{cluster_ip}:80") in names
     assert busybox(kubectl, "wget", "-qO-", "hostnames") in names      # by name, search path
+
+
+def test_agnhost_netexec_answers_as_the_e2e_image(kubectl):
+    """agnhost's netexec (the upstream e2e tests' server): /hostname, /clientip, /echo on 8080."""
+    kubectl("run", "netexec", "--image=registry.k8s.io/e2e-test-images/agnhost:2.53", "--",
+            "netexec", "--http-port=8080", "--udp-port=8081")
+    kubectl("wait", "--for=condition=Ready", "pod/netexec", "--timeout=30s")
+    ip = kubectl("get", "pod", "netexec", "-o", "jsonpath={.status.podIP}").stdout
+    out = busybox(kubectl, "sh", "-c", f"wget -qO- {ip}:8080/hostname; echo; "
+                  f"wget -qO- '{ip}:8080/echo?msg=bonjour'; echo; wget -qO- {ip}:8080/clientip")
+    name, echoed, client = out.splitlines()[:3]
+    assert (name, echoed) == ("netexec", "bonjour")
+    assert client.split(":")[0] != ip and client.count(".") == 3          # the busybox pod's address
+    kubectl("delete", "pod", "netexec", "--now")
