@@ -107,9 +107,15 @@ def _is_set(schema: dict) -> bool:
     return schema.get("x-kubernetes-list-type") == "set"
 
 
+# Key fields with a declared default (``+default="TCP"`` in k8s.io/api): a configuration that
+# leaves them out names the same list item as one that spells the default.
+KEY_DEFAULTS = {"protocol": "TCP"}
+
+
 def _key_element(item: dict, keys: list[str]) -> str:
-    return "k:" + json.dumps({k: item.get(k) for k in keys if k in item},
-                             separators=(",", ":"), sort_keys=True)
+    values = {k: item[k] if k in item else KEY_DEFAULTS[k] for k in keys
+              if k in item or k in KEY_DEFAULTS}
+    return "k:" + json.dumps(values, separators=(",", ":"), sort_keys=True)
 
 
 # --- object -> field paths ----------------------------------------------------------------
@@ -188,7 +194,8 @@ def _find(container, element: str):
     if kind == "k" and isinstance(container, list):
         want = json.loads(text)
         for index, item in enumerate(container):
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+            if isinstance(item, dict) and all(item.get(k, KEY_DEFAULTS.get(k)) == v
+                                              for k, v in want.items()):
                 return container, index
         return None
     if kind == "v" and isinstance(container, list):

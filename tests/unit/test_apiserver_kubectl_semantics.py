@@ -18,6 +18,8 @@ def test_field_paths_follow_list_map_keys_and_round_trip_as_fields_v1():
     assert image in paths
     assert ("f:metadata", "f:labels", ".") in paths            # a map owns its existence
     assert ("f:spec", "f:template", "f:spec", "f:containers", 'k:{"name":"app"}', ".") in paths
+    port = image[:-1] + ("f:ports", 'k:{"containerPort":80,"protocol":"TCP"}', "f:containerPort")
+    assert port in paths and ssa.value_at(DEPLOY, port) == 80   # protocol's default is a key
     assert ssa.from_fields_v1(ssa.to_fields_v1(paths)) == paths
     assert ssa.path_text(image) == '.spec.template.spec.containers[name="app"].image'
     assert ssa.value_at(DEPLOY, image) == "nginx"
