@@ -108,8 +108,10 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
     if user is not None:
         kubeconfig = copy_for(args.name, user)
         env = learner_env(args.name, kubeconfig, user.pw_dir, user.pw_name)
-        # util-linux's setpriv: the user's uid, gid and groups, nothing kept from root
-        drop = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+        # util-linux's setpriv: the user's uid, gid and groups, nothing kept from root; JupyterLab
+        # is told to stop if we die without stopping it
+        drop = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
+                "--pdeathsig=TERM", "--"]
         print(i18n.t("jupyter.as_user", user=user.pw_name, kubeconfig=kubeconfig), flush=True)
     else:
         env, drop = learner_env(args.name, kubeconfig_file(args.name)), []
