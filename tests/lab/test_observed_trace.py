@@ -28,7 +28,7 @@ from labkit.observed_trace import predicted_chains, specific
 from .helpers import labkit as labkit_cli
 
 
-@pytest.fixture(scope="module", params=[("kindnet", "iptables"), ("flannel", "nftables")], ids=lambda p: "-".join(p))
+@pytest.fixture(scope="module", params=[("kindnet", "iptables"), ("flannel", "nftables"), ("bridge", "nftables")], ids=lambda p: "-".join(p))
 def lab(request, tmp_path_factory):
     cni, mode = request.param
     name = "tob" + cni[:4]

@@ -21,29 +21,32 @@ from labkit.service_probe import service_reachability
 
 from .helpers import labkit as labkit_cli
 
-NAME = "tsvcm"
+NAME = "tsvcm"        # + the first letter of the flavor
 MANIFEST = Path(__file__).parent / "manifests" / "service-matrix.yaml"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    lifecycle.down(NAME)
-    lifecycle.up(LabSpec(name=NAME, node_cidr="10.240.0.0/24", pod_cidr="10.241.0.0/16", service_cidr="10.242.0.0/16"))
-    env = dict(os.environ, HOME=str(tmp_path_factory.mktemp("h")), KUBECONFIG=str(kubeconfig_file(NAME)))
+@pytest.fixture(scope="module", params=[("kindnet", "iptables"), ("flannel", "nftables")], ids=lambda p: "-".join(p))
+def lab(request, tmp_path_factory):
+    cni, mode = request.param
+    name = NAME + cni[:1]
+    lifecycle.down(name)
+    lifecycle.up(LabSpec(name=name, cni=cni, proxy_mode=mode, node_cidr="10.240.0.0/24", pod_cidr="10.241.0.0/16",
+                         service_cidr="10.242.0.0/16"))
+    env = dict(os.environ, HOME=str(tmp_path_factory.mktemp("h")), KUBECONFIG=str(kubeconfig_file(name)))
     run = lambda *a, input=None: subprocess.run([shutil.which("kubectl"), *a], env=env, check=True,
                                                 capture_output=True, text=True, input=input)
     run("create", "namespace", "svc")
-    run("apply", "-f", "-", input=MANIFEST.read_text().replace("NODE-", f"{NAME}-"))
+    run("apply", "-f", "-", input=MANIFEST.read_text().replace("NODE-", f"{name}-"))
     deadline = time.monotonic() + 30
-    while not _settled():
+    while not _settled(name):
         assert time.monotonic() < deadline, "pods and EndpointSlices did not settle"
         time.sleep(0.2)
-    yield NAME
-    lifecycle.down(NAME)
+    yield name
+    lifecycle.down(name)
 
 
-def _settled() -> bool:
-    snap = labkit.connect(lab=NAME).snapshot()
+def _settled(name: str) -> bool:
+    snap = labkit.connect(lab=name).snapshot()
     ready = [p for p in snap.pods if (p.get("status") or {}).get("podIP") and p["metadata"]["namespace"] == "svc"]
     eps = sum(len(s.get("endpoints") or []) for s in snap.endpointslices if s["metadata"]["namespace"] == "svc")
     return len(ready) == 5 and eps == 5          # web ×2, local ×2, db ×1
@@ -64,7 +67,7 @@ def _cell(matrix, src, service, door="cluster_ip", node=None):
     return matrix.cell(src, matrix.find(service, door, node))
 
 
-def test_each_reason_is_named_in_the_cell_that_it_decides(matrix):
+def test_each_reason_is_named_in_the_cell_that_it_decides(lab, matrix):
     def check(src, service, door, node, state, key, text):
         cell = _cell(matrix, src, service, door, node)
         assert cell.predicted == state and cell.observed == (state == "open"), (src, service, node, cell.explain())
@@ -76,10 +79,10 @@ def test_each_reason_is_named_in_the_cell_that_it_decides(matrix):
     check("svc/frontend", "svc/web", "node_port", "control-plane", "closed", "cni_masquerade", "masquerades")
     check("svc/other", "svc/local", "cluster_ip", None, "closed", "itp_local_none", "internalTrafficPolicy Local")
     check("svc/frontend", "svc/local", "cluster_ip", None, "open", "itp_local", "svc/web-1")
-    check("node/tsvcm-worker", "svc/empty", "cluster_ip", None, "closed", "no_endpoints", "no ready endpoint")
+    check(f"node/{lab}-worker", "svc/empty", "cluster_ip", None, "closed", "no_endpoints", "no ready endpoint")
     check("svc/other", "svc/db", "cluster_ip", None, "closed", "ingress_denied", "policies of svc/db")
     check("svc/frontend", "svc/db", "cluster_ip", None, "open", "allowed", "svc/db")
-    check("node/tsvcm-worker2", "svc/db", "cluster_ip", None, "open", "allowed", "svc/db")   # node to its own pod
+    check(f"node/{lab}-worker2", "svc/db", "cluster_ip", None, "open", "allowed", "svc/db")   # node to its own pod
     check("svc/db", "svc/db", "cluster_ip", None, "open", "hairpin", "hairpin")
     assert "sessionAffinity ClientIP" in _cell(matrix, "svc/frontend", "svc/web").explain()
     assert "politiques de svc/db" in _cell(matrix, "svc/other", "svc/db").explain("fr")
@@ -98,4 +101,4 @@ def test_a_cell_that_contradicts_the_kernel_is_reported(matrix):
 def test_cli_probe_services(lab):
     out = labkit_cli("probe", "--services", "--name", lab, "--namespaces", "svc")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "all 63 cells agree" in out.stdout and "NodePort@tsvcm-worker2" in out.stdout
+    assert "all 63 cells agree" in out.stdout and f"NodePort@{lab}-worker2" in out.stdout
