@@ -1,13 +1,14 @@
-"""Checks of notebook 03 (pod-to-service): expose a deployment, read kube-proxy's chains, a NodePort.
+"""Exercises of notebook 03 (pod-to-service): expose a deployment, a NodePort on a given port.
 
-Each check reads the running lab the way an instructor would look over a learner's shoulder: the
-Service and its EndpointSlices through the Kubernetes API, the rules in a node's namespace
-(``iptables-save``), and a real HTTP request through the ClusterIP or the NodePort. It never reads
-the learner's code; the one check that takes values (the chain name and probability the learner
-found) compares them with the node's real rules.
+``observe_*`` read the cluster the way an instructor would look over a learner's shoulder: the
+Service and its EndpointSlices through the Kubernetes API, and real HTTP requests through the
+ClusterIP or the NodePort, sent from a pod through the API's exec (kind and the embedded lab
+alike). ``judge_*`` are pure. ``svc_chain_rules`` reads a KUBE-SVC chain's probabilities for the
+prediction of exercise 03.2 (:mod:`.observe`). Small API readers (``read``, ``ready_endpoints``,
+``poll``) are shared with the other exercises.
 
-kube-proxy programs rules a moment after the API changed (it is debounced), so the checks that
-send packets retry for a few seconds before they say "not yet".
+kube-proxy programs rules a moment after the API changed (it is debounced), so the observers that
+send packets retry for a few seconds before they report what they saw.
 """
 from __future__ import annotations
 
@@ -53,50 +54,6 @@ MESSAGES = {
     "ex.svc.endpoints": {
         "en": "the EndpointSlices of {service} list {count} ready endpoint(s), expected {expected}",
         "fr": "les EndpointSlices de {service} listent {count} endpoint(s) prêt(s), on en attend {expected}"},
-    "ex.svc.no_answer": {
-        "en": "a request to {url} from node {node} got no answer from a pod of {deployment} ({error})",
-        "fr": "une requête vers {url} depuis le nœud {node} n'a pas eu de réponse d'un pod de {deployment} "
-              "({error})"},
-    "ex.svc.answered": {
-        "en": "{url} answered from pod {pod} (node {node}): the Service works.",
-        "fr": "{url} a répondu depuis le pod {pod} (nœud {node}) : le Service fonctionne."},
-    "ex.svc.not_iptables": {
-        "en": "kube-proxy runs in {mode} mode on this lab: there are no KUBE-SVC chains to find (start a lab "
-              "with `--proxy-mode iptables`)",
-        "fr": "kube-proxy tourne en mode {mode} sur ce lab : il n'y a pas de chaîne KUBE-SVC à trouver (lancez "
-              "un lab avec `--proxy-mode iptables`)"},
-    "ex.svc.no_rules": {
-        "en": "node {node} has no kube-proxy rules for {service} yet: does the Service exist and have endpoints?",
-        "fr": "le nœud {node} n'a pas encore de règles kube-proxy pour {service} : le Service existe-t-il, "
-              "a-t-il des endpoints ?"},
-    "ex.svc.chain_missing": {
-        "en": "`chain` is not set: assign the name of the KUBE-SVC-… chain of {service} (a string)",
-        "fr": "`chain` n'est pas renseignée : donnez-lui le nom de la chaîne KUBE-SVC-… de {service} "
-              "(une chaîne de caractères)"},
-    "ex.svc.chain_is_sep": {
-        "en": "{chain} is an endpoint chain (KUBE-SEP): look for the chain that KUBE-SERVICES jumps to for "
-              "{service}",
-        "fr": "{chain} est une chaîne d'endpoint (KUBE-SEP) : cherchez la chaîne vers laquelle KUBE-SERVICES "
-              "saute pour {service}"},
-    "ex.svc.chain_wrong": {
-        "en": "{chain} is not the KUBE-SVC chain of {service} on node {node} (grep the comment \"{service}\" "
-              "in `iptables-save`)",
-        "fr": "{chain} n'est pas la chaîne KUBE-SVC de {service} sur le nœud {node} (cherchez le commentaire "
-              "\"{service}\" dans `iptables-save`)"},
-    "ex.svc.probability_missing": {
-        "en": "`probability` is not set: assign the number after --probability in the first rule of the chain",
-        "fr": "`probability` n'est pas renseignée : donnez-lui le nombre qui suit --probability dans la "
-              "première règle de la chaîne"},
-    "ex.svc.probability_wrong": {
-        "en": "{value} is not the probability of the first rule of {chain} (with {count} endpoints, the first "
-              "rule takes one new connection in {count})",
-        "fr": "{value} n'est pas la probabilité de la première règle de {chain} (avec {count} endpoints, la "
-              "première règle prend une nouvelle connexion sur {count})"},
-    "ex.svc.chain_ok": {
-        "en": "{chain} sends 1 new connection in {count} to its first endpoint (probability {probability}), "
-              "then 1 in {rest} of the rest…",
-        "fr": "{chain} envoie 1 nouvelle connexion sur {count} à son premier endpoint (probabilité "
-              "{probability}), puis 1 sur {rest} du reste…"},
     "ex.svc.not_nodeport": {
         "en": "Service {service} is of type {type}, not NodePort",
         "fr": "le Service {service} est de type {type}, pas NodePort"},
@@ -123,21 +80,6 @@ def lab_name(lab: Any = None) -> str:
     if lab is None:
         return os.environ.get("LABKIT_LAB", "kubenet")
     return lab if isinstance(lab, str) else lab.name
-
-
-def embedded(lab: Any = None):
-    from ..embedded.client import EmbeddedLab
-
-    return EmbeddedLab(lab_name(lab))
-
-
-def api_client(lab: Any = None):
-    """The official client's ``ApiClient`` for the lab (its kubeconfig)."""
-    from kubernetes import config
-
-    from ..embedded.userconfig import readable_kubeconfig
-
-    return config.new_client_from_config(config_file=str(readable_kubeconfig(lab_name(lab))))
 
 
 def read(api, kind: str, namespace: str, name: str | None = None, selector: str | None = None) -> Any:
@@ -196,18 +138,6 @@ def poll(attempt: Callable[[], Any], done: Callable[[Any], bool], seconds: float
         if done(value) or time.monotonic() >= deadline:
             return value
         time.sleep(POLL_SECONDS)
-
-
-def http_from_node(lab, node: str, url: str) -> tuple[dict | None, str]:
-    """GET ``url`` from a node's namespace: (the echo responder's JSON or None, an error text)."""
-    proc = lab.node_exec(node, ["curl", "-s", "-m", "2", url], timeout=10)
-    text = proc.stdout.strip()
-    if proc.returncode == 0 and text.startswith("{"):
-        try:
-            return json.loads(text), ""
-        except ValueError:
-            pass
-    return None, f"curl exit {proc.returncode}" if proc.returncode else text[:60] or "empty answer"
 
 
 # --- observe: the objects, the EndpointSlices, and real requests from a pod -----------------------------

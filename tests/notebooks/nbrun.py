@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "notebooks"     # git-ignored
 CELL_TIMEOUT = 240
 
 
@@ -44,7 +45,13 @@ def execute(name: str, lang: str, env: dict, solved: bool):
     nb = notebook(name, lang, solved)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env, cwd=str(path.parent))
+    try:
+        client.execute(env=env, cwd=str(path.parent))
+    finally:                     # what the learner (or the instructor) would see, to look at: test-output/
+        import nbformat
+
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, OUTPUT / f"{name}.{lang}.{'instructor' if solved else 'learner'}.ipynb")
     return nb
 
 
