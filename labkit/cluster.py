@@ -275,6 +275,20 @@ def running_labs() -> list[str]:
     return sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists() and daemon_alive(d.name))
 
 
+def _explain_root_only_labs() -> None:
+    """An ordinary user with no kubeconfig while a lab runs: say how to get one, not just "none"."""
+    from .embedded.paths import RUN_ROOT, kubeconfig_file
+    from .embedded.userconfig import user_kubeconfig
+
+    if os.geteuid() == 0 or not RUN_ROOT.is_dir():
+        return
+    labs = sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists())
+    if labs:
+        lab = "kubenet" if "kubenet" in labs else labs[0]
+        raise LabkitError("cluster.lab_kubeconfig_unreadable", exit_code=2, name=lab,
+                          path=kubeconfig_file(lab), copy=user_kubeconfig(lab))
+
+
 def _through_api(lab: str, api: Any) -> Cluster:
     """An embedded lab read through its daemon's API (node state included): what non-root uses."""
     return Cluster(lab, "embedded", api, lambda node: seam.LabApiAccess(api, node), lab=lab, via_api=True)
@@ -344,6 +358,7 @@ def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = N
     path = Path(kubeconfig or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
                 or Path.home() / ".kube" / "config").expanduser()
     if not path.exists():
+        _explain_root_only_labs()
         raise LabkitError("cluster.no_kubeconfig", exit_code=2, path=path)
     config = yaml.safe_load(path.read_text()) or {}
     names = [c.get("name") for c in config.get("contexts") or []]

@@ -94,6 +94,8 @@ def test_an_ordinary_user_draws_inspects_and_traces_through_the_daemon(nobody_ku
     rules = run_labkit("inspect", "kube-proxy", "--node", "worker", env=env, user="nobody")
     assert rules.returncode == 0, rules.stderr
     assert "default/kubernetes" in rules.stdout
+    traced = run_labkit("trace", "default/second-web", "default/kubernetes", env=env, user="nobody")
+    assert traced.returncode == 0 and "kube-proxy" in traced.stdout, traced.stderr
     status = run_labkit("status", env=env, user="nobody")
     assert status.returncode == 0 and "second-web" in status.stdout, status.stderr
     probed = run_labkit("probe", "--namespaces", "default", "--json", env=env, user="nobody")   # kubectl exec
