@@ -117,13 +117,21 @@ def load_results(path) -> list[Result]:
     return [Result.from_json(d) for d in json.loads(Path(path).read_text())]
 
 
+_COLUMNS = (("mode", 9, "<"), ("services", 9, ">"), ("full", 14, ">"), ("partial", 14, ">"),
+            ("first", 19, ">"), ("last", 19, ">"), ("memory", 10, ">"))
+
+
 def format_table(results: list[Result]) -> str:
-    lines = [i18n.t("bench.header")]
+    """One line per mode and size, the headers in the learner's language, the columns aligned."""
+    def row(cells: list[str]) -> str:
+        return "  ".join(f"{c:{align}{width}}" for c, (_k, width, align) in zip(cells, _COLUMNS)).rstrip()
+
+    lines = [row([i18n.t(f"bench.col.{key}") for key, _w, _a in _COLUMNS])]
     for r in results:
-        lines.append(
-            f"{r.mode:9} {r.services:8,}  {r.full_sync_s * 1000:8.0f} ms  {r.partial_sync_s * 1000:8.1f} ms   "
-            f"{r.first.p50:6.3f} / {r.first.p99:6.3f} ms        {r.last.p50:6.3f} / {r.last.p99:6.3f} ms  "
-            f"{r.memory_mib:6.1f} MiB")
+        lines.append(row([r.mode, f"{r.services:,}", f"{r.full_sync_s * 1000:,.0f} ms", f"{r.partial_sync_s * 1000:,.1f} ms",
+                          f"{r.first.p50:.3f}/{r.first.p99:.3f} ms", f"{r.last.p50:.3f}/{r.last.p99:.3f} ms",
+                          f"{r.memory_mib:.1f} MiB"]))
+    lines.append(i18n.t("bench.latency_note"))
     return "\n".join(lines) + "\n"
 
 

@@ -26,9 +26,16 @@ MESSAGES = {
         "en": "no connection through ClusterIP {ip} answered in the benchmark namespace",
         "fr": "aucune connexion via la ClusterIP {ip} n'a répondu dans le namespace du banc d'essai",
     },
-    "bench.header": {
-        "en": "mode      services  full sync  1-svc change  first pkt p50/p99 (first svc)  (last svc)   ruleset",
-        "fr": "mode      services  sync complète  1 svc modifié  1er paquet p50/p99 (1er svc)  (dernier svc)  règles",
+    "bench.col.mode": {"en": "mode", "fr": "mode"},
+    "bench.col.services": {"en": "services", "fr": "services"},
+    "bench.col.full": {"en": "full sync", "fr": "sync complète"},
+    "bench.col.partial": {"en": "1-svc change", "fr": "1 svc modifié"},
+    "bench.col.first": {"en": "1st svc p50/p99", "fr": "1er svc p50/p99"},
+    "bench.col.last": {"en": "last svc p50/p99", "fr": "dern. svc p50/p99"},
+    "bench.col.memory": {"en": "memory", "fr": "mémoire"},
+    "bench.latency_note": {
+        "en": "p50/p99: round trip of a new connection's first packet (SYN to SYN-ACK) to the first and the last Service",
+        "fr": "p50/p99 : aller-retour du premier paquet d'une nouvelle connexion (SYN puis SYN-ACK) vers le premier et le dernier Service",
     },
     "bench.plot_title": {
         "en": "kube-proxy in the lab: {modes}",

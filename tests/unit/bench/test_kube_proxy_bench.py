@@ -40,7 +40,7 @@ def _result(mode, n, ms):
 def test_table_and_json():
     results = [_result("iptables", 1000, 0.1), _result("nftables", 1000, 0.05)]
     table = format_table(results)
-    assert len(table.splitlines()) == 3 and "iptables" in table and "1,000" in table
+    assert len(table.splitlines()) == 4 and "iptables" in table and "1,000" in table
     data = results[0].to_json()
     assert data["last"]["p50_ms"] == pytest.approx(0.3) and data["first"]["samples"] == 2
 
