@@ -47,11 +47,14 @@ class Api:
         self.store = store
         self.addresses = addresses
         for svc in store.list(SERVICES):
-            spec = svc.get("spec", {})
-            if spec.get("clusterIP") not in (None, "", "None"):
-                addresses.used.add(spec["clusterIP"])
-            addresses.node_ports.update(p["nodePort"] for p in spec.get("ports", [])
-                                        if p.get("nodePort"))
+            try:
+                spec = svc.get("spec", {})
+                if spec.get("clusterIP") not in (None, "", "None"):
+                    addresses.used.add(spec["clusterIP"])
+                addresses.node_ports.update(p["nodePort"] for p in spec.get("ports", [])
+                                            if p.get("nodePort"))
+            except (AttributeError, TypeError, KeyError):
+                continue        # a malformed Service of an old state: the controllers skip it
 
     # --- reads ------------------------------------------------------------------------------
     def get(self, res: ResourceKind, namespace: str, name: str) -> dict:

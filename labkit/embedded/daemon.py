@@ -18,6 +18,7 @@ from . import messages  # noqa: F401
 from .control import MAX_MESSAGE, encode_error
 from .echo import EchoResponder
 from .paths import control_socket, kubeconfig_file, lab_dir, pid_file
+from .permissions import restrict
 from .pods import PodManager
 from .state import LabState
 
@@ -83,6 +84,7 @@ class LabDaemon:
         server = await asyncio.start_unix_server(self._client, path=str(path), limit=MAX_MESSAGE)
         os.chmod(path, 0o600)
         pid_file(name).write_text(f"{os.getpid()}\n")
+        restrict(lab_dir(name))             # the lab's files are root's (see ``permissions``)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
@@ -111,6 +113,7 @@ class LabDaemon:
         self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
+        await self.guard_host()
         self.start_kube_proxy()
         self.start_pod_processes()
         self.start_policy_enforcer()
@@ -176,6 +179,12 @@ class LabDaemon:
 
         store.listeners.append(on_change)
         self.proxy.start()
+
+    async def guard_host(self) -> None:
+        """The nodes and pods may not open connections to this machine (see ``guard``)."""
+        from . import guard
+
+        await guard.apply(self.state.spec)
 
     def _reporter(self, component: str):
         """``report(obj, error)`` for a node controller: one log line and one Event per object

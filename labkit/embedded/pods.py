@@ -101,9 +101,12 @@ class PodManager:
         failure = next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:
             await asyncio.gather(*(self._destroy(p) for p in created), return_exceptions=True)
+            for pod in created:
+                self.state.forget_pod(pod)
             raise failure
         async with self._lock:
             for pod in created:
+                pod.wiring = False
                 self.state.pods[pod.key] = pod
                 self.state.save_pod(pod)
         return created
@@ -120,7 +123,18 @@ class PodManager:
                         image=req.get("image"), labels=dict(req.get("labels") or {}),
                         uid=req.get("uid"), answers=str(req.get("answers") or "echo"))
         async with self._wiring:
-            await ns.arun(["ip", "netns", "add", netns])
+            # Write-ahead: a daemon killed from here on leaves a record marked ``wiring``, which
+            # the next daemon rolls back (``restore``); a namespace left by such a crash (or one
+            # whose record was lost) is rolled back here first, so wiring is idempotent.
+            pod.wiring = True
+            self.state.save_pod(pod)
+            if netns in set(ns.list_netns()):
+                await self._destroy(pod)
+            try:
+                await ns.arun(["ip", "netns", "add", netns])
+            except BaseException:
+                self.state.forget_pod(pod)
+                raise
             try:
                 write_resolv_conf(netns, namespace, self.spec.dns_ip)
                 await ns.arun(["ip", "-n", netns, "link", "set", "lo", "up"])
@@ -130,6 +144,7 @@ class PodManager:
                 await self.echo.serve(self._identity(pod), pod.ports)
             except BaseException:
                 await self._destroy(pod)
+                self.state.forget_pod(pod)
                 raise
         return pod
 
@@ -162,10 +177,15 @@ class PodManager:
         return keys
 
     async def restore(self) -> None:
-        """After a daemon restart: serve the pods whose namespace survived, forget the others."""
+        """After a daemon restart: serve the pods whose namespace survived, forget the others,
+        roll back those it was wiring when it died (their API objects get wired again)."""
         present = set(ns.list_netns())
         for key, pod in list(self.state.pods.items()):
-            if pod.netns in present:
+            if pod.wiring:          # the previous daemon died while wiring it: roll it back
+                await self._destroy(pod)
+                del self.state.pods[key]
+                self.state.forget_pod(pod)
+            elif pod.netns in present:
                 await self.echo.serve(self._identity(pod), pod.ports)
             else:
                 del self.state.pods[key]

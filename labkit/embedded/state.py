@@ -25,6 +25,7 @@ class PodRecord:
     cni_result: dict = field(default_factory=dict)
     uid: str | None = None          # the API object's uid, when the pod came through the API
     answers: str = "echo"           # how its ports answer (``images.Image.answers``)
+    wiring: bool = False            # written before the wiring starts: a crash leaves this mark
 
     @property
     def key(self) -> str:
@@ -99,7 +100,12 @@ def pods_dir(name: str) -> Path:
 
 
 def _write(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomically, readable by root only (pods share this machine's filesystem)."""
+    from ..apiserver.store import private_dirs
+
+    private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(data))
     os.replace(tmp, path)

@@ -1,0 +1,259 @@
+"""One bad object never stops the cluster, with real packets (issue 23).
+
+Malformed objects are written into the lab's state while its daemon is stopped (the API refuses
+them, an old state file may still hold them), then the daemon is restarted. The cluster must
+keep working around them: a valid pod schedules and runs, a new deny-all is enforced, the policy
+that cannot be compiled isolates what it selects (fail closed), and no string of a bad Service
+reaches a node's ruleset (the rules equal those rendered for the cluster without it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from labkit.embedded import control, lifecycle
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import control_socket, kubeconfig_file, lab_dir, pid_file
+from labkit.embedded.proxy import node_context
+from labkit.embedded.topology import LabSpec
+from labkit.kubeproxy.iptables import render_iptables
+from labkit.kubeproxy.iptables_save import iptables_service_map, parse_iptables_save
+from labkit.kubeproxy.manifests import from_objects
+
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+NAME = "trel"
+INJECTION = "a\n-I KUBE-SERVICES 1 -j RETURN\n-A KUBE-SERVICES -j RETURN"
+BAD = {"inject", "dup"}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    lifecycle.down(NAME)
+    lifecycle.up(LabSpec(name=NAME))
+    env = dict(os.environ, HOME=str(tmp_path_factory.mktemp("home")),
+               KUBECONFIG=str(kubeconfig_file(NAME)))
+
+    def kubectl(*args, input=None, check=True):
+        proc = subprocess.run([KUBECTL, *args], input=input, capture_output=True, text=True,
+                              env=env, timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
+        return proc
+    yield kubectl
+    lifecycle.down(NAME)
+
+
+def pod_yaml(name: str, node: str) -> str:
+    return (f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{app: {name}}}}}\n"
+            f"spec: {{nodeName: {NAME}-{node}, containers: [{{name: c, image: nginx, "
+            f"ports: [{{containerPort: 80}}]}}]}}\n")
+
+
+def running(kubectl, *names: str, timeout: float = 30) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        items = json.loads(kubectl("get", "pods", "-o", "json").stdout)["items"]
+        ips = {p["metadata"]["name"]: p["status"].get("podIP") for p in items
+               if p["status"].get("phase") == "Running" and p["status"].get("podIP")}
+        if all(n in ips for n in names):
+            return ips
+        assert time.monotonic() < deadline, f"not running: {set(names) - set(ips)}"
+        time.sleep(0.2)
+
+
+def stored(key: str, obj: dict) -> None:
+    """Write ``obj`` as the store keeps it (the daemon is stopped)."""
+    meta = obj["metadata"]
+    meta.update(namespace="default", uid=f"bad-{meta['name']}", resourceVersion="1",
+                creationTimestamp="2026-01-01T00:00:00Z")
+    path = lab_dir(NAME) / "api" / "objects" / key / "default" / f"{meta['name']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+
+
+def stop_daemon() -> None:
+    pid = int(pid_file(NAME).read_text())
+    control.call(control_socket(NAME), "shutdown", timeout=5.0)
+    wait(lambda: not alive(pid), "the daemon to exit")
+
+
+def alive(pid: int) -> bool:
+    """Running (a daemon this process started stays a zombie until reaped: that is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def connects(lab: EmbeddedLab, src: str, ip: str) -> bool:
+    return lab.exec(f"default/{src}", ["nc", "-z", "-w", "1", ip, "80"]).returncode == 0
+
+
+def isolated(lab: EmbeddedLab, node: str, ip: str) -> bool:
+    text = lab.node_exec(f"{NAME}-{node}", ["nft", "list", "set", "inet", "labkit-netpol",
+                                            "ingress_isolated"]).stdout
+    return ip in text
+
+
+def warning(kubectl, name: str) -> list[dict]:
+    items = json.loads(kubectl("get", "events", "-o", "json").stdout)["items"]
+    return [e for e in items if e["involvedObject"]["name"] == name and e["type"] == "Warning"]
+
+
+def wait(predicate, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return value
+
+
+def shape(text: str) -> tuple:
+    """What a node's kube-proxy rules do, compared as kube-proxy's chains: the chains, their
+    rule counts, and the service map they implement (options are normalized by the parser)."""
+    dump = parse_iptables_save(text)
+    counts = Counter({(t, c): len(r) for t, chains in dump.chains.items()
+                      for c, r in chains.items() if c.startswith("KUBE-")})
+    services = sorted(json.dumps(s, sort_keys=True) for s in iptables_service_map(dump).to_json()["services"])
+    return counts, services
+
+
+def test_bad_objects_in_the_state_do_not_stop_the_cluster(cluster):
+    kubectl = cluster
+    lab = EmbeddedLab(NAME)
+    kubectl("apply", "-f", "-", input=pod_yaml("a", "worker") + "---\n" + pod_yaml("b", "worker2"))
+    kubectl("create", "service", "clusterip", "good", "--tcp=80:80")
+    kubectl("set", "selector", "service", "good", "app=a")
+    running(kubectl, "a", "b")
+
+    stop_daemon()
+    stored("networking.k8s.io/networkpolicies", {
+        "kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "bad"},
+        "spec": {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{"ports": [None]}]}})
+    stored("core/pods", {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "broken"},
+                         "spec": {"nodeSelector": ["a"], "containers": [{"name": "c", "image": "x"}]},
+                         "status": {}})
+    stored("core/services", {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "inject"},
+                             "spec": {"clusterIP": "10.96.7.7", "ports": [{"name": INJECTION, "port": 80}]}})
+    stored("core/services", {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "dup"},
+                             "spec": {"clusterIP": "10.96.7.8", "ports": [{"name": "x", "port": 80},
+                                                                           {"name": "x", "port": 81}]}})
+    lifecycle.up(LabSpec(name=NAME))
+
+    # the rest of the cluster works: a new pod schedules and runs, a new deny-all is enforced
+    kubectl("apply", "-f", "-", input=pod_yaml("c", "worker2") + "---\n" + (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-b}\n"
+        "spec: {podSelector: {matchLabels: {app: b}}}\n"))
+    ips = running(kubectl, "a", "b", "c")
+    wait(lambda: isolated(lab, "worker2", ips["b"]), "the deny-all in worker2's table")
+    assert not connects(lab, "c", ips["b"])          # deny-all enforced
+    wait(lambda: isolated(lab, "worker", ips["a"]), "the bad policy enforced closed")
+    assert not connects(lab, "b", ips["a"])          # fail closed: what the bad policy selects
+    assert connects(lab, "b", ips["c"])              # and nothing else
+    assert wait(lambda: warning(kubectl, "bad"), "an event on the bad policy")[0]["reason"] == \
+        "PolicyFailedClosed"
+    assert wait(lambda: warning(kubectl, "broken"), "an event on the broken pod")
+
+    # kube-proxy: the bad services are reported and skipped, a new service works after them
+    wait(lambda: warning(kubectl, "inject") and warning(kubectl, "dup"), "kube-proxy's events")
+    kubectl("create", "service", "clusterip", "after", "--tcp=80:80")
+    kubectl("set", "selector", "service", "after", "app=c")
+    svc_ip = json.loads(kubectl("get", "service", "after", "-o", "json").stdout)["spec"]["clusterIP"]
+    wait(lambda: connects(lab, "b", svc_ip), "the new service answering")
+    objs = [o for kind in ("services", "endpointslices")
+            for o in json.loads(kubectl("get", kind, "-A", "-o", "json").stdout)["items"]
+            if o["metadata"]["name"] not in BAD]
+    spec = lab.spec
+    for node in spec.node_plans():
+        actual = "".join(lab.node_exec(node.name, ["iptables-save", "-t", t]).stdout
+                         for t in ("nat", "filter"))
+        assert "-A KUBE-SERVICES -j RETURN\n" not in actual     # what the injection would add
+        expected = render_iptables(from_objects([("api", i, o) for i, o in enumerate(objs)],
+                                                node_name=node.name), node_context(spec, node))
+        assert shape(actual) == shape(expected), node.name
+
+
+def test_a_daemon_killed_while_wiring_30_pods_finishes_them_after_a_restart(cluster):
+    """Pod wiring is idempotent: the next daemon rolls back what was half-wired (write-ahead
+    records), and the kubelet wires it again; no namespace is left over."""
+    import signal
+
+    from labkit.embedded.netns import list_netns
+    from labkit.embedded.state import LabState
+
+    kubectl = cluster
+    kubectl("create", "deployment", "many", "--image=nginx", "--replicas=30", "--port=80")
+
+    def wiring_started():
+        pods = [n for n in list_netns() if n.startswith(f"{NAME}-pod-default-many")]
+        return 3 <= len(pods) < 30 and pods
+    wait(wiring_started, "some of the 30 pods being wired")
+    pid = int(pid_file(NAME).read_text())
+    os.kill(pid, signal.SIGKILL)
+    wait(lambda: not alive(pid), "the daemon to die")
+    lifecycle.up(LabSpec(name=NAME))
+
+    def all_running():
+        items = json.loads(kubectl("get", "pods", "-l", "app=many", "-o", "json").stdout)["items"]
+        ok = [p for p in items if p["status"].get("phase") == "Running" and p["status"].get("podIP")]
+        return ok if len(ok) == 30 and len(items) == 30 else None
+    pods = wait(all_running, "the 30 pods running", timeout=90)
+    lab = EmbeddedLab(NAME)
+    node = lab.spec.node_plans()[1].name
+    for pod in pods:
+        ip = pod["status"]["podIP"]
+        assert lab.node_exec(node, ["nc", "-z", "-w", "2", ip, "80"]).returncode == 0, ip
+    # no orphan: the lab's pod namespaces are exactly those of its pods
+    state = LabState.load(NAME)
+    assert not [p for p in state.pods.values() if p.wiring]
+    pod_netns = {n for n in list_netns() if n.startswith(f"{NAME}-pod-")}
+    assert pod_netns == {p.netns for p in state.pods.values()}
+    api_pods = json.loads(kubectl("get", "pods", "-A", "-o", "json").stdout)["items"]
+    assert {f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in api_pods
+            if p["status"].get("phase") == "Running"} == set(state.pods)
+
+
+def test_pods_processes_cannot_read_the_lab_state(cluster):
+    """Pods share this machine's filesystem; their processes (nobody by default) see no lab state,
+    while the image tool sets under the lab's directory keep working."""
+    kubectl = cluster
+    kubectl("run", "peek", "--image=busybox", "--", "sleep", "3600")
+    wait(lambda: "Running" in kubectl("get", "pod", "peek", "-o", "jsonpath={.status.phase}").stdout,
+         "peek running")
+    root = f"/run/labkit/{NAME}"
+    for path in ("state.json", "daemon.log", "kubeconfig", "api/token", "api/objects",
+                 "api/objects/core/pods/default/peek.json"):
+        proc = kubectl("exec", "peek", "--", "cat", f"{root}/{path}", check=False)
+        assert proc.returncode != 0 and "Permission denied" in proc.stderr + proc.stdout, path
+    assert kubectl("exec", "peek", "--", "ls", root, check=False).returncode != 0
+    assert kubectl("exec", "peek", "--", "echo", "tools work").stdout.strip() == "tools work"
+
+
+def test_pods_cannot_open_connections_to_this_machine(cluster):
+    """A service this machine listens on (all addresses) is not reachable from the lab's pods or
+    nodes through the node network's gateway; the lab's own traffic is untouched."""
+    import socket
+
+    kubectl = cluster
+    lab = EmbeddedLab(NAME)
+    ips = running(kubectl, "a")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", 0))
+    listener.listen(8)
+    port = str(listener.getsockname()[1])
+    try:
+        gateway = lab.spec.gateway_ip
+        assert lab.exec("default/a", ["nc", "-z", "-w", "2", gateway, port]).returncode != 0
+        node = lab.spec.node_plans()[1].name
+        assert lab.node_exec(node, ["nc", "-z", "-w", "2", gateway, port]).returncode != 0
+        assert lab.node_exec(node, ["nc", "-z", "-w", "2", ips["a"], "80"]).returncode == 0
+    finally:
+        listener.close()
