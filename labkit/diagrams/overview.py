@@ -7,8 +7,8 @@ a red lane below, and every pod a policy isolates drawn with a thick red border.
 addresses, selectors and rules are in the tooltips and in the layer views.
 
 ``detail=True`` (the chapter's last picture) adds, in each Service box, the number of endpoints,
-and in each policy box the number of pods it selects. The canvas is 16:9 for the reference
-snapshot, so the slides show it whole with type of at least 15 px on a 1,280 × 720 slide.
+and in each policy box the number of pods it selects. For the reference snapshot the picture is
+wider than tall, so a 1,280 × 720 slide shows it whole and enlarged.
 """
 from __future__ import annotations
 
@@ -28,12 +28,11 @@ from .style import no_entry
 
 BIG, MID, POD_SIZE = 22, 17, 15
 LANE_GAP = 12
-MAX_LANE = 10
-POLICIES_PER_ROW = 5
+MAX_LANE = 8
+POLICIES_PER_ROW = 4
 NODE_GAP = 24
 NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
-GRID = Grid(cols=3, rows=0, cell_w=110, cell_h=32, gap_x=18, gap_y=10)
-SLIDE_H = 720
+GRID = Grid(cols=2, rows=0, cell_w=118, cell_h=32, gap_x=20, gap_y=10)
 
 
 def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = False, port: int = 80,
@@ -170,7 +169,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
              (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.service_to_node", lang)),
              (f"box:{style.RED}:{style.BLUE_FILL}:thick", i18n.t("diagrams.legend.isolated", lang))]
     y = style.legend(scene, y + 6, items, i18n.t("diagrams.legend", lang), size=POD_SIZE)
-    scene.height = max(y + 4, SLIDE_H if len(wiring.pods(snapshot)) <= 12 else 0)
+    scene.height = y + 4
     return Drawing(scene, placed)
 
 

@@ -25,8 +25,8 @@ from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit
 NODE_GAP = 20
 NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
 PAD = 14
-POD = Grid(cols=3, rows=0, cell_w=112, cell_h=42, gap_x=16, gap_y=10)
-DEVICE_W, DEVICE_H = 250, 44
+POD = Grid(cols=2, rows=0, cell_w=128, cell_h=42, gap_x=18, gap_y=10)
+DEVICE_W, DEVICE_H = 240, 44
 
 
 @dataclass
@@ -142,7 +142,8 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
     grid = Grid(POD.cols, layout.rows_needed(placed, POD.cols), POD.cell_w, POD.cell_h, POD.gap_x, POD.gap_y)
     all_links = wiring.links(snapshot)
     routes = {n.name: [l for l in all_links if l.src == n.name] for n in nodes}
-    head_lines = 3 + max((2 * len(r) for r in routes.values()), default=0)
+    head_lines = 3 + max((sum(3 if " dev " in l.label.partition(" via ")[2] else 2 for l in r)
+                          for r in routes.values()), default=0)
     head_h = 16 + HEAD + 6 + head_lines * (SMALL + 5)
     chains = {n.name: _chain(n) for n in nodes}
     chain_h = max(len(c) for c in chains.values()) * (DEVICE_H + 22)
@@ -210,7 +211,11 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
                    color=colour, bold=lit))
         y += SMALL + 5
         if rest:
-            g.add(Text(box.x + PAD + 24, y, fit(f"via {rest}", SMALL, inner - 24), SMALL, color=colour, bold=lit))
+            via, _, dev = rest.partition(" dev ")
+            g.add(Text(box.x + PAD + 24, y, fit(f"via {via}", SMALL, inner - 24), SMALL, color=colour, bold=lit))
+            if dev:
+                y += SMALL + 5
+                g.add(Text(box.x + PAD + 24, y, fit(f"dev {dev}", SMALL, inner - 24), SMALL, color=colour, bold=lit))
     gx, gy = box.x + (box.w - grid.width) / 2 + 4, box.y + head_h
     bus_y = gy + grid.height + 16
     kind, first_id, _ = chain[0]

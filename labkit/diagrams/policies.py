@@ -129,7 +129,7 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
     selectors = selected_by(eng)
     flows = _flows(eng, reach, classes, iso_in, iso_out, port, protocol)
     lane_w = 12 + 12 * len(flows)
-    box_x, box_w = MARGIN + lane_w + 28, 560.0
+    box_x, box_w = MARGIN + lane_w + 28, 440.0
     y = top
     where: dict[str, tuple[float, float, float]] = {}
     namespaces = sorted({c.namespace for c in classes} | {p.namespace for p in eng.policies}, key=_natural)
@@ -263,7 +263,7 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
     """Row → column: ✓ allowed, ✕ blocked, ½ partly; green background where nothing isolates the pair."""
     cap = scene.group("matrix", None, "matrix-caption")
     width = scene.width - MARGIN - x
-    cap.add(Text(x, y + TEXT, fit(i18n.t("diagrams.pol.matrix", lang), TEXT, width, True), TEXT, bold=True))
+    cap.add(Text(x, y + SMALL, fit(i18n.t("diagrams.pol.matrix", lang), SMALL, width, True), SMALL, bold=True))
     cap.add(Text(x, y + TEXT + 20, fit(i18n.t("diagrams.pol.matrix_hint", lang), SMALL, width), SMALL, color=style.GREY))
     n = len(classes)
     keys = {c.id: [p.key for p in c.pods] for c in classes}

@@ -65,7 +65,7 @@ def _slices_map(snapshot: ClusterSnapshot) -> ServiceMap:
     return ServiceMap("endpointslices", services)
 
 
-SVC_W, POD_X, POD_W = 420.0, 850.0, 410.0
+SVC_W, POD_X, POD_W = 360.0, 620.0, 360.0
 ROW = 21
 POD_GRID = Grid(cols=1, rows=0, cell_w=POD_W - 28, cell_h=24, gap_x=0, gap_y=6)
 

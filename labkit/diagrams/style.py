@@ -2,9 +2,9 @@
 
 Three layers, three colours, as in the chapter's own pictures: blue for the pod network, green for
 Services, red for policies; the traced path is orange. Sizes are in the drawing's units; the layer
-views are :data:`WIDTH` units wide, so at 1,280 px one unit is about one pixel and the smallest
-text (:data:`SMALL`, 13) stays above 11 px in a notebook's output area. The slide pictures
-(:mod:`.overview`) use larger type on a 16:9 canvas.
+views are :data:`WIDTH` units wide: in JupyterLab at 1,280 px with the file browser open the output
+area is about 850 px wide, where the smallest text (:data:`SMALL`, 14) is still 12 px; on a
+1,280 × 720 slide the pictures are enlarged, never shrunk.
 
 A legend item shows the mark exactly as the picture draws it (a line of the same colour, width and
 dashes, an arrowhead, a box, a cell of the matrix), so two marks of a legend cannot look alike.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .svg import Circle, Line, Rect, Scene, Text, fit, text_width
 
-WIDTH = 1280
+WIDTH = 1000
 MARGIN = 20
 TITLE = 24
 HEAD = 18

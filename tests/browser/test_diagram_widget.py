@@ -28,7 +28,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;font-family:sans-serif}
-#out{width:1100px;margin:8px;border:1px solid #ddd}</style><style>%(css)s</style></head>
+#out{width:850px;margin:8px;border:1px solid #ddd}</style><style>%(css)s</style></head>
 <body><div id="out"></div><script type="module">
 const state = %(state)s;
 const handlers = {};

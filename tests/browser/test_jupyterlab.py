@@ -173,6 +173,10 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     }""")
     assert widths["canvas"][0] <= widths["canvas"][1] and widths["output"][0] <= widths["output"][1], widths
     assert widths["svg"] <= widths["output"][1], widths
+    smallest = page.evaluate("""() => { const s = document.querySelector('.lk-canvas svg');
+        const k = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+        return Math.min(...[...s.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size')) * k)); }""")
+    assert smallest >= 11, f"smallest text {smallest:.1f} px in an output area {widths['output'][1]} px wide"
 
     # hover a pod: its IP shows
     for name in (NEW_POD, OTHER_POD):                        # drawn at once, given an address soon after

@@ -15,7 +15,7 @@ SCENES = {
     "ref30": lambda: synthetic(load("kindnet"), pods=25, services=8, policies=6),   # + the 5 pods, 2 services, 2 policies
     "pods60": lambda: synthetic(load("kindnet"), pods=55, services=8, policies=6),
 }
-OUTPUT_PX = 1100   # a notebook output area in JupyterLab at a 1,280 px window
+OUTPUT_PX = 850    # a notebook output area in JupyterLab at a 1,280 px window, file browser open
 
 
 @pytest.fixture(scope="module", params=sorted(SCENES))
