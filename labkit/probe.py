@@ -50,6 +50,13 @@ MESSAGES = {
     "probe.difference": {
         "en": "{src} -> {dst}: observed {observed}, predicted {predicted}",
         "fr": "{src} -> {dst} : observé {observed}, prévu {predicted}"},
+    "probe.unenforced": {
+        "en": "Warning: the policies deny {denied} of these {cells} connections, yet every one of them got "
+              "through. Nothing seems to enforce NetworkPolicies in this cluster: the API stores them, but "
+              "without a policy controller (a CNI that implements them) they do nothing.",
+        "fr": "Attention : les politiques interdisent {denied} de ces {cells} connexions, et pourtant toutes "
+              "sont passées. Rien ne semble appliquer les NetworkPolicies dans ce cluster : l'API les "
+              "enregistre, mais sans contrôleur de politiques (un CNI qui les implémente) elles ne font rien."},
     "probe.no_pods": {
         "en": "nothing to probe: no running pod with an IP in {namespaces}",
         "fr": "rien à sonder : aucun pod en marche avec une IP dans {namespaces}"},
@@ -156,6 +163,19 @@ class ProbeResult:
                 for s in self.pods for d in self.pods if self.observed.allowed(s, d) != pred.allowed(s, d)]
 
     @property
+    def unenforced(self) -> bool:
+        """The policies deny some cells and packets went through every one of them: the sign of a
+        cluster where nothing enforces NetworkPolicies (the API accepts them all the same)."""
+        if self.predicted is None:
+            return False
+        denied = self._predicted_denied()
+        return bool(denied) and all(self.observed.allowed(s, d) for s, d in denied)
+
+    def _predicted_denied(self) -> list[tuple[str, str]]:
+        pred = self.predicted.combined
+        return [(s, d) for s in self.pods for d in self.pods if not pred.allowed(s, d)]
+
+    @property
     def ok(self) -> bool:
         """Observed equals predicted, cell by cell."""
         return not self.differences
@@ -177,8 +197,10 @@ class ProbeResult:
         diffs = self.differences
         if not diffs:
             return [i18n.t("probe.agree", lang, cells=cells)]
-        return [i18n.t("probe.differ", lang, count=len(diffs), cells=cells)] + [
-            "  " + d.render(lang) for d in diffs]
+        lines = [i18n.t("probe.differ", lang, count=len(diffs), cells=cells)] + ["  " + d.render(lang) for d in diffs]
+        if self.unenforced:
+            lines.append(i18n.t("probe.unenforced", lang, denied=len(self._predicted_denied()), cells=cells))
+        return lines
 
     def to_table(self, lang: str | None = None) -> str:
         """Caption, observed table, then the agreement line or every differing cell."""
@@ -190,7 +212,7 @@ class ProbeResult:
                 "predicted": [list(p) for p in self.predicted.pairs()] if self.predicted else None,
                 "differences": [{"src": d.src, "dst": d.dst, "observed": d.observed, "predicted": d.predicted}
                                 for d in self.differences],
-                "seconds": round(self.seconds, 3)}
+                "unenforced": self.unenforced, "seconds": round(self.seconds, 3)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())

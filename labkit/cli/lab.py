@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--service-cidr")
     p.add_argument("--no-host-routes", action="store_true",
                    help="do not route the lab's networks from this machine")
+    p.add_argument("--no-policy-controller", action="store_true",
+                   help="run no NetworkPolicy enforcer: policies are stored and do nothing")
     p.set_defaults(func=cmd_up)
 
     p = subparsers.add_parser("down", help="remove the embedded lab and everything it created")
@@ -49,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": args.proxy_mode,
-              "host_routes": not args.no_host_routes}
+              "host_routes": not args.no_host_routes, "policy_controller": not args.no_policy_controller}
     chosen = set()
     for flag, key in (("--node-cidr", "node_cidr"), ("--pod-cidr", "pod_cidr"),
                       ("--service-cidr", "service_cidr")):
@@ -66,6 +68,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     user = invoking_user()
     if user is not None:
         print(i18n.t("lab.user_kubeconfig_hint", user=user.pw_name, path=copy_for(spec.name, user)))
+    if not spec.policy_controller:
+        print(i18n.t("lab.no_policy_controller", name=spec.name))
     moved = other_ranges(spec)
     if moved:
         print(i18n.t("lab.other_ranges", name=spec.name, ranges=moved))
@@ -122,7 +126,7 @@ def _status_through_api(args: argparse.Namespace) -> dict:
     spec = state.spec if state else None
     return {"name": cluster.name, "running": True, "cni": spec.cni if spec else "-",
             "pod_cidr": spec.pod_cidr if spec else "-", "node_cidr": spec.node_cidr if spec else "-",
-            "nodes": nodes, "pods": pods}
+            "policy_controller": spec.policy_controller if spec else None, "nodes": nodes, "pods": pods}
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -140,6 +144,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     state = "running" if status["running"] else "stopped"
     print(f"lab {status['name']} ({state}), CNI {status['cni']}, pods {status['pod_cidr']}, "
           f"nodes {status['node_cidr']}")
+    if status.get("policy_controller") is False:
+        print(i18n.t("lab.no_policy_controller", name=status["name"]))
     print(f"{'NODE':24} {'IP':15} {'POD CIDR':16}")
     for n in status["nodes"]:
         print(f"{n['name']:24} {n['ip']:15} {n['pod_cidr']:16}")

@@ -44,6 +44,7 @@ class EmbeddedLab:
             "kubeconfig": str(kubeconfig_file(self.name)),
             "node_cidr": self.spec.node_cidr, "pod_cidr": self.spec.pod_cidr,
             "service_cidr": self.spec.service_cidr, "host_routes": self.spec.host_routes,
+            "policy_controller": self.spec.policy_controller,
             "nodes": [{"name": n.name, "role": n.role, "ip": n.ip, "pod_cidr": n.pod_cidr,
                        "netns": n.netns} for n in self.spec.node_plans()],
             "pods": [{"namespace": p["namespace"], "name": p["name"], "node": p["node"], "ip": p["ip"],

@@ -116,7 +116,8 @@ class LabDaemon:
         await self.guard_host()
         self.start_kube_proxy()
         self.start_pod_processes()
-        self.start_policy_enforcer()
+        if self.state.spec.policy_controller:
+            self.start_policy_enforcer()
         self.start_cluster_dns()
         await self.start_api_relay()
 

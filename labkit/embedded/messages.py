@@ -92,6 +92,12 @@ MESSAGES = {
         "en": "kubectl: export KUBECONFIG={path}",
         "fr": "kubectl : export KUBECONFIG={path}",
     },
+    "lab.no_policy_controller": {
+        "en": "lab {name!r} runs without a policy controller: NetworkPolicies are accepted by the API "
+              "and enforced by nothing (as on a cluster whose CNI does not implement them)",
+        "fr": "le lab {name!r} tourne sans contrôleur de politiques : l'API accepte les NetworkPolicies "
+              "et rien ne les applique (comme sur un cluster dont le CNI ne les implémente pas)",
+    },
     "lab.other_ranges": {
         "en": "note: lab {name!r} took other ranges than the defaults (another lab or network uses them): {ranges}. "
               "Addresses in the notebooks and slides will differ; `labkit status` shows them",

@@ -74,6 +74,9 @@ class LabSpec:
     service_cidr: str = DEFAULT_SERVICE_CIDR
     host_routes: bool = True
     proxy_mode: str = "iptables"
+    # False: no NetworkPolicy enforcer runs (as on a cluster whose CNI implements no policies):
+    # the API still stores policies, nothing applies them.
+    policy_controller: bool = True
     node_names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:

@@ -221,3 +221,28 @@ def test_cli_missing_lab_is_one_line_in_french():
     proc = cli("--lang", "fr", "probe", "--name", "nolabhere")
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "aucun lab nommé 'nolabhere'" in proc.stderr
+
+
+def test_every_denied_cell_let_through_warns_that_nothing_enforces_policies(tmp_path):
+    """A cluster without a policy controller: the deny-all is stored, every pair connects."""
+    result = probe(snapshot([DENY_X]), namespaces=["x", "y"], timeout=1, retries=0,
+                   run=runner(fake_nc(tmp_path, deny=set())))
+    assert result.unenforced and result.observed.count() == 36
+    assert "Nothing seems to enforce NetworkPolicies" in result.to_table("en")
+    assert "Rien ne semble appliquer les NetworkPolicies" in result.to_table("fr")
+    assert json.loads(result.to_json())["unenforced"] is True
+
+
+def test_one_denied_cell_dropped_is_not_the_missing_controller_warning(tmp_path):
+    """Enforcement that is only partly wrong is a difference, not "nothing enforces"."""
+    deny = {IPS["x/b"]}
+    per_source = {k: fake_nc(tmp_path / k.replace("/", "_"), deny=set()) for k in ("x/b",)}
+    result = probe(snapshot([DENY_X]), namespaces=["x", "y"], timeout=1, retries=0,
+                   run=runner(fake_nc(tmp_path / "net", deny=deny), deny_for=per_source))
+    assert not result.ok and not result.unenforced
+    assert "Nothing seems to enforce" not in result.to_table("en")
+
+
+def test_no_policy_no_warning(tmp_path):
+    result = probe(snapshot(), namespaces=["x"], timeout=1, retries=0, run=runner(fake_nc(tmp_path, deny=set())))
+    assert result.ok and not result.unenforced
