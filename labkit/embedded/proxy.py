@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from ..kubeproxy.iptables import jump_rules, render_iptables
 from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
-from ..kubeproxy.manifests import from_objects
+from ..kubeproxy.manifests import Parts, assemble, from_objects, object_parts
+from ..kubeproxy.model import ProxyInput
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nft_sync import needs_full_sync, nft_delete_chains, nft_initial_batches, nft_update
 from ..kubeproxy.nftables import NftRuleset, render_nftables
@@ -55,6 +56,56 @@ def _ignore(_obj: dict, _exc: BaseException) -> None:
     return None
 
 
+class ParsedObjects:
+    """Services and EndpointSlices read once per resourceVersion, not once per sync and node.
+
+    At 10,000 Services a sync used to parse 20,000 objects four times (once to sort out the
+    unreadable ones, once per node); an object the API did not change since is not read again.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, Parts | BaseException] = {}  # ((kind, ns, name, rv), node) -> parts
+
+    @staticmethod
+    def _base(obj: dict) -> tuple | None:
+        meta = obj.get("metadata")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
+        return (obj.get("kind"), meta.get("namespace"), meta.get("name"), rv) if rv else None
+
+    def parts(self, obj: dict, node: str, base: tuple | None = None) -> Parts | BaseException:
+        key = (base, node) if base is not None else None
+        if key is not None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        try:
+            value: Parts | BaseException = object_parts(obj, "api", 0, node)
+        except Exception as exc:  # noqa: BLE001 - one object's failure stays its own
+            value = exc
+        if key is not None:
+            self._cache[key] = value
+        return value
+
+    def inputs(self, objects: list[dict], nodes: list[str], report) -> dict[str, ProxyInput]:
+        """Each node's proxy input; ``report(obj, error)`` once for each unreadable object."""
+        per_node: dict[str, list[Parts]] = {n: [] for n in nodes}
+        live: set[tuple] = set()
+        for obj in objects:
+            base = self._base(obj)
+            if base is not None:
+                live.add(base)
+            for i, node in enumerate(nodes):
+                value = self.parts(obj, node, base)
+                if isinstance(value, BaseException):
+                    if i == 0:
+                        report(obj, value)
+                    break
+                per_node[node].append(value)
+        for key in [k for k in self._cache if k[0] not in live]:
+            del self._cache[key]  # deleted or changed objects: forget their old versions
+        return {node: assemble(parts) for node, parts in per_node.items()}
+
+
 STALE_CHAIN_DELAY = 1.0  # upstream: stale chains are deleted once they are a second old
 
 
@@ -85,10 +136,12 @@ class KubeProxy(DebouncedSync):
         self._jumps_done: set[str] = set()
         self.last_sync: dict[str, float] = {}
         self.records: dict[str, SyncRecord] = {}
+        self.parsed = ParsedObjects()
 
     async def sync(self) -> None:
-        triples = [("api", i, o) for i, o in enumerate(usable(self.objects(), self.report))]
-        await asyncio.gather(*(self._sync_node(node, triples) for node in self.spec.node_plans()))
+        nodes = self.spec.node_plans()
+        inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
+        await asyncio.gather(*(self._sync_node(node, inputs[node.name]) for node in nodes))
         self.sync_count += 1
         if any(self._stale.values()):
             asyncio.get_running_loop().call_later(STALE_CHAIN_DELAY + 0.1, self.changed)
@@ -98,9 +151,11 @@ class KubeProxy(DebouncedSync):
         self._applied.pop(node, None)
         self._stale.pop(node, None)
 
-    async def _sync_node(self, node: NodePlan, triples: list) -> SyncRecord | None:
+    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
+        """Sync one node to ``inp`` (or to ``(source, index, object)`` triples, read here)."""
         start = time.perf_counter()
-        inp = from_objects(triples, node_name=node.name)
+        if not isinstance(inp, ProxyInput):
+            inp = from_objects(inp, node_name=node.name)
         ctx = node_context(self.spec, node)
         try:
             if self.spec.proxy_mode == "nftables":

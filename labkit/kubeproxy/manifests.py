@@ -222,18 +222,36 @@ def from_objects(objects: Iterable[tuple[str, int, Any]], node_name: str = "") -
     ``node_name`` marks the endpoints that run on this node (``nodeName``), which
     ``externalTrafficPolicy``/``internalTrafficPolicy: Local`` rely on.
     """
+    return assemble(object_parts(obj, source, index, node_name) for source, index, obj in objects)
+
+
+Parts = tuple[list[ServicePort], list[tuple[tuple[str, str, str, str], Endpoint]]]
+
+
+def object_parts(obj: Any, source: str, index: int, node_name: str = "") -> Parts:
+    """What one object (a Service, an EndpointSlice, or a List of them) adds to the proxy input."""
+    services: list[ServicePort] = []
+    endpoints: list[tuple[tuple[str, str, str, str], Endpoint]] = []
+    for item_index, item in _expand(obj, source, index):
+        doc = _Doc(item, source, item_index)
+        if doc.kind == "Service":
+            services.extend(_service_ports(doc))
+        elif doc.kind == "EndpointSlice":
+            endpoints.extend(_slice_endpoints(doc, node_name))
+    return services, endpoints
+
+
+def assemble(parts: Iterable[Parts]) -> ProxyInput:
+    """The proxy input of several objects' parts (the same endpoint in two slices counts once)."""
     result = ProxyInput()
-    seen: set[tuple[tuple[str, str, str, str], str]] = set()
-    for source, index, obj in objects:
-        for item_index, item in _expand(obj, source, index):
-            doc = _Doc(item, source, item_index)
-            if doc.kind == "Service":
-                result.services.extend(_service_ports(doc))
-            elif doc.kind == "EndpointSlice":
-                for key, ep in _slice_endpoints(doc, node_name):
-                    if (key, str(ep)) not in seen:  # the same endpoint in two slices counts once
-                        seen.add((key, str(ep)))
-                        result.endpoints.setdefault(key, []).append(ep)
+    seen: set[tuple[tuple[str, str, str, str], str, int]] = set()
+    for services, endpoints in parts:
+        result.services.extend(services)
+        for key, ep in endpoints:
+            mark = (key, ep.ip, ep.port)
+            if mark not in seen:
+                seen.add(mark)
+                result.endpoints.setdefault(key, []).append(ep)
     return result
 
 

@@ -118,3 +118,23 @@ def test_iptables_partial_sync_writes_only_changed_service_chains():
     assert len(svc_chains["nat"]) == 1  # the scaled service only; KUBE-SERVICES is rewritten whole
     assert update.chains_written == 1 and len(update.stale_chains) == 1  # its SVC chain; one SEP gone
     assert iptables_update(new, new).empty
+
+
+def test_the_lab_reads_each_object_version_once(monkeypatch):
+    from labkit.embedded import proxy
+
+    calls = []
+    real = proxy.object_parts
+    monkeypatch.setattr(proxy, "object_parts", lambda *a: calls.append(a[0]["metadata"]["name"]) or real(*a))
+    svc = {"kind": "Service", "metadata": {"name": "web", "namespace": "d", "resourceVersion": "1"},
+           "spec": {"clusterIP": "10.96.0.9", "ports": [{"port": 80}]}}
+    bad = {"kind": "Service", "metadata": {"name": "bad", "namespace": "d", "resourceVersion": "2"},
+           "spec": {"clusterIP": "nope", "ports": [{"port": 80}]}}
+    parsed, reports = proxy.ParsedObjects(), []
+    for _ in range(3):
+        inputs = parsed.inputs([svc, bad], ["n1", "n2"], lambda obj, exc: reports.append(obj["metadata"]["name"]))
+    assert [s.name for s in inputs["n2"].services] == ["web"]
+    assert calls.count("web") == 2 and calls.count("bad") == 1   # once per node, then cached
+    assert reports == ["bad"] * 3                                 # still reported on every sync
+    parsed.inputs([dict(svc, metadata={**svc["metadata"], "resourceVersion": "3"})], ["n1"], lambda *_: None)
+    assert calls.count("web") == 3 and len(parsed._cache) == 1
