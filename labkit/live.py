@@ -167,13 +167,13 @@ class LiveView:
             started = time.monotonic()
             svg, layout, trace_text = self._render(snap, self.layout, self.pick)
             self.layout = layout
-            self.svg = svg
             self.widget.svg = svg
             self.widget.trace = trace_text
             self.redraws += 1
             self.last_change, self.last_redraw = changed_at, time.monotonic()
             ms = int((self.last_redraw - started) * 1000)
             self.widget.status = i18n.t("live.updated", self.lang, time=time.strftime("%H:%M:%S"), ms=ms)
+            self.svg = svg                  # last: whoever waits on it sees the widget already updated
 
 
 def _short(exc: Exception) -> str:

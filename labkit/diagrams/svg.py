@@ -212,5 +212,11 @@ class Drawing:
     def _repr_svg_(self) -> str:
         return self.svg
 
+    def _repr_html_(self) -> str:
+        """Inline in the output area (JupyterLab prefers HTML): the drawing takes the area's width,
+        where an ``<img>`` of the SVG would be sized by the browser's default for images."""
+        body = self.svg.split("?>", 1)[1].strip() if self.svg.startswith("<?xml") else self.svg
+        return f'<div class="labkit-drawing" style="width:100%;max-width:100%;overflow-x:auto">{body}</div>'
+
     def __str__(self) -> str:
         return self.svg

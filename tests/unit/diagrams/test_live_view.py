@@ -44,3 +44,11 @@ def test_the_widget_carries_the_front_end_and_the_learners_words():
         assert "mis à jour" in view.status.value
     finally:
         view.stop()
+
+
+def test_a_static_drawing_shows_inline_at_the_output_width():
+    from labkit import diagrams
+
+    html = diagrams.pod_network(load("kindnet"))._repr_html_()
+    assert html.startswith('<div class="labkit-drawing"') and "<?xml" not in html
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'width="100%"' in html
