@@ -16,13 +16,14 @@ import re
 import time
 from dataclasses import dataclass
 
-from ..kubeproxy.iptables import jump_rules, render_iptables
+from ..kubeproxy.iptables import jump_rules
 from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
 from ..kubeproxy.manifests import Parts, assemble, from_objects, object_parts
 from ..kubeproxy.model import ProxyInput
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nft_sync import needs_full_sync, nft_delete_chains, nft_initial_batches, nft_update
-from ..kubeproxy.nftables import NftRuleset, render_nftables
+from ..kubeproxy.nftables import NftRuleset
+from ..kubeproxy.render_cache import CachedRenderer
 from . import netns as ns
 from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
@@ -137,6 +138,7 @@ class KubeProxy(DebouncedSync):
         self.last_sync: dict[str, float] = {}
         self.records: dict[str, SyncRecord] = {}
         self.parsed = ParsedObjects()
+        self._renderers: dict[str, CachedRenderer] = {}
 
     async def sync(self) -> None:
         nodes = self.spec.node_plans()
@@ -158,10 +160,11 @@ class KubeProxy(DebouncedSync):
             inp = from_objects(inp, node_name=node.name)
         ctx = node_context(self.spec, node)
         try:
+            renderer = self._renderers.setdefault(node.name, CachedRenderer())
             if self.spec.proxy_mode == "nftables":
-                record = await self._sync_nft(node, render_nftables(inp, ctx))
+                record = await self._sync_nft(node, renderer.nftables(inp, ctx))
             else:
-                record = await self._sync_iptables(node, ctx, render_iptables(inp, ctx))
+                record = await self._sync_iptables(node, ctx, renderer.iptables(inp, ctx))
         except Exception:
             self.forget(node.name)  # what the node holds is unknown now
             raise

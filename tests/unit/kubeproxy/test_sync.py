@@ -138,3 +138,21 @@ def test_the_lab_reads_each_object_version_once(monkeypatch):
     assert reports == ["bad"] * 3                                 # still reported on every sync
     parsed.inputs([dict(svc, metadata={**svc["metadata"], "resourceVersion": "3"})], ["n1"], lambda *_: None)
     assert calls.count("web") == 3 and len(parsed._cache) == 1
+
+
+def test_cached_rendering_writes_the_same_bytes(overall_input, upstream_ctx):
+    from labkit.kubeproxy.render_cache import CachedRenderer
+
+    cache = CachedRenderer()
+    for inp, ctx in ((overall_input, upstream_ctx), (overall_input, upstream_ctx), (lab_input(40), CTX)):
+        assert cache.nftables(inp, ctx).dump() == render_nftables(inp, ctx).dump()
+        assert cache.nftables(inp, ctx).transaction() == render_nftables(inp, ctx).transaction()
+        assert cache.iptables(inp, ctx) == render_iptables(inp, ctx)
+    changed = copy.deepcopy(lab_input(40))
+    svc = changed.services[7]
+    changed.endpoints[svc.key] = changed.endpoints[svc.key][:1]
+    changed.services.append(dataclasses.replace(svc, name="sticky", cluster_ip="10.96.7.7", session_affinity_timeout=30))
+    changed.endpoints[changed.services[-1].key] = [Endpoint("10.244.9.9", 80)]
+    assert cache.nftables(changed, CTX).transaction() == render_nftables(changed, CTX).transaction()
+    assert cache.iptables(changed, CTX) == render_iptables(changed, CTX)
+    assert len(cache.nft) == 41 and len(cache.ipt) == 41   # only the services of the last render are kept
