@@ -176,7 +176,7 @@ class Api:
         if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
             raise status.conflict(res.plural, res.group, name)
         new = self._merge_update(res, current, copy.deepcopy(obj), subresource)
-        return self._store_update(res, current, new, dry_run)
+        return self._store_update(res, current, new, dry_run, status_update=subresource == "status")
 
     def _merge_update(self, res: ResourceKind, current: dict, new: dict,
                       subresource: str | None) -> dict:
@@ -202,7 +202,8 @@ class Api:
             new["spec"] = copy.deepcopy(current.get("spec", {}))
         return new
 
-    def _store_update(self, res: ResourceKind, current: dict, new: dict, dry_run: bool) -> dict:
+    def _store_update(self, res: ResourceKind, current: dict, new: dict, dry_run: bool,
+                      status_update: bool = False) -> dict:
         name = current["metadata"]["name"]
         if res.kind == "Pod":
             objects.pod_spec_defaults(new.setdefault("spec", {}))
@@ -214,8 +215,11 @@ class Api:
         if causes:
             raise status.invalid(res.kind, res.group, name, causes)
         if res.kind == "Service":
+            written = new.get("status")
             objects.service_defaults(new, self.addresses)
-            new["status"] = copy.deepcopy(current.get("status", {"loadBalancer": {}}))
+            # only the status subresource (a load-balancer controller) writes status.loadBalancer
+            new["status"] = copy.deepcopy(written if status_update and written is not None
+                                          else current.get("status", {"loadBalancer": {}}))
         elif res.kind in ("Deployment", "ReplicaSet"):
             status_copy = new.get("status")
             objects.workload_defaults(new, res.kind == "Deployment")
@@ -283,7 +287,7 @@ class Api:
             new["metadata"]["ownerReferences"] = patched["metadata"].get("ownerReferences")
             if new["metadata"]["ownerReferences"] is None:
                 del new["metadata"]["ownerReferences"]
-        return self._store_update(res, current, new, dry_run), False
+        return self._store_update(res, current, new, dry_run, status_update=subresource == "status"), False
 
     # --- delete -----------------------------------------------------------------------------
     def delete(self, res: ResourceKind, namespace: str, name: str, options: dict | None = None,

@@ -31,6 +31,7 @@ class LabDaemon:
         self._stop = asyncio.Event()
         self.api = None
         self.proxy = None
+        self.lb = None
         self.relay = None
 
     async def handle(self, op: str, args: dict):
@@ -95,6 +96,8 @@ class LabDaemon:
             self.relay.close()
         if self.proxy:
             await self.proxy.stop()
+        if self.lb:
+            await self.lb.stop()
         if self.api:
             await self.api.stop()
         await self.echo.stop_all()
@@ -115,6 +118,7 @@ class LabDaemon:
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()
         self.start_kube_proxy()
+        self.start_load_balancers()
         self.start_pod_processes()
         if self.state.spec.policy_controller:
             self.start_policy_enforcer()
@@ -186,6 +190,21 @@ class LabDaemon:
         from . import guard
 
         await guard.apply(self.state.spec)
+
+    def start_load_balancers(self) -> None:
+        """LoadBalancer Services get an address on the node network, as MetalLB's L2 mode on kind."""
+        from ..apiserver.resources import BY_KEY
+        from .loadbalancer import LoadBalancerSpeaker
+
+        watched = {BY_KEY[k].key for k in ("core/services", "discovery.k8s.io/endpointslices", "core/nodes")}
+        self.lb = LoadBalancerSpeaker(self.state.spec, self.api)
+
+        def on_change(change) -> None:
+            if change.key in watched:
+                self.lb.changed()
+
+        self.api.store.listeners.append(on_change)
+        self.lb.start()
 
     def _reporter(self, component: str):
         """``report(obj, error)`` for a node controller: one log line and one Event per object
