@@ -156,6 +156,11 @@ RESOURCES: tuple[ResourceKind, ...] = (
         "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", "networkpolicy", True,
         ("netpol",), has_generation=True,
         columns=(NAME, Column("Pod-Selector", p.policy_selector), AGE)),
+    # Multus's CRD (k8snetworkplumbingwg/multus-cni deployments/multus-daemonset.yml): a CNI config
+    # in spec.config, named by a pod's k8s.v1.cni.cncf.io/networks annotation (labkit.embedded.multus)
+    ResourceKind(
+        "k8s.cni.cncf.io", "v1", "NetworkAttachmentDefinition", "network-attachment-definitions",
+        "network-attachment-definition", True, ("net-attach-def",)),
     ResourceKind(
         "authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
         "selfsubjectaccessreview", False, verbs=("create",), virtual=True),

@@ -119,6 +119,8 @@ class LabDaemon:
         await self.guard_host()
         self.start_kube_proxy()
         self.start_load_balancers()
+        from .multus import Multus
+        self.api.runtime.after_network = Multus(self.state.spec, self.api.store).attach   # second networks
         self.start_pod_processes()
         if self.state.spec.policy_controller:
             self.start_policy_enforcer()

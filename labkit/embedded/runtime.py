@@ -48,6 +48,7 @@ class EmbeddedRuntime:
         self.processes = ProcessManager(spec.service_cidr, lab_dir(spec.name) / "images")
         # Awaited between the pod's network and its processes (``admission.PolicyBarrier``).
         self.before_containers: Callable[[dict, str], Awaitable[None]] | None = None
+        self.after_network: Callable[[dict, object], Awaitable[None]] | None = None
         self._first_container: dict[str, tuple[str, str]] = {}   # "ns/name" -> (uid, container)
         self._echo_log = pods.echo.log
         # The echo responder's access log also goes to the pod's log (``kubectl logs -f``
@@ -81,6 +82,8 @@ class EmbeddedRuntime:
             await self.pods.delete_pods([key])          # a stale pod of the same name
             existing = None
         record = existing or (await self.pods.add_pods([pod_request(pod, node)]))[0]
+        if existing is None and self.after_network is not None:
+            await self.after_network(pod, record)        # more networks (``multus``)
         containers = pod.get("spec", {}).get("containers") or []
         if containers:
             self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])
