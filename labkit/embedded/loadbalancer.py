@@ -163,6 +163,7 @@ class LoadBalancerSpeaker(DebouncedSync):
         super().__init__()
         self.spec, self.api = spec, api
         self.addresses = pool(spec.node_cidr)
+        self._announced: dict[str, set[str]] | None = None    # unknown until the first sync
 
     async def sync(self) -> None:
         from ..apiserver.resources import BY_KEY
@@ -180,8 +181,12 @@ class LoadBalancerSpeaker(DebouncedSync):
                 if new is not None:
                     self.api.api.update(services_res, svc["metadata"]["namespace"], svc["metadata"]["name"],
                                         new, subresource="status")
+        wanted = {n.name: result.holders.get(n.name, set()) for n in self.spec.node_plans()}
+        if wanted == self._announced:
+            return                     # nothing moved: no command in the nodes (most syncs)
         for node in self.spec.node_plans():
-            await self._announce(node.netns, result.holders.get(node.name, set()))
+            await self._announce(node.netns, wanted[node.name])
+        self._announced = wanted
 
     async def _announce(self, netns: str, wanted: set[str]) -> None:
         data = json.loads(await arun(["ip", "-j", "addr", "show", "dev", UPLINK], netns) or "[]")
