@@ -37,9 +37,9 @@ from .netpol.matrix import ALLOWED_MARK, DENIED_MARK, HTML_MAX_PODS
 
 MESSAGES = {
     "probe.caption": {
-        "en": "Probe {protocol}/{port}, observed with real packets ({pods} pods, {seconds:.1f} s): "
+        "en": "Probe {protocol}/{port}, observed with real packets ({pods} pods, {seconds} s): "
               "rows are sources, columns destinations; '.' connected, 'X' no connection",
-        "fr": "Sonde {protocol}/{port}, observée avec de vrais paquets ({pods} pods, {seconds:.1f} s) : "
+        "fr": "Sonde {protocol}/{port}, observée avec de vrais paquets ({pods} pods, {seconds} s) : "
               "lignes = sources, colonnes = destinations ; « . » connecté, « X » pas de connexion"},
     "probe.agree": {
         "en": "Observed = predicted by the policies: all {cells} cells agree.",
@@ -187,8 +187,11 @@ class ProbeResult:
         return self.observed.pairs()
 
     def caption(self, lang: str | None = None) -> str:
+        seconds = f"{self.seconds:.1f}"
+        if (lang or i18n.get_language()) == "fr":
+            seconds = seconds.replace(".", ",")          # French decimal comma: « 0,1 s »
         return i18n.t("probe.caption", lang, protocol=self.protocol, port=self.port, pods=len(self.pods),
-                      seconds=self.seconds)
+                      seconds=seconds)
 
     def summary(self, lang: str | None = None) -> list[str]:
         if self.predicted is None:

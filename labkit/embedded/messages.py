@@ -13,12 +13,12 @@ MESSAGES = {
     "lab.no_br_netfilter": {
         "en": "the bridge and flannel flavors need the kernel module br_netfilter (bridged packets through "
               "iptables, as kubeadm requires); load it as root with: modprobe br_netfilter",
-        "fr": "les saveurs bridge et flannel ont besoin du module noyau br_netfilter (les paquets pontés "
+        "fr": "les variantes bridge et flannel ont besoin du module noyau br_netfilter (les paquets pontés "
               "passent par iptables, comme kubeadm l'exige) ; chargez-le en root avec : modprobe br_netfilter",
     },
     "lab.bad_cni": {
         "en": "unknown CNI flavor {cni!r}: choose one of {choices}",
-        "fr": "saveur de CNI inconnue {cni!r} : choisissez parmi {choices}",
+        "fr": "variante de CNI inconnue {cni!r} : choisissez parmi {choices}",
     },
     "lab.bad_proxy_mode": {
         "en": "unknown kube-proxy mode {mode!r}: choose one of {choices}",

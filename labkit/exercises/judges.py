@@ -21,7 +21,7 @@ MESSAGES = {
     "j.dev.no_route": {"en": "node {node} has no route to {ip} at all", "fr": "le nœud {node} n'a aucune route vers {ip}"},
     "j.dev.unknown": {
         "en": "there is no device {answer} on node {node}: `ip link` (or the interfaces table) lists them",
-        "fr": "il n'y a pas de périphérique {answer} sur le nœud {node} : `ip link` (ou le tableau des "
+        "fr": "il n'y a pas d'interface {answer} sur le nœud {node} : `ip link` (ou le tableau des "
               "interfaces) les liste"},
     "j.dev.local_pod": {
         "en": "{answer} leads to a pod of {node} itself, but {pod} runs on another node: which route of {node} "
@@ -126,13 +126,13 @@ MESSAGES = {
     "j.stack.wrong_cni": {
         "en": "not {answer}: look at the host-side veth names and the device of the routes to the other nodes' "
               "pod CIDRs",
-        "fr": "pas {answer} : regardez le nom des veth côté hôte et le périphérique des routes vers les CIDR de "
+        "fr": "pas {answer} : regardez le nom des veth côté hôte et l'interface des routes vers les CIDR de "
               "pods des autres nœuds"},
     "j.stack.mode": {
         "en": "right CNI ({cni}); now its mode: how do packets cross to another node (a tunnel device? plain "
               "routes via node IPs?)",
         "fr": "bonne CNI ({cni}) ; maintenant son mode : comment les paquets passent-ils vers un autre nœud "
-              "(un périphérique tunnel ? de simples routes via les IP des nœuds ?)"},
+              "(une interface tunnel ? de simples routes via les IP des nœuds ?)"},
     "j.stack.ok": {"en": "right: {cni} in {mode} mode ({evidence})", "fr": "exact : {cni} en mode {mode} ({evidence})"},
 }
 i18n.register(MESSAGES)

@@ -31,7 +31,7 @@ i18n.register({
     "noderoute.refused": {
         "en": "refusing `{command}`: only `ip route add|del|replace <CIDR> [via <IP>] [dev <device>] [onlink]` "
               "can change a node ({why})",
-        "fr": "refus de `{command}` : seul `ip route add|del|replace <CIDR> [via <IP>] [dev <périphérique>] "
+        "fr": "refus de `{command}` : seul `ip route add|del|replace <CIDR> [via <IP>] [dev <interface>] "
               "[onlink]` peut modifier un nœud ({why})"},
     "noderoute.failed": {
         "en": "`{command}` failed on node {node}: {error}", "fr": "`{command}` a échoué sur le nœud {node} : {error}"},

@@ -130,14 +130,14 @@ MESSAGES = {
     "pods.tunnel.uplink": {
         "en": "{answer} carries the packet only once it is wrapped in UDP; look at the route {node} uses "
               "for {cidr}: which `dev` does the pod's packet enter first?",
-        "fr": "{answer} ne transporte le paquet qu'une fois emballé dans de l'UDP ; regardez la route que "
+        "fr": "{answer} ne transporte le paquet qu'une fois encapsulé dans de l'UDP ; regardez la route que "
               "{node} utilise pour {cidr} : dans quel `dev` le paquet du pod entre-t-il d'abord ?"},
     "pods.tunnel.wrong": {
         "en": "{answer} is not the device {node} uses for {cidr}",
-        "fr": "{answer} n'est pas le périphérique que {node} utilise pour {cidr}"},
+        "fr": "{answer} n'est pas l'interface que {node} utilise pour {cidr}"},
     "pods.tunnel.ok": {
         "en": "{node} sends {cidr} with `{route}`; {dev} is a {kind} device{details}",
-        "fr": "{node} envoie {cidr} avec `{route}` ; {dev} est un périphérique {kind}{details}"},
+        "fr": "{node} envoie {cidr} avec `{route}` ; {dev} est une interface {kind}{details}"},
     "pods.tunnel.vxlan": {"en": " (VNI {vni}, UDP port {port})", "fr": " (VNI {vni}, port UDP {port})"},
     # tables
     "pods.table.interface": {"en": "interface", "fr": "interface"},
@@ -148,7 +148,7 @@ MESSAGES = {
     "pods.table.state": {"en": "state", "fr": "état"},
     "pods.table.destination": {"en": "destination", "fr": "destination"},
     "pods.table.via": {"en": "via", "fr": "via"},
-    "pods.table.dev": {"en": "device", "fr": "périphérique"},
+    "pods.table.dev": {"en": "device", "fr": "interface"},
     "pods.table.scope": {"en": "scope", "fr": "portée"},
     "pods.table.flags": {"en": "flags", "fr": "options"},
 }

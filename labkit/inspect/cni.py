@@ -428,7 +428,7 @@ def recognize_cluster(nodes: list[Recognition]) -> Recognition:
 
 MESSAGES = {
     "cni.unknown": {"en": "CNI not recognised (no known device, route or chain)",
-                    "fr": "CNI non reconnu (aucun périphérique, route ou chaîne connus)"},
+                    "fr": "CNI non reconnu (aucune interface, route ou chaîne connue)"},
     "cni.summary": {"en": "{cni}{mode}: {transport}; {gateway}", "fr": "{cni}{mode} : {transport} ; {gateway}"},
     "cni.transport.overlay": {
         "en": "cross-node traffic is encapsulated ({encap}) by {device}",

@@ -134,7 +134,7 @@ print(tr("\nclient's pod IP:", "\nIP de pod du client :"), CLIENT_IP)
 #
 # Là où un vrai cluster s'écarte du modèle : le kindnetd de kind (et flannel avec `--ip-masq`)
 # masque ce qu'un pod envoie à un *autre* nœud : ce nœud voit l'adresse du nœud du pod, pas celle du
-# pod ; seul le trafic de pod à pod garde sa source. Les saveurs `kindnet` et `flannel` du lab font de même.
+# pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font de même.
 
 # %%
 from labkit.embedded.client import EmbeddedLab

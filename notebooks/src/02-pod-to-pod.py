@@ -213,7 +213,7 @@ same_node.draw()
 # ## Exercice 5 : prédire la sortie
 #
 # Avant que la trace ci-dessous ne le montre : un paquet de `a1` vers `b1` (sur `WORKER2`) est
-# routé par `WORKER`. **Par quel périphérique quitte-t-il `WORKER` ?** Mettez son nom dans
+# routé par `WORKER`. **Par quelle interface quitte-t-il `WORKER` ?** Mettez son nom dans
 # `device_out`, puis exécutez la cellule `ex.predict` : elle enregistre votre prédiction avant la
 # révélation. Le tableau des routes plus haut suffit.
 
@@ -286,7 +286,7 @@ diagrams.pod_network(cluster.snapshot())
 # %% [markdown] fr
 # **Réparez-le.** Le schéma montre chaque nœud avec son IP sur le réseau des nœuds et son CIDR de
 # pods : écrivez la route dont `WORKER` a besoin, et remettez-la en place avec
-# `ex.node_route(cluster, WORKER, "ip route replace <CIDR> via <IP> dev <périphérique>")` (un
+# `ex.node_route(cluster, WORKER, "ip route replace <CIDR> via <IP> dev <interface>")` (un
 # noyau Jupyter qui n'est pas root ne peut pas modifier un nœud ; cette aide demande au lab de
 # lancer `ip route add`, `del` ou `replace`, et rien d'autre).
 
@@ -368,9 +368,9 @@ display(pods.routes_table(bridge.node("worker")))
 # %% [markdown] fr
 # ## Exercice 7 : prédire le tunnel
 #
-# Le backend par défaut de flannel ne route pas les CIDR de pods via les IP des nœuds : il emballe
+# Le backend par défaut de flannel ne route pas les CIDR de pods via les IP des nœuds : il encapsule
 # les paquets des pods dans de l'UDP (VXLAN) entre les nœuds. Avant de regarder : sur les nœuds du
-# lab `flannel`, **dans quel périphérique entre d'abord un paquet destiné à un pod d'un autre
+# lab `flannel`, **dans quelle interface entre d'abord un paquet destiné à un pod d'un autre
 # nœud ?** Mettez son nom dans `device`. (Vous pouvez jeter un œil avec
 # `flannel.node("worker").run(["ip", "route"])`.)
 
@@ -380,7 +380,7 @@ device = None
 # %% [markdown] en hint
 # A VXLAN overlay needs a device that wraps packets: look for an interface of kind `vxlan`.
 # %% [markdown] fr hint
-# Un réseau superposé VXLAN a besoin d'un périphérique qui emballe les paquets : cherchez une interface de type `vxlan`.
+# Un réseau superposé VXLAN a besoin d'une interface qui encapsule les paquets : cherchez une interface de type `vxlan`.
 
 # %% [markdown] en hint
 # Its name is the backend's name followed by `.1`.

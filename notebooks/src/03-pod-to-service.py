@@ -28,7 +28,7 @@
 #
 # 1. créer un Deployment et un Service, et l'appeler depuis un pod ;
 # 2. lire, chaîne par chaîne, les règles que kube-proxy a écrites sur un nœud ;
-# 3. mesurer la répartition de charge, puis passer à l'échelle et voir les règles changer en direct ;
+# 3. mesurer la répartition de charge, puis changer le nombre de réplicas et voir les règles changer en direct ;
 # 4. joindre un NodePort depuis cette machine, et résoudre des noms avec le DNS du cluster ;
 # 5. comparer le mode **iptables** de kube-proxy à son mode **nftables** sur un second lab.
 
@@ -577,7 +577,7 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->
 # En mode iptables, un paquet vers une ClusterIP parcourt `KUBE-SERVICES` **règle après règle**
 # jusqu'à la bonne : plus il y a de Services, plus le parcours est long, et chaque changement
 # réécrit de grosses tables. C'est le « kube-proxy ne passe pas très bien à l'échelle » du
-# chapitre. Le mode **nftables** de kube-proxy (bêta depuis Kubernetes 1.31, l'exposé « the tables
+# chapitre. Le mode **nftables** de kube-proxy (bêta en Kubernetes 1.31, GA en 1.33, l'exposé « the tables
 # have turned ») remplace ce parcours par une seule recherche dans une **map de verdicts** indexée
 # par *IP . protocole . port*, et choisit l'endpoint avec `numgen random`.
 #

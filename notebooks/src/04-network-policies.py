@@ -373,7 +373,7 @@ labkit.explain(LAB, "nb04-ops/shell", "nb04/api", port=80)
 #
 # Modifiez la politique `api-from-monitoring` pour que **seul** `nb04-ops/prometheus` (un pod
 # `role=monitoring` dans un namespace `team=ops`) joigne `nb04/api`. Astuce : les deux sélecteurs
-# doivent être dans **un seul** pair (un seul tiret), pour que les deux doivent correspondre.
+# doivent être dans **un seul** pair (un seul tiret), pour que les deux conditions s'appliquent (ET).
 
 # %% en
 # Your fixed policy here (%%bash + kubectl apply -f - <<EOF ... EOF)

@@ -33,7 +33,7 @@
 # %% [markdown] fr
 # ## 1. Les candidats habituels
 #
-# Trois pièces mobiles, et une pile peut en tenir une, deux ou les trois : le **réseau de pods**
+# Trois briques, et une pile peut en tenir une, deux ou les trois : le **réseau de pods**
 # (CNI), le **proxy de services** (kube-proxy par défaut), et les **politiques réseau**.
 #
 # | pile | réseau de pods | politiques | proxy de services | en une ligne |
@@ -61,7 +61,7 @@
 # Le lab (`LABKIT_LAB`, sinon `kubenet`) et les sorties enregistrées de nœuds de clusters kind
 # faisant tourner chaque pile, dans `tests/fixtures/cni/`. Aucun Docker ne tourne sur les machines
 # qui ont construit cet atelier : ces sorties sont donc des **reconstructions** d'après le câblage
-# documenté de chaque projet, au format exact qu'impriment `ip -j`, `iptables-save`, `nft -j` et
+# documenté de chaque projet, au format exact qu'affichent `ip -j`, `iptables-save`, `nft -j` et
 # `ipvsadm` (voir le README de ce dossier).
 
 # %%
@@ -176,7 +176,7 @@ look("kindnet")
 # node IPs.
 # %% [markdown] fr
 # **Flannel (VXLAN)** : les pods sont branchés sur un pont, `cni0` ; les pods des autres nœuds
-# sont joints par `flannel.1`, un périphérique VXLAN (VNI 1, port UDP 8472) qui enveloppe chaque
+# sont joints par `flannel.1`, une interface VXLAN (VNI 1, port UDP 8472) qui encapsule chaque
 # paquet dans un paquet UDP entre IP de nœuds.
 
 # %%
@@ -202,8 +202,8 @@ look("calico-ipip")
 # policies. Troubleshooting goes through Cilium's own tools (`cilium-dbg`, Hubble).
 # %% [markdown] fr
 # **Cilium** : des veths nommées `lxc…`, une paire `cilium_host`/`cilium_net` comme passerelle des
-# pods, et un périphérique `cilium_vxlan` entre les nœuds. Les routes en disent peu : des
-# programmes eBPF attachés aux périphériques font l'acheminement, la répartition des services
+# pods, et une interface `cilium_vxlan` entre les nœuds. Les routes en disent peu : des
+# programmes eBPF attachés aux interfaces font l'acheminement, la répartition des services
 # (aucune chaîne `KUBE-*`) et les politiques. Le dépannage passe par les outils de Cilium
 # (`cilium-dbg`, Hubble).
 
@@ -220,7 +220,7 @@ print(tr("KUBE-* chains:", "chaînes KUBE-* :"), sum(1 for l in iptables.splitli
 # **Weave** (for history): a `weave` bridge over the whole cluster's range, and a VXLAN mesh.
 # %% [markdown] fr
 # **kube-router** : un pont `kube-bridge`, des routes vers les autres nœuds apprises par BGP, et
-# des Services en **IPVS** : chaque ClusterIP est une adresse du périphérique `kube-dummy-if`, et
+# des Services en **IPVS** : chaque ClusterIP est une adresse de l'interface `kube-dummy-if`, et
 # le répartiteur IPVS du noyau tient un serveur virtuel par Service, avec ses serveurs réels (les
 # pods). **Weave** (pour l'histoire) : un pont `weave` sur toute la plage du cluster, et un
 # maillage VXLAN.
@@ -281,7 +281,7 @@ stack_1 = None
 # For the mode, read the `dev` of the routes to the other nodes' blocks: a tunnel device (which
 # one?) or `eth0` straight to a node IP.
 # %% [markdown] fr hint
-# Pour le mode, lisez le `dev` des routes vers les blocs des autres nœuds : un périphérique tunnel
+# Pour le mode, lisez le `dev` des routes vers les blocs des autres nœuds : une interface tunnel
 # (lequel ?) ou `eth0` droit vers une IP de nœud.
 
 # %% solution 05.1
@@ -306,7 +306,7 @@ stack_2 = None
 # %% [markdown] en hint
 # `FLANNEL-*` chains, and no tunnel device: flannel's backend that routes through the hosts.
 # %% [markdown] fr hint
-# Des chaînes `FLANNEL-*`, et pas de périphérique tunnel : le backend de flannel qui route par les
+# Des chaînes `FLANNEL-*`, et pas d'interface tunnel : le backend de flannel qui route par les
 # hôtes.
 
 # %% solution 05.2
@@ -325,7 +325,7 @@ ex.check("05.2", stack_2, cluster)
 # ## 3. Et votre lab ?
 #
 # La même reconnaissance, sur les nœuds vivants de votre lab (kindnet, sauf si vous l'avez lancé
-# avec un autre `--cni`). Puis un second petit lab, en saveur **flannel** (`labkit up --cni
+# avec un autre `--cni`). Puis un second petit lab, en variante **flannel** (`labkit up --cni
 # flannel`, quelques secondes) : le même code le reconnaît d'après ses vrais nœuds, et on le
 # supprime.
 
@@ -360,12 +360,12 @@ stack_3 = None
 # %% [markdown] en hint
 # One device on this node is neither a veth nor `eth0` nor a bridge: its name is the project's.
 # %% [markdown] fr hint
-# Un périphérique de ce nœud n'est ni une veth, ni `eth0`, ni un bridge : son nom est celui du projet.
+# Une interface de ce nœud n'est ni une veth, ni `eth0`, ni un bridge : son nom est celui du projet.
 
 # %% [markdown] en hint
 # `ip -d link show <that device>` prints its type on the second line: that is the mode.
 # %% [markdown] fr hint
-# `ip -d link show <ce périphérique>` affiche son type sur la deuxième ligne : c'est le mode.
+# `ip -d link show <cette interface>` affiche son type sur la deuxième ligne : c'est le mode.
 
 # %% solution 05.3
 stack_3 = "flannel vxlan"

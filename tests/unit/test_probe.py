@@ -246,3 +246,9 @@ def test_one_denied_cell_dropped_is_not_the_missing_controller_warning(tmp_path)
 def test_no_policy_no_warning(tmp_path):
     result = probe(snapshot(), namespaces=["x"], timeout=1, retries=0, run=runner(fake_nc(tmp_path, deny=set())))
     assert result.ok and not result.unenforced
+
+
+def test_french_caption_uses_a_decimal_comma(tmp_path):
+    result = probe(snapshot(), namespaces=["x"], timeout=1, retries=0, run=runner(fake_nc(tmp_path, deny=set())))
+    result.seconds = 0.14
+    assert "0,1 s" in result.caption("fr") and "0.1 s" in result.caption("en")
