@@ -288,7 +288,7 @@ stack_1 = None
 stack_1 = "calico vxlan"
 
 # %%
-ex.check("05.1", stack_1, cluster)
+ex.check("05.1", stack_1, cluster, variable="stack_1")
 
 # %%
 mystery("05.2")
@@ -313,7 +313,7 @@ stack_2 = None
 stack_2 = "flannel host-gw"
 
 # %%
-ex.check("05.2", stack_2, cluster)
+ex.check("05.2", stack_2, cluster, variable="stack_2")
 
 # %% [markdown] en
 # ## 3. And your lab?
@@ -371,7 +371,7 @@ stack_3 = None
 stack_3 = "flannel vxlan"
 
 # %%
-ex.check("05.3", stack_3, second)
+ex.check("05.3", stack_3, second, variable="stack_3")
 
 # %%
 flannel_snapshot = second.snapshot()
