@@ -9,7 +9,9 @@
 - ``service_ip_survives``: a Service's ClusterIP stays while its pods are deleted and replaced.
 
 Each returns a ``Proof``: the facts observed, whether the claim held, and a line in EN or FR.
-They enter the lab's namespaces, so they run as root (the lab daemon's side).
+``node_to_node`` and ``pod_to_node`` listen on a node, so they run as root; ``service_is_l4`` and
+``service_ip_survives`` go through the lab's API (``kubectl exec``) when the caller is not root,
+so a learner's (non-root) notebook kernel can run them.
 """
 from __future__ import annotations
 
@@ -153,15 +155,28 @@ def _ok(proc: subprocess.CompletedProcess) -> bool:
     return proc.returncode == 0
 
 
+def _pod_exec(lab: Any):
+    """``run(pod, argv)``: the lab's own exec as root, else ``kubectl exec`` through the lab's API."""
+    name = lab if isinstance(lab, str) else lab.name
+    if os.geteuid() == 0:
+        own = _lab(lab)
+        return lambda pod, argv: own.exec(pod, argv)
+
+    def run(pod: str, argv: list[str]) -> subprocess.CompletedProcess:
+        namespace, _, pod_name = pod.rpartition("/")
+        return _kubectl(name, "-n", namespace or "default", "exec", pod_name, "--", *argv, check=False)
+    return run
+
+
 def service_is_l4(lab: Any, pod: str, cluster_ip: str, port: int, pod_ip: str, other_port: int = 81) -> Proof:
     """From ``pod``: ping the pod IP (answers), ping the ClusterIP (silent), connect the Service's
     ``port`` (connects) and a port it does not expose (does not)."""
-    lab = _lab(lab)
+    run = _pod_exec(lab)
     facts = {
-        "ping_pod": _ok(lab.exec(pod, ["ping", "-c", "1", "-W", "2", pod_ip])),
-        "ping_service": _ok(lab.exec(pod, ["ping", "-c", "1", "-W", "2", cluster_ip])),
-        "open_port": _ok(lab.exec(pod, _connect_cmd(cluster_ip, port))),
-        "other": _ok(lab.exec(pod, ["nc", "-z", "-w", "2", cluster_ip, str(other_port)])),
+        "ping_pod": _ok(run(pod, ["ping", "-c", "1", "-W", "2", pod_ip])),
+        "ping_service": _ok(run(pod, ["ping", "-c", "1", "-W", "2", cluster_ip])),
+        "open_port": _ok(run(pod, _connect_cmd(cluster_ip, port))),
+        "other": _ok(run(pod, ["nc", "-z", "-w", "2", cluster_ip, str(other_port)])),
     }
     holds = facts["ping_pod"] and not facts["ping_service"] and facts["open_port"] and not facts["other"]
     return Proof("proof.l4", holds, {"pod": pod, "pod_ip": pod_ip, "cluster_ip": cluster_ip, "port": port,
@@ -169,8 +184,8 @@ def service_is_l4(lab: Any, pod: str, cluster_ip: str, port: int, pod_ip: str, o
 
 
 def _kubectl(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    from .embedded.paths import kubeconfig_file
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(name)))
+    from .embedded.userconfig import readable_kubeconfig
+    env = dict(os.environ, KUBECONFIG=str(readable_kubeconfig(name)))
     return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, timeout=120, check=check)
 
 
