@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -243,7 +244,7 @@ def test_pods_cannot_open_connections_to_this_machine(cluster):
 
     kubectl = cluster
     lab = EmbeddedLab(NAME)
-    ips = running(kubectl, "a")
+    ips = running(kubectl, "c")          # c: no policy selects it (a is enforced closed)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("0.0.0.0", 0))
@@ -251,9 +252,13 @@ def test_pods_cannot_open_connections_to_this_machine(cluster):
     port = str(listener.getsockname()[1])
     try:
         gateway = lab.spec.gateway_ip
-        assert lab.exec("default/a", ["nc", "-z", "-w", "2", gateway, port]).returncode != 0
-        node = lab.spec.node_plans()[1].name
+        assert lab.exec("default/c", ["nc", "-z", "-w", "2", gateway, port]).returncode != 0
+        node = lab.spec.node_plans()[2].name                 # c's node (worker2)
         assert lab.node_exec(node, ["nc", "-z", "-w", "2", gateway, port]).returncode != 0
-        assert lab.node_exec(node, ["nc", "-z", "-w", "2", ips["a"], "80"]).returncode == 0
+        assert lab.node_exec(node, ["nc", "-z", "-w", "2", ips["c"], "80"]).returncode == 0
+        # the guard is what refused them: the kernel counted them on its rules
+        table = lab.node_exec(node, ["nft", "list", "table", "inet", "labkit-guard"]).stdout
+        counts = [int(n) for n in re.findall(r"counter packets (\d+)", table)]
+        assert len(counts) == 2 and all(c > 0 for c in counts), table
     finally:
         listener.close()
