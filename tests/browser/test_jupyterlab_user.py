@@ -136,12 +136,12 @@ def test_kernel_is_not_root_and_the_live_diagram_draws(page, learner):
     for _ in range(LIVE_CELL):
         page.keyboard.press("Shift+Enter")
     try:
-        page.wait_for_function("() => document.querySelector('.widget-html-content svg') !== null", timeout=90_000)
+        page.wait_for_function("() => document.querySelector('.lk-canvas svg') !== null", timeout=90_000)
     except Exception:
         page.screenshot(path=str(OUTPUT / "jupyterlab-user-no-diagram.png"))
         raise
     _wait_idle(page, 90_000)
-    svg = page.evaluate("() => [...document.querySelectorAll('.widget-html-content svg')]"
+    svg = page.evaluate("() => [...document.querySelectorAll('.lk-canvas svg')]"
                         ".map(s => s.textContent).join('\\n')")
     assert f"{LAB}-control-plane" in svg and f"{LAB}-worker2" in svg
 
@@ -156,7 +156,7 @@ def test_kernel_is_not_root_and_the_live_diagram_draws(page, learner):
                          ".map(o => o.textContent).join('\\n')")
     uid = int(re.search(r"kernel uid (\d+)", text).group(1))
     assert uid == learner.pw_uid and uid != 0
-    page.locator(".widget-html-content svg").first.scroll_into_view_if_needed()
+    page.locator(".lk-canvas svg").first.scroll_into_view_if_needed()
     shot = OUTPUT / "jupyterlab-00-as-user.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
