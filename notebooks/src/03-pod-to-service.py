@@ -333,7 +333,7 @@ for pod, n in sorted(counts.items()):
 # cell, which records your prediction. The check, after the scaling, compares it with the rules
 # kube-proxy really wrote.
 # %% [markdown] fr
-# ## 4. Passage à l'échelle : les endpoints et les règles changent en direct
+# ## 4. Changer le nombre de réplicas : les endpoints et les règles changent en direct
 #
 # Le diagramme en direct ci-dessous se redessine à chaque changement dans le cluster. Nous allons
 # passer le Deployment à 5 réplicas : l'EndpointSlice recevra 5 adresses, et kube-proxy réécrira
@@ -341,11 +341,11 @@ for pod, n in sorted(counts.items()):
 #
 # ### Exercice 2 : prédire les probabilités
 #
-# Avant le passage à l'échelle : avec **5** endpoints, quelle sera la `--probability` de chaque
+# Avant de changer le nombre de réplicas : avec **5** endpoints, quelle sera la `--probability` de chaque
 # saut de la chaîne `KUBE-SVC-…` de `nb03/web` vers une chaîne `KUBE-SEP-…`, dans l'ordre ?
 # Mettez les 5 valeurs dans `probabilities` (le dernier saut n'a pas de `--probability` : écrivez
 # `1`), puis exécutez la cellule `ex.predict`, qui enregistre votre prédiction. La vérification,
-# après le passage à l'échelle, la compare aux règles que kube-proxy a vraiment écrites.
+# après le changement du nombre de réplicas, la compare aux règles que kube-proxy a vraiment écrites.
 
 # %% en
 probabilities = None      # 5 numbers, e.g. [0.5, 0.5, 0.5, 0.5, 1]; fractions such as "1/3" are fine
@@ -398,6 +398,34 @@ ex.check("03.2", cluster=cluster, service="nb03/web", node="worker")
 wait_for(lambda: len(read_service_map(worker.run(["iptables-save"])).get("nb03/web").endpoints) == 3)
 !kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
 grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "nb03/web ->")
+
+# %% [markdown] en
+# ### Services are layer 4, and their IP outlives their pods
+#
+# Pods have layer 3 connectivity; a Service is layer 4: kube-proxy translates TCP/UDP/SCTP ports,
+# nothing else. So from `client`, `ping` of a pod IP answers and `ping` of the ClusterIP does not;
+# the Service's port connects, a port it does not expose (8080) does not. Then every pod of `web`
+# is deleted: the Deployment replaces them, with new names and new IPs, and the ClusterIP stays.
+# %% [markdown] fr
+# ### Les Services sont de niveau 4, et leur IP survit à leurs pods
+#
+# Les pods ont une connectivité de niveau 3 ; un Service est de niveau 4 : kube-proxy traduit des
+# ports TCP/UDP/SCTP, rien d'autre. Depuis `client`, le `ping` d'une IP de pod répond donc, et celui
+# de la ClusterIP non ; le port du Service se connecte, un port qu'il n'expose pas (8080) non.
+# Puis tous les pods de `web` sont supprimés : le Deployment les remplace, avec de nouveaux noms et
+# de nouvelles IP, et la ClusterIP reste.
+
+# %%
+from labkit import proofs
+
+web_ip = !kubectl -n nb03 get service web -o jsonpath='{.spec.clusterIP}'
+pod_ip = !kubectl -n nb03 get pods -l app=web -o jsonpath='{.items[0].status.podIP}'
+l4 = proofs.service_is_l4(LAB, "nb03/client", web_ip[0], 80, pod_ip[0], other_port=8080)
+survives = proofs.service_ip_survives(LAB, "web", namespace=NS)
+!kubectl -n nb03 rollout status deployment web --timeout=60s
+print(l4.render(LANG))
+print(survives.render(LANG))
+assert l4.holds and survives.holds
 
 # %% [markdown] en
 # ## 5. NodePort: reaching a Service from outside the cluster
