@@ -114,7 +114,11 @@ def _wait_idle(page, timeout: float = 60_000) -> None:
 
 def _run_first_cell(page) -> None:
     """Run cell 0 once the kernel takes requests: a Shift+Enter sent while the session is still
-    connecting moves the selection but runs nothing, so wait for the cell's execution count."""
+    connecting moves the selection but runs nothing, so wait until the status bar says the kernel
+    is idle, then for the cell's execution count (the first cell is a hidden setup cell: it must
+    run first, or later cells miss what it defines)."""
+    page.wait_for_function("() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]"
+                           ".some(t => /\\| Idle/.test(t.textContent))", timeout=60_000)
     for _ in range(10):
         page.locator(".jp-Notebook .jp-Cell").first.click(position={"x": 10, "y": 5})
         page.keyboard.press("Shift+Enter")
@@ -202,7 +206,7 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     page.screenshot(path=str(OUTPUT / "jupyterlab-02-trace.png"))
 
 
-def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter):
+def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter, page):
     """A learner who presses Shift+Enter through notebook 00 without writing anything is told
     "not yet": no solution runs by itself. The collapsed hints and solution are on the page."""
     import nbformat
@@ -212,29 +216,28 @@ def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter):
     cells = nbformat.read(path, as_version=4).cells
     check = next(i for i, c in enumerate(cells) if c.source.startswith('ex.check("00.0"'))
     OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        try:
-            page.goto(f"{url}/lab/tree/en/00-welcome.ipynb?reset&token={token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            _wait_idle(page)
-            _run_first_cell(page)
-            for _ in range(check):                             # down to the exercise's check, included
-                page.keyboard.press("Shift+Enter")
-            _wait_idle(page, 120_000)
-            cell = page.locator(".jp-Notebook .jp-Cell").nth(check)
-            cell.scroll_into_view_if_needed()
-            page.wait_for_function(
-                "i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].querySelector('.jp-OutputArea-output')",
-                arg=check, timeout=60_000)
-            text = cell.locator(".jp-OutputArea").inner_text()
-            page.locator(".jp-Notebook .jp-Cell").nth(check - 3).scroll_into_view_if_needed()
-            page.screenshot(path=str(OUTPUT / "jupyterlab-00-not-yet.png"))
-            assert "✘ Not yet:" in text and "no pod nb00/hello" in text and "Well done" not in text, text
-            summaries = page.evaluate("() => [...document.querySelectorAll('details summary')].map(s => s.textContent)")
-            assert any("Hint 1" in s for s in summaries) and any("Solution of exercise 00.0" in s for s in summaries)
-        finally:
-            context.close()
-            browser.close()
+    # one Playwright per thread: a second sync_playwright() while the module's is open fails, so a new
+    # context of the module's browser
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/lab/tree/en/00-welcome.ipynb?reset&token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        _wait_idle(page)
+        _run_first_cell(page)
+        for _ in range(check):                             # down to the exercise's check, included
+            page.keyboard.press("Shift+Enter")
+        _wait_idle(page, 120_000)
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(check)
+        cell.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "i => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].querySelector('.jp-OutputArea-output')",
+            arg=check, timeout=60_000)
+        text = cell.locator(".jp-OutputArea").inner_text()
+        page.locator(".jp-Notebook .jp-Cell").nth(check - 3).scroll_into_view_if_needed()
+        page.screenshot(path=str(OUTPUT / "jupyterlab-00-not-yet.png"))
+        assert "✘ Not yet:" in text and "no pod nb00/hello" in text and "Well done" not in text, text
+        summaries = page.evaluate("() => [...document.querySelectorAll('details summary')].map(s => s.textContent)")
+        assert any("Hint 1" in s for s in summaries) and any("Solution of exercise 00.0" in s for s in summaries)
+    finally:
+        context.close()
