@@ -30,7 +30,7 @@ from typing import Any
 from . import i18n
 from .errors import BadInput, LabkitError
 from .inspect.pcap import Seen, decode, link_names
-from .kernel_trace import _die_with_parent, netns_argv, parse_answer, require_root
+from .kernel_trace import _die_with_parent, end_process, netns_argv, parse_answer, require_root
 
 MESSAGES = {
     "capture.head": {
@@ -255,13 +255,7 @@ class Recorder:
         return False
 
     def stop(self) -> bytes:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         for t in self._threads:
             t.join(5)
         return bytes(self.data)

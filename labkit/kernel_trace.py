@@ -57,6 +57,17 @@ def _die_with_parent() -> None:
         pass
 
 
+def end_process(proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` (a monitor or a capture), killing it if it does not end within 5 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def require_root(command: str) -> None:
     if os.geteuid() != 0:
         raise LabkitError("observe.needs_root", command=command)
@@ -106,13 +117,7 @@ class Monitor:
             return True
 
     def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         self._thread.join(5)
         return "\n".join(self.lines)
 

@@ -53,7 +53,22 @@ def routes(app: web.Application, lab: str, reader: Reader) -> None:
     async def info(request: web.Request) -> web.Response:
         from .handlers import respond
 
-        return respond({"name": lab})
+        return respond({"name": lab, **_spec_summary(lab)})
 
     app.router.add_route("GET", NODE_STATE_PATH, run)
     app.router.add_route("GET", LAB_INFO_PATH, info)
+
+
+def _spec_summary(lab: str) -> dict:
+    """What an ordinary user may know of the lab's shape (its state files are root's)."""
+    from ..embedded.state import LabState
+
+    try:
+        state = LabState.load(lab)
+    except (OSError, ValueError, KeyError):
+        state = None
+    if state is None:
+        return {}
+    spec = state.spec
+    return {"cni": spec.cni, "podCIDR": spec.pod_cidr, "nodeCIDR": spec.node_cidr,
+            "policyController": spec.policy_controller}

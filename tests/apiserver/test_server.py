@@ -76,7 +76,7 @@ def test_discovery_negotiation(lab):
     assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
     groups = {item["metadata"]["name"]: item for item in body["items"]}
     assert set(groups) == {"apps", "discovery.k8s.io", "networking.k8s.io",
-                           "authorization.k8s.io", "authentication.k8s.io"}
+                           "authorization.k8s.io", "authentication.k8s.io", "k8s.cni.cncf.io"}
     deploy = groups["apps"]["versions"][0]["resources"][0]
     assert deploy["shortNames"] == ["deploy"] and deploy["categories"] == ["all"]
     old = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
