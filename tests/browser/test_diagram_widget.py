@@ -8,7 +8,6 @@ recording what was picked. Screenshots go to ``test-output/`` for review.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +18,7 @@ from labkit.diagrams.synthetic import synthetic  # noqa: E402
 from labkit.diagrams.widget import CSS, ESM  # noqa: E402
 from labkit.snapshot import ClusterSnapshot  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+from .browserkit import CHROMIUM, CHROMIUM_ARGS as ARGS, OUTPUT, ROOT  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -25,24 +24,16 @@ import pytest
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 pytest.importorskip("jupyterlab", reason="needs JupyterLab: pip install -e .")
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+
 LAB = f"tjl{os.getpid() % 1000}"
 LIVE_CELL = 5              # index of `view = labkit.live.show("pods", cluster)` in en/02-pod-to-pod.ipynb
 NEW_POD, OTHER_POD = "frombrowser", "frombrowser2"
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
               pytest.mark.skipif(not CHROMIUM.exists(),
-                                 reason="needs Debian's chromium: `make test` installs it (apt-get install chromium)")]
+                                 reason=NO_CHROMIUM)]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def jupyter(tmp_path_factory):
     settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, HOME=str(home), LABKIT_LAB=LAB,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     env.pop("KUBECONFIG", None)
@@ -108,29 +99,6 @@ def page(jupyter):
         browser.close()
 
 
-def _wait_idle(page, timeout: float = 60_000) -> None:
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
-
-
-def _run_first_cell(page) -> None:
-    """Run cell 0 once the kernel takes requests: a Shift+Enter sent while the session is still
-    connecting moves the selection but runs nothing, so wait until the status bar says the kernel
-    is idle, then for the cell's execution count (the first cell is a hidden setup cell: it must
-    run first, or later cells miss what it defines)."""
-    page.wait_for_function("() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]"
-                           ".some(t => /\\| Idle/.test(t.textContent))", timeout=60_000)
-    for _ in range(10):
-        page.locator(".jp-Notebook .jp-Cell").first.click(position={"x": 10, "y": 5})
-        page.keyboard.press("Shift+Enter")
-        try:
-            page.wait_for_function("() => [...document.querySelectorAll('.jp-InputPrompt')]"
-                                   ".some(p => /\\[\\d+\\]/.test(p.textContent))", timeout=6_000)
-            return
-        except sync_api.TimeoutError:
-            continue
-    raise AssertionError("the kernel never ran the first cell")
-
-
 def _live_svg_text(page) -> str:
     return page.evaluate("() => [...document.querySelectorAll('.lk-canvas svg')]"
                          ".map(s => s.textContent).join('\\n')")
@@ -138,8 +106,8 @@ def _live_svg_text(page) -> str:
 
 def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    _wait_idle(page)
-    _run_first_cell(page)
+    wait_idle(page)
+    run_first_cell(page)
     for _ in range(LIVE_CELL):                                # run on down to the live diagram, included
         page.keyboard.press("Shift+Enter")
     try:
@@ -147,7 +115,7 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
     except Exception:
         page.screenshot(path=str(OUTPUT / "jupyterlab-02-no-diagram.png"))
         raise
-    _wait_idle(page, 90_000)
+    wait_idle(page, 90_000)
     assert NEW_POD not in _live_svg_text(page)
 
     page.keyboard.press("Escape")                             # the cell after the diagram is active:
@@ -223,11 +191,11 @@ def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter, page):
     try:
         page.goto(f"{url}/lab/tree/en/00-welcome.ipynb?reset&token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        _wait_idle(page)
-        _run_first_cell(page)
+        wait_idle(page)
+        run_first_cell(page)
         for _ in range(check):                             # down to the exercise's check, included
             page.keyboard.press("Shift+Enter")
-        _wait_idle(page, 120_000)
+        wait_idle(page, 120_000)
         cell = page.locator(".jp-Notebook .jp-Cell").nth(check)
         cell.scroll_into_view_if_needed()
         page.wait_for_function(

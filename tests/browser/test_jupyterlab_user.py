@@ -12,7 +12,6 @@ import json
 import os
 import pwd
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,24 +21,16 @@ import pytest
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 pytest.importorskip("jupyterlab", reason="needs JupyterLab: pip install -e .")
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+
 LAB = "tjlusr"
 USER = "tklearner"
 LIVE_CELL = 11            # `view = labkit.live.show("overview", cluster)` in en/00-welcome.ipynb
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
               pytest.mark.skipif(not CHROMIUM.exists(),
-                                 reason="needs Debian's chromium: `make test` installs it (apt-get install chromium)")]
+                                 reason=NO_CHROMIUM)]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +63,7 @@ def jupyter(learner, tmp_path_factory):
 
     lifecycle.down(LAB)
     lifecycle.up(LabSpec(name=LAB))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LANG="en",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     env.pop("KUBECONFIG", None)
@@ -112,27 +103,10 @@ def page(jupyter):
         browser.close()
 
 
-def _wait_idle(page, timeout: float = 60_000) -> None:
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
-
-
-def _run_first_cell(page) -> None:
-    for _ in range(10):
-        page.locator(".jp-Notebook .jp-Cell").first.click(position={"x": 10, "y": 5})
-        page.keyboard.press("Shift+Enter")
-        try:
-            page.wait_for_function("() => [...document.querySelectorAll('.jp-InputPrompt')]"
-                                   ".some(p => /\\[\\d+\\]/.test(p.textContent))", timeout=6_000)
-            return
-        except sync_api.TimeoutError:
-            continue
-    raise AssertionError("the kernel never ran the first cell")
-
-
 def test_kernel_is_not_root_and_the_live_diagram_draws(page, learner):
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    _wait_idle(page)
-    _run_first_cell(page)
+    wait_idle(page)
+    run_first_cell(page)
     for _ in range(LIVE_CELL):
         page.keyboard.press("Shift+Enter")
     try:
@@ -140,7 +114,7 @@ def test_kernel_is_not_root_and_the_live_diagram_draws(page, learner):
     except Exception:
         page.screenshot(path=str(OUTPUT / "jupyterlab-user-no-diagram.png"))
         raise
-    _wait_idle(page, 90_000)
+    wait_idle(page, 90_000)
     svg = page.evaluate("() => [...document.querySelectorAll('.lk-canvas svg')]"
                         ".map(s => s.textContent).join('\\n')")
     assert f"{LAB}-control-plane" in svg and f"{LAB}-worker2" in svg

@@ -13,12 +13,9 @@ import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 
-ROOT = Path(__file__).resolve().parents[2]
+from .browserkit import CHROMIUM, CHROMIUM_ARGS, OUTPUT, ROOT  # noqa: E402
+
 BUILD = ROOT / "slides" / "build"
-OUTPUT = ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 LAB_LABEL = {"en": "Hands-on", "fr": "À vous de jouer"}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
