@@ -220,15 +220,22 @@ def _status_message(data: bytes) -> str:
         return data.decode(errors="replace")[:200]
 
 
-def lab_behind(api: Any) -> str | None:
-    """The name of the embedded lab serving ``api``, or None for any other cluster."""
+def lab_info(api: Any) -> dict:
+    """What the embedded lab serving ``api`` says of itself (name, CNI, ranges); {} for any other
+    cluster."""
     import json
 
     try:
         code, data = api_get(api, LAB_INFO_PATH, timeout=10)
-        return json.loads(data).get("name") if code == 200 else None
+        info = json.loads(data) if code == 200 else {}
+        return info if isinstance(info, dict) else {}
     except Exception:  # noqa: BLE001 - not reachable, not JSON: not a lab we can ask
-        return None
+        return {}
+
+
+def lab_behind(api: Any) -> str | None:
+    """The name of the embedded lab serving ``api``, or None for any other cluster."""
+    return lab_info(api).get("name")
 
 
 class DockerExecAccess:

@@ -111,30 +111,21 @@ def cmd_down(args: argparse.Namespace) -> int:
 def _status_through_api(args: argparse.Namespace) -> dict:
     """What an ordinary user can know of a lab: its nodes and pods, through its API."""
     from ..cluster import list_objects
+    from ..nodes import lab_info
 
     with connect_from(args) as cluster:
         objects = list_objects(cluster.api, cluster.name)
+        info = lab_info(cluster.api) if cluster.kind == "embedded" else {}   # the state files are root's
     nodes = [{"name": n["metadata"]["name"], "pod_cidr": n["spec"].get("podCIDR") or "-",
               "ip": next((a["address"] for a in n["status"].get("addresses") or [] if a["type"] == "InternalIP"), "-")}
              for n in objects["nodes"]]
     pods = [{"namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
              "node": p["spec"].get("nodeName") or "-", "ip": p["status"].get("podIP") or "-"}
             for p in objects["pods"]]
-    info = _lab_info(cluster) if cluster.kind == "embedded" else {}   # the state files are root's
     return {"name": cluster.name, "running": True, "cni": info.get("cni", "-"),
             "pod_cidr": info.get("podCIDR", "-"), "node_cidr": info.get("nodeCIDR", "-"),
             "policy_controller": info.get("policyController"), "nodes": nodes, "pods": pods}
 
-
-def _lab_info(cluster) -> dict:
-    """The lab's shape as its API tells it (``GET /labkit/v1/lab``); {} when it does not answer."""
-    from ..nodes import LAB_INFO_PATH, api_get
-
-    try:
-        code, data = api_get(cluster.api, LAB_INFO_PATH, timeout=10)
-        return json.loads(data) if code == 200 else {}
-    except Exception:  # noqa: BLE001 - an older lab or a broken answer: the status still lists nodes and pods
-        return {}
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -98,6 +98,7 @@ def test_an_ordinary_user_draws_inspects_and_traces_through_the_daemon(nobody_ku
     assert traced.returncode == 0 and "kube-proxy" in traced.stdout, traced.stderr
     status = run_labkit("status", env=env, user="nobody")
     assert status.returncode == 0 and "second-web" in status.stdout, status.stderr
+    assert "CNI kindnet" in status.stdout, status.stdout        # the lab's shape, from its API
     probed = run_labkit("probe", "--namespaces", "default", "--json", env=env, user="nobody")   # kubectl exec
     assert probed.returncode == 0, probed.stderr
     assert "default/second-web" in probed.stdout
