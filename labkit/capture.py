@@ -123,6 +123,14 @@ class Capture:
     answer: dict[str, Any] | None = None
     error: str = ""
     snapshot: Any = field(default=None, repr=False)
+    predicted: Any = field(default=None, repr=False)   # the labkit.trace.Trace of this connection
+
+    def draw(self, lang: str | None = None):
+        """The pod-network diagram with the captured packets drawn along their path
+        (:mod:`labkit.capture_draw`)."""
+        from .capture_draw import draw
+
+        return draw(self, lang)
 
     def shown(self, all_packets: bool = False) -> list[Row]:
         return self.rows if all_packets else _first_packets(self.rows)
@@ -315,7 +323,8 @@ def capture(cluster: Any, source: str, destination: str, port: int = 80, protoco
         if cand.pod and cand.pod in pods and cand.pod != predicted.source:
             spaces.append((cand.pod, pods[cand.pod]["netns"]))
     seen, sport, answer, error = record(spaces, client["netns"], predicted.ip, predicted.port, protocol, timeout)
-    return Capture(predicted.source, destination, protocol.upper(), sport, sequence(seen, sport), answer, error, snap)
+    return Capture(predicted.source, destination, protocol.upper(), sport, sequence(seen, sport), answer, error, snap,
+                   predicted)
 
 
 class _CallableModule(types.ModuleType):

@@ -340,14 +340,12 @@ class ObservedTrace:
         """The pod-network diagram with the path the real packet took: the shared hops and those of
         the endpoint that answered (the whole prediction when no candidate answered)."""
         from .diagrams import pods as pod_diagram
-        from .trace import draw_trace
+        from .trace import draw_trace, path_highlight
 
         targets = [c.target for c in self.predicted.candidates]
         if self.observed.endpoint not in targets:
             return draw_trace(self.predicted, lang)
-        n = targets.index(self.observed.endpoint)
-        hops = [h for h in self.predicted.hops if h.candidate in (None, n)]
-        hl = pod_diagram.Highlight({m for h in hops for m in h.marks if m}, {e for h in hops for e in h.edges if all(e)})
+        hl = path_highlight(self.predicted, self.observed.endpoint)
         a = self.observed.answer or {}
         who = f"{a.get('namespace')}/{a.get('pod')}" if a.get("pod") else self.observed.endpoint
         title = i18n.t("observe.draw_title", lang, src=self.predicted.source, dst=self.predicted.destination,

@@ -355,6 +355,15 @@ def draw_trace(result: Trace, lang: str | None = None) -> graphviz.Digraph:
     return pod_diagram.pod_network(result.snapshot, lang, highlight=hl, title=title)
 
 
+def path_highlight(result: Trace, endpoint: str | None = None) -> pod_diagram.Highlight:
+    """The elements to paint for ``result``: the shared hops and those of the candidate whose target
+    is ``endpoint`` (the one that answered), or every hop when ``endpoint`` is not a candidate."""
+    targets = [c.target for c in result.candidates]
+    n = targets.index(endpoint) if endpoint in targets else None
+    hops = [h for h in result.hops if n is None or h.candidate in (None, n)]
+    return pod_diagram.Highlight({m for h in hops for m in h.marks if m}, {e for h in hops for e in h.edges if all(e)})
+
+
 def _as_snapshot(cluster: Any) -> ClusterSnapshot:
     """A snapshot, a ``labkit.connect()`` cluster, or the name of a running embedded lab."""
     if isinstance(cluster, ClusterSnapshot):

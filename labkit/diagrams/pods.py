@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
@@ -27,6 +28,12 @@ NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
 PAD = 14
 POD = Grid(cols=2, rows=0, cell_w=128, cell_h=42, gap_x=18, gap_y=10)
 DEVICE_W, DEVICE_H = 240, 44
+
+
+# An overlay draws on top of the finished drawing: it gets the scene (whose ``anchors`` say where each
+# element id was drawn: pods ``p/<ns>/<name>``, veths and devices ``if/<node>/<dev>``, routers
+# ``rt/<node>``, ``net/nodes``) and the y below the node network, and returns the y below what it added.
+Overlay = Callable[[Scene, float], float]
 
 
 @dataclass
@@ -126,8 +133,11 @@ class _Paint:
 
 def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: int | None = None,
                 highlight: Highlight | None = None, title: str | None = None,
-                slots: Slots | None = None) -> Drawing:
+                slots: Slots | None = None, overlay: Overlay | None = None) -> Drawing:
     """The pod-to-pod layer of ``snapshot`` (see the module docstring).
+
+    ``overlay`` draws on top, between the node network and the legend (``labkit.capture`` numbers
+    its capture points there).
 
     ``slots`` (a previous drawing's ``.layout``) keeps every pod where it was; ``max_pods`` is
     accepted for compatibility (pods are never collapsed any more: each keeps its place).
@@ -158,6 +168,8 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
     net.add(Rect(MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34, fill=style.NODE_FILL,
                  stroke=style.HIGHLIGHT if paint.on("net/nodes") else style.GREY, width=2, rx=6))
     net.add(Text(style.WIDTH / 2, net_y + 23, net_text, TEXT, anchor="middle"))
+    scene.anchor("net/nodes", MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34)
+    bottom = overlay(scene, net_y + 34) if overlay is not None else net_y + 34
     items = [("ring", i18n.t("diagrams.legend.routing", lang)),
              (f"line:{style.BLUE}", i18n.t("diagrams.legend.veth", lang)),
              (f"box:{style.BLUE}:{style.BLUE_FILL}", i18n.t("diagrams.legend.pod", lang)),
@@ -166,7 +178,7 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
         items.append((f"line:{style.GREY}:dash", i18n.t("diagrams.legend.encap", lang)))
     if highlight is not None:
         items.append((f"line:{style.HIGHLIGHT}:thick", i18n.t("diagrams.legend.trace", lang)))
-    scene.height = style.legend(scene, net_y + 34 + 18, items, i18n.t("diagrams.legend", lang)) + 6
+    scene.height = style.legend(scene, bottom + 18, items, i18n.t("diagrams.legend", lang)) + 6
     return Drawing(scene, placed)
 
 
@@ -238,6 +250,7 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
             g.add(Line([(box.cx, prev[2]), (box.cx, y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3,
                        dash="8 5" if kind == "uplink" and prev[1] == "tunnel" else None))
         if kind == "router":
+            scene.anchor(eid, box.cx - 12, y, 24, 24)
             g = scene.group("pods", eid, "router", tip=i18n.t("diagrams.tip.router", lang, node=node.name))
             g.add(Circle(box.cx, y + 12, 12, "white", style.HIGHLIGHT if lit else style.BLUE, 3))
             g.add(Line([(box.cx - 8, y + 4), (box.cx + 8, y + 20)], stroke=style.BLUE, width=2))
@@ -245,6 +258,7 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
             prev = (eid, kind, y + 24)
             y += 24 + 22
             continue
+        scene.anchor(eid, box.cx - DEVICE_W / 2, y, DEVICE_W, DEVICE_H)
         g = scene.group("pods", eid, "device", tip=_device_tip(dev, kind, lang), dev=dev.name if dev else "eth0")
         fill = style.BLUE_FILL if kind in ("bridge", "tunnel") else style.DEVICE_FILL
         g.add(Rect(box.cx - DEVICE_W / 2, y, DEVICE_W, DEVICE_H, fill=fill,
@@ -264,6 +278,7 @@ def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInf
     lit = paint.on(pod.key and f"p/{pod.key}")
     routed = _routed(node, pod)
     tip = pod_tip(pod, lang) + ("" if routed else "\n" + i18n.t("diagrams.tip.no_route", lang, ip=pod.ip))
+    scene.anchor(f"p/{pod.key}", cell.x, cell.y, cell.w, cell.h)
     g = scene.group("pods", f"p/{pod.key}", "pod", tip=tip, ip=pod.ip or "", node=pod.node or "",
                     name=pod.key, route="ok" if routed else "missing")
     g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.HIGHLIGHT if lit else style.BLUE,
@@ -277,6 +292,7 @@ def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInf
     vid = if_id(node.name, pod.host_if)
     on = paint.edge(f"p/{pod.key}", vid) or paint.on(vid)
     bus_x = cell.x - 8
+    scene.anchor(vid, bus_x, cell.y + cell.h / 2)
     v = scene.group("wires" if not on else "trace", vid, "veth", tip=i18n.t("diagrams.tip.veth_pair", lang,
                     host_if=pod.host_if, pod=pod.key), **{"from": f"p/{pod.key}", "to": vid})
     colour = style.HIGHLIGHT if on else style.BLUE if routed else style.RED

@@ -166,6 +166,11 @@ class Scene:
     def __init__(self, name: str, width: float, height: float = 0.0, title: str = "") -> None:
         self.name, self.width, self.height, self.title = name, width, height, title
         self.layers: dict[str, list[Group]] = {}
+        self.anchors: dict[str, tuple[float, float, float, float]] = {}   # id -> (x, y, w, h) as drawn
+
+    def anchor(self, gid: str, x: float, y: float, w: float = 0.0, h: float = 0.0) -> None:
+        """Record where the element ``gid`` was drawn, for an overlay drawn on top (see ``pods.Overlay``)."""
+        self.anchors[gid] = (x, y, w, h)
 
     def group(self, layer: str, gid: str | None, cls: str, tip: str = "", **data: str) -> Group:
         g = Group(gid, cls, tip=tip, data={k.replace("_", "-"): str(v) for k, v in data.items() if v is not None})
