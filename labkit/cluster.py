@@ -175,6 +175,30 @@ def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
     return objects
 
 
+def pod_subnet_of_kubeadm_config(data: dict | None) -> str | None:
+    """``networking.podSubnet`` of the ``kubeadm-config`` ConfigMap's ClusterConfiguration (kind
+    writes it from its ``networking.podSubnet``, see labkit.kind.config); the first range when
+    dual-stack lists two."""
+    text = (data or {}).get("ClusterConfiguration") or ""
+    try:
+        conf = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return None
+    subnet = ((conf.get("networking") or {}) if isinstance(conf, dict) else {}).get("podSubnet")
+    return str(subnet).split(",")[0].strip() or None if subnet else None
+
+
+def kubeadm_pod_subnet(api: Any) -> str | None:
+    """The pod subnet kubeadm was given, read from ``kube-system/kubeadm-config`` (None if absent)."""
+    from kubernetes import client
+
+    try:
+        cm = client.CoreV1Api(api).read_namespaced_config_map("kubeadm-config", "kube-system", _request_timeout=5)
+    except Exception:  # noqa: BLE001 - not kubeadm, no right to read it: the diagram falls back
+        return None
+    return pod_subnet_of_kubeadm_config(cm.data)
+
+
 # --- the live cluster ---------------------------------------------------------------------------------
 class Cluster:
     """A connected cluster. ``kind`` is ``"embedded"``, ``"kind"`` or ``"cluster"``."""
@@ -235,7 +259,30 @@ class Cluster:
         pod_networks = self._pod_networks(objects["pods"]) if with_pod_networks and self.kind == "embedded" else {}
         snap, self.recognition = build_snapshot(self.name, self.kind, objects, dict(zip(names, results)),
                                                 pod_networks)
+        snap.pod_cidr = self.pod_cidr()
         return snap
+
+    def pod_cidr(self) -> str | None:
+        """The cluster's pod network (not the union of the nodes' ranges): the embedded lab says it
+        (its spec as root, ``GET /labkit/v1/lab`` otherwise); kind and kubeadm clusters keep it in
+        the ``kubeadm-config`` ConfigMap (``networking.podSubnet``). None when nobody says."""
+        if not hasattr(self, "_pod_cidr"):
+            found: str | None = None
+            if self.kind == "embedded" and not self.via_api:
+                from .embedded.client import EmbeddedLab
+
+                try:
+                    found = EmbeddedLab(self.lab or self.name).spec.pod_cidr
+                except (LabkitError, OSError, ValueError, KeyError):
+                    found = None
+            elif self.via_api:
+                found = seam.lab_info(self.api).get("podCIDR")
+            else:
+                found = kubeadm_pod_subnet(self.api)
+            if not found:
+                return None                    # not remembered: asked again next snapshot
+            self._pod_cidr = found
+        return self._pod_cidr
 
     def _pod_networks(self, pods: list[dict]) -> dict[str, PodNetwork]:
         """The pods' own view (their eth0 names the host veth): only the embedded lab can enter pods,

@@ -80,6 +80,7 @@ class ClusterSnapshot:
     endpointslices: list[dict] = field(default_factory=list)
     networkpolicies: list[dict] = field(default_factory=list)
     pod_networks: dict[str, PodNetwork] = field(default_factory=dict)
+    pod_cidr: str | None = None         # the cluster's pod network (kubeadm's podSubnet), when known
 
     # --- lookups ------------------------------------------------------------------------------
     def node(self, name: str) -> NodeNetwork:
@@ -106,7 +107,8 @@ class ClusterSnapshot:
                 "namespaces": self.namespaces, "nodes": [n.to_json() for n in self.nodes],
                 "pods": self.pods, "services": self.services, "endpointslices": self.endpointslices,
                 "networkpolicies": self.networkpolicies,
-                "pod_networks": {k: v.to_json() for k, v in self.pod_networks.items()}}
+                "pod_networks": {k: v.to_json() for k, v in self.pod_networks.items()},
+                **({"pod_cidr": self.pod_cidr} if self.pod_cidr else {})}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ClusterSnapshot":
@@ -117,7 +119,8 @@ class ClusterSnapshot:
                    pods=list(data.get("pods", [])), services=list(data.get("services", [])),
                    endpointslices=list(data.get("endpointslices", [])),
                    networkpolicies=list(data.get("networkpolicies", [])),
-                   pod_networks={k: PodNetwork.from_json(v) for k, v in data.get("pod_networks", {}).items()})
+                   pod_networks={k: PodNetwork.from_json(v) for k, v in data.get("pod_networks", {}).items()},
+                   pod_cidr=data.get("pod_cidr"))
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1, sort_keys=False)

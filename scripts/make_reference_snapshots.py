@@ -113,6 +113,7 @@ def build(flavor: str) -> ClusterSnapshot:
         rules = render_iptables(from_objects(objects, node_name=node.name), ctx)
         node.kube_proxy = read_service_map(iptables_save_text(rules, ctx), f"{flavor}/{node.name}")
     snap.proxy_mode = "iptables"
+    snap.pod_cidr = CLUSTER_CIDR            # kind's podSubnet, what the lab's API reports
     return snap
 
 

@@ -69,4 +69,4 @@ def take_from_records(lab_name: str = "kubenet", with_pod_networks: bool = True)
                      "metadata": {"name": n, "labels": {"kubernetes.io/metadata.name": n}}}
                     for n in namespaces],
         nodes=node_states, pods=[pod_object(p, ips[p["node"]]) for p in pods],
-        pod_networks={s.key: s for s in pod_states})
+        pod_networks={s.key: s for s in pod_states}, pod_cidr=lab.spec.pod_cidr)

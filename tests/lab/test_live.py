@@ -45,6 +45,10 @@ def test_french_view_and_a_lost_cluster_is_said(cluster):
     try:
         assert view.wait_for(lambda svg: "<svg" in svg, timeout=15)
         assert "mis à jour" in view.status.value
+        from labkit.embedded.client import EmbeddedLab
+
+        cidr = EmbeddedLab(NAME).spec.pod_cidr                # the lab's /16, not the nodes' union
+        assert f"réseau des pods {cidr} :" in view.svg
         view._version = lambda: (_ for _ in ()).throw(ConnectionError("refused"))
         deadline = time.monotonic() + 5
         while "injoignable" not in view.status.value:

@@ -163,3 +163,28 @@ def test_a_pod_whose_host_route_is_gone_is_marked(kindnet):
     assert g["p/demo/client"].get("data-route") == "missing" and "no route" in tooltip(g["p/demo/client"])
     assert f"{pod.ip} ✕" in group_texts(g["p/demo/client"])
     assert g["p/demo/blue-1"].get("data-route") == "ok"
+
+
+@pytest.mark.parametrize("lang, word", [("en", "pod network"), ("fr", "réseau des pods")])
+def test_the_overview_names_the_cluster_pod_network_not_the_union_of_node_ranges(kindnet, lang, word):
+    assert kindnet.pod_cidr == "10.244.0.0/16"
+    caption = next(t for t in svg_texts(diagrams.overview(kindnet, lang=lang).svg) if t.startswith(word))
+    assert "10.244.0.0/16" in caption and "/22" not in caption
+    kindnet.pod_cidr = "10.200.0.0/16"                     # what the cluster says wins over the nodes
+    assert any("10.200.0.0/16" in t for t in svg_texts(diagrams.overview(kindnet, lang=lang).svg))
+
+
+def test_without_a_cluster_range_the_overview_falls_back_to_the_nodes_union(kindnet):
+    kindnet.pod_cidr = None
+    assert any("10.244.0.0/22" in t for t in svg_texts(diagrams.overview(kindnet).svg))
+
+
+def test_kubeadm_config_gives_the_pod_subnet():
+    from labkit.cluster import pod_subnet_of_kubeadm_config
+
+    conf = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n" \
+           "  podSubnet: 10.244.0.0/16,fd00:10:244::/56\n  serviceSubnet: 10.96.0.0/16\n"
+    assert pod_subnet_of_kubeadm_config({"ClusterConfiguration": conf}) == "10.244.0.0/16"
+    assert pod_subnet_of_kubeadm_config({"ClusterConfiguration": "networking: {}"}) is None
+    assert pod_subnet_of_kubeadm_config({"ClusterConfiguration": ": : bad"}) is None
+    assert pod_subnet_of_kubeadm_config(None) is None
