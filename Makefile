@@ -7,7 +7,7 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: shell reset notebooks images root-check lab test test-unit system-deps system-deps-test venv down clean
+.PHONY: shell reset notebooks images root-check lab test test-unit lint system-deps system-deps-test venv down clean
 
 # As root: the lab; then JupyterLab and its kernels as the user who typed sudo (SUDO_USER), with
 # their own copy of the kubeconfig. The URL is printed once JupyterLab answers.
@@ -29,7 +29,15 @@ root-check:
 	  exit 1; fi
 
 test: system-deps-test venv
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q -rs
+
+# ruff, mypy (strict on the pure packages) and the import-linter layer contracts, all configured
+# in pyproject.toml; a few seconds. Run it before every landing.
+lint: venv
+	$(BIN)/ruff check labkit
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test-unit: venv
 	$(BIN)/python -m pytest -q tests/unit

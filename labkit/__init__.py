@@ -4,15 +4,16 @@ The public surface is small and re-exported here; everything else lives in modul
 what they hold (``embedded`` for the lab on this machine, ``inspect`` for parsers of node state,
 ``nodes`` for the one seam that reads a node).
 """
+from . import (
+    capture,  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
+    probe,  # a callable module: labkit.probe(...) runs the real-packet probe
+    trace,  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
+)
 from .errors import BadInput, LabkitError
-from .i18n import get_language, set_language
-from . import probe  # a callable module: labkit.probe(...) runs the real-packet probe
-from .policy_api import explain, reachability
-from . import trace  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
-from . import capture  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
-from .live import show
 from .exercises.reveal import progress, solution
-
+from .i18n import get_language, set_language
+from .live import show
+from .policy_api import explain, reachability
 
 
 def __getattr__(name: str):

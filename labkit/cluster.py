@@ -14,13 +14,15 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
-from . import i18n, nodes as seam
+from . import i18n
+from . import nodes as seam
 from .errors import LabkitError
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
 from .inspect.iproute import parse_addr, parse_routes
@@ -240,7 +242,7 @@ class Cluster:
                 close()
         self._access.clear()
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self
 
     def __exit__(self, *exc: object) -> None:

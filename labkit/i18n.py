@@ -8,7 +8,7 @@ library can grow their messages without touching one shared file.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 LANGUAGES = ("en", "fr")
 

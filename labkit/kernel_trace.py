@@ -196,7 +196,7 @@ def run_traced(nodes: list[tuple[str, str]], pod_netns: str, ip: str, port: int,
         ping = f"add chain inet {name} ping\ndelete chain inet {name} ping\n"   # a change that does nothing
         for (node, netns), mon in zip(nodes, monitors):
             nft(netns, node, ["-f", "-"], script)
-            _until_heard(mon, name, lambda: nft(netns, node, ["-f", "-"], ping))
+            _until_heard(mon, name, lambda netns=netns, node=node: nft(netns, node, ["-f", "-"], ping))
         proc = subprocess.run(["ip", "netns", "exec", pod_netns, *client_argv(ip, port, protocol, dscp, timeout)],
                               input="labkit trace\n", capture_output=True, text=True, timeout=timeout + 10)
         answer, error = parse_answer(proc.stdout), proc.stderr.strip()

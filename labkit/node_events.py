@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 POLL_SECONDS = 1.0
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from . import i18n
 from .errors import BadInput, LabkitError
@@ -186,7 +187,7 @@ class LabApiAccess:
         query = [("command", a) for a in argv] + ([("pod", self.pod)] if self.pod else [])
         try:
             code, data = api_get(self.api, NODE_STATE_PATH.replace("{node}", self.node), query)
-        except Exception as exc:  # noqa: BLE001 - urllib3/ssl errors: the API is not there
+        except Exception as exc:
             raise LabkitError("nodes.lab_api_failed", node=self.name, command=command, error=exc) from exc
         if code != 200:
             raise LabkitError("nodes.lab_api_failed", node=self.name, command=command, error=_status_message(data))
@@ -331,7 +332,7 @@ class ProbePodAccess:
                 raise LabkitError("nodes.probe_api_failed", node=self.name, error=_api_reason(exc)) from exc
         self._created = False
 
-    def __enter__(self) -> "ProbePodAccess":
+    def __enter__(self) -> ProbePodAccess:
         return self
 
     def __exit__(self, *exc: object) -> None:

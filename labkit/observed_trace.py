@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from . import i18n
 from .inspect import nftrace
@@ -257,7 +258,7 @@ class Observation:
 
 
 def from_records(source: str, destination: str, protocol: str, records: Iterable[Any],
-                 answer: dict | None, error: str = "") -> Observation:
+                 answer: dict[str, Any] | None, error: str = "") -> Observation:
     """An :class:`Observation` from ``labkit.kernel_trace.NodeRecord`` s (any object with ``node``,
     ``monitor``, ``ruleset``, ``iptables_save``, ``clean``)."""
     records = list(records)
@@ -323,7 +324,7 @@ class ObservedTrace:
         return [i18n.t("observe.differ", lang, count=len(diffs))] + ["  ≠ " + d.text(lang) for d in diffs]
 
     def to_text(self, lang: str | None = None) -> str:
-        return (self.predicted.to_text(lang) + "\n" + "\n".join(self.observed.lines(lang)) + "\n"
+        return (str(self.predicted.to_text(lang)) + "\n" + "\n".join(self.observed.lines(lang)) + "\n"
                 + "\n".join(self.summary(lang)) + "\n")
 
     def __str__(self) -> str:
@@ -336,7 +337,7 @@ class ObservedTrace:
         return (f"<div>{self.predicted._repr_html_()}</div><div style='margin-top:6px'>{self.observed.to_html()}</div>"
                 f"<div style='background:{colour};padding:4px;margin-top:4px'>{summary}</div>")
 
-    def draw(self, lang: str | None = None):
+    def draw(self, lang: str | None = None) -> Any:
         """The pod-network diagram with the path the real packet took: the shared hops and those of
         the endpoint that answered (the whole prediction when no candidate answered)."""
         from .diagrams import pods as pod_diagram

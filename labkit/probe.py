@@ -25,9 +25,10 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from . import i18n
 from .errors import BadInput

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from . import i18n
 
@@ -144,7 +145,7 @@ class Endpoint:
 @dataclass
 class Cell:
     predicted: str                                  # "open", "closed" or "partial"
-    reasons: list[tuple[str, dict]] = field(default_factory=list)
+    reasons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     endpoints: list[tuple[Endpoint, bool]] = field(default_factory=list)
     observed: bool | None = None
 
@@ -163,7 +164,7 @@ def _short(node: str) -> str:
 
 
 # -- reading the API objects --------------------------------------------------------------------------
-def columns(services: Iterable[dict], nodes: list[tuple[str, str]], skip_namespaces: Iterable[str] = ("kube-system",),
+def columns(services: Iterable[dict[str, Any]], nodes: list[tuple[str, str]], skip_namespaces: Iterable[str] = ("kube-system",),
             ) -> list[Column]:
     """One column per Service port and door (``nodes``: ``(name, internal IP)``)."""
     out = []
@@ -176,14 +177,14 @@ def columns(services: Iterable[dict], nodes: list[tuple[str, str]], skip_namespa
             continue
         for p in spec.get("ports") or []:
             proto = (p.get("protocol") or "TCP").upper()
-            base = dict(service=f"{ns}/{name}", port=int(p["port"]), port_name=p.get("name") or "", protocol=proto)
+            base: dict[str, Any] = dict(service=f"{ns}/{name}", port=int(p["port"]), port_name=p.get("name") or "", protocol=proto)
             out.append(Column(door="cluster_ip", ip=ip, dport=int(p["port"]), **base))
             if spec.get("type") in ("NodePort", "LoadBalancer") and p.get("nodePort"):
                 out += [Column(door="node_port", ip=nip, dport=int(p["nodePort"]), node=n, **base) for n, nip in nodes]
     return out
 
 
-def endpoints_of(slices: Iterable[dict], service: str, port_name: str, protocol: str) -> list[Endpoint]:
+def endpoints_of(slices: Iterable[dict[str, Any]], service: str, port_name: str, protocol: str) -> list[Endpoint]:
     """Ready endpoints of ``service`` ("ns/name") for the slice port named ``port_name``."""
     ns, name = service.split("/", 1)
     out: list[Endpoint] = []
@@ -219,7 +220,7 @@ class Policies:
     egress_isolated: set[str]
 
 
-def predict_cell(src: Source, col: Column, svc: dict, eps: list[Endpoint], node_ips: dict[str, str],
+def predict_cell(src: Source, col: Column, svc: dict[str, Any], eps: list[Endpoint], node_ips: dict[str, str],
                  host_node: str, policies: Any, cni_masquerade: bool = False) -> Cell:
     """One cell (``policies``: a function ``port -> Policies``; ``cni_masquerade``: the CNI daemon
     masquerades a pod's traffic to another node's address, as kindnetd and flanneld do)."""
@@ -270,8 +271,8 @@ def _names(eps: list[Endpoint]) -> str:
     return ", ".join(f"{e.pod or e.ip} ({e.target})" for e in eps)
 
 
-def _policy_verdict(src: Source, col: Column, ep: Endpoint, dnat_node: str, masq: bool,
-                    node_ips: dict[str, str], pol: Policies) -> tuple[bool, tuple[str, dict]]:
+def _policy_verdict(src: Source, col: Column, ep: Endpoint, dnat_node: str | None, masq: bool,
+                    node_ips: dict[str, str], pol: Policies) -> tuple[bool, tuple[str, dict[str, Any]]]:
     label = ep.pod or ep.target
     if src.kind == "pod" and ep.pod == src.key:
         return True, ("allowed", {"endpoint": label})          # self traffic is always allowed
@@ -290,7 +291,8 @@ def _policy_verdict(src: Source, col: Column, ep: Endpoint, dnat_node: str, masq
         if not pol.ingress(src.key, ep.pod):
             return False, ("ingress_denied", {"endpoint": label, "pod": ep.pod, "seen": src.ip})
         return True, ("allowed", {"endpoint": label})
-    seen = src.ip if ep.node == dnat_node or not masq else node_ips.get(dnat_node, dnat_node)
+    seen = src.ip if ep.node == dnat_node or not masq \
+        else (node_ips.get(dnat_node, dnat_node) if dnat_node is not None else None)
     if ep.pod in pol.ingress_isolated:
         return False, ("ingress_denied", {"endpoint": label, "pod": ep.pod, "seen": seen})
     return True, ("allowed", {"endpoint": label})
@@ -351,8 +353,8 @@ class ServiceMatrix:
                 lines.append(t("svcmatrix.agree", lang, cells=cells))
             else:
                 lines.append(t("svcmatrix.differ", lang, count=len(diffs), cells=cells))
-                for s, i in diffs:
-                    c = self.cells[(s, i)]
+                for key, i in diffs:
+                    c = self.cells[(key, i)]
                     lines.append("  " + t("svcmatrix.difference", lang, src=s, col=self.columns[i].label(lang),
                                           observed=t(f"svcmatrix.state.{'open' if c.observed else 'closed'}", lang),
                                           predicted=t(f"svcmatrix.state.{c.predicted}", lang), why=c.explain(lang)))

@@ -12,8 +12,9 @@ import math
 import shlex
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .errors import BadInput
 from .kernel_trace import netns_argv

@@ -40,7 +40,7 @@ class NodeNetwork:
                 "kube_proxy": self.kube_proxy.to_json() if self.kube_proxy else None}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "NodeNetwork":
+    def from_json(cls, data: dict[str, Any]) -> NodeNetwork:
         return cls(name=data["name"], internal_ip=data.get("internal_ip"),
                    pod_cidr=data.get("pod_cidr"), roles=list(data.get("roles", [])),
                    interfaces=[Interface.from_dict(i) for i in data.get("interfaces", [])],
@@ -61,7 +61,7 @@ class PodNetwork:
                 "routes": [r.to_dict() for r in self.routes]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PodNetwork":
+    def from_json(cls, data: dict[str, Any]) -> PodNetwork:
         return cls(key=data["key"], interfaces=[Interface.from_dict(i) for i in data.get("interfaces", [])],
                    routes=[Route.from_dict(r) for r in data.get("routes", [])])
 
@@ -73,12 +73,12 @@ class ClusterSnapshot:
     cni: str | None = None              # kindnet, bridge, flannel, calico, cilium, ... when known
     proxy_mode: str | None = None       # iptables, nftables, ipvs
     taken_at: str | None = None
-    namespaces: list[dict] = field(default_factory=list)
+    namespaces: list[dict[str, Any]] = field(default_factory=list)
     nodes: list[NodeNetwork] = field(default_factory=list)
-    pods: list[dict] = field(default_factory=list)
-    services: list[dict] = field(default_factory=list)
-    endpointslices: list[dict] = field(default_factory=list)
-    networkpolicies: list[dict] = field(default_factory=list)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    endpointslices: list[dict[str, Any]] = field(default_factory=list)
+    networkpolicies: list[dict[str, Any]] = field(default_factory=list)
     pod_networks: dict[str, PodNetwork] = field(default_factory=dict)
     pod_cidr: str | None = None         # the cluster's pod network (kubeadm's podSubnet), when known
 
@@ -89,7 +89,7 @@ class ClusterSnapshot:
                 return n
         raise KeyError(name)
 
-    def pod(self, key: str) -> dict:
+    def pod(self, key: str) -> dict[str, Any]:
         namespace, _, name = key.rpartition("/")
         for p in self.pods:
             meta = p["metadata"]
@@ -97,7 +97,7 @@ class ClusterSnapshot:
                 return p
         raise KeyError(key)
 
-    def pods_on(self, node: str) -> list[dict]:
+    def pods_on(self, node: str) -> list[dict[str, Any]]:
         return [p for p in self.pods if p.get("spec", {}).get("nodeName") == node]
 
     # --- JSON ---------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ class ClusterSnapshot:
                 **({"pod_cidr": self.pod_cidr} if self.pod_cidr else {})}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ClusterSnapshot":
+    def from_json(cls, data: dict[str, Any]) -> ClusterSnapshot:
         return cls(name=data["name"], source=data.get("source", "fixture"), cni=data.get("cni"),
                    proxy_mode=data.get("proxy_mode"), taken_at=data.get("taken_at"),
                    namespaces=list(data.get("namespaces", [])),
@@ -129,13 +129,13 @@ class ClusterSnapshot:
         Path(path).write_text(self.dumps() + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "ClusterSnapshot":
+    def load(cls, path: str | Path) -> ClusterSnapshot:
         return cls.from_json(json.loads(Path(path).read_text()))
 
 
 def service_map_from_json(data: dict[str, Any]) -> ServiceMap:
     """The inverse of ``ServiceMap.to_json`` (frontends keep their chains, not their endpoints)."""
-    def endpoints(items):
+    def endpoints(items: list[dict[str, Any]]) -> list[EndpointEntry]:
         return [EndpointEntry(e["ip"], e["port"], e["share"], list(e.get("chains", []))) for e in items]
 
     services = []

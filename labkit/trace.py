@@ -25,9 +25,11 @@ from typing import Any
 import graphviz
 
 from . import i18n
-from .diagrams import messages  # noqa: F401  (registers the catalog)
+from .diagrams import (
+    messages,  # noqa: F401  (registers the catalog)
+    wiring,
+)
 from .diagrams import pods as pod_diagram
-from .diagrams import wiring
 from .diagrams.messages import percent
 from .diagrams.policies import engine as policy_engine
 from .errors import BadInput
@@ -103,7 +105,7 @@ class Trace:
     def to_text(self, lang: str | None = None) -> str:
         lines = [i18n.t("trace.head", lang, src=self.source, dst=self.destination, protocol=self.protocol)]
         lines += [f"  {i + 1}. {h.text(lang)}" for i, h in enumerate(h for h in self.hops if h.candidate is None)]
-        for n, cand in enumerate(self.candidates):
+        for n in range(len(self.candidates)):
             lines.append("  " + self._candidate_head(n, lang))
             lines += [f"      - {h.text(lang)}" for h in self.for_candidate(n)]
         return "\n".join(lines) + "\n"

@@ -16,8 +16,11 @@ from typing import Any
 
 import yaml
 
-from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
-from . import protobuf, status
+from . import (
+    messages_reliability,  # noqa: F401 - registers the EN/FR messages
+    protobuf,
+    status,
+)
 from .status import ApiError
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
@@ -119,7 +122,7 @@ def decode_protobuf(data: bytes) -> Any:
         raise
     except RecursionError as exc:
         raise status.bad_request("reliability.too_deep", what="protobuf", limit=MAX_DEPTH) from exc
-    except Exception as exc:  # noqa: BLE001 - any failure to read client bytes is the client's
+    except Exception as exc:
         raise status.bad_request("api.bad_body", error=exc) from exc
 
 

@@ -13,8 +13,8 @@ import logging
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
 from .isolation import Isolation
-from .limits import EventCollector
 from .kubelet import Kubelet, Scheduler
+from .limits import EventCollector
 from .resources import BY_KEY, RESOURCES
 from .runtime import PodRuntime
 from .selectors import selector_matches
@@ -258,5 +258,5 @@ class ControllerManager:
         for controller in self.controllers:
             try:
                 controller.reconcile()
-            except Exception:  # noqa: BLE001 - one broken controller must not stop the others
+            except Exception:
                 log.exception("controller %s failed", type(controller).__name__)

@@ -123,7 +123,7 @@ def _gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def openapi_document(group: str, version: str) -> dict | None:
     """A minimal OpenAPI v3 document: one ``patch`` per kind, which is what kubectl validates."""
     kinds = in_group_version(group, version)
@@ -165,7 +165,7 @@ def openapi_v2_protobuf() -> bytes:
     return field(1, b"2.0") + field(2, info)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def openapi_index() -> dict:
     paths = {}
     for group, versions in group_versions().items():

@@ -19,11 +19,11 @@ import copy
 
 from aiohttp import web
 
+from .. import i18n
 from . import defaulting, objects, status
-from .api import PODS, PATCH_TYPES, Api
+from .api import PATCH_TYPES, PODS, Api
 from .handlers import Target, respond
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
-from .. import i18n
 
 i18n.register({
     "ephemeral.not_running": {

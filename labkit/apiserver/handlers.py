@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from . import bodies, discovery, resources, ssa, status, tables
-from .api import Api, PATCH_TYPES
+from .api import PATCH_TYPES, Api
 from .printers import selector_string
 from .resources import ResourceKind, group_versions
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
@@ -96,7 +96,7 @@ class Handlers:
             raise
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the boundary: one Status, never a traceback
+        except Exception as exc:
             import logging
             logging.getLogger(__name__).exception("internal error on %s", request.path)
             return self.error(ApiError(500, "InternalError", "api.internal", error=exc))
@@ -428,7 +428,7 @@ class Handlers:
                         break
                 try:
                     change = await asyncio.wait_for(watcher.queue.get(), wait)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     change = None
                 if change is not None and wanted(change.obj):
                     await response.write(render(change.type, change.obj))

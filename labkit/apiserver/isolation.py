@@ -10,7 +10,8 @@ every pass, and reported again only once it has changed.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from .. import i18n
 from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
@@ -84,5 +85,5 @@ class Isolation:
                 self.api.event(obj, getattr(exc, "event_reason", self.reason), i18n.t(
                     key, self.lang, component=self.component, error=error), self.component,
                     "Warning")
-        except Exception:  # noqa: BLE001 - an object too broken to carry an Event: the log has it
+        except Exception:
             log.debug("no event for %s", describe(obj), exc_info=True)

@@ -13,14 +13,14 @@ import copy
 import logging
 import time
 
+from .. import i18n
 from . import envvars, objects
 from .api import PODS, Api
 from .isolation import Isolation
 from .resources import BY_KEY
 from .runtime import PodRuntime
-from .selectors import labels_match, Requirement
+from .selectors import Requirement, labels_match
 from .status import ApiError
-from .. import i18n
 
 NODES = BY_KEY["core/nodes"]
 log = logging.getLogger(__name__)

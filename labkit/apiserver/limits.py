@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
 from .status import ApiError

@@ -97,7 +97,7 @@ class LogBuffer:
         try:
             await asyncio.wait_for(asyncio.shield(future), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             if future in self._waiters:

@@ -10,7 +10,7 @@ kernel refused the route (``ip`` said why).
 from __future__ import annotations
 
 import shlex
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -11,7 +11,7 @@ real cluster. ``GET /labkit/v1/lab`` names the lab, so a client knows it may ask
 from __future__ import annotations
 
 import shlex
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -241,7 +241,7 @@ class Builder:
             "format": "int-or-string", "x-kubernetes-int-or-string": True})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def components(group: str, version: str) -> dict:
     """``components.schemas`` for the kinds served at one group-version."""
     builder = Builder()

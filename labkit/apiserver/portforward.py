@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
@@ -126,7 +126,7 @@ class SpdySession:
     async def forward(self, fw: _Forward) -> None:
         try:
             reader, writer = await self.connect(fw.port)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             await self.send(spdy.data_frame(fw.error_id, self.describe(fw.port, exc).encode()))
             await self.finish(fw)
             return
@@ -190,7 +190,7 @@ class ChannelForward:
     async def forward(self, index: int, fw: _Forward) -> None:
         try:
             reader, writer = await self.connect(fw.port)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             await self.send(2 * index + 1, self.describe(fw.port, exc).encode())
             return
         to_pod = asyncio.ensure_future(_pipe_to_pod(fw.inbox, writer))

@@ -7,7 +7,7 @@ one cell; the column list of each kind lives in the resource table (``resources.
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 NONE = "<none>"
 
@@ -15,7 +15,7 @@ NONE = "<none>"
 def parse_time(value: str | None) -> float | None:
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
 def human_duration(seconds: float) -> str:

@@ -13,7 +13,7 @@ except pointer fields such as ``replicas`` where zero means something (``KEEP_ZE
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MAGIC = b"k8s\x00"
 KEEP_ZERO = {"replicas"}
@@ -162,7 +162,7 @@ def _scalar(kind: str, value: object) -> object:
         return value
     if kind == "time":
         parts = dict((n, v) for n, _, v in fields(value))
-        when = datetime.fromtimestamp(parts.get(1, 0), tz=timezone.utc)
+        when = datetime.fromtimestamp(parts.get(1, 0), tz=UTC)
         return when.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "intstr":
         parts = dict((n, v) for n, _, v in fields(value))

@@ -6,8 +6,9 @@ reproduce what a real cluster sends, so ``kubectl get -o wide`` looks the same a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import printers as p
 

@@ -7,8 +7,8 @@ Field selectors accept any dotted path (``involvedObject.uid`` for ``kubectl des
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .status import bad_request
 

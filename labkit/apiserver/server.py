@@ -151,7 +151,7 @@ class ApiServer:
         return write_kubeconfig(Path(path), self.kubeconfig(namespace))
 
     # --- running in a background thread ------------------------------------------------------
-    def start_in_thread(self, timeout: float = 30.0) -> "ApiServer":
+    def start_in_thread(self, timeout: float = 30.0) -> ApiServer:
         """Run the server on its own event loop in a daemon thread; returns once it listens."""
         ready = threading.Event()
         failure: list[BaseException] = []

@@ -17,9 +17,9 @@ import itertools
 import json
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import LabkitError
 from .resources import BY_KEY, ResourceKind

@@ -27,10 +27,16 @@ from aiohttp import WSMsgType, web
 from .. import i18n
 from . import container_status, envvars, ephemeral, status, stream_messages  # noqa: F401 - registers messages
 from .api import PODS, Api
-from .logbuffer import LogBuffer, render
-from .portforward import (CHANNEL_PROTOCOL, PROTOCOLS as FORWARD_PROTOCOLS, SPDY_PROTOCOL,
-                          ChannelForward, SpdySession, requested_ports)
 from .handlers import Target
+from .logbuffer import LogBuffer, render
+from .portforward import (
+    CHANNEL_PROTOCOL,
+    SPDY_PROTOCOL,
+    ChannelForward,
+    SpdySession,
+    requested_ports,
+)
+from .portforward import PROTOCOLS as FORWARD_PROTOCOLS
 from .runtime import ExecProcess, PodRuntime
 from .status import ApiError
 
@@ -138,9 +144,9 @@ class Streams:
             except LookupError:
                 phase = pod["status"].get("phase")
                 if phase in ("Succeeded", "Failed"):
-                    raise status.bad_request("stream.completed_pod", phase=phase)
+                    raise status.bad_request("stream.completed_pod", phase=phase) from None
                 raise status.bad_request("stream.no_process", container=container,
-                                         name=target.name, image=spec.get("image", ""))
+                                         name=target.name, image=spec.get("image", "")) from None
         ws = web.WebSocketResponse(protocols=PROTOCOLS, max_msg_size=0, compress=False)
         try:
             self._check_upgrade(request)

@@ -10,7 +10,7 @@ validator can be plugged in without touching this module; ``register_validator``
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .. import i18n
 from . import validation_common as common

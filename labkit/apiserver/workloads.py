@@ -11,12 +11,12 @@ import copy
 import json
 import math
 
+from .. import i18n
 from . import limits, objects
 from .api import PODS, Api
 from .isolation import Isolation
 from .resources import BY_KEY
 from .status import ApiError
-from .. import i18n
 
 DEPLOYMENTS = BY_KEY["apps/deployments"]
 REPLICASETS = BY_KEY["apps/replicasets"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .. import i18n
 from ..kubeproxy.model import Endpoint, NodeContext, ProxyInput, ServicePort
@@ -93,15 +95,15 @@ class Result:
     last: Latency
 
     @classmethod
-    def from_json(cls, data: dict) -> "Result":
+    def from_json(cls, data: dict[str, Any]) -> Result:
         """Back from :meth:`to_json` (latencies come back as their quantiles only)."""
-        def lat(d: dict) -> Latency:
+        def lat(d: dict[str, Any]) -> Latency:
             return Latency([d["p50_ms"]] * 51 + [d["p99_ms"]] * 49)
         fields = {k: data[k] for k in ("mode", "services", "full_sync_s", "partial_sync_s", "transactions",
                                       "rules_bytes", "memory_mib")}
         return cls(**fields, first=lat(data["first"]), last=lat(data["last"]))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("first", "last"):
             lat = getattr(self, key)
@@ -109,10 +111,9 @@ class Result:
         return data
 
 
-def load_results(path) -> list[Result]:
+def load_results(path: str | Path) -> list[Result]:
     """Results saved by ``labkit bench kube-proxy --json`` (e.g. ``bench/results/kube_proxy.json``)."""
     import json
-    from pathlib import Path
 
     return [Result.from_json(d) for d in json.loads(Path(path).read_text())]
 

@@ -17,17 +17,27 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from ..embedded import netns as ns
 from ..embedded.proxy import KubeProxy
 from ..errors import LabkitError
 from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.nftables import render_nftables
-from .kube_proxy_model import (BACKEND_PORT, BACKENDS, SERVICE_CIDR, SERVICE_PORT, Latency, Result,
-                               first_and_last, node_context, one_service_changed, synthetic_input)
+from .kube_proxy_model import (
+    BACKEND_PORT,
+    BACKENDS,
+    SERVICE_CIDR,
+    SERVICE_PORT,
+    Latency,
+    Result,
+    first_and_last,
+    node_context,
+    one_service_changed,
+    synthetic_input,
+)
 
 NODE_IP, PEER_IP = "10.255.250.1", "10.255.250.2"  # the veth pair, inside the two namespaces only
 

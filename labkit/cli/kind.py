@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..kind import config, lifecycle as runner, versions
+from ..kind import config, versions
+from ..kind import lifecycle as runner
 from ..kind.config import CNIS, DEFAULT_NAME, PROXY_MODES, KindPlan
 
 

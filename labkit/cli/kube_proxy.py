@@ -15,8 +15,8 @@ import sys
 from .. import i18n
 from ..errors import BadInput
 from ..kubeproxy import messages  # noqa: F401  (registers the catalog)
-from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.inspect import read_service_map
+from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.manifests import load_manifests
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nftables import render_nftables

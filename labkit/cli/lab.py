@@ -10,8 +10,8 @@ from .. import i18n
 from ..embedded import lifecycle, messages  # noqa: F401
 from ..embedded.client import EmbeddedLab
 from ..embedded.paths import kubeconfig_file
-from ..embedded.userconfig import copy_for, invoking_user
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
+from ..embedded.userconfig import copy_for, invoking_user
 from ..errors import LabkitError
 from .target import add_cluster_options, connect_from, lab_name_from
 

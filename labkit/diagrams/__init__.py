@@ -17,8 +17,8 @@ from .overview import overview
 from .pods import Highlight, pod_network
 from .policies import policy_network
 from .render import save, to_png, to_svg
-from .svg import Drawing
 from .services import service_network
+from .svg import Drawing
 
 LAYERS = {"pods": pod_network, "services": service_network, "policies": policy_network, "overview": overview}
 

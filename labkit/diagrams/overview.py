@@ -16,15 +16,18 @@ import math
 
 from .. import i18n
 from ..snapshot import ClusterSnapshot
-from . import layout, style, wiring
-from . import messages  # noqa: F401  (registers the catalog)
+from . import (
+    layout,
+    messages,  # noqa: F401  (registers the catalog)
+    style,
+    wiring,
+)
 from .layout import Grid, Slots
 from .pods import node_title, pod_short_name, pod_tip, pods_by_node
 from .policies import check_port, engine, selected_by
 from .services import service_entries, service_id
-from .style import MARGIN
+from .style import MARGIN, no_entry
 from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, text_width
-from .style import no_entry
 
 BIG, MID, POD_SIZE = 22, 17, 15
 LANE_GAP = 12

@@ -17,10 +17,14 @@ from typing import Callable
 
 from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
-from . import layout, style, wiring
-from . import messages  # noqa: F401  (registers the catalog)
+from . import (
+    layout,
+    messages,  # noqa: F401  (registers the catalog)
+    style,
+    wiring,
+)
 from .layout import Box, Grid, Slots
-from .style import MARGIN, SMALL, TEXT, HEAD
+from .style import HEAD, MARGIN, SMALL, TEXT
 from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit
 
 NODE_GAP = 20
@@ -232,7 +236,6 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
     bus_y = gy + grid.height + 16
     kind, first_id, _ = chain[0]
     junction_y = bus_y + 22
-    junction = (box.cx, junction_y + (DEVICE_H / 2 if kind != "router" else 12))
     for pod in sorted(pods, key=lambda p: slots[p.key]):
         cell = grid.cell(gx, gy, slots[pod.key])
         _draw_pod(scene, paint, node, pod, cell, bus_y, (box.cx, junction_y), lang)

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import i18n
-from .. import netpol
+from .. import i18n, netpol
 from ..errors import BadInput
 from ..snapshot import ClusterSnapshot
-from . import messages  # noqa: F401  (registers the catalog)
-from . import style, wiring
+from . import (
+    messages,  # noqa: F401  (registers the catalog)
+    style,
+    wiring,
+)
 from .layout import _natural
 from .style import MARGIN, SMALL, TEXT
 from .svg import Drawing, Line, Rect, Scene, Text, fit, text_width

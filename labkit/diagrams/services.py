@@ -17,11 +17,14 @@ from .. import i18n
 from ..errors import BadInput
 from ..kubeproxy.servicemap import EndpointEntry, ServiceEntry, ServiceMap
 from ..snapshot import ClusterSnapshot, NodeNetwork
-from . import messages  # noqa: F401  (registers the catalog)
-from . import style, wiring
-from .messages import percent
-from . import layout
+from . import (
+    layout,
+    messages,  # noqa: F401  (registers the catalog)
+    style,
+    wiring,
+)
 from .layout import Grid, Slots
+from .messages import percent
 from .pods import pod_short_name, pod_tip, pods_by_node, short
 from .style import MARGIN, SMALL, TEXT
 from .svg import Drawing, Line, Rect, Scene, Text, fit

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from .controller import DebouncedSync
 from .policy import PolicyObjects

@@ -14,10 +14,11 @@ import signal
 import time
 from pathlib import Path
 
-from . import hostnet, netns as ns
+from . import hostnet
+from . import netns as ns
 from .paths import lab_dir
-from .userconfig import remove_copies
 from .topology import LabSpec
+from .userconfig import remove_copies
 
 DAEMON_MODULE = "labkit.embedded.daemon"
 

@@ -7,7 +7,8 @@ Jupyter cell. Running commands in a pod or reading a node uses ``nsenter`` (root
 from __future__ import annotations
 
 import subprocess
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..errors import LabkitError
 from . import control

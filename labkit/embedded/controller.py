@@ -46,7 +46,7 @@ class DebouncedSync:
                 await self._progress.wait_for(lambda: self._succeeded >= wanted)
         try:
             await asyncio.wait_for(wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 
@@ -74,7 +74,7 @@ class DebouncedSync:
                 async with self._progress:
                     self._succeeded = number
                     self._progress.notify_all()
-            except Exception:  # noqa: BLE001 - a failed sync is retried on the next change
+            except Exception:
                 log.exception("%s failed", self.what)
                 await asyncio.sleep(1)
                 self._wake.set()

@@ -66,7 +66,7 @@ class LabDaemon:
             request = json.loads(line)
             try:
                 reply = {"ok": True, "result": await self.handle(request["op"], request.get("args", {}))}
-            except Exception as exc:  # every failure goes back to the caller, the daemon stays up
+            except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, the daemon stays up
                 reply = {"ok": False, "error": encode_error(exc)}
             writer.write((json.dumps(reply) + "\n").encode())
             await writer.drain()

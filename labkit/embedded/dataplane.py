@@ -11,8 +11,8 @@ import ipaddress
 import json
 from pathlib import Path
 
-from . import netns as ns
 from ..errors import LabkitError
+from . import netns as ns
 from .cni import CniRunner, conflist_filename, flannel_subnet_env, node_conflist
 from .paths import lab_dir, node_dir
 from .topology import FLANNEL_MTU, FLANNEL_PORT, FLANNEL_VNI, LabSpec, NodePlan

@@ -17,8 +17,8 @@ cluster, whose upstream answers carry RA and no AA: the lab answers them NXDOMAI
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import dns.flags
 import dns.message

@@ -88,7 +88,7 @@ def open_sockets(netns: str, ports: list[tuple[int, str]]) -> list[tuple[socket.
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, responder: "EchoResponder", pod: PodIdentity, port: int) -> None:
+    def __init__(self, responder: EchoResponder, pod: PodIdentity, port: int) -> None:
         self.responder, self.pod, self.port = responder, pod, port
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
@@ -103,7 +103,7 @@ class _Udp(asyncio.DatagramProtocol):
 
 
 class _DnsUdp(asyncio.DatagramProtocol):
-    def __init__(self, responder: "EchoResponder") -> None:
+    def __init__(self, responder: EchoResponder) -> None:
         self.responder = responder
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
@@ -176,7 +176,7 @@ class EchoResponder:
                 reply = self.dns_answer(await reader.readexactly(size))
                 writer.write(len(reply).to_bytes(2, "big") + reply)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
@@ -206,7 +206,7 @@ class EchoResponder:
                 self.log(pod, f"{peer[0]}:{peer[1]} TCP {port}")
                 writer.write(pod.name.encode() if pod.answers == "hostname" else body)
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()

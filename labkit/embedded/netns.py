@@ -12,8 +12,8 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 from ..errors import LabkitError
 
@@ -97,7 +97,7 @@ def entered(netns: str) -> Iterator[None]:
     ``setns`` changes only the calling thread, so the daemon does this in worker threads and
     always returns to the original namespace, even when the body fails.
     """
-    own = os.open(f"/proc/thread-self/ns/net", os.O_RDONLY)
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     target = os.open(netns_path(netns), os.O_RDONLY)
     try:
         if _libc.setns(target, CLONE_NEWNET) != 0:

@@ -37,15 +37,16 @@ import functools
 import heapq
 import ipaddress
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..netpol.engine import Engine
 from ..netpol.model import EGRESS, INGRESS, PROTOCOLS, IPBlock, NetworkPolicy, Pod, Port
 from ..netpol.objects import namespace_from_object, pod_from_object
 from ..netpol.parse import parse_policy
-from ..netpol.selector import LabelSelector
 from ..netpol.resolved import ResolvedPolicy, ResolvedRule, resolve
+from ..netpol.selector import LabelSelector
 from . import netns as ns
 from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan

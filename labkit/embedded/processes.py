@@ -45,8 +45,8 @@ import signal
 import struct
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import i18n
 from ..apiserver import container_status as cs
@@ -186,7 +186,7 @@ class Spawned:
 
     @classmethod
     async def start(cls, argv: list[str], env: dict[str, str], tty: bool, stdin: bool,
-                    owner: int | None = None) -> "Spawned":
+                    owner: int | None = None) -> Spawned:
         if not tty:
             proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, cwd="/", start_new_session=True,
@@ -250,7 +250,7 @@ class Spawned:
         code = cs.exit_code(await self.proc.wait())
         try:
             await asyncio.wait_for(self._eof.wait(), EXIT_GRACE)
-        except asyncio.TimeoutError:       # a background child still holds the output open
+        except TimeoutError:       # a background child still holds the output open
             self._force_eof()
         return code
 
@@ -360,7 +360,7 @@ class ExecSession:
 class Attachment:
     """One attached client of a container process; ``kill`` detaches, it never kills."""
 
-    def __init__(self, container: "ContainerProcess", stdin: bool, tty: bool) -> None:
+    def __init__(self, container: ContainerProcess, stdin: bool, tty: bool) -> None:
         self.container, self.stdin = container, stdin
         self.stdout = asyncio.StreamReader()
         self.stderr = None if tty or container.tty else asyncio.StreamReader()
@@ -397,7 +397,7 @@ class Attachment:
 class ContainerProcess:
     """A container's main process across its restarts: output, attachments, exit handling."""
 
-    def __init__(self, manager: "ProcessManager", pod: dict, container: dict, netns: str,
+    def __init__(self, manager: ProcessManager, pod: dict, container: dict, netns: str,
                  buffer: LogBuffer) -> None:
         self.manager, self.pod, self.spec, self.netns = manager, pod, container, netns
         self.name = container["name"]

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from ..kubeproxy.iptables import jump_rules
 from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
 from ..kubeproxy.manifests import Parts, assemble, from_objects, object_parts
-from ..kubeproxy.model import ProxyInput
-from ..kubeproxy.model import NodeContext
+from ..kubeproxy.model import NodeContext, ProxyInput
 from ..kubeproxy.nft_sync import needs_full_sync, nft_delete_chains, nft_initial_batches, nft_update
 from ..kubeproxy.nftables import NftRuleset
 from ..kubeproxy.render_cache import CachedRenderer

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from ..apiserver.logbuffer import LogBuffer
 from ..apiserver.runtime import ExecProcess, NodeInfo
-from .netns import entered
 from .images import serving
+from .netns import entered
 from .paths import lab_dir
 from .pods import PodManager
 from .processes import Attachment, ProcessManager

@@ -10,7 +10,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import nodes as node_seam
-from ..kubeproxy.iptables_save import has_kube_proxy_rules, iptables_service_map, parse_iptables_save
+from ..kubeproxy.iptables_save import (
+    has_kube_proxy_rules,
+    iptables_service_map,
+    parse_iptables_save,
+)
 from ..snapshot import ClusterSnapshot, NodeNetwork, PodNetwork
 from .client import EmbeddedLab
 

@@ -38,7 +38,7 @@ class PodRecord:
                 "uid": self.uid}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PodRecord":
+    def from_dict(cls, data: dict) -> PodRecord:
         data = dict(data)
         data["ports"] = [tuple(p) for p in data.get("ports", [])]
         return cls(**data)
@@ -60,7 +60,7 @@ class LabState:
         return {"spec": self.spec.to_dict(), "pods": {k: asdict(p) for k, p in self.pods.items()}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LabState":
+    def from_dict(cls, data: dict) -> LabState:
         return cls(spec=LabSpec.from_dict(data["spec"]),
                    pods={k: PodRecord.from_dict(p) for k, p in data.get("pods", {}).items()})
 
@@ -80,7 +80,7 @@ class LabState:
             pass
 
     @classmethod
-    def load(cls, name: str) -> "LabState | None":
+    def load(cls, name: str) -> LabState | None:
         try:
             data = json.loads(state_file(name).read_text())
         except FileNotFoundError:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from dataclasses import dataclass, field, asdict
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ..errors import BadInput
 from . import messages  # noqa: F401  (registers the catalog)
@@ -162,13 +163,13 @@ class LabSpec:
         n = re.escape(self.name)
         return bool(re.fullmatch(rf"{n}-(net|control-plane|worker\d*|pod-.+)", netns))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("node_names")
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LabSpec":
+    def from_dict(cls, data: dict[str, Any]) -> LabSpec:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "node_names"}
         return cls(**known)
 
@@ -190,7 +191,7 @@ def _network(what: str, value: str) -> ipaddress.IPv4Network:
         raise BadInput("lab.bad_cidr", what=what, value=value, reason=str(exc)) from exc
     if net.version != 4:
         raise BadInput("lab.bad_cidr", what=what, value=value, reason="IPv4 only")
-    return net  # type: ignore[return-value]
+    return net
 
 
 def _stable_mac(seed: str) -> str:

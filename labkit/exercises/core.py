@@ -11,8 +11,9 @@ cluster showed what happens judges the sealed answer, not whatever the variable 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import i18n
 from . import Result, failed

@@ -8,8 +8,9 @@ still wrong without handing out the answer.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 from .. import i18n
 from . import Result, failed, passed

@@ -13,7 +13,8 @@ import ipaddress
 import re
 import shlex
 import subprocess
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import i18n
 from ..errors import BadInput, LabkitError

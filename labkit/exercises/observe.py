@@ -316,9 +316,7 @@ def host_veth(cluster: Any, pod: str) -> dict:
 
 
 def tunnel_device(cluster: Any) -> dict:
-    from .pods import cross_node_route
-
-    from .pods import _NotYet
+    from .pods import _NotYet, cross_node_route
 
     try:
         node, cidr, route, dev = cross_node_route(cluster)

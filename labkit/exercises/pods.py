@@ -14,8 +14,9 @@ import html
 import ipaddress
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .. import i18n
 from ..inspect.iproute import Interface, Route, parse_addr, parse_routes, route_for

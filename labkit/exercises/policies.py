@@ -10,7 +10,8 @@ the observed matrix equals what the policies predict (or a few seconds passed) b
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import i18n
 from . import Result, failed, passed

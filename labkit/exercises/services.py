@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import i18n
 from . import Result, failed, passed
@@ -262,7 +263,7 @@ def observe_node_port(cluster: Any, namespace: str = "nb03", service: str = "web
     if node_port in facts["node_ports"] and facts["selector"] and matches(facts["selector"], facts["labels"]):
         for n in client.CoreV1Api(api).list_node().items:
             ip = next((a.address for a in n.status.addresses or [] if a.type == "InternalIP"), None)
-            answer, error = poll(lambda: _from_pod(cluster, client_pod, f"http://{ip}:{node_port}/"),
+            answer, error = poll(lambda ip=ip: _from_pod(cluster, client_pod, f"http://{ip}:{node_port}/"),
                                  lambda r: (r[0] or {}).get("pod") in facts["pods"])
             facts["answers"][ip] = (answer or {}).get("pod")
             facts["errors"][ip] = error

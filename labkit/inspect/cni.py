@@ -18,11 +18,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .. import i18n
 from .iproute import Interface, Route
+
+if TYPE_CHECKING:
+    from ..kubeproxy.servicemap import ServiceMap
 
 CALICO_GATEWAY = "169.254.1.1"
 
@@ -100,7 +104,7 @@ def nft_chains(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def rule_owners(iptables: str | None = None, nft: str | None = None, ipvs: "list[IpvsService] | None" = None,
+def rule_owners(iptables: str | None = None, nft: str | None = None, ipvs: list[IpvsService] | None = None,
                 interfaces: Iterable[Interface] = ()) -> list[RuleOwner]:
     """Group the chains (and IPVS services) of a node by the component that owns them."""
     groups: dict[tuple[str, str], set[str]] = {}
@@ -136,21 +140,21 @@ _REAL = re.compile(r"^\s+->\s+(\S+):(\d+)\s+(\S+)\s+(\d+)")
 
 def parse_ipvsadm(text: str) -> list[IpvsService]:
     """``ipvsadm -Ln`` (numeric) into virtual services and their real servers."""
-    services: list[IpvsService] = []
-    current: list | None = None
+    services: list[list[Any]] = []
+    current: list[Any] | None = None
     for line in text.splitlines():
         m = _VIRTUAL.match(line)
         if m:
             current = [m.group(1), m.group(2).strip("[]"), int(m.group(3)), m.group(4), []]
-            services.append(current)  # type: ignore[arg-type]
+            services.append(current)
             continue
         r = _REAL.match(line)
         if r and current is not None and r.group(1) != "RemoteAddress":
             current[4].append((r.group(1).strip("[]"), int(r.group(2)), int(r.group(4))))
-    return [IpvsService(p, a, port, s, tuple(d)) for p, a, port, s, d in services]  # type: ignore[misc]
+    return [IpvsService(p, a, port, s, tuple(d)) for p, a, port, s, d in services]
 
 
-def ipvs_service_map(services: list[IpvsService], objects: Iterable[dict] = ()):
+def ipvs_service_map(services: list[IpvsService], objects: Iterable[dict[str, Any]] = ()) -> ServiceMap:
     """A kube-proxy-style :class:`ServiceMap` (mode ``ipvs``) from IPVS virtual services.
 
     IPVS knows addresses, not names: Service objects (when given) name each virtual service
@@ -188,7 +192,7 @@ class Recognition:
     overlay: bool = False
     encapsulation: str | None = None     # vxlan, ipip, geneve (None when routed)
     cross_node_device: str | None = None  # flannel.1, tunl0, vxlan.calico, cilium_vxlan, eth0...
-    tunnel: dict | None = None            # vxlan id/port of the tunnel device
+    tunnel: dict[str, Any] | None = None            # vxlan id/port of the tunnel device
     pod_gateway: str | None = None        # 10.244.1.1, 169.254.1.1...
     gateway_kind: str | None = None       # ptp, bridge, proxy-arp, router
     gateway_device: str | None = None     # veth*, cni0, cali*, cilium_host, weave
@@ -219,7 +223,7 @@ class Recognition:
         mode = f", {self.mode}" if self.mode else ""
         return i18n.t("cni.summary", lang, cni=self.cni, mode=mode, transport=transport, gateway=gateway)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"cni": self.cni, "mode": self.mode, "overlay": self.overlay, "encapsulation": self.encapsulation,
                 "cross_node_device": self.cross_node_device, "tunnel": self.tunnel,
                 "pod_gateway": self.pod_gateway, "gateway_kind": self.gateway_kind,
@@ -258,7 +262,7 @@ class _Node:
             if self.internal_ip and any(a.ip == self.internal_ip for a in i.addresses):
                 return i.name
         default = next((r for r in self.routes if r.dst == "default" and r.dev), None)
-        return default.dev if default else "eth0"
+        return default.dev if default is not None and default.dev else "eth0"
 
     def ipv4(self, name: str) -> str | None:
         i = self.by_name.get(name)
@@ -306,7 +310,7 @@ def _service_proxy(node: _Node, cni: str | None) -> str | None:
     return None
 
 
-def _tunnel_info(i: Interface | None) -> dict | None:
+def _tunnel_info(i: Interface | None) -> dict[str, Any] | None:
     return {"id": i.vxlan.get("id"), "port": i.vxlan.get("port")} if i is not None and i.vxlan else None
 
 

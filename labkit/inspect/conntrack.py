@@ -38,7 +38,8 @@ def parse_conntrack(text: str) -> list[ConntrackEntry]:
         protocol = words[0]
         state = next((w for w in words[3:5] if w.isupper() and "=" not in w), None)
         pairs = _PAIR.findall(" ".join(words))
-        original, reply = {}, {}
+        original: dict[str, str] = {}
+        reply: dict[str, str] = {}
         for key, value in pairs:
             target = original if key not in original else reply
             if key in ("src", "dst", "sport", "dport"):

@@ -44,11 +44,11 @@ class Interface:
     def ipv4(self) -> list[Address]:
         return [a for a in self.addresses if a.family == "inet"]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Interface":
+    def from_dict(cls, data: dict[str, Any]) -> Interface:
         data = dict(data)
         data["addresses"] = tuple(Address(**a) for a in data.get("addresses", ()))
         return cls(**data)
@@ -89,24 +89,24 @@ class Route:
             parts.append("onlink")
         return " ".join(parts)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Route":
+    def from_dict(cls, data: dict[str, Any]) -> Route:
         data = dict(data)
         data["flags"] = tuple(data.get("flags", ()))
         return cls(**data)
 
 
-def _load(text: str | list) -> list[dict]:
+def _load(text: str | list[Any]) -> list[dict[str, Any]]:
     if isinstance(text, list):
         return text
     text = text.strip()
     return json.loads(text) if text else []
 
 
-def parse_addr(text: str | list) -> list[Interface]:
+def parse_addr(text: str | list[Any]) -> list[Interface]:
     """Parse ``ip -j -d addr show`` (``ip -j addr`` and ``ip -j -d link`` work too)."""
     interfaces = []
     for link in _load(text):
@@ -132,7 +132,7 @@ def parse_addr(text: str | list) -> list[Interface]:
     return interfaces
 
 
-def parse_routes(text: str | list) -> list[Route]:
+def parse_routes(text: str | list[Any]) -> list[Route]:
     """Parse ``ip -j route show`` (any table; ``ip -j route show table all`` included)."""
     routes = []
     for r in _load(text):

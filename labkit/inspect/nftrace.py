@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 TABLE_PREFIX = "labkit-trace-"
 PRIORITY = -350                   # before raw (-300) and conntrack (-200): the first look at a packet
@@ -88,7 +89,7 @@ def parse_line(line: str) -> TraceEvent | None:
     m = _LINE.match(line.strip())
     if not m:
         return None
-    base = dict(id=m["id"], family=m["family"], table=m["table"], chain=m["chain"])
+    base: dict[str, Any] = dict(id=m["id"], family=m["family"], table=m["table"], chain=m["chain"])
     rest = m["rest"]
     if rest.startswith("packet:"):
         text = rest[len("packet:"):].strip()
@@ -176,7 +177,9 @@ def group_packets(events: list[TraceEvent]) -> list[PacketTrace]:
 def nft_handles(list_text: str) -> dict[tuple[str, str, str], list[int]]:
     """``{(family, table, chain): [rule handles in order]}`` from ``nft -a list ruleset``."""
     out: dict[tuple[str, str, str], list[int]] = {}
-    family = table = chain = None
+    family: str | None = None
+    table: str | None = None
+    chain: str | None = None
     for raw in list_text.splitlines():
         line = raw.strip()
         t = re.match(r"^table (\w+) (\S+) \{", line)
@@ -184,12 +187,13 @@ def nft_handles(list_text: str) -> dict[tuple[str, str, str], list[int]]:
             family, table, chain = t.group(1), t.group(2), None
             continue
         c = re.match(r"^chain (\S+) \{", line)
-        if c and table:
+        if c and family and table:
             chain = c.group(1)
             out.setdefault((family, table, chain), [])
             continue
         h = re.search(r"# handle (\d+)$", line)
-        if h and chain and not line.startswith(("type ", "chain ", "table ", "set ", "map ")) \
+        if h and family and table and chain \
+                and not line.startswith(("type ", "chain ", "table ", "set ", "map ")) \
                 and not line.endswith("{ # handle " + h.group(1)):
             out[(family, table, chain)].append(int(h.group(1)))
     return out
@@ -224,8 +228,10 @@ def iptables_rules_by_handle(list_text: str, save_text: str) -> dict[tuple[str, 
 def rule_texts(list_text: str) -> dict[tuple[str, str, str, int], str]:
     """``{(family, table, chain, handle): rule text}`` from ``nft -a list ruleset`` (for "unknown rule"
     events: rules added after the monitor started)."""
-    out = {}
-    family = table = chain = None
+    out: dict[tuple[str, str, str, int], str] = {}
+    family: str | None = None
+    table: str | None = None
+    chain: str | None = None
     for raw in list_text.splitlines():
         line = raw.strip()
         t = re.match(r"^table (\w+) (\S+) \{", line)
@@ -237,6 +243,6 @@ def rule_texts(list_text: str) -> dict[tuple[str, str, str, int], str]:
             chain = c.group(1)
             continue
         h = _HANDLE.match(line)
-        if h and chain and not line.startswith(("type ", "set ", "map ")):
+        if h and family and table and chain and not line.startswith(("type ", "set ", "map ")):
             out[(family, table, chain, int(h["handle"]))] = " ".join(h["text"].split())
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 # SLL2 packet types (linux/if_packet.h): which way the packet crossed the interface.
 DIRECTIONS = {0: "in", 1: "in", 2: "in", 3: "in", 4: "out"}
@@ -41,13 +42,13 @@ class Seen:
         return int(self.dst.rsplit(":", 1)[1])
 
 
-def _flags(tcp) -> str:
+def _flags(tcp: Any) -> str:
     value = int(tcp.flags)
     text = "".join(c for bit, c in ((0x02, "S"), (0x01, "F"), (0x04, "R"), (0x08, "P")) if value & bit)
     return text + ("." if value & 0x10 else "") or "."
 
 
-def _l4(ip) -> tuple[str, str, str, str, bytes, str] | None:
+def _l4(ip: Any) -> tuple[str, str, str, str, bytes, str] | None:
     from scapy.layers.inet import TCP, UDP
 
     for layer, name in ((TCP, "TCP"), (UDP, "UDP")):
@@ -86,7 +87,7 @@ def decode(data: bytes, where: str, ifnames: dict[int, str]) -> list[Seen]:
             ifindex = pkt[CookedLinuxV2].ifindex if pkt.haslayer(CookedLinuxV2) else 0
             direction = DIRECTIONS.get(pkt[CookedLinuxV2].pkttype, "in") if pkt.haslayer(CookedLinuxV2) else "in"
             outer = pkt[IP]
-            common = dict(time=float(pkt.time), where=where, ifname=ifnames.get(ifindex, f"if{ifindex}"),
+            common: dict[str, Any] = dict(time=float(pkt.time), where=where, ifname=ifnames.get(ifindex, f"if{ifindex}"),
                           direction=direction)
             if outer.haslayer(VXLAN) and outer[VXLAN].haslayer(IP):
                 inner = outer[VXLAN][IP]
@@ -104,6 +105,6 @@ def decode(data: bytes, where: str, ifnames: dict[int, str]) -> list[Seen]:
     return out
 
 
-def link_names(ip_link_json: list[dict]) -> dict[int, str]:
+def link_names(ip_link_json: list[dict[str, Any]]) -> dict[int, str]:
     """``{ifindex: ifname}`` from ``ip -j link show``."""
     return {int(link["ifindex"]): link["ifname"] for link in ip_link_json if "ifindex" in link}

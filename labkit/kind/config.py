@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -83,9 +84,9 @@ class KindPlan:
             f"{self.name}-worker" + (str(i + 1) if i else "") for i in range(self.workers)]
 
 
-def kind_config(plan: KindPlan) -> dict:
+def kind_config(plan: KindPlan) -> dict[str, Any]:
     """The kind Cluster object for ``plan`` (a dict; :func:`render` writes it as YAML)."""
-    networking: dict = {}
+    networking: dict[str, Any] = {}
     if not plan.default_cni:
         networking["disableDefaultCNI"] = True
     networking["kubeProxyMode"] = plan.proxy_mode

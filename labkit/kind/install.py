@@ -7,6 +7,7 @@ in their language what is happening and the exact command that does it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import versions as v
 from .config import KindPlan, render
@@ -23,7 +24,7 @@ class Step:
     message: str                         # catalog key announcing the step
     argv: tuple[str, ...]
     stdin: str | None = None
-    params: dict = field(default_factory=dict, compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
     fetch: str | None = None             # a manifest URL, downloaded by ``kind up``
     edit: str | None = None              # the ``manifests`` edit applied to it
 

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import subprocess
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .. import i18n
 from ..errors import BadInput, LabkitError

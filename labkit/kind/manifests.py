@@ -20,7 +20,7 @@ check the tests run on every CNI x kube-proxy mode: every image pinned, every pr
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import yaml
 

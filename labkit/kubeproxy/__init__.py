@@ -12,7 +12,15 @@ from .iptables import JumpRule, jump_rules, render_iptables
 from .manifests import from_objects, load_manifests
 from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_endpoints
 from .nftables import NftRuleset, render_nftables
-from .servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap, Trace, format_table, trace
+from .servicemap import (
+    EndpointEntry,
+    Frontend,
+    ServiceEntry,
+    ServiceMap,
+    Trace,
+    format_table,
+    trace,
+)
 
 __all__ = [
     "Endpoint", "ServicePort", "NodeContext", "ProxyInput", "categorize_endpoints",

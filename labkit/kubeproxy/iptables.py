@@ -129,7 +129,7 @@ class _Svc:
         return self.info.proto
 
     def chain(self, kind: str) -> str:
-        return getattr(names, f"{kind}_chain")(self.spn, self.proto)
+        return str(getattr(names, f"{kind}_chain")(self.spn, self.proto))
 
     def sep(self, ep: Endpoint) -> str:
         return names.sep_chain(self.spn, self.proto, str(ep))

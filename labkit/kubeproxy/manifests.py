@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -32,9 +33,9 @@ NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 class _Doc:
     """One document being read: knows where it came from, to word the errors."""
 
-    def __init__(self, obj: Mapping[str, Any], source: str, index: int) -> None:
+    def __init__(self, obj: Mapping[str, Any], source: str, index: str | int) -> None:
         self.obj = obj
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+        meta: Mapping[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), Mapping) else {}
         self.kind = str(obj.get("kind", "?"))
         self.namespace = str(meta.get("namespace") or "default")
         self.name = meta.get("name")
@@ -77,7 +78,7 @@ class _Doc:
     def check_name(self, value: Any, field: str, allow_empty: bool = False) -> str:
         if (allow_empty and value == "") or (isinstance(value, str) and len(value) <= 63
                                              and NAME.match(value)):
-            return value
+            return str(value)
         raise self.fail("bad_name", field, value=value)
 
     def choice(self, value: Any, field: str, choices: tuple[str, ...]) -> str:

@@ -122,7 +122,7 @@ class NodeContext:
         return self.node_ips[0] if self.node_ips else None
 
     @classmethod
-    def upstream_test(cls, **overrides: object) -> "NodeContext":
+    def upstream_test(cls, **overrides: object) -> NodeContext:
         """The settings of upstream's ``NewFakeProxier`` (NOTES.md §2.8, §3.6)."""
         values: dict[str, object] = dict(
             node_name="test-node", node_ips=("192.168.0.2",), cluster_cidr="10.0.0.0/8",

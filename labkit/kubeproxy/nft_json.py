@@ -52,7 +52,7 @@ def expr(e: Any) -> str:
     if kind in ("goto", "jump"):
         return f"{kind} {v.get('target')}"
     if kind in _VERDICTS:
-        return kind
+        return str(kind)
     return f"<{kind}>"
 
 
@@ -96,7 +96,7 @@ def _element(item: Any, is_map: bool) -> MapElement:
     if isinstance(key, dict) and "elem" in key:
         comment = key["elem"].get("comment")
         key = key["elem"].get("val")
-    parts = key.get("concat") if isinstance(key, dict) and "concat" in key else [key]
+    parts = key["concat"] if isinstance(key, dict) and "concat" in key else [key]
     return MapElement(tuple(expr(p) for p in parts), expr(value) if value is not None else None, comment)
 
 

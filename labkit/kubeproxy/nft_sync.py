@@ -110,8 +110,8 @@ def needs_full_sync(old: NftRuleset | None, new: NftRuleset) -> bool:
         if o is not None and o.spec() != s.spec():
             return True
     for name, c in new.chains.items():
-        o = old.chains.get(name)
-        if o is not None and o.spec() != c.spec():
+        oc = old.chains.get(name)
+        if oc is not None and oc.spec() != c.spec():
             return True
     return False
 

@@ -54,7 +54,8 @@ class NftChain:
     def spec(self) -> str:
         parts = []
         if self.hook:
-            parts.append("type %s hook %s priority %d ;" % self.hook)
+            kind, hook, priority = self.hook
+            parts.append(f"type {kind} hook {hook} priority {priority:d} ;")
         if self.comment:
             parts.append(f'comment {quoted(self.comment)} ;')
         return " { " + " ".join(parts) + " }" if parts else ""

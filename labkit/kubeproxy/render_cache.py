@@ -10,8 +10,16 @@ written again. The output is the same bytes as the plain renderers (tests compar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from .iptables import _Buffers, _Svc, _write_fixed, _write_frontends, _write_service_chains, _write_trailer
+from .iptables import (
+    _Buffers,
+    _Svc,
+    _write_fixed,
+    _write_frontends,
+    _write_service_chains,
+    _write_trailer,
+)
 from .model import NodeContext, ProxyInput, categorize_endpoints
 from .nftables import NftChain, NftRuleset, NftSet, _Service, _setup
 
@@ -27,14 +35,14 @@ class _NftPiece:
 class CachedRenderer:
     """Renders one node's rules; call :meth:`nftables` or :meth:`iptables` on every sync."""
 
-    nft: dict[tuple, _NftPiece] = field(default_factory=dict)
-    ipt: dict[tuple, tuple[list[str], ...]] = field(default_factory=dict)
+    nft: dict[tuple[Any, ...], _NftPiece] = field(default_factory=dict)
+    ipt: dict[tuple[Any, ...], tuple[list[str], ...]] = field(default_factory=dict)
 
     def nftables(self, inp: ProxyInput, ctx: NodeContext) -> NftRuleset:
         rs = NftRuleset()
         _setup(rs, ctx)
         standard = set(rs.sets)
-        used: dict[tuple, _NftPiece] = {}
+        used: dict[tuple[Any, ...], _NftPiece] = {}
         for info in inp.sorted_services():
             endpoints = inp.endpoints_for(info)
             key = (info, tuple(endpoints), ctx)
@@ -58,7 +66,7 @@ class CachedRenderer:
         buf = _Buffers()
         _write_fixed(buf, ctx)
         large = inp.total_endpoints() > ctx.large_cluster_threshold
-        used: dict[tuple, tuple[list[str], ...]] = {}
+        used: dict[tuple[Any, ...], tuple[list[str], ...]] = {}
         for info in inp.sorted_services():
             endpoints = inp.endpoints_for(info)
             key = (info, tuple(endpoints), ctx, large)

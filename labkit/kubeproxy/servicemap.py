@@ -170,7 +170,7 @@ def trace(smap: ServiceMap, ip: str, port: int, protocol: str = "tcp", from_host
     candidates = [(svc, fe) for svc in smap.services if svc.protocol == protocol for fe in svc.frontends]
     exact = [(s, f) for s, f in candidates if f.ip == ip and f.port == port]
     node_ports = [(s, f) for s, f in candidates if f.kind == "node_port" and f.port == port]
-    match = (exact or node_ports or [None])[0]
+    match = (exact or node_ports)[0] if exact or node_ports else None
     if match is None:
         return Trace(f"{ip}:{port}", protocol, None, None, [], [])
     svc, fe = match

@@ -17,15 +17,27 @@ Module map: ``model`` (the data), ``selector`` (label selectors), ``validation``
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import messages as _messages  # noqa: F401  (registers the catalog)
 from .engine import Engine
 from .explain import DirectionVerdict, Explanation, RuleRef
 from .manifests import ManifestError, load_manifests, parse_manifests
 from .matrix import Matrix, Reachability
-from .model import (EGRESS, INGRESS, NAMESPACE_NAME_LABEL, ContainerPort, IPBlock, Namespace, NetworkPolicy,
-                    Peer, Pod, Port, Rule)
+from .model import (
+    EGRESS,
+    INGRESS,
+    NAMESPACE_NAME_LABEL,
+    ContainerPort,
+    IPBlock,
+    Namespace,
+    NetworkPolicy,
+    Peer,
+    Pod,
+    Port,
+    Rule,
+)
 from .parse import InvalidPolicy, parse_policy
 from .selector import LabelSelector, Requirement
 from .validation import FieldError, default_policy, validate_policy

@@ -18,7 +18,8 @@ walk exists too, in ``explain.py``, written independently; the tests check both 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput
 from .model import EGRESS, INGRESS, PROTOCOLS, Namespace, NetworkPolicy, Peer, Pod, Port
@@ -81,7 +82,7 @@ class Engine:
         self._ns_pod_masks = [self._pods_in_ns[n] for n in ns_names]
         self._ips = [_ip_int(p.ip) for p in self.pods]
         self._compiled = [self._compile(p) for p in self.policies]
-        self._cache: dict[tuple[int, str], Any] = {}
+        self._cache: dict[tuple[int, str], Reachability] = {}
 
     # -- compilation (port-independent) -------------------------------------------------------
     def _compile(self, policy: NetworkPolicy) -> _CompiledPolicy:
@@ -117,6 +118,7 @@ class Engine:
 
     def _ip_block_mask(self, peer: Peer) -> int:
         block = peer.ip_block
+        assert block is not None  # the caller checked
         net = ipaddress.ip_network(block.cidr, strict=False)
         excepts = [ipaddress.ip_network(e, strict=False) for e in block.excepts]
         ranges = [(e.version, *_range(e)) for e in excepts]
@@ -139,7 +141,7 @@ class Engine:
             raise BadInput("netpol.error.unknown_pod", pod=key, known=known or "-")
         return self.pods[i]
 
-    def reachability(self, port: int, protocol: str = "TCP") -> "Reachability":
+    def reachability(self, port: int, protocol: str = "TCP") -> Reachability:
         """Ingress, egress and combined matrices for traffic to ``port``/``protocol``."""
         from .matrix import Matrix, Reachability
 
@@ -161,14 +163,14 @@ class Engine:
         self._cache[(port, protocol)] = result
         return result
 
-    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> "Explanation":
+    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> Explanation:
         """Why ``src`` may or may not connect to ``dst`` (see ``explain.explain_cell``)."""
         from .explain import explain_cell
 
         port, protocol = check_port(port, protocol)
         return explain_cell(self, self.pod(src), self.pod(dst), port, protocol)
 
-    def _port_masks(self, port: int, protocol: str) -> "_PortMasks":
+    def _port_masks(self, port: int, protocol: str) -> _PortMasks:
         named: dict[str, int] = {}
         for i, pod in enumerate(self.pods):
             seen = set()
@@ -179,7 +181,7 @@ class Engine:
                         named[cp.name] = named.get(cp.name, 0) | (1 << i)
         return _PortMasks(self.all, port, protocol, named)
 
-    def _ingress_rows(self, ports: "_PortMasks") -> list[int]:
+    def _ingress_rows(self, ports: _PortMasks) -> list[int]:
         isolated = 0
         grants: dict[int, int] = {}  # peers mask -> destinations it may reach
         for cp in self._compiled:
@@ -196,7 +198,7 @@ class Engine:
                 rows[s] |= dests
         return rows
 
-    def _egress_rows(self, ports: "_PortMasks") -> list[int]:
+    def _egress_rows(self, ports: _PortMasks) -> list[int]:
         rows = [self.all] * len(self.pods)
         allowed: dict[int, int] = {}  # selected sources -> destinations they may reach
         for cp in self._compiled:

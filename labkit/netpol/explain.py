@@ -11,8 +11,9 @@ random clusters, so each checks the other.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from .. import i18n
 from .model import EGRESS, INGRESS, Namespace, NetworkPolicy, Peer, Pod, Rule
@@ -109,7 +110,7 @@ class Explanation:
         return f"<pre>{html.escape(self.render())}</pre>"
 
 
-def explain_cell(engine: "Engine", src: Pod, dst: Pod, port: int, protocol: str) -> Explanation:
+def explain_cell(engine: Engine, src: Pod, dst: Pod, port: int, protocol: str) -> Explanation:
     """Walk every policy for one (source, destination, port, protocol)."""
     namespaces = engine.namespaces
     walk = _Walk(namespaces, engine.ipblock_matches_pods, port, protocol)

@@ -10,8 +10,9 @@ Every error names the file, the document (counted from 1) and the field.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import i18n
 from ..errors import BadInput
@@ -110,7 +111,7 @@ class Reachability:
     """
 
     def __init__(self, port: int, protocol: str, ingress: Matrix, egress: Matrix, combined: Matrix,
-                 engine: "Engine | None" = None) -> None:
+                 engine: Engine | None = None) -> None:
         self.port, self.protocol = port, protocol
         self.ingress, self.egress, self.combined = ingress, egress, combined
         self._engine = engine
@@ -144,7 +145,7 @@ class Reachability:
         """``{"port", "protocol", "pods", "allowed": [[src, dst], ...]}``, pairs sorted."""
         return json.dumps(self.to_dict(direction), indent=None)
 
-    def explain(self, src: str, dst: str) -> "Explanation":
+    def explain(self, src: str, dst: str) -> Explanation:
         if self._engine is None:
             raise BadInput("netpol.error.no_engine")
         return self._engine.explain(src, dst, self.port, self.protocol)

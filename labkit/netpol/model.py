@@ -8,8 +8,8 @@ cached by value. A ``NetworkPolicy`` here is always the *defaulted and validated
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from .selector import LabelSelector
 

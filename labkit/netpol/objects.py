@@ -10,7 +10,8 @@ API server would refuse cannot be in a live cluster; if one is found anyway (an 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .manifests import ManifestError, _container_ports
 from .model import Namespace, NetworkPolicy, Pod

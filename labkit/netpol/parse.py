@@ -5,7 +5,8 @@ cluster would not: an invalid one raises ``InvalidPolicy`` carrying every ``Fiel
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .. import i18n
 from ..errors import BadInput

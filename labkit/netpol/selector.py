@@ -13,8 +13,9 @@ Parsing assumes the dict was validated first (see ``validation.py``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 IN, NOT_IN, EXISTS, DOES_NOT_EXIST = "In", "NotIn", "Exists", "DoesNotExist"
 OPERATORS = (IN, NOT_IN, EXISTS, DOES_NOT_EXIST)
@@ -54,7 +55,7 @@ class LabelSelector:
     match_expressions: tuple[Requirement, ...] = ()
 
     @classmethod
-    def from_dict(cls, obj: Mapping[str, Any] | None) -> "LabelSelector":
+    def from_dict(cls, obj: Mapping[str, Any] | None) -> LabelSelector:
         obj = obj or {}
         labels = tuple(sorted((str(k), str(v)) for k, v in (obj.get("matchLabels") or {}).items()))
         exprs = tuple(
@@ -64,7 +65,7 @@ class LabelSelector:
         return cls(labels, exprs)
 
     @classmethod
-    def of(cls, **labels: str) -> "LabelSelector":
+    def of(cls, **labels: str) -> LabelSelector:
         """Shorthand for notebooks and tests: ``LabelSelector.of(pod="a")``."""
         return cls(tuple(sorted(labels.items())))
 

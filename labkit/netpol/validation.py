@@ -13,8 +13,9 @@ import copy
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .. import i18n
 from .model import EGRESS, INGRESS, PROTOCOLS

@@ -14,7 +14,8 @@ By default the ``kube-system`` pods are left out of the tables (they are still p
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..netpol import Explanation, Reachability
 from .cluster import as_snapshot, engine, restrict, shown_pods, split_namespaces

@@ -12,7 +12,8 @@ import json
 import ssl
 import urllib.error
 import urllib.request
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import yaml
 
@@ -71,7 +72,7 @@ def read_api(kubeconfig: str, name: str) -> dict[str, list[dict]]:
 def lab_snapshot(name: str) -> ClusterSnapshot:
     """What policies need from a running embedded lab, read from its API (no node state)."""
     from ..embedded import messages  # noqa: F401  (lab.* messages)
-    from ..embedded.userconfig import readable_kubeconfig   # an ordinary user's own copy too
+    from ..embedded.userconfig import readable_kubeconfig  # an ordinary user's own copy too
 
     objs = read_api(str(readable_kubeconfig(name)), name)
     return ClusterSnapshot(name=name, source="embedded", namespaces=objs["namespaces"], pods=objs["pods"],

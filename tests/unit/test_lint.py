@@ -1,0 +1,64 @@
+"""The lint step of `make test`: ruff, mypy (strict on the pure packages) and the layer contracts.
+
+`make lint` runs the same three commands; this test keeps their configuration coherent and fails
+with the tools' own report when the tree does not pass them.
+"""
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+BIN = Path(sys.executable).parent
+
+
+def _pure_contract() -> dict:
+    contracts = PYPROJECT["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c["name"].startswith("Pure packages"))
+
+
+def _strict_modules() -> list[str]:
+    for override in PYPROJECT["tool"]["mypy"]["overrides"]:
+        if override.get("disallow_untyped_defs"):
+            return [m.removesuffix(".*") for m in override["module"]]
+    raise AssertionError("no strict override in [tool.mypy]")
+
+
+def test_tools_are_configured_in_pyproject():
+    tool = PYPROJECT["tool"]
+    assert tool["ruff"]["line-length"] == 100
+    assert {"E", "F", "I", "B", "UP"} <= set(tool["ruff"]["lint"]["select"])
+    assert tool["mypy"]["files"] == ["labkit"]
+    assert len(tool["importlinter"]["contracts"]) >= 2
+
+
+def test_strictly_typed_modules_are_pure():
+    """Every module mypy checks strictly is one the import contract keeps free of I/O."""
+    pure = set(_pure_contract()["source_modules"])
+    assert set(_strict_modules()) <= pure, set(_strict_modules()) - pure
+
+
+def test_pure_contract_forbids_the_io_modules():
+    forbidden = set(_pure_contract()["forbidden_modules"])
+    assert {"subprocess", "socket", "kubernetes", "labkit.nodes", "labkit.cluster"} <= forbidden
+
+
+def test_make_test_runs_lint_before_pytest():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.index("lint") < recipe.index("pytest")
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for tool in ("ruff check labkit", "mypy", "lint-imports"):
+        assert tool in lint
+
+
+@pytest.mark.parametrize("argv", [["ruff", "check", "labkit"], ["mypy"], ["lint-imports", "--no-cache"]],
+                         ids=["ruff", "mypy", "import-linter"])
+def test_tree_passes(argv):
+    tool = BIN / argv[0]
+    assert tool.exists(), f"{argv[0]} is missing: pip install -e '.[test]'"
+    proc = subprocess.run([str(tool), *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
