@@ -54,7 +54,7 @@ def _badge_xy(anchor: tuple[float, float, float, float]) -> tuple[float, float]:
 
 def overlay(capture: Any, lang: str | None):
     """The pod diagram's overlay (see ``labkit.diagrams.pods.Overlay``) for ``capture``."""
-    def draw(scene: Scene, y: float) -> float:   # noqa: C901 - one pass over the rows
+    def draw(scene: Scene, y: float) -> float:
         rows = capture.shown()
         points: dict[str, list[int]] = {}
         for n, row in enumerate(rows, start=1):

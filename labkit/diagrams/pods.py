@@ -12,8 +12,8 @@ uplink (``eth0``, node IP). Below the nodes, the node network joins the uplinks.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
