@@ -107,10 +107,21 @@ class Grid:
         return Box(x0 + c * (self.cell_w + self.gap_x), y0 + r * (self.cell_h + self.gap_y), self.cell_w, self.cell_h)
 
 
-def node_boxes(count: int, left: float, top: float, width: float, height: float, gap: float) -> list[Box]:
-    """``count`` node boxes of ``width`` × ``height``, :data:`NODES_PER_ROW` per row."""
+def node_boxes(count: int, left: float, top: float, width: float, height: float, gap: float,
+               row_gap: float | None = None) -> list[Box]:
+    """``count`` node boxes of ``width`` × ``height``, :data:`NODES_PER_ROW` per row, ``row_gap``
+    (default ``gap``) between rows: a fourth node starts a second row and moves none of the first three."""
     out = []
     for i in range(count):
         r, c = divmod(i, NODES_PER_ROW)
-        out.append(Box(left + c * (width + gap), top + r * (height + gap), width, height))
+        out.append(Box(left + c * (width + gap), top + r * (height + (gap if row_gap is None else row_gap)), width,
+                       height))
     return out
+
+
+def rows_of(boxes: list[Box]) -> list[list[int]]:
+    """The indexes of ``boxes`` row by row (boxes of a row share their top)."""
+    out: dict[float, list[int]] = {}
+    for i, b in enumerate(boxes):
+        out.setdefault(b.y, []).append(i)
+    return [out[y] for y in sorted(out)]

@@ -34,6 +34,7 @@ LANE_GAP = 12
 MAX_LANE = 8
 POLICIES_PER_ROW = 4
 NODE_GAP = 24
+ROW_GAP = 44
 NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
 GRID = Grid(cols=2, rows=0, cell_w=118, cell_h=32, gap_x=20, gap_y=10)
 
@@ -78,7 +79,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
         y = svc_y + 40 + 70
     head_h = 16 + BIG + 10
     node_h = head_h + grid.height + 22 + 40
-    boxes = layout.node_boxes(len(nodes), MARGIN, y, NODE_W, node_h, NODE_GAP)
+    boxes = layout.node_boxes(len(nodes), MARGIN, y, NODE_W, node_h, NODE_GAP, row_gap=ROW_GAP)
     routers = {}
     for node, box in zip(nodes, boxes):
         frame = scene.group("nodes", f"node/{node.name}", "node", name=node.name,
@@ -108,9 +109,12 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             g.add(Text(cell.x + 7, cell.y + 22, fit(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
         if not by_node[node.name]:
             frame.add(Text(box.cx, gy + 22, i18n.t("diagrams.no_pods", lang), POD_SIZE, anchor="middle", color=style.MUTED))
-    # the ring: through every node's routing circle, back below the nodes
+    # the ring: through every node's routing circle, back below the nodes (one row), or through the
+    # routing circles of the last row (two rows: the ring runs along the first row, down the margins,
+    # back along the second)
     ring_top = routers[nodes[0].name][1] if nodes else y
-    bottom = max((b.bottom for b in boxes), default=y) + 26
+    below = max((b.bottom for b in boxes), default=y) + 26
+    bottom = routers[nodes[-1].name][1] if len(layout.rows_of(boxes)) > 1 else below
     left, right = MARGIN + 6, style.WIDTH - MARGIN - 6
     ring = scene.group("ring", "net/pods", "ring", tip=i18n.t("diagrams.tip.pod_network", lang))
     ring.add(Line([(left + 20, ring_top), (right - 20, ring_top), (right, ring_top + 20), (right, bottom - 20),
@@ -122,9 +126,9 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
         g.add(Line([(rx - 9, ry - 9), (rx + 9, ry + 9)], stroke=style.BLUE, width=2.5))
         g.add(Line([(rx - 9, ry + 9), (rx + 9, ry - 9)], stroke=style.BLUE, width=2.5))
     cap = scene.group("ring", None, "ring-caption")
-    cap.add(Text(style.WIDTH / 2, bottom + 26, i18n.t("diagrams.ring", lang, cidr=_cluster_cidr(snapshot)), MID,
+    cap.add(Text(style.WIDTH / 2, below + 26, i18n.t("diagrams.ring", lang, cidr=_cluster_cidr(snapshot)), MID,
                  anchor="middle", bold=True, color=style.BLUE))
-    y = bottom + 26 + 16
+    y = below + 26 + 16
     # services: boxes, then an arrow to every node that runs an endpoint
     node_box = {n.name: b for n, b in zip(nodes, boxes)}
     ep_nodes = _endpoint_nodes(snapshot, entries)
@@ -142,7 +146,8 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
         for n in sorted(ep_nodes.get(entry.service, ()), key=lambda n: [x.name for x in nodes].index(n)):
             b = node_box[n]
             px = b.x + 24 + (i + 0.5) * (b.w - 48) / max(1, min(len(entries), lane))
-            g.add(Line([(x + w / 2, svc_y + 40), (px, b.y - 2)], stroke=style.GREEN, width=3, arrow="arrow-green"))
+            g.add(Line(_service_path((x + w / 2, svc_y + 40), px, b, boxes[0].y, i), stroke=style.GREEN, width=3,
+                       arrow="arrow-green"))
         g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.GREEN, width=2.5, rx=8))
         label = entry.service.split("/", 1)[-1]
         if detail:
@@ -174,6 +179,18 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     y = style.legend(scene, y + 6, items, i18n.t("diagrams.legend", lang), size=POD_SIZE)
     scene.height = y + 4
     return Drawing(scene, placed)
+
+
+def _service_path(start: tuple[float, float], px: float, box, first_top: float, i: int) -> list[tuple[float, float]]:
+    """From a Service box to the top of a node box: straight to the first row; to a lower row down the
+    gap between two columns of nodes, then along the gap between the rows (one track per Service)."""
+    if box.y <= first_top + 1:
+        return [start, (px, box.y - 2)]
+    column = round((box.x - MARGIN) / (NODE_W + NODE_GAP))
+    gap = min(column, layout.NODES_PER_ROW - 2)        # the gap right of this column, left of the last one
+    gx = MARGIN + (gap + 1) * NODE_W + gap * NODE_GAP + NODE_GAP / 2 + (i % 5 - 2) * 3
+    ty = box.y - ROW_GAP / 2 + (i % 5 - 2) * 3
+    return [start, (gx, first_top - 12), (gx, ty), (px, ty), (px, box.y - 2)]
 
 
 def _lane(count: int) -> int:

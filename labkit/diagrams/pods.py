@@ -162,16 +162,25 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
     chains = {n.name: _chain(n) for n in nodes}
     chain_h = max(len(c) for c in chains.values()) * (DEVICE_H + 22)
     node_h = head_h + grid.height + 30 + chain_h + 10
-    boxes = layout.node_boxes(len(nodes), MARGIN, top, NODE_W, node_h, NODE_GAP)
-    net_y = max(b.bottom for b in boxes) + 34
-    for node, box in zip(nodes, boxes):
-        _draw_node(scene, paint, snapshot, node, box, head_h, grid, placed[node.name], by_node[node.name],
-                   routes[node.name], chains[node.name], net_y, lang)
+    # the node network runs below each row of nodes (one bar per row, joined along the right margin)
+    boxes = layout.node_boxes(len(nodes), MARGIN, top, NODE_W, node_h, NODE_GAP, row_gap=34 + 2 * 34)
+    rows = layout.rows_of(boxes)
+    bars = [boxes[row[0]].bottom + 34 for row in rows] or [top + 34]
+    for r, row in enumerate(rows):
+        for i in row:
+            _draw_node(scene, paint, snapshot, nodes[i], boxes[i], head_h, grid, placed[nodes[i].name],
+                       by_node[nodes[i].name], routes[nodes[i].name], chains[nodes[i].name], bars[r], lang)
+    net_y = bars[-1]
     net = scene.group("pods", "net/nodes", "network", tip=i18n.t("diagrams.tip.node_network", lang))
     net_text = i18n.t("diagrams.node_network", lang, cidr=node_network_cidr(snapshot)).replace("\n", " ")
-    net.add(Rect(MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34, fill=style.NODE_FILL,
-                 stroke=style.HIGHLIGHT if paint.on("net/nodes") else style.GREY, width=2, rx=6))
-    net.add(Text(style.WIDTH / 2, net_y + 23, net_text, TEXT, anchor="middle"))
+    stroke = style.HIGHLIGHT if paint.on("net/nodes") else style.GREY
+    if len(bars) > 1:
+        edge_x = style.WIDTH - MARGIN / 2
+        net.add(Line([(style.WIDTH - MARGIN, bars[0] + 17), (edge_x, bars[0] + 17), (edge_x, bars[-1] + 17),
+                      (style.WIDTH - MARGIN, bars[-1] + 17)], stroke=stroke, width=2))
+    for bar in bars:
+        net.add(Rect(MARGIN, bar, style.WIDTH - 2 * MARGIN, 34, fill=style.NODE_FILL, stroke=stroke, width=2, rx=6))
+        net.add(Text(style.WIDTH / 2, bar + 23, net_text, TEXT, anchor="middle"))
     scene.anchor("net/nodes", MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34)
     bottom = overlay(scene, net_y + 34) if overlay is not None else net_y + 34
     items = [("ring", i18n.t("diagrams.legend.routing", lang)),

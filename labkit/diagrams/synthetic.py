@@ -8,10 +8,11 @@ kube-proxy rules generated and parsed back per node, and ``policies`` NetworkPol
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from ..inspect.iproute import Address, Interface, Route
 from ..kubeproxy import NodeContext, from_objects, read_service_map, render_iptables
-from ..snapshot import ClusterSnapshot
+from ..snapshot import ClusterSnapshot, NodeNetwork
 
 DEPLOYMENTS = (("web", 0.4), ("api", 0.3), ("cache", 0.2), ("job", 0.1))
 
@@ -41,10 +42,33 @@ def _slice(ns: str, name: str, pods: list[dict]) -> dict:
                            "nodeName": p["spec"]["nodeName"]} for p in pods]}
 
 
+def add_nodes(snap: ClusterSnapshot, count: int) -> None:
+    """Grow ``snap`` (kindnet) to ``count`` nodes as kind names them (``worker3``, ``worker4``...): the
+    next node IP and /24 each, and on every node a route to every other node's pod range."""
+    template = next(n for n in snap.nodes if "control-plane" not in n.roles)
+    prefix = template.name.rsplit("-worker", 1)[0]
+    while len(snap.nodes) < count:
+        i = len(snap.nodes)
+        ip = str(ipaddress.ip_address(snap.nodes[-1].internal_ip) + 1)
+        cidr = str(ipaddress.ip_network(snap.nodes[-1].pod_cidr).network_address + 256) + "/24"
+        eth0 = next(x for x in template.interfaces if x.name == "eth0")
+        lo = next(x for x in template.interfaces if x.name == "lo")
+        node = NodeNetwork(name=f"{prefix}-worker{i}", internal_ip=ip, pod_cidr=cidr, roles=[],
+                           interfaces=[lo, replace(eth0, addresses=(Address(ip, 16),), peer_index=4 + i)],
+                           routes=[r for r in template.routes if r.dst in ("default",) or r.dst.startswith("172.")])
+        for other in snap.nodes:
+            node.routes.append(Route(dst=other.pod_cidr, dev="eth0", gateway=other.internal_ip))
+            other.routes.append(Route(dst=cidr, dev="eth0", gateway=ip))
+        snap.nodes.append(node)
+
+
 def synthetic(base: ClusterSnapshot, pods: int = 100, services: int = 20, policies: int = 10,
-              namespaces: int = 3) -> ClusterSnapshot:
-    """``base`` (a reference snapshot, not modified) grown to the given sizes."""
+              namespaces: int = 3, nodes: int | None = None) -> ClusterSnapshot:
+    """``base`` (a reference snapshot, not modified) grown to the given sizes (``nodes``: see
+    :func:`add_nodes`)."""
     snap = ClusterSnapshot.from_json(base.to_json())
+    if nodes:
+        add_nodes(snap, nodes)
     workers = [n for n in snap.nodes if "control-plane" not in n.roles and n.pod_cidr]
     used = {p["status"]["podIP"] for p in snap.pods}
     names = [f"team{i}" for i in range(namespaces)]

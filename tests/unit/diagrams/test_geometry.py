@@ -14,6 +14,8 @@ SCENES = {
     "flannel": lambda: load("flannel"),
     "ref30": lambda: synthetic(load("kindnet"), pods=25, services=8, policies=6),   # + the 5 pods, 2 services, 2 policies
     "pods60": lambda: synthetic(load("kindnet"), pods=55, services=8, policies=6),
+    "nodes4": lambda: synthetic(load("kindnet"), pods=25, services=8, policies=6, nodes=4),
+    "nodes6": lambda: synthetic(load("kindnet"), pods=55, services=8, policies=6, nodes=6),
 }
 OUTPUT_PX = 850    # a notebook output area in JupyterLab at a 1,280 px window, file browser open
 
@@ -68,3 +70,46 @@ def test_slide_pictures_read_from_the_back_of_the_room(lang):
 def min_font(svg):
     from geometry import labels
     return min(t.size for t in labels(svg))
+
+
+def _circles(svg, prefix):
+    from diagram_helpers import NS, groups
+
+    return {gid: next(g.iter(f"{NS}circle")) for gid, g in groups(svg).items() if gid.startswith(prefix)}
+
+
+@pytest.mark.parametrize("count", [4, 5, 6])
+def test_more_nodes_take_a_second_row_and_the_ring_goes_through_every_node(count):
+    """4-6 nodes: a second row under the first, nothing moved in the first row, every node box inside the
+    width, no two boxes overlapping (the first row's boxes where three nodes put them), and the pod network ring passing through every node's routing circle."""
+    from diagram_helpers import NS, groups
+    from geometry import segments
+
+    base = synthetic(load("kindnet"), pods=25, services=8, policies=6)
+    snap = synthetic(load("kindnet"), pods=25, services=8, policies=6, nodes=count)
+    for layer in ("overview", "pods"):
+        svg = diagrams.to_svg(diagrams.LAYERS[layer](snap, lang="en"))
+        rects = {gid: next(g.iter(f"{NS}rect")) for gid, g in groups(svg).items() if gid.startswith("node/")}
+        assert len(rects) == count
+        boxes = {gid: (float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width")),
+                       float(r.get("y")) + float(r.get("height"))) for gid, r in rects.items()}
+        width = view_box(svg)[2]
+        assert all(0 <= b[0] and b[2] <= width for b in boxes.values())
+        items = list(boxes.values())
+        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                       for i, a in enumerate(items) for b in items[i + 1:]), "two node boxes overlap"
+        assert len({b[1] for b in items}) == 2, "4 to 6 nodes: two rows"
+        first = diagrams.to_svg(diagrams.LAYERS[layer](base, lang="en"))
+        for gid in ("node/kubenet-control-plane", "node/kubenet-worker", "node/kubenet-worker2"):
+            old = groups(first)[gid].find(f"{NS}rect").attrib
+            assert [rects[gid].get(k) for k in ("x", "y", "width")] == [old.get(k) for k in ("x", "y", "width")]
+    svg = diagrams.to_svg(diagrams.overview(snap, lang="en"))
+    from geometry import _seg_hits_box
+
+    ring_group = groups(svg)["net/pods"]
+    ring_d = next(ring_group.iter(f"{NS}path")).get("d")
+    ring_only = segments(f'<svg xmlns="http://www.w3.org/2000/svg"><path class="edge" d="{ring_d}"/></svg>')
+    assert len(_circles(svg, "rt/")) == count
+    for gid, c in _circles(svg, "rt/").items():
+        x, y = float(c.get("cx")), float(c.get("cy"))
+        assert any(_seg_hits_box(a, b, (x, y, x, y), pad=0.5) for a, b in ring_only), f"the ring misses {gid}"
