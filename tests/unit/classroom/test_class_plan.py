@@ -1,0 +1,110 @@
+"""The class described before it is built: roster parsing, per-learner plan, firewall, hub config."""
+import ipaddress
+import subprocess
+import shutil
+
+import pytest
+
+from labkit.classroom import firewall, hubconfig, plan, roster
+from labkit.errors import BadInput
+
+ROSTER = """
+# Tuesday's class
+alice
+bob        # sits at the back
+teacher admin
+"""
+
+
+def test_roster_reads_logins_and_admins():
+    r = roster.parse(ROSTER)
+    assert r.logins == ["alice", "bob", "teacher"]
+    assert r.admins == ["teacher"]
+
+
+@pytest.mark.parametrize("text,key,line", [
+    ("alice\nAlice\n", "class.roster.bad_login", 2),
+    ("alice\nbob_b\n", "class.roster.bad_login", 2),
+    ("averyveryverylongname\n", "class.roster.bad_login", 1),
+    ("kubenet\n", "class.roster.reserved", 1),
+    ("alice\n\nalice admin\n", "class.roster.duplicate", 3),
+    ("alice teacher\n", "class.roster.bad_flag", 1),
+    ("# nobody\n\n", "class.roster.empty", None),
+])
+def test_roster_refuses_bad_lines_with_their_number(text, key, line):
+    with pytest.raises(BadInput) as err:
+        roster.parse(text)
+    assert err.value.key == key
+    if line is not None:
+        assert f"line {line}" in err.value.message("en") and f"ligne {line}" in err.value.message("fr")
+
+
+def test_plan_gives_each_learner_a_world_named_with_the_class_prefix():
+    p = plan.make_plan(roster.parse(ROSTER))
+    alice = p.learner("alice")
+    assert (alice.unix, alice.netns, alice.host_link, alice.lab) == ("kc_alice", "kc_alice", "kc_alice", "alice")
+    assert p.hub_ip == "100.72.0.1"
+    addresses = [x.address for x in p.learners]
+    assert addresses == ["100.72.1.1", "100.72.1.2", "100.72.1.3"]
+    assert len(set(addresses)) == 3 and p.hub_ip not in addresses
+    assert all(len(x.host_link) <= 15 for x in p.learners)
+
+
+def test_plan_names_never_clash_with_a_lab_sweep():
+    # a lab named `kc` owns namespaces `kc-*`; learners' worlds are `kc_*`, which no lab name can own
+    from labkit.embedded.topology import LabSpec
+
+    p = plan.make_plan(roster.parse("kc\nalice\n"))
+    for lab in ("kc", "alice"):
+        assert not any(LabSpec(name=lab).owns_netns(x.netns) for x in p.learners)
+
+
+def test_plan_survives_json_and_refuses_a_network_too_small():
+    p = plan.make_plan(roster.parse(ROSTER), network="10.99.0.0/16", public_port=8123)
+    assert plan.ClassPlan.from_json(p.to_json()) == p
+    with pytest.raises(ValueError):
+        plan.make_plan(roster.parse("\n".join(f"u{i}" for i in range(300))), network="10.99.0.0/24")
+
+
+def test_world_commands_route_only_to_the_hub():
+    p = plan.make_plan(roster.parse(ROSTER))
+    cmds = [" ".join(c) for c in plan.world_commands(p, p.learner("bob"))]
+    assert "ip netns add kc_bob" in cmds
+    assert "ip route replace 100.72.1.2/32 dev kc_bob src 100.72.0.1" in cmds
+    inside_routes = [c for c in cmds if c.startswith("ip -n kc_bob route")]
+    assert inside_routes == ["ip -n kc_bob route add 100.72.0.1/32 dev eth0 src 100.72.1.2"]   # no default
+
+
+def test_firewall_lets_learners_reach_only_the_hub_api_and_the_service():
+    text = firewall.ruleset(plan.make_plan(roster.parse(ROSTER)))
+    assert 'iifname "kc_*" ip daddr 100.72.0.1 tcp dport { 8081, 8090 } accept' in text
+    assert 'iifname "kc_*" counter drop' in text
+    assert 'oifname "kc_*" counter drop' in text      # no forwarding between worlds
+    if shutil.which("nft") and subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
+        check = subprocess.run(["nft", "-c", "-f", "-"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_hub_config_is_python_that_sets_the_classroom_authenticator():
+    p = plan.make_plan(roster.parse(ROSTER), state_dir="/tmp/kc-state", hub_python="/x/python")
+    text = hubconfig.render(p)
+    compile(text, "jupyterhub_config.py", "exec")
+
+    class Section(dict):
+        def __getattr__(self, key):
+            return self.setdefault(key, Section())
+
+        def __setattr__(self, key, value):
+            self[key] = value
+
+    c = Section()
+    exec(text, {"get_config": lambda: c})
+    assert c.JupyterHub.authenticator_class == "firstuseauthenticator.FirstUseAuthenticator"
+    assert c.FirstUseAuthenticator.create_users is False
+    assert c.Authenticator.allowed_users == {"alice", "bob", "teacher"}
+    assert c.Authenticator.admin_users == {"teacher"}
+    assert c.JupyterHub.spawner_class == "labkit.classroom.spawner.ClassSpawner"
+    assert c.JupyterHub.hub_bind_url == "http://100.72.0.1:8081"
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
+    assert ipaddress.ip_address(c.JupyterHub.services[0]["url"].split("//")[1].split(":")[0]) == \
+        ipaddress.ip_address(p.hub_ip)
