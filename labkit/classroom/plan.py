@@ -97,7 +97,7 @@ class ClassPlan:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ClassPlan":
+    def from_json(cls, text: str) -> ClassPlan:
         data = json.loads(text)
         data["learners"] = tuple(Learner(**entry) for entry in data["learners"])
         return cls(**data)

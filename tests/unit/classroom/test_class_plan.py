@@ -1,7 +1,7 @@
 """The class described before it is built: roster parsing, per-learner plan, firewall, hub config."""
 import ipaddress
-import subprocess
 import shutil
+import subprocess
 
 import pytest
 
