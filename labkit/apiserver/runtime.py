@@ -55,7 +55,8 @@ class PodRuntime(Protocol):
 
     async def start_pod(self, pod: dict, node: str) -> str: ...
     async def stop_pod(self, pod: dict) -> None: ...
-    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool) -> ExecProcess: ...
+    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool,
+                   container: str | None = None) -> ExecProcess: ...
     async def logs(self, pod: dict, container: str) -> str: ...
     def nodes(self) -> list[NodeInfo]: ...
 
@@ -140,7 +141,8 @@ class LocalRuntime:
         self.started.pop(uid, None)
         self.stopped.append(uid)
 
-    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool) -> ExecProcess:
+    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool,
+                   container: str | None = None) -> ExecProcess:
         # The first container's literal env on top of the server's (the service variables too).
         containers = pod.get("spec", {}).get("containers") or [{}]
         env = dict(os.environ, HOSTNAME=pod["metadata"]["name"][:63])

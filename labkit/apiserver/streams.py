@@ -83,7 +83,7 @@ class Streams:
             raise status.bad_request("api.exec_needs_websocket")
 
     async def exec(self, request: web.Request, target: Target) -> web.StreamResponse:
-        pod, _ = self._pod(target, request)
+        pod, container = self._pod(target, request)
         command = request.query.getall("command", [])
         if not command:
             raise status.bad_request("api.exec_no_command")
@@ -93,7 +93,7 @@ class Streams:
         try:
             proc = await self.runtime.exec(envvars.running(self.api, pod), command,
                                            _flag(request, "stdin"),
-                                           _flag(request, "tty"))
+                                           _flag(request, "tty"), container=container)
         except FileNotFoundError:
             await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
                                             command=command[0]).status(self.lang))
@@ -157,7 +157,8 @@ class Streams:
             raise
         if attach is None:
             try:
-                proc = await self.runtime.exec(envvars.running(self.api, pod), argv, stdin, tty)
+                proc = await self.runtime.exec(envvars.running(self.api, pod), argv, stdin, tty,
+                                               container=container)
             except FileNotFoundError:
                 await self._finish(ws, ApiError(500, "InternalError", "api.exec_not_found",
                                                 command=argv[0]).status(self.lang))

@@ -10,8 +10,18 @@ pseudo-terminal when the container asks for ``tty`` and on pipes otherwise.
 ambient capabilities a container runtime grants by default, ``CAP_NET_RAW`` (``ping``, raw
 sockets, packet capture) and ``CAP_NET_BIND_SERVICE`` (ports below 1024), with no new privileges
 and nothing else in the bounding set. ``securityContext.runAsUser`` (container or pod) picks
-another user; ``runAsUser: 0`` or ``privileged: true`` runs as root, for tools that really need
-it (``iptables``, ``tc``), knowing it is the host's root in the pod's network namespace.
+another user. ``runAsUser: 0`` runs as root with the capabilities a container runtime grants root
+by default (containerd's and Docker's set: no ``CAP_NET_ADMIN``, no ``CAP_SYS_ADMIN``), changed by
+``securityContext.capabilities`` ``add``/``drop``, so ``iptables`` or ``tc`` in a pod need
+``add: [NET_ADMIN]`` as they do on a real cluster. ``privileged: true`` is the host's root, every
+capability, in the pod's network namespace.
+
+**The lab's own files are out of sight.** Every container process and exec session runs in a
+mount namespace of its own where ``/run/labkit`` is an empty read-only tmpfs, with only the lab's
+image tool sets (``<lab>/images``) mounted back, read-only: the API objects, tokens, kubeconfigs
+and logs of every lab are not there at all, for root in a pod too (without ``CAP_SYS_ADMIN`` it
+cannot unmount the tmpfs). A privileged container could undo it, as a privileged pod can escape
+on a real node. If the namespace cannot be set up, the container does not start (fail closed).
 
 Which containers get a process:
 - ``command`` given: ``command + args``;
@@ -59,6 +69,28 @@ log = logging.getLogger(__name__)
 
 NOBODY = 65534
 CAPABILITIES = "net_raw,net_bind_service"
+# What containerd (oci/spec_opts.go, defaultUnixCaps... populateDefaultUnixSpec) and Docker
+# (oci/caps/defaults.go) give a root container that is not privileged.
+ROOT_CAPABILITIES = ("chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid",
+                     "setuid", "setfcap", "setpcap", "net_bind_service", "sys_chroot", "kill",
+                     "audit_write")
+# Every capability name Linux knows (capabilities(7)); anything else in a pod spec is refused.
+KNOWN_CAPABILITIES = frozenset((
+    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
+    "setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw",
+    "ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
+    "sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod",
+    "lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
+    "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore"))
+# The mount namespace that hides the lab's files (see the module docstring): $1 is hidden behind
+# an empty tmpfs, $2 (the tool sets, opened first as fd 3) is bound back read-only.
+HIDE_SCRIPT = (
+    'h="$0"; H="$1"; K="$2"; shift 2; hostname "$h" 2>/dev/null; '
+    'if [ -n "$H" ]; then { exec 3<"$K" && mount -t tmpfs -o size=16k,mode=0755 labkit-hidden "$H"'
+    ' && mkdir -p "$K" && mount --no-canonicalize --bind /proc/self/fd/3 "$K"'
+    ' && mount -o remount,bind,ro "$K" && mount -o remount,ro "$H"; }'
+    ' || { echo "labkit: cannot hide the lab files from the container" >&2; exit 126; };'
+    ' exec 3<&-; fi; exec "$@"')
 PATH = HOST_PATH
 BACKOFF_FIRST, BACKOFF_MAX, BACKOFF_RESET = 10.0, 300.0, 600.0
 EXIT_GRACE = 1.0     # how long output may keep arriving after the process ended
@@ -68,6 +100,9 @@ MESSAGES = {
     "proc.not_found": {
         "en": 'exec: "{command}": executable file not found in $PATH',
         "fr": 'exec : "{command}" : exécutable introuvable dans le $PATH'},
+    "proc.bad_capability": {
+        "en": 'unknown capability "{name}" in securityContext.capabilities',
+        "fr": 'capacité inconnue « {name} » dans securityContext.capabilities'},
 }
 i18n.register(MESSAGES)
 
@@ -112,17 +147,54 @@ def run_as(pod_spec: dict, container: dict) -> tuple[int, int] | None:
     return None if uid == 0 else (int(uid), int(gid))
 
 
+class CapabilityError(ValueError):
+    """A capability name in ``securityContext.capabilities`` that Linux does not know."""
+
+
+def root_capabilities(pod_spec: dict, container: dict) -> str | None:
+    """The capabilities of a container that runs as root: None when privileged (all of them),
+    else the runtime's default set with ``capabilities.add``/``drop`` applied (``ALL`` allowed).
+    Names are checked against Linux's list, so no string of the spec reaches the command line."""
+    ctx = container.get("securityContext") or {}
+    if ctx.get("privileged"):
+        return None
+    wanted = ctx.get("capabilities") or {}
+
+    def names(key: str) -> set[str]:
+        items = wanted.get(key) if isinstance(wanted, dict) else None
+        out = set()
+        for item in items if isinstance(items, list) else []:
+            name = str(item).lower().removeprefix("cap_")
+            if name == "all":
+                out |= KNOWN_CAPABILITIES
+            elif name in KNOWN_CAPABILITIES:
+                out.add(name)
+            else:
+                raise CapabilityError(str(item)[:64])
+        return out
+    caps = (set(ROOT_CAPABILITIES) - names("drop")) | names("add")
+    return ",".join(sorted(caps))
+
+
 def launch_argv(argv: list[str], netns: str, hostname: str, user: tuple[int, int] | None,
-                tty: bool, path: str | None = None) -> list[str]:
+                tty: bool, path: str | None = None, root_caps: str | None = None,
+                hide: tuple[Path, Path] | None = None) -> list[str]:
     """The host command line that runs ``argv`` as the container would (pure, for the tests).
 
     The wrappers run with the host's ``PATH``; ``path`` (the image's tool set) is the one the
-    container's own command and its children see (``env PATH=...`` just before it)."""
+    container's own command and its children see (``env PATH=...`` just before it).
+    ``root_caps``: a root container's capabilities (None: all, privileged). ``hide``: (the
+    directory to hide, the tool sets to keep) for the container's own mount namespace."""
     wrapped = ["ip", "netns", "exec", netns]
     if tty:
         wrapped += ["setsid", "-c"]           # new session, the pty as controlling terminal
-    wrapped += ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" 2>/dev/null; exec "$@"',
-                hostname[:63]]
+    hidden, kept = (str(hide[0]), str(hide[1])) if hide else ("", "")
+    wrapped += ["unshare", "--uts", "--mount", "--propagation", "private", "--",
+                "sh", "-c", HIDE_SCRIPT, hostname[:63], hidden, kept]
+    if user is None and root_caps is not None:
+        caps = ",".join("+" + c for c in root_caps.split(",") if c)
+        sets = f"-all,{caps}" if caps else "-all"
+        wrapped += ["setpriv", f"--inh-caps={sets}", f"--bounding-set={sets}", "--"]
     if user is not None:
         caps = ",".join("+" + c for c in CAPABILITIES.split(","))
         wrapped += ["setpriv", f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups",
@@ -438,9 +510,17 @@ class ContainerProcess:
             self.buffer.append(i18n.t("proc.not_found", "en", command=command) + "\n", "stderr")
             self.task = asyncio.ensure_future(self._ended(127, "StartError"))
             return
+        try:
+            caps = root_capabilities(self.pod.get("spec", {}), self.spec)
+        except CapabilityError as error:
+            self.buffer.append(i18n.t("proc.bad_capability", "en", name=str(error)) + "\n",
+                               "stderr")
+            self.task = asyncio.ensure_future(self._ended(128, "StartError"))
+            return
         self.spawned = await Spawned.start(
             launch_argv(tools.argv(argv), self.netns, self.pod["metadata"]["name"], user, tty,
-                        tools.path), env, tty, stdin, owner=user[0] if user else None)
+                        tools.path, caps, self.manager.hide()),
+            env, tty, stdin, owner=user[0] if user else None)
         self.spawned.on_output = self._output
         self.spawned.pump()
         self.task = asyncio.ensure_future(self._watch(self.spawned))
@@ -524,6 +604,15 @@ class ProcessManager:
     def buffer(self, uid: str, container: str) -> LogBuffer:
         return self.buffers.setdefault((uid, container), LogBuffer())
 
+    def hide(self) -> tuple[Path, Path] | None:
+        """(what the containers must not see, the tool sets they keep), or None without a lab
+        directory (the runtime's unit tests)."""
+        root = self.tools.root
+        if root is None:
+            return None
+        root.mkdir(parents=True, exist_ok=True)
+        return (root.parent.parent, root)
+
     async def start_pod(self, pod: dict, netns: str) -> None:
         """Start the pod's container processes (idempotent: running ones are left alone)."""
         uid = pod["metadata"]["uid"]
@@ -556,13 +645,19 @@ class ProcessManager:
     async def exec(self, pod: dict, netns: str, command: list[str], stdin: bool,
                    tty: bool, container: str | None = None) -> ExecSession:
         containers = pod.get("spec", {}).get("containers") or [{}]
-        spec = next((c for c in containers if c.get("name") == container), containers[0])
+        everyone = containers + list(pod.get("spec", {}).get("ephemeralContainers") or [])
+        spec = next((c for c in everyone if c.get("name") == container), containers[0])
         tools = self.tools.of(spec.get("image"))
         if not command or not tools.executable(command[0]):
             raise FileNotFoundError(command[0] if command else "")
         user = run_as(pod.get("spec", {}), spec)
+        try:
+            caps = root_capabilities(pod.get("spec", {}), spec)
+        except CapabilityError as error:
+            raise PermissionError(i18n.t("proc.bad_capability", "en", name=str(error))) from None
         spawned = await Spawned.start(
-            launch_argv(tools.argv(command), netns, pod["metadata"]["name"], user, tty, tools.path),
+            launch_argv(tools.argv(command), netns, pod["metadata"]["name"], user, tty, tools.path,
+                        caps, self.hide()),
             environment(pod, spec, self.service_cidr, tty, user is None), tty, stdin,
             owner=user[0] if user else None)
         session = ExecSession(spawned)

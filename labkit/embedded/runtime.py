@@ -102,11 +102,12 @@ class EmbeddedRuntime:
         await self.processes.stop_pod(pod["metadata"].get("uid", ""), existing.netns)
         await self.pods.delete_pods([key])
 
-    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool) -> ExecProcess:
+    async def exec(self, pod: dict, command: list[str], stdin: bool, tty: bool,
+                   container: str | None = None) -> ExecProcess:
         record = self.pods.state.pods.get(self._key(pod))
         if record is None:
             raise FileNotFoundError(command[0] if command else "")
-        return await self.processes.exec(pod, record.netns, command, stdin, tty)
+        return await self.processes.exec(pod, record.netns, command, stdin, tty, container)
 
     async def attach(self, pod: dict, container: str, stdin: bool, tty: bool) -> Attachment:
         """The container's process (``LookupError`` when the container runs none)."""

@@ -178,6 +178,37 @@ def test_processes_are_unprivileged_unless_asked():
     assert "setpriv" not in root and "setsid" not in root and "h" * 63 in root
 
 
+def test_root_containers_get_the_runtime_default_capabilities():
+    caps = pr.root_capabilities({}, {"securityContext": {"runAsUser": 0}}).split(",")
+    assert "net_raw" in caps and "dac_override" in caps
+    assert "net_admin" not in caps and "sys_admin" not in caps and "sys_ptrace" not in caps
+    added = pr.root_capabilities({}, {"securityContext": {"capabilities": {
+        "add": ["NET_ADMIN", "CAP_SYS_TIME"], "drop": ["MKNOD"]}}}).split(",")
+    assert {"net_admin", "sys_time"} <= set(added) and "mknod" not in added
+    assert pr.root_capabilities({}, {"securityContext": {"capabilities": {"drop": ["ALL"]}}}) == ""
+    assert pr.root_capabilities({}, {"securityContext": {"privileged": True}}) is None
+    with pytest.raises(pr.CapabilityError):
+        pr.root_capabilities({}, {"securityContext": {"capabilities": {"add": ["net_admin -- x"]}}})
+    argv = pr.launch_argv(["iptables", "-L"], "ns", "p", None, tty=False, root_caps="net_raw,kill")
+    assert "--bounding-set=-all,+net_raw,+kill" in argv and "--reuid=0" not in " ".join(argv)
+    none = pr.launch_argv(["id"], "ns", "p", None, tty=False, root_caps="")
+    assert "--bounding-set=-all" in none
+
+
+def test_containers_get_a_mount_namespace_that_hides_the_lab_files(tmp_path):
+    from pathlib import Path
+    argv = pr.launch_argv(["id"], "ns", "p", (65534, 65534), tty=False,
+                          hide=(Path("/run/labkit"), Path("/run/labkit/lab/images")))
+    at = argv.index("unshare")
+    assert argv[at:at + 5] == ["unshare", "--uts", "--mount", "--propagation", "private"]
+    script = argv.index(pr.HIDE_SCRIPT)
+    assert argv[script + 1:script + 4] == ["p", "/run/labkit", "/run/labkit/lab/images"]
+    manager = pr.ProcessManager(tools_root=tmp_path / "lab" / "images")
+    assert manager.hide() == (tmp_path, tmp_path / "lab" / "images")
+    assert (tmp_path / "lab" / "images").is_dir()
+    assert pr.ProcessManager().hide() is None
+
+
 def test_environment_of_a_container():
     pod = {"metadata": {"name": "web"}}
     env = pr.environment(pod, {"env": [{"name": "A", "value": "1"}, {"name": "B"}]},

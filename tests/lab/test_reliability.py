@@ -222,19 +222,52 @@ def test_a_daemon_killed_while_wiring_30_pods_finishes_them_after_a_restart(clus
 
 
 def test_pods_processes_cannot_read_the_lab_state(cluster):
-    """Pods share this machine's filesystem; their processes (nobody by default) see no lab state,
-    while the image tool sets under the lab's directory keep working."""
+    """Pods share this machine's filesystem, but their processes (nobody by default, root when
+    asked) run in a mount namespace where the lab's directory is gone: only the image tool sets
+    are there, read-only. Root in a pod has a runtime's default capabilities: it cannot unmount
+    the cover, and needs NET_ADMIN added for iptables, as on a real cluster."""
     kubectl = cluster
+    root_pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: rootpeek}\nspec:\n  containers:\n"
+                "  - {name: c, image: busybox, command: [sleep, '3600'],"
+                " securityContext: {runAsUser: 0}}\n"
+                "  - {name: admin, image: busybox, command: [sleep, '3600'],"
+                " securityContext: {runAsUser: 0, capabilities: {add: [NET_ADMIN]}}}\n")
     kubectl("run", "peek", "--image=busybox", "--", "sleep", "3600")
-    wait(lambda: "Running" in kubectl("get", "pod", "peek", "-o", "jsonpath={.status.phase}").stdout,
-         "peek running")
+    kubectl("apply", "-f", "-", input=root_pod)
+    for pod in ("peek", "rootpeek"):
+        wait(lambda: "Running" in kubectl("get", "pod", pod, "-o",
+                                          "jsonpath={.status.phase}").stdout, f"{pod} running")
     root = f"/run/labkit/{NAME}"
-    for path in ("state.json", "daemon.log", "kubeconfig", "api/token", "api/objects",
-                 "api/objects/core/pods/default/peek.json"):
-        proc = kubectl("exec", "peek", "--", "cat", f"{root}/{path}", check=False)
-        assert proc.returncode != 0 and "Permission denied" in proc.stderr + proc.stdout, path
-    assert kubectl("exec", "peek", "--", "ls", root, check=False).returncode != 0
-    assert kubectl("exec", "peek", "--", "echo", "tools work").stdout.strip() == "tools work"
+    assert os.path.exists(f"{root}/state.json")                # there, on the host
+    for pod in ("peek", "rootpeek"):
+        assert kubectl("exec", pod, "--", "id", "-u").stdout.strip() == (
+            "65534" if pod == "peek" else "0")
+        for path in ("state.json", "daemon.log", "kubeconfig", "api/token", "api/objects",
+                     "api/objects/core/pods/default/peek.json"):
+            proc = kubectl("exec", pod, "--", "cat", f"{root}/{path}", check=False)
+            assert proc.returncode != 0 and "No such file" in proc.stderr + proc.stdout, (pod, path)
+        assert kubectl("exec", pod, "--", "ls", root).stdout.split() == ["images"], pod
+        proc = kubectl("exec", pod, "--", "touch", f"{root}/images/x", check=False)
+        assert proc.returncode != 0, pod                             # the tool sets: read-only
+        assert kubectl("exec", pod, "--", "echo", "tools work").stdout.strip() == "tools work"
+    # root without CAP_SYS_ADMIN cannot lift the cover, nor reach the host's through pid 1
+    assert kubectl("exec", "rootpeek", "--", "umount", "/run/labkit", check=False).returncode != 0
+    proc = kubectl("exec", "rootpeek", "--", "ls", f"/proc/1/root{root}", check=False)
+    assert proc.returncode != 0, proc.stdout
+    # iptables needs NET_ADMIN: refused by the kernel in c, allowed in admin
+    assert kubectl("exec", "rootpeek", "-c", "c", "--", "ip", "link", "set", "lo", "mtu", "9000",
+                   check=False).returncode != 0
+    kubectl("exec", "rootpeek", "-c", "admin", "--", "ip", "link", "set", "lo", "mtu", "9000")
+    # the container's own process too (not only exec sessions): it sees no lab file either
+    lab = EmbeddedLab(NAME)
+    pids = [p for p in lab_pids(lab, "default/rootpeek")]
+    assert pids and not any(os.path.exists(f"/proc/{pid}/root{root}/state.json") for pid in pids)
+
+
+def lab_pids(lab: EmbeddedLab, pod: str) -> list[int]:
+    from labkit.embedded.processes import netns_processes
+    from labkit.embedded.state import LabState
+    return netns_processes(LabState.load(NAME).pods[pod].netns)
 
 
 def test_pods_cannot_open_connections_to_this_machine(cluster):
