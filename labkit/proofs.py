@@ -1,5 +1,7 @@
 """Live proofs of the network model's claims, each a short experiment on a running embedded lab.
 
+- ``pod_to_pod``: a pod calls a web server in another pod that reports the client address it saw
+  (``jpetazzo/color``'s ``client_ip``); it is the caller's own pod IP (no NAT).
 - ``node_to_node``: a node connects to another; the other sees the first node's own address (no NAT).
 - ``pod_to_node``: a pod connects to a node. To its own node, the node sees the pod's IP; to another
   node, the kindnet flavor SNATs it to the pod's node address, as kindnetd's masquerade rule does
@@ -33,6 +35,9 @@ MESSAGES = {
     "proof.pod_to_node": {
         "en": "pod {pod} ({pod_ip}, on {pod_node}) -> node {node}: the node saw {seen} ({how})",
         "fr": "pod {pod} ({pod_ip}, sur {pod_node}) -> nœud {node} : le nœud a vu {seen} ({how})"},
+    "proof.pod_to_pod": {
+        "en": "pod {src} ({src_ip}) -> {url}: the server saw the connection come from {seen} ({how})",
+        "fr": "pod {src} ({src_ip}) -> {url} : le serveur a vu la connexion venir de {seen} ({how})"},
     "proof.no_nat": {"en": "no NAT", "fr": "sans NAT"},
     "proof.snat": {"en": "SNAT to the pod's node", "fr": "SNAT vers le nœud du pod"},
     "proof.nat": {"en": "address translated", "fr": "adresse traduite"},
@@ -181,6 +186,21 @@ def service_is_l4(lab: Any, pod: str, cluster_ip: str, port: int, pod_ip: str, o
     holds = facts["ping_pod"] and not facts["ping_service"] and facts["open_port"] and not facts["other"]
     return Proof("proof.l4", holds, {"pod": pod, "pod_ip": pod_ip, "cluster_ip": cluster_ip, "port": port,
                                      "other_port": other_port, **facts})
+
+
+def pod_to_pod(lab: Any, pod: str, pod_ip: str, server_ip: str, port: int = 80) -> Proof:
+    """``pod`` (whose IP is ``pod_ip``) calls ``http://server_ip:port/``, a server that answers with the
+    JSON field ``client_ip`` (``jpetazzo/color``); the proof holds when that is ``pod_ip``. Through the
+    lab's API when the caller is not root, so a learner's kernel runs it."""
+    url = f"http://{server_ip}:{port}/"
+    proc = _pod_exec(lab)(pod, ["curl", "-s", "-m", "5", url])
+    try:
+        seen = json.loads(proc.stdout).get("client_ip") if proc.returncode == 0 else None
+    except ValueError:
+        seen = None
+    how = "proof.no_nat" if seen == pod_ip else "proof.nat"
+    return Proof("proof.pod_to_pod", seen == pod_ip, {"src": pod, "src_ip": pod_ip, "url": url,
+                                                      "seen": seen or "-", "how": how})
 
 
 def _kubectl(name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

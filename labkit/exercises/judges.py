@@ -99,7 +99,7 @@ MESSAGES = {
     "j.sel.ok": {
         "en": "{service} selects {selector}: {count} endpoint(s), and {url} answered from {pod}",
         "fr": "{service} sélectionne {selector} : {count} endpoint(s), et {url} a répondu depuis {pod}"},
-    # 04.4: the reachability column, predicted
+    # 04.3: the reachability matrix, predicted
     "j.mat.not_pods": {
         "en": "{answer!r} is not a set of pods (\"namespace/name\" strings)",
         "fr": "{answer!r} n'est pas un ensemble de pods (chaînes « namespace/nom »)"},
@@ -109,8 +109,21 @@ MESSAGES = {
                      "fr": "{src} a atteint {dst}, vous aviez prédit que non"},
     "j.mat.extra": {"en": "{src} was blocked, you predicted it would reach {dst}",
                     "fr": "{src} a été bloqué, vous aviez prédit qu'il atteindrait {dst}"},
-    "j.mat.ok": {"en": "right: exactly {count} pod(s) reach {dst} on port {port} ({pods})",
-                 "fr": "exact : {count} pod(s) exactement atteignent {dst} sur le port {port} ({pods})"},
+    "j.mat.not_grid": {
+        "en": "`{variable}` is not a dict {{destination pod: the pods that reach it}} (see the cell above)",
+        "fr": "`{variable}` n'est pas un dict {{pod de destination : les pods qui le joignent}} (voir la "
+              "cellule au-dessus)"},
+    "j.mat.column_missing": {
+        "en": "who reaches {dst}? Its entry is still None: write a set of pods, set() for nobody, or \"*\" "
+              "for every other pod",
+        "fr": "qui joint {dst} ? Son entrée vaut encore None : écrivez un ensemble de pods, set() pour "
+              "personne, ou \"*\" pour tous les autres pods"},
+    "j.mat.score": {"en": "{right} of the {total} cells of the matrix are right",
+                    "fr": "{right} des {total} cases de la matrice sont justes"},
+    "j.mat.more": {"en": "… and {count} more wrong cell(s)", "fr": "… et {count} autre(s) case(s) fausse(s)"},
+    "j.mat.ok": {"en": "right: all {total} cells of the matrix ({count} connection(s) allowed on port {port})",
+                 "fr": "exact : les {total} cases de la matrice ({count} connexion(s) autorisée(s) sur le "
+                       "port {port})"},
     # 04.5: DNS after a default-deny egress
     "j.dns.unresolved": {
         "en": "{pod} still cannot resolve {name} ({error}): its DNS queries go to the kube-dns pods on port 53",
@@ -269,25 +282,51 @@ def _pod_set(answer: Any) -> set[str] | None:
     return {a.strip() for a in items}
 
 
-def reachers(facts: dict, answer: Any, lang: str) -> Result:
-    """facts: ``dst`` (``ns/pod``), ``port``, ``sources`` (every other pod probed) and ``reached``
-    (those whose connection completed, real packets). answer: the predicted set of sources that
-    reach ``dst`` (an empty set is a valid prediction)."""
+MAX_WRONG = 6               # wrong cells listed before "and N more"
+EVERY_OTHER = "*"           # in a prediction: every other pod reaches this one
+
+
+def reach_matrix(facts: dict, answer: Any, lang: str) -> Result:
+    """facts: ``pods`` (every pod probed), ``allowed`` (``[src, dst]`` pairs whose connection completed,
+    real packets) and ``port``. answer: the predicted matrix, column by column: ``{dst: sources}``
+    for every pod, where sources is a set of ``"namespace/name"``, ``set()`` for nobody, or ``"*"`` for
+    every other pod. A pod always reaches itself: the diagonal is not asked."""
+    variable = facts.get("variable", "who_reaches")
     if answer is None:
-        return _no_answer(facts.get("variable", "reaches_api"), lang)
-    predicted = _pod_set(answer)
-    if predicted is None:
-        return failed(i18n.t("j.mat.not_pods", lang, answer=answer))
-    sources, reached, dst = set(facts["sources"]), set(facts["reached"]), facts["dst"]
-    unknown = sorted(predicted - sources)
+        return _no_answer(variable, lang)
+    if not isinstance(answer, dict):
+        return failed(i18n.t("j.mat.not_grid", lang, variable=variable))
+    pods, port = list(facts["pods"]), facts["port"]
+    listed = ", ".join(sorted(pods))
+    unknown = sorted(str(k) for k in answer if k not in pods)
     if unknown:
-        return failed(*[i18n.t("j.mat.unknown", lang, pod=p, pods=", ".join(sorted(sources))) for p in unknown])
-    reasons = [i18n.t("j.mat.missed", lang, src=s, dst=dst) for s in sorted(reached - predicted)]
-    reasons += [i18n.t("j.mat.extra", lang, src=s, dst=dst) for s in sorted(predicted - reached)]
-    if reasons:
-        return failed(*reasons)
-    return passed(i18n.t("j.mat.ok", lang, count=len(reached), dst=dst, port=facts["port"],
-                         pods=", ".join(sorted(reached)) or "-"))
+        return failed(*[i18n.t("j.mat.unknown", lang, pod=p, pods=listed) for p in unknown])
+    allowed = {(s, d) for s, d in facts["allowed"]}
+    right, missing, wrong = 0, [], []
+    for dst in sorted(pods):
+        value = answer.get(dst)
+        if value is None:
+            missing.append(i18n.t("j.mat.column_missing", lang, dst=dst))
+            continue
+        others = set(pods) - {dst}
+        predicted = others if value == EVERY_OTHER else _pod_set(value)
+        if predicted is None:
+            return failed(i18n.t("j.mat.not_pods", lang, answer=value))
+        strangers = sorted(predicted - set(pods))
+        if strangers:
+            return failed(*[i18n.t("j.mat.unknown", lang, pod=p, pods=listed) for p in strangers])
+        predicted -= {dst}
+        reached = {s for s in others if (s, dst) in allowed}
+        wrong += [i18n.t("j.mat.missed", lang, src=s, dst=dst) for s in sorted(reached - predicted)]
+        wrong += [i18n.t("j.mat.extra", lang, src=s, dst=dst) for s in sorted(predicted - reached)]
+        right += len(others) - len(reached ^ predicted)
+    total = len(pods) * (len(pods) - 1)
+    if missing or wrong:
+        shown = wrong[:MAX_WRONG] + ([i18n.t("j.mat.more", lang, count=len(wrong) - MAX_WRONG)]
+                                     if len(wrong) > MAX_WRONG else [])
+        return failed(i18n.t("j.mat.score", lang, right=right, total=total), *missing, *shown)
+    count = sum(1 for s, d in allowed if s != d and s in pods and d in pods)
+    return passed(i18n.t("j.mat.ok", lang, total=total, count=count, port=port))
 
 
 # --- 04.5 --------------------------------------------------------------------------------------------
@@ -457,5 +496,5 @@ def tunnel_device(facts: dict, answer: Any, lang: str) -> Result:
                          dev=route["dev"], kind=facts.get("kind") or "?", details=details))
 
 
-__all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reachers", "dns_allowed",
+__all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reach_matrix", "dns_allowed",
            "stack", "pod_running", "pod_on_node", "pod_ip", "no_nat", "host_veth", "tunnel_device"]

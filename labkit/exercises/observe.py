@@ -168,15 +168,6 @@ def selector_fixed(cluster: Any, service: str, client_pod: str, port: int = 80) 
     return facts
 
 
-# --- 04.4: who reaches a pod, with real packets -------------------------------------------------------------
-def reachers(cluster: Any, dst: str, namespaces: Any, port: int = 80) -> dict:
-    from .policies import settled_probe
-
-    result = settled_probe(cluster.lab or cluster.name, port, namespaces)
-    sources = [p for p in result.pods if p != dst]
-    return {"dst": dst, "port": port, "sources": sources, "reached": [s for s in sources if result.allowed(s, dst)]}
-
-
 # --- 04.5: DNS through an egress deny -------------------------------------------------------------------------
 def dns_allowed(cluster: Any, pod: str, name: str, other: str, port: int = 80) -> dict:
     from .services import poll
@@ -240,7 +231,7 @@ def stack(cluster: Any) -> dict:
     return _recognition_facts(cluster.recognition)
 
 
-__all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "reachers", "dns_allowed",
+__all__ = ["device_towards", "route_restored", "sep_probabilities", "selector_fixed", "dns_allowed",
            "mystery", "mystery_outputs", "stack", "MYSTERIES"]
 
 

@@ -10,6 +10,12 @@
 # Each notebook is a hands-on chapter. Run the cells from top to bottom (`Shift+Enter`). Every
 # notebook starts from a known state: it deletes and recreates its own namespace (`nb00` here),
 # so it never depends on another notebook, and you can run it again at any time.
+#
+# **Goals** (about 10 minutes):
+#
+# 1. check that the tools and the cluster are there;
+# 2. see the three layers of your cluster, drawn live;
+# 3. learn how exercises work (hints, solution, check) with exercise 0.
 # %% [markdown] fr
 # # 0. Bienvenue dans kubenet-lab
 #
@@ -22,6 +28,12 @@
 # Chaque carnet est un chapitre pratique. Exécutez les cellules de haut en bas (`Maj+Entrée`).
 # Chaque carnet part d'un état connu : il supprime puis recrée son propre namespace (ici `nb00`) ;
 # il ne dépend donc d'aucun autre carnet, et vous pouvez le relancer quand vous voulez.
+#
+# **Objectifs** (environ 10 minutes) :
+#
+# 1. vérifier que les outils et le cluster sont là ;
+# 2. voir les trois couches de votre cluster, dessinées en direct ;
+# 3. découvrir comment marchent les exercices (indices, solution, vérification) avec l'exercice 0.
 
 # %% [markdown] en
 # ## Which cluster?
@@ -201,6 +213,25 @@ for lang in ("en", "fr"):
 # - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
 #   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
 # - Carnet suivant : `01-network-model.ipynb`.
+
+# %% [markdown] en
+# ## Recap
+#
+# - The notebooks talk to your cluster with `kubectl` and labkit, found the same way
+#   (`KUBECONFIG`, else the embedded lab).
+# - The live schema shows the three layers: blue the pod network, green the services, red the
+#   policies; it redraws itself when the cluster changes.
+# - An exercise is an empty cell, two hints, a collapsed solution and a check that looks at the
+#   cluster: running a notebook top to bottom solves nothing by itself.
+# %% [markdown] fr
+# ## Récapitulatif
+#
+# - Les carnets parlent à votre cluster avec `kubectl` et labkit, trouvé de la même façon
+#   (`KUBECONFIG`, sinon le lab embarqué).
+# - Le schéma en direct montre les trois couches : en bleu le réseau de pods, en vert les services,
+#   en rouge les politiques ; il se redessine tout seul quand le cluster change.
+# - Un exercice, c'est une cellule vide, deux indices, une solution repliée et une vérification qui
+#   regarde le cluster : exécuter un carnet de haut en bas ne résout rien tout seul.
 
 # %% [markdown] en
 # ## Your progress

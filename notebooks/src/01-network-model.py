@@ -11,6 +11,13 @@
 # Kubernetes does not implement this itself: the **CNI** plugins configure pod networking
 # (allocate IP addresses, create and configure interfaces, routing...). In this notebook you check
 # each of these claims on your own cluster, with real packets.
+#
+# **Goals** (about 20 minutes):
+#
+# 1. run two pods on two nodes, and see that the server sees the client's own pod IP;
+# 2. see that nodes reach each other, and pods and nodes reach each other, without NAT;
+# 3. see that a pod knows its IP, and that addresses come from each node's pod CIDR;
+# 4. place a pod on a node, read its IP from inside, and prove "no NAT" yourself (exercises 1-3).
 # %% [markdown] fr
 # # 1. Le modèle réseau de Kubernetes
 #
@@ -24,6 +31,14 @@
 # Kubernetes ne fait pas ça lui-même : ce sont les plugins **CNI** qui configurent le réseau des
 # pods (allouer les adresses IP, créer et configurer les interfaces, le routage...). Dans ce carnet,
 # vous allez vérifier chacune de ces affirmations sur votre propre cluster, avec de vrais paquets.
+#
+# **Objectifs** (environ 20 minutes) :
+#
+# 1. lancer deux pods sur deux nœuds, et constater que le serveur voit l'IP de pod du client ;
+# 2. constater que les nœuds se joignent, et que pods et nœuds se joignent, sans NAT ;
+# 3. constater qu'un pod connaît son IP, et que les adresses viennent du CIDR de pods de chaque nœud ;
+# 4. placer un pod sur un nœud, lire son IP de l'intérieur, et prouver vous-même l'absence de NAT
+#    (exercices 1 à 3).
 
 # %% [markdown] en
 # ## Setup
@@ -116,37 +131,80 @@ CLIENT_IP = core.read_namespaced_pod("client", "nb01").status.pod_ip
 print(tr("\nclient's pod IP:", "\nIP de pod du client :"), CLIENT_IP)
 
 # %% [markdown] en
+# `labkit.proofs` runs the same experiment and states the claim it checks: the address the server
+# saw is the client's own pod IP.
+# %% [markdown] fr
+# `labkit.proofs` fait la même expérience et énonce l'affirmation qu'elle vérifie : l'adresse vue par
+# le serveur est l'IP de pod du client lui-même.
+
+# %%
+from labkit import proofs
+
+if cluster.kind == "embedded":
+    pod_to_pod = proofs.pod_to_pod(cluster.lab, "nb01/client", CLIENT_IP, WEB_IP)
+    display(pod_to_pod)
+    assert pod_to_pod.holds
+
+# %% [markdown] en
 # ## Nodes and pods: no NAT either
 #
-# A node reaches a pod directly, and a pod reaches a node. On the embedded lab a node is a network
-# namespace: labkit runs `curl` in it (on kind, it would be `docker exec <node> curl ...`). `web` now
-# sees the **node's** address as its client.
+# Three more claims, each checked with one real connection and the address the other side saw:
+#
+# 1. **node to node**: a node connects to another, which sees the first node's own address;
+# 2. **node to pod**: a node calls `web`, which sees the **node's** address as its client;
+# 3. **pod to node**: `client` connects to its own node, which sees the pod's IP.
+#
+# On the embedded lab a node is a network namespace: labkit listens and connects in it (on kind, it
+# would be `docker exec <node> ...`). This needs root, like anything run inside a node: when the
+# notebook's kernel is not root, the cell says so and runs what a pod can do.
 #
 # Where a real cluster departs from the model: kind's kindnetd (and flannel with `--ip-masq`)
 # masquerades what a pod sends to *another* node, so that node sees the pod's node address, not the
-# pod's; only pod-to-pod traffic keeps its source. The lab's `kindnet` and `flannel` do the same.
+# pod's; only pod-to-pod traffic keeps its source. The lab's `kindnet` and `flannel` do the same:
+# the last line shows it.
 # %% [markdown] fr
 # ## Nœuds et pods : pas de NAT non plus
 #
-# Un nœud joint un pod directement, et un pod joint un nœud. Dans le lab embarqué, un nœud est un
-# espace de noms réseau : labkit y lance `curl` (sur kind, ce serait `docker exec <nœud> curl ...`).
-# `web` voit maintenant l'adresse du **nœud** comme client.
+# Trois affirmations de plus, chacune vérifiée avec une vraie connexion et l'adresse vue de l'autre
+# côté :
+#
+# 1. **de nœud à nœud** : un nœud se connecte à un autre, qui voit l'adresse propre du premier ;
+# 2. **de nœud à pod** : un nœud appelle `web`, qui voit l'adresse du **nœud** comme client ;
+# 3. **de pod à nœud** : `client` se connecte à son propre nœud, qui voit l'IP du pod.
+#
+# Dans le lab embarqué, un nœud est un espace de noms réseau : labkit y écoute et s'y connecte (sur
+# kind, ce serait `docker exec <nœud> ...`). Il faut être root, comme pour tout ce qui s'exécute
+# dans un nœud : si le noyau du carnet n'est pas root, la cellule le dit et fait ce qu'un pod peut
+# faire.
 #
 # Là où un vrai cluster s'écarte du modèle : le kindnetd de kind (et flannel avec `--ip-masq`)
 # masque ce qu'un pod envoie à un *autre* nœud : ce nœud voit l'adresse du nœud du pod, pas celle du
-# pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font de même.
+# pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font
+# de même : la dernière ligne le montre.
 
 # %%
 from labkit.embedded.client import EmbeddedLab
 
 NODE_IPS = {a.address: n.metadata.name for n in core.list_node().items
             for a in n.status.addresses if a.type == "InternalIP"}
-if cluster.kind == "embedded":
-    answer = EmbeddedLab(cluster.lab).node_exec(WORKER2, ["curl", "-s", f"http://{WEB_IP}/"]).stdout
-    print(tr(f"from node {WORKER2}:", f"depuis le nœud {WORKER2} :"), answer)
-    print(tr("node IPs:", "IP des nœuds :"), NODE_IPS)
+WORKER_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER)
 WORKER2_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER2)
-!kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
+print(tr("node IPs:", "IP des nœuds :"), NODE_IPS)
+if cluster.kind == "embedded" and os.geteuid() == 0:
+    node_to_node = proofs.node_to_node(cluster.lab, WORKER, WORKER2)
+    display(node_to_node)
+    answer = json.loads(EmbeddedLab(cluster.lab).node_exec(WORKER2, ["curl", "-s", f"http://{WEB_IP}/"]).stdout)
+    print(tr(f"node {WORKER2} ({WORKER2_IP}) -> web: web saw {answer['client_ip']}",
+             f"nœud {WORKER2} ({WORKER2_IP}) -> web : web a vu {answer['client_ip']}"))
+    own_node = proofs.pod_to_node(cluster.lab, "nb01/client", WORKER2)        # client runs on WORKER2
+    other_node = proofs.pod_to_node(cluster.lab, "nb01/client", WORKER)
+    display(own_node, other_node)
+    assert node_to_node.holds and answer["client_ip"] == WORKER2_IP and own_node.holds
+    assert other_node.facts["seen"] in (CLIENT_IP, WORKER2_IP)      # kept, or SNATed to the pod's node
+else:
+    print(tr("(listening on a node needs root: `sudo labkit` in a terminal; here, what a pod can do)",
+             "(écouter sur un nœud demande root : `sudo labkit` dans un terminal ; ici, ce qu'un pod peut faire)"))
+    !kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
 
 # %% [markdown] en
 # ## Each pod knows its IP
@@ -224,12 +282,12 @@ ex.check("01.1", cluster=cluster, pod="nb01/pinned", node=WORKER)
 # ## Exercise 2: a pod's IP, seen from inside
 #
 # Find the IP address of `pinned` **from inside the pod** (`kubectl exec ... -- ip addr`) and put it
-# in `pinned_ip` (a string such as `"10.244.1.5"`).
+# in `pinned_ip` (a string: the address alone, without the `/` and what follows).
 # %% [markdown] fr
 # ## Exercice 2 : l'IP d'un pod, vue de l'intérieur
 #
 # Trouvez l'adresse IP de `pinned` **depuis l'intérieur du pod** (`kubectl exec ... -- ip addr`) et
-# mettez-la dans `pinned_ip` (une chaîne comme `"10.244.1.5"`).
+# mettez-la dans `pinned_ip` (une chaîne : l'adresse seule, sans le `/` ni ce qui suit).
 
 # %%
 pinned_ip = None
@@ -246,7 +304,7 @@ pinned_ip = None
 
 # %% solution 01.2
 lines = !kubectl -n nb01 exec pinned -- ip -4 -o addr show eth0
-pinned_ip = lines[0].split()[3].split("/")[0]              # "2: eth0    inet 10.244.1.5/24 ..."
+pinned_ip = lines[0].split()[3].split("/")[0]              # "2: eth0    inet <IP>/24 ..."
 pinned_ip
 
 # %%
@@ -289,21 +347,25 @@ talker_saw
 ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", variable="talker_saw")
 
 # %% [markdown] en
-# ## What we saw
+# ## Recap
 #
 # - Every pod got an address from its node's pod CIDR, allocated by the CNI, not by us.
 # - Pods on different nodes, and nodes and pods, talk with their real addresses: no NAT, no port
 #   translation, no new protocol. One big flat network.
+# - Where kind (and the lab) depart from the model: what a pod sends to *another* node is
+#   masqueraded to its own node's address; pod-to-pod traffic keeps its source.
 # - The flip side: **everything can reach everything**. Isolation takes network policies (notebook 04).
 #
 # Next: `02-pod-to-pod.ipynb` opens the nodes to see *how* the packets travel.
 # %% [markdown] fr
-# ## Ce qu'on a vu
+# ## Récapitulatif
 #
 # - Chaque pod a reçu une adresse prise dans le CIDR de pods de son nœud, attribuée par le CNI, pas
 #   par nous.
 # - Des pods sur des nœuds différents, des nœuds et des pods se parlent avec leurs vraies adresses :
 #   pas de NAT, pas de traduction de ports, pas de nouveau protocole. Un seul grand réseau plat.
+# - Là où kind (et le lab) s'écartent du modèle : ce qu'un pod envoie à un *autre* nœud prend
+#   l'adresse de son propre nœud (masquerading) ; le trafic de pod à pod garde sa source.
 # - Le revers de la médaille : **tout le monde peut joindre tout le monde**. Pour isoler, il faut des
 #   politiques réseau (carnet 04).
 #

@@ -9,6 +9,14 @@
 # gives each pod a veth pair, `host-local` gives it an address from the node's pod CIDR, and each
 # node routes the other nodes' pod CIDRs via their node IPs: *one subnet per node, a simple routed
 # topology*.
+#
+# **Goals** (about 30 minutes):
+#
+# 1. read a node's interfaces and routes, and a pod's side of its veth pair (exercise 4);
+# 2. follow a packet on one node and between nodes, after predicting its way out (exercise 5);
+# 3. break a node's route and repair it from what the schema shows (exercise 6);
+# 4. compare three CNI flavors (kindnet, bridge, flannel) on two more labs, and predict the tunnel
+#    (exercise 7).
 # %% [markdown] fr
 # # 2. De pod à pod : à l'intérieur des nœuds
 #
@@ -20,6 +28,14 @@
 # référence `ptp` donne à chaque pod une paire de veth, `host-local` lui attribue une adresse dans le
 # CIDR de pods du nœud, et chaque nœud route les CIDR de pods des autres nœuds via leurs IP de nœud :
 # *un sous-réseau par nœud, une topologie simplement routée*.
+#
+# **Objectifs** (environ 30 minutes) :
+#
+# 1. lire les interfaces et les routes d'un nœud, et le côté pod de sa paire de veth (exercice 4) ;
+# 2. suivre un paquet sur un nœud et entre deux nœuds, après avoir prédit par où il sort (exercice 5) ;
+# 3. casser une route d'un nœud et la réparer d'après le schéma (exercice 6) ;
+# 4. comparer trois variantes de CNI (kindnet, bridge, flannel) sur deux labs de plus, et prédire le
+#    tunnel (exercice 7).
 
 # %% [markdown] en
 # ## Setup
@@ -446,7 +462,7 @@ for other in (cluster, bridge, flannel):
     display(diagrams.pod_network(other.snapshot()))
 
 # %% [markdown] en
-# ## What we saw
+# ## Recap
 #
 # | flavor | on a node | between nodes |
 # |---|---|---|
@@ -456,7 +472,7 @@ for other in (cluster, bridge, flannel):
 #
 # Same pods, same addresses, same model: only the wiring changes. Next: `03-pod-to-service.ipynb`.
 # %% [markdown] fr
-# ## Ce qu'on a vu
+# ## Récapitulatif
 #
 # | variante | sur un nœud | entre les nœuds |
 # |---|---|---|

@@ -1,36 +1,38 @@
 # %% [markdown] en
-# # 3. The pod-to-service network
+# # 3. The pod-to-service network: Services and kube-proxy
 #
 # Pods have **layer 3** connectivity: any pod reaches any pod by its IP. But pods come and go, and
 # their IPs with them. A **Service** gives a set of pods one stable virtual IP (the *ClusterIP*) and
 # one DNS name, and spreads new connections over the pods. This is the "pod-to-service network",
-# implemented by default by **kube-proxy**, which writes rules into every node's kernel.
+# implemented by default by **kube-proxy**, which writes rules into every node's kernel. Services
+# are **layer 4**: a Service maps one TCP or UDP port (no port ranges, no arbitrary IP packets).
 #
-# Services are **layer 4**: a Service maps one TCP or UDP port (no port ranges, no arbitrary IP
-# packets). In this notebook we will:
+# **Goals** (about 30 minutes):
 #
 # 1. create a Deployment and a Service, and call it from a pod;
-# 2. read the rules kube-proxy wrote on a node, chain by chain;
-# 3. measure the load balancing, then scale and watch the rules change live;
-# 4. reach a NodePort from this machine, and resolve names with the cluster DNS;
-# 5. compare kube-proxy's **iptables** mode with its **nftables** mode on a second lab.
+# 2. read the rules kube-proxy wrote on a node, chain by chain, and trace a connection through them;
+# 3. measure the load balancing, predict the rules for 5 replicas, and watch them change live;
+# 4. see that a Service is layer 4, and that its ClusterIP outlives its pods.
+#
+# NodePorts, DNS and kube-proxy's nftables mode follow in notebook 03b.
 # %% [markdown] fr
-# # 3. Le réseau des services
+# # 3. Le réseau des services : les Services et kube-proxy
 #
 # Les pods ont une connectivité de **niveau 3** : chaque pod joint n'importe quel autre pod par son
 # IP. Mais les pods vont et viennent, et leurs IP avec eux. Un **Service** donne à un groupe de pods
 # une IP virtuelle stable (la *ClusterIP*) et un nom DNS, et répartit les nouvelles connexions entre
 # les pods. C'est le « réseau des services », assuré par défaut par **kube-proxy**, qui écrit des
-# règles dans le noyau de chaque nœud.
+# règles dans le noyau de chaque nœud. Les Services travaillent au **niveau 4** : un Service
+# correspond à un port TCP ou UDP (pas de plage de ports, pas de paquets IP quelconques).
 #
-# Les Services travaillent au **niveau 4** : un Service correspond à un port TCP ou UDP (pas de plage
-# de ports, pas de paquets IP quelconques). Dans ce carnet, nous allons :
+# **Objectifs** (environ 30 minutes) :
 #
 # 1. créer un Deployment et un Service, et l'appeler depuis un pod ;
-# 2. lire, chaîne par chaîne, les règles que kube-proxy a écrites sur un nœud ;
-# 3. mesurer la répartition de charge, puis changer le nombre de réplicas et voir les règles changer en direct ;
-# 4. joindre un NodePort depuis cette machine, et résoudre des noms avec le DNS du cluster ;
-# 5. comparer le mode **iptables** de kube-proxy à son mode **nftables** sur un second lab.
+# 2. lire, chaîne par chaîne, les règles que kube-proxy a écrites sur un nœud, et y suivre une connexion ;
+# 3. mesurer la répartition de charge, prédire les règles pour 5 réplicas, et les voir changer en direct ;
+# 4. constater qu'un Service est de niveau 4, et que sa ClusterIP survit à ses pods.
+#
+# Les NodePorts, le DNS et le mode nftables de kube-proxy suivent dans le carnet 03b.
 
 # %% [markdown] en
 # ## Setup
@@ -107,16 +109,19 @@ print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.prox
 !kubectl -n nb03 get pods -o wide
 
 # %% [markdown] en
-# The Service got a **ClusterIP** from the service range (10.96.0.0/16 here, as in kind). That IP
-# belongs to no interface, anywhere: it only exists in kube-proxy's rules. The **EndpointSlice**
-# lists the pods behind the Service: it is what kube-proxy reads.
+# The Service got a **ClusterIP** from the lab's service range (printed first below; kind and the
+# lab default to 10.96.0.0/16, a second lab takes the next free range). That IP belongs to no
+# interface, anywhere: it only exists in kube-proxy's rules. The **EndpointSlice** lists the pods
+# behind the Service: it is what kube-proxy reads.
 # %% [markdown] fr
-# Le Service a reçu une **ClusterIP** prise dans la plage des services (10.96.0.0/16 ici, comme
-# dans kind). Cette IP n'est portée par aucune interface, nulle part : elle n'existe que dans les
+# Le Service a reçu une **ClusterIP** prise dans la plage des services du lab (affichée en premier
+# ci-dessous ; kind et le lab prennent 10.96.0.0/16 par défaut, un second lab prend la plage libre
+# suivante). Cette IP n'est portée par aucune interface, nulle part : elle n'existe que dans les
 # règles de kube-proxy. L'**EndpointSlice** liste les pods derrière le Service : c'est ce que lit
 # kube-proxy.
 
 # %%
+print(tr("service range of this lab:", "plage des services de ce lab :"), lab.spec.service_cidr)
 !kubectl -n nb03 get service web
 !kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
 
@@ -428,259 +433,32 @@ print(survives.render(LANG))
 assert l4.holds and survives.holds
 
 # %% [markdown] en
-# ## 5. NodePort: reaching a Service from outside the cluster
+# ## Recap
 #
-# A **NodePort** Service also listens on one port (30000-32767) of **every** node, whether the
-# node runs one of the pods or not. This machine is outside the cluster, but it reaches the node
-# IPs: let us call every node.
+# - A Service is a stable virtual IP and name in front of pods that come and go; its
+#   EndpointSlice lists the ready pods behind it, and that is what kube-proxy reads.
+# - kube-proxy turns each Service port into rules on **every** node: `KUBE-SERVICES` matches the
+#   ClusterIP and port, `KUBE-SVC-…` picks an endpoint at random (1/n, then 1/(n-1)… of what is
+#   left: an equal share each), `KUBE-SEP-…` rewrites the destination (DNAT). The source is kept.
+# - Changing the number of replicas rewrites those chains live, on every node.
+# - Services are layer 4: a ClusterIP answers on the ports it exposes and nothing else (no `ping`),
+#   and it stays when every pod behind it is replaced.
+#
+# Next: `03b-nodeport-dns-proxy-modes.ipynb`.
 # %% [markdown] fr
-# ## 5. NodePort : joindre un Service depuis l'extérieur du cluster
+# ## Récapitulatif
 #
-# Un Service **NodePort** écoute aussi sur un port (30000-32767) de **chaque** nœud, qu'il
-# héberge l'un des pods ou non. Cette machine est hors du cluster, mais elle joint les IP des
-# nœuds : appelons chaque nœud.
-
-# %%
-!kubectl -n nb03 expose deployment web --name=web-np --type=NodePort --port=80
-!kubectl -n nb03 get service web-np
-web_np = !kubectl -n nb03 get service web-np -o json
-node_port = json.loads(web_np.n)["spec"]["ports"][0]["nodePort"]
-for node in lab.spec.node_plans():
-    print(node.name, node.ip, end=": ")
-    !curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 2 http://{node.ip}:{node_port}/
-    print()
-
-# %% [markdown] en
-# The `client_ip` is no longer this machine's address but the **node's** own (its node IP, or the
-# gateway address it holds on the pods' side): traffic that enters through a NodePort is
-# masqueraded (SNAT), so that the reply goes back through the node it came in by. On the node,
-# `KUBE-NODEPORTS` matches the port and jumps to a `KUBE-EXT-…` chain, which marks the packet for
-# masquerading and then joins the Service's `KUBE-SVC-…` chain.
-# %% [markdown] fr
-# Le `client_ip` n'est plus l'adresse de cette machine mais celle du **nœud** (son IP de nœud, ou
-# l'adresse de passerelle qu'il porte côté pods) : le trafic entré par un NodePort voit son
-# adresse source traduite (SNAT, le « masquerading »), pour que la réponse reparte par le nœud
-# d'entrée. Sur le nœud, `KUBE-NODEPORTS` reconnaît
-# le port et saute vers une chaîne `KUBE-EXT-…`, qui marque le paquet pour le masquerading puis
-# rejoint la chaîne `KUBE-SVC-…` du Service.
-
-# %%
-rules = worker.run(["iptables-save"])
-grep(rules, "-A KUBE-NODEPORTS", "nb03/web-np")
-ext_chain = next(line for line in rules.splitlines()
-                 if line.startswith("-A KUBE-NODEPORTS") and '"nb03/web-np"' in line).split()[-1]
-grep(rules, f"-A {ext_chain} ")
-
-# %% [markdown] en
-# ### Exercise 3: a NodePort on a given port
+# - Un Service est une IP virtuelle et un nom stables devant des pods qui vont et viennent ; son
+#   EndpointSlice liste les pods prêts derrière lui, et c'est ce que lit kube-proxy.
+# - kube-proxy traduit chaque port de Service en règles sur **chaque** nœud : `KUBE-SERVICES`
+#   reconnaît la ClusterIP et le port, `KUBE-SVC-…` choisit un endpoint au hasard (1/n, puis
+#   1/(n-1)… de ce qui reste : une part égale pour chacun), `KUBE-SEP-…` réécrit la destination
+#   (DNAT). La source est conservée.
+# - Changer le nombre de réplicas réécrit ces chaînes en direct, sur chaque nœud.
+# - Les Services sont de niveau 4 : une ClusterIP répond sur les ports qu'elle expose et rien
+#   d'autre (pas de `ping`), et elle reste quand tous les pods derrière elle sont remplacés.
 #
-# The port was chosen at random. Make the Service `web-np` answer on port **30080** of every node.
-# (Tip: `kubectl patch` or `kubectl edit` the Service and set `nodePort` in its port.)
-# %% [markdown] fr
-# ### Exercice 3 : un NodePort sur un port donné
-#
-# Le port a été tiré au hasard. Faites répondre le Service `web-np` sur le port **30080** de chaque
-# nœud. (Astuce : `kubectl patch` ou `kubectl edit` sur le Service, en renseignant `nodePort` dans
-# son port.)
-
-# %% en
-# Your command here (!kubectl ...)
-# %% fr
-# Votre commande ici (!kubectl ...)
-
-# %% [markdown] en hint
-# A Service's port has a `nodePort` field; `kubectl patch` changes it.
-# %% [markdown] fr hint
-# Le port d'un Service a un champ `nodePort` ; `kubectl patch` le modifie.
-
-# %% [markdown] en hint
-# `kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": ...}]}}'`
-# %% [markdown] fr hint
-# `kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": ...}]}}'`
-
-# %% solution 03.3
-!kubectl -n nb03 patch service web-np -p '{"spec": {"ports": [{"port": 80, "nodePort": 30080}]}}'
-
-# %%
-ex.check("03.3", cluster=cluster, namespace=NS, service="web-np", node_port=30080, deployment="web",
-         client_pod="nb03/client")
-
-# %% [markdown] en
-# ### Exercise 4: break and fix, a Service that sends nowhere
-#
-# A colleague exposed the `web` pods under a second name, `shop`, and it does not work: the
-# Service exists, it has a ClusterIP, and every request fails. Look at its EndpointSlice, then
-# repair the Service (do not delete it: fix it in place).
-# %% [markdown] fr
-# ### Exercice 4 : casser et réparer, un Service qui n'envoie nulle part
-#
-# Un collègue a exposé les pods `web` sous un second nom, `shop`, et ça ne marche pas : le Service
-# existe, il a une ClusterIP, et chaque requête échoue. Regardez son EndpointSlice, puis réparez le
-# Service (ne le supprimez pas : corrigez-le sur place).
-
-# %%
-%%bash
-kubectl apply -f - <<EOF
-apiVersion: v1
-kind: Service
-metadata: {name: shop, namespace: nb03}
-spec:
-  selector: {app: wbe}
-  ports: [{port: 80, targetPort: 80}]
-EOF
-kubectl -n nb03 get service shop
-kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=shop
-kubectl -n nb03 exec client -- curl -s -m 2 http://shop || echo "✘ http://shop (curl: $?)"
-
-# %% en
-# Your repair here (!kubectl ...)
-# %% fr
-# Votre réparation ici (!kubectl ...)
-
-# %% [markdown] en hint
-# An empty EndpointSlice means the Service's selector matches no ready pod. Compare
-# `kubectl -n nb03 get service shop -o wide` with `kubectl -n nb03 get pods --show-labels`.
-# %% [markdown] fr hint
-# Une EndpointSlice vide veut dire que le sélecteur du Service ne désigne aucun pod prêt. Comparez
-# `kubectl -n nb03 get service shop -o wide` et `kubectl -n nb03 get pods --show-labels`.
-
-# %% [markdown] en hint
-# `kubectl set selector service shop KEY=VALUE` replaces the selector (so does `kubectl edit` or a
-# `kubectl patch`).
-# %% [markdown] fr hint
-# `kubectl set selector service shop CLÉ=VALEUR` remplace le sélecteur (`kubectl edit` ou un
-# `kubectl patch` aussi).
-
-# %% solution 03.4
-!kubectl -n nb03 patch service shop -p '{"spec": {"selector": {"app": "web"}}}'
-
-# %%
-ex.check("03.4", cluster=cluster, service="nb03/shop", client_pod="nb03/client")
-
-# %% [markdown] en
-# ## 6. DNS: names for Services
-#
-# A pod's `/etc/resolv.conf` points at the cluster DNS (itself a Service, `kube-dns`, in front of
-# the CoreDNS pods) and searches `<namespace>.svc.cluster.local` first. So `web` resolves to the
-# ClusterIP of `web` in the pod's own namespace; from elsewhere, say `web.nb03`.
-# %% [markdown] fr
-# ## 6. DNS : des noms pour les Services
-#
-# Le `/etc/resolv.conf` d'un pod pointe vers le DNS du cluster (lui-même un Service, `kube-dns`,
-# devant les pods CoreDNS) et cherche d'abord dans `<namespace>.svc.cluster.local`. Ainsi `web`
-# se résout en la ClusterIP de `web` dans le namespace du pod ; depuis ailleurs, on écrit
-# `web.nb03`.
-
-# %%
-!kubectl -n nb03 exec client -- cat /etc/resolv.conf
-!kubectl -n kube-system get service kube-dns
-!kubectl -n nb03 exec client -- dig +short web.nb03.svc.cluster.local
-!kubectl -n nb03 exec client -- dig +short +search web
-!kubectl -n nb03 get service web -o custom-columns=CLUSTER-IP:.spec.clusterIP
-
-# %% [markdown] en
-# The DNS Service is balanced by the same rules as any other: two CoreDNS endpoints, half of the
-# new "connections" (UDP flows) each.
-# %% [markdown] fr
-# Le Service DNS est réparti par les mêmes règles que les autres : deux endpoints CoreDNS, chacun
-# recevant la moitié des nouveaux « flux » UDP.
-
-# %%
-grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->")
-
-# %% [markdown] en
-# ## 7. iptables mode versus nftables mode
-#
-# In iptables mode, a packet to a ClusterIP walks `KUBE-SERVICES` **rule by rule** until one
-# matches: the more Services, the longer the walk, and every change rewrites big tables. That is
-# the "kube-proxy doesn't scale very well" of the chapter. kube-proxy's **nftables** mode (beta in
-# Kubernetes 1.31, the "tables have turned" talk) replaces the walk with one lookup in a **verdict
-# map** keyed by *IP . protocol . port*, and picks the endpoint with `numgen random`.
-#
-# Let us start a second, small lab with `labkit up --name <name> --proxy-mode nftables` (a few
-# seconds), and create the same Deployment and Service there.
-# %% [markdown] fr
-# ## 7. Mode iptables contre mode nftables
-#
-# En mode iptables, un paquet vers une ClusterIP parcourt `KUBE-SERVICES` **règle après règle**
-# jusqu'à la bonne : plus il y a de Services, plus le parcours est long, et chaque changement
-# réécrit de grosses tables. C'est le « kube-proxy ne passe pas très bien à l'échelle » du
-# chapitre. Le mode **nftables** de kube-proxy (bêta en Kubernetes 1.31, GA en 1.33, l'exposé « the tables
-# have turned ») remplace ce parcours par une seule recherche dans une **map de verdicts** indexée
-# par *IP . protocole . port*, et choisit l'endpoint avec `numgen random`.
-#
-# Lançons un second petit lab avec `labkit up --name <nom> --proxy-mode nftables` (quelques
-# secondes), et créons-y le même Deployment et le même Service.
-
-# %%
-LAB2 = os.environ.get("LABKIT_LAB_NFT", "kubenft")
-!{LABKIT} up --name {LAB2} --proxy-mode nftables
-KC2 = str(readable_kubeconfig(LAB2))
-!kubectl --kubeconfig {KC2} create namespace nb03
-!kubectl --kubeconfig {KC2} -n nb03 create deployment web --image=jpetazzo/color --replicas=3
-!kubectl --kubeconfig {KC2} -n nb03 expose deployment web --port=80
-!kubectl --kubeconfig {KC2} -n nb03 rollout status deployment web --timeout=60s
-cluster2 = labkit.connect(lab=LAB2)
-worker2 = cluster2.node("worker")
-
-
-def nft_rules():
-    return worker2.run(["nft", "list", "table", "ip", "kube-proxy"])
-
-
-def block(text, start):
-    """The lines of the nft block whose first line contains `start`, down to its closing brace."""
-    lines = text.splitlines()
-    first = next(i for i, line in enumerate(lines) if start in line and line.rstrip().endswith("{"))
-    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
-    last = next(i for i in range(first + 1, len(lines)) if lines[i] == indent + "}")
-    return "\n".join(lines[first:last + 1])
-
-
-wait_for(lambda: "nb03/web" in nft_rules())
-
-# %% [markdown] en
-# On a node of the nftables lab (`nft list table ip kube-proxy`): the `services` chain does **one**
-# lookup in the `service-ips` map, whose elements send each ClusterIP and port to the Service's
-# chain; that chain picks an endpoint with `numgen random mod 3`.
-# %% [markdown] fr
-# Sur un nœud du lab nftables (`nft list table ip kube-proxy`) : la chaîne `services` fait **une
-# seule** recherche dans la map `service-ips`, dont les éléments envoient chaque ClusterIP et port
-# vers la chaîne du Service ; celle-ci choisit un endpoint avec `numgen random mod 3`.
-
-# %%
-nft = nft_rules()
-print(block(nft, "chain services "))
-print(block(nft, "map service-ips "))
-print(block(nft, "nb03/web/tcp/ {"))
-
-# %% [markdown] en
-# The same reader gives the same service map (here from `nft -j list ruleset`): a third each.
-# %% [markdown] fr
-# Le même lecteur donne la même carte des services (ici depuis `nft -j list ruleset`) : un tiers
-# chacun.
-
-# %%
-print(format_table(read_service_map(worker2.run(["nft", "-j", "list", "ruleset"]), "worker: nft -j")))
-
-# %% [markdown] en
-# Count what a packet may have to walk through: in iptables mode, one `KUBE-SERVICES` rule per
-# Service port (try it with thousands of Services, as notebook 5 does); in nftables mode, one map
-# lookup whatever the number of elements. We are done with the second lab: `labkit down` removes it.
-# %% [markdown] fr
-# Comptons ce qu'un paquet peut avoir à parcourir : en mode iptables, une règle `KUBE-SERVICES` par
-# port de Service (imaginez des milliers de Services, comme au carnet 5) ; en mode nftables, une
-# recherche dans une map, quel que soit son nombre d'éléments. Nous en avons fini avec le second
-# lab : `labkit down` le supprime.
-
-# %%
-iptables_rules = sum(1 for line in worker.run(["iptables-save"]).splitlines()
-                     if line.startswith("-A KUBE-SERVICES") and "--comment" in line)
-print(tr("iptables: KUBE-SERVICES rules to walk:", "iptables : règles de KUBE-SERVICES à parcourir :"), iptables_rules)
-print(tr("nftables: {} lookup in a map of {} elements", "nftables : {} recherche dans une map de {} éléments").format(
-    nft.count("vmap @service-ips"), block(nft, "map service-ips ").count(" : goto ")))
-cluster2.close()
-!{LABKIT} down --name {LAB2}
+# Suite : `03b-nodeport-dns-proxy-modes.ipynb`.
 
 # %% [markdown] en
 # ## Your progress
@@ -700,22 +478,11 @@ labkit.progress()
 # ## Cleaning up
 #
 # Stop the live diagram and delete the namespace: its Services leave the rules of every node.
-#
-# **What we saw**: a Service is a stable virtual IP and name in front of changing pods; kube-proxy
-# turns each one into DNAT rules on every node, with an even share of new connections per endpoint;
-# NodePorts open the same Service on every node; DNS names the Services; nftables mode replaces the
-# long walk of iptables rules with map lookups.
 # %% [markdown] fr
 # ## Ménage
 #
 # Arrêtons le diagramme en direct et supprimons le namespace : ses Services quittent les règles de
 # chaque nœud.
-#
-# **Ce que nous avons vu** : un Service est une IP virtuelle et un nom stables devant des pods qui
-# changent ; kube-proxy en fait des règles de DNAT sur chaque nœud, avec une part égale des
-# nouvelles connexions pour chaque endpoint ; un NodePort ouvre le même Service sur chaque nœud ;
-# le DNS nomme les Services ; le mode nftables remplace le long parcours des règles iptables par des
-# recherches dans des maps.
 
 # %%
 view.stop()

@@ -7,14 +7,16 @@
 # kube-router… here the lab's own enforcer, nftables rules on each node); some clusters have
 # none out of the box, and there the policies are accepted by the API and silently ignored.
 #
-# In this notebook we will:
+# **Goals** (about 40 minutes):
 #
 # 1. check with real packets that every pod reaches every pod;
-# 2. write a **default deny**, then open exactly what is needed;
-# 3. fall into the **AND/OR trap** of selectors, and get out of it;
-# 4. see how an egress policy breaks **DNS**, and fix it;
+# 2. write a **default deny**, then open exactly what is needed (exercises 1-2);
+# 3. predict the whole matrix, fall into the **AND/OR trap** of selectors, and get out of it
+#    (exercises 3-4);
+# 4. see how an egress policy breaks **DNS**, and fix it (exercise 5);
 # 5. compare the matrix the policies **predict** with the one the packets **observe**, and ask
-#    `labkit.explain` why a cell is what it is.
+#    `labkit.explain` why a cell is what it is;
+# 6. follow one connection through all three layers, and see where a policy change drops it.
 # %% [markdown] fr
 # # 4. Les politiques réseau
 #
@@ -24,14 +26,17 @@
 # kube-router… ici le contrôleur du lab, des règles nftables sur chaque nœud) ; certains clusters
 # n'en ont aucun d'origine, et les politiques y sont acceptées par l'API puis ignorées sans un mot.
 #
-# Dans ce carnet, nous allons :
+# **Objectifs** (environ 40 minutes) :
 #
 # 1. vérifier avec de vrais paquets que chaque pod joint chaque pod ;
-# 2. écrire un **refus par défaut**, puis ouvrir exactement ce qu'il faut ;
-# 3. tomber dans le **piège du ET/OU** des sélecteurs, et en sortir ;
-# 4. voir comment une politique de sortie casse le **DNS**, et le réparer ;
+# 2. écrire un **refus par défaut**, puis ouvrir exactement ce qu'il faut (exercices 1 et 2) ;
+# 3. prédire toute la matrice, tomber dans le **piège du ET/OU** des sélecteurs, et en sortir
+#    (exercices 3 et 4) ;
+# 4. voir comment une politique de sortie casse le **DNS**, et le réparer (exercice 5) ;
 # 5. comparer la matrice que les politiques **prévoient** à celle que les paquets **constatent**,
-#    et demander à `labkit.explain` pourquoi une case est ce qu'elle est.
+#    et demander à `labkit.explain` pourquoi une case est ce qu'elle est ;
+# 6. suivre une connexion à travers les trois couches, et voir où un changement de politique la
+#    bloque.
 
 # %% [markdown] en
 # ## Setup
@@ -270,49 +275,84 @@ ex.check("04.2", cluster=cluster, dst="nb04/web", from_namespace="nb04-front", o
 # The intent: "only the **monitoring** pods of the **ops** team may reach `api`". The policy in the
 # `%%bash` cell below looks right. Read it, **do not run it yet**.
 #
-# ### Exercise 3: predict who gets in
+# ### Exercise 3: predict the whole matrix
 #
-# Once that policy is applied (on top of the policies already there), which pods will reach
-# `nb04/api` on port 80? Put them in `reaches_api`, a set of `"namespace/name"` strings (the pods:
-# `nb04/web`, `nb04/metrics`, `nb04-front/front`, `nb04-ops/prometheus`, `nb04-ops/shell`), and
-# run the `ex.predict` cell. Then apply the policy: the check probes with real packets.
+# Once that policy is applied (on top of the policies already there), who will reach whom on port
+# 80? Predict the **whole** reachability matrix, the one `labkit.probe` drew in section 1, column
+# by column: for each pod, the set of pods that reach it. Fill `who_reaches` below (`set()` for
+# nobody, `"*"` for every other pod; a pod always reaches itself, the diagonal is not asked) and run
+# the `ex.predict` cell, which records your prediction. Then apply the policy: the check probes the
+# 30 pairs with real packets and compares.
 # %% [markdown] fr
 # ## 4. Le piège du ET/OU
 #
 # L'intention : « seuls les pods de **monitoring** de l'équipe **ops** peuvent joindre `api` ».
 # La politique de la cellule `%%bash` plus bas en a l'air. Lisez-la, **ne l'exécutez pas encore**.
 #
-# ### Exercice 3 : prédire qui entre
+# ### Exercice 3 : prédire toute la matrice
 #
-# Une fois cette politique appliquée (en plus des politiques déjà là), quels pods joindront
-# `nb04/api` sur le port 80 ? Mettez-les dans `reaches_api`, un ensemble de chaînes
-# `"namespace/nom"` (les pods : `nb04/web`, `nb04/metrics`, `nb04-front/front`,
-# `nb04-ops/prometheus`, `nb04-ops/shell`), et exécutez la cellule `ex.predict`. Appliquez ensuite
-# la politique : la vérification sonde avec de vrais paquets.
+# Une fois cette politique appliquée (en plus des politiques déjà là), qui joindra qui sur le port
+# 80 ? Prédisez **toute** la matrice d'accessibilité, celle que `labkit.probe` a dessinée à la
+# section 1, colonne par colonne : pour chaque pod, l'ensemble des pods qui le joignent. Remplissez
+# `who_reaches` ci-dessous (`set()` pour personne, `"*"` pour tous les autres pods ; un pod se
+# joint toujours lui-même, la diagonale n'est pas demandée) et exécutez la cellule `ex.predict`, qui
+# enregistre votre prédiction. Appliquez ensuite la politique : la vérification sonde les 30 paires
+# avec de vrais paquets et compare.
 
-# %%
-reaches_api = None
+# %% en
+who_reaches = {          # destination pod: the pods that reach it on port 80
+    "nb04/web": None,
+    "nb04/api": None,
+    "nb04/metrics": None,
+    "nb04-front/front": None,
+    "nb04-ops/prometheus": None,
+    "nb04-ops/shell": None,
+}
+# %% fr
+who_reaches = {          # pod de destination : les pods qui le joignent sur le port 80
+    "nb04/web": None,
+    "nb04/api": None,
+    "nb04/metrics": None,
+    "nb04-front/front": None,
+    "nb04-ops/prometheus": None,
+    "nb04-ops/shell": None,
+}
 
 # %% [markdown] en hint
-# Count the dashes under `from`: each one starts a peer, and a pod gets in when **any** peer
-# matches it. A peer with only `podSelector` means pods of the policy's own namespace.
+# Go column by column, and first ask: does some policy select this pod for ingress? The pods of
+# `nb04-front` and `nb04-ops` are selected by none: everyone reaches them (`"*"`). Every pod of
+# `nb04` is isolated by the default deny of exercise 1: only what some policy allows gets in.
+# `kubectl get netpol -A` lists them.
 # %% [markdown] fr hint
-# Comptez les tirets sous `from` : chacun commence un pair, et un pod entre dès qu'**un** pair lui
-# correspond. Un pair avec seulement `podSelector` désigne des pods du namespace de la politique.
+# Allez colonne par colonne, en vous demandant d'abord : une politique sélectionne-t-elle ce pod en
+# entrée ? Aucune ne sélectionne les pods de `nb04-front` et de `nb04-ops` : tout le monde les joint
+# (`"*"`). Chaque pod de `nb04` est isolé par le refus par défaut de l'exercice 1 : n'entre que ce
+# qu'une politique autorise. `kubectl get netpol -A` les liste.
 
 # %% [markdown] en hint
-# Also mind what is already there: is `api` isolated by an earlier policy (exercise 1)? Then only
-# what some policy allows gets in. Namespace labels: `kubectl get namespaces -l team --show-labels`.
+# `web`: exercise 2 lets the `nb04-front` namespace in on port 80. `metrics`: no policy allows
+# anything to it. `api`: count the dashes under `from`: each one starts a peer, and a pod gets in
+# when **any** peer matches it; a peer with only `podSelector` means pods of the policy's own
+# namespace. Namespace labels: `kubectl get namespaces -l team --show-labels`.
 # %% [markdown] fr hint
-# Pensez aussi à ce qui est déjà là : `api` est-il isolé par une politique antérieure (exercice 1) ?
-# Alors n'entre que ce qu'une politique autorise. Étiquettes des namespaces :
+# `web` : l'exercice 2 laisse entrer le namespace `nb04-front` sur le port 80. `metrics` : aucune
+# politique ne lui autorise quoi que ce soit. `api` : comptez les tirets sous `from` : chacun
+# commence un pair, et un pod entre dès qu'**un** pair lui correspond ; un pair avec seulement
+# `podSelector` désigne des pods du namespace de la politique. Étiquettes des namespaces :
 # `kubectl get namespaces -l team --show-labels`.
 
 # %% solution 04.3
-reaches_api = {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"}
+who_reaches = {
+    "nb04/web": {"nb04-front/front"},
+    "nb04/api": {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"},
+    "nb04/metrics": set(),
+    "nb04-front/front": "*",
+    "nb04-ops/prometheus": "*",
+    "nb04-ops/shell": "*",
+}
 
 # %%
-ex.predict("04.3", reaches_api, "reaches_api")
+ex.predict("04.3", who_reaches, "who_reaches")
 
 # %%
 %%bash
@@ -345,7 +385,7 @@ EOF
 # namespace de la politique, `nb04`. La vérification compare votre prédiction à de vrais paquets :
 
 # %%
-ex.check("04.3", cluster=cluster, dst="nb04/api", namespaces=NAMESPACES)
+ex.check("04.3", cluster=cluster, namespaces=NAMESPACES, variable="who_reaches")
 
 # %% [markdown] en
 # What the policies predict (`labkit.reachability`, computed from the objects, no packet sent):
@@ -603,6 +643,91 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # politiques interdisent sont passées). `labkit down --name nopol` le supprime.
 
 # %% [markdown] en
+# ## 7. All the layers again: one connection, end to end
+#
+# The chapter's last picture stacks the three layers. Let us follow **one** connection through all
+# of them: from `front` (namespace `nb04-front`) to the Service `web` of `nb04`, port 80.
+# `labkit.trace` computes it from the cluster's state, hop by hop, each row coloured by its layer:
+# the **service** layer (green) picks a backend and rewrites the destination (DNAT to the `web`
+# pod); the **pod** layer (blue) routes the packet out of `front`, between the nodes and into the
+# veth of `web`; the **policy** layer (red) decides on the pod's address, after the DNAT: the egress
+# policies of `front` (`deny-egress`, `to-web`) and the ingress policies of `web` (`default-deny`,
+# `web-from-front`). The overview schema paints the path in orange, and `curl` sends a real one.
+# %% [markdown] fr
+# ## 7. Toutes les couches : une connexion, de bout en bout
+#
+# La dernière image du chapitre empile les trois couches. Suivons **une** connexion à travers
+# toutes : de `front` (namespace `nb04-front`) vers le Service `web` de `nb04`, port 80.
+# `labkit.trace` la calcule d'après l'état du cluster, étape par étape, chaque ligne colorée selon
+# sa couche : la couche des **services** (en vert) choisit un backend et réécrit la destination
+# (DNAT vers le pod `web`) ; la couche des **pods** (en bleu) route le paquet hors de `front`, entre
+# les nœuds et jusque dans la veth de `web` ; la couche des **politiques** (en rouge) décide sur
+# l'adresse du pod, après le DNAT : les politiques de sortie de `front` (`deny-egress`, `to-web`) et
+# les politiques d'entrée de `web` (`default-deny`, `web-from-front`). Le schéma d'ensemble peint
+# le chemin en orange, et `curl` en envoie une vraie.
+
+# %%
+from labkit import diagrams, i18n
+from labkit.diagrams.pods import Highlight
+
+
+def all_layers(result):
+    """The overview schema (all three layers) with the path of a trace painted on it."""
+    path = Highlight({m for h in result.hops for m in h.marks if m},
+                     {e for h in result.hops for e in h.edges if all(e)})
+    title = i18n.t("diagrams.title.trace", LANG, src=result.source, dst=result.destination)
+    return diagrams.overview(result.snapshot, lang=LANG, highlight=path, title=title)
+
+
+before = labkit.trace(cluster, "nb04-front/front", "nb04/web:80")
+display(before, all_layers(before))
+!kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04
+
+# %% [markdown] en
+# Now the shop moves the front end to port 8080: `web-from-front` lets `nb04-front` in on port
+# **8080** only. Same connection, same trace: the service and pod layers do not change at all, and
+# the policy layer now says where the connection is dropped (at `web`'s ingress), which the real
+# `curl` confirms. (This needs the policies of exercises 1 and 2; `labkit.explain` says which
+# policy decides.)
+# %% [markdown] fr
+# La boutique passe maintenant le front sur le port 8080 : `web-from-front` ne laisse entrer
+# `nb04-front` que sur le port **8080**. Même connexion, même trace : les couches des services et
+# des pods ne changent pas du tout, et la couche des politiques dit maintenant où la connexion est
+# bloquée (à l'entrée de `web`), ce que confirme le vrai `curl`. (Il faut pour cela les politiques
+# des exercices 1 et 2 ; `labkit.explain` dit quelle politique décide.)
+
+# %%
+!kubectl -n nb04 patch networkpolicy web-from-front --type=json -p '[{"op": "replace", "path": "/spec/ingress/0/ports/0/port", "value": 8080}]'
+after = labkit.trace(cluster, "nb04-front/front", "nb04/web:80")
+display(after, all_layers(after))
+!kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "✘ curl"
+
+# %% [markdown] en
+# ## Recap
+#
+# - Without policies, everything reaches everything. A policy isolates the pods it selects, for
+#   the directions it names; policies add up, and replies to allowed connections always pass.
+# - Peers in one `from` entry are ORed, selectors inside one peer are ANDed: one dash changes who
+#   gets in.
+# - An egress policy must allow DNS; policies apply to pod IPs, after the Service's DNAT.
+# - The prediction (`labkit.reachability`) can be checked against real packets (`labkit.probe`),
+#   and one connection can be followed through the three layers (`labkit.trace`).
+# - A policy does nothing where nothing enforces it.
+# %% [markdown] fr
+# ## Récapitulatif
+#
+# - Sans politique, tout le monde joint tout le monde. Une politique isole les pods qu'elle
+#   sélectionne, dans les sens qu'elle nomme ; les politiques s'additionnent, et les réponses aux
+#   connexions autorisées passent toujours.
+# - Les pairs d'une entrée `from` se combinent en OU, les sélecteurs d'un même pair en ET : un tiret
+#   change qui entre.
+# - Une politique de sortie doit autoriser le DNS ; les politiques s'appliquent aux IP des pods,
+#   après le DNAT du Service.
+# - La prévision (`labkit.reachability`) se vérifie avec de vrais paquets (`labkit.probe`), et une
+#   connexion se suit à travers les trois couches (`labkit.trace`).
+# - Une politique ne fait rien là où rien ne l'applique.
+
+# %% [markdown] en
 # ## Your progress
 #
 # The exercises you solved, in every notebook: a check that passes records its exercise in
@@ -619,18 +744,11 @@ labkit.progress()
 # %% [markdown] en
 # ## Cleaning up
 #
-# **What we saw**: without policies, everything reaches everything; a policy isolates the pods it
-# selects, for the directions it names, and policies add up; peers in one `from` entry are ORed,
-# selectors inside one peer are ANDed; an egress policy must allow DNS; policies apply to pod IPs,
-# after the Service's DNAT. And the prediction can be checked against real packets.
+# Stop the live schema and delete the three namespaces (and their policies).
 # %% [markdown] fr
 # ## Ménage
 #
-# **Ce que nous avons vu** : sans politique, tout le monde joint tout le monde ; une politique isole
-# les pods qu'elle sélectionne, dans les sens qu'elle nomme, et les politiques s'additionnent ; les
-# pairs d'une entrée `from` se combinent en OU, les sélecteurs d'un même pair en ET ; une politique
-# de sortie doit autoriser le DNS ; les politiques s'appliquent aux IP des pods, après le DNAT du
-# Service. Et la prévision se vérifie avec de vrais paquets.
+# Arrêtons le schéma en direct et supprimons les trois namespaces (et leurs politiques).
 
 # %%
 view.stop()

@@ -5,6 +5,13 @@
 # else (bare metal, raw VMs, a control plane we run ourselves) we must **pick a network stack**.
 # Which one? *It depends!* This notebook compares the usual suspects, shows what each one looks
 # like on a node, how to start each on kind, and measures the scaling question of kube-proxy.
+#
+# **Goals** (about 30 minutes):
+#
+# 1. compare the usual network stacks, and what each one takes care of;
+# 2. recognise a stack from a node's interfaces, routes and rules (exercises 1-3);
+# 3. see how to start each stack on kind;
+# 4. measure how kube-proxy's two modes cope with many Services.
 # %% [markdown] fr
 # # 5. Les piles réseau
 #
@@ -13,6 +20,13 @@
 # faut **choisir une pile réseau**. Laquelle ? *Ça dépend !* Ce carnet compare les candidats
 # habituels, montre à quoi chacun ressemble sur un nœud, comment lancer chacun sur kind, et mesure
 # la question du passage à l'échelle de kube-proxy.
+#
+# **Objectifs** (environ 30 minutes) :
+#
+# 1. comparer les piles réseau habituelles, et ce dont chacune se charge ;
+# 2. reconnaître une pile d'après les interfaces, les routes et les règles d'un nœud (exercices 1 à 3) ;
+# 3. voir comment lancer chaque pile sur kind ;
+# 4. mesurer comment les deux modes de kube-proxy supportent de nombreux Services.
 
 # %% [markdown] en
 # ## 1. The usual suspects
@@ -527,20 +541,6 @@ print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {wo
          f"{after - before} lignes de règles en plus ({(after - before) / N:.1f} par Service)"))
 
 # %% [markdown] en
-# ## Your progress
-#
-# The exercises you solved, in every notebook: a check that passes records its exercise in
-# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
-# %% [markdown] fr
-# ## Votre progression
-#
-# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
-# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
-
-# %%
-labkit.progress()
-
-# %% [markdown] en
 # ### The curve, measured: `labkit bench kube-proxy`
 #
 # `sudo labkit bench kube-proxy --services 1000,5000,10000,30000 --plot kp.png` programs N Services
@@ -592,19 +592,38 @@ print(format_table(bench))
 display(Image(png(bench)))
 
 # %% [markdown] en
-# ## Cleaning up
+# ## Recap
 #
-# **What we saw**: the network model is the same everywhere (flat, no NAT), the implementations
-# differ a lot: routes or tunnels, bridges or /32s, iptables, IPVS or eBPF. A node's interfaces,
-# routes and firewall chains tell which stack runs, and kube-proxy's cost grows with the number of
-# Services, far less in its nftables mode.
+# - The network model is the same everywhere (flat, no NAT); the implementations differ a lot:
+#   routes or tunnels, bridges or /32s, iptables, IPVS or eBPF.
+# - A node's interfaces, routes and firewall chains tell which stack runs.
+# - kube-proxy's cost grows with the number of Services, far less in its nftables mode.
+# %% [markdown] fr
+# ## Récapitulatif
+#
+# - Le modèle réseau est le même partout (plat, sans NAT) ; les mises en œuvre diffèrent beaucoup :
+#   routes ou tunnels, ponts ou /32, iptables, IPVS ou eBPF.
+# - Les interfaces, les routes et les chaînes du pare-feu d'un nœud disent quelle pile tourne.
+# - Le coût de kube-proxy grandit avec le nombre de Services, bien moins en mode nftables.
+
+# %% [markdown] en
+# ## Your progress
+#
+# The exercises you solved, in every notebook: a check that passes records its exercise in
+# `~/.local/share/kubenet-lab/progress.json`, so this survives a kernel restart.
+# %% [markdown] fr
+# ## Votre progression
+#
+# Les exercices que vous avez résolus, dans tous les carnets : une vérification réussie enregistre
+# son exercice dans `~/.local/share/kubenet-lab/progress.json`, qui survit au redémarrage du noyau.
+
+# %%
+labkit.progress()
+
+# %% [markdown] en
+# ## Cleaning up
 # %% [markdown] fr
 # ## Ménage
-#
-# **Ce que nous avons vu** : le modèle réseau est le même partout (plat, sans NAT), les mises en
-# œuvre diffèrent beaucoup : routes ou tunnels, ponts ou /32, iptables, IPVS ou eBPF. Les
-# interfaces, les routes et les chaînes du pare-feu d'un nœud disent quelle pile tourne, et le coût
-# de kube-proxy grandit avec le nombre de Services, bien moins en mode nftables.
 
 # %%
 !kubectl delete namespace nb05 --wait=true

@@ -1,4 +1,4 @@
-"""Notebooks 03, 04 and 05 run top to bottom against real embedded labs, in English and French.
+"""Notebooks 03, 03b, 04 and 05 run top to bottom against real embedded labs, in English and French.
 
 Solved state: the instructor build (solutions as code cells) runs, and every exercise check says
 it passed. Unsolved state: the learner notebook, as shipped (no executable solution), runs without
@@ -20,17 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 LANGS = ("en", "fr")
 LABS = {lang: f"tnbb{lang}{os.getpid() % 1000}" for lang in LANGS}   # unique per test process
-EXERCISES = {"03-pod-to-service": 4, "04-network-policies": 5, "05-network-stacks": 3}
+EXERCISES = {"03-pod-to-service": 2, "03b-nodeport-dns-proxy-modes": 2, "04-network-policies": 5,
+             "05-network-stacks": 3}
 # What the solutions create or change, that the learner notebooks' checks must report missing.
-ABSENT = {"03-pod-to-service": ["Deployment hello", "app=wbe"], "04-network-policies": ["NetworkPolicy", "nb04"]}
-STARTS_A_SECOND_LAB = {"03-pod-to-service", "05-network-stacks"}   # one language at a time: fewer labs at once
+ABSENT = {"03-pod-to-service": ["Deployment hello"], "03b-nodeport-dns-proxy-modes": ["app=wbe"],
+          "04-network-policies": ["NetworkPolicy", "nb04"]}
+STARTS_A_SECOND_LAB = {"03b-nodeport-dns-proxy-modes", "05-network-stacks"}   # one language at a time: fewer labs
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory):
-    """One lab per language, and names for the second labs of notebooks 03 (nftables) and 05 (flannel)."""
+    """One lab per language, and names for the second labs of notebooks 03b (nftables) and 05 (flannel)."""
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces): run `sudo make test`")
     from labkit.embedded import lifecycle
@@ -68,6 +70,26 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     results = run_both(name, labs, solved=True)
     nbrun.assert_checks(results, check_cells, EXERCISES[name], solved=True)
     nbrun.assert_progress(results, name)
+    if name == "04-network-policies":
+        assert_capstone(results)
+
+
+VERDICT = {"en": ("network policies: allowed", "network policies: denied"),
+           "fr": ("politiques réseau : autorisée", "politiques réseau : refusée")}
+
+
+def assert_capstone(results: dict) -> None:
+    """Notebook 04's last section: the same connection, traced through the three layers, is allowed,
+    then denied at the policy layer once the policy changed, and real packets agree (``web`` answers
+    with the client address it saw, then curl fails)."""
+    for lang, nb in results.items():
+        text = {key: nbrun.outputs_text(next(c for c in nb.cells if c.cell_type == "code" and key in c.source))
+                for key in ("before = labkit.trace", "after = labkit.trace")}
+        allowed, denied = VERDICT[lang]
+        assert allowed in text["before = labkit.trace"] and denied not in text["before = labkit.trace"], text
+        assert "client_ip" in text["before = labkit.trace"] and "<svg" in text["before = labkit.trace"], text
+        assert denied in text["after = labkit.trace"] and allowed not in text["after = labkit.trace"], text
+        assert "✘ curl" in text["after = labkit.trace"], text
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -78,7 +100,7 @@ def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
 
 
 def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
-    """Each notebook deletes its namespaces; 03 and 05 remove the second lab they started."""
+    """Each notebook deletes its namespaces; 03b and 05 remove the second lab they started."""
     import json
     import subprocess
 

@@ -12,3 +12,11 @@ def test_rendering_in_both_languages():
                                            "seen": "172.18.0.3", "how": "proof.snat"})
     assert "SNAT vers le nœud du pod" in q.render("fr") and "NON vérifiée" in q.render("fr")
     assert "#cf222e" in q._repr_html_()
+
+
+def test_pod_to_pod_renders_what_the_server_saw():
+    p = Proof("proof.pod_to_pod", True, {"src": "nb01/client", "src_ip": "10.244.2.4", "url": "http://10.244.1.3:80/",
+                                         "seen": "10.244.2.4", "how": "proof.no_nat"})
+    assert p.render("en") == ("pod nb01/client (10.244.2.4) -> http://10.244.1.3:80/: the server saw the connection "
+                              "come from 10.244.2.4 (no NAT): claim holds")
+    assert p.render("fr").endswith("le serveur a vu la connexion venir de 10.244.2.4 (sans NAT) : affirmation vérifiée")

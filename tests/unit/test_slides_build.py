@@ -21,8 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SLIDES = ROOT / "slides"
 BUILD = SLIDES / "build"
 LANGS = ("en", "fr")
-NOTEBOOKS = ("00-welcome", "01-network-model", "02-pod-to-pod", "03-pod-to-service",
-             "04-network-policies", "05-network-stacks")
+NOTEBOOKS = tuple(sorted(p.stem for p in (ROOT / "notebooks" / "src").glob("*.py")))   # one lab box each
 # Attributes that make a browser fetch something (links <a href> only navigate when clicked).
 FETCHING = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"), "source": ("src", "srcset"),
             "iframe": ("src",), "video": ("src", "poster"), "audio": ("src",), "embed": ("src",),

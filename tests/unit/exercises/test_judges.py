@@ -20,9 +20,16 @@ PROBS = {"service": "nb03/web", "mode": "iptables", "expected": 5, "chain": "KUB
 SELECTOR_OK = {"service": "nb03/shop", "exists": True, "selector": {"app": "web"}, "matching": ["web-1", "web-2"],
                "endpoints": ["10.244.1.4", "10.244.2.5"], "url": "http://10.96.0.20:80/", "answered_by": "web-1",
                "error": ""}
-PODS = ["nb04-front/front", "nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics", "nb04/web"]
-REACH = {"dst": "nb04/api", "port": 80, "sources": PODS,
-         "reached": ["nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"]}
+PODS = ["nb04-front/front", "nb04-ops/prometheus", "nb04-ops/shell", "nb04/api", "nb04/metrics", "nb04/web"]
+OPEN = ["nb04-front/front", "nb04-ops/prometheus", "nb04-ops/shell"]        # no policy selects them
+# after exercises 1-2 and the OR policy of exercise 3 (what the probe saw on a lab)
+REACH = {"port": 80, "pods": PODS,
+         "allowed": [[s, d] for d in OPEN for s in PODS if s != d]
+         + [["nb04-front/front", "nb04/web"]]
+         + [[s, "nb04/api"] for s in ("nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics")]}
+RIGHT = {"nb04/web": {"nb04-front/front"}, "nb04/api": {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics"},
+         "nb04/metrics": set(), "nb04-front/front": "*", "nb04-ops/prometheus": "*",
+         "nb04-ops/shell": set(PODS) - {"nb04-ops/shell"}}
 DNS_OK = {"pod": "nb04-front/front", "name": "web.nb04.svc.cluster.local", "resolved": ["10.96.0.44"], "error": "",
           "other": "nb04-ops/shell", "reaches_other": False}
 CALICO = {"cni": "calico", "mode": "vxlan", "evidence": ["2 cali* veths", "192.168.9.64/26 via ... dev vxlan.calico"]}
@@ -127,25 +134,38 @@ def test_selector_partial_matching_pods_but_no_answer_yet():
     assert not ok and "n'a pas répondu (exit 28)" in text
 
 
-# --- 04.3: who reaches api, predicted ------------------------------------------------------------------
-def test_reachers_right():
-    ok, text = verdict(judges.reachers, REACH, {"nb04/metrics", "nb04-ops/shell", "nb04-ops/prometheus"})
-    assert ok and "exactly 3 pod(s) reach nb04/api" in text
+# --- 04.3: the whole reachability matrix, predicted -------------------------------------------------------
+def test_matrix_right():
+    ok, text = verdict(judges.reach_matrix, REACH, RIGHT)
+    assert ok and "all 30 cells of the matrix (19 connection(s) allowed on port 80)" in text
 
 
-def test_reachers_wrong_is_the_and_reading():
-    ok, text = verdict(judges.reachers, REACH, {"nb04-ops/prometheus"})
-    assert not ok and "nb04-ops/shell reached nb04/api, you predicted it would not" in text
-    assert "nb04/metrics reached" in text
+def test_matrix_wrong_is_the_and_reading():
+    ok, text = verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/api": {"nb04-ops/prometheus"}}))
+    assert not ok and "28 of the 30 cells of the matrix are right" in text
+    assert "nb04-ops/shell reached nb04/api, you predicted it would not" in text and "nb04/metrics reached" in text
 
 
-def test_reachers_partial_and_malformed():
-    ok, text = verdict(judges.reachers, REACH, {"nb04-ops/prometheus", "nb04-ops/shell", "nb04/metrics", "nb04/web"})
-    assert not ok and "nb04/web was blocked" in text and "reached nb04/api, you" not in text
-    assert "is not one of the exercise's pods" in verdict(judges.reachers, REACH, {"nb04/api2"})[1]
-    assert "not a set of pods" in verdict(judges.reachers, REACH, {"front"})[1]
-    assert "no answer yet" in verdict(judges.reachers, REACH, None)[1]
-    assert verdict(judges.reachers, dict(REACH, reached=[]), set())[0]       # "nobody" is a valid prediction
+def test_matrix_wrong_everyone_reaches_everyone_in_french():
+    ok, text = verdict(judges.reach_matrix, REACH, {d: "*" for d in PODS}, "fr")
+    assert not ok and "19 des 30 cases de la matrice sont justes" in text
+    assert "nb04-ops/prometheus a été bloqué, vous aviez prédit qu'il atteindrait nb04/metrics" in text
+    assert "autre(s) case(s) fausse(s)" in text                      # 11 wrong cells: the list is cut
+
+
+def test_matrix_partial_a_column_left_empty():
+    ok, text = verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/metrics": None}))
+    assert not ok and "25 of the 30 cells" in text and "who reaches nb04/metrics? Its entry is still None" in text
+
+
+def test_matrix_malformed_and_missing():
+    assert "is not one of the exercise's pods" in verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/api2": "*"}))[1]
+    assert "is not one of the exercise's pods" in verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/web": {"x/y"}}))[1]
+    assert "not a set of pods" in verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/web": {"front"}}))[1]
+    assert "is not a dict" in verdict(judges.reach_matrix, REACH, {"nb04-ops/shell"})[1]
+    assert "no answer yet" in verdict(judges.reach_matrix, REACH, None)[1]
+    # a pod reaching itself is not a cell: writing it does no harm
+    assert verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/metrics": {"nb04/metrics"}}))[0]
 
 
 # --- 04.5: DNS after a default-deny egress --------------------------------------------------------------
