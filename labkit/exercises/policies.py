@@ -50,7 +50,7 @@ MESSAGES = {
     "ex.pol.only_from": {
         "en": "{src} reaches {dst} on port {port}, but only pods of namespace {namespace} should",
         "fr": "{src} atteint {dst} sur le port {port}, alors que seuls les pods du namespace {namespace} "
-              "devraient"},
+              "devraient l'atteindre"},
     "ex.pol.other_port": {
         "en": "{src} also reaches {dst} on port {port}: allow port {allowed} only",
         "fr": "{src} atteint aussi {dst} sur le port {port} : n'autorisez que le port {allowed}"},

@@ -181,7 +181,7 @@ ex.check("00.0", cluster=cluster, pod="nb00/hello")
 # ## Language
 #
 # The notebooks exist in English (`notebooks/en/`) and in French (`notebooks/fr/`): open the other
-# folder to switch. labkit's own messages and diagram labels follow `labkit.set_language(...)`; the
+# folder to switch. labkit's own messages and the text of its diagrams follow `labkit.set_language(...)`; the
 # first (hidden) cell of each notebook sets it. Here is the same check in both languages:
 # %% [markdown] fr
 # ## Langue

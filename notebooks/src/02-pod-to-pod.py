@@ -34,7 +34,7 @@
 # 1. lire les interfaces et les routes d'un nœud, et le côté pod de sa paire de veth (exercice 4) ;
 # 2. suivre un paquet sur un nœud et entre deux nœuds, après avoir prédit par où il sort (exercice 5) ;
 # 3. casser une route d'un nœud et la réparer d'après le schéma (exercice 6) ;
-# 4. comparer trois variantes de CNI (kindnet, bridge, flannel) sur deux labs de plus, et prédire le
+# 4. comparer trois variantes de CNI (kindnet, `bridge`, flannel) sur deux labs de plus, et prédire le
 #    tunnel (exercice 7).
 
 # %% [markdown] en
@@ -153,7 +153,7 @@ print(node.run(["ip", "route"]))
 # Dans le pod, `eth0@ifN` est un bout de la paire de veth : `N` est l'index de l'autre bout, sur le
 # nœud. La route par défaut du pod passe par la passerelle `.1`, et une route dit que `.1` est
 # directement sur le lien. Ce `.1`, c'est l'adresse de la veth côté hôte : le pod demande (ARP) qui
-# a `.1`, la veth répond, et le nœud route le paquet grâce à ses routes `/32`. Pas de bridge, pas de
+# a `.1`, la veth répond, et le nœud route le paquet grâce à ses routes `/32`. Pas de pont, pas de
 # segment partagé : chaque pod a son propre lien point à point (d'où *ptp*), et l'adresse de la
 # passerelle peut être la même sur toutes les veth.
 
@@ -363,10 +363,10 @@ for other in (bridge, flannel):
 # `.1/24`. The host veths have no address any more (they are bridge ports: `master cni0`), and one
 # `/24 dev cni0` route replaces the per-pod `/32` routes. Between nodes: routed, as with kindnet.
 # %% [markdown] fr
-# ### bridge : un bridge par nœud
+# ### `bridge` : un pont par nœud
 #
-# Le plugin `bridge` branche la veth de chaque pod sur **`cni0`**, un bridge Linux qui porte la
-# passerelle `.1/24`. Les veth côté hôte n'ont plus d'adresse (ce sont des ports du bridge :
+# Le plugin `bridge` branche la veth de chaque pod sur **`cni0`**, un pont Linux qui porte la
+# passerelle `.1/24`. Les veth côté hôte n'ont plus d'adresse (ce sont des ports du pont :
 # `master cni0`), et une seule route `/24 dev cni0` remplace les routes `/32` par pod. Entre les
 # nœuds : du routage, comme avec kindnet.
 
@@ -419,7 +419,7 @@ ex.check("02.7", device, flannel, variable="device")
 # the ARP entry gives the MAC of that remote VTEP, the **FDB** says behind which node IP that MAC
 # lives. The packet leaves as UDP on port 8472 from node IP to node IP.
 # %% [markdown] fr
-# ### flannel : un bridge, et un réseau superposé VXLAN
+# ### flannel : un pont, et un réseau superposé VXLAN
 #
 # En local, les pods sont branchés sur `cni0` comme avec `bridge` (MTU 1450, pour laisser la place à
 # l'en-tête VXLAN). Entre les nœuds, la route vers le `/24` de chaque autre nœud passe **via
@@ -455,7 +455,7 @@ overlay.draw()
 # %% [markdown] fr
 # ### Les trois schémas
 #
-# kindnet (votre lab), bridge, flannel : la même image de pods et de nœuds, trois câblages.
+# kindnet (votre lab), `bridge`, flannel : la même image de pods et de nœuds, trois câblages.
 
 # %%
 for other in (cluster, bridge, flannel):
@@ -477,7 +477,7 @@ for other in (cluster, bridge, flannel):
 # | variante | sur un nœud | entre les nœuds |
 # |---|---|---|
 # | kindnet (`ptp`) | une veth par pod, la passerelle `.1/32` sur chaque veth côté hôte, une route `/32` par pod | `/24 via <IP du nœud>` |
-# | `bridge` | les veth branchées sur `cni0`, la passerelle `.1/24` sur le bridge | `/24 via <IP du nœud>` |
+# | `bridge` | les veth branchées sur `cni0`, la passerelle `.1/24` sur le pont | `/24 via <IP du nœud>` |
 # | `flannel` | `cni0`, MTU 1450 | `/24 via 10.x.N.0 dev flannel.1 onlink`, ARP + FDB, UDP 8472 |
 #
 # Mêmes pods, mêmes adresses, même modèle : seul le câblage change. Suite : `03-pod-to-service.ipynb`.

@@ -147,7 +147,7 @@ print(tr("service range of this lab:", "plage des services de ce lab :"), lab.sp
 # Service `hello` on port **8080**. The pods listen on port 80: the Service must send its port 8080
 # to their port 80 (the *targetPort*).
 # %% [markdown] fr
-# ### Exercice 1 : exposer un déploiement
+# ### Exercice 1 : exposer un Deployment
 #
 # Créez dans `nb03` un Deployment `hello` avec **2** réplicas de `jpetazzo/color`, et exposez-le
 # par un Service `hello` sur le port **8080**. Les pods écoutent sur le port 80 : le Service doit
@@ -340,7 +340,7 @@ for pod, n in sorted(counts.items()):
 # %% [markdown] fr
 # ## 4. Changer le nombre de réplicas : les endpoints et les règles changent en direct
 #
-# Le diagramme en direct ci-dessous se redessine à chaque changement dans le cluster. Nous allons
+# Le schéma en direct ci-dessous se redessine à chaque changement dans le cluster. Nous allons
 # passer le Deployment à 5 réplicas : l'EndpointSlice recevra 5 adresses, et kube-proxy réécrira
 # la chaîne du Service sur chaque nœud.
 #
@@ -481,7 +481,7 @@ labkit.progress()
 # %% [markdown] fr
 # ## Ménage
 #
-# Arrêtons le diagramme en direct et supprimons le namespace : ses Services quittent les règles de
+# Arrêtons le schéma en direct et supprimons le namespace : ses Services quittent les règles de
 # chaque nœud.
 
 # %%

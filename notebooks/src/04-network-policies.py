@@ -135,7 +135,7 @@ labkit.probe(LAB, namespaces=NAMESPACES)
 # show who may connect to whom on port 80. It redraws at each change, so keep it in view while
 # you write policies.
 # %% [markdown] fr
-# Le diagramme en direct de la couche rouge : un pod passe en rouge quand une politique l'isole,
+# Le schéma en direct de la couche rouge : un pod passe en rouge quand une politique l'isole,
 # et les flèches montrent qui peut se connecter à qui sur le port 80. Il se redessine à chaque
 # changement : gardez-le sous les yeux pendant que vous écrivez des politiques.
 
@@ -292,7 +292,7 @@ ex.check("04.2", cluster=cluster, dst="nb04/web", from_namespace="nb04-front", o
 # ### Exercice 3 : prédire toute la matrice
 #
 # Une fois cette politique appliquée (en plus des politiques déjà là), qui joindra qui sur le port
-# 80 ? Prédisez **toute** la matrice d'accessibilité, celle que `labkit.probe` a dessinée à la
+# 80 ? Prédisez **toute** la matrice de joignabilité, celle que `labkit.probe` a dessinée à la
 # section 1, colonne par colonne : pour chaque pod, l'ensemble des pods qui le joignent. Remplissez
 # `who_reaches` ci-dessous (`set()` pour personne, `"*"` pour tous les autres pods ; un pod se
 # joint toujours lui-même, la diagonale n'est pas demandée) et exécutez la cellule `ex.predict`, qui

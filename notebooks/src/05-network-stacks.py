@@ -217,7 +217,7 @@ look("calico-ipip")
 # %% [markdown] fr
 # **Cilium** : des veths nommées `lxc…`, une paire `cilium_host`/`cilium_net` comme passerelle des
 # pods, et une interface `cilium_vxlan` entre les nœuds. Les routes en disent peu : des
-# programmes eBPF attachés aux interfaces font l'acheminement, la répartition des services
+# programmes eBPF attachés aux interfaces font l'acheminement, la répartition de charge des services
 # (aucune chaîne `KUBE-*`) et les politiques. Le dépannage passe par les outils de Cilium
 # (`cilium-dbg`, Hubble).
 
@@ -314,7 +314,7 @@ stack_2 = None
 # A `cni0` bridge and routes via node IPs: two candidates (`bridge` and one more). The firewall
 # chains tell which.
 # %% [markdown] fr hint
-# Un bridge `cni0` et des routes via les IP des nœuds : deux candidats (`bridge` et un autre). Les
+# Un pont `cni0` et des routes via les IP des nœuds : deux candidats (`bridge` et un autre). Les
 # chaînes du pare-feu disent lequel.
 
 # %% [markdown] en hint
@@ -374,7 +374,7 @@ stack_3 = None
 # %% [markdown] en hint
 # One device on this node is neither a veth nor `eth0` nor a bridge: its name is the project's.
 # %% [markdown] fr hint
-# Une interface de ce nœud n'est ni une veth, ni `eth0`, ni un bridge : son nom est celui du projet.
+# Une interface de ce nœud n'est ni une veth, ni `eth0`, ni un pont : son nom est celui du projet.
 
 # %% [markdown] en hint
 # `ip -d link show <that device>` prints its type on the second line: that is the mode.
@@ -482,7 +482,7 @@ for cni, proxy_mode in [("calico", "iptables"), ("flannel", "iptables"), ("ciliu
 # | 100 | 168 ms | 121 ms |
 # | 1 000 | 503 ms | 453 ms |
 # | 5 000 | 17,1 s | 10,1 s |
-# | passage à l'échelle → nouvel endpoint qui répond | 318 ms | 505 ms |
+# | un réplica de plus → nouvel endpoint qui répond | 318 ms | 505 ms |
 #
 # Ces chiffres sont ceux de réécritures complètes. Le kube-proxy du lab se synchronise désormais
 # comme celui d'upstream : une synchronisation complète, puis des synchronisations partielles qui
@@ -535,10 +535,18 @@ while programmed(N) < N and time.monotonic() - start < 60:
     time.sleep(0.2)
 elapsed = time.monotonic() - start
 after = len(node_rules().splitlines())
-print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {elapsed:.1f} s; "
-         f"{after - before} more lines of rules ({(after - before) / N:.1f} per Service)",
-         f"{lab.spec.proxy_mode} : {programmed(N)}/{N} Services programmés sur {worker.name} en {elapsed:.1f} s ; "
-         f"{after - before} lignes de règles en plus ({(after - before) / N:.1f} par Service)"))
+per_service = (after - before) / N
+
+
+def num(x):
+    """One decimal, written the notebook's way (0.1 in English, 0,1 in French)."""
+    return f"{x:.1f}".replace(".", ",") if LANG == "fr" else f"{x:.1f}"
+
+
+print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {num(elapsed)} s; "
+         f"{after - before} more lines of rules ({num(per_service)} per Service)",
+         f"{lab.spec.proxy_mode} : {programmed(N)}/{N} Services programmés sur {worker.name} en {num(elapsed)} s ; "
+         f"{after - before} lignes de règles en plus ({num(per_service)} par Service)"))
 
 # %% [markdown] en
 # ### The curve, measured: `labkit bench kube-proxy`

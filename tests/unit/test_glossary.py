@@ -1,0 +1,121 @@
+"""The glossary (``notebooks/GLOSSARY.md``) holds in the French notebooks and slides (pure: no lab).
+
+- No French prose uses a word the glossary rules out (« diagramme », « saveur », « emballe »…).
+- Where the glossary says "twin", an English notebook cell that uses the term has a French twin
+  that uses the French term (the same notion, one word).
+- French prose writes numbers the French way: ``0,1 s``, not ``0.1 s``; ``1 000 Services``.
+Code (fenced blocks, inline code spans) keeps its spelling and is left out.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from labkit.notebook_build import parse
+
+ROOT = Path(__file__).resolve().parents[2]
+GLOSSARY = ROOT / "notebooks" / "GLOSSARY.md"
+FENCED = re.compile(r"```.*?```", re.S)
+SPAN = re.compile(r"`[^`]*`")            # a span may wrap to the next line
+LINK = re.compile(r"\]\([^)]*\)|https?://\S+")
+EN_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+\s?(?:s|ms|µs|%|Go|Mo|Gio|Mio)(?!\w)")
+EN_THOUSANDS = re.compile(r"(?<![\w.,])\d{1,3},\d{3}(?!\d)(?=\s+(?:Services|pods|nœuds|règles|requêtes|connexions|lignes))")
+
+
+@dataclass
+class Term:
+    en: list[str]
+    fr: list[str]
+    twin: bool
+    avoid: list[str]
+
+
+def glossary(text: str) -> list[Term]:
+    terms = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] in ("English", "") or set(cells[0]) <= {"-"}:
+            continue
+        en = [re.sub(r"\(.*?\)", "", t).strip() for t in cells[0].split(" / ")]
+        terms.append(Term(en, [t.strip() for t in cells[1].split(" / ")], cells[2] == "yes",
+                          [a.strip() for a in cells[3].split(",") if a.strip()]))
+    return terms
+
+
+def prose(text: str) -> str:
+    """What a reader reads as sentences: no code, no URLs."""
+    return LINK.sub(" ", SPAN.sub(" ", FENCED.sub(" ", text)))
+
+
+def _word(term: str, lang: str) -> re.Pattern:
+    plural = r"(?:s|es)?" if lang == "en" else r"(?:s|x)?"
+    return re.compile(rf"(?<![\w-]){re.escape(term)}{plural}(?![\w-])", re.I)
+
+
+def uses(text: str, terms: list[str], lang: str) -> bool:
+    return any(_word(t, lang).search(text) for t in terms)
+
+
+def avoided(text: str, words: list[str]) -> list[str]:
+    return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}", text, re.I)]
+
+
+TERMS = glossary(GLOSSARY.read_text())
+NOTEBOOKS = sorted((ROOT / "notebooks" / "src").glob("*.py"))
+SLIDES = sorted((ROOT / "slides" / "fr").glob("*.md"))
+
+
+def french_texts():
+    """(where, prose) of every French notebook cell and every French slide chapter."""
+    for src in NOTEBOOKS:
+        for cell in parse(src.read_text(), src.name):
+            if cell.lang == "fr" and cell.kind == "markdown":
+                yield f"{src.name}:{cell.line}", prose(cell.text)
+    for md in SLIDES:
+        text = "\n".join(line for line in md.read_text().splitlines() if not line.startswith((":EN:", ":FR:")))
+        yield f"slides/fr/{md.name}", prose(text)
+
+
+def twins():
+    """(where, English prose, French prose) of every pair of prose cells of the notebooks."""
+    for src in NOTEBOOKS:
+        cells = parse(src.read_text(), src.name)
+        for en, fr in zip(cells, cells[1:]):
+            if en.lang == "en" and fr.lang == "fr" and en.kind == "markdown":
+                yield f"{src.name}:{en.line}", prose(en.text), prose(fr.text)
+
+
+def test_the_glossary_is_read():
+    assert len(TERMS) >= 20 and any(t.fr == ["schéma"] and "diagramme" in t.avoid for t in TERMS)
+    assert sum(t.twin for t in TERMS) >= 8
+
+
+def test_french_prose_uses_no_word_the_glossary_rules_out():
+    found = [f"{where}: « {w} » ({'/'.join(t.fr)})" for where, text in french_texts()
+             for t in TERMS for w in avoided(text, t.avoid)]
+    assert not found, "\n".join(found)
+
+
+def test_a_term_in_an_english_cell_has_its_french_term_in_the_twin():
+    missing = [f"{where}: {t.en[0]} -> {'/'.join(t.fr)}" for where, en, fr in twins()
+               for t in TERMS if t.twin and uses(en, t.en, "en") and not uses(fr, t.fr, "fr")]
+    assert not missing, "\n".join(missing)
+
+
+def test_french_prose_writes_numbers_the_french_way():
+    found = [f"{where}: {m.group(0)!r}" for where, text in french_texts()
+             for m in [*EN_DECIMAL.finditer(text), *EN_THOUSANDS.finditer(text)]]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("text,bad", [("Le diagramme en direct", ["diagramme"]), ("une saveur de CNI", ["saveur"]),
+                                      ("le `--cni bridge` et un pont", [])])
+def test_the_checks_catch_what_they_should(text, bad):
+    words = [w for t in TERMS for w in t.avoid]
+    assert avoided(prose(text), words) == bad
+    assert EN_DECIMAL.search("en 17.1 s") and not EN_DECIMAL.search("en 17,1 s et Kubernetes 1.31")
+    assert EN_THOUSANDS.search("1,000 Services") and not EN_THOUSANDS.search("0,25, 0,333 et 0,5")
+    assert uses("three nodes", ["node"], "en") and not uses("a nodeName", ["node"], "en")
