@@ -93,7 +93,8 @@ def predict(exercise_id: str, answer: Any, variable: str = "prediction", lang: s
     """Seal the learner's prediction for ``exercise_id`` before the cells that reveal the answer."""
     lang = lang or i18n.get_language()
     _registered(exercise_id)
-    if answer is None or (isinstance(answer, (str, list, tuple, set, dict)) and not answer):
+    if answer is None or (isinstance(answer, (str, list, tuple, set, dict)) and not answer) or (
+            isinstance(answer, dict) and all(v is None for v in answer.values())):   # a template left as is
         return Note(i18n.t("ex.predict.none", lang, variable=variable), False)
     _SEALED[exercise_id] = answer
     shown = sorted(answer) if isinstance(answer, (set, frozenset)) else answer

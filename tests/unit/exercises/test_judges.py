@@ -218,6 +218,8 @@ def test_a_prediction_check_without_a_sealed_prediction_is_not_yet():
     result = check("03.2", [0.2], cluster=object(), lang="fr")     # the cluster is not even read
     assert not result.ok and "aucune prédiction n'a été enregistrée pour l'exercice 03.2" in str(result)
     assert "pas encore de prédiction" in str(predict("03.2", None, "probabilities", lang="fr"))
+    template = dict.fromkeys(PODS)                                 # 04.3's cell as shipped: every entry None
+    assert "no prediction yet: write it in `who_reaches`" in str(predict("04.3", template, "who_reaches", lang="en"))
 
 
 # --- 00-02: pods --------------------------------------------------------------------------------------------
