@@ -1,5 +1,7 @@
 # kubenet-lab: the two commands are `make lab` and `make test`.
-PYTHON ?= python3
+# Debian's interpreter first: the venv must be runnable by the user JupyterLab runs as (an
+# interpreter under root's home, as pyenv's, is not); python3-venv comes with system-deps.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 NAME   ?= kubenet

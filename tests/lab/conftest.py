@@ -7,11 +7,6 @@ from labkit.embedded.topology import LabSpec
 from .helpers import host_state
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        item.add_marker(pytest.mark.lab)
-
-
 @pytest.fixture(scope="module", params=["kindnet", "bridge", "flannel"])
 def flavor_lab(request):
     """A 3-node lab of each CNI flavor with pods on two workers; the host is checked after down."""

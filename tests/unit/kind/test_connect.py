@@ -50,6 +50,9 @@ def test_unknown_context_and_missing_kubeconfig(tmp_path, monkeypatch):
     assert err.value.exit_code == 2 and "kind-lab1" in str(err.value)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    # no lab on this machine, whatever other runs left up
+    monkeypatch.setattr(cluster_mod, "running_labs", lambda: [])
+    monkeypatch.setattr(cluster_mod, "_explain_root_only_labs", lambda: None)
     with pytest.raises(LabkitError, match="labkit up"):
         labkit.connect()
 
