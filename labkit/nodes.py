@@ -39,6 +39,10 @@ class NetnsAccess:
         self.netns = netns
 
     def run(self, argv: Sequence[str]) -> str:
+        if argv[:1] == ["birdc"]:          # the calico flavor's BIRD: its node's control socket
+            from .embedded.bird import node_birdc_argv
+
+            argv = node_birdc_argv(self.netns, argv)
         cmd = ["nsenter", f"--net=/run/netns/{self.netns}", *argv]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
@@ -55,15 +59,15 @@ class NetnsAccess:
 MESSAGES = {
     "nodes.not_read_only": {
         "en": "refusing to run `{command}` on node {node}: node access is read-only (ip show/list, "
-              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, cat of CNI files)",
+              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, cat of CNI files)",
         "fr": "refus de lancer `{command}` sur le nœud {node} : l'accès aux nœuds est en lecture seule "
-              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, cat des "
+              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, cat des "
               "fichiers CNI)"},
     "nodes.not_served_by_lab": {
         "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L",
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route",
         "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L"},
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route"},
     "nodes.lab_api_failed": {
         "en": "the lab's API did not hand the state of node {node} (`{command}`): {error}",
         "fr": "l'API du lab n'a pas fourni l'état du nœud {node} (`{command}`) : {error}"},
@@ -119,6 +123,8 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
         ok = bool(rest) and all(a.startswith(_READABLE_FILES) and ".." not in a for a in rest)
     elif tool == "sysctl":
         ok = not any(a in ("-w", "--write", "-p", "--load") or "=" in a for a in rest)
+    elif tool in ("birdc", "birdcl"):
+        ok = _birdc_show(rest)
     if not ok:
         raise BadInput("nodes.not_read_only", command=shlex.join(args), node=node)
 
@@ -154,10 +160,19 @@ def served_by_lab(argv: Sequence[str]) -> bool:
         return words == ["list", "ruleset"] or (len(words) == 4 and words[:2] == ["list", "table"]
                                                 and words[2] in _NFT_FAMILIES
                                                 and words[3].replace("-", "").replace("_", "").isalnum())
+    if tool == "birdc":
+        return _birdc_show(rest)
     if tool == "conntrack":
         return rest == ["-L"] or (len(rest) == 3 and rest[0] == "-L" and rest[1] == "-o"
                                   and rest[2] in _CONNTRACK_OUTPUT)
     return False
+
+
+def _birdc_show(words: list[str]) -> bool:
+    """BIRD's ``show protocols|route [all]`` and ``show status`` (the calico flavor's BGP daemon)."""
+    from .embedded.bird import READ_ONLY
+
+    return words in [list(w) for w in READ_ONLY]
 
 
 NODE_STATE_PATH = "/api/v1/nodes/{node}/proxy/labkit/run"

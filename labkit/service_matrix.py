@@ -102,7 +102,7 @@ i18n.register(MESSAGES)
 MARKS = {"open": ".", "closed": "X", "partial": "~"}
 # CNI daemons that masquerade a pod's traffic to a node address (labkit.embedded.dataplane: kindnetd's
 # ip-masq-agent chain, flanneld --ip-masq); the plain bridge flavor has none.
-CNI_MASQUERADE = ("kindnet", "flannel")
+CNI_MASQUERADE = ("kindnet", "flannel", "calico")   # calico: felix natOutgoing (embedded.calico)
 HOST = "host"
 
 

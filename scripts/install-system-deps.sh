@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsvg2-bin curl iputils-ping
-          netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump)
+          netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(chromium tmux)
 fi

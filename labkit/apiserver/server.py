@@ -51,6 +51,7 @@ class ApiServer:
         self.token = ""
         self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
         self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
+        self.node_agent = None      # a nodeagent.Agent: stop/start the calico flavor's BIRD in a node
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -86,6 +87,9 @@ class ApiServer:
         if self.node_route is not None:
             from .noderoute import routes as node_route_routes
             node_route_routes(app, self.node_route)
+        if self.node_agent is not None:
+            from .nodeagent import routes as node_agent_routes
+            node_agent_routes(app, self.node_agent)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)

@@ -22,6 +22,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import LabkitError
 from .topology import FLANNEL_MTU, LabSpec, NodePlan
@@ -33,7 +34,7 @@ NODE_MTU = 1500
 
 def conflist_filename(spec: LabSpec) -> str:
     return {"kindnet": "10-kindnet.conflist", "bridge": "10-bridge.conflist",
-            "flannel": "10-flannel.conflist"}[spec.cni]
+            "flannel": "10-flannel.conflist", "calico": "10-calico.conflist"}[spec.cni]
 
 
 def node_conflist(spec: LabSpec, node: NodePlan, ipam_dir: str) -> dict:
@@ -54,6 +55,9 @@ def node_conflist(spec: LabSpec, node: NodePlan, ipam_dir: str) -> dict:
              "ipam": {"type": "host-local", "dataDir": ipam_dir,
                       "ranges": [[{"subnet": node.pod_cidr}]]}},
             portmap]}
+    if spec.cni == "calico":
+        from .calico import node_conflist as calico_conflist   # calico-node's install (see calico.py)
+        return calico_conflist(node, NODE_MTU)
     # flannel: kube-flannel.yml's cni-conf.json, verbatim (see the module docstring)
     return {"name": "cbr0", "cniVersion": CNI_VERSION, "plugins": [
         {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
@@ -123,8 +127,10 @@ class CniRunner:
     """libcni's job for one node: run the plugin chain with the CNI protocol."""
 
     def __init__(self, conflist: dict, node_netns: str, bin_dir: str = CNI_BIN_DIR,
-                 subnet_env: str | None = None, ipam_dir: str | None = None) -> None:
+                 subnet_env: str | None = None, ipam_dir: str | None = None,
+                 calico: Any = None) -> None:
         self.conflist = conflist
+        self.calico = calico              # calico: the node's CalicoNode, which plays the calico plugin
         self.node_netns = node_netns
         self.bin_dir = bin_dir
         self.subnet_env = subnet_env      # flannel: the node's /run/flannel/subnet.env
@@ -145,13 +151,24 @@ class CniRunner:
     async def add(self, container_id: str, pod_netns: str, pod: str) -> CniResult:
         prev: dict | None = None
         for plugin in self.conflist["plugins"]:
+            if self._played(plugin):
+                prev = await self.calico.add(container_id, pod_netns, pod)
+                continue
             prev = await self._invoke("ADD", self._resolved(plugin), container_id, pod_netns, pod, prev)
         assert prev is not None
         return CniResult(prev)
 
     async def delete(self, container_id: str, pod_netns: str, pod: str, prev: dict | None) -> None:
         for plugin in reversed(self.conflist["plugins"]):
+            if self._played(plugin):
+                await self.calico.delete(container_id, pod_netns, pod)
+                continue
             await self._invoke("DEL", self._resolved(plugin), container_id, pod_netns, pod, prev)
+
+    def _played(self, plugin: dict) -> bool:
+        """The calico plugin (not in Debian) is played by the node's ``CalicoNode``."""
+        return (plugin.get("type") == "calico" and self.calico is not None
+                and not (Path(self.bin_dir) / "calico").exists())
 
     def _config(self, plugin: dict, prev: dict | None) -> bytes:
         conf = {"cniVersion": self.conflist["cniVersion"], "name": self.conflist["name"], **plugin}

@@ -46,10 +46,29 @@ class LabDaemon:
             return await self.pods.delete_pods(args["pods"])
         if op == "logs":
             return list(self.echo.access_logs.get(args["pod"], []))
+        if op == "bird":
+            return await self.bird(args["node"], args.get("action", "status"))
         if op == "shutdown":
             self._stop.set()
             return True
         raise ValueError(f"unknown operation {op!r}")
+
+    async def bird(self, node: str, action: str) -> dict:
+        """Stop (kill), start or ask about a node's BIRD (the calico flavor's BGP agent)."""
+        from ..errors import BadInput
+        from .calico_node import CalicoNode
+
+        plan = self.state.spec.node(node)               # BadInput for an unknown node
+        if self.state.spec.cni != "calico":
+            raise BadInput("lab.no_bird", name=self.state.spec.name, cni=self.state.spec.cni)
+        agent = CalicoNode(self.state.spec, plan)
+        if action == "stop":
+            await asyncio.to_thread(agent.stop_bird)
+        elif action == "start":
+            await asyncio.to_thread(agent.start_bird)
+        elif action != "status":
+            raise BadInput("lab.bad_bird_action", action=action)
+        return {"node": plan.name, "running": agent.bird_pid() is not None}
 
     def ready(self) -> bool:
         """The cluster is usable: the API serves and the system pods (CoreDNS) run."""
@@ -114,6 +133,7 @@ class LabDaemon:
         self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         from ..exercises.noderoute import NodeRouteWriter
         self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
+        self.api.node_agent = self.bird                       # calico flavor: stop/start a node's BIRD
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from ..errors import LabkitError
-from . import netns as ns
+from . import calico, netns as ns
+from .calico_node import CalicoNode
 from .cni import CniRunner, conflist_filename, flannel_subnet_env, node_conflist
 from .paths import lab_dir, node_dir
 from .topology import FLANNEL_MTU, FLANNEL_PORT, FLANNEL_VNI, LabSpec, NodePlan
@@ -42,6 +43,8 @@ def node_commands(spec: LabSpec, node: NodePlan) -> list[str]:
     if spec.cni in ("kindnet", "bridge"):
         # kindnet's routes.go: every other node's pod CIDR via that node's InternalIP.
         cmds += [f"route add {o.pod_cidr} via {o.ip} dev eth0" for o in others]
+    elif spec.cni == "calico":
+        cmds += calico.node_rules(spec)     # routes between nodes come from BIRD (see calico_node)
     else:
         cmds += flannel_commands(node, others)
     return cmds
@@ -116,6 +119,8 @@ def node_iptables_rules(spec: LabSpec, node: NodePlan) -> str | None:
         return kindnet_masquerade_rules(spec)
     if spec.cni == "flannel":
         return flannel_iptables_rules(spec, node)
+    if spec.cni == "calico":
+        return calico.nat_outgoing_rules(spec)
     return None
 
 
@@ -175,6 +180,11 @@ def build(spec: LabSpec) -> None:
         if rules:
             ns.run(["iptables-restore", "--noflush", "-w"], node.netns, input=rules)
         write_node_files(spec, node)
+    if spec.cni == "calico":             # calico-node's BIRD in every node, once all nodes exist
+        for node in nodes:
+            agent = CalicoNode(spec, node)
+            agent.claim_first_block()
+            agent.start_bird()
     if spec.host_routes:
         ns.ip_batch(host_commands(spec)[1:])
 
@@ -199,7 +209,8 @@ def subnet_env_file(spec: LabSpec, node: NodePlan) -> Path:
 def cni_runner(spec: LabSpec, node: NodePlan) -> CniRunner:
     """The node's libcni: its conflist, its namespace, its flannel subnet.env and IPAM state."""
     return CniRunner(load_conflist(spec, node), node.netns,
-                     subnet_env=str(subnet_env_file(spec, node)), ipam_dir=ipam_dir(spec, node))
+                     subnet_env=str(subnet_env_file(spec, node)), ipam_dir=ipam_dir(spec, node),
+                     calico=CalicoNode(spec, node) if spec.cni == "calico" else None)
 
 
 def ipam_dir(spec: LabSpec, node: NodePlan) -> str:

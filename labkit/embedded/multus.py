@@ -160,4 +160,5 @@ class Multus:
 
 
 def _primary_name(spec: LabSpec) -> str:
-    return {"kindnet": "kindnet", "bridge": "bridge", "flannel": "cbr0"}.get(spec.cni, spec.cni)
+    return {"kindnet": "kindnet", "bridge": "bridge", "flannel": "cbr0",
+            "calico": "k8s-pod-network"}.get(spec.cni, spec.cni)

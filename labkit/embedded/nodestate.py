@@ -11,6 +11,7 @@ import shlex
 
 from ..errors import BadInput, LabkitError
 from ..nodes import served_by_lab
+from .bird import node_birdc_argv
 from .netns import in_netns
 from .state import LabState
 
@@ -33,8 +34,11 @@ class NodeStateReader:
     async def __call__(self, node: str, pod: str | None, argv: list[str]) -> tuple[int, str, str]:
         if not served_by_lab(argv):
             raise BadInput("nodes.not_served_by_lab", command=shlex.join(argv), node=node)
+        netns = self.netns(node, pod)
+        if pod is None:
+            argv = node_birdc_argv(netns, argv)      # the calico flavor's BIRD: the node's socket
         proc = await asyncio.create_subprocess_exec(
-            *in_netns(argv, self.netns(node, pod)), stdin=asyncio.subprocess.DEVNULL,
+            *in_netns(argv, netns), stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import BadInput
 from . import messages  # noqa: F401  (registers the catalog)
 
-CNI_FLAVORS = ("kindnet", "bridge", "flannel")
+CNI_FLAVORS = ("kindnet", "bridge", "flannel", "calico")
 PROXY_MODES = ("iptables", "nftables")
 MAX_NAME = 10          # "<name>-host" must fit the kernel's 15-character interface names
 MAX_NODES = 16
