@@ -13,8 +13,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import i18n
 from .embedded.bird import BgpSession, parse_protocols

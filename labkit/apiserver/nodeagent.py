@@ -7,7 +7,7 @@ daemon (root) does it; a learner's kernel only needs the kubeconfig's token. Ref
 """
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -19,9 +19,9 @@ within seconds; BIRD logs to a file of the node (calico-node prints BIRD's outpu
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from .calico import AS_NUMBER
 from .topology import LabSpec, NodePlan

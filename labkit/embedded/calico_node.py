@@ -22,7 +22,8 @@ from pathlib import Path
 
 from .. import i18n
 from ..errors import LabkitError
-from . import bird, calico, netns as ns
+from . import bird, calico
+from . import netns as ns
 from .paths import node_dir
 from .topology import LabSpec, NodePlan
 

@@ -56,7 +56,9 @@ def node_conflist(spec: LabSpec, node: NodePlan, ipam_dir: str) -> dict:
                       "ranges": [[{"subnet": node.pod_cidr}]]}},
             portmap]}
     if spec.cni == "calico":
-        from .calico import node_conflist as calico_conflist   # calico-node's install (see calico.py)
+        from .calico import (
+            node_conflist as calico_conflist,  # calico-node's install (see calico.py)
+        )
         return calico_conflist(node, NODE_MTU)
     # flannel: kube-flannel.yml's cni-conf.json, verbatim (see the module docstring)
     return {"name": "cbr0", "cniVersion": CNI_VERSION, "plugins": [

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from ..errors import LabkitError
-from . import calico, netns as ns
+from . import calico
+from . import netns as ns
 from .calico_node import CalicoNode
 from .cni import CniRunner, conflist_filename, flannel_subnet_env, node_conflist
 from .paths import lab_dir, node_dir
