@@ -9,13 +9,27 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: shell reset notebooks images root-check lab test test-unit lint system-deps system-deps-test venv down clean
+.PHONY: class class-down system-deps-class shell reset notebooks images root-check lab test test-unit lint system-deps system-deps-test venv down clean
 
 # As root: the lab; then JupyterLab and its kernels as the user who typed sudo (SUDO_USER), with
 # their own copy of the kubeconfig. The URL is printed once JupyterLab answers.
 lab: root-check system-deps venv
 	$(BIN)/labkit up --name $(NAME)
 	$(BIN)/labkit jupyter --name $(NAME) --port $(PORT) --notebook-lang $(NB_LANG)
+
+# A whole class on this server (README, "A class on one server"): JupyterHub on CLASS_PORT for the
+# logins listed in ROSTER, one isolated lab per learner made at first login; `make class-down` removes it all.
+ROSTER     ?= class.txt
+CLASS_IP   ?= 0.0.0.0
+CLASS_PORT ?= 8000
+class: root-check system-deps system-deps-class venv
+	$(BIN)/labkit class up --roster $(ROSTER) --ip $(CLASS_IP) --port $(CLASS_PORT)
+
+class-down: root-check venv
+	$(BIN)/labkit class down
+
+system-deps-class:
+	@MAKE_TARGET=class scripts/install-system-deps.sh --class
 
 # A shell with labkit and kubectl pointed at the lab (after `sudo make lab`; no root needed).
 shell:

@@ -1,13 +1,17 @@
 #!/bin/bash
 # Install the Debian packages the workshop needs, only those missing.
-# Usage: install-system-deps.sh [--test]   (--test adds what the test suite needs)
+# Usage: install-system-deps.sh [--test|--class]   (--test adds what the test suite needs, --class
+# what `make class` needs: npm for JupyterHub's proxy)
 # Not root and something missing: say what to run, exit 1, change nothing.
 set -euo pipefail
 
 packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsvg2-bin curl iputils-ping
           netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium tmux)
+    packages+=(chromium tmux npm)
+fi
+if [[ "${1:-}" == "--class" ]]; then
+    packages+=(npm)
 fi
 
 missing=()

@@ -5,8 +5,8 @@ lab name has, so no lab's sweep ever matches it, and no class sweep matches a la
 Inside it run the learner's lab (named after the login) and their single-user server; a veth links
 it to the host: ``kc_<login>`` on the host side, ``eth0`` inside, with one /32 address per learner
 from the class network (default 100.72.0.0/16, in the shared address space of RFC 6598, which a
-classroom's own network rarely uses) and the hub's own address (the first of that network) on a
-dummy link ``kc_hub``. The learner's namespace has no default route: it reaches the hub and nothing
+classroom's own network rarely uses) and the hub's own address (the first of that network) on the
+host's ``lo``, labelled ``lo:kc_hub`` (so that the sweep finds it). The learner's namespace has no default route: it reaches the hub and nothing
 else.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from .roster import Roster
 
 PREFIX = "kc_"                      # Unix users, namespaces, host links: what `class down` sweeps
-HUB_LINK = f"{PREFIX}hub"
+HUB_LABEL = f"lo:{PREFIX}hub"         # the hub's address on the host's lo, found by this label
 INSTALL_DIR = Path("/opt/kubenet-class")       # world-readable: the learners' venv and the proxy
 STATE_DIR = Path("/var/lib/kubenet-class")     # root's only (0700): hub database, passwords, config
 SINGLEUSER_PORT = 8888
@@ -129,8 +129,7 @@ def world_commands(plan: ClassPlan, learner: Learner) -> list[list[str]]:
     ]
 
 
-def hub_link_commands(plan: ClassPlan) -> list[list[str]]:
-    """The hub's own address, on a dummy link: what every learner's namespace routes to."""
-    return [["ip", "link", "add", HUB_LINK, "type", "dummy"],
-            ["ip", "addr", "add", f"{plan.hub_ip}/32", "dev", HUB_LINK],
-            ["ip", "link", "set", HUB_LINK, "up"]]
+def hub_address_commands(plan: ClassPlan) -> list[list[str]]:
+    """The hub's own address, on the host's loopback with the class's label: what every learner's
+    namespace routes to (the host's veth ends answer ARP for it, as for any local address)."""
+    return [["ip", "addr", "add", f"{plan.hub_ip}/32", "dev", "lo", "label", HUB_LABEL]]

@@ -86,6 +86,11 @@ def other_ranges(spec: LabSpec) -> str:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
+    from ..classroom import client
+
+    if client.in_class():          # a learner of `make class`: the class service resets their own lab
+        print(i18n.t("class.reset_done", name=client.reset_own()))
+        return 0
     LabSpec(name=args.name)
     spec = lifecycle.reset(args.name)
     print(i18n.t("lab.reset", name=spec.name, nodes=spec.nodes, cni=spec.cni))

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "labkit.cli.lab",
     "labkit.cli.dns",
     "labkit.cli.jupyter",
+    "labkit.cli.classroom",
     "labkit.cli.netpol",
     "labkit.cli.probe",
     "labkit.cli.capture",

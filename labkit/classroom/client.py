@@ -1,0 +1,36 @@
+"""A learner's side of the class service: ``labkit reset`` from a learner's server or kernel.
+
+The learner is not root, so their lab is reset by the class service: the request carries their
+server's hub token (``JUPYTERHUB_API_TOKEN``), which identifies them; the service resets that
+learner's lab and nobody else's.
+"""
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+
+from ..errors import LabkitError
+from . import messages  # noqa: F401  (the catalog)
+
+RESET_TIMEOUT = 120.0
+
+
+def in_class() -> bool:
+    return os.geteuid() != 0 and bool(os.environ.get("LABKIT_CLASS_SERVICE")) \
+        and bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
+
+
+def reset_own() -> str:
+    """Ask the class service to reset this learner's lab; returns the lab's name."""
+    url = os.environ["LABKIT_CLASS_SERVICE"].rstrip("/") + "/services/class/api/reset"
+    req = urllib.request.Request(url, method="POST", data=b"",
+                                 headers={"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"})
+    try:
+        with urllib.request.urlopen(req, timeout=RESET_TIMEOUT) as answer:
+            return str(json.loads(answer.read())["reset"])
+    except urllib.error.HTTPError as exc:
+        raise LabkitError("class.reset_failed", error=f"HTTP {exc.code}") from exc
+    except (OSError, ValueError, KeyError) as exc:
+        raise LabkitError("class.reset_failed", error=str(exc)) from exc

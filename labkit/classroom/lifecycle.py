@@ -1,0 +1,139 @@
+"""``labkit class up`` / ``labkit class down``: the whole class on this server, and none of it after.
+
+``up`` (root) installs what is missing (the proxy from npm, the learners' venv), creates the
+learners' Unix users, the hub's link and the firewall table, writes the plan and JupyterHub's
+configuration, and starts the hub in the background; learners' worlds are made on first login.
+``down`` stops the hub (which stops the servers and the proxy), sweeps every learner's world and
+lab, every ``kc_*`` link, user and process, the firewall table and the class's state; it trusts no
+state file (the namespaces, links and users are found by the ``kc_`` prefix).
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..embedded.hostnet import host_networks, lab_links
+from ..errors import LabkitError
+from . import host, hubconfig, messages, world  # noqa: F401  (messages: the catalog)
+from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
+
+HUB_START_TIMEOUT = 60.0
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabkitError("class.needs_root")
+
+
+def check_network(plan: ClassPlan) -> None:
+    """The class network must be free on this machine (the class's own links aside)."""
+    net = ipaddress.ip_network(plan.network)
+    links = lab_links() + tuple(host.class_links())
+    for used in host_networks(exclude_links=links, include_refusals=False):
+        if ipaddress.ip_network(used.cidr, strict=False).overlaps(net):
+            raise LabkitError("class.network_taken", network=plan.network, where=used.where)
+
+
+def hub_answers(plan: ClassPlan) -> bool:
+    host_ip = "127.0.0.1" if plan.public_ip in ("0.0.0.0", "") else plan.public_ip
+    try:
+        with urllib.request.urlopen(f"http://{host_ip}:{plan.public_port}/hub/api", timeout=2) as r:
+            return r.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def up(plan: ClassPlan) -> ClassPlan:
+    require_root()
+    check_network(plan)
+    host.install_proxy(plan)
+    host.install_learner_venv(plan)
+    for learner in plan.learners:
+        host.ensure_user(learner)
+    state = Path(plan.state_dir)
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(state, 0o700)
+    (state / "plan.json").write_text(plan.to_json())
+    (state / "jupyterhub_config.py").write_text(hubconfig.render(plan))
+    host.ensure_hub_address(plan)
+    host.apply_firewall(plan)
+    if not hub_answers(plan):
+        start_hub(plan)
+    return plan
+
+
+def start_hub(plan: ClassPlan) -> None:
+    state = Path(plan.state_dir)
+    log = open(state / "hub.log", "ab")
+    env = dict(os.environ, PATH=f"{Path(plan.hub_python).parent}:{os.environ.get('PATH', '')}")
+    proc = subprocess.Popen([str(Path(plan.hub_python).parent / "jupyterhub"), "-f",
+                             str(state / "jupyterhub_config.py")],
+                            cwd=str(state), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env)
+    log.close()
+    deadline = time.monotonic() + HUB_START_TIMEOUT
+    while not hub_answers(plan):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            tail = (state / "hub.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise LabkitError("class.hub_failed", error=tail[0], log=str(state / "hub.log"))
+        time.sleep(0.2)
+
+
+def _pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def stop_hub(state: Path) -> None:
+    hub = _pid(state / "jupyterhub.pid")
+    if hub and Path(f"/proc/{hub}").exists():
+        os.kill(hub, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{hub}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    pids = [p for p in (_pid(state / "jupyterhub.pid"), _pid(state / "proxy.pid")) if p]
+    host.kill([p for p in pids if Path(f"/proc/{p}").exists() and _is_class_process(p)])
+
+
+def _is_class_process(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"jupyterhub" in cmdline or b"configurable-http-proxy" in cmdline
+
+
+def class_worlds() -> list[str]:
+    """Logins of every learner world on this machine (namespaces ``kc_<login>``), found by name."""
+    try:
+        return sorted(n[len(PREFIX):] for n in os.listdir(world.NETNS_DIR) if n.startswith(PREFIX))
+    except FileNotFoundError:
+        return []
+
+
+def down(state_dir: str = str(STATE_DIR), hub_python: str = sys.executable, purge: bool = False) -> int:
+    """Remove the class; returns how many learners' worlds were swept."""
+    require_root()
+    state = Path(state_dir)
+    stop_hub(state)
+    plan = ClassPlan(learners=(), state_dir=state_dir, hub_python=hub_python)
+    logins = sorted(set(class_worlds()) | {u[len(PREFIX):] for u in host.class_users()})
+    for login in logins:
+        world.remove_world(plan, Learner(login, False, "0.0.0.0"))
+    host.remove_users(host.class_users())
+    host.remove_network()
+    shutil.rmtree(state, ignore_errors=True)
+    if purge:
+        shutil.rmtree(plan.install_dir, ignore_errors=True)
+    return len(logins)

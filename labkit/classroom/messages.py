@@ -1,0 +1,44 @@
+"""The class's messages, EN and FR (one catalog, as every labkit module's)."""
+from __future__ import annotations
+
+from .. import i18n
+
+MESSAGES = {
+    "class.needs_root": {
+        "en": "a class creates Unix users and network namespaces: it needs root. Run: sudo make class",
+        "fr": "une classe crée des utilisateurs Unix et des espaces de noms réseau : il faut root. Lancez : "
+              "sudo make class"},
+    "class.network_taken": {
+        "en": "the class network {network} overlaps {where} on this machine: choose another with --network",
+        "fr": "le réseau de la classe {network} chevauche {where} sur cette machine : choisissez-en un autre "
+              "avec --network"},
+    "class.hub_failed": {
+        "en": "JupyterHub did not start: {error} (log: {log})",
+        "fr": "JupyterHub n'a pas démarré : {error} (journal : {log})"},
+    "class.no_roster": {
+        "en": "no roster {path}: write one login per line (`admin` after the instructor's), then run again",
+        "fr": "pas de liste {path} : écrivez un identifiant par ligne (`admin` après celui du formateur), puis "
+              "relancez"},
+    "class.up": {
+        "en": "The class is up: {url} ({count} accounts; each learner chooses a password at first login)",
+        "fr": "La classe est prête : {url} ({count} comptes ; chacun choisit son mot de passe à la première "
+              "connexion)"},
+    "class.instructor": {
+        "en": "Instructor's page: {url}services/class/ (as {admins})",
+        "fr": "Page du formateur : {url}services/class/ (en tant que {admins})"},
+    "class.down": {
+        "en": "class removed: {count} learners' worlds, their labs, users and processes swept",
+        "fr": "classe supprimée : {count} mondes d'apprenants, leurs labs, utilisateurs et processus balayés"},
+    "class.reset_failed": {
+        "en": "the class service refused the reset: {error}",
+        "fr": "le service de la classe a refusé la réinitialisation : {error}"},
+    "class.reset_done": {
+        "en": "your lab {name} was reset (your kubeconfig is refreshed)",
+        "fr": "votre lab {name} a été réinitialisé (votre kubeconfig est mis à jour)"},
+    "class.command_failed": {
+        "en": "`{command}` failed: {error}",
+        "fr": "`{command}` a échoué : {error}"},
+    "class.cli.help": {"en": "a whole class on this server: JupyterHub, one isolated lab per learner",
+                       "fr": "une classe entière sur ce serveur : JupyterHub, un lab isolé par apprenant"},
+}
+i18n.register(MESSAGES)

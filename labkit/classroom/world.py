@@ -1,0 +1,102 @@
+"""One learner's world (I/O, root): their network namespace, their lab inside it, their kubeconfig.
+
+The lab is an ordinary embedded lab (``labkit up --name <login>``) started *inside* the learner's
+namespace ``kc_<login>``: that namespace is the lab's "host", so the lab takes the canonical
+172.18.0.0/16, 10.244.0.0/16 and 10.96.0.0/16 (nothing else uses them there), its host routes and
+refusals, its host link and its API on 127.0.0.1 all stay in the learner's world. The lab's node
+and pod namespaces are named after the login (``alice-control-plane``), as any lab's.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+from pathlib import Path
+
+from ..embedded import cleanup
+from ..embedded.lifecycle import daemon_alive
+from ..embedded.userconfig import copy_for
+from .host import copy_notebooks, ensure_user, kill, run
+from .plan import ClassPlan, Learner, world_commands
+
+NETNS_DIR = Path("/run/netns")
+
+
+def netns_path(learner: Learner) -> str:
+    return str(NETNS_DIR / learner.netns)
+
+
+def in_world(learner: Learner, argv: list[str]) -> list[str]:
+    """``argv`` run inside the learner's network namespace (util-linux's nsenter: no fork, same pid)."""
+    return ["nsenter", f"--net={netns_path(learner)}", "--", *argv]
+
+
+def as_learner(user: pwd.struct_passwd, argv: list[str]) -> list[str]:
+    """``argv`` as the learner's Unix user: their uid, gid and groups, nothing kept from root."""
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--", *argv]
+
+
+def has_world(learner: Learner) -> bool:
+    return Path(netns_path(learner)).exists() and Path(f"/sys/class/net/{learner.host_link}").exists()
+
+
+def ensure_world(plan: ClassPlan, learner: Learner) -> None:
+    if has_world(learner):
+        return
+    remove_world(plan, learner)         # half-made: start over
+    for argv in world_commands(plan, learner):
+        run(argv)
+
+
+def labkit_argv(plan: ClassPlan, *args: str) -> list[str]:
+    return [plan.hub_python, "-m", "labkit", *args]
+
+
+def prepare(plan: ClassPlan, learner: Learner) -> pwd.struct_passwd:
+    """Everything the learner's server needs, made if missing: user, notebooks, world, lab, kubeconfig."""
+    user = ensure_user(learner)
+    copy_notebooks(plan, user)
+    ensure_world(plan, learner)
+    if not daemon_alive(learner.lab, ready=True):
+        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/")
+    copy_for(learner.lab, user)
+    return user
+
+
+def reset(plan: ClassPlan, learner: Learner) -> None:
+    """The learner's lab swept and rebuilt with the same shape; nobody else's is touched."""
+    ensure_world(plan, learner)
+    if daemon_alive(learner.lab):
+        run(in_world(learner, labkit_argv(plan, "reset", "--name", learner.lab)), cwd="/")
+    else:
+        run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
+        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/")
+    copy_for(learner.lab, pwd.getpwnam(learner.unix))
+
+
+def world_processes(learner: Learner) -> list[int]:
+    """Processes living in the learner's namespace (their server, kernels, the lab's daemon)."""
+    try:
+        inode = os.stat(netns_path(learner)).st_ino
+    except OSError:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                if os.stat(f"/proc/{entry}/ns/net").st_ino == inode:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def remove_world(plan: ClassPlan, learner: Learner) -> None:
+    """The learner's lab, processes, namespace and link, gone (idempotent, also half-made)."""
+    if Path(netns_path(learner)).exists():
+        run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
+    cleanup.sweep(learner.lab)           # node and pod namespaces are global: found by name anywhere
+    kill(world_processes(learner))
+    if Path(netns_path(learner)).exists():
+        run(["ip", "netns", "del", learner.netns], check=False)
+    if Path(f"/sys/class/net/{learner.host_link}").exists():
+        run(["ip", "link", "del", learner.host_link], check=False)

@@ -1,0 +1,52 @@
+"""``labkit class up|down``: the commands behind ``make class`` and ``make class-down``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import i18n
+from ..classroom import messages  # noqa: F401  (the catalog)
+from ..errors import LabkitError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("class", help=i18n.t("class.cli.help"))
+    sub = p.add_subparsers(dest="class_command", metavar="up|down")
+    up = sub.add_parser("up", help="start the hub for the learners of a roster (root)")
+    up.add_argument("--roster", default="class.txt", help="one login per line; `admin` after instructors'")
+    up.add_argument("--ip", default="0.0.0.0", help="where the hub listens (default: every address)")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--network", default="100.72.0.0/16", help="the hub-to-learners network (free here)")
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="stop the hub, remove every learner's lab, user and process (root)")
+    down.add_argument("--purge", action="store_true", help="also remove the installs under /opt/kubenet-class")
+    down.set_defaults(func=cmd_down)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from ..classroom import lifecycle, plan, roster
+    from ..classroom.host import REPO
+
+    lifecycle.require_root()
+    path = Path(args.roster)
+    if not path.exists():
+        raise LabkitError("class.no_roster", path=str(path))
+    people = roster.parse(path.read_text())
+    the_plan = plan.make_plan(people, network=args.network, public_ip=args.ip, public_port=args.port,
+                              repo=str(REPO), hub_python=sys.executable)
+    lifecycle.up(the_plan)
+    shown = "127.0.0.1" if args.ip == "0.0.0.0" else args.ip
+    url = f"http://{shown}:{args.port}/"
+    print(i18n.t("class.up", url=url, count=len(people.people)))
+    if people.admins:
+        print(i18n.t("class.instructor", url=url, admins=", ".join(people.admins)))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from ..classroom import lifecycle
+
+    print(i18n.t("class.down", count=lifecycle.down(purge=args.purge)))
+    return 0

@@ -1,0 +1,176 @@
+"""`make class` for real: a class of three learners and an instructor on this machine, over HTTP.
+
+One class is set up once for the module (the learners' venv is installed the first time, then
+reused): three learners log in through the hub's form, start their servers and run code in their
+own kernels; each sees the canonical 172.18.0.x nodes; A cannot reach B's API, read B's kubeconfig
+or token, nor reach B's pods; A's reset leaves B's pods running; the instructor's page lists them;
+the teardown removes every learner's lab, user and process and leaves the host as before.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .classkit import Learner
+from .helpers import host_state
+
+LOGINS = ("kca", "kcb", "kcc")
+TEACHER = "kcteach"
+STATE = Path("/var/lib/kubenet-class")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _labkit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "labkit"), *args], capture_output=True,
+                          text=True, timeout=900, env=dict(os.environ, LABKIT_LANG="en"))
+
+
+def _host() -> dict:
+    state = host_state(None)
+    state["users"] = sorted(p.pw_name for p in pwd.getpwall() if p.pw_name.startswith("kc_"))
+    return state
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    if STATE.exists():
+        pytest.skip("a class is already running on this machine (/var/lib/kubenet-class)")
+    before = _host()
+    roster = tmp_path_factory.mktemp("class") / "class.txt"
+    roster.write_text("\n".join(LOGINS) + f"\n{TEACHER} admin\n")
+    port = _free_port()
+    try:
+        up = _labkit("class", "up", "--roster", str(roster), "--ip", "127.0.0.1", "--port", str(port))
+        assert up.returncode == 0, up.stderr + up.stdout
+        base = f"http://127.0.0.1:{port}"
+        learners = {login: Learner(base, login, f"{login}-first-password") for login in LOGINS}
+        yield {"base": base, "learners": learners, "before": before, "torn_down": False}
+    finally:
+        _labkit("class", "down")
+
+
+@pytest.fixture(scope="module")
+def started(klass):
+    for learner in klass["learners"].values():
+        answer = learner.log_in()
+        assert answer.status_code == 302 and "/login" not in answer.headers["location"], answer.text[:300]
+        learner.get_token()
+        learner.start_server()
+    return klass["learners"]
+
+
+def kube(learner: Learner, *args: str) -> str:
+    out = learner.run("import subprocess; p = subprocess.run(%r, capture_output=True, text=True); "
+                      "print(p.stdout); print(p.stderr)" % (["kubectl", *args],))
+    assert out["error"] is None, out
+    return out["stdout"]
+
+
+def test_first_use_password_then_only_that_password(klass, started):
+    intruder = Learner(klass["base"], "kca", "another-password")
+    assert intruder.log_in().status_code != 302          # the password kca chose at first login rules
+    stranger = Learner(klass["base"], "mallory", "whatever-password")
+    assert stranger.log_in().status_code != 302          # not on the roster
+
+
+def test_each_learner_runs_as_themselves_and_sees_the_canonical_nodes(started):
+    for login, learner in started.items():
+        out = learner.run("import os; print(os.getuid(), os.environ['USER'], os.environ['LABKIT_LAB'])")
+        uid, user, lab = out["stdout"].split()
+        assert int(uid) != 0 and user == f"kc_{login}" and lab == login
+        nodes = json.loads(kube(learner, "get", "nodes", "-o", "json").split("\n\n")[0] or "{}")["items"]
+        ips = sorted(a["address"] for n in nodes for a in n["status"]["addresses"] if a["type"] == "InternalIP")
+        assert ips == ["172.18.0.2", "172.18.0.3", "172.18.0.4"]
+        assert {n["metadata"]["name"] for n in nodes} == {f"{login}-control-plane", f"{login}-worker",
+                                                          f"{login}-worker2"}
+
+
+def test_a_reaches_neither_bs_api_nor_bs_kubeconfig_nor_the_hubs_internals(started):
+    a = started["kca"]
+    b_config = yaml.safe_load(Path("/home/kc_kcb/.kube/labkit-kcb.yaml").read_text())
+    b_server = b_config["clusters"][0]["cluster"]["server"]
+    host, port = b_server.split("//")[1].split(":")
+    probe = """
+import socket
+def connect(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close(); return "open"
+    except OSError as e:
+        return type(e).__name__
+def read(path):
+    try:
+        open(path).read(); return "read"
+    except OSError as e:
+        return type(e).__name__
+print({"b_api": connect(%r, %d), "hub_api": connect("100.72.0.1", 8081), "proxy_api": connect("100.72.0.1", 8001),
+       "proxy_api_lo": connect("127.0.0.1", 8001), "b_server": connect("100.72.1.2", 8888),
+       "b_kubeconfig": read("/home/kc_kcb/.kube/labkit-kcb.yaml"), "b_lab_config": read("/run/labkit/kcb/kubeconfig"),
+       "b_home": read("/home/kc_kcb/.bashrc")})
+""" % (host, int(port))
+    seen = eval(a.run(probe)["stdout"])                         # noqa: S307 (our own dict literal)
+    assert seen["hub_api"] == "open"                            # the one door out: the hub's API
+    assert seen["b_api"] != "open" and seen["proxy_api"] != "open" and seen["proxy_api_lo"] != "open"
+    assert seen["b_server"] != "open"
+    assert seen["b_kubeconfig"] == seen["b_lab_config"] == seen["b_home"] == "PermissionError"
+    token = kube(a, "--server", b_server, "--insecure-skip-tls-verify", "get", "nodes")
+    assert "Ready" not in token
+
+
+def _pod_ip(learner: Learner, pod: str) -> str:
+    kube(learner, "wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=60s")
+    return kube(learner, "get", "pod", pod, "-o", "jsonpath={.status.podIP}").split()[0]
+
+
+def test_pods_of_a_cannot_reach_pods_of_b_and_a_reset_leaves_b_running(started):
+    a, b = started["kca"], started["kcb"]
+    kube(b, "run", "bweb", "--image=nginx", "--port=80")
+    kube(a, "run", "aclient", "--image=busybox", "--", "sleep", "3600")
+    b_ip, _ = _pod_ip(b, "bweb"), _pod_ip(a, "aclient")
+    fetch = "import subprocess; print(subprocess.run(['curl', '-s', '-m', '3', 'http://%s/'], capture_output=True, text=True).stdout)"
+    assert '"bweb"' in b.run(fetch % b_ip)["stdout"]            # B reaches its own pod
+    from_a_pod = kube(a, "exec", "aclient", "--", "wget", "-qO-", "-T", "3", f"http://{b_ip}/")
+    assert "bweb" not in from_a_pod                              # A's pod reaches no pod of B's
+    assert "bweb" not in a.run(fetch % b_ip)["stdout"]          # nor does A's kernel
+
+    out = a.run("import subprocess; p = subprocess.run(['labkit', 'reset'], capture_output=True, text=True); "
+                "print(p.returncode, p.stdout, p.stderr)")
+    assert out["stdout"].startswith("0 "), out
+    assert "aclient" not in kube(a, "get", "pods")               # A's lab is fresh
+    assert "Running" in kube(b, "get", "pod", "bweb")             # B's pod was never touched
+    assert '"bweb"' in b.run(fetch % b_ip)["stdout"]
+
+
+def test_instructor_sees_learners_and_what_they_solved(klass, started):
+    started["kcc"].run("from labkit.exercises.reveal import record; record('00-class-test')")
+    teacher = Learner(klass["base"], TEACHER, "teacher-first-password")
+    assert teacher.log_in().status_code == 302
+    page = teacher.http.get(f"{klass['base']}/services/class/", timeout=60)
+    assert page.status_code == 200 and all(f'data-login="{x}"' in page.text for x in LOGINS)
+    rows = {r["login"]: r for r in teacher.http.get(f"{klass['base']}/services/class/api/learners",
+                                                   timeout=60).json()["learners"]}
+    assert rows["kcc"]["solved"] == ["00-class-test"] and rows["kca"]["solved"] == []
+    assert all(rows[x]["server"] and rows[x]["lab_ready"] for x in LOGINS)
+    assert started["kca"].http.get(f"{klass['base']}/services/class/", timeout=60).status_code == 403
+
+
+def test_teardown_removes_every_learner_and_leaves_the_host_as_before(klass, started):
+    down = _labkit("class", "down")
+    assert down.returncode == 0, down.stderr
+    after = _host()
+    assert after == klass["before"]
+    assert not any(Path(f"/run/labkit/{x}").exists() for x in LOGINS)
+    assert not STATE.exists()

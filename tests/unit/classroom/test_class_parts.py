@@ -1,0 +1,39 @@
+"""The class's pure parts around the hub: the server's command line and environment, the page."""
+import pwd
+
+from labkit.classroom import plan, roster, service, spawner, world
+
+PLAN = plan.make_plan(roster.parse("alice\nteacher admin\n"), hub_python="/srv/kubenet/.venv/bin/python")
+USER = pwd.struct_passwd(("kc_alice", "x", 1234, 1235, "", "/home/kc_alice", "/bin/bash"))
+
+
+def test_server_runs_in_the_learners_namespace_as_the_learner_and_never_root():
+    argv = spawner.singleuser_argv(PLAN, PLAN.learner("alice"), USER)
+    assert argv[:3] == ["nsenter", "--net=/run/netns/kc_alice", "--"]
+    assert argv[3:8] == ["setpriv", "--reuid=1234", "--regid=1235", "--init-groups", "--"]
+    assert argv[-1] == "/opt/kubenet-class/venv/bin/jupyterhub-singleuser"
+
+
+def test_server_environment_points_at_the_learners_own_lab_and_python():
+    env = spawner.learner_env(PLAN, PLAN.learner("alice"), USER)
+    assert env["KUBECONFIG"] == "/home/kc_alice/.kube/labkit-alice.yaml"
+    assert env["LABKIT_LAB"] == "alice" and env["HOME"] == "/home/kc_alice" and env["USER"] == "kc_alice"
+    assert env["PATH"].startswith("/opt/kubenet-class/venv/bin:")
+    assert env["LABKIT_CLASS_SERVICE"] == "http://100.72.0.1:8090"
+
+
+def test_labs_are_started_inside_the_world_with_the_projects_python():
+    argv = world.in_world(PLAN.learner("alice"), world.labkit_argv(PLAN, "up", "--name", "alice"))
+    assert argv == ["nsenter", "--net=/run/netns/kc_alice", "--", "/srv/kubenet/.venv/bin/python", "-m",
+                    "labkit", "up", "--name", "alice"]
+
+
+def test_instructor_page_lists_each_learner_with_health_progress_and_a_reset():
+    rows = [{"login": "alice", "admin": False, "server": True, "lab_ready": True, "pods": 10,
+             "solved": ["00-first-pod", "01-routes"]},
+            {"login": "teacher", "admin": True, "server": False, "lab_ready": False, "pods": 0, "solved": []}]
+    html = service.page(rows, '<input name="_xsrf" value="x">', "/services/class/")
+    assert 'data-login="alice"' in html and "ready / prêt" in html and "2: 00-first-pod, 01-routes" in html
+    assert 'action="/services/class/reset/alice"' in html and 'name="_xsrf"' in html
+    assert "teacher (admin)" in html and "not started / pas démarré" in html
+    assert "Exercises solved / Exercices réussis" in html
