@@ -64,7 +64,6 @@ MESSAGES = {
     "capture.cli.all": {"en": "show every packet, not only the first of each direction",
                         "fr": "montrer tous les paquets, pas seulement le premier de chaque sens"},
 }
-i18n.register(MESSAGES)
 
 READY_SECONDS = 10.0
 VXLAN_PORT = 8472

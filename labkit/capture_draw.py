@@ -27,7 +27,6 @@ MESSAGES = {
     "capture.draw_nothing": {"en": "no packet of this connection was captured",
                              "fr": "aucun paquet de cette connexion n'a été capturé"},
 }
-i18n.register(MESSAGES)
 
 BADGE_R = 10
 ROW_H = style.SMALL + 8

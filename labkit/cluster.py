@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from . import i18n
 from . import nodes as seam
 from .errors import LabkitError
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
@@ -71,7 +70,6 @@ MESSAGES = {
         "en": "the Kubernetes API of {name} did not answer `{what}`: {error}",
         "fr": "l'API Kubernetes de {name} n'a pas répondu à `{what}` : {error}"},
 }
-i18n.register(MESSAGES)
 
 
 # --- pure: objects + node outputs -> snapshot ------------------------------------------------------

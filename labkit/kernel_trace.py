@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import i18n
 from .errors import LabkitError
 from .inspect import nftrace
 
@@ -43,7 +42,6 @@ MESSAGES = {
         "en": "nft failed on node {node}: {error}",
         "fr": "nft a échoué sur le nœud {node} : {error}"},
 }
-i18n.register(MESSAGES)
 
 READY_SECONDS = 10.0
 _PR_SET_PDEATHSIG = 1

@@ -28,7 +28,7 @@ HEARTBEAT_SECONDS = 1.0
 DEBOUNCE_SECONDS = 0.03
 WATCH_SECONDS = 60
 
-i18n.register({
+MESSAGES = {
     "live.updated": {"en": "updated at {time} ({ms} ms)", "fr": "mis à jour à {time} ({ms} ms)"},
     "live.stopped": {"en": "stopped: run the cell again to restart", "fr": "arrêté : relancez la cellule pour reprendre"},
     "live.lost": {"en": "cluster unreachable ({error}); retrying…", "fr": "cluster injoignable ({error}) ; nouvel essai…"},
@@ -49,7 +49,7 @@ i18n.register({
     "live.layer.wires": {"en": "veths and devices", "fr": "veth et interfaces"},
     "live.layer.matrix": {"en": "matrix", "fr": "matrice"},
     "live.layer.legend": {"en": "legend", "fr": "légende"},
-})
+}
 
 
 class LiveView:

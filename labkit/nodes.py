@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from . import i18n
 from .errors import BadInput, LabkitError
 from .inspect.iproute import Interface, Route, parse_addr, parse_routes
 
@@ -46,7 +45,6 @@ class NetnsAccess:
         cmd = ["nsenter", f"--net=/run/netns/{self.netns}", *argv]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
-            from .embedded import messages  # noqa: F401
 
             raise LabkitError("lab.command_failed", where=self.name, command=" ".join(argv),
                               error=proc.stderr.strip())
@@ -88,7 +86,6 @@ MESSAGES = {
         "en": "the Kubernetes API refused the probe pod on node {node}: {error}",
         "fr": "l'API Kubernetes a refusé le pod sonde du nœud {node} : {error}"},
 }
-i18n.register(MESSAGES)
 
 # --- read-only commands ---------------------------------------------------------------------------
 _IP_WRITES = {"add", "del", "delete", "replace", "change", "set", "flush", "append", "prepend", "exec",

@@ -79,7 +79,6 @@ MESSAGES = {
         "en": "warning: the ruleset of {nodes} differs after the trace",
         "fr": "attention : le jeu de règles de {nodes} diffère après la trace"},
 }
-i18n.register(MESSAGES)
 
 # Chains that belong to one Service or endpoint: traversing one that was not predicted is news.
 # iptables: KUBE-SVC-<hash>…; nftables: service-<HASH8>-ns/name/proto/port… (not firewall-check & co).

@@ -91,7 +91,6 @@ MESSAGES = {
         "en": "print JSON: observed and predicted pairs, differences",
         "fr": "afficher du JSON : paires observées et prévues, différences"},
 }
-i18n.register(MESSAGES)
 
 PROBE_PROTOCOLS = ("TCP", "UDP")
 UDP_ANSWER_MARK = "pod_ip"   # every echo answer carries it (labkit.embedded.echo.answer)

@@ -59,7 +59,6 @@ MESSAGES = {
         "en": "the listener on {node} saw no connection",
         "fr": "le serveur en écoute sur {node} n'a vu aucune connexion"},
 }
-i18n.register(MESSAGES)
 
 PROOF_PORT = 18017
 # a one-connection TCP server that prints the peer's address (run in a node's namespace)

@@ -97,7 +97,6 @@ MESSAGES = {
     "svcmatrix.why": {"en": "{src} → {col}: {why}", "fr": "{src} → {col} : {why}"},
     "svcmatrix.not_open": {"en": "Why some cells do not connect:", "fr": "Pourquoi certaines cases ne se connectent pas :"},
 }
-i18n.register(MESSAGES)
 
 MARKS = {"open": ".", "closed": "X", "partial": "~"}
 # CNI daemons that masquerade a pod's traffic to a node address (labkit.embedded.dataplane: kindnetd's

@@ -25,11 +25,10 @@ from typing import Any
 import graphviz
 
 from . import i18n
+from .diagrams import pods as pod_diagram
 from .diagrams import (
-    messages,  # noqa: F401  (registers the catalog)
     wiring,
 )
-from .diagrams import pods as pod_diagram
 from .diagrams.messages import percent
 from .diagrams.policies import engine as policy_engine
 from .errors import BadInput

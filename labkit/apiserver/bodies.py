@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from . import (
-    messages_reliability,  # noqa: F401 - registers the EN/FR messages
     protobuf,
     status,
 )

@@ -25,7 +25,7 @@ from .api import PATCH_TYPES, PODS, Api
 from .handlers import Target, respond
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 
-i18n.register({
+MESSAGES = {
     "ephemeral.not_running": {
         "en": "pod {name} is not running: an ephemeral container needs a running pod",
         "fr": "le pod {name} ne tourne pas : un conteneur éphémère a besoin d'un pod en marche"},
@@ -42,7 +42,7 @@ i18n.register({
     "ephemeral.forbidden_field": {
         "en": "Forbidden: cannot be set for an Ephemeral Container",
         "fr": "Interdit : ne peut pas être défini pour un conteneur éphémère"},
-})
+}
 
 FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle")
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from .. import i18n
-from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
 from .status import ApiError
 
 log = logging.getLogger(__name__)

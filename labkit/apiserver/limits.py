@@ -16,7 +16,6 @@ import calendar
 import time
 from collections.abc import Callable, Iterator
 
-from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
 from .status import ApiError
 
 MAX_PODS = 250

@@ -5,8 +5,6 @@ The ``reason`` of a Status (``NotFound``, ``Invalid``...) is an API enum and sta
 """
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES = {
     "api.not_found": {
         "en": '{resource} "{name}" not found',
@@ -228,4 +226,3 @@ MESSAGES = {
         "fr": "Replica set {rs} passé de {old} à {new} réplicas"},
 }
 
-i18n.register(MESSAGES)

@@ -1,8 +1,6 @@
 """EN/FR messages of the API server's guards: failure isolation, limits, body decoding."""
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES = {
     "reliability.event.skipped": {
         "en": "{component} cannot reconcile this object and skips it until it changes: {error}",
@@ -131,4 +129,3 @@ MESSAGES = {
         "fr": "doit être une adresse {family}"},
 }
 
-i18n.register(MESSAGES)

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .. import i18n
 from ..errors import BadInput, LabkitError
 from ..exercises.noderoute import NODE_ROUTE_PATH, route_argv
 from . import status
@@ -22,12 +21,12 @@ from . import status
 # (node, argv) -> stdout; BadInput for an unknown node, LabkitError when `ip` fails
 Writer = Callable[[str, list[str]], Awaitable[str]]
 
-i18n.register({
+MESSAGES = {
     "api.node_route_refused": {
         "en": "the lab changes a node only with `ip route add|del|replace`; `{command}` is refused",
         "fr": "le lab ne modifie un nœud qu'avec `ip route add|del|replace` ; `{command}` est refusé"},
     "api.node_route_error": {"en": "{error}", "fr": "{error}"},
-})
+}
 
 
 def routes(app: web.Application, writer: Writer) -> None:

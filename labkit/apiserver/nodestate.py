@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .. import i18n
 from ..errors import BadInput, LabkitError
 from ..nodes import LAB_INFO_PATH, NODE_STATE_PATH, served_by_lab
 from . import status
@@ -31,7 +30,6 @@ MESSAGES = {
         "en": "{error}",
         "fr": "{error}"},
 }
-i18n.register(MESSAGES)
 
 
 def routes(app: web.Application, lab: str, reader: Reader) -> None:

@@ -42,7 +42,7 @@ class Write:
 
 
 # English as the real API server words it (kubectl prints it, then its --force-conflicts help).
-i18n.register({
+MESSAGES = {
     "ssa.conflict": {"en": "Apply failed", "fr": "L'application a échoué"},
     "ssa.conflict_one": {
         "en": "Apply failed with 1 conflict: conflict with {manager}: {field}",
@@ -56,7 +56,7 @@ i18n.register({
         "en": "PATCH, application/apply-patch+yaml: fieldManager is required for apply requests",
         "fr": "PATCH, application/apply-patch+yaml : fieldManager est obligatoire pour une "
               "application côté serveur"},
-})
+}
 
 CURRENT: contextvars.ContextVar[Write | None] = contextvars.ContextVar("ssa_write", default=None)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import i18n
-from . import messages  # noqa: F401  - importing registers the catalog
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,6 @@ kubelet's, so what learners read matches a real cluster.
 """
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES = {
     "stream.no_process": {
         "en": "container {container} of pod {name} runs no process to attach to (its image {image} "
@@ -38,4 +36,3 @@ MESSAGES = {
               "impossible à localhost:{port} dans l'espace réseau du pod : {error}"},
 }
 
-i18n.register(MESSAGES)

@@ -25,7 +25,7 @@ import time
 from aiohttp import WSMsgType, web
 
 from .. import i18n
-from . import container_status, envvars, ephemeral, status, stream_messages  # noqa: F401 - registers messages
+from . import container_status, envvars, ephemeral, status
 from .api import PODS, Api
 from .handlers import Target
 from .logbuffer import LogBuffer, render

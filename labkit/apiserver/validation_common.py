@@ -11,7 +11,6 @@ import ipaddress
 import re
 
 from .. import i18n
-from . import messages_reliability  # noqa: F401 - registers the EN/FR messages
 from .status import Cause, cause
 
 QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")

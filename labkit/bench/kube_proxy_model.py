@@ -14,7 +14,6 @@ from typing import Any
 
 from .. import i18n
 from ..kubeproxy.model import Endpoint, NodeContext, ProxyInput, ServicePort
-from . import messages  # noqa: F401  (registers the catalog)
 
 NAMESPACE = "bench"
 BACKENDS = ("10.244.1.2", "10.244.2.2")

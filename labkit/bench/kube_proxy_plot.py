@@ -8,7 +8,6 @@ load of an nftables table still grows (the kernel names each anonymous map by sc
 from __future__ import annotations
 
 from .. import i18n
-from . import messages  # noqa: F401  (registers the catalog)
 from .kube_proxy_model import Result
 
 COLORS = {"iptables": "#d62728", "nftables": "#1f77b4"}

@@ -1,5 +1,4 @@
 """Messages of ``labkit bench``, in English and French."""
-from .. import i18n
 
 MESSAGES = {
     "bench.cli.group_help": {
@@ -52,4 +51,3 @@ MESSAGES = {
     "bench.plot_written": {"en": "plot written to {path}", "fr": "graphique écrit dans {path}"},
 }
 
-i18n.register(MESSAGES)

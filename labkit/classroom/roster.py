@@ -17,14 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import i18n
 from ..errors import BadInput
 
 LOGIN_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 # Lab names other parts of labkit use: a learner's lab must never sweep (or be swept by) one of them.
 RESERVED = frozenset({"kubenet", "root", "admin", "hub", "class"})
 
-i18n.register({
+MESSAGES = {
     "class.roster.bad_login": {
         "en": "roster line {line}: {login!r} is not a valid login (a lowercase letter, then lowercase letters or "
               "digits, at most 10 characters)",
@@ -42,7 +41,7 @@ i18n.register({
     "class.roster.empty": {
         "en": "the roster lists no learner: write one login per line",
         "fr": "la liste ne contient aucun apprenant : écrivez un identifiant par ligne"},
-})
+}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import signal
 import sys
 
 from .. import i18n
-from ..bench import messages  # noqa: F401  (registers the catalog)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

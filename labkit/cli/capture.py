@@ -12,8 +12,6 @@ from .target import add_cluster_options, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from .. import capture, probe  # noqa: F401  (register the capture.* and probe.* messages)
-    from ..diagrams import messages  # noqa: F401  (trace.cli.*)
 
     t = i18n.t
     p = subparsers.add_parser("capture", help=t("capture.cli.help"), description=t("capture.cli.help"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 
 from .. import i18n
-from ..embedded import messages  # noqa: F401
 from ..embedded.dns import DOMAIN
 from ..embedded.topology import DEFAULT_NAME, LabSpec
 
@@ -44,7 +43,6 @@ MESSAGES = {
         "en": "lab {name} runs with --no-host-routes: this machine does not reach its DNS ({dns})",
         "fr": "le lab {name} tourne avec --no-host-routes : cette machine ne joint pas son DNS ({dns})"},
 }
-i18n.register(MESSAGES)
 
 
 def resolv_conf(spec: LabSpec, namespace: str = "default") -> str:

@@ -12,7 +12,6 @@ import json
 import sys
 
 from .. import i18n
-from ..diagrams import messages  # noqa: F401  (registers the catalog)
 from ..errors import BadInput
 from .target import add_cluster_options, connect_from
 
@@ -28,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     draw.add_argument("--chains", action="store_true", help=i18n.t("draw.cli.chains_help"))
     draw.set_defaults(func=_draw)
 
-    from .. import observed_trace  # noqa: F401  (registers the --observe messages)
 
     tr = subparsers.add_parser("trace", help=i18n.t("trace.cli.help"))
     tr.add_argument("src", metavar="SRC", help=i18n.t("trace.cli.src_help"))

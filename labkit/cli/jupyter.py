@@ -51,7 +51,6 @@ MESSAGES = {
         "en": "no kubeconfig of lab {name} readable by you: start it with `sudo make lab` from your account",
         "fr": "aucun kubeconfig du lab {name} lisible par vous : démarrez-le avec `sudo make lab` depuis votre compte"},
 }
-i18n.register(MESSAGES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

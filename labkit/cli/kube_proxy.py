@@ -14,7 +14,6 @@ import sys
 
 from .. import i18n
 from ..errors import BadInput
-from ..kubeproxy import messages  # noqa: F401  (registers the catalog)
 from ..kubeproxy.inspect import read_service_map
 from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.manifests import load_manifests

@@ -7,7 +7,7 @@ import os
 import sys
 
 from .. import i18n
-from ..embedded import lifecycle, messages  # noqa: F401
+from ..embedded import lifecycle
 from ..embedded.client import EmbeddedLab
 from ..embedded.paths import kubeconfig_file
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec

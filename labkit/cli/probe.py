@@ -16,7 +16,6 @@ from .target import add_cluster_options, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from .. import probe  # noqa: F401  (registers the probe.* messages)
 
     t = i18n.t
     p = subparsers.add_parser("probe", help=t("probe.cli.help"), description=t("probe.cli.help"))

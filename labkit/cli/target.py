@@ -24,7 +24,6 @@ MESSAGES = {
         "en": "`labkit {command}` works on an embedded lab, and {name} is a {kind} cluster: pass --name LAB",
         "fr": "`labkit {command}` travaille sur un lab embarqué, et {name} est un cluster {kind} : passez --name LAB"},
 }
-i18n.register(MESSAGES)
 
 
 def add_cluster_options(parser: argparse.ArgumentParser) -> None:

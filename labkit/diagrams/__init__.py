@@ -12,7 +12,6 @@ devices and routes, shared with :mod:`labkit.trace`), ``layout`` (where nodes an
 deterministic and stable), ``svg`` (the scene and its SVG), ``style`` (colours, sizes, title,
 legend), ``render`` (SVG/PNG), ``messages`` (EN/FR labels), ``synthetic`` (big scenes for tests).
 """
-from . import messages  # noqa: F401  (registers the catalog)
 from .overview import overview
 from .pods import Highlight, pod_network
 from .policies import policy_network

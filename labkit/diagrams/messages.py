@@ -207,7 +207,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "prendre un instantané du lab embarqué demande root : lancez en root ou passez --snapshot FICHIER"},
 }
 
-i18n.register(MESSAGES)
 
 
 def percent(share: float, lang: str | None = None) -> str:

@@ -18,7 +18,6 @@ from .. import i18n
 from ..snapshot import ClusterSnapshot
 from . import (
     layout,
-    messages,  # noqa: F401  (registers the catalog)
     style,
     wiring,
 )

@@ -19,7 +19,6 @@ from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
 from . import (
     layout,
-    messages,  # noqa: F401  (registers the catalog)
     style,
     wiring,
 )

@@ -18,7 +18,6 @@ from .. import i18n, netpol
 from ..errors import BadInput
 from ..snapshot import ClusterSnapshot
 from . import (
-    messages,  # noqa: F401  (registers the catalog)
     style,
     wiring,
 )

@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 from ..errors import BadInput, LabkitError
-from . import messages  # noqa: F401  (registers the catalog)
 from .svg import Drawing
 
 FORMATS = ("svg", "png")

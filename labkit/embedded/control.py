@@ -29,7 +29,6 @@ def _plain(value: Any) -> Any:
 
 
 def decode_error(data: dict) -> LabkitError:
-    from . import messages  # noqa: F401  (the keys live there)
 
     return LabkitError(data["key"], exit_code=data.get("exit_code", 1), **data.get("params", {}))
 

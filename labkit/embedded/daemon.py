@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 
-from . import messages  # noqa: F401
 from .control import MAX_MESSAGE, encode_error
 from .echo import EchoResponder
 from .paths import control_socket, kubeconfig_file, lab_dir, pid_file

@@ -1,5 +1,4 @@
 """Messages of the embedded lab, in English and French."""
-from .. import i18n
 
 MESSAGES = {
     "lab.bad_name": {
@@ -126,4 +125,3 @@ MESSAGES = {
     },
 }
 
-i18n.register(MESSAGES)

@@ -104,7 +104,6 @@ MESSAGES = {
         "en": 'unknown capability "{name}" in securityContext.capabilities',
         "fr": 'capacité inconnue « {name} » dans securityContext.capabilities'},
 }
-i18n.register(MESSAGES)
 
 # (namespace, name, uid, transform): applies ``transform`` to the pod object in the API.
 StatusSink = Callable[[str, str, str, Callable[[dict], dict]], None]

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import BadInput
-from . import messages  # noqa: F401  (registers the catalog)
 
 CNI_FLAVORS = ("kindnet", "bridge", "flannel", "calico")
 PROXY_MODES = ("iptables", "nftables")
@@ -146,7 +145,6 @@ class LabSpec:
         for plan in self.node_plans():
             if plan.name == name or plan.name == f"{self.name}-{name}":
                 return plan
-        from .messages import MESSAGES  # noqa: F401
         raise BadInput("lab.unknown_node", node=name, name=self.name,
                        nodes=", ".join(p.name for p in self.node_plans()))
 

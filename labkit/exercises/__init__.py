@@ -18,10 +18,10 @@ from typing import Any
 
 from .. import i18n
 
-i18n.register({
+MESSAGES = {
     "exercise.ok": {"en": "✔ Well done!", "fr": "✔ Bravo !"},
     "exercise.not_yet": {"en": "✘ Not yet:", "fr": "✘ Pas encore :"},
-})
+}
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 from .. import i18n
 from . import Result, failed
 
-i18n.register({
+MESSAGES = {
     "ex.unobservable": {"en": "{reason}", "fr": "{reason}"},
     "ex.predict.none": {
         "en": "no prediction yet: write it in `{variable}` above, then run this cell again (before the reveal)",
@@ -34,7 +34,7 @@ i18n.register({
         "fr": "aucune prédiction n'a été enregistrée pour l'exercice {id} : exécutez d'abord sa cellule "
               "`ex.predict(...)`, avant la révélation"},
     "ex.unknown": {"en": "there is no exercise {id!r}", "fr": "il n'y a pas d'exercice {id!r}"},
-})
+}
 
 
 class NotObserved(Exception):

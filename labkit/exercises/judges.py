@@ -149,7 +149,6 @@ MESSAGES = {
               "(une interface tunnel ? de simples routes via les IP des nœuds ?)"},
     "j.stack.ok": {"en": "right: {cni} in {mode} mode ({evidence})", "fr": "exact : {cni} en mode {mode} ({evidence})"},
 }
-i18n.register(MESSAGES)
 
 
 def _missing(answer: Any) -> bool:
@@ -380,12 +379,7 @@ def is_ip(text: str) -> bool:
 
 
 # --- 00-02: pods (the messages are pods.py's) ------------------------------------------------------------
-def _pods_messages() -> None:
-    from . import pods  # noqa: F401  (registers the "pods.*" messages)
-
-
 def _not_running(state: dict, lang: str) -> Result | None:
-    _pods_messages()
     if not state.get("exists"):
         return failed(i18n.t("pods.no_pod", lang, pod=state["pod"]))
     if state.get("phase") != "Running" or not state.get("ip"):
@@ -399,7 +393,6 @@ def _ip_answer(answer: Any, variable: str, lang: str) -> tuple[str | None, Resul
     try:
         return str(ipaddress.ip_address(str(answer).strip().split("/")[0])), None
     except ValueError:
-        _pods_messages()
         return None, failed(i18n.t("pods.ip.not_ip", lang, answer=str(answer)))
 
 
@@ -413,7 +406,6 @@ def pod_running(facts: dict, answer: Any, lang: str) -> Result:
 
 def pod_on_node(facts: dict, answer: Any, lang: str) -> Result:
     """facts: the pod's state, ``wanted`` (the node, full name), ``known``, ``nodes``, ``cidr``."""
-    _pods_messages()
     if not facts.get("known"):
         return failed(i18n.t("pods.node.unknown", lang, node=facts["wanted"], nodes=", ".join(facts["nodes"])))
     if facts.get("exists") and facts.get("node") != facts["wanted"]:
@@ -484,7 +476,6 @@ def tunnel_device(facts: dict, answer: Any, lang: str) -> Result:
     route's device and its ``vxlan`` attributes. answer: a device name."""
     if _missing(answer) or not str(answer).strip():
         return _no_answer(facts.get("variable", "device"), lang)
-    _pods_messages()
     name, route = str(answer).strip(), facts["route"]
     if name != route["dev"]:
         uplink = facts.get("kind") == "vxlan" and name == "eth0"

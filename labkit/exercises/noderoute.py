@@ -16,7 +16,6 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from .. import i18n
 from ..errors import BadInput, LabkitError
 
 VERBS = ("add", "del", "replace")
@@ -28,7 +27,7 @@ PROTOS = ("static", "boot", "kernel")
 DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$")
 NODE_ROUTE_PATH = "/api/v1/nodes/{node}/proxy/labkit/route"
 
-i18n.register({
+MESSAGES = {
     "noderoute.refused": {
         "en": "refusing `{command}`: only `ip route add|del|replace <CIDR> [via <IP>] [dev <device>] [onlink]` "
               "can change a node ({why})",
@@ -39,7 +38,7 @@ i18n.register({
     "noderoute.unsupported": {
         "en": "changing a node's routes works on the embedded lab and on kind, not on a {kind} cluster",
         "fr": "modifier les routes d'un nœud marche sur le lab embarqué et sur kind, pas sur un cluster {kind}"},
-})
+}
 
 
 def route_argv(command: str | Sequence[str]) -> list[str]:

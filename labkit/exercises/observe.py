@@ -14,12 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import i18n
 from ..inspect.iproute import parse_addr, parse_routes, route_for
 from .core import NotObserved
 from .pods import pod_exec
 
-i18n.register({
+MESSAGES = {
     "obs.no_pod": {"en": "there is no running pod {pod} (did the setup cells run?)",
                    "fr": "il n'y a pas de pod {pod} en marche (les cellules de mise en place ont-elles tourné ?)"},
     "obs.same_node": {"en": "{pod} runs on {node} itself: the exercise needs a pod on another node",
@@ -29,7 +28,7 @@ i18n.register({
         "en": "node {node} has no kube-proxy chain for {service} yet: does the Service exist and have endpoints?",
         "fr": "le nœud {node} n'a pas encore de chaîne kube-proxy pour {service} : le Service existe-t-il, "
               "a-t-il des endpoints ?"},
-})
+}
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "cni"
 NODE_FILES = {"addr": "ip-addr.json", "route": "ip-route.json", "iptables": "iptables-save.txt",

@@ -153,7 +153,6 @@ MESSAGES = {
     "pods.table.scope": {"en": "scope", "fr": "portée"},
     "pods.table.flags": {"en": "flags", "fr": "options"},
 }
-i18n.register(MESSAGES)
 
 
 # --- tables --------------------------------------------------------------------------------------

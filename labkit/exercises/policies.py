@@ -74,7 +74,6 @@ MESSAGES = {
         "fr": "seul {allowed} atteint {dst} : les deux sélecteurs sont dans le même pair, ils doivent donc "
               "correspondre tous les deux (ET)."},
 }
-i18n.register(MESSAGES)
 
 
 def settled_probe(lab: Any, port: int = 80, namespaces: str | Iterable[str] = NAMESPACES,

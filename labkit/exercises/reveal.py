@@ -24,7 +24,7 @@ from ..errors import BadInput
 
 CATALOG = Path(__file__).with_name("solutions.json")
 
-i18n.register({
+MESSAGES = {
     "solution.header": {
         "en": "Solution of exercise {id} ({notebook}): copy it into the empty cell of the exercise and run it.",
         "fr": "Solution de l'exercice {id} ({notebook}) : copiez-la dans la cellule vide de l'exercice et "
@@ -37,7 +37,7 @@ i18n.register({
     "progress.notebook": {"en": "notebook", "fr": "carnet"},
     "progress.solved": {"en": "solved", "fr": "résolus"},
     "progress.none": {"en": "none yet", "fr": "aucun pour l'instant"},
-})
+}
 
 
 @lru_cache(maxsize=1)

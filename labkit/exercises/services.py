@@ -72,7 +72,6 @@ MESSAGES = {
         "en": "port {port} answers on every node ({nodes}).",
         "fr": "le port {port} répond sur chaque nœud ({nodes})."},
 }
-i18n.register(MESSAGES)
 
 
 # --- the lab and its API ------------------------------------------------------------------------------

@@ -456,4 +456,3 @@ MESSAGES = {
     "cni.gateway.unknown": {"en": "the pods' gateway was not found", "fr": "passerelle des pods introuvable"},
 }
 
-i18n.register(MESSAGES)

@@ -4,7 +4,6 @@
 that cannot work; ``kind_config``/``render`` write the kind Cluster; ``install.plan_steps`` lists
 the commands ``up`` runs; every version comes from :mod:`labkit.kind.versions`.
 """
-from . import messages  # noqa: F401  (registers the catalog)
 from .config import CNIS, PROXY_MODES, KindPlan, kind_config, render
 from .install import Step, plan_steps
 from .lifecycle import down, up

@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from ..errors import BadInput
-from . import messages  # noqa: F401  (registers the catalog)
 from .versions import NODE_IMAGE
 
 CNIS = ("kindnet", "calico", "cilium", "flannel", "kube-router")

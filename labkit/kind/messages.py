@@ -1,8 +1,6 @@
 """Messages of the kind path (config, up, down), in English and French."""
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES = {
     "kind.bad_cni": {
         "en": "--cni {value}: unknown CNI; choose one of {choices}",
@@ -91,4 +89,3 @@ MESSAGES = {
         "fr": "Cluster kind {name} supprimé ({routes} route(s) de la machine retirée(s))"},
 }
 
-i18n.register(MESSAGES)

@@ -6,7 +6,6 @@ writes, and the parsers turn what ``iptables-save`` / ``nft list ruleset`` / ``n
 real node into a :class:`ServiceMap` (services, endpoints, the share of new connections each
 endpoint gets, and the chains a connection traverses).
 """
-from . import messages  # noqa: F401  (registers the catalog)
 from .inspect import detect_format, read_service_map
 from .iptables import JumpRule, jump_rules, render_iptables
 from .manifests import from_objects, load_manifests

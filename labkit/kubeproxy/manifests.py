@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from ..errors import BadInput
-from . import messages  # noqa: F401  (registers the catalog)
 from .model import Endpoint, ProxyInput, ServicePort
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"

@@ -1,5 +1,4 @@
 """Messages of the kube-proxy rule generator and parsers, in English and French."""
-from .. import i18n
 
 MESSAGES = {
     "kubeproxy.file_unreadable": {
@@ -136,4 +135,3 @@ MESSAGES = {
     },
 }
 
-i18n.register(MESSAGES)

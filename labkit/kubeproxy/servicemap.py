@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import i18n
-from . import messages  # noqa: F401  (registers the catalog)
 
 
 @dataclass(slots=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import messages as _messages  # noqa: F401  (registers the catalog)
 from .engine import Engine
 from .explain import DirectionVerdict, Explanation, RuleRef
 from .manifests import ManifestError, load_manifests, parse_manifests

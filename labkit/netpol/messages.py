@@ -5,8 +5,6 @@ and say the same thing in French.
 """
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES: dict[str, dict[str, str]] = {
     # -- validation (API-server style) --------------------------------------------------------
     "netpol.fieldtype.FieldValueRequired": {"en": "Required value", "fr": "Valeur requise"},
@@ -207,4 +205,3 @@ MESSAGES: dict[str, dict[str, str]] = {
     "netpol.cli.to": {"en": "destination pod, namespace/name", "fr": "pod de destination, namespace/nom"},
 }
 
-i18n.register(MESSAGES)

@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 
-from .. import i18n
 from ..errors import BadInput, LabkitError
 from ..netpol import Engine, Matrix, Reachability
 from ..netpol.objects import from_objects
@@ -36,7 +35,6 @@ MESSAGES = {
         "en": "no pod in namespace(s) {namespaces}; namespaces with pods: {known}",
         "fr": "aucun pod dans le(s) namespace(s) {namespaces} ; namespaces qui ont des pods : {known}"},
 }
-i18n.register(MESSAGES)
 
 SYSTEM_NAMESPACES = ("kube-system",)
 API_LISTS = {"namespaces": "/api/v1/namespaces", "pods": "/api/v1/pods",
@@ -71,7 +69,6 @@ def read_api(kubeconfig: str, name: str) -> dict[str, list[dict]]:
 
 def lab_snapshot(name: str) -> ClusterSnapshot:
     """What policies need from a running embedded lab, read from its API (no node state)."""
-    from ..embedded import messages  # noqa: F401  (lab.* messages)
     from ..embedded.userconfig import readable_kubeconfig  # an ordinary user's own copy too
 
     objs = read_api(str(readable_kubeconfig(name)), name)
