@@ -22,7 +22,7 @@ from .embedded.bird import BgpSession, parse_protocols
 from .errors import BadInput, LabkitError
 from .inspect.iproute import Route, parse_routes
 
-i18n.register({
+MESSAGES = {
     "bgp.agent_failed": {
         "en": "the lab did not {action} BIRD on node {node}: {error}",
         "fr": "le lab n'a pas pu {action_fr} BIRD sur le nœud {node} : {error}"},
@@ -33,7 +33,7 @@ i18n.register({
     "bgp.timeout": {
         "en": "{what} did not happen within {seconds:g} s",
         "fr": "{what_fr} ne s'est pas produit en {seconds:g} s"},
-})
+}
 
 AGENT_PATH = "/api/v1/nodes/{node}/proxy/labkit/bird"
 

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .. import i18n
 from ..errors import BadInput, LabkitError
 from . import status
 
@@ -19,7 +18,7 @@ NODE_AGENT_PATH = "/api/v1/nodes/{node}/proxy/labkit/bird"
 # (node, action) -> {"node", "running"}; BadInput for an unknown node, flavor or action
 Agent = Callable[[str, str], Awaitable[dict]]
 
-i18n.register({"api.node_agent_error": {"en": "{error}", "fr": "{error}"}})
+MESSAGES = {"api.node_agent_error": {"en": "{error}", "fr": "{error}"}}
 
 
 def routes(app: web.Application, agent: Agent) -> None:

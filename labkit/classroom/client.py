@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 
 from ..errors import LabkitError
-from . import messages  # noqa: F401  (the catalog)
 
 RESET_TIMEOUT = 120.0
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ..errors import LabkitError
-from . import firewall, messages  # noqa: F401  (messages: the catalog)
+from . import firewall
 from .plan import HUB_LABEL, PREFIX, ClassPlan, Learner, hub_address_commands
 
 REPO = Path(__file__).resolve().parents[2]

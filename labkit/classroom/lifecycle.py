@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..embedded.hostnet import host_networks, lab_links
 from ..errors import LabkitError
-from . import host, hubconfig, messages, world  # noqa: F401  (messages: the catalog)
+from . import host, hubconfig, world
 from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
 
 HUB_START_TIMEOUT = 60.0

@@ -1,8 +1,6 @@
 """The class's messages, EN and FR (one catalog, as every labkit module's)."""
 from __future__ import annotations
 
-from .. import i18n
-
 MESSAGES = {
     "class.needs_root": {
         "en": "a class creates Unix users and network namespaces: it needs root. Run: sudo make class",
@@ -41,4 +39,3 @@ MESSAGES = {
     "class.cli.help": {"en": "a whole class on this server: JupyterHub, one isolated lab per learner",
                        "fr": "une classe entière sur ce serveur : JupyterHub, un lab isolé par apprenant"},
 }
-i18n.register(MESSAGES)

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from .. import i18n
-from ..classroom import messages  # noqa: F401  (the catalog)
 from ..errors import LabkitError
 
 

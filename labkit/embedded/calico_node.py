@@ -20,7 +20,6 @@ import signal
 import time
 from pathlib import Path
 
-from .. import i18n
 from ..errors import LabkitError
 from . import bird, calico
 from . import netns as ns
@@ -29,7 +28,7 @@ from .topology import LabSpec, NodePlan
 
 START_TIMEOUT = 5.0
 
-i18n.register({
+MESSAGES = {
     "lab.no_bird": {
         "en": "lab {name} runs the {cni} CNI flavor: BIRD runs only in the calico flavor (labkit up --cni calico)",
         "fr": "le lab {name} utilise la variante de CNI {cni} : BIRD ne tourne que dans la variante calico "
@@ -40,7 +39,7 @@ i18n.register({
     "lab.bird_failed": {
         "en": "BIRD did not start in node {node}: {error}",
         "fr": "BIRD n'a pas démarré dans le nœud {node} : {error}"},
-})
+}
 
 
 class CalicoNode:
