@@ -94,8 +94,18 @@ def ensure_user(learner: Learner) -> pwd.struct_passwd:
         run(["useradd", "--create-home", "--home-dir", learner.home, "--shell", "/bin/bash",
              "--user-group", "--comment", USER_COMMENT, learner.unix])
         entry = pwd.getpwnam(learner.unix)
+        quiet_jupyterlab(entry)
     os.chmod(entry.pw_dir, 0o700)
     return entry
+
+
+def quiet_jupyterlab(user: pwd.struct_passwd) -> None:
+    """JupyterLab asks every new user whether to fetch news from the Internet: not on a class server."""
+    settings = Path(user.pw_dir) / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}\n')
+    for path in [Path(user.pw_dir) / ".jupyter", *(Path(user.pw_dir) / ".jupyter").rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid)
 
 
 def copy_notebooks(plan: ClassPlan, user: pwd.struct_passwd) -> Path:

@@ -51,26 +51,32 @@ def labkit_argv(plan: ClassPlan, *args: str) -> list[str]:
     return [plan.hub_python, "-m", "labkit", *args]
 
 
+def lab_env(user: pwd.struct_passwd) -> dict[str, str]:
+    """The lab daemon's environment: its pods run as the learner (labkit.embedded.processes)."""
+    return dict(os.environ, LABKIT_POD_USER=f"{user.pw_uid}:{user.pw_gid}")
+
+
 def prepare(plan: ClassPlan, learner: Learner) -> pwd.struct_passwd:
     """Everything the learner's server needs, made if missing: user, notebooks, world, lab, kubeconfig."""
     user = ensure_user(learner)
     copy_notebooks(plan, user)
     ensure_world(plan, learner)
     if not daemon_alive(learner.lab, ready=True):
-        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/")
+        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/", env=lab_env(user))
     copy_for(learner.lab, user)
     return user
 
 
 def reset(plan: ClassPlan, learner: Learner) -> None:
     """The learner's lab swept and rebuilt with the same shape; nobody else's is touched."""
+    user = pwd.getpwnam(learner.unix)
     ensure_world(plan, learner)
     if daemon_alive(learner.lab):
-        run(in_world(learner, labkit_argv(plan, "reset", "--name", learner.lab)), cwd="/")
+        run(in_world(learner, labkit_argv(plan, "reset", "--name", learner.lab)), cwd="/", env=lab_env(user))
     else:
         run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
-        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/")
-    copy_for(learner.lab, pwd.getpwnam(learner.unix))
+        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/", env=lab_env(user))
+    copy_for(learner.lab, user)
 
 
 def world_processes(learner: Learner) -> list[int]:

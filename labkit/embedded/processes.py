@@ -14,7 +14,9 @@ another user. ``runAsUser: 0`` runs as root with the capabilities a container ru
 by default (containerd's and Docker's set: no ``CAP_NET_ADMIN``, no ``CAP_SYS_ADMIN``), changed by
 ``securityContext.capabilities`` ``add``/``drop``, so ``iptables`` or ``tc`` in a pod need
 ``add: [NET_ADMIN]`` as they do on a real cluster. ``privileged: true`` is the host's root, every
-capability, in the pod's network namespace.
+capability, in the pod's network namespace. A lab started with ``LABKIT_POD_USER=uid:gid`` (each
+learner's lab under ``make class``) runs every container and exec session as that user whatever
+the securityContext says.
 
 **The lab's own files are out of sight.** Every container process and exec session runs in a
 mount namespace of its own where ``/run/labkit`` is an empty read-only tmpfs, with only the lab's
@@ -135,8 +137,20 @@ def container_argv(container: dict) -> list[str] | None:
     return None
 
 
+def forced_user() -> tuple[int, int] | None:
+    """The one user every container of this lab runs as, when the lab was started with
+    ``LABKIT_POD_USER=uid:gid`` (a learner's lab under ``make class``: learners share this machine's
+    kernel and filesystem, so a learner's pods run as the learner, never root nor privileged)."""
+    value = os.environ.get("LABKIT_POD_USER", "")
+    uid, _, gid = value.partition(":")
+    return (int(uid), int(gid)) if uid.isdigit() and gid.isdigit() and int(uid) != 0 else None
+
+
 def run_as(pod_spec: dict, container: dict) -> tuple[int, int] | None:
     """(uid, gid) the container runs as, or None for root (see the module docstring)."""
+    forced = forced_user()
+    if forced is not None:
+        return forced
     pod_ctx = pod_spec.get("securityContext") or {}
     ctx = container.get("securityContext") or {}
     if ctx.get("privileged"):

@@ -24,6 +24,8 @@ from .classkit import Learner
 from .helpers import host_state
 
 LOGINS = ("kca", "kcb", "kcc")
+BROWSER_LOGIN = "kcd"        # logs in for the first time in Chromium
+LIVE_CELL = 11               # `view = labkit.live.show("overview", cluster)` in en/00-welcome.ipynb
 TEACHER = "kcteach"
 STATE = Path("/var/lib/kubenet-class")
 
@@ -51,7 +53,7 @@ def klass(tmp_path_factory):
         pytest.skip("a class is already running on this machine (/var/lib/kubenet-class)")
     before = _host()
     roster = tmp_path_factory.mktemp("class") / "class.txt"
-    roster.write_text("\n".join(LOGINS) + f"\n{TEACHER} admin\n")
+    roster.write_text("\n".join(LOGINS) + f"\n{BROWSER_LOGIN}\n{TEACHER} admin\n")
     port = _free_port()
     try:
         up = _labkit("class", "up", "--roster", str(roster), "--ip", "127.0.0.1", "--port", str(port))
@@ -130,6 +132,25 @@ print({"b_api": connect(%r, %d), "hub_api": connect("100.72.0.1", 8081), "proxy_
     assert "Ready" not in token
 
 
+def _pids_of(user: str) -> list[int]:
+    uid = pwd.getpwnam(user).pw_uid
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and _owner(p) == uid]
+
+
+def _owner(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _pod_ip(learner: Learner, pod: str) -> str:
     kube(learner, "wait", "--for=condition=Ready", f"pod/{pod}", "--timeout=60s")
     return kube(learner, "get", "pod", pod, "-o", "jsonpath={.status.podIP}").split()[0]
@@ -145,6 +166,18 @@ def test_pods_of_a_cannot_reach_pods_of_b_and_a_reset_leaves_b_running(started):
     from_a_pod = kube(a, "exec", "aclient", "--", "wget", "-qO-", "-T", "3", f"http://{b_ip}/")
     assert "bweb" not in from_a_pod                              # A's pod reaches no pod of B's
     assert "bweb" not in a.run(fetch % b_ip)["stdout"]          # nor does A's kernel
+
+    # A's pods run as A, even when they ask for root, and cannot signal B's processes
+    kube(a, "run", "aroot", "--image=busybox", "--overrides", json.dumps({"spec": {"containers": [{
+        "name": "aroot", "image": "busybox", "command": ["sleep", "3600"],
+        "securityContext": {"privileged": True, "runAsUser": 0}}]}}))
+    _pod_ip(a, "aroot")
+    assert kube(a, "exec", "aroot", "--", "id", "-u").split()[0] == str(pwd.getpwnam("kc_kca").pw_uid)
+    kube(b, "run", "bsleep", "--image=busybox", "--", "sleep", "3599")
+    _pod_ip(b, "bsleep")
+    b_pod_process = next(p for p in _pids_of("kc_kcb") if _cmdline(p).startswith(b"sleep\x003599"))
+    signal = kube(a, "exec", "aclient", "--", "kill", "-0", str(b_pod_process))
+    assert "not permitted" in signal                              # as `nobody` both, it would be
 
     out = a.run("import subprocess; p = subprocess.run(['labkit', 'reset'], capture_output=True, text=True); "
                 "print(p.returncode, p.stdout, p.stderr)")
@@ -165,6 +198,43 @@ def test_instructor_sees_learners_and_what_they_solved(klass, started):
     assert rows["kcc"]["solved"] == ["00-class-test"] and rows["kca"]["solved"] == []
     assert all(rows[x]["server"] and rows[x]["lab_ready"] for x in LOGINS)
     assert started["kca"].http.get(f"{klass['base']}/services/class/", timeout=60).status_code == 403
+
+
+def test_a_learner_opens_notebook_00_in_a_browser_and_sees_their_own_lab(klass):
+    """First login in Chromium to notebook 00's live diagram: the nodes drawn are the learner's own."""
+    from tests.browser.browserkit import CHROMIUM, CHROMIUM_ARGS, OUTPUT, run_first_cell, wait_idle
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium")
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            started = time.monotonic()
+            page.goto(f"{klass['base']}/hub/login")
+            page.fill("#username_input", BROWSER_LOGIN)
+            page.fill("#password_input", "kcd-first-password")
+            page.click("#login_submit")
+            page.wait_for_url("**/user/kcd/lab/**", timeout=150_000)
+            page.goto(f"{klass['base']}/user/{BROWSER_LOGIN}/lab/tree/en/00-welcome.ipynb?reset")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            wait_idle(page)
+            run_first_cell(page)
+            for _ in range(LIVE_CELL):
+                page.keyboard.press("Shift+Enter")
+            page.wait_for_function("() => document.querySelector('.lk-canvas svg') !== null", timeout=120_000)
+            print(f"\nfirst login -> notebook 00's live diagram: {time.monotonic() - started:.1f} s")
+            wait_idle(page, 90_000)
+            svg = page.evaluate("() => [...document.querySelectorAll('.lk-canvas svg')]"
+                                ".map(s => s.textContent).join('\\n')")
+            assert f"{BROWSER_LOGIN}-control-plane" in svg and f"{BROWSER_LOGIN}-worker2" in svg
+            assert "kca-" not in svg and "kcb-" not in svg
+            page.locator(".lk-canvas svg").first.scroll_into_view_if_needed()
+        finally:
+            page.screenshot(path=str(OUTPUT / "class-learner-00.png"))
+            browser.close()
 
 
 def test_teardown_removes_every_learner_and_leaves_the_host_as_before(klass, started):

@@ -37,3 +37,15 @@ def test_instructor_page_lists_each_learner_with_health_progress_and_a_reset():
     assert 'action="/services/class/reset/alice"' in html and 'name="_xsrf"' in html
     assert "teacher (admin)" in html and "not started / pas démarré" in html
     assert "Exercises solved / Exercices réussis" in html
+
+
+def test_a_learners_lab_runs_every_container_as_the_learner_even_when_asked_for_root(monkeypatch):
+    from labkit.embedded.processes import run_as
+
+    privileged = {"securityContext": {"privileged": True}}
+    root = {"securityContext": {"runAsUser": 0}}
+    assert run_as({}, privileged) is None and run_as({}, root) is None      # an ordinary lab: as asked
+    monkeypatch.setenv("LABKIT_POD_USER", "1234:1235")
+    assert run_as({}, privileged) == run_as({}, root) == run_as({}, {}) == (1234, 1235)
+    monkeypatch.setenv("LABKIT_POD_USER", "0:0")                            # never root by this door
+    assert run_as({}, {}) == (65534, 65534)
