@@ -11,11 +11,11 @@ import itertools
 import json
 import time
 
-from . import defaulting, limits, objects, resources, ssa, status, validation_common
+from . import limits, objects, resources, ssa, status, strategies
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
 from .resources import BY_KEY, ResourceKind
 from .selectors import fields_match, labels_match, parse_field_selector, parse_label_selector
-from .status import ApiError, cause
+from .status import ApiError
 from .store import Store
 from .typecheck import check_types
 from .validation import validate
@@ -104,9 +104,10 @@ class Api:
             self._check_namespace(namespace)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self._generate_name(res, namespace, meta["generateName"])
+        strategy = strategies.of(res)
         causes = validate(obj, res.kind)
-        if res.kind == "Service" and not causes:
-            causes = self._service_allocation_causes(obj, None)
+        if not causes:
+            causes = strategy.allocation_causes(self.addresses, obj, None)
         if causes:
             raise status.invalid(res.kind, res.group, meta.get("name") or "", causes)
         if self.store.get(res, namespace or "", meta["name"]) is not None:
@@ -118,43 +119,12 @@ class Api:
             meta["generation"] = 1
         obj["kind"], obj["apiVersion"] = res.kind, res.api_version
         if dry_run:
-            objects.apply_defaults(res.kind, obj, objects.ServiceAddresses(
-                str(self.addresses.network)))
+            strategy.create_defaults(obj, objects.ServiceAddresses(str(self.addresses.network)))
             ssa.track(res, None, obj)
             return obj
-        objects.apply_defaults(res.kind, obj, self.addresses)
+        strategy.create_defaults(obj, self.addresses)
         ssa.track(res, None, obj)
         return self.store.put(res, obj)
-
-    def _service_allocation_causes(self, svc: dict, current: dict | None) -> list:
-        """A requested ClusterIP must be in the range and free; a requested nodePort free."""
-        import ipaddress
-
-        from .validation import _rule_text
-
-        spec, old = svc.get("spec") or {}, (current or {}).get("spec") or {}
-        causes = []
-        ip = spec.get("clusterIP")
-        if ip not in (None, "", "None") and ip != old.get("clusterIP"):
-            net = self.addresses.network
-            if ipaddress.ip_address(ip) in (net.network_address, net.broadcast_address):
-                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
-                                           detail=validation_common.Rule("cluster_ip_edge", ip=ip,
-                                                                         cidr=str(net))))
-            elif ipaddress.ip_address(ip) not in self.addresses.network:
-                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
-                                           detail=_rule_text("cluster_ip_range", ip=ip,
-                                                             cidr=str(self.addresses.network))))
-            elif ip in self.addresses.used:
-                causes.append(status.cause("spec.clusterIPs", "cause.invalid", value=f'[]string{{"{ip}"}}',
-                                           detail=_rule_text("cluster_ip_taken", ip=ip)))
-        mine = {p.get("nodePort") for p in old.get("ports") or []}
-        for index, port in enumerate(spec.get("ports") or []):
-            node_port = port.get("nodePort")
-            if node_port and node_port not in mine and node_port in self.addresses.node_ports:
-                causes.append(status.cause(f"spec.ports[{index}].nodePort", "cause.invalid",
-                                           value=node_port, detail=_rule_text("node_port_taken")))
-        return causes
 
     def _generate_name(self, res: ResourceKind, namespace: str | None, prefix: str) -> str:
         for _ in range(20):
@@ -191,60 +161,30 @@ class Api:
         if not res.namespaced:
             meta.pop("namespace", None)
         new["kind"], new["apiVersion"] = res.kind, res.api_version
-        if res.has_status or res.kind in ("Namespace",):
+        strategy = strategies.of(res)
+        if res.has_status or strategy.keeps_status:
             new["status"] = copy.deepcopy(current.get("status", {}))
-        if res.kind == "Service":
-            spec = new.setdefault("spec", {})
-            old_spec = current.get("spec", {})
-            for key in ("clusterIP", "clusterIPs"):
-                spec.setdefault(key, old_spec.get(key))
-        if res.kind == "Namespace":
-            new["spec"] = copy.deepcopy(current.get("spec", {}))
+        strategy.prepare_update(current, new)
         return new
 
     def _store_update(self, res: ResourceKind, current: dict, new: dict, dry_run: bool,
                       status_update: bool = False) -> dict:
         name = current["metadata"]["name"]
-        if res.kind == "Pod":
-            objects.pod_spec_defaults(new.setdefault("spec", {}))
+        strategy = strategies.of(res)
+        strategy.before_validate_update(new)
         causes = validate(new, res.kind)
-        if res.kind == "Pod":
-            causes += self._pod_update_causes(current, new)
-        if res.kind == "Service" and not causes:
-            causes = self._service_allocation_causes(new, current)
+        causes += strategy.update_causes(current, new)
+        if not causes:
+            causes = strategy.allocation_causes(self.addresses, new, current)
         if causes:
             raise status.invalid(res.kind, res.group, name, causes)
-        if res.kind == "Service":
-            written = new.get("status")
-            objects.service_defaults(new, self.addresses)
-            # only the status subresource (a load-balancer controller) writes status.loadBalancer
-            new["status"] = copy.deepcopy(written if status_update and written is not None
-                                          else current.get("status", {"loadBalancer": {}}))
-        elif res.kind in ("Deployment", "ReplicaSet"):
-            status_copy = new.get("status")
-            objects.workload_defaults(new, res.kind == "Deployment")
-            new["status"] = status_copy if status_copy is not None else {}
-        else:
-            defaulting.default(res.kind, new, create=False)
+        strategy.update_defaults(current, new, self.addresses, status_update)
         if res.has_generation and new.get("spec") != current.get("spec"):
             new["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
         ssa.track(res, current, new)
         if _strip_volatile(new) == _strip_volatile(current) or dry_run:
             return new if dry_run else current
         return self.store.put(res, new)
-
-    def _pod_update_causes(self, current: dict, new: dict) -> list:
-        def masked(spec: dict) -> dict:
-            spec = copy.deepcopy(spec)
-            for key in ("containers", "initContainers"):
-                for container in spec.get(key) or []:
-                    container.pop("image", None)
-            spec.pop("activeDeadlineSeconds", None)
-            spec.pop("tolerations", None)
-            return spec
-        if masked(current.get("spec", {})) != masked(new.get("spec", {})):
-            return [cause("spec", "api.pod_update_forbidden")]
-        return []
 
     # --- patch ------------------------------------------------------------------------------
     def patch(self, res: ResourceKind, namespace: str, name: str, content_type: str, body: object,
@@ -299,15 +239,14 @@ class Api:
                 pre.get("resourceVersion")
                 and pre["resourceVersion"] != current["metadata"]["resourceVersion"]):
             raise status.conflict(res.plural, res.group, name)
-        if res.kind == "Namespace" and name in objects.SYSTEM_NAMESPACES:
-            raise status.forbidden("api.namespace_protected", name=name)
+        strategy = strategies.of(res)
+        strategy.check_delete(name)
         if dry_run:
             return current
         if options.get("propagationPolicy") == "Orphan":
             self._orphan(current["metadata"]["uid"])
         grace = options.get("gracePeriodSeconds")
-        if res.kind == "Namespace" or (res.kind == "Pod" and current["spec"].get("nodeName")
-                                       and grace != 0):
+        if strategy.graceful(current, grace):
             return self._mark_deleting(res, current, grace)
         return self.remove(res, current)
 
@@ -319,16 +258,12 @@ class Api:
             grace = current.get("spec", {}).get("terminationGracePeriodSeconds", 30)
         new["metadata"]["deletionTimestamp"] = time.strftime(
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + (grace or 0)))
-        if res.kind == "Namespace":
-            new["status"] = {"phase": "Terminating"}
-        else:
-            new["metadata"]["deletionGracePeriodSeconds"] = grace
+        strategies.of(res).mark_deleting(new, grace)
         return self.store.put(res, new)
 
     def remove(self, res: ResourceKind, obj: dict) -> dict:
         """Really remove an object (controllers call this once its finalization is done)."""
-        if res.kind == "Service":
-            self.addresses.release(obj)
+        strategies.of(res).on_remove(obj, self.addresses)
         return self.store.delete(res, obj)
 
     def _orphan(self, owner_uid: str) -> None:

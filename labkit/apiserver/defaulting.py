@@ -21,6 +21,8 @@ stays in ``objects`` because it needs the allocator's state. Lab departure: pods
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # pkg/apis/core/v1/defaults.go and k8s.io/api/core/v1/types.go constants.
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 DEFAULT_GRACE_SECONDS = 30
@@ -220,14 +222,14 @@ def service(obj: dict) -> None:
         port.setdefault("protocol", "TCP")
         if port.get("targetPort") in (None, 0, ""):
             port["targetPort"] = port.get("port")
-    kind = spec["type"]
-    if kind in ("NodePort", "LoadBalancer"):
+    svc_type = spec["type"]
+    if svc_type in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
-    if kind in ("ClusterIP", "NodePort", "LoadBalancer"):
+    if svc_type in ("ClusterIP", "NodePort", "LoadBalancer"):
         spec.setdefault("internalTrafficPolicy", "Cluster")
-    if kind == "LoadBalancer":
+    if svc_type == "LoadBalancer":
         spec.setdefault("allocateLoadBalancerNodePorts", True)
-    if kind != "ExternalName":
+    if svc_type != "ExternalName":
         spec.setdefault("ipFamilies", ["IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
 
@@ -267,21 +269,21 @@ def namespace(obj: dict) -> None:
         obj["metadata"]["labels"] = labels
 
 
+# kind -> its defaulting steps, given (object, create)
+BY_KIND: dict[str, Callable[[dict, bool], None]] = {
+    "Pod": pod,
+    "Deployment": lambda obj, create: deployment(obj),
+    "ReplicaSet": lambda obj, create: replicaset(obj),
+    "Service": lambda obj, create: service(obj),
+    "EndpointSlice": lambda obj, create: endpoint_slice(obj),
+    "Endpoints": lambda obj, create: endpoints(obj),
+    "NetworkPolicy": lambda obj, create: network_policy(obj),
+    "Namespace": lambda obj, create: namespace(obj),
+}
+
+
 def default(kind: str, obj: dict, create: bool = True) -> None:
     """Every defaulting step of ``kind`` (``create=False``: the decode-time ones of an update)."""
-    if kind == "Pod":
-        pod(obj, create)
-    elif kind == "Deployment":
-        deployment(obj)
-    elif kind == "ReplicaSet":
-        replicaset(obj)
-    elif kind == "Service":
-        service(obj)
-    elif kind == "EndpointSlice":
-        endpoint_slice(obj)
-    elif kind == "Endpoints":
-        endpoints(obj)
-    elif kind == "NetworkPolicy":
-        network_policy(obj)
-    elif kind == "Namespace":
-        namespace(obj)
+    steps = BY_KIND.get(kind)
+    if steps is not None:
+        steps(obj, create)

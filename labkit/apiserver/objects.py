@@ -137,14 +137,3 @@ def namespace_defaults(ns: dict) -> None:
     ns.setdefault("spec", {})["finalizers"] = ["kubernetes"]
     ns["status"] = {"phase": "Active"}
     defaulting.namespace(ns)
-
-
-def apply_defaults(kind: str, obj: dict, addresses: ServiceAddresses) -> None:
-    if kind in ("Deployment", "ReplicaSet"):
-        workload_defaults(obj, kind == "Deployment")
-    elif kind == "Service":
-        service_defaults(obj, addresses)
-    elif kind == "Namespace":
-        namespace_defaults(obj)
-    else:
-        defaulting.default(kind, obj)

@@ -168,27 +168,27 @@ def json_patch(target: Any, operations: Any) -> Any:
     for op in operations:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise PatchError(f"bad operation {op!r}")
-        parts, kind = _pointer(op["path"]), op["op"]
-        if kind == "add":
+        parts, verb = _pointer(op["path"]), op["op"]
+        if verb == "add":
             doc = _add(doc, parts, copy.deepcopy(op.get("value")))
-        elif kind == "remove":
+        elif verb == "remove":
             _remove(doc, parts)
-        elif kind == "replace":
+        elif verb == "replace":
             _walk(doc, parts)
             if not parts:
                 doc = copy.deepcopy(op.get("value"))
             else:
                 _remove(doc, parts)
                 doc = _add(doc, parts, copy.deepcopy(op.get("value")))
-        elif kind in ("move", "copy"):
+        elif verb in ("move", "copy"):
             source = _pointer(op.get("from", ""))
             value = copy.deepcopy(_walk(doc, source))
-            if kind == "move":
+            if verb == "move":
                 _remove(doc, source)
             doc = _add(doc, parts, value)
-        elif kind == "test":
+        elif verb == "test":
             if _walk(doc, parts) != op.get("value"):
                 raise PatchError(f"test failed at {op['path']}")
         else:
-            raise PatchError(f"unknown operation {kind!r}")
+            raise PatchError(f"unknown operation {verb!r}")
     return doc

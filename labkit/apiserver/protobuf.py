@@ -151,23 +151,23 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _scalar(kind: str, value: object) -> object:
-    if kind == S:
+def _scalar(wire: str, value: object) -> object:
+    if wire == S:
         return value.decode("utf-8")
-    if kind == I:
+    if wire == I:
         return _signed(value)
-    if kind == B:
+    if wire == B:
         return bool(value)
-    if kind == "bytes":
+    if wire == "bytes":
         return value
-    if kind == "time":
+    if wire == "time":
         parts = dict((n, v) for n, _, v in fields(value))
         when = datetime.fromtimestamp(parts.get(1, 0), tz=UTC)
         return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if kind == "intstr":
+    if wire == "intstr":
         parts = dict((n, v) for n, _, v in fields(value))
         return parts.get(3, b"").decode() if parts.get(1) == 1 else _signed(parts.get(2, 0))
-    raise ProtobufError(f"unknown type {kind}")
+    raise ProtobufError(f"unknown type {wire}")
 
 
 def _map_entry(value: bytes, quantity: bool) -> tuple[str, str]:
@@ -185,12 +185,12 @@ def decode_message(data: bytes, schema: str) -> dict:
     for number, _, value in fields(data):
         if number not in table:
             continue
-        name, kind, repeated = table[number]
-        if kind in ("map", "quantities"):
-            key, val = _map_entry(value, kind == "quantities")
+        name, wire, repeated = table[number]
+        if wire in ("map", "quantities"):
+            key, val = _map_entry(value, wire == "quantities")
             result.setdefault(name, {})[key] = val
             continue
-        decoded = decode_message(value, kind) if kind in SCHEMAS else _scalar(kind, value)
+        decoded = decode_message(value, wire) if wire in SCHEMAS else _scalar(wire, value)
         if repeated:
             result.setdefault(name, []).append(decoded)
         else:

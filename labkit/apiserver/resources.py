@@ -174,6 +174,12 @@ RESOURCES: tuple[ResourceKind, ...] = (
 )
 
 BY_KEY = {r.key: r for r in RESOURCES}
+_BY_VERSION_KIND: dict[tuple[str, str], ResourceKind] = {}
+_VERSION_OF_KIND: dict[str, str] = {}
+for _res in RESOURCES:                                   # the first of a kind wins
+    _BY_VERSION_KIND.setdefault((_res.api_version, _res.kind), _res)
+    _VERSION_OF_KIND.setdefault(_res.kind, _res.api_version)
+del _res
 
 
 def find(group: str, version: str, plural: str) -> ResourceKind | None:
@@ -185,10 +191,12 @@ def find(group: str, version: str, plural: str) -> ResourceKind | None:
 
 
 def by_kind(api_version: str, kind: str) -> ResourceKind | None:
-    for res in RESOURCES:
-        if res.api_version == api_version and res.kind == kind:
-            return res
-    return None
+    return _BY_VERSION_KIND.get((api_version, kind))
+
+
+def api_version_of(kind: str) -> str:
+    """The apiVersion a kind is served at (``v1`` when the kind is not served)."""
+    return _VERSION_OF_KIND.get(kind, "v1")
 
 
 def group_versions() -> dict[str, list[str]]:

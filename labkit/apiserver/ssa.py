@@ -188,17 +188,17 @@ _MISSING = object()
 
 def _find(container, element: str):
     """(parent container, key or index) for one path element, or None."""
-    kind, _, text = element.partition(":")
-    if kind == "f" and isinstance(container, dict):
+    tag, _, text = element.partition(":")
+    if tag == "f" and isinstance(container, dict):
         return (container, text) if text in container else None
-    if kind == "k" and isinstance(container, list):
+    if tag == "k" and isinstance(container, list):
         want = json.loads(text)
         for index, item in enumerate(container):
             if isinstance(item, dict) and all(item.get(k, KEY_DEFAULTS.get(k)) == v
                                               for k, v in want.items()):
                 return container, index
         return None
-    if kind == "v" and isinstance(container, list):
+    if tag == "v" and isinstance(container, list):
         want = json.loads(text)
         return (container, container.index(want)) if want in container else None
     return None
@@ -237,13 +237,13 @@ def path_text(path: Path) -> str:
     """fieldpath.Path.String(): ``.spec.containers[name="app"].image``."""
     out = ""
     for element in path:
-        kind, _, text = element.partition(":")
-        if kind == "f":
+        tag, _, text = element.partition(":")
+        if tag == "f":
             out += "." + text
-        elif kind == "k":
+        elif tag == "k":
             keys = json.loads(text)
             out += "[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]"
-        elif kind == "v":
+        elif tag == "v":
             out += f"[={text}]"
     return out
 

@@ -138,18 +138,18 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _fits(value: Any, kind: str) -> bool:
-    if kind == STR:
+def _fits(value: Any, expected: str) -> bool:
+    if expected == STR:
         return isinstance(value, str)
-    if kind == INT:
+    if expected == INT:
         return isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
-    if kind == BOOL:
+    if expected == BOOL:
         return isinstance(value, bool)
-    if kind == NUM:
+    if expected == NUM:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == INTSTR:
+    if expected == INTSTR:
         return isinstance(value, str) or _fits(value, INT)
-    if kind == OBJ:
+    if expected == OBJ:
         return isinstance(value, dict)
     return True
 

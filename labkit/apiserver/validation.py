@@ -212,10 +212,10 @@ def _workload(obj: dict) -> list[Cause]:
 
 def _strategy(strategy: dict) -> list[Cause]:
     """pkg/apis/apps/validation ValidateDeploymentStrategy / ValidateRollingUpdateDeployment."""
-    kind = strategy.get("type") or "RollingUpdate"
-    causes = common.one_of(kind, "spec.strategy.type", ("Recreate", "RollingUpdate"))
+    update_type = strategy.get("type") or "RollingUpdate"
+    causes = common.one_of(update_type, "spec.strategy.type", ("Recreate", "RollingUpdate"))
     rolling = strategy.get("rollingUpdate")
-    if kind == "Recreate" and rolling is not None:
+    if update_type == "Recreate" and rolling is not None:
         causes.append(cause("spec.strategy.rollingUpdate", "cause.forbidden",
                             detail=common.Rule("recreate_rolling")))
     if not rolling:
@@ -490,10 +490,10 @@ def plug_netpol() -> bool:
 
 def validate(obj: dict, kind: str) -> list[Cause]:
     """Causes of a 422; a value of a wrong type is a 400 first (as the real decoder refuses it)."""
-    from .resources import RESOURCES
+    from .resources import api_version_of
     from .typecheck import check_types, fill_null_items
 
-    version = next((r.api_version for r in RESOURCES if r.kind == kind), "v1")
+    version = api_version_of(kind)
     check_types(obj, kind, version)
     fill_null_items(obj, kind)
     causes = validate_metadata(obj, kind)
