@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsvg2-bin curl iputils-ping
-          netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2)
+          netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2
+          clang bpftool libbpf-dev)   # clang, bpftool, libbpf-dev: the eBPF service proxy (labkit/bpf)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(chromium tmux npm)
 fi

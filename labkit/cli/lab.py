@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=DEFAULT_NAME)
     p.add_argument("--nodes", type=int, default=3)
     p.add_argument("--cni", default="kindnet", metavar="|".join(CNI_FLAVORS))
-    p.add_argument("--proxy-mode", default="iptables", metavar="iptables|nftables")
+    p.add_argument("--proxy-mode", default="iptables", metavar="iptables|nftables|ebpf")
+    p.add_argument("--service-proxy", choices=("kube-proxy", "ebpf"), default="kube-proxy",
+                   help="ebpf: no kube-proxy, a socket-level load balancer (BPF) in every node")
     p.add_argument("--node-cidr")
     p.add_argument("--pod-cidr")
     p.add_argument("--service-cidr")
@@ -50,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": args.proxy_mode,
+    proxy_mode = "ebpf" if args.service_proxy == "ebpf" else args.proxy_mode
+    values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": proxy_mode,
               "host_routes": not args.no_host_routes, "policy_controller": not args.no_policy_controller}
     chosen = set()
     for flag, key in (("--node-cidr", "node_cidr"), ("--pod-cidr", "pod_cidr"),

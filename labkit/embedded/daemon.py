@@ -190,6 +190,9 @@ class LabDaemon:
         from ..apiserver.resources import BY_KEY
         from .proxy import KubeProxy
 
+        if self.state.spec.proxy_mode == "ebpf":
+            return self.start_ebpf_proxy()
+
         services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
         store = self.api.store
 
@@ -201,6 +204,32 @@ class LabDaemon:
 
         def on_change(change) -> None:
             if change.key in (services.key, slices.key):
+                self.proxy.changed()
+
+        store.listeners.append(on_change)
+        self.proxy.start()
+
+    def start_ebpf_proxy(self) -> None:
+        """No kube-proxy: a socket-level load balancer in every node (see ``ebpf_proxy``)."""
+        from ..apiserver.resources import BY_KEY
+        from .ebpf_proxy import EbpfProxy
+
+        services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
+        pods, store, state = BY_KEY["core/pods"], self.api.store, self.state
+
+        def objects() -> list[dict]:
+            return ([{**o, "kind": "Service"} for o in store.list(services)]
+                    + [{**o, "kind": "EndpointSlice"} for o in store.list(slices)])
+
+        def netns_of(node: str) -> list[str]:
+            plan = state.spec.node(node)
+            return [plan.netns] + [p.netns for p in list(state.pods.values()) if p.node == plan.name]
+
+        self.proxy = EbpfProxy(state.spec, objects, netns_of, self._reporter("ebpf-service-proxy"))
+        self.proxy.load()
+
+        def on_change(change) -> None:
+            if change.key in (services.key, slices.key, pods.key):
                 self.proxy.changed()
 
         store.listeners.append(on_change)

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import BadInput
 
 CNI_FLAVORS = ("kindnet", "bridge", "flannel", "calico")
-PROXY_MODES = ("iptables", "nftables")
+PROXY_MODES = ("iptables", "nftables", "ebpf")   # ebpf: socket LB instead of kube-proxy
 MAX_NAME = 10          # "<name>-host" must fit the kernel's 15-character interface names
 MAX_NODES = 16
 IFNAMSIZ = 15

@@ -1,0 +1,1 @@
+"""The lab's BPF programs (C sources compiled by clang when a lab starts) and their maps."""

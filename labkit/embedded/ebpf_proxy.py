@@ -1,0 +1,104 @@
+"""``--service-proxy ebpf``: kube-proxy replaced by a socket-level load balancer in every node.
+
+As Cilium's kube-proxy replacement does with its socket LB (cilium/cilium bpf/bpf_sock.c), each
+node gets BPF programs on the ``connect4``, ``sendmsg4``, ``recvmsg4`` and ``getpeername4``
+hooks of the cgroup v2 tree (``labkit/bpf/sock_lb.c``) and maps that say which backends stand
+behind each ClusterIP:port. A connection to a ClusterIP is given a backend's address by
+``connect()`` itself: no packet ever carries the ClusterIP, so ``iptables-save`` and
+``nft list ruleset`` show no service rule, and the maps (``bpftool map dump``) are the truth.
+
+The controller here plays the agent: it keeps each node's maps in step with Services and
+EndpointSlices (and with the node's pods, whose network namespaces are the ones the node's
+programs act on). Programs and maps are pinned under ``/sys/fs/bpf/labkit/<lab>/<node>/``, so
+they outlive the daemon as Cilium's datapath outlives a restarting agent; ``sweep`` (called by
+``labkit down`` and the crash sweep) detaches and unpins them.
+
+Tools: ``clang`` compiles the program when a daemon starts (a quarter of a second), ``bpftool``
+loads, pins, attaches and writes the maps (one ``bpftool batch`` per node and sync).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from ..bpf import maps as m
+from ..errors import LabkitError
+from . import netns as ns
+from .controller import DebouncedSync
+from .paths import lab_dir
+from .proxy import ParsedObjects, SyncRecord, _ignore
+from .sock_lb import compile_program, dump, ensure_bpffs, load_node, map_pins, netns_cookie, tool
+from .topology import LabSpec, NodePlan
+
+
+class EbpfProxy(DebouncedSync):
+    """Keeps every node's service maps in step with the API objects and the node's pods."""
+    what = "ebpf service proxy sync"
+
+    def __init__(self, spec: LabSpec, objects, netns_of, report=_ignore) -> None:
+        """``objects()``: Services and EndpointSlices (dicts with ``kind``); ``netns_of(node)``:
+        the network namespaces whose sockets the node's programs translate."""
+        super().__init__()
+        self.spec, self.objects, self.netns_of, self.report = spec, objects, netns_of, report
+        self.parsed = ParsedObjects()
+        self.ids: dict[str, m.Ids] = {}
+        self._applied: dict[str, dict[str, dict[bytes, bytes]]] = {}
+        self._cookies: dict[tuple[str, int], int] = {}   # (netns, inode) -> cookie
+        self._obj: Path | None = None
+        self.records: dict[str, SyncRecord] = {}
+        self.last_sync: dict[str, float] = {}
+
+    def load(self) -> None:
+        """Compile and load the programs of every node (blocking: called once at start)."""
+        ensure_bpffs()
+        self._obj = compile_program(lab_dir(self.spec.name) / "sock_lb.o")
+        for node in self.spec.node_plans():
+            load_node(self.spec.name, node.name, self._obj)
+
+    async def sync(self) -> None:
+        nodes = self.spec.node_plans()
+        inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
+        for node in nodes:
+            await self._sync_node(node, m.service_table(inputs[node.name]))
+        self.sync_count += 1
+
+    def _cookie(self, netns: str) -> int | None:
+        try:
+            inode = os.stat(ns.netns_path(netns)).st_ino
+        except OSError:
+            return None
+        key = (netns, inode)
+        if key not in self._cookies:
+            try:
+                self._cookies[key] = netns_cookie(netns)
+            except (OSError, LabkitError):
+                return None
+        return self._cookies[key]
+
+    async def _sync_node(self, node: NodePlan, table: dict[m.Frontend, list[m.Backend]]) -> None:
+        start = time.perf_counter()
+        names = self.netns_of(node.name)
+        cookies = await asyncio.to_thread(lambda: {c for n in names if (c := self._cookie(n))})
+        ids = self.ids.setdefault(node.name, m.Ids())
+        ids.assign(table)
+        wanted = m.entries(table, ids, cookies)
+        pins = map_pins(self.spec.name, node.name)
+        if node.name not in self._applied:      # first sync (or a restarted daemon): read the maps
+            self._applied[node.name] = await asyncio.to_thread(
+                lambda: {mp: dump(self.spec.name, node.name, mp) for mp in m.WRITTEN_MAPS})
+        lines = m.batch_lines(pins, self._applied[node.name], wanted)
+        if not lines:
+            return
+        t0 = time.perf_counter()
+        try:
+            await ns.arun([tool("bpftool", "bpftool"), "batch", "file", "-"],
+                          input=("\n".join(lines) + "\n").encode())
+        except Exception:
+            del self._applied[node.name]          # unknown now: read again next time
+            raise
+        self._applied[node.name] = wanted
+        self.records[node.name] = SyncRecord("partial", time.perf_counter() - start,
+                                             time.perf_counter() - t0, len(lines))
+        self.last_sync[node.name] = time.time()
