@@ -113,7 +113,7 @@ def netns_key(cookie: int) -> bytes:
 
 
 def entries(table: dict[Frontend, list[Backend]], ids: Ids,
-            cookies: set[int] = frozenset()) -> dict[str, dict[bytes, bytes]]:
+            cookies: set[int] | frozenset[int] = frozenset()) -> dict[str, dict[bytes, bytes]]:
     """Every entry the maps should hold, by map name (``ids`` must cover ``table``)."""
     out: dict[str, dict[bytes, bytes]] = {m: {} for m in WRITTEN_MAPS}
     for front, backends in table.items():

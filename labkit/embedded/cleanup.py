@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from . import hostnet
+from . import hostnet, sock_lb
 from . import netns as ns
 from .paths import lab_dir
 from .topology import LabSpec
@@ -116,8 +116,7 @@ def sweep(name: str) -> int:
     for netns in lab_namespaces(name):
         ns.run(["ip", "netns", "del", netns], check=False)
         count += 1
-    from .sock_lb import sweep as sweep_bpf     # BPF programs stay attached when a daemon dies
-    count += sweep_bpf(name)
+    count += sock_lb.sweep(name)     # BPF programs stay attached when a daemon dies
     count += remove_copies(name)
     for path in [lab_dir(name)] + sorted(Path("/etc/netns").glob(f"{name}-*")):
         if path.exists() and (path == lab_dir(name) or LabSpec(name=name).owns_netns(path.name)):
