@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import i18n
-from .embedded.bird import BgpSession, parse_protocols
 from .errors import BadInput, LabkitError
+from .inspect.bird import BgpSession, parse_protocols
 from .inspect.iproute import Route, parse_routes
 
 MESSAGES = {

@@ -23,6 +23,7 @@ import yaml
 
 from . import nodes as seam
 from .errors import LabkitError
+from .inspect.bird import parse_protocols
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
 from .inspect.iproute import parse_addr, parse_routes
 from .kubeproxy import read_service_map
@@ -38,6 +39,8 @@ NODE_COMMANDS: dict[str, list[str]] = {
     "ipvsadm": ["ipvsadm", "-Ln"],
 }
 REQUIRED = ("addr", "route")
+# Read only on a node whose routes show BIRD's (``proto bird``: Calico, the calico flavor).
+BIRD_COMMAND = ["birdc", "show", "protocols"]
 # The API lists a snapshot holds: (snapshot field, client class, list method, apiVersion, kind).
 API_LISTS = (
     ("namespaces", "CoreV1Api", "list_namespace", "v1", "Namespace"),
@@ -129,7 +132,8 @@ def build_snapshot(name: str, source: str, objects: dict[str, list[dict]],
         rec = recognize_node(node, out)
         net = NodeNetwork(name=node_name, internal_ip=_internal_ip(node), roles=_roles(node),
                           interfaces=parse_addr(out.get("addr") or "[]"), routes=parse_routes(out.get("route") or "[]"),
-                          kube_proxy=node_service_map(node_name, out, rec, objects.get("services", [])))
+                          kube_proxy=node_service_map(node_name, out, rec, objects.get("services", [])),
+                          bgp=parse_protocols(out.get("bird") or ""), bird_down="bird" in out and out["bird"] is None)
         net.pod_cidr = _pod_cidr(node, net, rec)
         nets.append(net)
         recs.append(rec)
@@ -153,6 +157,11 @@ def read_node_outputs(access: seam.NodeAccess) -> dict[str, str | None]:
             if key in REQUIRED:
                 raise
             out[key] = None
+    if '"protocol":"bird"' in (out.get("route") or "").replace(" ", ""):
+        try:
+            out["bird"] = access.run(BIRD_COMMAND)
+        except LabkitError:
+            out["bird"] = None
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .inspect.bird import BgpSession
 from .inspect.iproute import Interface, Route
 from .kubeproxy.servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
 
@@ -31,13 +32,20 @@ class NodeNetwork:
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     kube_proxy: ServiceMap | None = None
+    bgp: list[BgpSession] = field(default_factory=list)   # BIRD's sessions (calico), else empty
+    bird_down: bool = False      # routes show ``proto bird`` but BIRD does not answer (killed)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "internal_ip": self.internal_ip, "pod_cidr": self.pod_cidr,
+        data: dict[str, Any] = {"name": self.name, "internal_ip": self.internal_ip, "pod_cidr": self.pod_cidr,
                 "roles": list(self.roles),
                 "interfaces": [i.to_dict() for i in self.interfaces],
                 "routes": [r.to_dict() for r in self.routes],
                 "kube_proxy": self.kube_proxy.to_json() if self.kube_proxy else None}
+        if self.bgp:
+            data["bgp"] = [s.to_dict() for s in self.bgp]
+        if self.bird_down:
+            data["bird_down"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NodeNetwork:
@@ -45,7 +53,9 @@ class NodeNetwork:
                    pod_cidr=data.get("pod_cidr"), roles=list(data.get("roles", [])),
                    interfaces=[Interface.from_dict(i) for i in data.get("interfaces", [])],
                    routes=[Route.from_dict(r) for r in data.get("routes", [])],
-                   kube_proxy=service_map_from_json(data["kube_proxy"]) if data.get("kube_proxy") else None)
+                   kube_proxy=service_map_from_json(data["kube_proxy"]) if data.get("kube_proxy") else None,
+                   bgp=[BgpSession.from_dict(s) for s in data.get("bgp", [])],
+                   bird_down=bool(data.get("bird_down")))
 
 
 @dataclass

@@ -155,8 +155,8 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
     grid = Grid(POD.cols, layout.rows_needed(placed, POD.cols), POD.cell_w, POD.cell_h, POD.gap_x, POD.gap_y)
     all_links = wiring.links(snapshot)
     routes = {n.name: [l for l in all_links if l.src == n.name] for n in nodes}
-    head_lines = 3 + max((sum(3 if " dev " in l.label.partition(" via ")[2] else 2 for l in r)
-                          for r in routes.values()), default=0)
+    head_lines = 3 + max((sum(3 if " dev " in l.label.partition(" via ")[2] else 2 for l in routes[n.name])
+                          + _bgp_lines(n) for n in nodes), default=0)
     head_h = 16 + HEAD + 6 + head_lines * (SMALL + 5)
     chains = {n.name: _chain(n) for n in nodes}
     chain_h = max(len(c) for c in chains.values()) * (DEVICE_H + 22)
@@ -220,9 +220,12 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
     for line in node_addresses(node, lang):
         y += SMALL + 5
         frame.add(Text(box.x + PAD, y, line, SMALL))
+    y = _draw_bgp(scene, snapshot, node, box, y, lang)
     if routes:
         y += SMALL + 5
-        frame.add(Text(box.x + PAD, y, i18n.t("diagrams.routes", lang), SMALL, color=style.BLUE))
+        learned = node.bgp and all(l.route.protocol == "bird" for l in routes)
+        frame.add(Text(box.x + PAD, y, i18n.t("diagrams.routes_bgp" if learned else "diagrams.routes", lang), SMALL,
+                       color=style.BLUE))
     for link in routes:
         a, b = link_ends(snapshot, link)
         lit = paint.edge(a, b)
@@ -282,6 +285,33 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
     on = paint.edge(up_id, "net/nodes")
     g = scene.group("wires", f"wire/{up_id}/net", "wire", **{"from": up_id, "to": "net/nodes"})
     g.add(Line([(box.cx, prev[2]), (box.cx, net_y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3))
+
+
+def _bgp_lines(node: NodeNetwork) -> int:
+    return 1 + (len(node.bgp) if node.bgp else int(node.bird_down)) if node.bgp or node.bird_down else 0
+
+
+def _draw_bgp(scene: Scene, snapshot: ClusterSnapshot, node: NodeNetwork, box: Box, y: float,
+              lang: str | None) -> float:
+    """The node's BGP sessions (BIRD's ``show protocols``): one line per peer, ✕ when not Established."""
+    if not node.bgp and not node.bird_down:
+        return y
+    names = {n.internal_ip: short(snapshot, n.name) for n in snapshot.nodes}
+    g = scene.group("pods", f"bgp/{node.name}", "bgp", tip=i18n.t("diagrams.tip.bgp", lang))
+    y += SMALL + 5
+    g.add(Text(box.x + PAD, y, i18n.t("diagrams.bgp", lang), SMALL, color=style.BLUE))
+    inner = box.w - 2 * PAD
+    for session in node.bgp:
+        y += SMALL + 5
+        peer = names.get(session.peer, session.peer or session.name)
+        mark, colour = ("⇄", style.BLUE) if session.established else ("✕", style.RED)
+        line = i18n.t("diagrams.bgp_line", lang, mark=mark, peer=peer, info=session.info or session.state)
+        g.add(Text(box.x + PAD + 8, y, fit(line, SMALL, inner - 8), SMALL, color=colour, bold=not session.established))
+    if node.bird_down:
+        y += SMALL + 5
+        g.add(Text(box.x + PAD + 8, y, fit(i18n.t("diagrams.bird_down", lang), SMALL, inner - 8), SMALL,
+                   color=style.RED, bold=True))
+    return y
 
 
 def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInfo, cell: Box, bus_y: float,

@@ -18,11 +18,10 @@ within seconds; BIRD logs to a file of the node (calico-node prints BIRD's outpu
 """
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..inspect.bird import BgpSession, parse_protocols  # noqa: F401  (re-exported)
 from .calico import AS_NUMBER
 from .topology import LabSpec, NodePlan
 
@@ -230,39 +229,6 @@ def birdc_words(argv: Sequence[str]) -> list[str] | None:
 def birdc_argv(socket: Path, words: Sequence[str]) -> list[str]:
     """``birdc -r`` (restricted: show commands only) on a node's control socket."""
     return ["birdc", "-r", "-s", str(socket), *words]
-
-
-# --- reading birdc ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BgpSession:
-    """One line of ``birdc show protocols`` for a BGP protocol."""
-
-    name: str          # Mesh_172_18_0_3
-    peer: str          # 172.18.0.3
-    state: str         # up, start, down
-    info: str          # Established, Active, Connect, ...
-
-    @property
-    def established(self) -> bool:
-        return self.state == "up" and self.info.startswith("Established")
-
-
-def parse_protocols(text: str) -> list[BgpSession]:
-    """The BGP sessions in ``birdc show protocols`` (BIRD 2 layout: Name Proto Table State Since Info)."""
-    sessions = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 5 or parts[1] != "BGP":
-            continue
-        name, state = parts[0], parts[3]
-        info = " ".join(parts[5:])        # Since is one word (12:03:16.186, or a date)
-        peer = name[len("Mesh_"):].replace("_", ".") if name.startswith("Mesh_") else ""
-        try:
-            ipaddress.ip_address(peer)
-        except ValueError:
-            peer = ""
-        sessions.append(BgpSession(name, peer, state, info))
-    return sessions
 
 
 def node_birdc_argv(node_netns: str, argv: Sequence[str]) -> list[str]:

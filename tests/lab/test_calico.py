@@ -89,10 +89,21 @@ def test_remote_blocks_are_learned_proto_bird(lab):
         assert len(sessions) == 2 and all(s.established for s in sessions)
 
 
-def test_recogniser_says_calico(lab):
+def test_recogniser_says_calico_and_the_snapshot_has_the_sessions(lab):
     cluster = labkit.connect(lab=NAME)
-    cluster.snapshot()
+    snap = cluster.snapshot()
     assert cluster.recognition.cni == "calico" and cluster.recognition.mode == "bgp"
+    assert all(len(n.bgp) == 2 for n in snap.nodes)
+
+
+def test_host_containment_holds_for_the_pool(lab):
+    """An address of the pool that no node has a block for is refused on this machine, not routed out."""
+    import ipaddress
+
+    unused = str(list(ipaddress.ip_network(lab.spec.pod_cidr).subnets(new_prefix=24))[-1][1])
+    out = subprocess.run(["ip", "-j", "route", "get", unused], capture_output=True, text=True)
+    routes = json.loads(out.stdout or "[]")
+    assert out.returncode != 0 or routes[0].get("dev") == lab.spec.host_link, (unused, out.stdout, out.stderr)
 
 
 def test_a_dead_bird_withdraws_its_block_and_traffic_recovers(lab):

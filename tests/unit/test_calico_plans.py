@@ -1,5 +1,6 @@
 """The Calico-like flavor's pure plans: veth names, IPAM blocks, pod wiring, BIRD's configuration."""
 import shutil
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -101,3 +102,39 @@ def test_birdc_through_the_seam_is_show_only():
     check_read_only(["birdc", "show", "protocols"])
     with pytest.raises(Exception):
         check_read_only(["birdc", "disable", "Mesh_172_18_0_2"])
+
+
+# --- recorded from a real calico lab (tests/fixtures/bird/README.md) ---------------------------------
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_recorded_worker_is_calico_bgp_with_established_sessions():
+    from labkit.inspect.cni import recognize
+    from labkit.inspect.iproute import parse_addr, parse_routes
+
+    base = FIXTURE / "bird" / "worker"
+    rec = recognize(parse_addr((base / "ip-addr.json").read_text()), parse_routes((base / "ip-route.json").read_text()),
+                    (base / "iptables-save.txt").read_text())
+    assert (rec.cni, rec.mode, rec.overlay, rec.pod_gateway) == ("calico", "bgp", False, "169.254.1.1")
+    sessions = bird.parse_protocols((base / "birdc-show-protocols.txt").read_text())
+    assert [s.peer for s in sessions] == ["172.19.0.2", "172.19.0.4"] and all(s.established for s in sessions)
+    learned = [r for r in parse_routes((base / "ip-route.json").read_text()) if r.protocol == "bird"]
+    assert sorted(r.dst for r in learned) == ["10.245.0.0/26", "10.245.1.0/26", "10.245.2.0/26"]
+
+
+def test_pod_diagram_shows_sessions_learned_routes_and_a_dead_bird():
+    from dataclasses import replace
+
+    from labkit.diagrams.pods import pod_network
+    from labkit.inspect.bird import BgpSession
+    from labkit.snapshot import ClusterSnapshot
+
+    snap = ClusterSnapshot.load(FIXTURE / "snapshots" / "embedded-calico.json")
+    text = pod_network(snap, "en").source
+    assert "BGP sessions (BIRD):" in text and "routes learned by BGP (proto bird):" in text
+    assert text.count(": Established") == 6
+    cp, worker, worker2 = snap.nodes
+    down = BgpSession("Mesh_172_19_0_4", "172.19.0.4", "start", "Active")
+    snap.nodes = [replace(cp, bgp=[cp.bgp[0], down]), worker, replace(worker2, bgp=[], bird_down=True)]
+    text = pod_network(snap, "fr").source
+    assert "✕ worker2 : Active" in text and "✕ BIRD ne tourne pas" in text

@@ -115,7 +115,7 @@ def test_owners_from_nft_json_only():
     assert "inet kindnet-network-policies postrouting" in owners["kindnet"].chains
 
 
-@pytest.mark.parametrize("cni", ["kindnet", "bridge", "flannel"])
+@pytest.mark.parametrize("cni", ["kindnet", "bridge", "flannel", "calico"])
 def test_embedded_snapshots_are_recognised(cni):
     snap = ClusterSnapshot.load(FIXTURES / "snapshots" / f"embedded-{cni}.json")
     recs = [recognize(n.interfaces, n.routes, internal_ip=n.internal_ip) for n in snap.nodes if n.interfaces]
