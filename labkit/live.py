@@ -252,21 +252,18 @@ def watch_changes(cluster, stop: threading.Event) -> tuple[threading.Event, Call
     def run(group: str, version: str, plural: str) -> None:
         import json
 
+        from .node_events import read_lines, stream_get
+
         path = f"/api/{version}/{plural}" if not group else f"/apis/{group}/{version}/{plural}"
         rv = None
         while not (stop.is_set() or done.is_set()):
             try:
                 if rv is None:
-                    answer = cluster.api.call_api(path, "GET", query_params=[("limit", 1)], _preload_content=False,
-                                                  _request_timeout=5, auth_settings=["BearerToken"])
-                    answer = answer[0] if isinstance(answer, tuple) else answer
-                    rv = json.loads(answer.data)["metadata"]["resourceVersion"]
-                answer = cluster.api.call_api(
-                    path, "GET", query_params=[("watch", "1"), ("resourceVersion", rv),
-                                               ("timeoutSeconds", WATCH_SECONDS)],
-                    _preload_content=False, _request_timeout=(5, WATCH_SECONDS + 10), auth_settings=["BearerToken"])
-                answer = answer[0] if isinstance(answer, tuple) else answer
-                for line in _lines(answer):
+                    listed = stream_get(cluster.api, path, [("limit", 1)], (5, 10))
+                    rv = json.loads(listed.data)["metadata"]["resourceVersion"]
+                answer = stream_get(cluster.api, path, [("watch", "1"), ("resourceVersion", rv),
+                                                        ("timeoutSeconds", WATCH_SECONDS)], (5, WATCH_SECONDS + 10))
+                for line in read_lines(answer):
                     if stop.is_set() or done.is_set():
                         break
                     event = json.loads(line)
@@ -292,13 +289,3 @@ def watch_changes(cluster, stop: threading.Event) -> tuple[threading.Event, Call
         done.set()
         stop_nodes()
     return changed, stop_all
-
-
-def _lines(response):
-    buffer = b""
-    for chunk in response.stream(4096, decode_content=True):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            if line.strip():
-                yield line

@@ -52,6 +52,7 @@ class ApiServer:
         self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
         self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
         self.node_agent = None      # a nodeagent.Agent: stop/start the calico flavor's BIRD in a node
+        self.node_events = None     # an embedded.netwatch.NodeWatcher: netlink events of the nodes, as a watch
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -90,6 +91,9 @@ class ApiServer:
         if self.node_agent is not None:
             from .nodeagent import routes as node_agent_routes
             node_agent_routes(app, self.node_agent)
+        if self.node_events is not None:
+            from .nodeevents import routes as node_events_routes
+            node_events_routes(app, self.node_events)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)
@@ -136,6 +140,8 @@ class ApiServer:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+        if self.node_events is not None:
+            await self.node_events.stop()
 
     @property
     def url(self) -> str:

@@ -133,6 +133,9 @@ class LabDaemon:
         from ..exercises.noderoute import NodeRouteWriter
         self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
         self.api.node_agent = self.bird                       # calico flavor: stop/start a node's BIRD
+        from .netwatch import NodeWatcher
+        self.api.node_events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())   # node changes, watched
+        await self.api.node_events.start()
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()
