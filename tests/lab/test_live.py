@@ -36,7 +36,9 @@ def test_live_view_redraws_after_kubectl_run(cluster, tmp_path):
         assert "updated at" in view.status.value
     finally:
         view.stop()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10                  # a redraw under way finishes first
+    while view.running and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not view.running
 
 
