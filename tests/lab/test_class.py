@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .classkit import Learner
+from labkit.classroom.hubclient import Learner
+
 from .helpers import host_state
 
 LOGINS = ("kca", "kcb", "kcc")
@@ -123,7 +124,7 @@ print({"b_api": connect(%r, %d), "hub_api": connect("100.72.0.1", 8081), "proxy_
        "b_kubeconfig": read("/home/kc_kcb/.kube/labkit-kcb.yaml"), "b_lab_config": read("/run/labkit/kcb/kubeconfig"),
        "b_home": read("/home/kc_kcb/.bashrc")})
 """ % (host, int(port))
-    seen = eval(a.run(probe)["stdout"])                         # noqa: S307 (our own dict literal)
+    seen = eval(a.run(probe)["stdout"])
     assert seen["hub_api"] == "open"                            # the one door out: the hub's API
     assert seen["b_api"] != "open" and seen["proxy_api"] != "open" and seen["proxy_api_lo"] != "open"
     assert seen["b_server"] != "open"
@@ -198,6 +199,15 @@ def test_instructor_sees_learners_and_what_they_solved(klass, started):
     assert rows["kcc"]["solved"] == ["00-class-test"] and rows["kca"]["solved"] == []
     assert all(rows[x]["server"] and rows[x]["lab_ready"] for x in LOGINS)
     assert started["kca"].http.get(f"{klass['base']}/services/class/", timeout=60).status_code == 403
+
+    # the page's reset button, for kcc only: kcc's lab comes back fresh, the others keep theirs
+    started["kcc"].run("import subprocess; subprocess.run(['kubectl', 'create', 'namespace', 'mine'])")
+    xsrf = next(c.value for c in teacher.http.cookies if c.name == "_xsrf" and c.path.startswith("/services/class"))
+    done = teacher.http.post(f"{klass['base']}/services/class/reset/kcc", data={"_xsrf": xsrf}, timeout=120)
+    assert done.status_code == 200 and 'data-login="kcc"' in done.text
+    assert "mine" not in kube(started["kcc"], "get", "namespaces")
+    assert "Running" in kube(started["kcb"], "get", "pod", "bweb")
+    assert started["kca"].http.post(f"{klass['base']}/services/class/reset/kcb", timeout=60).status_code == 403
 
 
 def test_a_learner_opens_notebook_00_in_a_browser_and_sees_their_own_lab(klass):
