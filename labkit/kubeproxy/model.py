@@ -110,6 +110,10 @@ class NodeContext:
     random_fully: bool = True  # iptables supports MASQUERADE --random-fully
     conntrack_tcp_be_liberal: bool = False
     large_cluster_threshold: int = 1000
+    # nftables: pick an endpoint with upstream's one ``numgen random mod N vmap { ... }`` rule
+    # (an anonymous map per service chain), or with the lab's ``numgen random mod N-i 0 goto``
+    # cascade (no map; see ``nftables._Service.write_dispatch`` for why the lab departs).
+    endpoint_vmap: bool = False
 
     @property
     def mark(self) -> str:
@@ -127,7 +131,7 @@ class NodeContext:
         values: dict[str, object] = dict(
             node_name="test-node", node_ips=("192.168.0.2",), cluster_cidr="10.0.0.0/8",
             service_cidrs=("172.30.0.0/16",), masquerade_mark="0x4000", nfacct=True,
-            random_fully=False,
+            random_fully=False, endpoint_vmap=True,
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -4,7 +4,8 @@ Three inputs reduce to the same :class:`NftTable` (rules as nft text, set and ma
 ``nft list ruleset`` text and ``nft -f`` transactions (:mod:`.nft_text`), and ``nft -j list
 ruleset`` JSON (:mod:`.nft_json`). :func:`nft_service_map` then reads the service map off it:
 ``service-ips`` / ``service-nodeports`` elements are the entry points, the ``numgen ... vmap``
-in each ``service-``/``local-`` chain spreads new connections evenly, and each ``endpoint-``
+(upstream) or ``numgen`` cascade (the lab) in each ``service-``/``local-`` chain spreads new
+connections evenly, and each ``endpoint-``
 chain DNATs to one backend.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from .servicemap import Frontend, Hop, ServiceEntry, ServiceMap, resolve, split_path
 
 _NUMGEN = re.compile(r"numgen random mod (\d+) vmap \{(.*)\}")
+_CASCADE = re.compile(r"^numgen random mod (\d+) (?:== )?0 (goto|jump) (\S+)$")  # the lab's form
 _DNAT = re.compile(r"dnat(?: ip)? to (\[[^\]]+\]|[0-9.]+):(\d+)")
 _VERDICT = re.compile(r"^(?:(?P<cond>.*?)\s+)?(?P<kind>goto|jump)\s+(?P<target>\S+)(?:\s+comment\s+\"[^\"]*\")?$")
 _SIDE_EFFECT = {"mark-for-masquerade"}
@@ -63,6 +65,9 @@ def _hop(rule: str) -> Hop:
             if len(verdict) == 2 and verdict[0] in ("goto", "jump"):
                 targets.append((verdict[1], 1.0 / n))
         return Hop(targets=tuple(targets), terminal=True)
+    m = _CASCADE.match(rule.strip())
+    if m:  # taken by 1/K of what reaches it, the rest falls through to the next rule
+        return Hop(targets=((m.group(3), 1.0 / int(m.group(1))),), terminal=int(m.group(1)) == 1)
     m = _DNAT.search(rule)
     if m:
         return Hop(dnat=(m.group(1).strip("[]"), int(m.group(2))))

@@ -4,7 +4,8 @@ Follows ``syncProxyRules()``/``setupNFTables()`` of pkg/proxy/nftables/proxier.g
 a few fixed chains, verdict maps looked up once per packet (``service-ips``,
 ``service-nodeports``, ...), and per service port a ``service-``/``local-``/``external-``/
 ``firewall-`` chain plus one ``endpoint-`` chain per endpoint, load-balanced with
-``numgen random mod N vmap``.
+``numgen random mod N vmap`` upstream, with a ``numgen`` cascade in the lab (see
+:meth:`_Service.write_dispatch` for why).
 
 The ruleset is first built as data (:class:`NftRuleset`), then written in two forms:
 :meth:`NftRuleset.dump` (one ``add`` command per object, as upstream's test fake dumps it, to
@@ -319,14 +320,34 @@ class _Service:
         self.rs.add_rule(self.firewall_chain, f"ip saddr != {{ {' , '.join(sources)} }} drop")
 
     def write_dispatch(self, chain: str, endpoints: list[Endpoint]) -> None:
-        """Affinity lookups first, then one ``numgen`` vmap: each endpoint gets 1/N."""
+        """Affinity lookups first, then the pick of an endpoint: each gets 1/N of new connections.
+
+        Upstream writes one ``numgen random mod N vmap { 0 : goto endpoint-…, … }`` rule
+        (``writeServiceToEndpointRules`` in pkg/proxy/nftables/proxier.go). Its ``{ … }`` is an
+        anonymous map, one per service chain, and the kernel names each new anonymous map
+        ``__map%d`` by scanning every set of the table (nf_tables_api.c,
+        ``nf_tables_set_alloc_name``): loading 10,000 services costs 50 million scans (11.8 s
+        measured for ``nft -f``; 2 s without the maps), and nft 1.0.6 lists all those maps into
+        its cache before each later transaction. The lab departs here (``ctx.endpoint_vmap``
+        False, the default): the same draw as a cascade, as iptables mode does with
+        ``--probability``: endpoint i of N is taken with probability 1/(N-i) by
+        ``numgen random mod N-i 0 goto endpoint-…``, the last by a plain ``goto``. Chains, names,
+        maps and the per-packet lookup into ``service-ips`` are upstream's; only the first packet
+        of a connection walks the (short) cascade. ``ctx.endpoint_vmap`` writes upstream's rule.
+        """
         self.rs.chain(chain)
         if self.info.affinity:
             for ep in endpoints:
                 base = self.endpoint_base(ep)
                 self.rs.add_rule(chain, f"ip saddr @affinity-{base} goto endpoint-{base}")
-        targets = " , ".join(f"{n} : goto endpoint-{self.endpoint_base(ep)}" for n, ep in enumerate(endpoints))
-        self.rs.add_rule(chain, f"numgen random mod {len(endpoints)} vmap {{ {targets} }}")
+        targets = [f"endpoint-{self.endpoint_base(ep)}" for ep in endpoints]
+        if self.ctx.endpoint_vmap:
+            slots = " , ".join(f"{n} : goto {t}" for n, t in enumerate(targets))
+            self.rs.add_rule(chain, f"numgen random mod {len(targets)} vmap {{ {slots} }}")
+            return
+        for i, target in enumerate(targets[:-1]):
+            self.rs.add_rule(chain, f"numgen random mod {len(targets) - i} 0 goto {target}")
+        self.rs.add_rule(chain, f"goto {targets[-1]}")
 
     def write_endpoint(self, ep: Endpoint) -> None:
         base = self.endpoint_base(ep)

@@ -115,7 +115,11 @@ def test_iptables_partial_sync_writes_only_changed_service_chains():
     update = iptables_update(old, new)
     assert restore_replay([old, update.restore]) == restore_replay([new])
     svc_chains = {t.name: [c for c in t.chains if c.startswith("KUBE-SVC-")] for t in parse_restore(update.restore)}
-    assert len(svc_chains["nat"]) == 1  # the scaled service only; KUBE-SERVICES is rewritten whole
+    assert len(svc_chains["nat"]) == 1  # the scaled service only
+    assert "KUBE-SERVICES" not in update.restore and "*filter" not in update.restore  # unchanged: left out
+    upstream = iptables_update(old, new, full_fixed=True)  # top-level chains whole, as upstream
+    assert ":KUBE-SERVICES" in upstream.restore
+    assert restore_replay([old, upstream.restore]) == restore_replay([new])
     assert update.chains_written == 1 and len(update.stale_chains) == 1  # its SVC chain; one SEP gone
     assert iptables_update(new, new).empty
 
@@ -156,3 +160,13 @@ def test_cached_rendering_writes_the_same_bytes(overall_input, upstream_ctx):
     assert cache.nftables(changed, CTX).transaction() == render_nftables(changed, CTX).transaction()
     assert cache.iptables(changed, CTX) == render_iptables(changed, CTX)
     assert len(cache.nft) == 41 and len(cache.ipt) == 41   # only the services of the last render are kept
+
+
+def test_iptables_partial_sync_of_a_removed_service_rewrites_what_jumped_to_it():
+    old_inp = lab_input(4)
+    new_inp = copy.deepcopy(old_inp)
+    new_inp.services.pop(2)
+    old, new = render_iptables(old_inp, CTX), render_iptables(new_inp, CTX)
+    update = iptables_update(old, new)
+    assert restore_replay([old, update.restore]) == restore_replay([new])
+    assert ":KUBE-SERVICES" in update.restore and len(update.stale_chains) == 3  # SVC + 2 SEP
