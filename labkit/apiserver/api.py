@@ -43,9 +43,11 @@ def _strip_volatile(obj: dict) -> dict:
 
 
 class Api:
-    def __init__(self, store: Store, addresses: objects.ServiceAddresses) -> None:
+    def __init__(self, store: Store, addresses: objects.ServiceAddresses,
+                 max_pods: int | None = None) -> None:
         self.store = store
         self.addresses = addresses
+        self.max_pods = max_pods  # None: limits.MAX_PODS
         for svc in store.list(SERVICES):
             try:
                 spec = svc.get("spec", {})
@@ -113,7 +115,7 @@ class Api:
         if self.store.get(res, namespace or "", meta["name"]) is not None:
             raise status.already_exists(res.plural, res.group, meta["name"])
         if res is PODS:
-            limits.check_pod_cap(self.store, res, meta["name"])
+            limits.check_pod_cap(self.store, res, meta["name"], self.max_pods)
         objects.init_metadata(obj, namespace)
         if res.has_generation:
             meta["generation"] = 1

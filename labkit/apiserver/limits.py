@@ -1,7 +1,8 @@
 """The lab's bounds: how many pods it runs, how fast a ReplicaSet grows, how long Events live.
 
-* ``MAX_PODS``: a lab runs at most this many pods (every pod is a network namespace, a veth pair
-  and echo responders on one machine). Beyond it a create is refused with 403 Forbidden, as a
+* ``MAX_PODS``: a lab runs at most this many pods by default (every pod is a network namespace,
+  a veth pair and echo responders on one machine); a lab started with ``--max-pods N`` (at most
+  ``MAX_PODS_LIMIT``) runs up to N. Beyond it a create is refused with 403 Forbidden, as a
   ResourceQuota refuses it on a real cluster ("exceeded quota"); the ReplicaSet controller
   reports it as a ``FailedCreate`` Event, as upstream does.
 * ``slow_start_batches``: a ReplicaSet creates missing pods in batches of 1, 2, 4... and stops at
@@ -18,7 +19,8 @@ from collections.abc import Callable, Iterator
 
 from .status import ApiError
 
-MAX_PODS = 250
+MAX_PODS = 250          # a lab's default; ``labkit up --max-pods`` raises it per lab
+MAX_PODS_LIMIT = 2000   # the most any lab may ask for
 BURST_REPLICAS = 500
 SLOW_START_INITIAL_BATCH = 1
 EVENT_TTL_SECONDS = 3600
@@ -98,8 +100,9 @@ class EventCollector:
                 pass
 
 
-def check_pod_cap(store, res, name: str) -> None:
-    if store.count(res) >= MAX_PODS:
-        raise pod_cap_exceeded(name)
+def check_pod_cap(store, res, name: str, limit: int | None = None) -> None:
+    limit = MAX_PODS if limit is None else limit
+    if store.count(res) >= limit:
+        raise pod_cap_exceeded(name, limit)
 
 

@@ -39,7 +39,7 @@ class ApiServer:
 
     def __init__(self, state_dir: str | Path, runtime: PodRuntime, name: str = "kubenet",
                  port: int = 0, lang: str | None = None, service_cidr: str = "10.96.0.0/16",
-                 bookmark_interval: float = 10.0) -> None:
+                 bookmark_interval: float = 10.0, max_pods: int | None = None) -> None:
         self.state_dir = Path(state_dir)
         self.runtime = runtime
         self.name = name
@@ -48,6 +48,7 @@ class ApiServer:
         self.lang = lang
         self.service_cidr = service_cidr
         self.bookmark_interval = bookmark_interval
+        self.max_pods = max_pods
         self.token = ""
         self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
         self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
@@ -68,7 +69,7 @@ class ApiServer:
         self.token = ensure_token(self.state_dir / "token")
         plug_netpol()
         self.store = Store(self.state_dir)
-        self.api = Api(self.store, objects.ServiceAddresses(self.service_cidr))
+        self.api = Api(self.store, objects.ServiceAddresses(self.service_cidr), self.max_pods)
         self._bootstrap()
         handlers = Handlers(self.api, self.lang, self.bookmark_interval)
         streams = Streams(self.api, self.runtime, self.lang)

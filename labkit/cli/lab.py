@@ -31,6 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="do not route the lab's networks from this machine")
     p.add_argument("--no-policy-controller", action="store_true",
                    help="run no NetworkPolicy enforcer: policies are stored and do nothing")
+    p.add_argument("--max-pods", type=int, default=None,
+                   help="how many pods the API accepts (default 250, at most 2000)")
+    p.add_argument("--node-pod-prefix", type=int, default=None,
+                   help="prefix of each node's pod subnet (default 24; 22 holds 1,000 pods)")
     p.set_defaults(func=cmd_up)
 
     p = subparsers.add_parser("down", help="remove the embedded lab and everything it created")
@@ -55,6 +59,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     proxy_mode = "ebpf" if args.service_proxy == "ebpf" else args.proxy_mode
     values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": proxy_mode,
               "host_routes": not args.no_host_routes, "policy_controller": not args.no_policy_controller}
+    for key in ("max_pods", "node_pod_prefix"):
+        if getattr(args, key, None) is not None:
+            values[key] = getattr(args, key)
     chosen = set()
     for flag, key in (("--node-cidr", "node_cidr"), ("--pod-cidr", "pod_cidr"),
                       ("--service-cidr", "service_cidr")):

@@ -127,7 +127,8 @@ class LabDaemon:
 
         spec = self.state.spec
         self.api = ApiServer(lab_dir(spec.name) / "api", EmbeddedRuntime(spec, self.pods),
-                             name=spec.name, service_cidr=spec.service_cidr)
+                             name=spec.name, service_cidr=spec.service_cidr,
+                             max_pods=spec.max_pods)
         from .nodestate import NodeStateReader
         self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         from ..exercises.noderoute import NodeRouteWriter

@@ -27,6 +27,10 @@ MESSAGES = {
         "en": "invalid {what} {value!r}: {reason}",
         "fr": "{what} invalide {value!r} : {reason}",
     },
+    "lab.bad_bound": {
+        "en": "invalid {what} {value}: it must be between {low} and {high}",
+        "fr": "{what} invalide {value} : la valeur doit être comprise entre {low} et {high}",
+    },
     "lab.cidr_too_small": {
         "en": "{what} {cidr} is too small for {count} nodes with a /{mask} each",
         "fr": "{what} {cidr} est trop petit pour {count} nœuds avec un /{mask} chacun",

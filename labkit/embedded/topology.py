@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import BadInput
+from ..apiserver.limits import MAX_PODS, MAX_PODS_LIMIT
 
 CNI_FLAVORS = ("kindnet", "bridge", "flannel", "calico")
 PROXY_MODES = ("iptables", "nftables", "ebpf")   # ebpf: socket LB instead of kube-proxy
@@ -43,7 +44,7 @@ class NodePlan:
     name: str            # Kubernetes node name, also the node's netns name (kind style)
     role: str            # "control-plane" or "worker"
     ip: str              # address on the node network
-    pod_cidr: str        # this node's /24
+    pod_cidr: str        # this node's slice of the pod CIDR (a /24 unless the lab asks otherwise)
     bridge_port: str     # the node's port on the node-network bridge (inside the lab's net namespace)
     vtep_mac: str        # flannel.1 MAC (flannel flavor), deterministic so routes/FDB can be planned
 
@@ -77,6 +78,11 @@ class LabSpec:
     # False: no NetworkPolicy enforcer runs (as on a cluster whose CNI implements no policies):
     # the API still stores policies, nothing applies them.
     policy_controller: bool = True
+    # How many pods the API accepts (the default keeps a laptop lab safe; a bench lab asks for
+    # 1,000) and the prefix of each node's slice of the pod CIDR (kind's /24 by default; a /22
+    # holds 1,000 pods on one node).
+    max_pods: int = MAX_PODS
+    node_pod_prefix: int = NODE_POD_PREFIX
     node_names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -87,15 +93,20 @@ class LabSpec:
             raise BadInput("lab.bad_cni", cni=self.cni, choices=", ".join(CNI_FLAVORS))
         if self.proxy_mode not in PROXY_MODES:
             raise BadInput("lab.bad_proxy_mode", mode=self.proxy_mode, choices=", ".join(PROXY_MODES))
+        for key, value, low, high in (("max_pods", self.max_pods, 1, MAX_PODS_LIMIT),
+                                      ("node_pod_prefix", self.node_pod_prefix, 16, 28)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BadInput("lab.bad_bound", what=key, value=value, low=low, high=high)
         node_net = _network("node network CIDR", self.node_cidr)
         pod_net = _network("pod CIDR", self.pod_cidr)
         svc_net = _network("service CIDR", self.service_cidr)
         if node_net.num_addresses < self.nodes + 4:
             raise BadInput("lab.cidr_too_small", what="node network", cidr=self.node_cidr,
                            count=self.nodes, mask=32)
-        if pod_net.prefixlen > NODE_POD_PREFIX or 2 ** (NODE_POD_PREFIX - pod_net.prefixlen) < self.nodes:
+        prefix = self.node_pod_prefix
+        if pod_net.prefixlen > prefix or 2 ** (prefix - pod_net.prefixlen) < self.nodes:
             raise BadInput("lab.cidr_too_small", what="pod CIDR", cidr=self.pod_cidr,
-                           count=self.nodes, mask=NODE_POD_PREFIX)
+                           count=self.nodes, mask=prefix)
         nets = [node_net, pod_net, svc_net]
         for i, a in enumerate(nets):
             for b in nets[i + 1:]:
@@ -130,7 +141,7 @@ class LabSpec:
     def node_plans(self) -> list[NodePlan]:
         """Nodes in kind's order: the control plane first, then ``worker``, ``worker2``..."""
         node_net = ipaddress.ip_network(self.node_cidr)
-        pod_subnets = ipaddress.ip_network(self.pod_cidr).subnets(new_prefix=NODE_POD_PREFIX)
+        pod_subnets = ipaddress.ip_network(self.pod_cidr).subnets(new_prefix=self.node_pod_prefix)
         plans = []
         for i in range(self.nodes):
             role = "control-plane" if i == 0 else "worker"

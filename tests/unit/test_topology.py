@@ -37,7 +37,8 @@ def test_vtep_macs_are_stable_unicast_and_locally_administered():
     {"name": "averyverylongname"}, {"name": "Kube"}, {"name": ""}, {"name": "1abc"},
     {"pod_cidr": "10.244.0.0/33"}, {"pod_cidr": "10.244.0.1/16"}, {"node_cidr": "nope"},
     {"pod_cidr": "10.244.0.0/23", "nodes": 3}, {"pod_cidr": "172.18.0.0/16"},
-    {"service_cidr": "fd00::/64"},
+    {"service_cidr": "fd00::/64"}, {"max_pods": 0}, {"max_pods": 100_000}, {"max_pods": True},
+    {"node_pod_prefix": 30}, {"node_pod_prefix": 8}, {"node_pod_prefix": 17, "nodes": 3},
 ])
 def test_bad_input_is_refused(kwargs):
     with pytest.raises(BadInput) as info:
@@ -98,3 +99,11 @@ def test_default_networks_move_aside_for_a_second_lab_but_chosen_ones_do_not():
 def test_spec_round_trips_through_a_dict():
     spec = LabSpec(name="x", nodes=2, cni="flannel", host_routes=False)
     assert LabSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_bench_lab_gets_larger_node_subnets_and_its_own_pod_cap():
+    spec = LabSpec(name="bk", max_pods=1000, node_pod_prefix=22)
+    assert [p.pod_cidr for p in spec.node_plans()] == ["10.244.0.0/22", "10.244.4.0/22", "10.244.8.0/22"]
+    assert LabSpec.from_dict(spec.to_dict()) == spec
+    assert LabSpec.from_dict({k: v for k, v in spec.to_dict().items()
+                              if k not in ("max_pods", "node_pod_prefix")}).max_pods == 250  # older state
