@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import BadInput
-from ..apiserver.limits import MAX_PODS, MAX_PODS_LIMIT
 
 CNI_FLAVORS = ("kindnet", "bridge", "flannel", "calico")
 PROXY_MODES = ("iptables", "nftables", "ebpf")   # ebpf: socket LB instead of kube-proxy
@@ -31,6 +30,8 @@ DEFAULT_NODE_CIDR = "172.18.0.0/16"
 DEFAULT_POD_CIDR = "10.244.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.96.0.0/16"
 NODE_POD_PREFIX = 24
+MAX_PODS = 250          # labkit.apiserver.limits.MAX_PODS (the topology may not import the API; a test keeps them equal)
+MAX_PODS_LIMIT = 2000   # labkit.apiserver.limits.MAX_PODS_LIMIT
 FLANNEL_MTU = 1450
 FLANNEL_VNI = 1
 FLANNEL_PORT = 8472

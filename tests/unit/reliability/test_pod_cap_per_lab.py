@@ -24,3 +24,8 @@ def test_the_lab_cap_applies_not_the_default(tmp_path, monkeypatch, cap):
     with pytest.raises(ApiError) as info:
         api.create(PODS, "default", pod("one-more"))
     assert info.value.code == 403 and f"at most {cap} pods" in info.value.message("en")
+
+
+def test_the_lab_spec_and_the_api_agree_on_the_bounds():
+    from labkit.embedded import topology
+    assert (topology.MAX_PODS, topology.MAX_PODS_LIMIT) == (limits.MAX_PODS, limits.MAX_PODS_LIMIT)
