@@ -1,5 +1,11 @@
 """``labkit.connect()``: one cluster (the embedded lab, a kind cluster, any cluster) behind one face.
 
+Every public entry point (``labkit.reachability``, ``explain``, ``probe``, ``trace``, ``capture``,
+``service_reachability``, ``show``) takes one *handle*: a :class:`Cluster` (``labkit.connect()``),
+a :class:`ClusterSnapshot` (a recorded fixture, a cluster read earlier) or the name of a running
+embedded lab. :func:`snapshot` is the one way from a handle to a snapshot, :func:`as_cluster` from
+a handle to a live cluster, and :func:`api_client` the one factory of Kubernetes API clients.
+
 A :class:`Cluster` has the official client's ``ApiClient`` (``.api``), a node seam per node
 (``.node(name)``: local network namespaces for the embedded lab, ``docker exec`` for kind, a probe
 pod elsewhere) and ``.snapshot()``, which reads the Kubernetes objects through the API and each
@@ -22,7 +28,7 @@ from typing import Any
 import yaml
 
 from . import nodes as seam
-from .errors import LabkitError
+from .errors import BadInput, LabkitError
 from .inspect.bird import parse_protocols
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
 from .inspect.iproute import parse_addr, parse_routes
@@ -72,7 +78,32 @@ MESSAGES = {
     "cluster.api_failed": {
         "en": "the Kubernetes API of {name} did not answer `{what}`: {error}",
         "fr": "l'API Kubernetes de {name} n'a pas répondu à `{what}` : {error}"},
+    "cluster.api_unreachable": {
+        "en": "cannot reach the Kubernetes API of {name} ({error}); if it is an embedded lab, is its "
+              "daemon running? (`labkit status --name {name}`)",
+        "fr": "impossible de joindre l'API Kubernetes de {name} ({error}) ; si c'est un lab embarqué, son "
+              "démon tourne-t-il ? (`labkit status --name {name}`)"},
+    "cluster.bad_handle": {
+        "en": "expected a cluster (labkit.connect()), a ClusterSnapshot or the name of a running lab, not {kind}",
+        "fr": "attendu : un cluster (labkit.connect()), un ClusterSnapshot ou le nom d'un lab en marche, "
+              "pas {kind}"},
+    "cluster.embedded_only": {
+        "en": "{what} needs the embedded lab (its pods' namespaces on this machine), not {kind}",
+        "fr": "{what} demande le lab embarqué (les namespaces de ses pods sur cette machine), pas {kind}"},
+    "cluster.needs_live": {
+        "en": "{what} needs a live cluster (labkit.connect() or a lab name), not a snapshot",
+        "fr": "{what} a besoin d'un cluster en marche (labkit.connect() ou un nom de lab), pas d'un instantané"},
 }
+
+Handle = Any    # a Cluster, a ClusterSnapshot, a lab name (or an EmbeddedLab)
+
+
+def api_client(kubeconfig: str | os.PathLike[str], context: str | None = None) -> Any:
+    """The Kubernetes ``ApiClient`` for a kubeconfig (its current context, or ``context``): every
+    reader of a cluster's API gets its client here."""
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(kubeconfig), context=context)
 
 
 # --- pure: objects + node outputs -> snapshot ------------------------------------------------------
@@ -169,13 +200,16 @@ def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
     """The snapshot's API objects as plain dicts (the JSON the API sent, ``kind`` restored on items)."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
 
     objects: dict[str, list[dict]] = {}
     for field, cls, method, api_version, kind in API_LISTS:
         try:
-            resp = getattr(getattr(client, cls)(api), method)(_preload_content=False)
+            resp = getattr(getattr(client, cls)(api), method)(_preload_content=False, _request_timeout=30)
         except ApiException as exc:
             raise LabkitError("cluster.api_failed", name=name, what=f"{method}", error=exc.reason) from exc
+        except (HTTPError, OSError) as exc:
+            raise LabkitError("cluster.api_unreachable", name=name, error=getattr(exc, "reason", exc)) from exc
         items = json.loads(resp.data).get("items") or []
         for item in items:
             item.setdefault("apiVersion", api_version)
@@ -254,6 +288,15 @@ class Cluster:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def objects_snapshot(self) -> ClusterSnapshot:
+        """The API objects only (no node is read): what policies and tables need, fast."""
+        objects = list_objects(self.api, self.name)
+        return ClusterSnapshot(name=self.name, source=self.kind,
+                               taken_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               namespaces=objects["namespaces"], pods=objects["pods"],
+                               services=objects["services"], endpointslices=objects["endpointslices"],
+                               networkpolicies=objects["networkpolicies"])
 
     def snapshot(self, with_pod_networks: bool = True) -> ClusterSnapshot:
         """Objects through the API, node state through the seam, the CNI recognised."""
@@ -351,8 +394,6 @@ def _through_api(lab: str, api: Any) -> Cluster:
 
 
 def _embedded(lab: str) -> Cluster:
-    from kubernetes import config
-
     from .embedded.client import EmbeddedLab
     from .embedded.paths import kubeconfig_file
     from .embedded.userconfig import user_kubeconfig
@@ -364,9 +405,9 @@ def _embedded(lab: str) -> Cluster:
         if not path.exists():
             raise LabkitError("cluster.lab_kubeconfig_unreadable", exit_code=2, name=lab,
                               path=kubeconfig_file(lab), copy=user_kubeconfig(lab))
-        return _through_api(lab, config.new_client_from_config(config_file=str(path)))
+        return _through_api(lab, api_client(path))
     spec = EmbeddedLab(lab).spec
-    api = config.new_client_from_config(config_file=str(kubeconfig_file(lab)))
+    api = api_client(kubeconfig_file(lab))
 
     def access(node: str) -> seam.NodeAccess:
         plan = spec.node(node)
@@ -403,8 +444,6 @@ def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = N
     Otherwise the kubeconfig's context decides: ``kind-*`` contexts are read with ``docker exec``,
     an embedded lab's API with its netns access, anything else with probe pods.
     """
-    from kubernetes import config as kconfig
-
     if lab:
         return _embedded(lab)
     if context is None and kubeconfig is None and not os.environ.get("KUBECONFIG"):
@@ -425,10 +464,50 @@ def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = N
     served_by = _lab_serving(_server(config, chosen)) if os.geteuid() == 0 else None
     if served_by:
         return _embedded(served_by)
-    api = kconfig.new_client_from_config(config_file=str(path), context=chosen)
+    api = api_client(path, context=chosen)
     if chosen.startswith("kind-"):
         return Cluster(chosen[len("kind-"):], "kind", api, seam.DockerExecAccess)
     behind = seam.lab_behind(api)
     if behind:
         return _through_api(behind, api)
     return Cluster(chosen, "cluster", api, lambda node: seam.ProbePodAccess(api, node))
+
+
+# --- handles: what every public entry point accepts ------------------------------------------------
+def _lab_of_object(handle: Any) -> str | None:
+    """The lab name of an ``EmbeddedLab`` (it has ``name`` and ``exec``)."""
+    name = getattr(handle, "name", None)
+    return name if isinstance(name, str) and callable(getattr(handle, "exec", None)) else None
+
+
+def lab_name(handle: Handle) -> str | None:
+    """The embedded lab behind a handle (None for a snapshot of another kind of cluster)."""
+    if isinstance(handle, str):
+        return handle
+    if isinstance(handle, Cluster):
+        return (handle.lab or handle.name) if handle.kind == "embedded" else None
+    if isinstance(handle, ClusterSnapshot):
+        return handle.name if handle.source == "embedded" else None
+    return _lab_of_object(handle)
+
+
+def as_cluster(handle: Handle, what: str = "this") -> Cluster:
+    """A live :class:`Cluster` for a handle: itself, or the running lab of that name."""
+    if isinstance(handle, Cluster):
+        return handle
+    if isinstance(handle, ClusterSnapshot):
+        raise BadInput("cluster.needs_live", what=what)
+    lab = handle if isinstance(handle, str) else _lab_of_object(handle)
+    if lab is None:
+        raise BadInput("cluster.bad_handle", kind=type(handle).__name__)
+    return connect(lab=lab)
+
+
+def snapshot(handle: Handle, nodes: bool = True) -> ClusterSnapshot:
+    """The one way from a handle to a :class:`ClusterSnapshot`: a snapshot is returned as is; a
+    cluster or a lab name is read now, with each node's state (``nodes=False``: the API objects
+    only, which is all policies need)."""
+    if isinstance(handle, ClusterSnapshot):
+        return handle
+    cluster = as_cluster(handle)
+    return cluster.snapshot() if nodes else cluster.objects_snapshot()

@@ -213,16 +213,18 @@ def renderer(layer: str, lang: str, **options) -> Callable:
 def show(layer: str = "overview", cluster=None, lang: str | None = None, **options) -> LiveView:
     """A live diagram of ``layer`` ("pods", "services", "policies", "overview") of ``cluster``.
 
-    ``cluster`` is a ``labkit.connect()`` result (default: connect to the embedded lab, or what the
-    kubeconfig says). ``options`` go to the diagram builder (e.g. ``port=80``, ``show_chains=True``).
+    ``cluster`` is a ``labkit.connect()`` result, a lab name, or a ``ClusterSnapshot`` (drawn once;
+    default: connect to the embedded lab, or what the kubeconfig says). ``options`` go to the diagram builder (e.g. ``port=80``, ``show_chains=True``).
     """
-    if cluster is None:
-        from .cluster import connect
+    from .cluster import as_cluster, connect
 
-        cluster = connect()
     lang = lang or i18n.get_language()
-    return LiveView(renderer(layer, lang, **options), cluster.snapshot, resource_version_of(cluster), lang,
-                    changes=lambda stop: watch_changes(cluster, stop))
+    if isinstance(cluster, ClusterSnapshot):          # a recorded cluster: drawn once, no watch
+        snap = cluster
+        return LiveView(renderer(layer, lang, **options), lambda: snap, lambda: "recorded", lang)
+    live = connect() if cluster is None else as_cluster(cluster)
+    return LiveView(renderer(layer, lang, **options), live.snapshot, resource_version_of(live), lang,
+                    changes=lambda stop: watch_changes(live, stop))
 
 
 def resource_version_of(cluster) -> Callable[[], str]:

@@ -293,11 +293,16 @@ def probe(cluster: Any = "kubenet", port: int = 80, protocol: str = "TCP",
     """Connect every pod of ``namespaces`` to every other (default: all but kube-system) on
     ``port``/``protocol`` in a running lab, and compare with what the policies predict.
 
-    ``cluster``: a lab name or an ``EmbeddedLab``; ``run`` replaces the lab's exec (tests)."""
+    ``cluster``: a lab name, a ``labkit.connect()`` cluster of an embedded lab or an
+    ``EmbeddedLab`` (a ``ClusterSnapshot`` when ``run`` is given); ``run`` replaces the lab's exec
+    (tests)."""
+    from .cluster import lab_name
     from .policy_api import engine, restrict, shown_pods
 
     port, protocol = _check(port, protocol, timeout, retries, parallel)
-    name = cluster if isinstance(cluster, str) else getattr(cluster, "name", cluster)
+    name = lab_name(cluster)
+    if name is None and run is None:
+        raise BadInput("cluster.embedded_only", what="labkit.probe", kind=type(cluster).__name__)
     eng = engine(cluster)
     keys = [k for k in shown_pods(eng, namespaces) if eng.pod(k).ip]
     if not keys:

@@ -366,22 +366,21 @@ def path_highlight(result: Trace, endpoint: str | None = None) -> pod_diagram.Hi
 
 
 def _as_snapshot(cluster: Any) -> ClusterSnapshot:
-    """A snapshot, a ``labkit.connect()`` cluster, or the name of a running embedded lab."""
+    """A handle's snapshot (:func:`labkit.cluster.snapshot`: a snapshot as is, a cluster or a lab
+    name read now)."""
     if isinstance(cluster, ClusterSnapshot):
         return cluster
-    if isinstance(cluster, str):
-        from .cluster import connect
+    from .cluster import snapshot
 
-        return connect(lab=cluster).snapshot()
-    return cluster.snapshot()
+    return snapshot(cluster)
 
 
 def _lab_name(cluster: Any) -> str:
     """The embedded lab behind ``cluster`` (observing needs its namespaces)."""
-    if isinstance(cluster, str):
-        return cluster
-    name = getattr(cluster, "lab", None) or getattr(cluster, "name", None)
-    if getattr(cluster, "kind", "embedded") != "embedded" or not name:
+    from .cluster import lab_name
+
+    name = lab_name(cluster)
+    if not name:
         raise BadInput("observe.embedded_only")
     return name
 

@@ -1,8 +1,8 @@
 """The notebook face of network policies: ``labkit.reachability``, ``labkit.explain``, ``labkit.probe``.
 
-A *cluster* here is a running embedded lab (its name, or an ``EmbeddedLab``) or a
-``ClusterSnapshot`` (a fixture, a kind cluster read earlier); see ``cluster.py`` for how a lab is
-read. Everything returned renders as a table in Jupyter (``_repr_html_``) and as text with
+A *cluster* here is any handle ``labkit.cluster`` knows: a ``labkit.connect()`` cluster, the
+name of a running embedded lab, or a ``ClusterSnapshot`` (a fixture, a cluster read earlier); only
+the API objects are read (namespaces, pods, policies). Everything returned renders as a table in Jupyter (``_repr_html_``) and as text with
 ``print``::
 
     import labkit

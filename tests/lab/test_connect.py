@@ -84,3 +84,21 @@ def test_connect_by_kubeconfig_finds_the_lab(lab, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig_file(lab)))
     cluster = labkit.connect()
     assert (cluster.name, cluster.kind) == (lab, "embedded")
+
+
+def test_policies_read_the_connected_cluster_and_the_lab_name_alike(lab):
+    """``labkit.reachability(labkit.connect())`` reads the API objects of the connected cluster, as
+    the lab's name does; a policy created through the API changes both alike."""
+    from kubernetes import client
+
+    cluster = labkit.connect(lab=lab)
+    before = labkit.reachability(cluster, namespaces="demo")
+    assert len(before.pods) == 3 and before.combined == labkit.reachability(lab, namespaces="demo").combined
+    client.NetworkingV1Api(cluster.api).create_namespaced_network_policy("demo", {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    after = labkit.reachability(cluster, namespaces="demo")
+    src, dst = before.pods[0], before.pods[1]
+    assert before.allowed(src, dst) and not after.allowed(src, dst)
+    assert not labkit.reachability(lab, namespaces="demo").allowed(src, dst)
+    assert labkit.explain(cluster, src, dst).allowed is False
