@@ -15,14 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import i18n
 from . import status
 
-i18n.register({
+MESSAGES = {
     "api.node_events_bad_query": {
         "en": "query parameter {name}={value} is not a whole number",
         "fr": "le paramètre {name}={value} n'est pas un nombre entier"},
-})
+}
 
 NODE_EVENTS_PATH = "/labkit/v1/nodeevents"
 MAX_TIMEOUT = 600
