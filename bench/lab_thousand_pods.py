@@ -5,8 +5,8 @@
   worker node's namespace, 32 at a time);
 - GET of one pod and LIST of all pods (median and p99 of 100 calls, official Python client);
 - RSS of the lab daemon.
-The lab refuses pods beyond ``labkit.apiserver.limits.MAX_PODS`` (250 today) and gives each node a
-/24 of pod addresses: ask for more and the run reports how many became Running.
+The bench lab's own shape: ``max_pods`` = the replicas asked for (a lab refuses pods beyond its cap,
+250 by default) and a /22 of pod addresses per node (a /24 holds 253).
 Prints figures; asserts nothing. Usage: sudo .venv/bin/python bench/lab_thousand_pods.py [--replicas N]
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
     n = args.replicas
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: still take the lab down
     lifecycle.down(NAME)
-    lifecycle.up(LabSpec(name=NAME))
+    lifecycle.up(LabSpec(name=NAME, max_pods=max(n, 250), node_pod_prefix=22))
     try:
         env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(NAME)), HOME=tempfile.mkdtemp())
 
