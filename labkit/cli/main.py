@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "labkit.cli.probe",
     "labkit.cli.capture",
     "labkit.cli.kube_proxy",
+    "labkit.cli.bgp",
     "labkit.cli.draw",
     "labkit.cli.kind",
     "labkit.cli.bench",

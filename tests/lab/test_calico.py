@@ -20,6 +20,7 @@ from labkit.embedded.topology import LabSpec
 from labkit.inspect.iproute import parse_routes
 
 from .helpers import echo, host_state
+from .helpers import labkit as labkit_cli
 
 NAME = "tbgp"
 DEADLINE = 30.0
@@ -87,6 +88,8 @@ def test_remote_blocks_are_learned_proto_bird(lab):
     for reader in (cluster, _through_api(NAME, cluster.api)):     # as root, and through the lab's API
         sessions = bgp.sessions(reader, "worker")
         assert len(sessions) == 2 and all(s.established for s in sessions)
+    printed = labkit_cli("inspect", "bgp", "--name", NAME, "--node", "worker", "--routes", check=True).stdout
+    assert w2_block in printed and "Mesh_" in printed
 
 
 def test_recogniser_says_calico_and_the_snapshot_has_the_sessions(lab):
