@@ -104,7 +104,8 @@ def node_rules(spec: LabSpec) -> list[str]:
     On a real network the node network's gateway knows no pod route, so a pod block whose BGP
     route is gone is unreachable. Here that gateway is this machine, which routes every node's
     pod CIDR into the lab: without these two rules a withdrawn block would still be reached
-    through it. Pool addresses use the main table except its default route
+    through it on a machine that forwards (Docker sets ``ip_forward=1``), and would time out
+    elsewhere; with them it fails at once (``No route to host``). Pool addresses use the main table except its default route
     (``suppress_prefixlength 0``: a BIRD route, a local /32 or the node's own blackholed block),
     and are unreachable otherwise.
     """
