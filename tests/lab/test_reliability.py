@@ -183,23 +183,34 @@ def test_bad_objects_in_the_state_do_not_stop_the_cluster(cluster):
 
 def test_a_daemon_killed_while_wiring_30_pods_finishes_them_after_a_restart(cluster):
     """Pod wiring is idempotent: the next daemon rolls back what was half-wired (write-ahead
-    records), and the kubelet wires it again; no namespace is left over."""
+    records), and the kubelet wires it again; no namespace is left over. The daemon is killed
+    three times at points drawn from a fixed seed (a number of pod namespaces already there, then
+    a delay of up to 50 ms into the next pod's wiring); a later point may fall while the previous
+    restart is still recovering."""
+    import random
     import signal
 
     from labkit.embedded.netns import list_netns
     from labkit.embedded.state import LabState
 
     kubectl = cluster
+    rng = random.Random(23)
+    points = sorted((rng.randint(2, 28), rng.uniform(0, 0.05)) for _ in range(3))
     kubectl("create", "deployment", "many", "--image=nginx", "--replicas=30", "--port=80")
-
-    def wiring_started():
-        pods = [n for n in list_netns() if n.startswith(f"{NAME}-pod-default-many")]
-        return 3 <= len(pods) < 30 and pods
-    wait(wiring_started, "some of the 30 pods being wired")
-    pid = int(pid_file(NAME).read_text())
-    os.kill(pid, signal.SIGKILL)
-    wait(lambda: not alive(pid), "the daemon to die")
-    lifecycle.up(LabSpec(name=NAME))
+    seen = []
+    for wired, delay in points:
+        def reached(wired=wired):
+            pods = [n for n in list_netns() if n.startswith(f"{NAME}-pod-default-many")]
+            return len(pods) >= wired and pods
+        wait(reached, f"{wired} of the 30 pods being wired", timeout=60)
+        time.sleep(delay)
+        pid = int(pid_file(NAME).read_text())
+        os.kill(pid, signal.SIGKILL)
+        seen.append(len([n for n in list_netns() if n.startswith(f"{NAME}-pod-default-many")]))
+        wait(lambda pid=pid: not alive(pid), "the daemon to die")
+        lifecycle.up(LabSpec(name=NAME))
+    print("killed with", seen, "pod namespaces of 30 at", points)
+    assert min(seen) < 30, seen              # at least one kill fell in the middle of the wiring
 
     def all_running():
         items = json.loads(kubectl("get", "pods", "-l", "app=many", "-o", "json").stdout)["items"]
