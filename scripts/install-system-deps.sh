@@ -9,7 +9,7 @@ packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsv
           netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2
           clang bpftool libbpf-dev)   # clang, bpftool, libbpf-dev: the eBPF service proxy (labkit/bpf)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium tmux npm)
+    packages+=(chromium tmux npm)   # npm: JupyterHub's proxy for the class test
 fi
 if [[ "${1:-}" == "--class" ]]; then
     packages+=(npm)

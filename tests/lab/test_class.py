@@ -52,6 +52,9 @@ def _host() -> dict:
 def klass(tmp_path_factory):
     if STATE.exists():
         pytest.skip("a class is already running on this machine (/var/lib/kubenet-class)")
+    if any(p.pw_name.startswith("kc_") for p in pwd.getpwall()) or \
+            any(n.startswith("kc_") for n in (os.listdir("/run/netns") if os.path.isdir("/run/netns") else [])):
+        _labkit("class", "down")                     # leftovers of a crashed run, not a class
     before = _host()
     roster = tmp_path_factory.mktemp("class") / "class.txt"
     roster.write_text("\n".join(LOGINS) + f"\n{BROWSER_LOGIN}\n{TEACHER} admin\n")
