@@ -11,10 +11,15 @@ outer and inner headers are facts to read.
 Nothing is left behind: tcpdump writes to a pipe (no file), each one is stopped in a ``finally``
 (and dies with labkit if labkit is killed: ``PR_SET_PDEATHSIG``). A recording is known complete
 when a marker datagram sent after the connection (to the namespace's own loopback) shows up in it:
-no sleep decides.
+no sleep decides. Each tcpdump also stops by itself after :data:`MAX_PACKETS` packets.
+
+The recording (:func:`record_raw`) runs as root: directly for root, in the lab daemon for anyone
+else (``labkit.embedded.flows``), which hands the pcaps back over the API; decoding and drawing
+(:mod:`labkit.capture_draw`) happen on the client.
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 import random
@@ -30,7 +35,7 @@ from typing import Any
 from . import i18n
 from .errors import BadInput, LabkitError
 from .inspect.pcap import Seen, decode, link_names
-from .kernel_trace import _die_with_parent, end_process, netns_argv, parse_answer, require_root
+from .kernel_trace import _die_with_parent, end_process, netns_argv, parse_answer
 
 MESSAGES = {
     "capture.head": {
@@ -67,6 +72,7 @@ MESSAGES = {
 
 READY_SECONDS = 10.0
 VXLAN_PORT = 8472
+MAX_PACKETS = 1000        # one tcpdump stops by itself after this many packets
 
 
 @dataclass
@@ -208,8 +214,8 @@ class Recorder:
         self.ifnames = link_names(json.loads(links.stdout or "[]"))
         try:
             self.proc = subprocess.Popen(
-                netns_argv(netns, ["tcpdump", "-Z", "root", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512", "-w", "-",
-                                   bpf]),
+                netns_argv(netns, ["tcpdump", "-Z", "root", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512",
+                                   "-c", str(MAX_PACKETS), "-w", "-", bpf]),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         except FileNotFoundError as exc:
             raise LabkitError("capture.no_tcpdump") from exc
@@ -273,20 +279,50 @@ def bpf_filter(sport: int) -> str:
     return f"port {sport} or udp port {VXLAN_PORT}"
 
 
-def record(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int, protocol: str = "tcp",
-           timeout: float = 3.0) -> tuple[list[Seen], int, dict | None, str]:
+@dataclass
+class Recording:
+    """What the recorders hold once the connection is over: one pcap per namespace, never a file."""
+
+    sport: int
+    marker: bytes
+    answer: dict | None
+    error: str
+    pcaps: list[tuple[str, dict[int, str], bytes]]      # (where, ifindex -> name, pcap bytes)
+
+    def seen(self) -> list[Seen]:
+        """The connection's packets, decoded (the marker and loopback left out)."""
+        out: list[Seen] = []
+        for where, ifnames, blob in self.pcaps:
+            out += [s for s in decode(blob, where, ifnames) if self.marker not in s.payload and s.ifname != "lo"
+                    and self.sport in (s.sport, s.dport)]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sport": self.sport, "marker": self.marker.decode(), "answer": self.answer, "error": self.error,
+                "pcaps": [{"where": w, "interfaces": {str(k): v for k, v in names.items()},
+                           "pcap": base64.b64encode(blob).decode()} for w, names, blob in self.pcaps]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Recording":
+        return cls(int(data["sport"]), str(data["marker"]).encode(), data.get("answer"), data.get("error") or "",
+                   [(p["where"], {int(k): v for k, v in (p.get("interfaces") or {}).items()},
+                     base64.b64decode(p["pcap"])) for p in data.get("pcaps") or []])
+
+
+def record_raw(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int, protocol: str = "tcp",
+               timeout: float = 3.0) -> Recording:
     """Capture in every ``(name, netns)`` while the pod in ``client_netns`` opens one connection."""
     sport = random.randint(33000, 60999)
     marker = f"labkit-capture-end-{secrets.token_hex(4)}".encode()
     recorders: list[Recorder] = []
-    answer, error, seen = None, "", []
+    answer, error = None, ""
     try:
         for where, netns in spaces:
             recorders.append(Recorder(where, netns, bpf_filter(sport)))
         for r in recorders:
             r.wait_listening()
         wait = str(max(1, round(timeout)))
-        argv = ["nc", "-u", "-p", str(sport), "-w", wait, ip, str(port)] if protocol.lower() == "udp" else \
+        argv = ["nc", "-u", "-W", "1", "-p", str(sport), "-w", wait, ip, str(port)] if protocol.lower() == "udp" else \
             ["nc", "-N", "-p", str(sport), "-w", wait, ip, str(port)]
         proc = subprocess.run(["ip", "netns", "exec", client_netns, *argv], input="labkit capture\n",
                               capture_output=True, text=True, timeout=timeout + 10)
@@ -295,35 +331,38 @@ def record(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int,
             r.flush(marker, sport)
     finally:
         data = [(r, r.stop()) for r in recorders]
-    for r, blob in data:
-        seen += [s for s in decode(blob, r.where, r.ifnames) if marker not in s.payload and s.ifname != "lo"
-                 and sport in (s.sport, s.dport)]
-    return seen, sport, answer, error
+    return Recording(sport, marker, answer, error, [(r.where, r.ifnames, blob) for r, blob in data])
+
+
+def record(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: int, protocol: str = "tcp",
+           timeout: float = 3.0) -> tuple[list[Seen], int, dict | None, str]:
+    """:func:`record_raw`, decoded: (packets, client port, answer, client error)."""
+    rec = record_raw(spaces, client_netns, ip, port, protocol, timeout)
+    return rec.seen(), rec.sport, rec.answer, rec.error
 
 
 def capture(cluster: Any, source: str, destination: str, port: int = 80, protocol: str = "tcp",
             timeout: float = 3.0) -> Capture:
-    """Record one connection from pod ``source`` to ``destination`` (as ``labkit.trace`` accepts it)."""
-    from .embedded.client import EmbeddedLab
+    """Record one connection from pod ``source`` to ``destination`` (as ``labkit.trace`` accepts it),
+    in the source pod, every node and each pod that may answer. Root enters the lab's namespaces;
+    anyone else asks the lab's daemon through its API (``labkit.nodes.flow_access``)."""
+    from .flowreq import FlowRequest
+    from .kernel_trace import source_node
+    from .nodes import flow_access
+    from .snapshot import ClusterSnapshot
     from .trace import _as_snapshot, _lab_name, trace
 
     if protocol.lower() not in ("tcp", "udp"):
         raise BadInput("probe.bad_protocol", protocol=protocol)
-    require_root(f"capture {source} {destination}")
-    name = _lab_name(cluster)
     snap = _as_snapshot(cluster)
     predicted = trace(snap, source, destination, port, protocol)
-    lab = EmbeddedLab(name)
-    pods = {f"{p['namespace']}/{p['name']}": p for p in lab.pods()}
-    client = pods[predicted.source if "/" in predicted.source else f"default/{predicted.source}"]
-    spaces = [(predicted.source, client["netns"])]
-    spaces += [(n.name, n.netns) for n in lab.spec.node_plans()]
-    for cand in predicted.candidates:
-        if cand.pod and cand.pod in pods and cand.pod != predicted.source:
-            spaces.append((cand.pod, pods[cand.pod]["netns"]))
-    seen, sport, answer, error = record(spaces, client["netns"], predicted.ip, predicted.port, protocol, timeout)
-    return Capture(predicted.source, destination, protocol.upper(), sport, sequence(seen, sport), answer, error, snap,
-                   predicted)
+    key = predicted.source if "/" in predicted.source else f"default/{predicted.source}"
+    also = tuple(dict.fromkeys(c.pod for c in predicted.candidates if c.pod and c.pod != key))
+    req = FlowRequest("capture", key, predicted.ip, predicted.port, protocol.lower(), timeout, also)
+    access = flow_access(_lab_name(cluster) if isinstance(cluster, ClusterSnapshot) else cluster)
+    rec = Recording.from_dict(access.observe(source_node(predicted), req))
+    return Capture(predicted.source, destination, protocol.upper(), rec.sport, sequence(rec.seen(), rec.sport),
+                   rec.answer, rec.error, snap, predicted)
 
 
 class _CallableModule(types.ModuleType):

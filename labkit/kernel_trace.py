@@ -10,12 +10,15 @@ before and after, so a caller (and the tests) can check that nothing was left be
 
 No sleep decides anything: a monitor counts as listening once it has printed the creation of our
 table (changes are repeated until it has), and as complete once it has printed the deletion.
+
+:func:`run_traced` runs as root: called directly by root, or by the lab daemon for an ordinary user
+(``labkit.embedded.flows``, ``POST /api/v1/nodes/<node>/proxy/labkit/trace``). :func:`observe`
+picks the way with ``labkit.nodes.flow_access``.
 """
 from __future__ import annotations
 
 import ctypes
 import json
-import os
 import random
 import secrets
 import signal
@@ -35,9 +38,6 @@ MESSAGES = {
     "observe.embedded_only": {
         "en": "an observed trace needs the embedded lab (its nodes' namespaces on this machine)",
         "fr": "une trace observée demande le lab embarqué (les namespaces de ses nœuds sur cette machine)"},
-    "observe.needs_root": {
-        "en": "the kernel's side needs root (the lab's namespaces): run `sudo labkit {command}` in a terminal",
-        "fr": "le côté noyau demande root (les namespaces du lab) : lancez `sudo labkit {command}` dans un terminal"},
     "observe.nft_failed": {
         "en": "nft failed on node {node}: {error}",
         "fr": "nft a échoué sur le nœud {node} : {error}"},
@@ -64,11 +64,6 @@ def end_process(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def require_root(command: str) -> None:
-    if os.geteuid() != 0:
-        raise LabkitError("observe.needs_root", command=command)
 
 
 def netns_argv(netns: str, argv: list[str]) -> list[str]:
@@ -150,13 +145,23 @@ class Run:
     def clean(self) -> bool:
         return all(n.clean for n in self.nodes)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"trace_id": self.trace_id, "dscp": self.dscp, "answer": self.answer, "client_error": self.client_error,
+                "nodes": [vars(n) for n in self.nodes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Run":
+        fields = ("node", "monitor", "ruleset", "iptables_save", "before", "after")
+        return cls(str(data["trace_id"]), int(data["dscp"]), data.get("answer"), data.get("client_error") or "",
+                   [NodeRecord(**{k: str(n.get(k) or "") for k in fields}) for n in data.get("nodes") or []])
+
 
 def client_argv(ip: str, port: int, protocol: str, dscp: int, timeout: float) -> list[str]:
     """One connection that carries the trace's DSCP mark; the pods' echo server answers one JSON line."""
     wait = str(max(1, round(timeout)))
     tos = str(dscp << 2)
     if protocol.lower() == "udp":
-        return ["nc", "-u", "-T", tos, "-w", wait, ip, str(port)]
+        return ["nc", "-u", "-W", "1", "-T", tos, "-w", wait, ip, str(port)]   # done at the first answer
     return ["nc", "-N", "-T", tos, "-w", wait, ip, str(port)]
 
 
@@ -227,17 +232,30 @@ def _until_heard(mon: Monitor, table: str, poke) -> None:
         poke()
 
 
-def observe(lab_name: str, predicted: Any, timeout: float = 3.0) -> Any:
+def source_node(predicted: Any) -> str:
+    """The node of the trace's source pod (where the connection starts), from its snapshot."""
+    key = predicted.source if "/" in predicted.source else f"default/{predicted.source}"
+    for p in predicted.snapshot.pods:
+        meta = p.get("metadata") or {}
+        if f"{meta.get('namespace', 'default')}/{meta.get('name')}" == key and (p.get("spec") or {}).get("nodeName"):
+            return p["spec"]["nodeName"]
+    from .embedded import messages  # noqa: F401
+
+    raise LabkitError("lab.unknown_pod", exit_code=2, pod=key, name=predicted.snapshot.name)
+
+
+def observe(cluster: Any, predicted: Any, timeout: float = 3.0) -> Any:
     """Send the connection that ``predicted`` (a ``labkit.trace.Trace``) describes, trace it in
-    every node of the embedded lab ``lab_name``, and return both side by side."""
-    from .embedded.client import EmbeddedLab
+    every node of the embedded lab ``cluster`` (its name or a ``labkit.connect()`` cluster), and
+    return both side by side. Root enters the lab's namespaces; anyone else asks the lab's daemon
+    through its API (``labkit.nodes.flow_access``)."""
+    from .flowreq import FlowRequest
+    from .nodes import flow_access
     from .observed_trace import ObservedTrace, from_records
 
-    require_root(f"trace {predicted.source} {predicted.destination} --observe")
-    lab = EmbeddedLab(lab_name)
-    pod = lab.pod(predicted.source)
-    nodes = [(n.name, n.netns) for n in lab.spec.node_plans()]
-    run = run_traced(nodes, pod["netns"], predicted.ip, predicted.port, predicted.protocol, timeout)
+    key = predicted.source if "/" in predicted.source else f"default/{predicted.source}"
+    req = FlowRequest("trace", key, predicted.ip, predicted.port, predicted.protocol.lower(), timeout)
+    run = Run.from_dict(flow_access(cluster).observe(source_node(predicted), req))
     obs = from_records(predicted.source, predicted.destination, predicted.protocol, run.nodes, run.answer,
                        run.client_error)
     return ObservedTrace(predicted, obs)

@@ -218,7 +218,13 @@ class LabApiAccess:
 def api_get(api: Any, path: str, query: list[tuple[str, str]] | None = None,
             timeout: float = 60.0) -> tuple[int, bytes]:
     """A raw authenticated GET with the official client (``kubectl get --raw``): (status, body)."""
-    params = api.param_serialize("GET", path, query_params=query or [], auth_settings=["BearerToken"])
+    return api_call(api, "GET", path, query, timeout)
+
+
+def api_call(api: Any, method: str, path: str, query: list[tuple[str, str]] | None = None,
+             timeout: float = 60.0) -> tuple[int, bytes]:
+    """A raw authenticated request with the official client: (status, body)."""
+    params = api.param_serialize(method, path, query_params=query or [], auth_settings=["BearerToken"])
     resp = api.call_api(*params, _request_timeout=timeout)
     resp.read()
     return resp.status, resp.data
@@ -249,6 +255,96 @@ def lab_info(api: Any) -> dict:
 def lab_behind(api: Any) -> str | None:
     """The name of the embedded lab serving ``api``, or None for any other cluster."""
     return lab_info(api).get("name")
+
+
+# --- observing one flow (trace, capture, probe): the lab's namespaces, directly or through its API --
+class FlowAccess(Protocol):
+    """Runs a validated :class:`labkit.flowreq.FlowRequest` from ``node``; answers plain JSON data
+    (``labkit.embedded.flows.execute``'s)."""
+
+    def observe(self, node: str, req: Any) -> dict: ...
+
+
+class LocalFlows:
+    """Root on the lab's machine: the lab's namespaces, entered directly."""
+
+    def __init__(self, lab: str) -> None:
+        self.lab = lab
+
+    def observe(self, node: str, req: Any) -> dict:
+        from .embedded.flows import execute
+        from .embedded.state import LabState
+
+        state = LabState.load(self.lab)
+        if state is None:
+            from .embedded import messages  # noqa: F401
+
+            raise LabkitError("lab.not_running", exit_code=1, name=self.lab)
+        return execute(state.spec, state.pods, node, req)
+
+    def __repr__(self) -> str:
+        return f"LocalFlows({self.lab!r})"
+
+
+class LabApiFlows:
+    """An ordinary user: the lab daemon observes the flow for them (``POST …/proxy/labkit/<kind>``)."""
+
+    def __init__(self, api: Any, busy_wait: float = 60.0) -> None:
+        self.api = api
+        self.busy_wait = busy_wait           # seconds to wait for a node busy with another flow
+
+    def observe(self, node: str, req: Any) -> dict:
+        import json
+
+        from .flowreq import FLOW_PATH
+
+        path = FLOW_PATH.replace("{node}", node).replace("{what}", req.kind)
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            try:
+                code, data = api_call(self.api, "POST", path, req.query(), timeout=120)
+            except Exception as exc:  # noqa: BLE001 - urllib3/ssl errors: the API is not there
+                raise LabkitError("nodes.lab_api_failed", node=node, command=req.kind, error=exc) from exc
+            if code != 429 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)                  # the node observes another flow (one at a time): wait a little
+        if code != 200:
+            raise LabkitError("nodes.lab_api_failed", node=node, command=req.kind, error=_status_message(data))
+        return json.loads(data)
+
+    def __repr__(self) -> str:
+        return "LabApiFlows()"
+
+
+def lab_shape(cluster: Any) -> dict:
+    """The embedded lab's shape (``GET /labkit/v1/lab``: CNI, ranges, proxy mode, nodes, host routes):
+    read from its state as root, asked of its daemon otherwise."""
+    if getattr(cluster, "via_api", False):
+        info = lab_info(cluster.api)
+        if not info.get("nodes"):
+            raise LabkitError("nodes.lab_api_failed", node="-", command="GET " + LAB_INFO_PATH, error="no lab shape")
+        return info
+    from .embedded.client import EmbeddedLab
+    from .embedded.nodestate import summary
+
+    lab = getattr(cluster, "lab", None) or cluster
+    return {"name": lab, **summary(EmbeddedLab(lab).spec)}
+
+
+def flow_access(cluster: Any) -> FlowAccess:
+    """How to observe flows in ``cluster`` (a ``labkit.connect()`` cluster or a lab's name): root
+    enters the namespaces, anyone else asks the lab's daemon; other clusters cannot (yet)."""
+    import os
+
+    if isinstance(cluster, str):
+        if os.geteuid() == 0:
+            return LocalFlows(cluster)
+        from .cluster import connect
+
+        cluster = connect(lab=cluster)
+    if getattr(cluster, "kind", None) != "embedded" or not getattr(cluster, "lab", None):
+        raise BadInput("observe.embedded_only")
+    return LabApiFlows(cluster.api) if getattr(cluster, "via_api", False) else LocalFlows(cluster.lab)
 
 
 class DockerExecAccess:

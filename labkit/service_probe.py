@@ -2,8 +2,10 @@
 probed with real packets from every source of an embedded lab (I/O).
 
 Each source runs one shell script that tries every column at once (``nc -z`` for TCP, an echo
-answer for UDP, each bounded by ``timeout``): a pod in its namespace, a node in its namespace, the
-host on this machine (when the lab routes its ranges from the host). Cells that differ from the
+answer for UDP, each bounded by ``timeout``): a pod or a node in its namespace, through the node
+seam (``labkit.nodes.flow_access``: root enters it, an ordinary user asks the lab daemon, which
+builds the script from validated doors), the host on this machine (when the lab routes its ranges
+from the host). Cells that differ from the
 prediction are tried again (``retries``) before being reported, as ``labkit.probe`` does.
 """
 from __future__ import annotations
@@ -17,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .errors import BadInput
-from .kernel_trace import netns_argv
+from .flowreq import MAX_TARGETS, FlowRequest, targets_of
 from .probe import UDP_ANSWER_MARK
 from .service_matrix import HOST, ServiceMatrix, Source, predict
 
-# source -> (argv -> finished process)
-Runner = Callable[[Source, Sequence[str], float], subprocess.CompletedProcess]
+# (source, doors (ip, port, protocol), timeout) -> whether each door answered
+Prober = Callable[[Source, Sequence[tuple[str, int, str]], float], list[bool]]
 
 
 def target_script(targets: Sequence[tuple[str, int, str]], timeout: float) -> str:
@@ -46,39 +48,45 @@ def parse_output(text: str) -> dict[int, bool]:
     return out
 
 
-def lab_runner(lab: Any) -> Runner:
-    """Run a source's script where the source is: pod and node namespaces, or the host itself."""
-    netns = {f"node/{n.name}": n.netns for n in lab.spec.node_plans()}
+def host_prober(src: Source, doors: Sequence[tuple[str, int, str]], timeout: float) -> list[bool]:
+    """The host tries the doors itself (no root needed: ``nc`` on this machine)."""
+    proc = subprocess.run(["sh", "-c", target_script(doors, timeout)], capture_output=True, text=True,
+                          timeout=timeout + 30)
+    seen = parse_output(proc.stdout)
+    if len(seen) < len(doors):
+        raise BadInput("probe.exec_failed", pod=src.key, error=(proc.stderr or proc.stdout).strip() or proc.returncode)
+    return [seen[n] for n in range(len(doors))]
 
-    def run(src: Source, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess:
-        if src.kind == "pod":
-            return lab.exec(src.key, argv, timeout=timeout)
-        cmd = list(argv) if src.kind == "host" else netns_argv(netns[src.key], list(argv))
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
+def flow_prober(access: Any) -> Prober:
+    """Pods and nodes try the doors where they are, through the node seam (``labkit.nodes.flow_access``:
+    the lab's namespaces for root, the lab daemon's API for anyone else); the host tries them itself."""
+    def run(src: Source, doors: Sequence[tuple[str, int, str]], timeout: float) -> list[bool]:
+        if src.kind == "host":
+            return host_prober(src, doors, timeout)
+        req = FlowRequest("probe", src.key if src.kind == "pod" else None, timeout=timeout, targets=targets_of(doors))
+        return list(access.observe(src.node, req)["reached"])
     return run
 
 
-def observe(matrix: ServiceMatrix, run: Runner, timeout: float, only: set[tuple[str, int]] | None = None,
+def observe(matrix: ServiceMatrix, run: Prober, timeout: float, only: set[tuple[str, int]] | None = None,
             parallel: int = 8) -> None:
     """Probe the cells (all, or ``only``) and store ``observed`` in each."""
     def row(src: Source) -> None:
         wanted = [i for i in range(len(matrix.columns)) if only is None or (src.key, i) in only]
-        if not wanted:
-            return
-        targets = [(matrix.columns[i].ip, matrix.columns[i].dport, matrix.columns[i].protocol) for i in wanted]
-        proc = run(src, ["sh", "-c", target_script(targets, timeout)], timeout + 30)
-        seen = parse_output(proc.stdout)
-        if len(seen) < len(wanted):
-            raise BadInput("probe.exec_failed", pod=src.key, error=(proc.stderr or proc.stdout).strip() or proc.returncode)
-        for n, i in enumerate(wanted):
-            matrix.cells[(src.key, i)].observed = seen[n]
+        for chunk in range(0, len(wanted), MAX_TARGETS):
+            part = wanted[chunk:chunk + MAX_TARGETS]
+            doors = [(matrix.columns[i].ip, matrix.columns[i].dport, matrix.columns[i].protocol) for i in part]
+            for i, reached in zip(part, run(src, doors, timeout)):
+                matrix.cells[(src.key, i)].observed = reached
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(row, matrix.sources))
 
 
-def sources_of(snapshot: Any, lab: Any, namespaces: set[str] | None) -> list[Source]:
+def sources_of(snapshot: Any, shape: dict, namespaces: set[str] | None) -> list[Source]:
+    """Every pod (of ``namespaces``, else all but kube-system), every node, and the host when the lab
+    routes its ranges from it; ``shape``: the lab's ``GET /labkit/v1/lab`` summary."""
     pods = []
     for p in snapshot.pods:
         meta, status = p.get("metadata") or {}, p.get("status") or {}
@@ -86,31 +94,32 @@ def sources_of(snapshot: Any, lab: Any, namespaces: set[str] | None) -> list[Sou
         if status.get("podIP") and (ns in namespaces if namespaces else ns != "kube-system"):
             pods.append(Source(f"{ns}/{meta['name']}", "pod", status["podIP"], (p.get("spec") or {}).get("nodeName")))
     out = sorted(pods, key=lambda s: s.key)
-    out += [Source(f"node/{n.name}", "node", n.ip, n.name) for n in lab.spec.node_plans()]
-    if lab.spec.host_routes:
-        out.append(Source(HOST, "host", lab.spec.gateway_ip, None))
+    out += [Source(f"node/{n['name']}", "node", n["ip"], n["name"]) for n in shape["nodes"]]
+    if shape.get("hostRoutes"):
+        out.append(Source(HOST, "host", shape["gatewayIP"], None))
     return out
 
 
 def service_reachability(cluster: Any = "kubenet", namespaces: str | Sequence[str] | None = None,
                          timeout: float = 2.0, retries: int = 1, probe: bool = True,
-                         run: Runner | None = None) -> ServiceMatrix:
+                         run: Prober | None = None) -> ServiceMatrix:
     """Predict every (source, Service door) cell of an embedded lab, then probe it with real packets
     (``probe=False``: the prediction only). ``namespaces``: the pods that are sources (default: all
-    but kube-system); every Service outside kube-system is a column."""
-    from .embedded.client import EmbeddedLab
+    but kube-system); every Service outside kube-system is a column. ``cluster``: a lab's name or a
+    ``labkit.connect()`` cluster; root enters the lab's namespaces, anyone else asks its daemon."""
+    from .cluster import connect
+    from .nodes import flow_access, lab_shape
     from .policy_api import engine as policy_engine
-    from .trace import _as_snapshot, _lab_name
 
-    name = _lab_name(cluster)
-    lab = EmbeddedLab(name)
-    snap = _as_snapshot(cluster if not isinstance(cluster, str) else name)
+    conn = connect(lab=cluster) if isinstance(cluster, str) else cluster
+    shape = lab_shape(conn)
+    snap = conn.snapshot()
     wanted = set(namespaces.split(",") if isinstance(namespaces, str) else namespaces) if namespaces else None
-    sources = sources_of(snap, lab, wanted)
-    matrix = predict(snap, sources, lab.spec.node_plans()[0].name, policy_engine(snap))
+    sources = sources_of(snap, shape, wanted)
+    matrix = predict(snap, sources, shape["nodes"][0]["name"], policy_engine(snap))
     if not probe:
         return matrix
-    run = run or lab_runner(lab)
+    run = run or flow_prober(flow_access(conn))
     start = time.monotonic()
     observe(matrix, run, timeout)
     for _ in range(retries):

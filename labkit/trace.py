@@ -390,7 +390,8 @@ class _CallableModule(types.ModuleType):
     module (a submodule import would otherwise replace the function on the package).
 
     ``observe=True`` also sends one real connection and puts the kernel's own trace of it beside
-    the prediction (:class:`labkit.observed_trace.ObservedTrace`; embedded lab, root)."""
+    the prediction (:class:`labkit.observed_trace.ObservedTrace`; embedded lab: root enters its
+    namespaces, an ordinary user asks its daemon through the API)."""
 
     def __call__(self, cluster: Any, source: str, destination: str, port: int = 80,
                  protocol: str = "tcp", observe: bool = False):
@@ -399,7 +400,7 @@ class _CallableModule(types.ModuleType):
             return predicted
         from .kernel_trace import observe as observe_trace
 
-        return observe_trace(_lab_name(cluster), predicted)
+        return observe_trace(_lab_name(cluster) if isinstance(cluster, ClusterSnapshot) else cluster, predicted)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -59,14 +59,11 @@ def routes(app: web.Application, lab: str, reader: Reader) -> None:
 
 def _spec_summary(lab: str) -> dict:
     """What an ordinary user may know of the lab's shape (its state files are root's)."""
+    from ..embedded.nodestate import summary
     from ..embedded.state import LabState
 
     try:
         state = LabState.load(lab)
     except (OSError, ValueError, KeyError):
         state = None
-    if state is None:
-        return {}
-    spec = state.spec
-    return {"cni": spec.cni, "podCIDR": spec.pod_cidr, "nodeCIDR": spec.node_cidr,
-            "policyController": spec.policy_controller}
+    return summary(state.spec) if state is not None else {}

@@ -54,6 +54,7 @@ class ApiServer:
         self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
         self.node_agent = None      # a nodeagent.Agent: stop/start the calico flavor's BIRD in a node
         self.node_events = None     # an embedded.netwatch.NodeWatcher: netlink events of the nodes, as a watch
+        self.node_flows = None      # an embedded.flows.FlowRunner: trace, capture or probe one flow for a client
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -95,6 +96,9 @@ class ApiServer:
         if self.node_events is not None:
             from .nodeevents import routes as node_events_routes
             node_events_routes(app, self.node_events)
+        if self.node_flows is not None:
+            from .nodeflows import routes as node_flow_routes
+            node_flow_routes(app, self.node_flows, lambda: self.node_flows.ranges)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)

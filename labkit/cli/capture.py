@@ -1,4 +1,5 @@
-"""``labkit capture SRC DST``: one connection's packets on every interface it crosses (root).
+"""``labkit capture SRC DST``: one connection's packets on every interface it crosses (as root, or
+through the lab daemon's API for an ordinary user).
 
     labkit capture demo/client demo/blue:80 [--name N] [--udp] [--all] [--json]
 """

@@ -137,6 +137,8 @@ class LabDaemon:
         from .netwatch import NodeWatcher
         self.api.node_events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())   # node changes, watched
         await self.api.node_events.start()
+        from .flows import FlowRunner
+        self.api.node_flows = FlowRunner(self.state)          # trace / capture / probe one flow for non-root
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()
