@@ -303,7 +303,7 @@ class Recording:
                            "pcap": base64.b64encode(blob).decode()} for w, names, blob in self.pcaps]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Recording":
+    def from_dict(cls, data: dict[str, Any]) -> Recording:
         return cls(int(data["sport"]), str(data["marker"]).encode(), data.get("answer"), data.get("error") or "",
                    [(p["where"], {int(k): v for k, v in (p.get("interfaces") or {}).items()},
                      base64.b64decode(p["pcap"])) for p in data.get("pcaps") or []])

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from . import i18n
 from .errors import BadInput
@@ -55,6 +55,10 @@ class InvalidFlow(BadInput):
         self.causes = causes
         text = "; ".join(f"{f}: {i18n.t(k, None, **p)}" for f, k, p in causes)
         super().__init__("flow.invalid", causes=text)
+
+
+class FlowBusy(Exception):
+    """A node is observing another flow (the API answers 429); the message names the nodes."""
 
 
 @dataclass(frozen=True)

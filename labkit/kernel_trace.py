@@ -150,7 +150,7 @@ class Run:
                 "nodes": [vars(n) for n in self.nodes]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Run":
+    def from_dict(cls, data: dict[str, Any]) -> Run:
         fields = ("node", "monitor", "ruleset", "iptables_save", "before", "after")
         return cls(str(data["trace_id"]), int(data["dscp"]), data.get("answer"), data.get("client_error") or "",
                    [NodeRecord(**{k: str(n.get(k) or "") for k in fields}) for n in data.get("nodes") or []])

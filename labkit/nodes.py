@@ -303,7 +303,7 @@ class LabApiFlows:
         while True:
             try:
                 code, data = api_call(self.api, "POST", path, req.query(), timeout=120)
-            except Exception as exc:  # noqa: BLE001 - urllib3/ssl errors: the API is not there
+            except Exception as exc:
                 raise LabkitError("nodes.lab_api_failed", node=node, command=req.kind, error=exc) from exc
             if code != 429 or time.monotonic() > deadline:
                 break
@@ -325,10 +325,9 @@ def lab_shape(cluster: Any) -> dict:
             raise LabkitError("nodes.lab_api_failed", node="-", command="GET " + LAB_INFO_PATH, error="no lab shape")
         return info
     from .embedded.client import EmbeddedLab
-    from .embedded.nodestate import summary
 
     lab = getattr(cluster, "lab", None) or cluster
-    return {"name": lab, **summary(EmbeddedLab(lab).spec)}
+    return {"name": lab, **EmbeddedLab(lab).spec.summary()}
 
 
 def flow_access(cluster: Any) -> FlowAccess:

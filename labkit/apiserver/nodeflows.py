@@ -11,13 +11,14 @@ the node is busy with another flow.
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from .. import i18n
 from ..errors import LabkitError
-from ..flowreq import FLOW_PATH, InvalidFlow, parse
+from ..flowreq import FLOW_PATH, FlowBusy, InvalidFlow, parse
 from . import status
 
 i18n.register({
@@ -30,8 +31,6 @@ i18n.register({
 
 def routes(app: web.Application, runner: Callable[[str, Any], Awaitable[dict]], ranges: Callable[[], list[str]]) -> None:
     """Add the three routes (before the catch-all ``/api/{tail}`` route)."""
-    from ..embedded.flows import Busy
-
     async def flow(request: web.Request) -> web.Response:
         from .handlers import respond
 
@@ -44,7 +43,7 @@ def routes(app: web.Application, runner: Callable[[str, Any], Awaitable[dict]], 
             raise status.ApiError(422, "Invalid", "api.flow_invalid", causes=causes) from exc
         try:
             return respond(await runner(request.match_info["node"], req))
-        except Busy as exc:
+        except FlowBusy as exc:
             raise status.ApiError(429, "TooManyRequests", "api.flow_busy", {"retryAfterSeconds": 1},
                                   nodes=str(exc)) from exc
         except LabkitError as exc:

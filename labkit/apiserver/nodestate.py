@@ -59,11 +59,10 @@ def routes(app: web.Application, lab: str, reader: Reader) -> None:
 
 def _spec_summary(lab: str) -> dict:
     """What an ordinary user may know of the lab's shape (its state files are root's)."""
-    from ..embedded.nodestate import summary
     from ..embedded.state import LabState
 
     try:
         state = LabState.load(lab)
     except (OSError, ValueError, KeyError):
         state = None
-    return summary(state.spec) if state is not None else {}
+    return state.spec.summary() if state is not None else {}

@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from ..errors import BadInput, LabkitError
-from ..flowreq import FlowRequest
+from ..flowreq import FlowBusy, FlowRequest
 from .netns import in_netns
 from .topology import LabSpec
 
@@ -44,29 +44,27 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
     source = _pod(pods, req.pod, spec.name) if req.pod else None
     if source is not None and source.node != plan.name:
         raise LabkitError("lab.unknown_pod", exit_code=2, pod=f"{req.pod} (node {plan.name})", name=spec.name)
+    if req.kind == "probe":
+        doors = [(t.ip, t.port, t.protocol) for t in req.targets]
+        script = service_probe.target_script(doors, req.timeout)
+        netns = source.netns if source is not None else plan.netns
+        proc = subprocess.run(in_netns(["sh", "-c", script], netns), capture_output=True, text=True,
+                              timeout=req.timeout + 30)
+        seen = service_probe.parse_output(proc.stdout)
+        if len(seen) < len(doors):
+            raise LabkitError("probe.exec_failed", pod=req.pod or plan.name, error=(proc.stderr or "-").strip()[:200])
+        return {"reached": [seen[n] for n in range(len(doors))]}
+    if source is None or req.pod is None:
+        raise BadInput("flow.invalid", causes="pod: required")
     nodes = [(n.name, n.netns) for n in spec.node_plans()]
     if req.kind == "trace":
         run = kernel_trace.run_traced(nodes, source.netns, req.ip, req.port, req.protocol, req.timeout)
         return run.to_dict()
-    if req.kind == "capture":
-        spaces = [(req.pod, source.netns), *nodes]
-        for key in dict.fromkeys(req.also):
-            if key != req.pod and key in pods:             # a pod gone meanwhile is one point fewer
-                spaces.append((key, pods[key].netns))
-        return capture.record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
-    doors = [(t.ip, t.port, t.protocol) for t in req.targets]
-    script = service_probe.target_script(doors, req.timeout)
-    netns = source.netns if source is not None else plan.netns
-    proc = subprocess.run(in_netns(["sh", "-c", script], netns), capture_output=True, text=True,
-                          timeout=req.timeout + 30)
-    seen = service_probe.parse_output(proc.stdout)
-    if len(seen) < len(doors):
-        raise LabkitError("probe.exec_failed", pod=req.pod or plan.name, error=(proc.stderr or "-").strip()[:200])
-    return {"reached": [seen[n] for n in range(len(doors))]}
-
-
-class Busy(Exception):
-    """Another flow is being observed on one of these nodes."""
+    spaces = [(req.pod, source.netns), *nodes]
+    for key in dict.fromkeys(req.also):
+        if key != req.pod and key in pods:                 # a pod gone meanwhile is one point fewer
+            spaces.append((key, pods[key].netns))
+    return capture.record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
 
 
 MAX_PROBES = 8          # probe scripts at once per node (a trace or a capture: one per node, alone)
@@ -75,7 +73,7 @@ MAX_PROBES = 8          # probe scripts at once per node (a trace or a capture: 
 class FlowRunner:
     """The daemon's side: a trace or a capture spans every node and runs alone there; probes (small
     scripts from one pod or node) run up to :data:`MAX_PROBES` at once per node, never beside a trace
-    or a capture. A node that cannot take the flow answers :class:`Busy` (429)."""
+    or a capture. A node that cannot take the flow answers :class:`labkit.flowreq.FlowBusy` (429)."""
 
     def __init__(self, state: Any) -> None:
         self.state = state
@@ -91,7 +89,7 @@ class FlowRunner:
             busy = [n for n in names if self._held.get(n, 0) < 0 or (alone and self._held.get(n, 0) > 0)
                     or (not alone and self._held.get(n, 0) >= MAX_PROBES)]
             if busy:
-                raise Busy(", ".join(sorted(busy)))
+                raise FlowBusy(", ".join(sorted(busy)))
             for n in names:
                 self._held[n] = -1 if alone else self._held.get(n, 0) + 1
 

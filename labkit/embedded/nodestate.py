@@ -14,17 +14,8 @@ from ..nodes import served_by_lab
 from .bird import node_birdc_argv
 from .netns import in_netns
 from .state import LabState
-from .topology import LabSpec
 
 TIMEOUT = 30.0
-
-
-def summary(spec: LabSpec) -> dict:
-    """What an ordinary user may know of the lab's shape (``GET /labkit/v1/lab``; its state files are root's)."""
-    return {"cni": spec.cni, "podCIDR": spec.pod_cidr, "nodeCIDR": spec.node_cidr, "serviceCIDR": spec.service_cidr,
-            "policyController": spec.policy_controller, "proxyMode": spec.proxy_mode, "hostRoutes": spec.host_routes,
-            "gatewayIP": spec.gateway_ip,
-            "nodes": [{"name": n.name, "role": n.role, "ip": n.ip} for n in spec.node_plans()]}
 
 
 class NodeStateReader:

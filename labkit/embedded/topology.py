@@ -139,6 +139,14 @@ class LabSpec:
     def node_prefixlen(self) -> int:
         return ipaddress.ip_network(self.node_cidr).prefixlen
 
+    def summary(self) -> dict[str, object]:
+        """What an ordinary user may know of the lab's shape (``GET /labkit/v1/lab``; the state files
+        are root's): CNI, ranges, proxy mode, host routes, nodes."""
+        return {"cni": self.cni, "podCIDR": self.pod_cidr, "nodeCIDR": self.node_cidr,
+                "serviceCIDR": self.service_cidr, "policyController": self.policy_controller,
+                "proxyMode": self.proxy_mode, "hostRoutes": self.host_routes, "gatewayIP": self.gateway_ip,
+                "nodes": [{"name": n.name, "role": n.role, "ip": n.ip} for n in self.node_plans()]}
+
     def node_plans(self) -> list[NodePlan]:
         """Nodes in kind's order: the control plane first, then ``worker``, ``worker2``..."""
         node_net = ipaddress.ip_network(self.node_cidr)

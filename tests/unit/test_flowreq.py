@@ -50,7 +50,8 @@ def test_probe_targets_are_bounded_and_inside_the_lab():
 def test_a_trace_or_capture_runs_alone_on_its_nodes_and_probes_share_them_up_to_a_limit():
     from types import SimpleNamespace
 
-    from labkit.embedded.flows import MAX_PROBES, Busy, FlowRunner
+    from labkit.embedded.flows import MAX_PROBES, FlowRunner
+    from labkit.flowreq import FlowBusy as Busy
     from labkit.embedded.topology import LabSpec
 
     runner = FlowRunner(SimpleNamespace(spec=LabSpec(name="x"), pods={}))
