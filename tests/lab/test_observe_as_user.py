@@ -113,7 +113,8 @@ def _lab_processes(lab_name: str) -> list[str]:
     for proc in Path("/proc").iterdir():
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            if os.stat(proc / "ns" / "net").st_ino in inodes and ("tcpdump" in cmd or "monitor" in cmd):
+            ours = "tcpdump" in cmd or (cmd.startswith("nft ") and "monitor" in cmd)   # not the daemon's ip monitor
+            if os.stat(proc / "ns" / "net").st_ino in inodes and ours:
                 found.append(cmd)
         except (OSError, ValueError):
             continue

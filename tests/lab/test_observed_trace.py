@@ -164,7 +164,7 @@ def test_nothing_is_left_after_an_interrupted_trace_or_capture(lab, monkeypatch)
         labkit.capture(lab.name, "demo/client", "demo/blue:80")
     for n in lab.spec.node_plans():
         assert "labkit-trace" not in lab.node_exec(n.name, ["nft", "list", "tables"]).stdout
-    assert _our_processes(lab.name, "monitor") == [] and _our_processes(lab.name, "tcpdump") == []
+    assert _our_processes(lab.name, "nft -a monitor") == [] and _our_processes(lab.name, "tcpdump") == []
 
 
 KILLED = """
@@ -194,12 +194,12 @@ def test_a_killed_run_leaves_no_process_and_the_next_trace_sweeps_its_table(lab,
     proc = subprocess.Popen([sys.executable, str(script), lab.name, what], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "READY"
-        assert _our_processes(lab.name, "tcpdump" if what == "capture" else "monitor")
+        assert _our_processes(lab.name, "tcpdump" if what == "capture" else "nft -a monitor")
     finally:
         proc.kill()                                   # SIGKILL: no finally runs in labkit
         proc.wait()
     deadline = time.monotonic() + 10                  # PR_SET_PDEATHSIG: the kernel ends the children
-    while _our_processes(lab.name, "tcpdump") or _our_processes(lab.name, "monitor"):
+    while _our_processes(lab.name, "tcpdump") or _our_processes(lab.name, "nft -a monitor"):
         assert time.monotonic() < deadline, "a capture or monitor process outlived labkit"
         time.sleep(0.1)
     if what == "trace":
