@@ -247,6 +247,17 @@ def test_a_learner_opens_notebook_00_in_a_browser_and_sees_their_own_lab(klass):
             page.locator(".lk-canvas svg").first.scroll_into_view_if_needed()
         finally:
             page.screenshot(path=str(OUTPUT / "class-learner-00.png"))
+        teacher = browser.new_context(viewport={"width": 1400, "height": 700}).new_page()
+        try:                                  # the instructor's page, as the instructor sees it
+            teacher.goto(f"{klass['base']}/hub/login?next=/services/class/")
+            teacher.fill("#username_input", TEACHER)
+            teacher.fill("#password_input", "teacher-first-password")
+            teacher.click("#login_submit")
+            teacher.wait_for_selector(f'tr[data-login="{BROWSER_LOGIN}"]', timeout=60_000)
+            row = teacher.locator(f'tr[data-login="{BROWSER_LOGIN}"]').inner_text()
+            assert "running" in row and "ready" in row
+        finally:
+            teacher.screenshot(path=str(OUTPUT / "class-instructor.png"))
             browser.close()
 
 
