@@ -120,6 +120,15 @@ def _roles(node: dict) -> list[str]:
 
 
 def recognize_node(node: dict, outputs: dict[str, str | None]) -> Recognition:
+    rec = _recognize_node(node, outputs)
+    if rec.service_proxy is None and outputs.get("bpf_services") is not None:
+        from dataclasses import replace
+
+        return replace(rec, service_proxy="ebpf")     # the lab's socket-level load balancer
+    return rec
+
+
+def _recognize_node(node: dict, outputs: dict[str, str | None]) -> Recognition:
     return recognize(parse_addr(outputs.get("addr") or "[]"), parse_routes(outputs.get("route") or "[]"),
                      outputs.get("iptables"), outputs.get("nft"), outputs.get("ipvsadm"),
                      internal_ip=_internal_ip(node), pod_cidr=(node.get("spec") or {}).get("podCIDR"))
@@ -134,6 +143,10 @@ def node_service_map(name: str, outputs: dict[str, str | None], rec: Recognition
         return read_service_map(outputs["iptables"], f"{name}: iptables-save")
     if rec.service_proxy in ("ipvs", "kube-router-ipvs") and outputs.get("ipvsadm"):
         return ipvs_service_map(parse_ipvsadm(outputs["ipvsadm"]), services)
+    if rec.service_proxy == "ebpf" and outputs.get("bpf_services") is not None:
+        from .bpf.maps import service_map
+
+        return service_map(outputs["bpf_services"] or "[]", outputs.get("bpf_backends") or "[]", services)
     return None
 
 
@@ -193,6 +206,14 @@ def read_node_outputs(access: seam.NodeAccess) -> dict[str, str | None]:
             out["bird"] = access.run(BIRD_COMMAND)
         except LabkitError:
             out["bird"] = None
+    if not any(o and ("KUBE-SERVICES" in o or "kube-proxy" in o) for o in (out.get("iptables"), out.get("nft"))):
+        from .bpf.maps import BACKENDS, SERVICES, dump_argv  # no kube-proxy: the ebpf socket LB?
+
+        for key, name in (("bpf_services", SERVICES), ("bpf_backends", BACKENDS)):
+            try:
+                out[key] = access.run(dump_argv(access.name, name))
+            except LabkitError:
+                out[key] = None
     return out
 
 

@@ -57,15 +57,17 @@ class NetnsAccess:
 MESSAGES = {
     "nodes.not_read_only": {
         "en": "refusing to run `{command}` on node {node}: node access is read-only (ip show/list, "
-              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, cat of CNI files)",
+              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, bpftool show|dump, cat of CNI files)",
         "fr": "refus de lancer `{command}` sur le nœud {node} : l'accès aux nœuds est en lecture seule "
-              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, cat des "
+              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, bpftool show|dump, cat des "
               "fichiers CNI)"},
     "nodes.not_served_by_lab": {
         "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route",
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
+              "bpftool -j map dump pinned <a socket-LB map>",
         "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route"},
+              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
+              "bpftool -j map dump pinned <une table du répartiteur de sockets>"},
     "nodes.lab_api_failed": {
         "en": "the lab's API did not hand the state of node {node} (`{command}`): {error}",
         "fr": "l'API du lab n'a pas fourni l'état du nœud {node} (`{command}`) : {error}"},
@@ -122,6 +124,10 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
         ok = not any(a in ("-w", "--write", "-p", "--load") or "=" in a for a in rest)
     elif tool in ("birdc", "birdcl"):
         ok = _birdc_show(rest)
+    elif tool == "bpftool":          # the ebpf service proxy's maps and programs: show, list, dump
+        words = [a for a in rest if not a.startswith("-")]
+        ok = len(words) >= 2 and words[0] in ("map", "prog", "cgroup", "net") and words[1] in (
+            "show", "list", "dump", "tree", "lookup")
     if not ok:
         raise BadInput("nodes.not_read_only", command=shlex.join(args), node=node)
 
@@ -159,6 +165,10 @@ def served_by_lab(argv: Sequence[str]) -> bool:
                                                 and words[3].replace("-", "").replace("_", "").isalnum())
     if tool == "birdc":
         return _birdc_show(rest)
+    if tool == "bpftool":
+        from .bpf.maps import is_dump_argv
+
+        return is_dump_argv(args)
     if tool == "conntrack":
         return rest == ["-L"] or (len(rest) == 3 and rest[0] == "-L" and rest[1] == "-o"
                                   and rest[2] in _CONNTRACK_OUTPUT)

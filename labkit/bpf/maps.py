@@ -204,3 +204,61 @@ def read_table(services: dict[bytes, bytes], backends: dict[bytes, bytes]) -> di
             found.append(Backend(address, port, front.protocol))
         table[front] = found
     return table
+
+
+# --- where a node's maps are pinned, and the service map the diagrams and the trace read ----------
+PIN_ROOT = "/sys/fs/bpf/labkit"
+
+
+def lab_of(node: str) -> str:
+    """The lab a node belongs to: lab names have no dash, nodes are ``<lab>-<role>``."""
+    return node.split("-", 1)[0]
+
+
+def pinned_map(node: str, name: str) -> str:
+    return f"{PIN_ROOT}/{lab_of(node)}/{node}/maps/{name}"
+
+
+def dump_argv(node: str, name: str) -> list[str]:
+    """The read-only command that prints one of a node's maps (as root on the node, or its seam)."""
+    return ["bpftool", "-j", "map", "dump", "pinned", pinned_map(node, name)]
+
+
+def is_dump_argv(argv: list[str]) -> bool:
+    """``argv`` is exactly a dump of one of the lab's socket-LB maps (what the seam serves)."""
+    import re
+
+    return (len(argv) == 6 and argv[:5] == ["bpftool", "-j", "map", "dump", "pinned"]
+            and re.fullmatch(rf"{PIN_ROOT}/[a-z0-9]{{1,10}}/[a-z0-9-]{{1,60}}/maps/"
+                             rf"({SERVICES}|{BACKENDS}|{REVERSE_NAT}|{NETNS})", argv[5]) is not None)
+
+
+def service_map(services_json: str, backends_json: str, objects: list[dict] | None = None):
+    """A kube-proxy-style ``ServiceMap`` (mode ``ebpf``) from the two dumps, for diagrams and trace.
+
+    There are no chains: the "path" of a connection is the hook and the two map lookups, named
+    so (``cgroup/connect4``, ``lb4_services``, ``lb4_backends``); each backend slot gets an equal
+    share of new connections (the program picks a slot at random).
+    """
+    import json
+
+    from ..kubeproxy.servicemap import EndpointEntry, ServiceEntry, ServiceMap
+    from ..kubeproxy.servicemap import Frontend as SvcFrontend
+
+    table = read_table(raw_dump(json.loads(services_json or "[]")), raw_dump(json.loads(backends_json or "[]")))
+    names: dict[tuple[str, str, int], str] = {}
+    for svc in objects or []:
+        meta, spec = svc.get("metadata", {}), svc.get("spec", {})
+        for port in spec.get("ports", []):
+            label = f"{meta.get('namespace', 'default')}/{meta.get('name')}" + (
+                f":{port['name']}" if port.get("name") else "")
+            names[(port.get("protocol", "TCP"), spec.get("clusterIP"), int(port["port"]))] = label
+    entries = []
+    for front, backends in table.items():
+        path = ["cgroup/connect4" if front.protocol == "TCP" else "cgroup/sendmsg4", f"{SERVICES} {front}"]
+        eps = [EndpointEntry(b.address, b.port, 1 / len(backends), [f"{BACKENDS} slot {i}"])
+               for i, b in enumerate(backends, start=1)]
+        entries.append(ServiceEntry(names.get((front.protocol, front.address, front.port), str(front)),
+                                    front.protocol.lower(), front.address, front.port, None, path, eps,
+                                    [SvcFrontend("cluster_ip", front.address, front.port, path, list(eps))]))
+    return ServiceMap("ebpf", sorted(entries, key=lambda e: (e.service, e.protocol)))

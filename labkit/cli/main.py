@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "labkit.cli.capture",
     "labkit.cli.kube_proxy",
     "labkit.cli.bgp",
+    "labkit.cli.socket_lb",
     "labkit.cli.draw",
     "labkit.cli.kind",
     "labkit.cli.bench",

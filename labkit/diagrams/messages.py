@@ -13,6 +13,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagrams.title.services": {
         "en": "Pod-to-service network: kube-proxy ({mode} mode), rules read on {node}",
         "fr": "Réseau de pod à service : kube-proxy (mode {mode}), règles lues sur {node}"},
+    "diagrams.title.services_ebpf": {
+        "en": "Pod-to-service network: no kube-proxy, BPF socket load balancer (maps read on {node})",
+        "fr": "Réseau de pod à service : sans kube-proxy, répartiteur BPF au niveau des sockets "
+              "(tables lues sur {node})"},
     "diagrams.title.services_no_rules": {
         "en": "Pod-to-service network: EndpointSlices (no kube-proxy rules in the snapshot)",
         "fr": "Réseau de pod à service : EndpointSlices (aucune règle kube-proxy dans l'instantané)"},
@@ -108,6 +112,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagrams.legend.tunnel": {"en": "pod-to-pod: VXLAN tunnel", "fr": "pod à pod : tunnel VXLAN"},
     "diagrams.legend.wire": {"en": "node's devices, node network", "fr": "interfaces du nœud, réseau des nœuds"},
     "diagrams.legend.dnat": {"en": "pod-to-service: DNAT by kube-proxy", "fr": "pod à service : DNAT par kube-proxy"},
+    "diagrams.legend.dnat_ebpf": {"en": "pod-to-service: address chosen by connect() (BPF)",
+                                  "fr": "pod à service : adresse choisie par connect() (BPF)"},
     "diagrams.legend.selects": {"en": "policy selects the pod", "fr": "la politique sélectionne le pod"},
     "diagrams.legend.allowed": {"en": "allowed by the rule listed in the target", "fr": "autorisé par la règle notée dans la cible"},
     "diagrams.legend.blocked": {"en": "blocked", "fr": "bloqué"},

@@ -85,7 +85,9 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
     source = rules_node(snapshot, node)
     no_rules = source is None or source.kube_proxy is None
     if not no_rules:
-        title = i18n.t("diagrams.title.services", lang, mode=source.kube_proxy.mode, node=source.name)
+        ebpf = source.kube_proxy.mode == "ebpf"          # the socket LB's maps (issue 19)
+        title = i18n.t("diagrams.title.services_ebpf" if ebpf else "diagrams.title.services", lang,
+                       mode=source.kube_proxy.mode, node=source.name)
     else:
         title = i18n.t("diagrams.title.services_no_rules", lang)
     entries = service_entries(snapshot, node)
@@ -124,7 +126,8 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
     for entry in entries:
         y = _draw_service(scene, snapshot, entry, where, (node_at, node_of), y, show_chains, no_rules, lang) + 14
     items = [(f"box:{style.GREEN}:{style.GREEN_FILL}", i18n.t("diagrams.legend.service", lang)),
-             (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.dnat", lang)),
+             (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.dnat_ebpf" if snapshot.proxy_mode == "ebpf"
+                                                  else "diagrams.legend.dnat", lang)),
              (f"box:{style.BLUE}:{style.BLUE_FILL}", i18n.t("diagrams.legend.pod", lang))]
     if no_rules:
         items.append((f"line:{style.GREEN}:dash:arrow", i18n.t("diagrams.legend.slices", lang)))

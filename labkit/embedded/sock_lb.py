@@ -24,7 +24,7 @@ from . import netns as ns
 
 SOURCE = Path(__file__).resolve().parents[1] / "bpf" / "sock_lb.c"
 BPF_FS = Path("/sys/fs/bpf")
-BPF_ROOT = BPF_FS / "labkit"
+BPF_ROOT = Path(m.PIN_ROOT)           # /sys/fs/bpf/labkit
 # program (function name in sock_lb.c) -> the cgroup hook it attaches to
 PROGRAMS = {"sock4_connect": "connect4", "sock4_sendmsg": "sendmsg4",
             "sock4_recvmsg": "recvmsg4", "sock4_getpeername": "getpeername4"}
@@ -41,6 +41,7 @@ def node_pins(name: str, node: str) -> Path:
 
 def map_pins(name: str, node: str) -> dict[str, str]:
     return {mp: str(node_pins(name, node) / "maps" / mp) for mp in m.WRITTEN_MAPS + (m.REVERSE_SK,)}
+
 
 
 def tool(name: str, package: str) -> str:

@@ -165,7 +165,8 @@ def trace(smap: ServiceMap, ip: str, port: int, protocol: str = "tcp", from_host
     targets. A node port matches whatever ``ip`` is given, as ``--dst-type LOCAL`` does.
     """
     protocol = protocol.lower()
-    hook = _HOOKS[smap.mode][1 if from_host else 0]
+    hooks = _HOOKS.get(smap.mode)      # ipvs, ebpf (the socket LB): their path names its own hook
+    hook = [hooks[1 if from_host else 0]] if hooks else []
     candidates = [(svc, fe) for svc in smap.services if svc.protocol == protocol for fe in svc.frontends]
     exact = [(s, f) for s, f in candidates if f.ip == ip and f.port == port]
     node_ports = [(s, f) for s, f in candidates if f.kind == "node_port" and f.port == port]
@@ -173,7 +174,7 @@ def trace(smap: ServiceMap, ip: str, port: int, protocol: str = "tcp", from_host
     if match is None:
         return Trace(f"{ip}:{port}", protocol, None, None, [], [])
     svc, fe = match
-    return Trace(f"{ip}:{port}", protocol, svc.service, fe.kind, [hook, *fe.chains],
+    return Trace(f"{ip}:{port}", protocol, svc.service, fe.kind, [*hook, *fe.chains],
                  [EndpointEntry(e.ip, e.port, e.share, list(e.chains)) for e in fe.endpoints])
 
 

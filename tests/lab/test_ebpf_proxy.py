@@ -7,11 +7,13 @@ import subprocess
 
 import pytest
 
+from labkit.cluster import connect
 from labkit.embedded import lifecycle, sock_lb
 from labkit.embedded.paths import lab_dir
 from labkit.embedded.state import LabState
 from labkit.embedded.topology import LabSpec
 
+from .helpers import labkit
 from .test_services import Cluster
 
 NAME = "tebpf"
@@ -76,6 +78,21 @@ def test_scaling_updates_every_node_map(cluster):
     ips = cluster.wait(lambda: blue_ips(cluster), lambda i: len(i) == 4)
     for node in cluster.lab.spec.node_plans():
         cluster.wait(lambda: backends(cluster, node.name), lambda b: b == ips)
+
+
+def test_inspect_snapshot_and_diagram_read_the_maps(cluster):
+    ips = blue_ips(cluster)
+    out = labkit("inspect", "socket-lb", "--name", NAME, "--node", "worker", check=True).stdout
+    assert "demo/blue" in out and all(f"{ip}:80" in out for ip in ips) and "lb4_services" in out
+    snap = connect(lab=NAME).snapshot(with_pod_networks=False)
+    assert snap.proxy_mode == "ebpf"
+    for node in snap.nodes:
+        assert sorted(e.ip for e in node.kube_proxy.get("demo/blue").endpoints) == ips
+    out_svg = lab_dir(NAME).parent / f"{NAME}-services.svg"
+    labkit("draw", "services", "--name", NAME, "-o", str(out_svg), check=True)
+    svg = out_svg.read_text()
+    out_svg.unlink()
+    assert "BPF" in svg and all(ip in svg for ip in ips)
 
 
 def test_an_endpoint_removed_gets_no_new_connection(cluster):

@@ -1,7 +1,13 @@
 """The socket load balancer's maps as bytes (``labkit.bpf.maps``): written, diffed, read back."""
+import json
 import struct
 
+import pytest
+
 from labkit.bpf import maps as m
+from labkit.errors import BadInput
+from labkit.kubeproxy.servicemap import trace
+from labkit.nodes import check_read_only, served_by_lab
 from labkit.kubeproxy.model import Endpoint, ProxyInput, ServicePort
 
 PINS = {name: f"/sys/fs/bpf/labkit/x/n/maps/{name}" for name in m.WRITTEN_MAPS}
@@ -66,3 +72,37 @@ def test_batch_adds_backends_before_slots_and_removes_masters_first():
     gone = m.batch_lines(PINS, m.entries(two, ids), {})
     assert [l.split()[1] for l in gone] == ["delete"] * len(gone)
     assert " 00 00 06 " in gone[0] or " 00 00 11 " in gone[0]   # a master first
+
+
+def _dump(entries):
+    return json.dumps([{"key": [f"0x{b:02x}" for b in k], "value": [f"0x{b:02x}" for b in v]}
+                       for k, v in entries.items()])
+
+
+def test_service_map_from_dumps_names_services_and_shares_slots_evenly():
+    table = m.service_table(inp("10.244.2.3", "10.244.1.9"))
+    ids = m.Ids()
+    ids.assign(table)
+    e = m.entries(table, ids)
+    svc = {"metadata": {"namespace": "demo", "name": "blue"},
+           "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80, "protocol": "TCP"}]}}
+    smap = m.service_map(_dump(e[m.SERVICES]), _dump(e[m.BACKENDS]), [svc])
+    assert smap.mode == "ebpf"
+    blue = smap.get("demo/blue")
+    assert [(ep.ip, ep.share) for ep in blue.endpoints] == [("10.244.1.9", 0.5), ("10.244.2.3", 0.5)]
+    assert blue.chains[0] == "cgroup/connect4"
+    assert trace(smap, "10.96.0.20", 80).chains[:2] == ["cgroup/connect4", "lb4_services 10.96.0.20:80/TCP"]
+    assert smap.get("10.96.0.10:53/UDP", "udp").chains[0] == "cgroup/sendmsg4"
+
+
+def test_the_lab_serves_only_dumps_of_socket_lb_maps():
+    assert m.dump_argv("kubenet-worker", m.SERVICES) == [
+        "bpftool", "-j", "map", "dump", "pinned", "/sys/fs/bpf/labkit/kubenet/kubenet-worker/maps/lb4_services"]
+    assert served_by_lab(m.dump_argv("kubenet-worker", m.BACKENDS))
+    assert not served_by_lab(["bpftool", "-j", "map", "dump", "pinned", "/sys/fs/bpf/other/map"])
+    assert not served_by_lab(["bpftool", "map", "update", "pinned", m.pinned_map("kubenet-worker", m.SERVICES)])
+    assert not served_by_lab(["bpftool", "-j", "map", "dump", "pinned",
+                              "/sys/fs/bpf/labkit/kubenet/../../x/maps/lb4_services"])
+    check_read_only(["bpftool", "-j", "map", "dump", "pinned", "/sys/fs/bpf/x"])
+    with pytest.raises(BadInput):
+        check_read_only(["bpftool", "map", "update", "pinned", "/sys/fs/bpf/x", "key", "0"])
