@@ -19,8 +19,8 @@ import copy
 import logging
 from collections.abc import Callable
 
+from ..netpol.nft import PolicyObjects
 from .controller import DebouncedSync
-from .policy import PolicyObjects
 
 log = logging.getLogger(__name__)
 ADMIT_TIMEOUT = 10.0      # as Calico's policy_setup_timeout_seconds: then start, with a warning

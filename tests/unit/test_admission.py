@@ -3,7 +3,7 @@ import asyncio
 
 from labkit.embedded.admission import PolicyBarrier, overlay
 from labkit.embedded.controller import DebouncedSync
-from labkit.embedded.policy import PolicyObjects
+from labkit.netpol.nft import PolicyObjects
 
 
 def pod(name, ip=None, uid="u1"):

@@ -19,14 +19,23 @@ from pathlib import Path
 
 import pytest
 
-from labkit.embedded.policy import (ALL_PORTS, NodeRules, PolicyObjects, compile_node, disjoint,
-                                    ip_block_ranges, merge_ranges, node_rules, render)
 from labkit.embedded.topology import LabSpec
 from labkit.netpol import EGRESS, INGRESS, ContainerPort, Engine, IPBlock, Namespace, Pod
+from labkit.netpol.nft import (
+    ALL_PORTS,
+    NodeRules,
+    PolicyObjects,
+    compile_node,
+    disjoint,
+    ip_block_ranges,
+    merge_ranges,
+    node_rules,
+    render,
+)
 from labkit.netpol.resolved import resolve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from netpol_model import Model, policy  # noqa: E402  (the upstream model the engine tests use)
+from netpol_model import Model, policy
 
 PROTO = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP"}
 

@@ -5,10 +5,10 @@ with real packets.
 """
 from __future__ import annotations
 
-from labkit.embedded.policy import FailedClosed, PolicyObjects, node_rules
 from labkit.embedded.proxy import usable
 from labkit.embedded.topology import LabSpec
 from labkit.netpol import EGRESS, INGRESS
+from labkit.netpol.nft import FailedClosed, PolicyObjects, node_rules
 
 SPEC = LabSpec(name="tiso")
 NODE = SPEC.node_plans()[1].name
