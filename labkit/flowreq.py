@@ -42,7 +42,6 @@ MESSAGES = {
     "flow.problem.target": {"en": "'{value}' is not IP:PORT/tcp|udp inside the lab ({ranges})",
                             "fr": "« {value} » n'est pas IP:PORT/tcp|udp dans le lab ({ranges})"},
 }
-i18n.register(MESSAGES)
 
 _NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _POD = re.compile(rf"^{_NAME}/{_NAME}(\.{_NAME})*$")

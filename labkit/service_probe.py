@@ -107,11 +107,11 @@ def service_reachability(cluster: Any = "kubenet", namespaces: str | Sequence[st
     (``probe=False``: the prediction only). ``namespaces``: the pods that are sources (default: all
     but kube-system); every Service outside kube-system is a column. ``cluster``: a lab's name or a
     ``labkit.connect()`` cluster; root enters the lab's namespaces, anyone else asks its daemon."""
-    from .cluster import connect
+    from .cluster import as_cluster
     from .nodes import flow_access, lab_shape
     from .policy_api import engine as policy_engine
 
-    conn = connect(lab=cluster) if isinstance(cluster, str) else cluster
+    conn = as_cluster(cluster, what="labkit.service_reachability")   # a lab name, a Cluster
     shape = lab_shape(conn)
     snap = conn.snapshot()
     wanted = set(namespaces.split(",") if isinstance(namespaces, str) else namespaces) if namespaces else None

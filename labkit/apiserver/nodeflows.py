@@ -16,17 +16,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import i18n
 from ..errors import LabkitError
 from ..flowreq import FLOW_PATH, FlowBusy, InvalidFlow, parse
 from . import status
 
-i18n.register({
+MESSAGES = {
     "api.flow_busy": {"en": "node {nodes} is observing another flow; try again in a moment",
                       "fr": "le nœud {nodes} observe déjà un autre flux ; réessayez dans un instant"},
     "api.flow_error": {"en": "{error}", "fr": "{error}"},
     "api.flow_invalid": {"en": "invalid flow request: {summary}", "fr": "demande de flux invalide : {summary}"},
-})
+}
 
 
 def routes(app: web.Application, runner: Callable[[str, Any], Awaitable[dict]], ranges: Callable[[], list[str]]) -> None:

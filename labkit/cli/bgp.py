@@ -14,7 +14,7 @@ from .. import i18n
 from .kube_proxy import _inspect_group
 from .target import add_cluster_options, connect_from
 
-i18n.register({
+MESSAGES = {
     "bgp.cli.inspect_help": {"en": "a node's BIRD: BGP sessions (birdc show protocols) or its routes",
                              "fr": "le BIRD d'un nœud : sessions BGP (birdc show protocols) ou ses routes"},
     "bgp.cli.bird_help": {"en": "kill or restart a node's BIRD (labkit up --cni calico)",
@@ -22,7 +22,7 @@ i18n.register({
     "bgp.cli.state": {"en": "BIRD on {node}: {state}", "fr": "BIRD sur {node} : {state}"},
     "bgp.cli.running": {"en": "running", "fr": "en marche"},
     "bgp.cli.stopped": {"en": "not running", "fr": "arrêté"},
-})
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
