@@ -22,7 +22,6 @@ MESSAGES = {
         "en": "the ebpf service proxy's maps of a node (bpftool map dump), as services",
         "fr": "les tables du proxy de services ebpf d'un nœud (bpftool map dump), lues comme des services"},
 }
-i18n.register(MESSAGES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
