@@ -1,20 +1,25 @@
-"""Benchmark (root): loading the rendered kube-proxy rules into a fresh network namespace.
+"""Benchmark (root): loading the rendered kube-proxy rules into a fresh network namespace, then a
+one-service change, before and after this session's changes, in one run (ratios hold on a busy
+machine where absolute times do not).
 
 For each size, the rules of N services (2 endpoints each) are loaded into a namespace of their
-own, created and deleted here (``kpload<pid>``): as one transaction (``nft -f`` of
-``NftRuleset.transaction()``, one ``iptables-restore --noflush``), then in the batches the lab's
-kube-proxy uses for a first load (``nft_initial_batches``, ``iptables_initial_batches``). Wall
-time and CPU time of the loading processes (user + system, which the kernel's work is charged
-to) are printed; nothing is asserted. The one-transaction loads get slow fast (quadratic), so
-they are skipped above --single-max services.
+own, created and deleted here (``kpload<pid>``), then one service loses an endpoint:
+- nftables, the lab's form (``numgen`` cascade) and upstream's form (one anonymous
+  ``numgen ... vmap`` per service chain, ``NodeContext.endpoint_vmap``): ``nft -f`` of the whole
+  ruleset as one transaction and in the lab's first-load batches, then the partial-sync
+  transaction (``nft_update``);
+- iptables: the first-load batches, then the partial-sync input with only the changed chains
+  (the lab) and with every top-level chain written whole (upstream, ``full_fixed``).
+Wall time of the loading processes is printed; nothing is asserted. The one-transaction load of
+upstream's form is quadratic: skipped above --single-max services.
 
-    sudo .venv/bin/python bench/kube_proxy_load.py [--sizes 1000,5000,10000] [--single-max 5000]
+    sudo .venv/bin/python bench/kube_proxy_load.py [--sizes 1000,10000] [--single-max 10000]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -22,50 +27,66 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.bench.kube_proxy_model import node_context, synthetic_input  # noqa: E402
+from labkit.bench.kube_proxy_model import node_context, one_service_changed, synthetic_input  # noqa: E402
 from labkit.kubeproxy.iptables import render_iptables  # noqa: E402
-from labkit.kubeproxy.iptables_sync import iptables_initial_batches  # noqa: E402
-from labkit.kubeproxy.nft_sync import nft_initial_batches  # noqa: E402
+from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update  # noqa: E402
+from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_update  # noqa: E402
 from labkit.kubeproxy.nftables import render_nftables  # noqa: E402
 
 NS = f"kpload{os.getpid() % 100000}"
+NFT = ["nft", "-f", "-"]
+RESTORE = ["iptables-restore", "--noflush", "-w"]
 
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def load(argv: list[str], inputs: list[str]) -> tuple[float, float]:
+def load(argv: list[str], inputs: list[str], then: list[str] = ()) -> list[float]:
+    """Wall time of loading ``inputs`` into a fresh namespace, then of each of ``then``."""
     subprocess.run(["ip", "netns", "add", NS], check=True)
     try:
-        t0, c0 = time.perf_counter(), _cpu()
+        times = []
+        t0 = time.perf_counter()
         for text in inputs:
             subprocess.run(["ip", "netns", "exec", NS, *argv], input=text.encode(), check=True)
-        return time.perf_counter() - t0, _cpu() - c0
+        times.append(time.perf_counter() - t0)
+        for text in then:
+            t0 = time.perf_counter()
+            subprocess.run(["ip", "netns", "exec", NS, *argv], input=text.encode(), check=True)
+            times.append(time.perf_counter() - t0)
+        return times
     finally:
         subprocess.run(["ip", "netns", "del", NS], check=True)
 
 
+def row(mode: str, n: int, how: str, inputs: int, seconds: float) -> None:
+    print(f"{mode:22} {n:8,} {how:>26} {inputs:6} {seconds:8.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,5000,10000")
-    parser.add_argument("--single-max", type=int, default=5000)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--single-max", type=int, default=10000)
     args = parser.parse_args()
     ctx = node_context("10.255.250.1")
-    print(f"{'mode':9} {'services':>8} {'how':>14} {'inputs':>6} {'wall s':>8} {'cpu s':>8}")
+    upstream_ctx = dataclasses.replace(ctx, endpoint_vmap=True)
+    print(f"{'mode':22} {'services':>8} {'what':>26} {'inputs':>6} {'wall s':>8}")
     for n in (int(s) for s in args.sizes.split(",")):
         inp = synthetic_input(n)
-        rs = render_nftables(inp, ctx)
-        text = render_iptables(inp, ctx)
-        runs = [("nftables", ["nft", "-f", "-"], "batches", nft_initial_batches(rs)),
-                ("iptables", ["iptables-restore", "--noflush", "-w"], "batches", iptables_initial_batches(text))]
-        if n <= args.single_max:
-            runs += [("nftables", ["nft", "-f", "-"], "1 transaction", [rs.transaction()]),
-                     ("iptables", ["iptables-restore", "--noflush", "-w"], "1 transaction", [text])]
-        for mode, argv, how, inputs in runs:
-            wall, cpu = load(argv, inputs)
-            print(f"{mode:9} {n:8,} {how:>14} {len(inputs):6} {wall:8.2f} {cpu:8.2f}", flush=True)
+        changed = one_service_changed(inp)
+        for label, c in (("nftables (lab)", ctx), ("nftables (upstream vmap)", upstream_ctx)):
+            rs, rs2 = render_nftables(inp, c), render_nftables(changed, c)
+            batches = nft_initial_batches(rs)
+            full, partial = load(NFT, batches, [nft_update(rs, rs2).transaction])
+            row(label, n, "full load, batches", len(batches), full)
+            row(label, n, "one-service change", 1, partial)
+            if c is ctx or n <= args.single_max:
+                row(label, n, "full load, 1 transaction", 1, load(NFT, [rs.transaction()])[0])
+        text, text2 = render_iptables(inp, ctx), render_iptables(changed, ctx)
+        batches = iptables_initial_batches(text)
+        lab, back, upstream = iptables_update(text, text2), iptables_update(text2, text), \
+            iptables_update(text, text2, full_fixed=True)
+        full, partial, _, partial_up = load(RESTORE, batches, [lab.restore, back.restore, upstream.restore])
+        row("iptables", n, "full load, batches", len(batches), full)
+        row("iptables (lab)", n, "one-service change", 1, partial)
+        row("iptables (upstream)", n, "one-service change", 1, partial_up)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,12 @@ def _elements_line(verb: str, name: str, elements: list[str]) -> str:
     return f"{verb} element {PREFIX} {name} {{ {', '.join(elements)} }}"
 
 
-def nft_initial_batches(rs: NftRuleset, rules_per_batch: int = RULES_PER_BATCH) -> list[str]:
-    """``nft -f`` transactions that replace the table with ``rs``, to run in order."""
+def nft_initial_batches(rs: NftRuleset, rules_per_batch: int | None = None) -> list[str]:
+    """``nft -f`` transactions that replace the table with ``rs``, to run in order.
+
+    One transaction unless the service chains hold anonymous maps (upstream's ``vmap { ... }``):
+    every extra ``nft`` run dumps all the chains into its cache again (10,000 services: 2.6 s in
+    one transaction, 5.7 s in 20)."""
     fixed = [c for c in rs.chains.values() if not is_service_chain(c.name)]
     service = [c for c in rs.chains.values() if is_service_chain(c.name)]
     head = [f"add table {PREFIX}", f"delete table {PREFIX}", f'add table {PREFIX} {{ comment "{rs.comment}" ; }}']
@@ -75,6 +79,13 @@ def nft_initial_batches(rs: NftRuleset, rules_per_batch: int = RULES_PER_BATCH) 
     head += [_chain_line(c) for c in fixed]
     head += [_rule_line(c.name, r, cm) for c in fixed for r, cm in c.rules]
     head += [_chain_line(c) for c in service]
+    elements = [_elements_line("add", s.name, s.elements) for s in rs.sets.values() if s.elements]
+    if rules_per_batch is None:
+        anonymous = any("vmap {" in r for c in service for r, _ in c.rules)
+        if not anonymous:
+            rules = [_rule_line(c.name, r, cm) for c in service for r, cm in c.rules]
+            return ["\n".join(head + rules + elements) + "\n"]
+        rules_per_batch = RULES_PER_BATCH
     batches = [head]
     current: list[str] = []
     for c in service:
@@ -84,7 +95,6 @@ def nft_initial_batches(rs: NftRuleset, rules_per_batch: int = RULES_PER_BATCH) 
             current = []
     if current:
         batches.append(current)
-    elements = [_elements_line("add", s.name, s.elements) for s in rs.sets.values() if s.elements]
     if elements:
         batches.append(elements)
     return ["\n".join(b) + "\n" for b in batches]

@@ -326,8 +326,9 @@ class _Service:
         (``writeServiceToEndpointRules`` in pkg/proxy/nftables/proxier.go). Its ``{ … }`` is an
         anonymous map, one per service chain, and the kernel names each new anonymous map
         ``__map%d`` by scanning every set of the table (nf_tables_api.c,
-        ``nf_tables_set_alloc_name``): loading 10,000 services costs 50 million scans (11.8 s
-        measured for ``nft -f``; 2 s without the maps), and nft 1.0.6 lists all those maps into
+        ``nf_tables_set_alloc_name``): loading 10,000 services costs 50 million scans (107 s
+        for one ``nft -f`` transaction, 14 s in batches; 2.6 s without the maps, bench/
+        kube_proxy_load.py), and nft 1.0.6 lists all those maps into
         its cache before each later transaction. The lab departs here (``ctx.endpoint_vmap``
         False, the default): the same draw as a cascade, as iptables mode does with
         ``--probability``: endpoint i of N is taken with probability 1/(N-i) by

@@ -564,8 +564,8 @@ print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {wo
 # Where the lab departs from upstream, on purpose: in each Service chain upstream picks an endpoint
 # with one `numgen random mod N vmap { … }` rule, whose `{ … }` is an anonymous map; the kernel names
 # every new anonymous map by scanning all the maps of the table, so loading 10,000 Services took
-# 11.8 s. The lab writes the same draw as a cascade (`numgen random mod 2 0 goto endpoint-…`, then
-# `goto endpoint-…`), as the iptables mode does with `--probability`: same chains, same names, same
+# 107 s in one `nft -f` (2.6 s without those maps, on a 2-core VM). The lab writes the same draw
+# as a cascade (`numgen random mod 2 0 goto endpoint-…`, then `goto endpoint-…`), as the iptables mode does with `--probability`: same chains, same names, same
 # maps, linear load. Its iptables partial sync also leaves out `KUBE-SERVICES` when it did not change
 # (upstream rewrites it every time). What stays O(Services) in a change, upstream too: `nft` reads
 # every chain before a transaction, and the kernel checks the whole table when a jump is added.
@@ -587,9 +587,10 @@ print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {wo
 # d'upstream, exprès : dans chaque chaîne de Service, upstream choisit un endpoint avec une règle
 # `numgen random mod N vmap { … }`, dont le `{ … }` est une map anonyme ; le noyau nomme chaque
 # nouvelle map anonyme en parcourant toutes les maps de la table, si bien que charger 10 000
-# Services prenait 11,8 s. Le lab écrit le même tirage en cascade (`numgen random mod 2 0 goto
-# endpoint-…`, puis `goto endpoint-…`), comme le mode iptables avec `--probability` : mêmes chaînes,
-# mêmes noms, mêmes maps, chargement linéaire. Sa synchronisation partielle iptables omet aussi
+# Services prenait 107 s en un seul `nft -f` (2,6 s sans ces maps, sur une VM à 2 cœurs). Le lab
+# écrit le même tirage en cascade (`numgen random mod 2 0 goto endpoint-…`, puis
+# `goto endpoint-…`), comme le mode iptables avec `--probability` : mêmes chaînes, mêmes noms,
+# mêmes maps, chargement linéaire. Sa synchronisation partielle iptables omet aussi
 # `KUBE-SERVICES` quand elle n'a pas changé (upstream la réécrit à chaque fois). Ce qui reste en
 # O(Services) lors d'une modification, chez upstream aussi : `nft` relit toutes les chaînes avant
 # une transaction, et le noyau vérifie toute la table quand un saut est ajouté.

@@ -43,6 +43,13 @@ def test_nft_first_load_in_batches_is_the_full_transaction(overall_input, upstre
     assert all(line.startswith("add element") for line in batches[-1].splitlines())
 
 
+def test_nft_first_load_of_the_lab_form_is_one_transaction():
+    rs = render_nftables(lab_input(5), CTX)  # no anonymous map: nothing to batch
+    batches = nft_initial_batches(rs)
+    assert len(batches) == 1 and "vmap {" not in batches[0]
+    assert nft_state(batches[0]) == nft_state(rs.transaction())
+
+
 def test_nft_partial_sync_equals_a_full_sync():
     old_inp = lab_input(6)
     new_inp = copy.deepcopy(old_inp)
