@@ -43,20 +43,23 @@ def is_service_chain(name: str) -> bool:
 def parse_restore(text: str) -> list[RestoreTable]:
     """Tables of an ``iptables-restore`` input as :func:`render_iptables` writes it (do not modify)."""
     tables: list[RestoreTable] = []
-    current: RestoreTable | None = None
-    for line in text.splitlines():
-        if line.startswith("*"):
-            current = RestoreTable(line[1:])
-            tables.append(current)
-        elif current is None or not line or line == "COMMIT" or line.startswith("#"):
-            continue
-        elif line.startswith(":"):
-            chain = line[1:].split(" ", 1)[0]
-            current.chains.append(chain)
-            current.rules.setdefault(chain, [])
-        elif line.startswith("-A "):
-            chain = line.split(" ", 2)[1]
-            current.rules.setdefault(chain, []).append(line)
+    for block in ("\n" + text).split("\n*")[1:]:  # one block per "*table" line
+        lines = block.split("\n")
+        current = RestoreTable(lines[0])
+        tables.append(current)
+        rules = current.rules
+        for line in lines[1:]:
+            if line.startswith("-A "):  # most lines: "-A CHAIN ..."
+                end = line.find(" ", 3)
+                chain = line[3:end] if end > 0 else line[3:]
+                got = rules.get(chain)
+                if got is None:
+                    got = rules[chain] = []
+                got.append(line)
+            elif line.startswith(":"):
+                chain = line[1:].split(" ", 1)[0]
+                current.chains.append(chain)
+                rules.setdefault(chain, [])
     return tables
 
 
