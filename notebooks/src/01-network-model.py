@@ -178,8 +178,8 @@ if cluster.kind == "embedded":
 # faire.
 #
 # Là où un vrai cluster s'écarte du modèle : le kindnetd de kind (et flannel avec `--ip-masq`)
-# masque ce qu'un pod envoie à un *autre* nœud : ce nœud voit l'adresse du nœud du pod, pas celle du
-# pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font
+# traduit l'adresse source de ce qu'un pod envoie à un *autre* nœud (masquerading) : ce nœud voit
+# l'adresse du nœud du pod, pas celle du pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font
 # de même : la dernière ligne le montre.
 
 # %%
@@ -202,8 +202,10 @@ if cluster.kind == "embedded" and os.geteuid() == 0:
     assert node_to_node.holds and answer["client_ip"] == WORKER2_IP and own_node.holds
     assert other_node.facts["seen"] in (CLIENT_IP, WORKER2_IP)      # kept, or SNATed to the pod's node
 else:
-    print(tr("(listening on a node needs root: `sudo labkit` in a terminal; here, what a pod can do)",
-             "(écouter sur un nœud demande root : `sudo labkit` dans un terminal ; ici, ce qu'un pod peut faire)"))
+    print(tr("(these proofs start programs inside a node: they need root, as `sudo make test` runs them; "
+             "here, what a pod can do)",
+             "(ces preuves lancent des programmes dans un nœud : il faut root, comme `sudo make test` les lance ; "
+             "ici, ce qu'un pod peut faire)"))
     !kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
 
 # %% [markdown] en
