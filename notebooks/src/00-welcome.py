@@ -21,7 +21,7 @@
 #
 # Dans cet atelier, vous allez *voir* le modèle réseau de Kubernetes à l'œuvre, sur votre propre cluster :
 #
-# 1. **le réseau de pods** (CNI) : chaque pod reçoit une adresse IP, et les pods se parlent directement ;
+# 1. **le réseau des pods** (CNI) : chaque pod reçoit une adresse IP, et les pods se parlent directement ;
 # 2. **le réseau des services** (kube-proxy) : des adresses stables et de la répartition de charge ;
 # 3. **les politiques réseau** : le pare-feu entre les pods.
 #
@@ -123,7 +123,7 @@ if cluster.kind == "embedded":
 #
 # Ce schéma est dessiné à partir de votre cluster et **se redessine tout seul** dès que quelque chose
 # change (un pod, un service, une politique) : gardez-le à l'œil pendant que vous travaillez. En bleu
-# le réseau de pods, en vert les services, en rouge les politiques. Le bouton *Arrêter* (ou
+# le réseau des pods, en vert les services, en rouge les politiques. Le bouton *Arrêter* (ou
 # `view.stop()`) interrompt les mises à jour.
 
 # %%
@@ -228,7 +228,7 @@ for lang in ("en", "fr"):
 #
 # - Les carnets parlent à votre cluster avec `kubectl` et labkit, trouvé de la même façon
 #   (`KUBECONFIG`, sinon le lab embarqué).
-# - Le schéma en direct montre les trois couches : en bleu le réseau de pods, en vert les services,
+# - Le schéma en direct montre les trois couches : en bleu le réseau des pods, en vert les services,
 #   en rouge les politiques ; il se redessine tout seul quand le cluster change.
 # - Un exercice, c'est une cellule vide, deux indices, une solution repliée et une vérification qui
 #   regarde le cluster : exécuter un carnet de haut en bas ne résout rien tout seul.

@@ -82,7 +82,7 @@ print(tr("workers:", "workers :"), WORKER, WORKER2)
 # The blue layer: nodes, their pod CIDRs, and the pods with their addresses. It redraws itself when
 # pods come and go.
 # %% [markdown] fr
-# ## Le réseau de pods, en direct
+# ## Le réseau des pods, en direct
 #
 # La couche bleue : les nœuds, leurs CIDR de pods, et les pods avec leurs adresses. Le schéma se
 # redessine tout seul quand des pods arrivent ou partent.

@@ -81,7 +81,7 @@ print(tr("workers:", "workers :"), WORKER, WORKER2)
 # Hover a pod, a device or a route for its details; click a pod, then another, to see the path of a
 # connection between them.
 # %% [markdown] fr
-# ## Le réseau de pods, en direct
+# ## Le réseau des pods, en direct
 #
 # Gardez ce schéma sous les yeux : chaque pod y apparaît avec sa veth sur son nœud, dès sa création.
 # Survolez un pod, une interface ou une route pour ses détails ; cliquez un pod, puis un autre, pour
@@ -132,7 +132,7 @@ pods.interfaces_table(node)
 # ## Les routes d'un nœud
 #
 # Une route `/32` par pod local, directement dans sa veth (`scope host`), et un `/24` par autre nœud,
-# *via* l'IP de ce nœud sur le réseau des nœuds. Avec kindnet, le « réseau de pods » se résume à ça.
+# *via* l'IP de ce nœud sur le réseau des nœuds. Avec kindnet, le « réseau des pods » se résume à ça.
 # La même chose avec la vraie commande :
 
 # %%
@@ -208,7 +208,7 @@ ex.check("02.4", veth, cluster, pod="nb02/a1", variable="veth")
 # ## Le chemin sur un seul nœud
 #
 # `labkit.trace` suit le premier paquet d'une connexion à travers les routes d'un **instantané** du
-# cluster (rien n'est envoyé), et dessine le chemin sur le schéma du réseau de pods. De `a1` à `a2`,
+# cluster (rien n'est envoyé), et dessine le chemin sur le schéma du réseau des pods. De `a1` à `a2`,
 # tous deux sur `WORKER` : sortie de `a1` par sa veth, une route `/32`, entrée dans la veth de `a2`.
 # Le paquet ne quitte jamais le nœud.
 

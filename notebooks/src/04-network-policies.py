@@ -22,7 +22,7 @@
 #
 # Le modèle réseau de Kubernetes dit : **tout le monde joint tout le monde**. Pratique pour
 # démarrer, mauvais pour la sécurité : pour isoler, on ajoute des **NetworkPolicies**, le pare-feu
-# du réseau de pods. Elles sont appliquées par un composant de la pile réseau (Calico, Cilium,
+# du réseau des pods. Elles sont appliquées par un composant de la pile réseau (Calico, Cilium,
 # kube-router… ici le contrôleur du lab, des règles nftables sur chaque nœud) ; certains clusters
 # n'en ont aucun d'origine, et les politiques y sont acceptées par l'API puis ignorées sans un mot.
 #

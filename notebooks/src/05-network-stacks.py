@@ -47,10 +47,10 @@
 # %% [markdown] fr
 # ## 1. Les candidats habituels
 #
-# Trois briques, et une pile peut en tenir une, deux ou les trois : le **réseau de pods**
+# Trois briques, et une pile peut en tenir une, deux ou les trois : le **réseau des pods**
 # (CNI), le **proxy de services** (kube-proxy par défaut), et les **politiques réseau**.
 #
-# | pile | réseau de pods | politiques | proxy de services | en une ligne |
+# | pile | réseau des pods | politiques | proxy de services | en une ligne |
 # |---|---|---|---|---|
 # | [Weave](https://github.com/weaveworks/weave) | pont + maillage VXLAN | oui | kube-proxy | très simple à installer, sans configuration, léger… mais **plus maintenu** |
 # | [Cilium](https://cilium.io/) | eBPF (routé ou VXLAN/Geneve) | oui (L3-L7) | eBPF, peut remplacer kube-proxy | très puissant, « le meilleur » pour certains… mais l'eBPF complique le dépannage |
