@@ -239,8 +239,6 @@ def source_node(predicted: Any) -> str:
         meta = p.get("metadata") or {}
         if f"{meta.get('namespace', 'default')}/{meta.get('name')}" == key and (p.get("spec") or {}).get("nodeName"):
             return p["spec"]["nodeName"]
-    from .embedded import messages  # noqa: F401
-
     raise LabkitError("lab.unknown_pod", exit_code=2, pod=key, name=predicted.snapshot.name)
 
 

@@ -287,8 +287,6 @@ class LocalFlows:
 
         state = LabState.load(self.lab)
         if state is None:
-            from .embedded import messages  # noqa: F401
-
             raise LabkitError("lab.not_running", exit_code=1, name=self.lab)
         return execute(state.spec, state.pods, node, req)
 

@@ -73,7 +73,8 @@ def test_every_key_used_in_code_exists():
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
                         and KEY.match(arg.value) and arg.value not in catalog:
                     missing.append(f"{rel}:{node.lineno}: {arg.value}")
-    assert not missing, "keys with no message:\n" + "\n".join(missing)
+    assert not missing, ("keys with no message (a module's messages are a module-level literal "
+                         "`MESSAGES = {...}`, not an i18n.register call):\n" + "\n".join(missing))
 
 
 def test_no_module_registers_messages_at_import():
@@ -87,7 +88,8 @@ def test_no_module_registers_messages_at_import():
                     and getattr(node.value.func, "value", None) is not None \
                     and getattr(node.value.func.value, "id", "") == "i18n":
                 calls.append(f"{rel}:{node.lineno}")
-    assert not calls, calls
+    assert not calls, ("define the table as a module-level literal `MESSAGES = {key: {\"en\": ..., "
+                       "\"fr\": ...}}` instead of calling i18n.register at import: " + ", ".join(calls))
     noqa = [f"{p}:{n}" for p in LABKIT.rglob("*.py")
             for n, line in enumerate(p.read_text().splitlines(), 1) if "noqa: F401" in line]
     assert len(noqa) <= 5, noqa
