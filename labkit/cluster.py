@@ -424,6 +424,10 @@ def _embedded(lab: str) -> Cluster:
         if not os.access(path, os.R_OK):
             path = user_kubeconfig(lab)
         if not path.exists():
+            from .embedded.paths import state_file
+
+            if not state_file(lab).exists():           # no such lab (anyone may see that)
+                raise LabkitError("lab.not_running", exit_code=1, name=lab)
             raise LabkitError("cluster.lab_kubeconfig_unreadable", exit_code=2, name=lab,
                               path=kubeconfig_file(lab), copy=user_kubeconfig(lab))
         return _through_api(lab, api_client(path))
