@@ -309,6 +309,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     ip, dport = resolve_destination(snapshot, destination, port)
     node = w.start(ip)
     candidates: list[Candidate] = []
+    socket_lb = False
     if node is None:
         return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot, ip, dport)
     owner = wiring.node_for_ip(snapshot, ip)
@@ -322,6 +323,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     if node.kube_proxy is None:
         w.add("service", "no_rules", node.name, node=node.name)
     else:
+        socket_lb = node.kube_proxy.mode == "ebpf"      # the BPF socket LB: connect() itself translates
         result = kube_proxy_trace(node.kube_proxy, ip, dport, protocol)
         if result.kind == "node_port" and ip not in w.addresses(node):
             result = None  # --dst-type LOCAL: a node port answers on the node's own addresses only
@@ -329,7 +331,8 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
             w.add("service", "no_service", node.name, node=node.name, dst=f"{ip}:{dport}")
             result = None
         else:
-            w.add("service", "kube_proxy", node.name, chains=tuple(result.chains), node=node.name,
+            w.add("service", "socket_lb" if socket_lb else "kube_proxy", node.name, chains=tuple(result.chains),
+                  node=node.name,
                   service=result.service, path=" → ".join(result.chains))
             if not result.targets:
                 w.add("service", "no_candidates", node.name, service=result.service)
@@ -341,7 +344,8 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     for n, cand in enumerate(candidates):
         index = n
         if cand.chains:
-            w.add("service", "dnat", node.name, index, chains=tuple(cand.chains), chain=cand.chains[-1],
+            w.add("service", "socket_lb_pick" if socket_lb else "dnat", node.name, index, chains=tuple(cand.chains),
+                  chain=cand.chains[-1],
                   target=cand.target)
         w.forward(node, cand.ip, index)
         w.verdict(cand, index, protocol)

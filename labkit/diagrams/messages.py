@@ -146,6 +146,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trace.candidate": {"en": "candidate {n}/{total}: {target} ({pod}), {share} of new connections",
                         "fr": "candidat {n}/{total} : {target} ({pod}), {share} des nouvelles connexions"},
     "trace.dnat": {"en": "{chain}: DNAT to {target}", "fr": "{chain} : DNAT vers {target}"},
+    "trace.socket_lb": {"en": "connect() in the pod, BPF socket load balancer of {node} ({service}): {path}",
+                        "fr": "connect() dans le pod, répartiteur BPF de sockets de {node} ({service}) : {path}"},
+    "trace.socket_lb_pick": {"en": "{chain}: connect() goes to {target} (no DNAT: no packet carries the ClusterIP)",
+                             "fr": "{chain} : connect() va vers {target} (pas de DNAT : aucun paquet ne porte la "
+                                   "ClusterIP)"},
     "trace.node_route": {"en": "node {node}: route {route} → node {next}",
                          "fr": "nœud {node} : route {route} → nœud {next}"},
     "trace.tunnel": {"en": "node {node}: route {route}, VXLAN on {dev} (VNI {vni}) to VTEP {vtep} "

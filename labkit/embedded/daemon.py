@@ -149,6 +149,8 @@ class LabDaemon:
         self.start_pod_processes()
         if self.state.spec.policy_controller:
             self.start_policy_enforcer()
+        if self.state.spec.proxy_mode == "ebpf":
+            self.gate_on_socket_lb()
         self.start_cluster_dns()
         await self.start_api_relay()
 
@@ -240,6 +242,18 @@ class LabDaemon:
 
         store.listeners.append(on_change)
         self.proxy.start()
+
+    def gate_on_socket_lb(self) -> None:
+        """A pod's processes start once its node's socket LB knows the pod's network namespace
+        (else a container connecting at once to a ClusterIP would not be translated)."""
+        before, proxy = self.api.runtime.before_containers, self.proxy
+
+        async def admit(pod: dict, ip: str) -> None:
+            if before is not None:
+                await before(pod, ip)
+            await proxy.caught_up(5.0)
+
+        self.api.runtime.before_containers = admit
 
     async def guard_host(self) -> None:
         """The nodes and pods may not open connections to this machine (see ``guard``)."""

@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
+from labkit import compare
 from labkit.cluster import connect
+from labkit.trace import trace
 from labkit.embedded import lifecycle, sock_lb
 from labkit.embedded.paths import lab_dir
 from labkit.embedded.state import LabState
@@ -91,6 +93,8 @@ def test_inspect_snapshot_and_diagram_read_the_maps(cluster):
     out_svg = lab_dir(NAME).parent / f"{NAME}-services.svg"
     labkit("draw", "services", "--name", NAME, "-o", str(out_svg), check=True)
     svg = out_svg.read_text()
+    text = str(trace(snap, "demo/client", cluster.cluster_ip, 80))
+    assert "BPF socket load balancer" in text and "DNAT" not in text.replace("no DNAT", "")
     out_svg.unlink()
     assert "BPF" in svg and all(ip in svg for ip in ips)
 
@@ -104,6 +108,12 @@ def test_an_endpoint_removed_gets_no_new_connection(cluster):
     counts = answered_by(cluster, 30)
     assert sum(counts.values()) == 30 and name not in counts, counts
     assert answered_by(cluster, 1, f"http://{ip}") == {name: 1}      # it still serves, directly
+
+
+def test_the_live_comparison_measures_non_zero_figures(cluster):
+    figures = compare.measure(NAME, rounds=3)
+    assert figures.proxy_mode == "ebpf" and figures.service_rules == 0
+    assert all(v > 0 for v in figures.figures().values()), figures
 
 
 def test_the_datapath_outlives_the_agent_and_teardown_leaves_nothing(cluster):
