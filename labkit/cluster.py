@@ -29,6 +29,7 @@ import yaml
 
 from . import nodes as seam
 from .errors import BadInput, LabkitError
+from .inspect.batch import BATCH_ADDR_ROUTE, addr_and_routes
 from .inspect.bird import parse_protocols
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
 from .inspect.iproute import parse_addr, parse_routes
@@ -191,30 +192,66 @@ def build_snapshot(name: str, source: str, objects: dict[str, list[dict]],
     return snap, cluster_rec
 
 
-def read_node_outputs(access: seam.NodeAccess) -> dict[str, str | None]:
-    """Run :data:`NODE_COMMANDS` on a node; optional ones that fail (tool absent) give None."""
+def read_node_outputs(access: seam.NodeAccess, pool: ThreadPoolExecutor | None = None) -> dict[str, str | None]:
+    """Run :data:`NODE_COMMANDS` on a node (at once when given a ``pool`` whose workers are free to
+    take them); optional ones that fail (tool absent) give None."""
+    jobs = {key: (pool.submit(_try_run, access, argv) if pool else None) for key, argv in NODE_COMMANDS.items()}
     out: dict[str, str | None] = {}
     for key, argv in NODE_COMMANDS.items():
-        try:
-            out[key] = access.run(argv)
-        except LabkitError:
-            if key in REQUIRED:
-                raise
-            out[key] = None
+        job = jobs[key]
+        text, error = job.result() if job is not None else _try_run(access, argv)
+        if error is not None and key in REQUIRED:
+            raise error
+        out[key] = text
     if '"protocol":"bird"' in (out.get("route") or "").replace(" ", ""):
-        try:
-            out["bird"] = access.run(BIRD_COMMAND)
-        except LabkitError:
-            out["bird"] = None
+        out["bird"] = _try_run(access, BIRD_COMMAND)[0]
     if not any(o and ("KUBE-SERVICES" in o or "kube-proxy" in o) for o in (out.get("iptables"), out.get("nft"))):
         from .bpf.maps import BACKENDS, SERVICES, dump_argv  # no kube-proxy: the ebpf socket LB?
 
         for key, name in (("bpf_services", SERVICES), ("bpf_backends", BACKENDS)):
-            try:
-                out[key] = access.run(dump_argv(access.name, name))
-            except LabkitError:
-                out[key] = None
+            out[key] = _try_run(access, dump_argv(access.name, name))[0]
     return out
+
+
+def _try_run(access: seam.NodeAccess, argv: list[str]) -> tuple[str | None, LabkitError | None]:
+    try:
+        return access.run(argv), None
+    except LabkitError as exc:
+        return None, exc
+
+
+# bench/snapshot_speed.py turns these off for its "before" figure (the reads as they were)
+BATCHED_POD_READS = True      # one `ip -batch` per pod instead of `ip addr` + `ip route`
+PARALLEL_READS = True         # the six API lists at once, every node command at once
+
+
+def read_pod_network(access: seam.NodeAccess) -> PodNetwork | None:
+    """A pod's interfaces and routes; None when the pod went away meanwhile. In a local namespace,
+    one ``ip -batch`` process reads both (:mod:`labkit.inspect.batch`)."""
+    try:
+        if BATCHED_POD_READS and isinstance(access, seam.NetnsAccess):
+            addr, routes = addr_and_routes(access.run(["ip", "-j", "-d", "-batch", _batch_file()]))
+            return PodNetwork(access.name, parse_addr(addr), parse_routes(routes))
+        return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
+    except LabkitError:
+        return None
+
+
+_BATCH_FILE: list[str] = []
+
+
+def _batch_file() -> str:
+    """A file holding the batch (``ip -batch -`` would need a stdin the node seam does not pass)."""
+    if not _BATCH_FILE or not os.path.exists(_BATCH_FILE[0]):
+        import atexit
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="labkit-ip-batch-", suffix=".txt")
+        os.write(fd, BATCH_ADDR_ROUTE.encode())
+        os.close(fd)
+        atexit.register(lambda: os.path.exists(path) and os.unlink(path))
+        _BATCH_FILE[:] = [path]
+    return _BATCH_FILE[0]
 
 
 def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
@@ -223,14 +260,18 @@ def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    objects: dict[str, list[dict]] = {}
-    for field, cls, method, api_version, kind in API_LISTS:
+    def fetch(cls: str, method: str) -> Any:
         try:
-            resp = getattr(getattr(client, cls)(api), method)(_preload_content=False, _request_timeout=30)
+            return getattr(getattr(client, cls)(api), method)(_preload_content=False, _request_timeout=30)
         except ApiException as exc:
             raise LabkitError("cluster.api_failed", name=name, what=f"{method}", error=exc.reason) from exc
         except (HTTPError, OSError) as exc:
             raise LabkitError("cluster.api_unreachable", name=name, error=getattr(exc, "reason", exc)) from exc
+
+    with ThreadPoolExecutor(len(API_LISTS) if PARALLEL_READS else 1) as pool:          # the six lists at once
+        answers = list(pool.map(lambda entry: fetch(entry[1], entry[2]), API_LISTS))
+    objects: dict[str, list[dict]] = {}
+    for (field, _cls, _method, api_version, kind), resp in zip(API_LISTS, answers):
         items = json.loads(resp.data).get("items") or []
         for item in items:
             item.setdefault("apiVersion", api_version)
@@ -323,13 +364,21 @@ class Cluster:
         """Objects through the API, node state through the seam, the CNI recognised."""
         objects = list_objects(self.api, self.name)
         names = [n["metadata"]["name"] for n in objects["nodes"]]
+        for n in names:
+            self.node(n)                       # the accesses first (one list of nodes), then in parallel
         try:
-            with ThreadPoolExecutor(8) as pool:
-                results = list(pool.map(lambda n: read_node_outputs(self.node(n)), names))
+            with ThreadPoolExecutor(8) as pool, ThreadPoolExecutor(len(names) or 1) as per_node:
+                # every node's commands at once, the pods' reads in the same pool (it never idles)
+                nodes_out = [per_node.submit(read_node_outputs, self.node(n), pool if PARALLEL_READS else None)
+                             for n in names]
+                pending = self._pod_networks(objects["pods"], pool) if with_pod_networks and self.kind == "embedded" \
+                    else []
+                results = [f.result() for f in nodes_out]
+                found = [n for n in (f.result() for f in pending) if n is not None]
         finally:
             if self.kind == "cluster":
                 self.close()                   # probe pods are created on demand and removed after
-        pod_networks = self._pod_networks(objects["pods"]) if with_pod_networks and self.kind == "embedded" else {}
+        pod_networks = {n.key: n for n in found}
         snap, self.recognition = build_snapshot(self.name, self.kind, objects, dict(zip(names, results)),
                                                 pod_networks)
         snap.pod_cidr = self.pod_cidr()
@@ -357,16 +406,13 @@ class Cluster:
             self._pod_cidr = found
         return self._pod_cidr
 
-    def _pod_networks(self, pods: list[dict]) -> dict[str, PodNetwork]:
-        """The pods' own view (their eth0 names the host veth): only the embedded lab can enter pods,
-        directly as root, or through its daemon's API."""
-        def read(access: seam.NodeAccess) -> PodNetwork | None:
-            try:
-                return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
-            except LabkitError:
-                return None                    # the pod went away meanwhile
+    def _pod_networks(self, pods: list[dict], pool: ThreadPoolExecutor) -> list:
+        """The pods' own view (their eth0 names the host veth), read in ``pool`` (futures of
+        PodNetwork or None): only the embedded lab can enter pods, directly as root (one process per
+        pod, :func:`read_pod_network`), or through its daemon's API."""
+        accesses: list[seam.NodeAccess]
         if self.via_api:
-            accesses: list[seam.NodeAccess] = [
+            accesses = [
                 seam.LabApiAccess(self.api, p["spec"]["nodeName"], f"{p['metadata']['namespace']}/{p['metadata']['name']}")
                 for p in pods if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("podIP")
                 and not p["spec"].get("hostNetwork")]
@@ -375,9 +421,7 @@ class Cluster:
 
             accesses = [seam.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
                         for p in EmbeddedLab(self.lab or self.name).pods()]
-        with ThreadPoolExecutor(8) as pool:
-            found = [n for n in pool.map(read, accesses) if n is not None]
-        return {n.key: n for n in found}
+        return [pool.submit(read_pod_network, a) for a in accesses]
 
 
 # --- connect ---------------------------------------------------------------------------------------

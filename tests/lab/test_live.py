@@ -82,3 +82,19 @@ def test_a_route_deleted_inside_a_node_leaves_the_live_view_and_comes_back(clust
         assert view.wait_for(lambda svg: gid in svg, timeout=10), "the restored route is not drawn"
     finally:
         view.stop()
+
+
+def test_a_pod_read_with_one_ip_batch_is_the_same_as_with_two_commands(cluster, monkeypatch):
+    from labkit import cluster as cluster_mod
+    from labkit import nodes
+    from labkit.embedded.client import EmbeddedLab
+
+    pods = EmbeddedLab(NAME).pods()
+    assert pods, "the first test's pod is gone"
+    for p in pods:
+        access = nodes.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
+        monkeypatch.setattr(cluster_mod, "BATCHED_POD_READS", True)
+        batched = cluster_mod.read_pod_network(access)
+        monkeypatch.setattr(cluster_mod, "BATCHED_POD_READS", False)
+        plain = cluster_mod.read_pod_network(access)
+        assert batched is not None and batched.routes and batched.to_json() == plain.to_json()

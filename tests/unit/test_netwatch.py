@@ -33,3 +33,22 @@ def test_a_client_that_fell_behind_is_told_to_redraw(monkeypatch):
         assert events[0]["event"] == "missed" and events[0]["generation"] == 5
         await w.stop()
     asyncio.run(scenario())
+
+
+def test_one_ip_batch_reads_back_as_addr_show_and_route_show():
+    from labkit.inspect.batch import addr_and_routes
+    from labkit.inspect.iproute import parse_routes
+
+    text = ('[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"addr_info":[]}]\n'
+            '[{"type":"unicast","dst":"default","gateway":"10.244.1.1","dev":"eth0","protocol":"boot",'
+            '"scope":"global","flags":[]},{"type":"unicast","dst":"10.244.1.0/24","dev":"eth0",'
+            '"protocol":"kernel","scope":"link","prefsrc":"10.244.1.2","flags":[]}]\n')
+    addr, routes = addr_and_routes(text)
+    assert [a["ifname"] for a in addr] == ["lo"]
+    plain = ('[{"dst":"default","gateway":"10.244.1.1","dev":"eth0","flags":[]},{"dst":"10.244.1.0/24","dev":"eth0",'
+             '"protocol":"kernel","scope":"link","prefsrc":"10.244.1.2","flags":[]}]')
+    assert parse_routes(routes) == parse_routes(plain)
+    import pytest
+
+    with pytest.raises(ValueError):
+        addr_and_routes("[]")

@@ -1,0 +1,78 @@
+"""Benchmark (root): snapshot + overview of a 60-pod embedded lab, in one run: the reads as they were
+(two processes per pod, API lists and node commands one after the other), one ``ip -batch`` per pod,
+then also the lists and node commands at once; and the same through the lab daemon's API, as an
+ordinary user's kernel reads it.
+
+Prints figures; asserts nothing (but says if the two ways of reading differ).
+Usage: sudo .venv/bin/python bench/snapshot_speed.py
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import labkit  # noqa: E402
+from labkit import cluster as cluster_mod  # noqa: E402
+from labkit import diagrams  # noqa: E402
+from labkit.embedded import lifecycle  # noqa: E402
+from labkit.embedded.paths import kubeconfig_file  # noqa: E402
+from labkit.embedded.topology import LabSpec  # noqa: E402
+
+NAME = "bsnap"
+PODS = 60
+RUNS = 7
+
+
+def measure(cluster) -> tuple[float, float, object]:
+    times = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        snap = cluster.snapshot()
+        mid = time.perf_counter()
+        diagrams.overview(snap).svg
+        times.append(((time.perf_counter() - t) * 1000, (mid - t) * 1000))
+    return statistics.median(x[0] for x in times), statistics.median(x[1] for x in times), snap
+
+
+def main() -> None:
+    lifecycle.down(NAME)
+    lifecycle.up(LabSpec(name=NAME))
+    try:
+        env = dict(os.environ, HOME=tempfile.mkdtemp(), KUBECONFIG=str(kubeconfig_file(NAME)))
+        subprocess.run([shutil.which("kubectl"), "create", "deployment", "web", "--image=jpetazzo/color",
+                        f"--replicas={PODS}"], env=env, check=True, capture_output=True)
+        cluster = labkit.connect(lab=NAME)
+        deadline = time.monotonic() + 300
+        while sum(1 for p in cluster.snapshot(with_pod_networks=False).pods
+                  if (p.get("status") or {}).get("podIP")) < PODS and time.monotonic() < deadline:
+            time.sleep(0.5)
+        cluster_mod.BATCHED_POD_READS = cluster_mod.PARALLEL_READS = False
+        before, before_snap, snap_a = measure(cluster)
+        cluster_mod.BATCHED_POD_READS = True
+        middle, middle_snap, _ = measure(cluster)
+        cluster_mod.PARALLEL_READS = True
+        after, after_snap, snap_b = measure(cluster)
+        same = {k: v.to_json() for k, v in snap_a.pod_networks.items()} == \
+               {k: v.to_json() for k, v in snap_b.pod_networks.items()}
+        print(f"{len(snap_b.pods)} pods, {len(snap_b.pod_networks)} pod views; median of {RUNS} runs")
+        print(f"root, before (2 processes per pod): snapshot + overview {before:5.0f} ms (snapshot {before_snap:.0f} ms)")
+        print(f"root, 1 process per pod (ip -batch): snapshot + overview {middle:5.0f} ms (snapshot {middle_snap:.0f} ms)")
+        print(f"root, + lists and node reads at once: snapshot + overview {after:5.0f} ms (snapshot {after_snap:.0f} ms)")
+        print(f"same pod views both ways: {same}")
+        api = cluster_mod._through_api(NAME, cluster.api)
+        through, through_snap, _ = measure(api)
+        print(f"through the lab API (non-root)    : snapshot + overview {through:5.0f} ms (snapshot {through_snap:.0f} ms)")
+    finally:
+        lifecycle.down(NAME)
+
+
+if __name__ == "__main__":
+    main()
