@@ -19,6 +19,7 @@ from .. import i18n
 from ..snapshot import ClusterSnapshot, NodeNetwork
 from . import (
     layout,
+    multus,
     style,
     wiring,
 )
@@ -170,6 +171,9 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
             _draw_node(scene, paint, snapshot, nodes[i], boxes[i], head_h, grid, placed[nodes[i].name],
                        by_node[nodes[i].name], routes[nodes[i].name], chains[nodes[i].name], bars[r], lang)
     net_y = bars[-1]
+    for key, found in multus.by_pod(multus.attachments(snapshot)).items():
+        if f"p/{key}" in scene.anchors:                    # the pod's box, as drawn: a purple tab on it
+            multus.mark_pod(scene, key, Box(*scene.anchors[f"p/{key}"]), found, lang)
     net = scene.group("pods", "net/nodes", "network", tip=i18n.t("diagrams.tip.node_network", lang))
     net_text = i18n.t("diagrams.node_network", lang, cidr=node_network_cidr(snapshot)).replace("\n", " ")
     stroke = style.HIGHLIGHT if paint.on("net/nodes") else style.GREY
@@ -181,13 +185,17 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
         net.add(Rect(MARGIN, bar, style.WIDTH - 2 * MARGIN, 34, fill=style.NODE_FILL, stroke=stroke, width=2, rx=6))
         net.add(Text(style.WIDTH / 2, bar + 23, net_text, TEXT, anchor="middle"))
     scene.anchor("net/nodes", MARGIN, net_y, style.WIDTH - 2 * MARGIN, 34)
-    bottom = overlay(scene, net_y + 34) if overlay is not None else net_y + 34
+    seconds = multus.attachments(snapshot)
+    bottom = multus.draw_networks(scene, snapshot, seconds, net_y + 34, lang) if seconds else net_y + 34
+    bottom = overlay(scene, bottom) if overlay is not None else bottom
     items = [("ring", i18n.t("diagrams.legend.routing", lang)),
              (f"line:{style.BLUE}", i18n.t("diagrams.legend.veth", lang)),
              (f"box:{style.BLUE}:{style.BLUE_FILL}", i18n.t("diagrams.legend.pod", lang)),
              (f"line:{style.GREY}:thick", i18n.t("diagrams.legend.wire", lang))]
     if any(l.kind == "vxlan" for l in all_links):
         items.append((f"line:{style.GREY}:dash", i18n.t("diagrams.legend.encap", lang)))
+    if seconds:
+        items.append((f"box:{multus.PURPLE}:{multus.PURPLE_FILL}", i18n.t("diagrams.legend.multus", lang)))
     if highlight is not None:
         items.append((f"line:{style.HIGHLIGHT}:thick", i18n.t("diagrams.legend.trace", lang)))
     scene.height = style.legend(scene, bottom + 18, items, i18n.t("diagrams.legend", lang)) + 6
