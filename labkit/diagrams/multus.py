@@ -25,7 +25,7 @@ PURPLE, PURPLE_FILL = "#6a3d9a", "#ece3f5"
 MAX_ROWS = 8
 ROW_H = SMALL + 8
 
-i18n.register({
+MESSAGES = {
     "diagrams.multus.bar": {"en": "second network {name} (Multus): {count} pods, interface {interfaces}",
                             "fr": "second réseau {name} (Multus) : {count} pods, interface {interfaces}"},
     "diagrams.multus.row": {"en": "{pod} on {node}: {interface} {ips}", "fr": "{pod} sur {node} : {interface} {ips}"},
@@ -38,7 +38,7 @@ i18n.register({
                                 "fr": "second réseau {name} : {interface} {ips}"},
     "diagrams.legend.multus": {"en": "pod with a second interface (Multus)",
                                "fr": "pod avec une seconde interface (Multus)"},
-})
+}
 
 
 @dataclass(frozen=True)
