@@ -59,7 +59,6 @@ MESSAGES = {
     "compare.plot.other": {"en": "pod, other node", "fr": "pod, autre nœud"},
     "compare.plot.service": {"en": "Service", "fr": "Service"},
 }
-i18n.register(MESSAGES)
 
 
 @dataclass
