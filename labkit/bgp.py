@@ -4,7 +4,7 @@
 ``learned_routes`` the node's kernel routes that BIRD installed (``proto bird``).
 ``stop_bird``/``start_bird`` kill and restart a node's BIRD through the lab's API (the daemon is
 root, a notebook's kernel need not be); ``outage`` shows what that does to a connection between
-two pods on different nodes: the peers drop the dead node's block (after the BGP graceful-restart
+two pods on different nodes: every peer drops the dead node's block (after the BGP graceful-restart
 time, :data:`labkit.embedded.bird.RESTART_TIME`), traffic to it fails, then comes back once
 BIRD is up again. Waits poll the kernel's state with a deadline; nothing sleeps a fixed time.
 """
@@ -102,7 +102,8 @@ class Outage:
     """What happened when a node's BIRD died and came back (seconds since the kill)."""
 
     node: str
-    watched_from: str
+    watched_from: list[str]
+    traffic_before: bool
     block_withdrawn_after: float
     traffic_failed: bool
     block_back_after: float
@@ -128,35 +129,37 @@ def _reach(cluster: Any, client: str, ip: str, port: int) -> bool:
 
 def outage(cluster: Any, client: str, server_ip: str, node: str, port: int = 80,
            timeout: float = 30.0, lang: str | None = None) -> Outage:
-    """Kill ``node``'s BIRD, watch from the client pod's node until the server's block is withdrawn
-    and a connection fails, restart BIRD, watch until the block is back and a connection succeeds."""
+    """Kill ``node``'s BIRD, watch every other node until none routes ``server_ip``'s block any
+    more and a connection from ``client`` (``namespace/pod``) fails; restart BIRD, watch until every
+    other node has the block back and the connection succeeds."""
     fr = (lang or i18n.get_language()) == "fr"
-    pod = _pod(cluster, client)
-    watcher = pod["spec"]["nodeName"]
-    has_route = lambda: bool(routes_to(cluster, watcher, server_ip))   # noqa: E731
+    dead = cluster.node(node).name
+    watchers = [n for n in cluster.node_names() if n != dead]
+    routed = lambda: [bool(routes_to(cluster, w, server_ip)) for w in watchers]   # noqa: E731
     ok_before = _reach(cluster, client, server_ip, port)
     start = time.monotonic()
     stop_bird(cluster, node)
-    wait_for(lambda: not has_route(), timeout, f"the withdrawal of {server_ip}'s block on {watcher}",
-             f"le retrait du bloc de {server_ip} sur {watcher}")
+    wait_for(lambda: not any(routed()), timeout, f"the withdrawal of {server_ip}'s block",
+             f"le retrait du bloc de {server_ip}")
     withdrawn = time.monotonic() - start
     failed = not _reach(cluster, client, server_ip, port)
     start_bird(cluster, node)
-    wait_for(has_route, timeout, f"the return of {server_ip}'s block on {watcher}",
-             f"le retour du bloc de {server_ip} sur {watcher}")
+    wait_for(lambda: all(routed()), timeout, f"the return of {server_ip}'s block",
+             f"le retour du bloc de {server_ip}")
     back = time.monotonic() - start
     ok_after = _reach(cluster, client, server_ip, port)
+    short = node.rsplit("-", 1)[-1] if node == dead else node
     events = ([f"avant : {client} → {server_ip}:{port} {'passe' if ok_before else 'échoue'}",
-               f"BIRD de {node} tué ; {watcher} retire la route du bloc après {withdrawn:.1f} s",
+               f"BIRD de {short} tué ; les autres nœuds retirent la route de son bloc après {withdrawn:.1f} s",
                f"{client} → {server_ip}:{port} {'échoue' if failed else 'passe encore'}",
-               f"BIRD redémarré ; la route revient à {back:.1f} s",
+               f"BIRD redémarré ; la route revient partout à {back:.1f} s",
                f"{client} → {server_ip}:{port} {'passe' if ok_after else 'échoue'}"] if fr else
               [f"before: {client} → {server_ip}:{port} {'connects' if ok_before else 'fails'}",
-               f"{node}'s BIRD killed; {watcher} withdraws the block's route after {withdrawn:.1f} s",
+               f"{short}'s BIRD killed; the other nodes withdraw its block's route after {withdrawn:.1f} s",
                f"{client} → {server_ip}:{port} {'fails' if failed else 'still connects'}",
-               f"BIRD restarted; the route is back at {back:.1f} s",
+               f"BIRD restarted; the route is back everywhere at {back:.1f} s",
                f"{client} → {server_ip}:{port} {'connects' if ok_after else 'fails'}"])
-    return Outage(node, watcher, withdrawn, failed, back, ok_after, events)
+    return Outage(dead, watchers, ok_before, withdrawn, failed, back, ok_after, events)
 
 
 def _pod(cluster: Any, key: str) -> dict:
