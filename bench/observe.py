@@ -4,7 +4,10 @@ Prints figures, asserts nothing (DESIGN.md: benchmarks are not timed asserts).
 
 * observed trace (``labkit.trace(..., observe=True)``): wall time per trace, kernel events read;
 * capture (``labkit.capture``): wall time, packets recorded along the path;
-* Service matrix (``labkit.service_reachability``): predicted + probed, cells and wall time.
+* Service matrix (``labkit.service_reachability``): predicted + probed, cells and wall time;
+
+each directly (root enters the namespaces) and through the lab daemon's API (what an ordinary
+user's kernel does: ``POST /api/v1/nodes/<node>/proxy/labkit/trace|capture|probe``).
 
     sudo python3 bench/observe.py [--lab NAME] [--runs 5]       # on a running lab with demo/client, demo/blue
     sudo python3 bench/observe.py --up                          # starts (and removes) a lab of its own
@@ -70,16 +73,27 @@ def main() -> None:
     if args.up or not args.lab:
         setup(name, args.cni, args.proxy_mode)
     try:
-        times, obs = timed(lambda: labkit.trace(name, "demo/client", "demo/blue:80", observe=True), args.runs)
-        rules = sum(len(p.rules) for p in obs.observed.packets)
-        print(f"observed trace: median {statistics.median(times):.2f} s, max {max(times):.2f} s over {args.runs} "
-              f"runs; last: {len(obs.observed.packets)} packet traces, {rules} rules, ok={obs.ok}")
-        times, cap = timed(lambda: labkit.capture(name, "demo/client", "demo/blue:80"), args.runs)
-        print(f"capture: median {statistics.median(times):.2f} s, max {max(times):.2f} s; last: {len(cap.rows)} "
-              f"packets on {len({(r.seen.where, r.seen.ifname) for r in cap.rows})} interfaces")
-        times, m = timed(lambda: labkit.service_reachability(name), 1)
-        print(f"service matrix: {len(m.sources)} sources x {len(m.columns)} columns = {len(m.cells)} cells in "
-              f"{times[0]:.2f} s (predicted + probed), ok={m.ok}")
+        from kubernetes import config
+
+        from labkit import kernel_trace
+        from labkit.cluster import _through_api
+
+        api = _through_api(name, config.new_client_from_config(config_file=str(kubeconfig_file(name))))
+        predicted = labkit.trace(name, "demo/client", "demo/blue:80")
+        for label, target in (("direct (root, nsenter)", name), ("through the API (what non-root uses)", api)):
+            print(f"-- {label}")
+            times, obs = timed(lambda: kernel_trace.observe(target, predicted), args.runs)
+            rules = sum(len(p.rules) for p in obs.observed.packets)
+            print(f"observed trace, kernel side: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+                  f"over {args.runs} runs; last: {len(obs.observed.packets)} packet traces, {rules} rules, ok={obs.ok}")
+            times, obs = timed(lambda: labkit.trace(target, "demo/client", "demo/blue:80", observe=True), args.runs)
+            print(f"observed trace with its snapshot: median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+            times, cap = timed(lambda: labkit.capture(target, "demo/client", "demo/blue:80"), args.runs)
+            print(f"capture (snapshot included): median {statistics.median(times):.2f} s, max {max(times):.2f} s; last: "
+                  f"{len(cap.rows)} packets on {len({(r.seen.where, r.seen.ifname) for r in cap.rows})} interfaces")
+            times, m = timed(lambda: labkit.service_reachability(target), 1)
+            print(f"service matrix: {len(m.sources)} sources x {len(m.columns)} columns = {len(m.cells)} cells in "
+                  f"{times[0]:.2f} s (predicted + probed), ok={m.ok}")
     finally:
         if args.up or not args.lab:
             lifecycle.down(name)

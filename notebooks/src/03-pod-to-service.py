@@ -56,16 +56,16 @@ import time
 
 import labkit
 from labkit import diagrams, live
-from labkit.embedded.client import EmbeddedLab
+from labkit.nodes import lab_shape
 from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.kubeproxy import format_table, read_service_map
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
-lab = EmbeddedLab(LAB)
 os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
+lab = lab_shape(cluster)          # the lab's CNI, ranges, proxy mode and nodes, as its API says
 NS = "nb03"
 
 
@@ -85,7 +85,7 @@ def wait_for(predicate, timeout=30):
         time.sleep(0.2)
 
 
-print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.proxy_mode)
+print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab["proxyMode"])
 
 # %%
 !kubectl delete namespace nb03 --ignore-not-found --wait=true
@@ -121,7 +121,7 @@ print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.prox
 # kube-proxy.
 
 # %%
-print(tr("service range of this lab:", "plage des services de ce lab :"), lab.spec.service_cidr)
+print(tr("service range of this lab:", "plage des services de ce lab :"), lab["serviceCIDR"])
 !kubectl -n nb03 get service web
 !kubectl -n nb03 get endpointslices -l kubernetes.io/service-name=web
 
@@ -285,8 +285,11 @@ print(trace(snapshot, "nb03/client", "nb03/web:80").to_text(LANG))
 # the kernel reported (iptables-nft rules with their `iptables-save` line) beside the prediction;
 # any difference is listed. `labkit.capture` records one connection with tcpdump on every
 # interface it crosses: the destination is the ClusterIP up to the client's node, the pod's IP
-# after the DNAT there, and the reply is un-DNATed on its way back. Both need root; in a terminal:
-# `sudo labkit trace nb03/client nb03/web:80 --observe`, `sudo labkit capture nb03/client nb03/web:80`.
+# after the DNAT there, and the reply is un-DNATed on its way back; `.draw()` puts each packet on
+# the diagram, numbered where it was seen, with the addresses seen there. Both run in the lab's
+# nodes: this kernel is not root, so labkit asks the lab's daemon to do it, through the lab's API
+# (the same as `labkit trace nb03/client nb03/web:80 --observe` and `labkit capture nb03/client
+# nb03/web:80` in a terminal). On a real cluster you would need a privileged pod on each node.
 # %% [markdown] fr
 # Cette trace est une **prévision**, calculée d'après les règles. Le noyau peut dire lui-même quelles
 # règles un vrai paquet a rencontrées : `observe=True` envoie une connexion, active le traçage
@@ -295,15 +298,18 @@ print(trace(snapshot, "nb03/client", "nb03/web:80").to_text(LANG))
 # `iptables-save`) à côté de la prévision ; toute différence est listée. `labkit.capture` enregistre
 # une connexion avec tcpdump sur chaque interface traversée : la destination est la ClusterIP
 # jusqu'au nœud du client, l'IP du pod après le DNAT qui y a lieu, et la réponse est dé-DNATée au
-# retour. Les deux demandent root ; dans un terminal :
-# `sudo labkit trace nb03/client nb03/web:80 --observe`, `sudo labkit capture nb03/client nb03/web:80`.
+# retour ; `.draw()` place chaque paquet sur le schéma, numéroté là où il a été vu, avec les
+# adresses vues à cet endroit. Les deux s'exécutent dans les nœuds du lab : ce noyau n'est pas root,
+# labkit demande donc au démon du lab de le faire, par l'API du lab (comme `labkit trace nb03/client
+# nb03/web:80 --observe` et `labkit capture nb03/client nb03/web:80` dans un terminal). Sur un vrai
+# cluster, il faudrait un pod privilégié sur chaque nœud.
 
 # %%
-try:
-    print(labkit.trace(LAB, "nb03/client", "nb03/web:80", observe=True).to_text(LANG))
-    display(labkit.capture(LAB, "nb03/client", "nb03/web:80"))
-except labkit.LabkitError as err:      # not root: the kernel's side needs the lab's namespaces
-    print(err.message(LANG))
+print(labkit.trace(cluster, "nb03/client", "nb03/web:80", observe=True).to_text(LANG))
+
+# %%
+captured = labkit.capture(cluster, "nb03/client", "nb03/web:80")
+captured.draw(LANG)
 
 # %% [markdown] en
 # ## 3. Load balancing, measured

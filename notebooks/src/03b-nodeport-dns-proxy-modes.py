@@ -45,16 +45,16 @@ import sys
 import time
 
 import labkit
-from labkit.embedded.client import EmbeddedLab
+from labkit.nodes import lab_shape
 from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.kubeproxy import format_table, read_service_map
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
-lab = EmbeddedLab(LAB)
 os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
+lab = lab_shape(cluster)          # the lab's CNI, ranges, proxy mode and nodes, as its API says
 NS = "nb03"
 worker = cluster.node("worker")
 
@@ -75,7 +75,7 @@ def wait_for(predicate, timeout=30):
         time.sleep(0.2)
 
 
-print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.proxy_mode)
+print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab["proxyMode"])
 
 # %%
 !kubectl delete namespace nb03 --ignore-not-found --wait=true
@@ -105,9 +105,10 @@ print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab.spec.prox
 !kubectl -n nb03 get service web-np
 web_np = !kubectl -n nb03 get service web-np -o json
 node_port = json.loads(web_np.n)["spec"]["ports"][0]["nodePort"]
-for node in lab.spec.node_plans():
-    print(node.name, node.ip, end=": ")
-    !curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 2 http://{node.ip}:{node_port}/
+for node in lab["nodes"]:
+    print(node["name"], node["ip"], end=": ")
+    node_ip = node["ip"]
+    !curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 2 http://{node_ip}:{node_port}/
     print()
 
 # %% [markdown] en
