@@ -75,3 +75,17 @@ def test_two_interfaces_and_a_ping_over_the_second_network(kubectl):
     assert status[0]["default"] is True and status[0]["ips"] == [pod["status"]["podIP"]]
     assert status[1]["name"] == "default/macvlan-conf" and status[1]["mac"] == m1["net1"]["address"]
     assert "default" not in status[1]
+
+
+def test_the_pod_network_diagram_draws_the_second_network(kubectl):
+    """What the learner sees: the live lab's pod layer has the net1 bar, a row per attached pod, tabs."""
+    import labkit
+    from labkit import diagrams
+
+    m2 = links(kubectl, "m2")
+    ip2 = next(a["local"] for a in m2["net1"]["addr_info"] if a["family"] == "inet")
+    svg = diagrams.pod_network(labkit.connect(lab=NAME).snapshot(), lang="en").svg
+    assert "second network default/macvlan-conf (Multus): 2 pods, interface net1" in svg
+    assert f"net1 {ip2}" in svg
+    assert 'id="multus/default/m1"' in svg and 'id="multus/default/m2"' in svg
+    assert 'id="multus/default/plain"' not in svg
