@@ -33,7 +33,7 @@ def render(plan: ClassPlan) -> str:
         f"c.JupyterHub.db_url = {'sqlite:///' + state_file(plan, 'jupyterhub.sqlite')!r}",
         f"c.JupyterHub.cookie_secret_file = {state_file(plan, 'cookie_secret')!r}",
         f"c.JupyterHub.pid_file = {state_file(plan, 'jupyterhub.pid')!r}",
-        "c.JupyterHub.cleanup_servers = True",
+        "c.JupyterHub.cleanup_servers = False   # a hub restart (new roster) keeps learners' servers",
         f"c.ConfigurableHTTPProxy.command = [{str(plan.proxy_command)!r}]",
         f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{PROXY_API_PORT}'",
         f"c.ConfigurableHTTPProxy.pid_file = {state_file(plan, 'proxy.pid')!r}",

@@ -62,12 +62,24 @@ def up(plan: ClassPlan) -> ClassPlan:
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(state, 0o700)
     (state / "plan.json").write_text(plan.to_json())
-    (state / "jupyterhub_config.py").write_text(hubconfig.render(plan))
+    config = state / "jupyterhub_config.py"
+    changed = not config.exists() or config.read_text() != hubconfig.render(plan)
+    config.write_text(hubconfig.render(plan))
     host.ensure_hub_address(plan)
     host.apply_firewall(plan)
+    if changed and hub_answers(plan):
+        stop_hub(state)                 # a new roster: the hub restarts, learners' servers keep running
     if not hub_answers(plan):
         start_hub(plan)
     return plan
+
+
+def previous_plan(state_dir: str = str(STATE_DIR)) -> ClassPlan | None:
+    """The plan of the class running here, if any (its learners keep their addresses)."""
+    try:
+        return ClassPlan.from_json((Path(state_dir) / "plan.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def start_hub(plan: ClassPlan) -> None:

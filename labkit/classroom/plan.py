@@ -103,15 +103,24 @@ class ClassPlan:
         return cls(**data)
 
 
-def make_plan(roster: Roster, network: str = "100.72.0.0/16", **options) -> ClassPlan:
-    """Addresses in roster order: the hub takes the network's first address, learners start at x.y.1.1."""
+def make_plan(roster: Roster, network: str = "100.72.0.0/16", previous: ClassPlan | None = None,
+              **options) -> ClassPlan:
+    """Addresses in roster order: the hub takes the network's first address, learners start at
+    x.y.1.1. With the ``previous`` plan of a running class (same network), learners already there
+    keep their address (their world exists with it), newcomers take the next free ones."""
     net = ipaddress.ip_network(network)
-    first = int(net.network_address) + 257
-    learners = tuple(Learner(p.login, p.admin, str(ipaddress.ip_address(first + i)))
-                     for i, p in enumerate(roster.people))
-    if learners and ipaddress.ip_address(learners[-1].address) not in net:
-        raise ValueError(f"{network} is too small for {len(learners)} learners")
-    return ClassPlan(learners=learners, network=network, **options)
+    kept = {x.login: x.address for x in previous.learners} if previous and previous.network == network else {}
+    taken = set(kept.values())
+    last = int(net.broadcast_address)
+    candidates = (str(ipaddress.ip_address(a)) for a in range(int(net.network_address) + 257, last))
+    learners = []
+    for p in roster.people:
+        address = kept.get(p.login) or next((a for a in candidates if a not in taken), None)
+        if address is None:
+            raise ValueError(f"{network} is too small for {len(roster.people)} learners")
+        taken.add(address)
+        learners.append(Learner(p.login, p.admin, address))
+    return ClassPlan(learners=tuple(learners), network=network, **options)
 
 
 def world_commands(plan: ClassPlan, learner: Learner) -> list[list[str]]:

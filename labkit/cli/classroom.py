@@ -34,7 +34,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise LabkitError("class.no_roster", path=str(path))
     people = roster.parse(path.read_text())
     the_plan = plan.make_plan(people, network=args.network, public_ip=args.ip, public_port=args.port,
-                              repo=str(REPO), hub_python=sys.executable)
+                              repo=str(REPO), hub_python=sys.executable, previous=lifecycle.previous_plan())
     lifecycle.up(the_plan)
     shown = "127.0.0.1" if args.ip == "0.0.0.0" else args.ip
     url = f"http://{shown}:{args.port}/"

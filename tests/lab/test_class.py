@@ -64,7 +64,7 @@ def klass(tmp_path_factory):
         assert up.returncode == 0, up.stderr + up.stdout
         base = f"http://127.0.0.1:{port}"
         learners = {login: Learner(base, login, f"{login}-first-password") for login in LOGINS}
-        yield {"base": base, "learners": learners, "before": before, "torn_down": False}
+        yield {"base": base, "learners": learners, "before": before, "roster": roster, "port": port}
     finally:
         _labkit("class", "down")
 
@@ -259,6 +259,23 @@ def test_a_learner_opens_notebook_00_in_a_browser_and_sees_their_own_lab(klass):
         finally:
             teacher.screenshot(path=str(OUTPUT / "class-instructor.png"))
             browser.close()
+
+
+def test_a_late_learner_joins_and_nobody_elses_server_stops(klass, started):
+    """`make class` again with a longer roster: the hub restarts, running servers and labs stay."""
+    pid_before = started["kca"].run("import os; print(os.getpid())")["stdout"].strip()
+    klass["roster"].write_text("kclate\n" + klass["roster"].read_text())
+    again = _labkit("class", "up", "--roster", str(klass["roster"]), "--ip", "127.0.0.1", "--port",
+                    str(klass["port"]))
+    assert again.returncode == 0, again.stderr
+    late = Learner(klass["base"], "kclate", "kclate-first-password")
+    assert late.log_in().status_code == 302
+    for learner in started.values():          # the proxy restarted with the hub: new connections
+        learner.ws = learner.kernel = None
+    a = started["kca"]
+    assert a.run("import os; print(os.getpid())")["stdout"].strip() != pid_before  # a new kernel...
+    assert "Running" in kube(started["kcb"], "get", "pod", "bweb")           # ...on the same server and lab
+    assert a.api("GET", "/hub/api/users/kca").json()["servers"][""]["ready"]
 
 
 def test_teardown_removes_every_learner_and_leaves_the_host_as_before(klass, started):

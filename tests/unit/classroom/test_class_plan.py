@@ -108,3 +108,13 @@ def test_hub_config_is_python_that_sets_the_classroom_authenticator():
     assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
     assert ipaddress.ip_address(c.JupyterHub.services[0]["url"].split("//")[1].split(":")[0]) == \
         ipaddress.ip_address(p.hub_ip)
+
+
+def test_a_learner_added_later_leaves_everyone_elses_address_alone():
+    before = plan.make_plan(roster.parse("alice\nbob\n"))
+    after = plan.make_plan(roster.parse("aaron\nalice\nbob\n"), previous=before)
+    assert after.learner("alice").address == before.learner("alice").address
+    assert after.learner("bob").address == before.learner("bob").address
+    assert after.learner("aaron").address == "100.72.1.3"
+    elsewhere = plan.make_plan(roster.parse("aaron\nalice\n"), network="10.99.0.0/16", previous=before)
+    assert elsewhere.learner("aaron").address == "10.99.1.1"       # another network: a fresh plan
