@@ -25,7 +25,7 @@ from labkit.embedded.paths import kubeconfig_file  # noqa: E402
 from labkit.embedded.topology import LabSpec  # noqa: E402
 
 LABS = {"nftables": "bpxnft", "ebpf": "bpxebpf"}
-ROUNDS = 5
+ROUNDS = 3
 
 
 def kubectl(lab: str, *args: str) -> str:
@@ -40,8 +40,8 @@ def holds(lab: str, mode: str, ip: str) -> bool:
         if mode == "ebpf":
             if any(b.address == ip for bs in sock_lb.node_table(lab, node.name).values() for b in bs):
                 return True
-        elif ip in EmbeddedLab(lab).node_exec(node.name, ["nft", "list", "table", "ip", "kube-proxy"]).stdout:
-            return True
+        elif f"dnat to {ip}:" in EmbeddedLab(lab).node_exec(node.name, ["nft", "list", "table", "ip", "kube-proxy"]).stdout:
+            return True                  # a flushed (stale) endpoint chain has no dnat rule left
     return False
 
 
@@ -74,7 +74,9 @@ def main() -> None:
         lifecycle.up(LabSpec(name=lab, proxy_mode=mode))
         try:
             results.append(compare.measure(lab))
+            print(mode, results[-1], flush=True)
             latency[mode] = update_latency(lab, mode)
+            print(mode, "update latency (s)", latency[mode], flush=True)
         finally:
             lifecycle.down(lab)
     print(f"{'':44}" + "".join(f"{r.stack:>24}" for r in results))
