@@ -22,6 +22,7 @@ from .selectors import fields_match, labels_match, parse_field_selector, parse_l
 from .status import ApiError
 
 JSON = "application/json"
+ENCODED_MAX = 20_000  # objects whose JSON a LIST keeps (about the size of the objects themselves)
 
 
 def dumps(data: object) -> bytes:
@@ -73,6 +74,11 @@ class Handlers:
         self.lang = lang
         self.bookmark_interval = bookmark_interval
         self.extra_subresources: dict[str, object] = {}   # "pods/exec" -> async handler
+        # JSON of each listed object, by (kind, namespace, name, resourceVersion): the store never
+        # changes an object in place (a write is a new dict with a new resourceVersion), so a
+        # LIST of 1,000 pods encodes only the pods that changed since the last LIST (json.dumps
+        # of 2.6 MB was most of its 170 ms).
+        self._encoded: dict[tuple, tuple[str, bytes]] = {}
 
     # --- middlewares ------------------------------------------------------------------------
     def auth_middleware(self, token: str):
@@ -371,8 +377,27 @@ class Handlers:
         accept = request.headers.get("Accept", "")
         if tables.wants_table(accept):
             return respond(tables.table(res, items, rv, tables.table_version(accept)))
-        return respond({"kind": f"{res.kind}List", "apiVersion": res.api_version,
-                        "metadata": {"resourceVersion": rv}, "items": items})
+        head = dumps({"kind": f"{res.kind}List", "apiVersion": res.api_version,
+                      "metadata": {"resourceVersion": rv}, "items": []})
+        body = head[:-2] + b",".join(self._encode_items(res, items)) + head[-2:]  # head ends in "]}"
+        return web.Response(body=body, status=200, content_type=JSON)
+
+    def _encode_items(self, res: ResourceKind, items: list[dict]) -> list[bytes]:
+        cache, out = self._encoded, []
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            key, rv = (res.kind, meta.get("namespace"), meta.get("name")), meta.get("resourceVersion")
+            hit = cache.get(key)
+            if hit is not None and rv and hit[0] == rv:
+                out.append(hit[1])
+                continue
+            data = dumps(obj)
+            if rv:
+                cache[key] = (rv, data)  # replaces the object's older version
+            out.append(data)
+        if len(cache) > ENCODED_MAX:
+            self._encoded = {}  # deleted objects pile up: start again (the next LIST fills it)
+        return out
 
     async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
         res, query = target.res, request.query
