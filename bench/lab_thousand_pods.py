@@ -64,7 +64,7 @@ def main() -> None:
         t0 = time.perf_counter()
         k("create", "deployment", "many", "--image=jpetazzo/color", f"--replicas={n}")
         ips: list[str] = []
-        while time.perf_counter() - t0 < 120:
+        while time.perf_counter() - t0 < 400:
             items = json.loads(k("get", "pods", "-l", "app=many", "-o", "json"))["items"]
             ips = [p["status"].get("podIP") for p in items if p["status"].get("phase") == "Running"]
             if len(ips) == n and all(ips):
