@@ -218,7 +218,7 @@ def measure(lab: str, rounds: int = ROUNDS) -> StackFigures:
         _count(cluster, nodes[-1], figures, snap.proxy_mode)
         return figures
     finally:
-        kubectl("delete", "namespace", NAMESPACE, "--wait=false")
+        kubectl("delete", "namespace", NAMESPACE)      # gone before the notebook moves on
         cluster.close()
 
 

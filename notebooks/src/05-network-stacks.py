@@ -395,6 +395,44 @@ second.close()
 diagrams.pod_network(flannel_snapshot, lang=LANG)
 
 # %% [markdown] en
+# ### Compared live: kube-proxy or a BPF socket load balancer
+#
+# The same measurements on your lab and on a second small lab started with
+# `labkit up --service-proxy ebpf`, where kube-proxy is replaced, as Cilium does, by BPF programs on
+# `connect()`/`sendmsg()` that pick a backend from a map (`bpftool map dump`, or
+# `labkit inspect socket-lb --node worker`): TCP connection setup from a pod (same node, other
+# node, a Service), what one node holds for 11 Services, which tool shows it, and what happens when
+# the node's agent dies. Where the lab departs from Cilium: only ClusterIPs are translated, from
+# sockets in the lab's pods and nodes (no NodePort in this mode, which Cilium serves with programs
+# on the node's devices; the host, outside the cluster, does not reach ClusterIPs), no session
+# affinity, no Maglev. Figures are milliseconds on one shared machine: compare the columns, not
+# the absolute values.
+# %% [markdown] fr
+# ### Comparaison en direct : kube-proxy ou un répartiteur BPF au niveau des sockets
+#
+# Les mêmes mesures sur votre lab et sur un second petit lab lancé par
+# `labkit up --service-proxy ebpf`, où kube-proxy est remplacé, comme le fait Cilium, par des
+# programmes BPF sur `connect()`/`sendmsg()` qui choisissent un backend dans une table
+# (`bpftool map dump`, ou `labkit inspect socket-lb --node worker`) : établissement d'une connexion
+# TCP depuis un pod (même nœud, autre nœud, un Service), ce qu'un nœud contient pour 11 Services,
+# l'outil qui le montre, et ce qui se passe quand l'agent du nœud meurt. Où le lab s'écarte de
+# Cilium : seules les ClusterIP sont traduites, depuis les sockets des pods et des nœuds du lab
+# (pas de NodePort dans ce mode, que Cilium sert par des programmes sur les interfaces du nœud ;
+# l'hôte, hors du cluster, n'atteint pas les ClusterIP), ni affinité de session, ni Maglev. Les
+# chiffres sont des millisecondes sur une machine partagée : comparez les colonnes, pas les
+# valeurs absolues.
+
+# %%
+from labkit import compare
+
+LAB_EBPF = os.environ.get("LABKIT_LAB_EBPF", LAB[:9] + "e")
+!{LABKIT} up --name {LAB_EBPF} --nodes 2 --service-proxy ebpf
+stacks = [compare.measure(LAB), compare.measure(LAB_EBPF)]
+!{LABKIT} down --name {LAB_EBPF}
+display(HTML(compare.table(stacks, LANG)))
+compare.plot(stacks, LANG);
+
+# %% [markdown] en
 # ## 4. Starting each stack on kind
 #
 # With Docker and kind, `labkit kind up --cni <stack>` creates a kind cluster without its default

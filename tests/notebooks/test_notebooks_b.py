@@ -43,16 +43,17 @@ def labs(tmp_path_factory):
         lifecycle.down(name)
         lifecycle.down(name + "n")
         lifecycle.down(name + "f")
+        lifecycle.down(name + "e")
         lifecycle.up(LabSpec(name=name))
         home = tmp_path_factory.mktemp(f"home-{lang}")
         envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n",
-                          LABKIT_LAB_FLANNEL=name + "f", HOME=str(home),
+                          LABKIT_LAB_FLANNEL=name + "f", LABKIT_LAB_EBPF=name + "e", HOME=str(home),
                           PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         envs[lang].pop("KUBECONFIG", None)
     kernel_available()
     yield envs
     for name in LABS.values():
-        for extra in ("n", "f"):
+        for extra in ("n", "f", "e"):
             lifecycle.down(name + extra)
         lifecycle.down(name)
 
@@ -72,6 +73,24 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     nbrun.assert_progress(results, name)
     if name == "04-network-policies":
         assert_capstone(results)
+    if name == "05-network-stacks":
+        assert_comparison(results)
+
+
+def assert_comparison(results: dict) -> None:
+    """Notebook 05's live comparison: every measured figure of both stacks is non-zero (the table's
+    first six rows; kube-proxy's rules in its column, the BPF map entries in the ebpf one)."""
+    import re
+
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and "compare.measure" in c.source)
+        html = nbrun.outputs_text(cell)
+        rows = [re.findall(r"<td>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", html)[1:7]]
+        assert len(rows) == 6 and all(len(r) == 2 for r in rows), (lang, html[:2000])
+        for i in (0, 1, 2, 5):
+            assert all(float(v) > 0 for v in rows[i]), (lang, rows)
+        assert float(rows[3][0]) > 0 and float(rows[4][1]) > 0, (lang, rows)
+        assert "image/png" in str(cell.get("outputs")), lang
 
 
 VERDICT = {"en": ("network policies: allowed", "network policies: denied"),
@@ -113,4 +132,4 @@ def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
                              capture_output=True, text=True, env=env, check=True).stdout
         names = {n["metadata"]["name"] for n in json.loads(out)["items"]}
         assert not {n for n in names if n.startswith(("nb03", "nb04", "nb05"))}, names
-        assert not lifecycle.exists(name + "n") and not lifecycle.exists(name + "f")
+        assert not lifecycle.exists(name + "n") and not lifecycle.exists(name + "f") and not lifecycle.exists(name + "e")
