@@ -8,11 +8,15 @@ set -euo pipefail
 packages=(iproute2 iptables nftables containernetworking-plugins graphviz librsvg2-bin curl iputils-ping
           netcat-openbsd dnsutils conntrack procps psmisc util-linux python3-venv busybox tcpdump bird2
           clang bpftool libbpf-dev)   # clang, bpftool, libbpf-dev: the eBPF service proxy (labkit/bpf)
+# npm: JupyterHub's proxy. A Node.js that brings its own npm (NodeSource's nodejs) conflicts with
+# Debian's npm package, so Debian's is only asked for when there is no npm at all.
+npm_pkg=()
+command -v npm >/dev/null 2>&1 || npm_pkg=(npm)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium tmux npm)   # npm: JupyterHub's proxy for the class test
+    packages+=(chromium tmux "${npm_pkg[@]}")   # npm: JupyterHub's proxy for the class test
 fi
 if [[ "${1:-}" == "--class" ]]; then
-    packages+=(npm)
+    packages+=("${npm_pkg[@]}")
 fi
 
 missing=()
