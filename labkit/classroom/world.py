@@ -8,6 +8,7 @@ and pod namespaces are named after the login (``alice-control-plane``), as any l
 """
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 from pathlib import Path
@@ -15,8 +16,11 @@ from pathlib import Path
 from ..embedded import cleanup
 from ..embedded.lifecycle import daemon_alive
 from ..embedded.userconfig import copy_for
+from ..errors import LabkitError
 from .host import copy_notebooks, ensure_user, kill, run
 from .plan import ClassPlan, Learner, world_commands
+
+log = logging.getLogger(__name__)
 
 NETNS_DIR = Path("/run/netns")
 
@@ -72,10 +76,15 @@ def reset(plan: ClassPlan, learner: Learner) -> None:
     user = pwd.getpwnam(learner.unix)
     ensure_world(plan, learner)
     if daemon_alive(learner.lab):
-        run(in_world(learner, labkit_argv(plan, "reset", "--name", learner.lab)), cwd="/", env=lab_env(user))
-    else:
-        run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
-        run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/", env=lab_env(user))
+        try:
+            run(in_world(learner, labkit_argv(plan, "reset", "--name", learner.lab)), cwd="/",
+                env=lab_env(user))
+            copy_for(learner.lab, user)
+            return
+        except LabkitError as error:       # a lab too broken to reset: rebuilt from nothing
+            log.warning("reset of %s failed (%s): the lab is rebuilt", learner.lab, error)
+    run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
+    run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/", env=lab_env(user))
     copy_for(learner.lab, user)
 
 
