@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..embedded import cleanup
 from ..embedded.lifecycle import daemon_alive
+from ..embedded.processes import netns_processes
 from ..embedded.userconfig import copy_for
 from ..errors import LabkitError
 from .host import copy_notebooks, ensure_user, kill, run
@@ -90,19 +91,7 @@ def reset(plan: ClassPlan, learner: Learner) -> None:
 
 def world_processes(learner: Learner) -> list[int]:
     """Processes living in the learner's namespace (their server, kernels, the lab's daemon)."""
-    try:
-        inode = os.stat(netns_path(learner)).st_ino
-    except OSError:
-        return []
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                if os.stat(f"/proc/{entry}/ns/net").st_ino == inode:
-                    found.append(int(entry))
-            except OSError:
-                continue
-    return found
+    return netns_processes(learner.netns)
 
 
 def remove_world(plan: ClassPlan, learner: Learner) -> None:
