@@ -33,8 +33,8 @@ from .inspect.batch import BATCH_ADDR_ROUTE, addr_and_routes
 from .inspect.bird import parse_protocols
 from .inspect.cni import Recognition, ipvs_service_map, parse_ipvsadm, recognize, recognize_cluster
 from .inspect.iproute import parse_addr, parse_routes
+from .inspect.servicemap import ServiceMap
 from .kubeproxy import read_service_map
-from .kubeproxy.servicemap import ServiceMap
 from .snapshot import ClusterSnapshot, NodeNetwork, PodNetwork
 
 # What is read on each node, and with which read-only command. addr and route are required.

@@ -16,7 +16,7 @@ from typing import Any
 
 from .inspect.bird import BgpSession
 from .inspect.iproute import Interface, Route
-from .kubeproxy.servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
+from .inspect.servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
 
 SNAPSHOT_VERSION = 1
 

@@ -33,7 +33,7 @@ from .diagrams.messages import percent
 from .diagrams.policies import engine as policy_engine
 from .errors import BadInput
 from .inspect.iproute import route_for
-from .kubeproxy.servicemap import trace as kube_proxy_trace
+from .inspect.servicemap import trace as kube_proxy_trace
 from .snapshot import ClusterSnapshot, NodeNetwork
 
 MAX_NODES = 6  # route lookups before we call it a loop

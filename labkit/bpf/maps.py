@@ -242,8 +242,8 @@ def service_map(services_json: str, backends_json: str, objects: list[dict] | No
     """
     import json
 
-    from ..kubeproxy.servicemap import EndpointEntry, ServiceEntry, ServiceMap
-    from ..kubeproxy.servicemap import Frontend as SvcFrontend
+    from ..inspect.servicemap import EndpointEntry, ServiceEntry, ServiceMap
+    from ..inspect.servicemap import Frontend as SvcFrontend
 
     table = read_table(raw_dump(json.loads(services_json or "[]")), raw_dump(json.loads(backends_json or "[]")))
     names: dict[tuple[str, str, int], str] = {}

@@ -14,12 +14,12 @@ import sys
 
 from .. import i18n
 from ..errors import BadInput
-from ..kubeproxy.inspect import read_service_map
+from ..inspect.kube_proxy import read_service_map
+from ..inspect.servicemap import format_table
 from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.manifests import load_manifests
 from ..kubeproxy.model import NodeContext
 from ..kubeproxy.nftables import render_nftables
-from ..kubeproxy.servicemap import format_table
 from .target import add_cluster_options, connect_from
 
 # kind's defaults, which the embedded lab mirrors (DESIGN.md).

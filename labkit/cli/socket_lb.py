@@ -13,7 +13,7 @@ import sys
 from .. import i18n
 from ..bpf.maps import BACKENDS, SERVICES, dump_argv, service_map
 from ..cluster import list_objects
-from ..kubeproxy.servicemap import format_table
+from ..inspect.servicemap import format_table
 from .kube_proxy import _inspect_group
 from .target import add_cluster_options, connect_from
 

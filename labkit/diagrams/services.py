@@ -1,7 +1,7 @@
 """The pod-to-service layer: each Service's ways in, and where kube-proxy sends new connections.
 
 The shares on the arrows are read from the *parsed rules of one node* (``NodeNetwork.kube_proxy``,
-see :mod:`labkit.kubeproxy.servicemap`), not computed from the EndpointSlices: the picture shows
+see :mod:`labkit.inspect.servicemap`), not computed from the EndpointSlices: the picture shows
 what the node really does (the ``statistic`` cascade 1/3, 1/2, 1 gives a third each). With
 ``show_chains`` the chain names a connection traverses are written in the Service boxes, as
 ``iptables-save`` names them (always in the tooltips).
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .. import i18n
 from ..errors import BadInput
-from ..kubeproxy.servicemap import EndpointEntry, ServiceEntry, ServiceMap
+from ..inspect.servicemap import EndpointEntry, ServiceEntry, ServiceMap
 from ..snapshot import ClusterSnapshot, NodeNetwork
 from . import (
     layout,

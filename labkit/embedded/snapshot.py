@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import nodes as node_seam
-from ..kubeproxy.iptables_save import (
+from ..inspect.iptables_save import (
     has_kube_proxy_rules,
     iptables_service_map,
     parse_iptables_save,

@@ -26,7 +26,7 @@ from .. import i18n
 from .iproute import Interface, Route
 
 if TYPE_CHECKING:
-    from ..kubeproxy.servicemap import ServiceMap
+    from .servicemap import ServiceMap
 
 CALICO_GATEWAY = "169.254.1.1"
 
@@ -161,7 +161,7 @@ def ipvs_service_map(services: list[IpvsService], objects: Iterable[dict[str, An
     ``namespace/name:port`` as the iptables and nftables maps do. Shares follow the weights (the
     ``rr`` scheduler gives each real server the same share of new connections).
     """
-    from ..kubeproxy.servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
+    from .servicemap import EndpointEntry, Frontend, ServiceEntry, ServiceMap
 
     names: dict[tuple[str, str, int], str] = {}
     for svc in objects:

@@ -6,12 +6,8 @@ writes, and the parsers turn what ``iptables-save`` / ``nft list ruleset`` / ``n
 real node into a :class:`ServiceMap` (services, endpoints, the share of new connections each
 endpoint gets, and the chains a connection traverses).
 """
-from .inspect import detect_format, read_service_map
-from .iptables import JumpRule, jump_rules, render_iptables
-from .manifests import from_objects, load_manifests
-from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_endpoints
-from .nftables import NftRuleset, render_nftables
-from .servicemap import (
+from ..inspect.kube_proxy import detect_format, read_service_map
+from ..inspect.servicemap import (
     EndpointEntry,
     Frontend,
     ServiceEntry,
@@ -20,6 +16,10 @@ from .servicemap import (
     format_table,
     trace,
 )
+from .iptables import JumpRule, jump_rules, render_iptables
+from .manifests import from_objects, load_manifests
+from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_endpoints
+from .nftables import NftRuleset, render_nftables
 
 __all__ = [
     "Endpoint", "ServicePort", "NodeContext", "ProxyInput", "categorize_endpoints",

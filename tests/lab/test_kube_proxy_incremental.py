@@ -16,7 +16,7 @@ from labkit.embedded import netns as ns
 from labkit.embedded.proxy import KubeProxy
 from labkit.kubeproxy.iptables import render_iptables
 from labkit.kubeproxy.model import Endpoint, ProxyInput
-from labkit.kubeproxy.nft_text import parse_nft_text
+from labkit.inspect.nft_text import parse_nft_text
 from labkit.kubeproxy.nftables import render_nftables
 
 SERVICES = 12

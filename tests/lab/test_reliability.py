@@ -24,7 +24,7 @@ from labkit.embedded.paths import control_socket, kubeconfig_file, lab_dir, pid_
 from labkit.embedded.proxy import node_context
 from labkit.embedded.topology import LabSpec
 from labkit.kubeproxy.iptables import render_iptables
-from labkit.kubeproxy.iptables_save import iptables_service_map, parse_iptables_save
+from labkit.inspect.iptables_save import iptables_service_map, parse_iptables_save
 from labkit.kubeproxy.manifests import from_objects
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

@@ -6,7 +6,7 @@ import pytest
 
 from labkit.bpf import maps as m
 from labkit.errors import BadInput
-from labkit.kubeproxy.servicemap import trace
+from labkit.inspect.servicemap import trace
 from labkit.nodes import check_read_only, served_by_lab
 from labkit.kubeproxy.model import Endpoint, ProxyInput, ServicePort
 

@@ -6,7 +6,7 @@ import pytest
 from kubeproxy_helpers import fixture_text
 from labkit.errors import BadInput
 from labkit.kubeproxy import detect_format, read_service_map
-from labkit.kubeproxy.iptables_save import parse_iptables_save
+from labkit.inspect.iptables_save import parse_iptables_save
 
 EXPECTED = {  # service: (cluster IP, node port, endpoints)
     "ns1/svc1:p80": ("172.30.0.41", None, {("10.180.0.1", 80): 1.0}),

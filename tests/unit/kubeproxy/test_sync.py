@@ -12,7 +12,7 @@ import dataclasses
 from labkit.kubeproxy import Endpoint, NodeContext, ProxyInput, ServicePort, render_iptables, render_nftables
 from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update, parse_restore
 from labkit.kubeproxy.nft_sync import element_key, nft_delete_chains, nft_initial_batches, nft_update
-from labkit.kubeproxy.nft_text import parse_nft_text
+from labkit.inspect.nft_text import parse_nft_text
 
 CTX = NodeContext(node_name="w1", node_ips=("172.18.0.3",), cluster_cidr="10.244.0.0/16",
                   service_cidrs=("10.96.0.0/16",))
