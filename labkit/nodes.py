@@ -56,11 +56,12 @@ class NetnsAccess:
 
 MESSAGES = {
     "nodes.not_read_only": {
-        "en": "refusing to run `{command}` on node {node}: node access is read-only (ip show/list, "
-              "iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, bpftool show|dump, cat of CNI files)",
+        "en": "refusing to run `{command}` on node {node}: node access is read-only (`ip show/list`, "
+              "`iptables-save`, `nft list`, `conntrack -L`, `ipvsadm -L`, `bridge show`, `birdc show`, `bpftool show|dump`, "
+              "`cat` of CNI files)",
         "fr": "refus de lancer `{command}` sur le nœud {node} : l'accès aux nœuds est en lecture seule "
-              "(ip show/list, iptables-save, nft list, conntrack -L, ipvsadm -L, bridge show, birdc show, bpftool show|dump, cat des "
-              "fichiers CNI)"},
+              "(`ip show/list`, `iptables-save`, `nft list`, `conntrack -L`, `ipvsadm -L`, `bridge show`, `birdc show`, "
+              "`bpftool show|dump`, `cat` des fichiers CNI)"},
     "nodes.not_served_by_lab": {
         "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip -j addr|link|route|neigh "
               "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "

@@ -59,7 +59,7 @@ MESSAGES = {
         "fr": "{count} différence(s) entre la prévision et l'observation :"},
     "observe.diff.endpoint": {
         "en": "the endpoint that answered, {target}, is not among the predicted candidates ({candidates})",
-        "fr": "le point de terminaison qui a répondu, {target}, ne fait pas partie des candidats prévus ({candidates})"},
+        "fr": "l'endpoint qui a répondu, {target}, ne fait pas partie des candidats prévus ({candidates})"},
     "observe.diff.missing": {
         "en": "predicted chain {chain} was not traversed",
         "fr": "la chaîne prévue {chain} n'a pas été traversée"},
@@ -71,7 +71,7 @@ MESSAGES = {
         "fr": "le noyau a jeté le paquet dans {where}, la prévision le laissait passer"},
     "observe.diff.no_answer": {
         "en": "no endpoint answered, the prediction expected {candidates}",
-        "fr": "aucun point de terminaison n'a répondu, la prévision attendait {candidates}"},
+        "fr": "aucun endpoint n'a répondu, la prévision attendait {candidates}"},
     "observe.diff.answered": {
         "en": "{target} answered, the prediction expected no connection",
         "fr": "{target} a répondu, la prévision n'attendait aucune connexion"},

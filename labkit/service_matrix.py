@@ -38,36 +38,36 @@ from . import i18n
 MESSAGES = {
     "svcmatrix.reason.no_endpoints": {
         "en": "{service} has no ready endpoint: kube-proxy rejects the connection",
-        "fr": "{service} n'a aucun point de terminaison prêt : kube-proxy rejette la connexion"},
+        "fr": "{service} n'a aucun endpoint prêt : kube-proxy rejette la connexion"},
     "svcmatrix.reason.itp_local_none": {
         "en": "internalTrafficPolicy Local and no endpoint on {node} (where the DNAT happens): dropped",
-        "fr": "internalTrafficPolicy Local et aucun point de terminaison sur {node} (où a lieu le DNAT) : jeté"},
+        "fr": "internalTrafficPolicy Local et aucun endpoint sur {node} (où a lieu le DNAT) : jeté"},
     "svcmatrix.reason.etp_local_none": {
         "en": "externalTrafficPolicy Local, external traffic, and no endpoint on {node}: dropped",
-        "fr": "externalTrafficPolicy Local, trafic externe, et aucun point de terminaison sur {node} : jeté"},
+        "fr": "externalTrafficPolicy Local, trafic externe, et aucun endpoint sur {node} : jeté"},
     "svcmatrix.reason.itp_local": {
         "en": "internalTrafficPolicy Local: only the endpoints on {node}: {endpoints}",
-        "fr": "internalTrafficPolicy Local : seulement les points de terminaison de {node} : {endpoints}"},
+        "fr": "internalTrafficPolicy Local : seulement les endpoints de {node} : {endpoints}"},
     "svcmatrix.reason.etp_local": {
         "en": "externalTrafficPolicy Local, external traffic: only the endpoints on {node}: {endpoints}",
-        "fr": "externalTrafficPolicy Local, trafic externe : seulement les points de terminaison de {node} : {endpoints}"},
+        "fr": "externalTrafficPolicy Local, trafic externe : seulement les endpoints de {node} : {endpoints}"},
     "svcmatrix.reason.etp_short_circuit": {
         "en": "externalTrafficPolicy Local does not apply: traffic from a pod or from the node itself goes to "
               "every endpoint",
         "fr": "externalTrafficPolicy Local ne s'applique pas : le trafic d'un pod ou du nœud lui-même va vers "
-              "tous les points de terminaison"},
+              "tous les endpoints"},
     "svcmatrix.reason.endpoints": {
-        "en": "endpoints: {endpoints}", "fr": "points de terminaison : {endpoints}"},
+        "en": "endpoints: {endpoints}", "fr": "endpoints : {endpoints}"},
     "svcmatrix.reason.cni_masquerade": {
         "en": "the CNI masquerades {pod}'s traffic to another node: it arrives from {node}'s address",
         "fr": "le CNI masquerade le trafic de {pod} vers un autre nœud : il arrive avec l'adresse de {node}"},
     "svcmatrix.reason.hairpin": {
         "en": "hairpin: {pod} is an endpoint of the Service it calls (masqueraded, then sent back to itself)",
-        "fr": "épingle (hairpin) : {pod} est un point de terminaison du Service qu'il appelle (masqueradé, "
+        "fr": "épingle (hairpin) : {pod} est un endpoint du Service qu'il appelle (masqueradé, "
               "puis renvoyé à lui-même)"},
     "svcmatrix.reason.affinity": {
         "en": "sessionAffinity ClientIP: every connection of this source goes to the same endpoint",
-        "fr": "sessionAffinity ClientIP : toutes les connexions de cette source vont au même point de terminaison"},
+        "fr": "sessionAffinity ClientIP : toutes les connexions de cette source vont au même endpoint"},
     "svcmatrix.reason.ingress_denied": {
         "en": "{endpoint}: ingress denied by the policies of {pod} (source seen there: {seen})",
         "fr": "{endpoint} : entrée refusée par les politiques de {pod} (source vue là-bas : {seen})"},
@@ -81,8 +81,8 @@ MESSAGES = {
     "svcmatrix.caption": {
         "en": "Services reached from each source ('.' connects, 'X' does not, '~' some endpoints only; "
               "'!' observed differs from predicted)",
-        "fr": "Services atteints depuis chaque source (« . » se connecte, « X » non, « ~ » certains points de "
-              "terminaison seulement ; « ! » l'observé diffère du prévu)"},
+        "fr": "Services joints depuis chaque source (« . » se connecte, « X » non, « ~ » certains endpoints"
+              " seulement ; « ! » l'observé diffère du prévu)"},
     "svcmatrix.columns": {"en": "columns:", "fr": "colonnes :"},
     "svcmatrix.agree": {"en": "Observed = predicted: all {cells} cells agree.",
                         "fr": "Observé = prévu : les {cells} cases concordent."},
@@ -92,7 +92,7 @@ MESSAGES = {
                              "fr": "{src} → {col} : observé {observed}, prévu {predicted} ; {why}"},
     "svcmatrix.state.open": {"en": "connects", "fr": "se connecte"},
     "svcmatrix.state.closed": {"en": "no connection", "fr": "pas de connexion"},
-    "svcmatrix.state.partial": {"en": "some endpoints only", "fr": "certains points de terminaison seulement"},
+    "svcmatrix.state.partial": {"en": "some endpoints only", "fr": "certains endpoints seulement"},
     "svcmatrix.sep": {"en": "; ", "fr": " ; "},
     "svcmatrix.why": {"en": "{src} → {col}: {why}", "fr": "{src} → {col} : {why}"},
     "svcmatrix.not_open": {"en": "Why some cells do not connect:", "fr": "Pourquoi certaines cases ne se connectent pas :"},

@@ -144,7 +144,7 @@ MESSAGES = {
     "rule.label_value": {
         "en": "a valid label must be an empty string or consist of alphanumeric characters, '-', "
               "'_' or '.', and must start and end with an alphanumeric character",
-        "fr": "une valeur de label est vide ou faite de lettres, chiffres, '-', '_' ou '.', et "
+        "fr": "une valeur d'étiquette est vide ou faite de lettres, chiffres, '-', '_' ou '.', et "
               "commence et finit par une lettre ou un chiffre"},
     "rule.selector_mismatch": {
         "en": "`selector` does not match template `labels`",

@@ -61,7 +61,7 @@ MESSAGES = {
         "en": "a valid label must be an empty string or consist of alphanumeric characters, '-', "
               "'_' or '.', and must start and end with an alphanumeric character, and must be no "
               "more than 63 characters",
-        "fr": "une valeur de label est vide ou faite de lettres, chiffres, '-', '_' ou '.', "
+        "fr": "une valeur d'étiquette est vide ou faite de lettres, chiffres, '-', '_' ou '.', "
               "commence et finit par une lettre ou un chiffre, et ne dépasse pas 63 caractères"},
     "reliability.rule.no_values": {
         "en": "may not be specified when `operator` is '{operator}'",

@@ -55,7 +55,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagrams.tip.node": {"en": "on node {node}", "fr": "sur le nœud {node}"},
     "diagrams.tip.veth": {"en": "veth pair: {pod_if} in the pod, {host_if} on the node",
                           "fr": "paire veth : {pod_if} dans le pod, {host_if} sur le nœud"},
-    "diagrams.tip.labels": {"en": "labels: {labels}", "fr": "labels : {labels}"},
+    "diagrams.tip.labels": {"en": "labels: {labels}", "fr": "étiquettes : {labels}"},
     "diagrams.tip.node_network": {"en": "the network that joins the nodes' uplinks",
                                   "fr": "le réseau qui relie les liens montants des nœuds"},
     "diagrams.tip.router": {"en": "routing table of node {node}: one /32 route per pod, to its veth",

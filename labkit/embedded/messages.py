@@ -12,7 +12,7 @@ MESSAGES = {
     "lab.no_br_netfilter": {
         "en": "the bridge and flannel flavors need the kernel module br_netfilter (bridged packets through "
               "iptables, as kubeadm requires); load it as root with: modprobe br_netfilter",
-        "fr": "les variantes bridge et flannel ont besoin du module noyau br_netfilter (les paquets pontés "
+        "fr": "les variantes `bridge` et `flannel` ont besoin du module noyau br_netfilter (les paquets pontés "
               "passent par iptables, comme kubeadm l'exige) ; chargez-le en root avec : modprobe br_netfilter",
     },
     "lab.bad_cni": {

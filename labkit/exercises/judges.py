@@ -51,10 +51,10 @@ MESSAGES = {
               "adresse le schéma montre-t-il pour ce nœud ?"},
     "j.fix.unreached": {
         "en": "the route looks right, but {src} still does not reach {dst} ({error})",
-        "fr": "la route a l'air juste, mais {src} n'atteint toujours pas {dst} ({error})"},
+        "fr": "la route a l'air juste, mais {src} ne joint toujours pas {dst} ({error})"},
     "j.fix.route_ok": {
         "en": "{node} routes {cidr} via {via} ({owner}) again, and {src} reaches {dst}",
-        "fr": "{node} route de nouveau {cidr} via {via} ({owner}), et {src} atteint {dst}"},
+        "fr": "{node} route de nouveau {cidr} via {via} ({owner}), et {src} joint {dst}"},
     # 03.2: the probabilities for 5 endpoints
     "j.prob.not_numbers": {
         "en": "{answer!r} is not a list of numbers (e.g. [0.5, 1.0], fractions such as \"1/2\" are fine)",
@@ -106,9 +106,9 @@ MESSAGES = {
     "j.mat.unknown": {"en": "{pod} is not one of the exercise's pods ({pods})",
                       "fr": "{pod} n'est pas un des pods de l'exercice ({pods})"},
     "j.mat.missed": {"en": "{src} reached {dst}, you predicted it would not",
-                     "fr": "{src} a atteint {dst}, vous aviez prédit que non"},
+                     "fr": "{src} a joint {dst}, vous aviez prédit que non"},
     "j.mat.extra": {"en": "{src} was blocked, you predicted it would reach {dst}",
-                    "fr": "{src} a été bloqué, vous aviez prédit qu'il atteindrait {dst}"},
+                    "fr": "{src} a été bloqué, vous aviez prédit qu'il joindrait {dst}"},
     "j.mat.not_grid": {
         "en": "`{variable}` is not a dict {{destination pod: the pods that reach it}} (see the cell above)",
         "fr": "`{variable}` n'est pas un dict {{pod de destination : les pods qui le joignent}} (voir la "
@@ -131,10 +131,10 @@ MESSAGES = {
               "kube-dns sur le port 53"},
     "j.dns.open": {
         "en": "{pod} now reaches {other} too: keep the egress deny, and allow DNS only",
-        "fr": "{pod} atteint maintenant {other} aussi : gardez le refus en sortie, et n'autorisez que le DNS"},
+        "fr": "{pod} joint maintenant {other} aussi : gardez le refus en sortie, et n'autorisez que le DNS"},
     "j.dns.ok": {
         "en": "{pod} resolves {name} ({ips}) and still cannot reach {other}: DNS only",
-        "fr": "{pod} résout {name} ({ips}) et n'atteint toujours pas {other} : le DNS seulement"},
+        "fr": "{pod} résout {name} ({ips}) et ne joint toujours pas {other} : le DNS seulement"},
     # 05: which stack?
     "j.stack.no_cni": {"en": "the recognition found no CNI on this node", "fr": "aucune CNI reconnue sur ce nœud"},
     "j.stack.wrong_cni": {

@@ -145,7 +145,7 @@ MESSAGES = {
     "pods.table.index": {"en": "index", "fr": "index"},
     "pods.table.kind": {"en": "kind", "fr": "type"},
     "pods.table.addresses": {"en": "IPv4 addresses", "fr": "adresses IPv4"},
-    "pods.table.link": {"en": "peer / bridge", "fr": "pair / bridge"},
+    "pods.table.link": {"en": "peer / bridge", "fr": "pair / pont"},
     "pods.table.state": {"en": "state", "fr": "état"},
     "pods.table.destination": {"en": "destination", "fr": "destination"},
     "pods.table.via": {"en": "via", "fr": "via"},

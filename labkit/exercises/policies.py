@@ -24,7 +24,7 @@ MAX_LISTED = 4             # pairs listed in a reason before "and N more"
 MESSAGES = {
     "ex.pol.still_reaches": {
         "en": "{src} still reaches {dst} on port {port} (seen with real packets)",
-        "fr": "{src} atteint encore {dst} sur le port {port} (constaté avec de vrais paquets)"},
+        "fr": "{src} joint encore {dst} sur le port {port} (constaté avec de vrais paquets)"},
     "ex.pol.more": {"en": "… and {count} more connection(s) like these",
                     "fr": "… et {count} autre(s) connexion(s) du même genre"},
     "ex.pol.no_policy": {
@@ -42,36 +42,36 @@ MESSAGES = {
     "ex.pol.deny_ok": {
         "en": "no pod reaches the pods of {namespace} any more ({count} connections refused), and they can "
               "still connect out.",
-        "fr": "plus aucun pod n'atteint les pods de {namespace} ({count} connexions refusées), et eux peuvent "
+        "fr": "plus aucun pod ne joint les pods de {namespace} ({count} connexions refusées), et eux peuvent "
               "toujours se connecter vers l'extérieur."},
     "ex.pol.cannot_reach": {
         "en": "{src} cannot reach {dst} on port {port} yet",
-        "fr": "{src} n'atteint pas encore {dst} sur le port {port}"},
+        "fr": "{src} ne joint pas encore {dst} sur le port {port}"},
     "ex.pol.only_from": {
         "en": "{src} reaches {dst} on port {port}, but only pods of namespace {namespace} should",
-        "fr": "{src} atteint {dst} sur le port {port}, alors que seuls les pods du namespace {namespace} "
-              "devraient l'atteindre"},
+        "fr": "{src} joint {dst} sur le port {port}, alors que seuls les pods du namespace {namespace} "
+              "devraient le joindre"},
     "ex.pol.other_port": {
         "en": "{src} also reaches {dst} on port {port}: allow port {allowed} only",
-        "fr": "{src} atteint aussi {dst} sur le port {port} : n'autorisez que le port {allowed}"},
+        "fr": "{src} joint aussi {dst} sur le port {port} : n'autorisez que le port {allowed}"},
     "ex.pol.from_ok": {
         "en": "only the pods of {namespace} reach {dst}, and only on port {port}.",
-        "fr": "seuls les pods de {namespace} atteignent {dst}, et seulement sur le port {port}."},
+        "fr": "seuls les pods de {namespace} joignent {dst}, et seulement sur le port {port}."},
     "ex.pol.leak_pod_selector": {
         "en": "{src} reaches {dst}: a peer with only `podSelector` selects pods of the policy's own namespace "
               "({namespace}), whatever the other peers say",
-        "fr": "{src} atteint {dst} : un pair avec seulement `podSelector` désigne des pods du namespace de la "
+        "fr": "{src} joint {dst} : un pair avec seulement `podSelector` désigne des pods du namespace de la "
               "politique ({namespace}), quoi que disent les autres pairs"},
     "ex.pol.leak_namespace_selector": {
         "en": "{src} reaches {dst}: a peer with only `namespaceSelector` lets every pod of {namespace} in",
-        "fr": "{src} atteint {dst} : un pair avec seulement `namespaceSelector` laisse entrer tous les pods de "
+        "fr": "{src} joint {dst} : un pair avec seulement `namespaceSelector` laisse entrer tous les pods de "
               "{namespace}"},
     "ex.pol.open_to_all": {
         "en": "no policy selects {dst} for ingress: every pod reaches it",
-        "fr": "aucune politique ne sélectionne {dst} en entrée : tous les pods l'atteignent"},
+        "fr": "aucune politique ne sélectionne {dst} en entrée : tous les pods le joignent"},
     "ex.pol.and_ok": {
         "en": "only {allowed} reaches {dst}: both selectors are in one peer, so they must both match (AND).",
-        "fr": "seul {allowed} atteint {dst} : les deux sélecteurs sont dans le même pair, ils doivent donc "
+        "fr": "seul {allowed} joint {dst} : les deux sélecteurs sont dans le même pair, ils doivent donc "
               "correspondre tous les deux (ET)."},
 }
 

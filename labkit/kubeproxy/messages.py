@@ -69,8 +69,8 @@ MESSAGES = {
         "fr": "{where} : champ {field} : le nom de port {value!r} est utilisé deux fois dans ce Service",
     },
     "kubeproxy.field.no_service_label": {
-        "en": "{where}: an EndpointSlice needs the label kubernetes.io/service-name to say which Service it serves",
-        "fr": "{where} : une EndpointSlice doit porter le label kubernetes.io/service-name pour dire quel Service elle sert",
+        "en": "{where}: an EndpointSlice needs the label `kubernetes.io/service-name` to say which Service it serves",
+        "fr": "{where} : une EndpointSlice doit porter l'étiquette `kubernetes.io/service-name` pour dire quel Service elle sert",
     },
     "kubeproxy.option.not_ip": {
         "en": "option {option}: {value!r} is not an IP address",

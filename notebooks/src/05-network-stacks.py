@@ -418,7 +418,7 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # l'outil qui le montre, et ce qui se passe quand l'agent du nœud meurt. Où le lab s'écarte de
 # Cilium : seules les ClusterIP sont traduites, depuis les sockets des pods et des nœuds du lab
 # (pas de NodePort dans ce mode, que Cilium sert par des programmes sur les interfaces du nœud ;
-# l'hôte, hors du cluster, n'atteint pas les ClusterIP), ni affinité de session, ni Maglev. Les
+# l'hôte, hors du cluster, ne joint pas les ClusterIP), ni affinité de session, ni Maglev. Les
 # chiffres sont des millisecondes sur une machine partagée : comparez les colonnes, pas les
 # valeurs absolues.
 
@@ -485,8 +485,8 @@ for cni, proxy_mode in [("calico", "iptables"), ("flannel", "iptables"), ("ciliu
 # | Services × 2 endpoints | iptables | nftables |
 # |---:|---:|---:|
 # | 100 | 168 ms | 121 ms |
-# | 1 000 | 503 ms | 453 ms |
-# | 5 000 | 17.1 s | 10.1 s |
+# | 1,000 | 503 ms | 453 ms |
+# | 5,000 | 17.1 s | 10.1 s |
 # | scale-up → new endpoint answering | 318 ms | 505 ms |
 #
 # These figures are those of full rewrites. The lab's kube-proxy now syncs as upstream does: one

@@ -113,6 +113,6 @@ def test_and_or_right_and_the_or_mistake():
     assert verdict(policies.judge_and_or, right)[0]
     ored = dict(right, allowed=right["allowed"] + [["nb04-ops/shell", "nb04/api"], ["nb04/metrics", "nb04/api"]])
     ok, text = verdict(policies.judge_and_or, ored, "fr")
-    assert not ok and "nb04-ops/shell atteint nb04/api" in text and "nb04/metrics atteint nb04/api" in text
+    assert not ok and "nb04-ops/shell joint nb04/api" in text and "nb04/metrics joint nb04/api" in text
     open_all = dict(right, allowed=[list(p) for p in everything_open()], isolated=[])
     assert "no policy selects nb04/api" in verdict(policies.judge_and_or, open_all)[1]
