@@ -56,34 +56,13 @@ import time
 
 import labkit
 from labkit import diagrams, live
-from labkit.nodes import lab_shape
-from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit import exercises as ex
 from labkit.kubeproxy import format_table, read_service_map
+from labkit.nbsetup import grep, open_lab, wait_for   # the setup notebooks 03 and 03b share
 
-LAB = os.environ.get("LABKIT_LAB", "kubenet")
+LAB, cluster, lab = open_lab()   # LABKIT_LAB, else kubenet; KUBECONFIG for !kubectl; its shape from its API
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
-os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
-cluster = labkit.connect(lab=LAB)
-lab = lab_shape(cluster)          # the lab's CNI, ranges, proxy mode and nodes, as its API says
 NS = "nb03"
-
-
-def grep(text, *words):
-    """Print the lines of `text` that contain every word (like `grep a | grep b`)."""
-    for line in text.splitlines():
-        if all(w in line for w in words):
-            print(line)
-
-
-def wait_for(predicate, timeout=30):
-    """Wait until `predicate()` is true: kube-proxy rewrites the rules a moment after a change."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the cluster did not reach the expected state in time")
-        time.sleep(0.2)
-
 
 print(cluster, tr("- kube-proxy mode:", "- mode de kube-proxy :"), lab["proxyMode"])
 
