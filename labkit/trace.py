@@ -24,11 +24,8 @@ from typing import Any
 
 import graphviz
 
-from . import i18n
+from . import i18n, wiring
 from .diagrams import pods as pod_diagram
-from .diagrams import (
-    wiring,
-)
 from .diagrams.messages import percent
 from .diagrams.policies import engine as policy_engine
 from .errors import BadInput

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from ..snapshot import ClusterSnapshot, NodeNetwork
-from .wiring import PodInfo
+from ..wiring import PodInfo
 
 NODES_PER_ROW = 3
 ROW_STEP = 2

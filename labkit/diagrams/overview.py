@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import math
 
-from .. import i18n
+from .. import i18n, wiring
 from ..snapshot import ClusterSnapshot
 from . import (
     layout,
     style,
-    wiring,
 )
 from .layout import Grid, Slots
 from .pods import node_title, pod_short_name, pod_tip, pods_by_node

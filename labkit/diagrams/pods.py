@@ -15,13 +15,12 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import i18n
+from .. import i18n, wiring
 from ..snapshot import ClusterSnapshot, NodeNetwork
 from . import (
     layout,
     multus,
     style,
-    wiring,
 )
 from .layout import Box, Grid, Slots
 from .style import HEAD, MARGIN, SMALL, TEXT

@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import i18n, netpol
+from .. import i18n, netpol, wiring
 from ..errors import BadInput
 from ..snapshot import ClusterSnapshot
 from . import (
     style,
-    wiring,
 )
 from .layout import _natural
 from .style import MARGIN, SMALL, TEXT

@@ -13,14 +13,13 @@ EndpointSlices, drawn dashed and without shares.
 """
 from __future__ import annotations
 
-from .. import i18n
+from .. import i18n, wiring
 from ..errors import BadInput
 from ..inspect.servicemap import EndpointEntry, ServiceEntry, ServiceMap
 from ..snapshot import ClusterSnapshot, NodeNetwork
 from . import (
     layout,
     style,
-    wiring,
 )
 from .layout import Grid, Slots
 from .messages import percent

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from labkit import diagrams
-from labkit.diagrams import wiring
+from labkit import wiring
 from labkit.errors import BadInput
 
 from diagram_helpers import group_texts, groups, svg_texts, tooltip

@@ -7,7 +7,7 @@ import pytest
 
 from labkit import diagrams
 from labkit.cluster import build_snapshot
-from labkit.diagrams import wiring
+from labkit import wiring
 from labkit.snapshot import ClusterSnapshot
 
 from .conftest import SETS, load_set

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..inspect.iproute import Interface, Route, route_for
-from ..snapshot import ClusterSnapshot, NodeNetwork
+from .inspect.iproute import Interface, Route, route_for
+from .snapshot import ClusterSnapshot, NodeNetwork
 
 OWNER_LABELS = ("app.kubernetes.io/name", "app", "k8s-app", "run")
 DEFAULT_MAX_PODS = 4
