@@ -4,7 +4,11 @@
 * ``ip route del`` of a route to another node's pods -> the live view has dropped it (netlink);
 * snapshot + render of the overview with 60 pods (goal < 200 ms).
 
-Prints figures; asserts nothing. Usage: sudo .venv/bin/python bench/live_redraw.py
+``--api`` reads the lab through its daemon's API, as an ordinary user's kernel does (node state
+over ``/api/v1/nodes/…/proxy``, pods' views in one ``/labkit/v1/podnetworks``, node events as a
+watch); ``--no-bulk`` stops after the first two figures (the 60 pods take a while to start).
+
+Prints figures; asserts nothing. Usage: sudo .venv/bin/python bench/live_redraw.py [--api] [--no-bulk]
 """
 from __future__ import annotations
 
@@ -45,6 +49,11 @@ def main() -> None:
     lifecycle.up(LabSpec(name=NAME))
     try:
         cluster = labkit.connect(lab=NAME)
+        if "--api" in sys.argv:
+            from labkit.cluster import _through_api
+
+            cluster = _through_api(NAME, cluster.api)
+        print("through the lab's API (non-root kernel)" if cluster.via_api else "root (nsenter)")
         home = tempfile.mkdtemp()
         env = dict(os.environ, HOME=home, KUBECONFIG=str(kubeconfig_file(NAME)))
         kubectl = shutil.which("kubectl")
@@ -62,7 +71,9 @@ def main() -> None:
               f"(max {max(d[0] for d in delays):.0f} ms; after kubectl returned: "
               f"p50 {statistics.median(d[1] for d in delays):.0f} ms)")
         worker = next(n for n in cluster.node_names() if n.endswith("-worker"))
-        netns = cluster.node(worker).netns
+        from labkit.embedded.client import EmbeddedLab
+
+        netns = EmbeddedLab(NAME).spec.node(worker).netns
         cidr = re.search(rf'id="route/{re.escape(worker)}/([0-9./]+)"', view.svg).group(1)
         gid = f'id="route/{worker}/{cidr}"'
         line = subprocess.run(["ip", "-n", netns, "route", "show", cidr], capture_output=True, text=True).stdout.split()
@@ -77,6 +88,8 @@ def main() -> None:
         print(f"ip route del in a node -> live view drops it: p50 {statistics.median(drops):5.0f} ms "
               f"(max {max(drops):.0f} ms)")
         view.stop()
+        if "--no-bulk" in sys.argv:
+            return
         subprocess.run([kubectl, "create", "deployment", "web", "--image=jpetazzo/color", f"--replicas={60 - RUNS}"],
                        env=env, check=True, capture_output=True)
         _until(lambda: sum(1 for p in cluster.snapshot(with_pod_networks=False).pods

@@ -227,31 +227,37 @@ PARALLEL_READS = True         # the six API lists at once, every node command at
 
 def read_pod_network(access: seam.NodeAccess) -> PodNetwork | None:
     """A pod's interfaces and routes; None when the pod went away meanwhile. In a local namespace,
-    one ``ip -batch`` process reads both (:mod:`labkit.inspect.batch`)."""
+    one ``ip -n <netns> -batch -`` process reads both (:mod:`labkit.inspect.batch`): no nsenter, no
+    second process."""
     try:
         if BATCHED_POD_READS and isinstance(access, seam.NetnsAccess):
-            addr, routes = addr_and_routes(access.run(["ip", "-j", "-d", "-batch", _batch_file()]))
-            return PodNetwork(access.name, parse_addr(addr), parse_routes(routes))
+            return _read_local_pod(access)
         return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
     except LabkitError:
         return None
 
 
-_BATCH_FILE: list[str] = []
+def _read_local_pod(access: seam.NetnsAccess) -> PodNetwork | None:
+    import subprocess
+
+    proc = subprocess.run(["ip", "-n", access.netns, "-j", "-d", "-batch", "-"], input=BATCH_ADDR_ROUTE,
+                          capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        return None
+    try:
+        addr, routes = addr_and_routes(proc.stdout)
+    except ValueError:
+        return None
+    return PodNetwork(access.name, parse_addr(addr), parse_routes(routes))
 
 
-def _batch_file() -> str:
-    """A file holding the batch (``ip -batch -`` would need a stdin the node seam does not pass)."""
-    if not _BATCH_FILE or not os.path.exists(_BATCH_FILE[0]):
-        import atexit
-        import tempfile
-
-        fd, path = tempfile.mkstemp(prefix="labkit-ip-batch-", suffix=".txt")
-        os.write(fd, BATCH_ADDR_ROUTE.encode())
-        os.close(fd)
-        atexit.register(lambda: os.path.exists(path) and os.unlink(path))
-        _BATCH_FILE[:] = [path]
-    return _BATCH_FILE[0]
+def pod_networks_of(items: list[dict]) -> list[PodNetwork]:
+    """The daemon's batch answer (``GET /labkit/v1/podnetworks``) as pod views."""
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("pod"), str):
+            out.append(PodNetwork(item["pod"], parse_addr(item.get("addr") or []), parse_routes(item.get("route") or [])))
+    return out
 
 
 def list_objects(api: Any, name: str = "-") -> dict[str, list[dict]]:
@@ -333,6 +339,9 @@ class Cluster:
         full = name if name in names else next((n for n in names if n.endswith(f"-{name}")), None)
         if full is None:
             raise LabkitError("cluster.unknown_node", exit_code=2, node=name, name=self.name, nodes=", ".join(names))
+        return self._access_of(full)
+
+    def _access_of(self, full: str) -> seam.NodeAccess:
         if full not in self._access:
             self._access[full] = self._factory(full)
         return self._access[full]
@@ -364,17 +373,15 @@ class Cluster:
         """Objects through the API, node state through the seam, the CNI recognised."""
         objects = list_objects(self.api, self.name)
         names = [n["metadata"]["name"] for n in objects["nodes"]]
-        for n in names:
-            self.node(n)                       # the accesses first (one list of nodes), then in parallel
+        accesses = [self._access_of(n) for n in names]      # the list just read names them: no other list
         try:
             with ThreadPoolExecutor(8) as pool, ThreadPoolExecutor(len(names) or 1) as per_node:
                 # every node's commands at once, the pods' reads in the same pool (it never idles)
-                nodes_out = [per_node.submit(read_node_outputs, self.node(n), pool if PARALLEL_READS else None)
-                             for n in names]
-                pending = self._pod_networks(objects["pods"], pool) if with_pod_networks and self.kind == "embedded" \
-                    else []
+                nodes_out = [per_node.submit(read_node_outputs, a, pool if PARALLEL_READS else None) for a in accesses]
+                collect = self._pod_networks(objects["pods"], pool) if with_pod_networks and self.kind == "embedded" \
+                    else list
                 results = [f.result() for f in nodes_out]
-                found = [n for n in (f.result() for f in pending) if n is not None]
+                found = collect()
         finally:
             if self.kind == "cluster":
                 self.close()                   # probe pods are created on demand and removed after
@@ -406,22 +413,41 @@ class Cluster:
             self._pod_cidr = found
         return self._pod_cidr
 
-    def _pod_networks(self, pods: list[dict], pool: ThreadPoolExecutor) -> list:
-        """The pods' own view (their eth0 names the host veth), read in ``pool`` (futures of
-        PodNetwork or None): only the embedded lab can enter pods, directly as root (one process per
-        pod, :func:`read_pod_network`), or through its daemon's API."""
+    def _pod_networks(self, pods: list[dict], pool: ThreadPoolExecutor) -> Callable[[], list[PodNetwork]]:
+        """The pods' own view (their eth0 names the host veth), read in ``pool``; returns the function
+        that collects them. Only the embedded lab can enter pods: directly as root (one process per
+        pod, :func:`read_pod_network`), or through its daemon's API, which reads them all for one
+        request (``GET /labkit/v1/podnetworks``)."""
+        if self.via_api and BATCHED_POD_READS:
+            batch = pool.submit(seam.pod_networks_via_api, self.api)
+
+            def collect_batch() -> list[PodNetwork]:
+                items = batch.result()
+                if items is None:                  # a daemon without the batch: pod by pod
+                    return self._pod_by_pod(pods, pool)()
+                return pod_networks_of(items)
+            return collect_batch
+        return self._pod_by_pod(pods, pool)
+
+    def _pod_by_pod(self, pods: list[dict], pool: ThreadPoolExecutor) -> Callable[[], list[PodNetwork]]:
+        running = [p for p in pods if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("podIP")
+                   and not p["spec"].get("hostNetwork")]
+        keys = [(p["metadata"]["namespace"], p["metadata"]["name"], p["spec"]["nodeName"]) for p in running]
         accesses: list[seam.NodeAccess]
         if self.via_api:
-            accesses = [
-                seam.LabApiAccess(self.api, p["spec"]["nodeName"], f"{p['metadata']['namespace']}/{p['metadata']['name']}")
-                for p in pods if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("podIP")
-                and not p["spec"].get("hostNetwork")]
+            accesses = [seam.LabApiAccess(self.api, node, f"{ns}/{name}") for ns, name, node in keys]
         else:
+            spec = self._lab_spec()                # the pods' namespaces are named after them: no call to the daemon
+            accesses = [seam.NetnsAccess(f"{ns}/{name}", spec.pod_netns(ns, name)) for ns, name, _node in keys]
+        futures = [pool.submit(read_pod_network, a) for a in accesses]
+        return lambda: [n for n in (f.result() for f in futures) if n is not None]
+
+    def _lab_spec(self) -> Any:
+        if not hasattr(self, "_spec"):
             from .embedded.client import EmbeddedLab
 
-            accesses = [seam.NetnsAccess(f"{p['namespace']}/{p['name']}", p["netns"])
-                        for p in EmbeddedLab(self.lab or self.name).pods()]
-        return [pool.submit(read_pod_network, a) for a in accesses]
+            self._spec = EmbeddedLab(self.lab or self.name).spec
+        return self._spec
 
 
 # --- connect ---------------------------------------------------------------------------------------

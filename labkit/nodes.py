@@ -185,6 +185,7 @@ def _birdc_show(words: list[str]) -> bool:
 
 NODE_STATE_PATH = "/api/v1/nodes/{node}/proxy/labkit/run"
 LAB_INFO_PATH = "/labkit/v1/lab"
+POD_NETWORKS_PATH = "/labkit/v1/podnetworks"
 
 
 class LabApiAccess:
@@ -224,6 +225,26 @@ class LabApiAccess:
 
     def __repr__(self) -> str:
         return f"LabApiAccess({self.node!r}, pod={self.pod!r})"
+
+
+def pod_networks_via_api(api: Any, nodes: Sequence[str] = ()) -> list[dict] | None:
+    """Every pod's interfaces and routes in one request to the lab daemon (``GET
+    /labkit/v1/podnetworks``): items ``{"pod", "node", "addr", "route"}``. None when the daemon does
+    not serve it (a lab started by an older labkit: read pod by pod instead)."""
+    import json
+
+    try:
+        code, data = api_get(api, POD_NETWORKS_PATH, [("node", n) for n in nodes])
+    except Exception as exc:
+        raise LabkitError("nodes.lab_api_failed", node=",".join(nodes) or "-", command="GET " + POD_NETWORKS_PATH,
+                          error=exc) from exc
+    if code == 404 and not nodes:
+        return None
+    if code != 200:
+        raise LabkitError("nodes.lab_api_failed", node=",".join(nodes) or "-", command="GET " + POD_NETWORKS_PATH,
+                          error=_status_message(data))
+    items = json.loads(data).get("items")
+    return items if isinstance(items, list) else []
 
 
 def api_get(api: Any, path: str, query: list[tuple[str, str]] | None = None,

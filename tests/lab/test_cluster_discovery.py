@@ -117,3 +117,35 @@ def test_the_daemon_hands_out_only_its_read_only_commands(nobody_kubeconfig):
         refused = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", KUBECTL,
                                   "get", "--raw", f"{base}?{bad}"], capture_output=True, text=True, env=env, timeout=60)
         assert refused.returncode != 0 and "Forbidden" in refused.stderr, refused.stderr
+
+
+def test_one_request_hands_every_pods_view_and_the_same_as_root(nobody_kubeconfig):
+    """GET /labkit/v1/podnetworks: every pod's interfaces and routes in one answer, equal to what root
+    reads in the pods' namespaces; a bad query is a 400 Status, an unknown node a 404."""
+    from labkit import cluster as clusters
+    from labkit.cluster import api_client
+
+    env = dict(os.environ, **nobody_kubeconfig)
+    as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", KUBECTL, "get", "--raw"]
+    got = subprocess.run([*as_user, "/labkit/v1/podnetworks"], capture_output=True, text=True, env=env, timeout=60)
+    assert got.returncode == 0, got.stderr
+    items = {i["pod"]: i for i in json.loads(got.stdout)["items"]}
+    web = items["default/second-web"]
+    assert web["node"].startswith(f"{SECOND}-")
+    eth0 = next(i for i in web["addr"] if i["ifname"] == "eth0")
+    assert any(a["family"] == "inet" and a["local"].startswith("10.") for a in eth0["addr_info"])
+    assert any(r["dst"] == "default" for r in web["route"])
+    other = next(n for n in (f"{SECOND}-control-plane", f"{SECOND}-worker") if n != web["node"])
+    only = json.loads(subprocess.run([*as_user, f"/labkit/v1/podnetworks?node={other}"], capture_output=True,
+                                     text=True, env=env, timeout=60).stdout)["items"]
+    assert "default/second-web" not in {i["pod"] for i in only}
+    for bad, code in (("?node=nope-worker", "NotFound"), ("?pod=default/second-web", "BadRequest"),
+                      ("?node=" + "A" * 300, "BadRequest")):
+        refused = subprocess.run([*as_user, f"/labkit/v1/podnetworks{bad}"], capture_output=True, text=True,
+                                 env=env, timeout=60)
+        assert refused.returncode != 0 and code in refused.stderr, (bad, refused.stderr)
+    root = clusters.connect(lab=SECOND).snapshot()
+    via_api = clusters._through_api(SECOND, api_client(kubeconfig_file(SECOND))).snapshot()
+    assert "default/second-web" in root.pod_networks
+    assert {k: v.to_json() for k, v in via_api.pod_networks.items()} == \
+        {k: v.to_json() for k, v in root.pod_networks.items()}
