@@ -25,7 +25,7 @@ from .pods import node_title, pod_short_name, pod_tip, pods_by_node
 from .policies import check_port, engine, selected_by
 from .services import service_entries, service_id
 from .style import MARGIN, no_entry
-from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, text_width
+from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, fit_middle, text_width
 
 BIG, MID, POD_SIZE = 22, 17, 15
 LANE_GAP = 12
@@ -33,6 +33,7 @@ MAX_LANE = 8
 POLICIES_PER_ROW = 4
 NODE_GAP = 24
 ROW_GAP = 44
+TRACK = 4.0            # px between two Services' lines in the gaps between nodes
 NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
 GRID = Grid(cols=2, rows=0, cell_w=118, cell_h=32, gap_x=20, gap_y=10)
 
@@ -104,7 +105,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             stroke = style.HIGHLIGHT if on else style.RED if iso else style.BLUE
             g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=stroke, width=4 if iso or on else 1.5,
                        rx=6))
-            g.add(Text(cell.x + 7, cell.y + 22, fit(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
+            g.add(Text(cell.x + 7, cell.y + 22, fit_middle(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
         if not by_node[node.name]:
             frame.add(Text(box.cx, gy + 22, i18n.t("diagrams.no_pods", lang), POD_SIZE, anchor="middle", color=style.MUTED))
     # the ring: through every node's routing circle, back below the nodes (one row), or through the
@@ -130,6 +131,14 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     # services: boxes, then an arrow to every node that runs an endpoint
     node_box = {n.name: b for n, b in zip(nodes, boxes)}
     ep_nodes = _endpoint_nodes(snapshot, entries)
+    lower = [i for i, (entry, _x, more) in enumerate(svc_boxes)
+             if not more and any(node_box[n].y > boxes[0].y + 1 for n in ep_nodes.get(entry.service, ()))]
+    gutters = {i: _gutter(svc_boxes[i][1] + _lane_w(lane) / 2) for i in lower}   # the gap nearest the Service
+    tracks = {}                                          # one track each in its gap, centred
+    for gap in set(gutters.values()):
+        mine = [i for i in lower if gutters[i] == gap]
+        tracks.update({i: rank - (len(mine) - 1) / 2 for rank, i in enumerate(mine)})
+    levels = {i: rank - (len(lower) - 1) / 2 for rank, i in enumerate(lower)}    # and its own level between rows
     for i, (entry, x, more) in enumerate(svc_boxes):
         w = _lane_w(lane)
         if more:
@@ -144,8 +153,11 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
         for n in sorted(ep_nodes.get(entry.service, ()), key=lambda n: [x.name for x in nodes].index(n)):
             b = node_box[n]
             px = b.x + 24 + (i + 0.5) * (b.w - 48) / max(1, min(len(entries), lane))
-            g.add(Line(_service_path((x + w / 2, svc_y + 40), px, b, boxes[0].y, i), stroke=style.GREEN, width=3,
-                       arrow="arrow-green"))
+            down = b.y > boxes[0].y + 1
+            g.add(Line(_service_path((x + w / 2, svc_y + 40), px, b, boxes[0].y, gutters.get(i, 0),
+                                     (tracks.get(i, 0.0), levels.get(i, 0.0))),
+                       stroke=style.GREEN,
+                       width=2 if down else 3, arrow="arrow-green"))
         g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.GREEN, width=2.5, rx=8))
         label = entry.service.split("/", 1)[-1]
         if detail:
@@ -179,15 +191,25 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     return Drawing(scene, placed)
 
 
-def _service_path(start: tuple[float, float], px: float, box, first_top: float, i: int) -> list[tuple[float, float]]:
+def _gutter(x: float) -> int:
+    """The gap between two columns of nodes nearest to ``x`` (0: right of the first column)."""
+    pitch = NODE_W + NODE_GAP
+    return max(0, min(layout.NODES_PER_ROW - 2, round((x - MARGIN - NODE_W - NODE_GAP / 2) / pitch)))
+
+
+def _service_path(start: tuple[float, float], px: float, box, first_top: float, gap: int,
+                  place: tuple[float, float]) -> list[tuple[float, float]]:
     """From a Service box to the top of a node box: straight to the first row; to a lower row down the
-    gap between two columns of nodes, then along the gap between the rows (one track per Service)."""
+    gap between two columns of nodes nearest the Service (``gap``), then along the gap between the rows.
+    Each Service that reaches a lower row has its own track in its gap and its own level between the rows
+    (``place``: its ranks, centred on 0), :data:`TRACK` px (at most) from the next, so that the lines stay
+    apart instead of merging into one bar."""
+    track, level = place
     if box.y <= first_top + 1:
         return [start, (px, box.y - 2)]
-    column = round((box.x - MARGIN) / (NODE_W + NODE_GAP))
-    gap = min(column, layout.NODES_PER_ROW - 2)        # the gap right of this column, left of the last one
-    gx = MARGIN + (gap + 1) * NODE_W + gap * NODE_GAP + NODE_GAP / 2 + (i % 5 - 2) * 3
-    ty = box.y - ROW_GAP / 2 + (i % 5 - 2) * 3
+    spread = min(TRACK, (NODE_GAP - 8) / max(1.0, 2 * abs(track))) if track else TRACK
+    gx = MARGIN + (gap + 1) * NODE_W + gap * NODE_GAP + NODE_GAP / 2 + track * spread
+    ty = box.y - ROW_GAP / 2 - 4 + level * (min(TRACK, (ROW_GAP - 20) / max(1.0, 2 * abs(level))) if level else 0)
     return [start, (gx, first_top - 12), (gx, ty), (px, ty), (px, box.y - 2)]
 
 

@@ -24,7 +24,7 @@ from . import (
 )
 from .layout import Box, Grid, Slots
 from .style import HEAD, MARGIN, SMALL, TEXT
-from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit
+from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, fit_middle
 
 NODE_GAP = 20
 NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
@@ -331,7 +331,7 @@ def _draw_pod(scene: Scene, paint: _Paint, node: NodeNetwork, pod: wiring.PodInf
                     name=pod.key, route="ok" if routed else "missing")
     g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.HIGHLIGHT if lit else style.BLUE,
                width=3 if lit else 1.5, rx=6))
-    g.add(Text(cell.x + 6, cell.y + 17, fit(pod_short_name(pod), SMALL, cell.w - 12), SMALL))
+    g.add(Text(cell.x + 6, cell.y + 17, fit_middle(pod_short_name(pod), SMALL, cell.w - 12), SMALL))
     ip_text = (pod.ip or i18n.t("diagrams.pod.no_ip", lang)) + ("" if routed else " ✕")
     g.add(Text(cell.x + 6, cell.y + 35, fit(ip_text, SMALL, cell.w - 12), SMALL,
                color=style.GREY if routed else style.RED, bold=not routed))

@@ -25,7 +25,7 @@ from .layout import Grid, Slots
 from .messages import percent
 from .pods import pod_short_name, pod_tip, pods_by_node, short
 from .style import MARGIN, SMALL, TEXT
-from .svg import Drawing, Line, Rect, Scene, Text, fit
+from .svg import Drawing, Line, Rect, Scene, Text, fit, fit_middle
 
 
 def rules_node(snapshot: ClusterSnapshot, node: str | None = None) -> NodeNetwork | None:
@@ -113,7 +113,7 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
             cell = grid.cell(POD_X + 14, y + 40, placed[n.name][pod.key])
             g = scene.group("pods", f"p/{pod.key}", "pod", tip=pod_tip(pod, lang), ip=pod.ip or "", name=pod.key)
             g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=style.BLUE, width=1.5, rx=5))
-            g.add(Text(cell.x + 8, cell.y + 17, fit(pod_short_name(pod), SMALL, cell.w * 0.55), SMALL))
+            g.add(Text(cell.x + 8, cell.y + 17, fit_middle(pod_short_name(pod), SMALL, cell.w * 0.55), SMALL))
             g.add(Text(cell.right - 8, cell.y + 17, pod.ip or "-", SMALL, anchor="end", color=style.GREY))
             if pod.ip:
                 where[pod.ip] = (cell.x, cell.y + cell.h / 2)

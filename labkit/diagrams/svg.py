@@ -43,6 +43,22 @@ def fit(text: str, size: float, width: float, bold: bool = False) -> str:
     return text + "…"
 
 
+def fit_middle(text: str, size: float, width: float, bold: bool = False) -> str:
+    """``text`` cut in the middle to fit ``width``, keeping its end: pods of one Deployment differ
+    only at the end of their names (``frontend-deployment-…x2k4p``), so the end is what tells them
+    apart; the full name belongs in a tooltip."""
+    if text_width(text, size, bold) <= width:
+        return text
+    tail = text.rsplit("-", 1)[1] if "-" in text[1:] else ""
+    tail = tail if 0 < len(tail) <= 8 else text[-6:]
+    head = text[:len(text) - len(tail)].rstrip("…")
+    while head and text_width(head + "…" + tail, size, bold) > width:
+        head = head[:-1]
+    if not head:
+        return fit(text, size, width, bold)
+    return head + "…" + tail
+
+
 def esc(text: str) -> str:
     return _escape(str(text), quote=True)
 

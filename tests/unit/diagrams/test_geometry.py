@@ -15,8 +15,27 @@ SCENES = {
     "ref30": lambda: synthetic(load("kindnet"), pods=25, services=8, policies=6),   # + the 5 pods, 2 services, 2 policies
     "pods60": lambda: synthetic(load("kindnet"), pods=55, services=8, policies=6),
     "nodes4": lambda: synthetic(load("kindnet"), pods=25, services=8, policies=6, nodes=4),
+    "nodes5": lambda: synthetic(load("kindnet"), pods=40, services=8, policies=6, nodes=5),
     "nodes6": lambda: synthetic(load("kindnet"), pods=55, services=8, policies=6, nodes=6),
+    "longnames": lambda: long_names_on_a_second_network(),
 }
+
+
+def long_names_on_a_second_network():
+    """The reference scene where 8 pods have long names that differ only at the end (no owner, so
+    the diagram cannot shorten them to ``owner-…suffix``) and a Multus ``net1``."""
+    import json
+
+    snap = synthetic(load("kindnet"), pods=25, services=8, policies=6)
+    renamed = 0
+    for p in snap.pods:
+        if p["metadata"]["name"].startswith("web") and renamed < 8:
+            renamed += 1
+            p["metadata"]["name"] = p["metadata"]["name"].replace("web", "frontend-deployment-7d9f8c6b5")
+            p["metadata"].setdefault("annotations", {})["k8s.v1.cni.cncf.io/network-status"] = json.dumps([
+                {"name": "kindnet", "interface": "eth0", "ips": [p["status"]["podIP"]], "default": True},
+                {"name": "team0/macvlan-storage-network", "interface": "net1", "ips": [f"192.168.200.{10 + renamed}"]}])
+    return snap
 OUTPUT_PX = 850    # a notebook output area in JupyterLab at a 1,280 px window, file browser open
 
 
@@ -113,3 +132,40 @@ def test_more_nodes_take_a_second_row_and_the_ring_goes_through_every_node(count
     for gid, c in _circles(svg, "rt/").items():
         x, y = float(c.get("cx")), float(c.get("cy"))
         assert any(_seg_hits_box(a, b, (x, y, x, y), pad=0.5) for a, b in ring_only), f"the ring misses {gid}"
+
+
+@pytest.mark.parametrize("layer", ["pods", "overview", "services"])
+def test_long_pod_names_keep_the_end_that_tells_them_apart(layer):
+    """Pods whose names differ only at the end are cut in the middle (``frontend-de…3``), never to one
+    same ``frontend-depl…`` for all: the learner can still tell them apart."""
+    from diagram_helpers import group_texts, groups
+
+    svg = diagrams.LAYERS[layer](SCENES["longnames"](), lang="en").svg
+    shown = [group_texts(g)[0] for gid, g in groups(svg).items() if gid.startswith("p/team0/frontend-")]
+    assert len(shown) == 8 and len(set(shown)) == 8, shown
+    assert all(t.startswith("frontend") and "…" in t for t in shown), shown
+
+
+def test_services_to_a_lower_row_keep_apart():
+    """Six nodes: each Service reaching the second row has its own track in the gap between two nodes
+    and its own level between the rows, at least 4 px from the next (2 px lines, 2 px of white between):
+    thin lines, not one green bar."""
+    from diagram_helpers import NS, groups
+
+    svg = diagrams.overview(SCENES["nodes6"](), lang="en").svg
+    first_top = min(float(g.find(f"{NS}rect").get("y")) for gid, g in groups(svg).items() if gid.startswith("node/"))
+    xs, ys = {}, {}
+    for gid, g in groups(svg).items():
+        if not gid.startswith("svc/"):
+            continue
+        for path in g.iter(f"{NS}path"):
+            pts = [tuple(float(v) for v in part.split()) for part in path.get("d")[1:].split(" L")]
+            if len(pts) == 5:                      # to a lower row: down a gap, along the rows' gap
+                xs.setdefault(round(pts[1][0], 1), set()).add(gid)
+                ys.setdefault(round(pts[2][1], 1), set()).add(gid)
+                assert pts[1][1] < first_top
+    assert len(xs) >= 4 and all(len(v) == 1 for v in xs.values()), xs        # one track per Service
+    assert all(len(v) == 1 for v in ys.values()), ys
+    for found in (sorted(xs), sorted(ys)):
+        close = [(a, b) for a, b in zip(found, found[1:]) if b - a < 3.9 and abs(b - a) < 30]
+        assert close == [], close
