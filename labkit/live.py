@@ -7,8 +7,11 @@ nodes' own state (routes, addresses, links changed by hand) is followed by
 :mod:`labkit.node_events` (netlink events in the embedded lab, polling elsewhere). Every
 second the cluster's latest revision is read as well (one ``limit=1`` list): a heartbeat that says
 when the cluster is lost and a fallback when watches are refused. A change is debounced (a burst
-of events is one redraw), then a snapshot is taken and the layer drawn, off the kernel's thread:
-the cell returns at once and the kernel never blocks.
+of events is one redraw), then the layer is drawn twice, off the kernel's thread (the cell returns
+at once and the kernel never blocks): first from the API objects just listed on the node state of
+the previous snapshot (one round of lists: a new pod shows at once, without its veth yet), then
+from a full snapshot (every node's and pod's interfaces and routes read), which adds what the nodes
+did.
 
 The drawing keeps every pod in its slot from one redraw to the next (the layout's memory, see
 :mod:`labkit.diagrams.layout`), so the picture does not jump when a pod comes or goes. The front
@@ -60,7 +63,8 @@ class LiveView:
     """
 
     def __init__(self, render: Callable, snapshot: Callable[[], ClusterSnapshot], version: Callable[[], str],
-                 lang: str | None = None, changes: Callable | None = None) -> None:
+                 lang: str | None = None, changes: Callable | None = None,
+                 objects: Callable[[], ClusterSnapshot] | None = None) -> None:
         from .diagrams.widget import DiagramWidget
 
         self.lang = lang or i18n.get_language()
@@ -75,6 +79,7 @@ class LiveView:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._changes = changes
+        self._objects = objects             # the API objects only (fast): drawn before the full snapshot
         t = lambda k: i18n.t(k, self.lang)  # noqa: E731
         self.widget = DiagramWidget(
             status=t("live.starting"),
@@ -156,6 +161,8 @@ class LiveView:
             stop_watches()
 
     def _redraw(self, changed_at: float) -> None:
+        if self._objects is not None and self._snap is not None:
+            self._draw(with_objects(self._snap, self._objects()), changed_at)
         snap = self._snapshot()
         self._snap = snap
         self._draw(snap, changed_at)
@@ -174,6 +181,15 @@ class LiveView:
             ms = int((self.last_redraw - started) * 1000)
             self.widget.status = i18n.t("live.updated", self.lang, time=time.strftime("%H:%M:%S"), ms=ms)
             self.svg = svg                  # last: whoever waits on it sees the widget already updated
+
+
+def with_objects(previous: ClusterSnapshot, objects: ClusterSnapshot) -> ClusterSnapshot:
+    """``objects``' API objects on ``previous``'s node state (interfaces, routes, rules, pods' views)."""
+    from dataclasses import replace
+
+    return replace(previous, taken_at=objects.taken_at, namespaces=objects.namespaces, pods=objects.pods,
+                   services=objects.services, endpointslices=objects.endpointslices,
+                   networkpolicies=objects.networkpolicies)
 
 
 def _short(exc: Exception) -> str:
@@ -224,7 +240,7 @@ def show(layer: str = "overview", cluster=None, lang: str | None = None, **optio
         return LiveView(renderer(layer, lang, **options), lambda: snap, lambda: "recorded", lang)
     live = connect() if cluster is None else as_cluster(cluster)
     return LiveView(renderer(layer, lang, **options), live.snapshot, resource_version_of(live), lang,
-                    changes=lambda stop: watch_changes(live, stop))
+                    changes=lambda stop: watch_changes(live, stop), objects=live.objects_snapshot)
 
 
 def resource_version_of(cluster) -> Callable[[], str]:

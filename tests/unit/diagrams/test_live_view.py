@@ -52,3 +52,41 @@ def test_a_static_drawing_shows_inline_at_the_output_width():
     html = diagrams.pod_network(load("kindnet"))._repr_html_()
     assert html.startswith('<div class="labkit-drawing"') and "<?xml" not in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'width="100%"' in html
+
+
+def test_a_new_pod_shows_from_the_api_objects_before_the_nodes_are_read():
+    """A watch event draws the API objects at once on the last node state; the full snapshot (slow:
+    every node and pod read) follows and adds the pod's veth."""
+    import copy
+
+    from labkit.snapshot import ClusterSnapshot
+
+    snap = load("kindnet")
+    grown = ClusterSnapshot.from_json(snap.to_json())
+    pod = copy.deepcopy(next(p for p in grown.pods if p["spec"].get("nodeName", "").endswith("-worker")))
+    pod["metadata"].update(name="newcomer", namespace="demo")
+    pod["metadata"].pop("ownerReferences", None)
+    pod["status"].update(podIP="10.244.1.77", podIPs=[{"ip": "10.244.1.77"}])
+    grown.pods.append(pod)
+    nodes_read = threading.Event()
+    state = {"snap": snap}
+
+    def full():
+        if state["snap"] is grown:
+            nodes_read.wait(10)                   # the nodes are slow to read
+        return state["snap"]
+
+    fired = threading.Event()
+    view = LiveView(renderer("pods", "en"), full, lambda: "1", "en", changes=lambda stop: (fired, lambda: None),
+                    objects=lambda: grown)
+    try:
+        assert view.wait_for(lambda svg: "<svg" in svg, 10) and "p/demo/newcomer" not in groups(view.svg)
+        state["snap"] = grown
+        fired.set()
+        assert view.wait_for(lambda svg: 'id="p/demo/newcomer"' in svg, 5), "not drawn from the API objects"
+        assert not nodes_read.is_set()
+        nodes_read.set()
+        assert view.wait_for(lambda svg: view._snap is grown, 10)
+    finally:
+        nodes_read.set()
+        view.stop()
