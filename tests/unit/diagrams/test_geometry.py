@@ -1,5 +1,7 @@
 """Every layer, for the reference scenes: fits its viewBox, no label crossed by an edge or another label,
 and type that reads at class scale (≥ 11 px in a 1,100 px notebook output at 1,280 px, ≥ 14 px on a slide)."""
+from pathlib import Path
+
 import pytest
 
 from labkit import diagrams
@@ -169,3 +171,31 @@ def test_services_to_a_lower_row_keep_apart():
     for found in (sorted(xs), sorted(ys)):
         close = [(a, b) for a, b in zip(found, found[1:]) if b - a < 3.9 and abs(b - a) < 30]
         assert close == [], close
+
+
+CNI_SETS = Path(__file__).resolve().parents[2] / "fixtures" / "cni"
+
+
+def recorded(name):
+    """A recorded kind cluster as notebook 05 draws it (its ``recorded`` helper, same files)."""
+    import json
+
+    from labkit.cluster import build_snapshot
+
+    files = {"addr": "ip-addr.json", "route": "ip-route.json", "iptables": "iptables-save.txt",
+             "nft": "nft-ruleset.json", "ipvsadm": "ipvsadm.txt"}
+    base = CNI_SETS / name
+    objects = json.loads((base / "cluster.json").read_text())["objects"]
+    outputs = {node.name: {k: (node / f).read_text() if (node / f).exists() else None for k, f in files.items()}
+               for node in sorted(base.iterdir()) if node.is_dir()}
+    return build_snapshot(name, "kind", objects, outputs)[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("name", sorted(d.name for d in CNI_SETS.iterdir() if (d / "cluster.json").exists()))
+def test_notebook_05s_recorded_clusters_draw_without_collision(name, lang):
+    """Notebook 05 draws the pod network of recorded kind clusters (kindnet, flannel, Calico, Cilium...):
+    the same geometry as the reference scenes."""
+    svg = diagrams.to_svg(diagrams.pod_network(recorded(name), lang=lang))
+    assert problems(svg) == []
+    assert smallest_font_px(svg, OUTPUT_PX) >= 11
