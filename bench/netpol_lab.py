@@ -26,7 +26,7 @@ import labkit  # noqa: E402
 from labkit.embedded import lifecycle  # noqa: E402
 from labkit.embedded.client import EmbeddedLab  # noqa: E402
 from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.policy import PolicyObjects, node_rules  # noqa: E402
+from labkit.netpol.nft import PolicyObjects, node_rules  # noqa: E402
 from labkit.embedded.topology import LabSpec  # noqa: E402
 
 NAME = "bnetpol"

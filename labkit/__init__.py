@@ -6,14 +6,14 @@ what they hold (``embedded`` for the lab on this machine, ``inspect`` for parser
 """
 from . import (
     capture,  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
-    probe,  # a callable module: labkit.probe(...) runs the real-packet probe
     trace,  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
 )
 from .errors import BadInput, LabkitError
 from .exercises.reveal import progress, solution
 from .i18n import get_language, set_language
 from .live import show
-from .policy_api import explain, reachability
+from .netpol.notebook import explain, reachability
+from .netpol.probe import probe
 
 
 def __getattr__(name: str):

@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import BadInput
 from .flowreq import MAX_TARGETS, FlowRequest, targets_of
-from .probe import UDP_ANSWER_MARK
+from .netpol.probe import UDP_ANSWER_MARK
 from .service_matrix import HOST, ServiceMatrix, Source, predict
 
 # (source, doors (ip, port, protocol), timeout) -> whether each door answered
@@ -108,8 +108,8 @@ def service_reachability(cluster: Any = "kubenet", namespaces: str | Sequence[st
     but kube-system); every Service outside kube-system is a column. ``cluster``: a lab's name or a
     ``labkit.connect()`` cluster; root enters the lab's namespaces, anyone else asks its daemon."""
     from .cluster import as_cluster
+    from .netpol.handle import engine as policy_engine
     from .nodes import flow_access, lab_shape
-    from .policy_api import engine as policy_engine
 
     conn = as_cluster(cluster, what="labkit.service_reachability")   # a lab name, a Cluster
     shape = lab_shape(conn)

@@ -51,7 +51,7 @@ def _exec_for(args: argparse.Namespace, name: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..probe import probe
+    from ..netpol.probe import probe
 
     if args.services:
         from ..service_probe import service_reachability

@@ -2,8 +2,7 @@
 
 The tables are compiled by ``labkit.netpol.nft`` (pure: what each node gets and why is told
 there); the enforcer here reads the API server's store, compiles every node's table and loads it
-with one ``nft -f`` transaction in the node's namespace when it changed. The compiler's names are
-re-exported for the callers of ``labkit.embedded.policy`` (one release).
+with one ``nft -f`` transaction in the node's namespace when it changed.
 """
 from __future__ import annotations
 
@@ -12,35 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..netpol.nft import (
-    ALL_ADDRESSES,
-    ALL_PORTS,
-    NFT_PROTOCOL,
-    TABLE,
-    FailedClosed,
-    NodeRules,
-    PolicyObjects,
-    Report,
-    _ignore,
-    compile_node,
-    disjoint,
-    fail_closed,
-    ip_block_ranges,
-    merge_ranges,
-    model_objects,
-    node_rules,
-    port_ranges,
-    render,
-)
+from ..netpol.nft import NodeRules, PolicyObjects, Report, _ignore, node_rules, render
 from . import netns as ns
 from .controller import DebouncedSync
 from .topology import LabSpec, NodePlan
 
-# the compiler's names, re-exported for one release (they live in labkit.netpol.nft)
-__all__ = ["ALL_ADDRESSES", "ALL_PORTS", "NFT_PROTOCOL", "TABLE", "WATCHED_KINDS", "FailedClosed",
-           "NodeRules", "PolicyEnforcer", "PolicyObjects", "Report", "compile_node", "disjoint",
-           "fail_closed", "ip_block_ranges", "merge_ranges", "model_objects", "node_rules",
-           "port_ranges", "render", "store_objects"]
+__all__ = ["WATCHED_KINDS", "PolicyEnforcer", "store_objects"]
+
 
 class PolicyEnforcer(DebouncedSync):
     """Keeps every node's ``labkit-netpol`` table in step with policies, pods and namespaces."""

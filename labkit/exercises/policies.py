@@ -79,8 +79,8 @@ MESSAGES = {
 def settled_probe(lab: Any, port: int = 80, namespaces: str | Iterable[str] = NAMESPACES,
                   seconds: float = WAIT_SECONDS):
     """``labkit.probe`` again until observed = predicted (the enforcer caught up) or ``seconds`` pass."""
-    from ..policy_api import split_namespaces
-    from ..probe import probe
+    from ..netpol.handle import split_namespaces
+    from ..netpol.probe import probe
 
     names = split_namespaces(namespaces)
     return poll(lambda: probe(lab_name(lab), port=port, namespaces=names, timeout=PROBE_TIMEOUT, retries=1),
@@ -117,7 +117,7 @@ def observe_matrix(cluster: Any, namespaces: str | Iterable[str] = NAMESPACES, p
     """Who reaches whom on ``port`` (the probe, settled), which namespaces have policies, which pods
     are isolated for ingress; with ``other_port``, which pods of ``from_namespace`` reach ``dst`` there.
     The exercise's own terms (``namespace``, ``dst``, ``from_namespace``, ``expected``) ride along."""
-    from ..policy_api import engine
+    from ..netpol.handle import engine
 
     lab = cluster if isinstance(cluster, str) else (getattr(cluster, "lab", None) or getattr(cluster, "name", None))
     result = settled_probe(lab, port, namespaces)

@@ -14,8 +14,8 @@ import pytest
 import labkit
 from labkit.errors import BadInput
 from labkit.netpol.objects import from_objects
-from labkit.policy_api import reachability, explain
-from labkit.probe import ProbeResult, observe, parse_probe_output, probe, probe_script
+from labkit.netpol.notebook import reachability, explain
+from labkit.netpol.probe import ProbeResult, observe, parse_probe_output, probe, probe_script
 from labkit.snapshot import ClusterSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def test_explain_on_a_snapshot_names_the_policy():
 
 def test_top_level_exports():
     assert {"reachability", "explain", "probe"} <= set(labkit.__all__)
-    assert callable(labkit.probe) and labkit.probe.ProbeResult is ProbeResult
+    assert labkit.probe is probe
     assert labkit.reachability is reachability and labkit.explain is explain
     with pytest.raises(BadInput):
         labkit.reachability(42)

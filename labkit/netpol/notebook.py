@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..netpol import Explanation, Reachability
-from .cluster import as_snapshot, engine, restrict, shown_pods, split_namespaces
+from .explain import Explanation
+from .handle import as_snapshot, engine, restrict, shown_pods, split_namespaces
+from .matrix import Reachability
 
 __all__ = ["as_snapshot", "engine", "explain", "reachability", "restrict", "shown_pods", "split_namespaces"]
 

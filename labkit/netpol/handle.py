@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import BadInput
-from ..netpol import Engine, Matrix, Reachability
-from ..netpol.objects import from_objects
 from ..snapshot import ClusterSnapshot
+from .engine import Engine
+from .matrix import Matrix, Reachability
+from .objects import from_objects
 
 MESSAGES = {
     "reach.unknown_namespace": {

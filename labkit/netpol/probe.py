@@ -12,8 +12,7 @@ order as the prediction), the engine's ``Reachability`` for the same cluster and
 they differ. Cells that differ are probed again (``retries``) before being reported, like
 upstream's retries: policies apply eventually, and a loaded machine may lose a SYN.
 
-``labkit.probe(...)`` calls ``probe`` below: this module is callable (see the end of the file),
-so that ``labkit.probe`` stays both the function notebooks call and the module that defines it.
+``labkit.probe(...)`` is :func:`probe` below.
 """
 from __future__ import annotations
 
@@ -22,19 +21,16 @@ import json
 import math
 import shlex
 import subprocess
-import sys
 import time
-import types
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import i18n
-from .errors import BadInput
-from .netpol import Matrix, Reachability
-from .netpol.engine import check_port
-from .netpol.matrix import ALLOWED_MARK, DENIED_MARK, HTML_MAX_PODS
+from .. import i18n
+from ..errors import BadInput
+from .engine import check_port
+from .matrix import ALLOWED_MARK, DENIED_MARK, HTML_MAX_PODS, Matrix, Reachability
 
 MESSAGES = {
     "probe.caption": {
@@ -296,8 +292,8 @@ def probe(cluster: Any = "kubenet", port: int = 80, protocol: str = "TCP",
     ``cluster``: a lab name, a ``labkit.connect()`` cluster of an embedded lab or an
     ``EmbeddedLab`` (a ``ClusterSnapshot`` when ``run`` is given); ``run`` replaces the lab's exec
     (tests)."""
-    from .cluster import lab_name
-    from .policy_api import engine, restrict, shown_pods
+    from ..cluster import lab_name
+    from .handle import engine, restrict, shown_pods
 
     port, protocol = _check(port, protocol, timeout, retries, parallel)
     name = lab_name(cluster)
@@ -336,19 +332,8 @@ def _check(port: Any, protocol: Any, timeout: Any, retries: Any, parallel: Any) 
 
 def _lab_exec(name: str) -> Exec:
     """Exec through the embedded lab (``EmbeddedLab.exec``: ``ip netns exec`` into the pod)."""
-    from .embedded.client import EmbeddedLab
+    from ..embedded.client import EmbeddedLab
 
     lab = EmbeddedLab(name)
     return lambda key, argv, timeout: lab.exec(key, argv, timeout=timeout)
 
-
-class _CallableModule(types.ModuleType):
-    """``labkit.probe(...)`` is the notebook call; ``labkit.probe`` is also this module. Importing
-    a submodule sets it as an attribute of its package, which would replace a function of the same
-    name: a callable module keeps both meanings, whatever the import order."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ProbeResult:
-        return probe(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
