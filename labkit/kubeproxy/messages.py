@@ -1,6 +1,10 @@
 """Messages of the kube-proxy rule generator and parsers, in English and French."""
 
 MESSAGES = {
+    "kubeproxy.netlink_refused": {
+        "en": "{where}: the kernel refused the partial sync at \"{line}\": {error}",
+        "fr": "{where} : le noyau a refusé la synchronisation partielle à « {line} » : {error}",
+    },
     "kubeproxy.file_unreadable": {
         "en": "cannot read {file}: {reason}",
         "fr": "impossible de lire {file} : {reason}",

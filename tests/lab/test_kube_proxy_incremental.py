@@ -1,6 +1,7 @@
 """A one-service change as a partial sync, in both modes, in namespaces of their own (root):
 the rules the kernel then reports equal those of a full sync of the new state, and new
-connections to the changed service reach only its new endpoint."""
+connections to the changed service reach only its new endpoint. In nftables mode the partial
+sync goes both ways: as netlink messages (the lab's default) and through ``nft -f``."""
 from __future__ import annotations
 
 import asyncio
@@ -72,21 +73,24 @@ def who_answers(netns: str, ip: str, count: int) -> list[str]:
     return json.loads(out)
 
 
-@pytest.mark.parametrize("mode", ["iptables", "nftables"])
-def test_a_one_service_change_equals_a_full_sync_and_moves_traffic(mode):
+@pytest.mark.parametrize("mode,via", [("iptables", ""), ("nftables", "netlink"), ("nftables", "nft")])
+def test_a_one_service_change_equals_a_full_sync_and_moves_traffic(mode, via):
     before = synthetic_input(SERVICES)
     after = ProxyInput(list(before.services), dict(before.endpoints))
     changed, other = before.sorted_services()[SERVICES // 2], before.sorted_services()[0]
     after.endpoints[changed.key] = [Endpoint(BACKENDS[1], BACKEND_PORT)]  # loses its first endpoint
     with bench_namespaces("kpinca") as (node_ns, _):
         proxy, node = KubeProxy(_Spec(mode), lambda: []), BenchNode("n", node_ns)  # type: ignore[arg-type]
+        proxy.netlink = via == "netlink"
         assert sync(proxy, mode, node, before).kind == "full"
         assert set(who_answers(node_ns, changed.cluster_ip, 30)) == set(BACKENDS)
         record = sync(proxy, mode, node, after)
-        assert record.kind == "partial" and record.chains_written == 1
+        assert record.kind == "partial" and record.chains_written == 1 and record.via == via
         for chain in proxy._stale.get("n", {}):
             proxy._stale["n"][chain] = 0.0  # as if upstream's one second had passed: delete them now
-        sync(proxy, mode, node, after)
+        cleanup = sync(proxy, mode, node, after)
+        assert (cleanup is None) == (mode == "iptables") and not proxy._stale.get("n")
+        assert cleanup is None or cleanup.via == via  # the stale chains were deleted the same way
         incremental = kernel_rules(mode, node_ns)
         assert set(who_answers(node_ns, changed.cluster_ip, 30)) == {BACKENDS[1]}
         assert set(who_answers(node_ns, other.cluster_ip, 30)) == set(BACKENDS)
