@@ -2,7 +2,8 @@
 
 An ordinary user observes the kernel through the lab's API (``labkit.nodes.LabApiFlows``): the
 daemon, as root, traces one connection (nftables tracing), captures it (tcpdump on every
-interface) or probes Service doors from one source. Nothing the client sends reaches a ruleset or a
+interface), probes Service doors from one source, or opens one connection to a node or a pod
+that listens once and reports the source address it saw (``peer``: no NAT, or whose SNAT). Nothing the client sends reaches a ruleset or a
 command line as text: :func:`parse` turns the query into numbers, an IPv4 address inside the lab's
 own ranges, a protocol out of two, and pod names that must be the lab's pods; the daemon builds
 every command from those. Times and counts are capped here (:data:`MAX_TIMEOUT`, :data:`MAX_PODS`,
@@ -18,8 +19,9 @@ from dataclasses import dataclass, field
 from . import i18n
 from .errors import BadInput
 
-FLOW_PATH = "/api/v1/nodes/{node}/proxy/labkit/{what}"       # what: trace | capture | probe
-KINDS = ("trace", "capture", "probe")
+FLOW_PATH = "/api/v1/nodes/{node}/proxy/labkit/{what}"       # what: trace | capture | probe | peer
+KINDS = ("trace", "capture", "probe", "peer")
+PEER_PORT = 18017             # where a peer flow's one-connection listener waits (the daemon's choice)
 MAX_TIMEOUT = 10.0            # seconds the client's connection may wait for an answer
 MIN_TIMEOUT = 0.5
 MAX_PODS = 16                 # extra pods a capture may record in (the Service's candidates)
@@ -28,8 +30,8 @@ MAX_TARGETS = 256             # Service doors one probe request may try
 MESSAGES = {
     "flow.invalid": {"en": "invalid flow request: {causes}", "fr": "demande de flux invalide : {causes}"},
     "flow.problem.missing": {"en": "required", "fr": "obligatoire"},
-    "flow.problem.kind": {"en": "'{value}' is not trace, capture or probe",
-                          "fr": "« {value} » n'est ni trace, ni capture, ni probe"},
+    "flow.problem.kind": {"en": "'{value}' is not trace, capture, probe or peer",
+                          "fr": "« {value} » n'est ni trace, ni capture, ni probe, ni peer"},
     "flow.problem.pod": {"en": "'{value}' is not a pod name (namespace/name)",
                          "fr": "« {value} » n'est pas un nom de pod (namespace/nom)"},
     "flow.problem.ip": {"en": "'{value}' is not an IPv4 address of the lab ({ranges})",
@@ -72,7 +74,8 @@ class Target:
 
 @dataclass(frozen=True)
 class FlowRequest:
-    """One validated request: ``pod`` is the source (None: the node itself, probe only)."""
+    """One validated request: ``pod`` is the source (None: the node itself, probe and peer only).
+    A ``peer`` flow connects to ``ip`` (a node's or a pod's address) on :data:`PEER_PORT`."""
 
     kind: str
     pod: str | None
@@ -86,7 +89,9 @@ class FlowRequest:
     def query(self) -> list[tuple[str, str]]:
         """The query string that :func:`parse` reads back (the client's side)."""
         q: list[tuple[str, str]] = [("pod", self.pod)] if self.pod else []
-        if self.kind != "probe":
+        if self.kind == "peer":
+            q.append(("ip", self.ip))
+        elif self.kind != "probe":
             q += [("ip", self.ip), ("port", str(self.port)), ("protocol", self.protocol)]
         q.append(("timeout", f"{self.timeout:g}"))
         q += [("also", p) for p in self.also]
@@ -120,13 +125,19 @@ def parse(kind: str, query: Mapping[str, Sequence[str]], ranges: Sequence[str]) 
     pod = one("pod")
     if pod is not None and not _POD.match(pod):
         bad("pod", "pod", value=pod[:80])
-    if pod is None and kind != "probe":
+    if pod is None and kind not in ("probe", "peer"):
         bad("pod", "missing")
     ip, port, protocol = "", 0, (one("protocol") or "tcp").lower()
     if kind != "probe":
         ip = one("ip") or ""
         if not _inside(ip, ranges):
             bad("ip", "ip", value=ip[:80], ranges=shown)
+    if kind == "peer":                      # the daemon picks the port; TCP only
+        port = PEER_PORT
+        for name in ("port", "protocol"):
+            if query.get(name):
+                bad(name, "too_many", limit=0)
+    elif kind != "probe":
         text = one("port") or ""
         port = int(text) if text.isdigit() and 0 < int(text) < 65536 else 0
         if not port:
@@ -166,6 +177,11 @@ def parse(kind: str, query: Mapping[str, Sequence[str]], ranges: Sequence[str]) 
     if causes:
         raise InvalidFlow(causes)
     return FlowRequest(kind, pod, ip, port, protocol, timeout, also, tuple(targets))
+
+
+def peer(pod: str | None, ip: str, timeout: float = 3.0) -> FlowRequest:
+    """A peer flow: from ``pod`` (None: the node the request goes to) to the node or pod at ``ip``."""
+    return FlowRequest("peer", pod, ip, PEER_PORT, "tcp", timeout)
 
 
 def _target(text: str, ranges: Sequence[str]) -> Target | None:

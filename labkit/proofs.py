@@ -3,6 +3,7 @@
 - ``pod_to_pod``: a pod calls a web server in another pod that reports the client address it saw
   (``jpetazzo/color``'s ``client_ip``); it is the caller's own pod IP (no NAT).
 - ``node_to_node``: a node connects to another; the other sees the first node's own address (no NAT).
+- ``node_to_pod``: a node connects to a pod; the pod sees the node's own address.
 - ``pod_to_node``: a pod connects to a node. To its own node, the node sees the pod's IP; to another
   node, the kindnet flavor SNATs it to the pod's node address, as kindnetd's masquerade rule does
   (traffic from the pod CIDR to anything outside the pod CIDRs); other flavors may differ.
@@ -11,22 +12,23 @@
 - ``service_ip_survives``: a Service's ClusterIP stays while its pods are deleted and replaced.
 
 Each returns a ``Proof``: the facts observed, whether the claim held, and a line in EN or FR.
-``node_to_node`` and ``pod_to_node`` listen on a node, so they run as root; ``service_is_l4`` and
-``service_ip_survives`` go through the lab's API (``kubectl exec``) when the caller is not root,
-so a learner's (non-root) notebook kernel can run them.
+The node proofs are ``peer`` flows (``labkit.flowreq``): a one-connection listener in the node's or
+pod's namespace reports the source address it saw; root runs them in the lab's namespaces, anyone
+else asks the lab daemon (``POST …/proxy/labkit/peer``, validated and bounded like traces). The
+others go through the lab's API (``kubectl exec``) when the caller is not root. So a learner's
+(non-root) notebook kernel runs every proof.
 """
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import i18n
-from .errors import BadInput
+from . import flowreq, i18n
+from .errors import BadInput, LabkitError
 
 MESSAGES = {
     "proof.node_to_node": {
@@ -35,6 +37,9 @@ MESSAGES = {
     "proof.pod_to_node": {
         "en": "pod {pod} ({pod_ip}, on {pod_node}) -> node {node}: the node saw {seen} ({how})",
         "fr": "pod {pod} ({pod_ip}, sur {pod_node}) -> nœud {node} : le nœud a vu {seen} ({how})"},
+    "proof.node_to_pod": {
+        "en": "node {node} ({node_ip}) -> pod {pod} ({pod_ip}): the pod saw {seen} ({how})",
+        "fr": "nœud {node} ({node_ip}) -> pod {pod} ({pod_ip}) : le pod a vu {seen} ({how})"},
     "proof.pod_to_pod": {
         "en": "pod {src} ({src_ip}) -> {url}: the server saw the connection come from {seen} ({how})",
         "fr": "pod {src} ({src_ip}) -> {url} : le serveur a vu la connexion venir de {seen} ({how})"},
@@ -55,23 +60,7 @@ MESSAGES = {
               "par {new}"},
     "proof.holds": {"en": "claim holds", "fr": "affirmation vérifiée"},
     "proof.fails": {"en": "claim does NOT hold", "fr": "affirmation NON vérifiée"},
-    "proof.no_peer": {
-        "en": "the listener on {node} saw no connection",
-        "fr": "le serveur en écoute sur {node} n'a vu aucune connexion"},
 }
-
-PROOF_PORT = 18017
-# a one-connection TCP server that prints the peer's address (run in a node's namespace)
-LISTEN = r"""
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); s.settimeout(float(sys.argv[2]))
-print("ready", flush=True)
-try:
-    c, peer = s.accept(); print(peer[0], flush=True)
-except socket.timeout:
-    print("none", flush=True)
-"""
 
 
 @dataclass
@@ -109,50 +98,70 @@ def _lab(lab: Any):
     return EmbeddedLab(lab) if isinstance(lab, str) else lab
 
 
-def _seen_by_node(lab, node: str, connect) -> str | None:
-    """Listen once on ``node``, run ``connect(ip, port)``, return the peer address it saw."""
-    from .embedded.netns import in_netns
+def _setting(handle: Any):
+    """(cluster, flow access, {node name: node IP}) of an embedded lab: its namespaces as root, its
+    daemon's API otherwise (``labkit.nodes.flow_access``), so a learner's kernel runs the proofs."""
+    from .cluster import as_cluster
+    from .nodes import flow_access, lab_shape
 
-    plan = lab.spec.node(node)
-    server = subprocess.Popen(in_netns([sys.executable, "-c", LISTEN, str(PROOF_PORT), "10"], plan.netns),
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        if server.stdout.readline().strip() != "ready":
-            raise BadInput("proof.no_peer", node=node)
-        connect(plan.ip, PROOF_PORT)
-        peer = server.stdout.readline().strip()
-    finally:
-        server.kill()
-        server.wait()
-    return None if peer in ("", "none") else peer
+    cluster = as_cluster(handle, "labkit.proofs")
+    if cluster.kind != "embedded":
+        raise BadInput("observe.embedded_only")
+    return cluster, flow_access(cluster), {n["name"]: n["ip"] for n in lab_shape(cluster)["nodes"]}
 
 
-def _connect_cmd(ip: str, port: int) -> list[str]:
-    return ["nc", "-z", "-w", "3", ip, str(port)]
+def _node(nodes: dict[str, str], name: str) -> str:
+    full = name if name in nodes else next((n for n in nodes if n.endswith(f"-{name}")), None)
+    if full is None:
+        raise LabkitError("cluster.unknown_node", exit_code=2, node=name, name="-", nodes=", ".join(nodes))
+    return full
+
+
+def _pod_info(cluster: Any, key: str) -> tuple[str, str, str]:
+    """(``namespace/name``, pod IP, node) from the API."""
+    from kubernetes import client
+
+    namespace, _, name = key.rpartition("/")
+    pod = client.CoreV1Api(cluster.api).read_namespaced_pod(name, namespace or "default")
+    return f"{namespace or 'default'}/{name}", pod.status.pod_ip, pod.spec.node_name
+
+
+def _seen(access: Any, node: str, pod: str | None, ip: str) -> str | None:
+    """One ``peer`` flow from ``pod`` (None: ``node`` itself) to ``ip``: the source address seen there."""
+    return access.observe(node, flowreq.peer(pod, ip)).get("seen")
 
 
 def node_to_node(lab: Any = "kubenet", src: str | None = None, dst: str | None = None) -> Proof:
     """``src`` connects to ``dst`` (default: the first two nodes); ``dst`` sees ``src``'s address."""
-    lab = _lab(lab)
-    names = [n.name for n in lab.spec.node_plans()]
-    src, dst = src or names[0], dst or names[-1]
-    seen = _seen_by_node(lab, dst, lambda ip, port: lab.node_exec(src, _connect_cmd(ip, port)))
-    src_ip = lab.spec.node(src).ip
-    return Proof("proof.node_to_node", seen == src_ip, {"src": src, "src_ip": src_ip, "dst": dst,
-                                                        "seen": seen or "-"})
+    _, access, nodes = _setting(lab)
+    names = list(nodes)
+    src, dst = _node(nodes, src or names[0]), _node(nodes, dst or names[-1])
+    seen = _seen(access, src, None, nodes[dst])
+    return Proof("proof.node_to_node", seen == nodes[src], {"src": src, "src_ip": nodes[src], "dst": dst,
+                                                            "seen": seen or "-"})
+
+
+def node_to_pod(lab: Any, node: str, pod: str) -> Proof:
+    """Node ``node`` connects to ``pod``; the proof holds when the pod saw the node's own address."""
+    cluster, access, nodes = _setting(lab)
+    node = _node(nodes, node)
+    key, pod_ip, _ = _pod_info(cluster, pod)
+    seen = _seen(access, node, None, pod_ip)
+    how = "proof.no_nat" if seen == nodes[node] else "proof.nat"
+    return Proof("proof.node_to_pod", seen == nodes[node], {"node": node, "node_ip": nodes[node], "pod": key,
+                                                            "pod_ip": pod_ip, "seen": seen or "-", "how": how})
 
 
 def pod_to_node(lab: Any, pod: str, node: str) -> Proof:
-    """Pod ``pod`` connects to ``node``; the proof holds when the node saw the pod's own IP."""
-    lab = _lab(lab)
-    record = lab.pod(pod)
-    seen = _seen_by_node(lab, node, lambda ip, port: lab.exec(record["namespace"] + "/" + record["name"],
-                                                              _connect_cmd(ip, port)))
-    pod_node_ip = lab.spec.node(record["node"]).ip
-    how = "proof.no_nat" if seen == record["ip"] else "proof.snat" if seen == pod_node_ip else "proof.nat"
-    return Proof("proof.pod_to_node", seen == record["ip"],
-                 {"pod": pod, "pod_ip": record["ip"], "pod_node": record["node"], "node": node, "seen": seen or "-",
-                  "how": how})
+    """Pod ``pod`` connects to ``node``; the proof holds when the node saw the pod's own IP (to another
+    node, the kindnet flavor SNATs to the pod's node address: ``how`` says ``proof.snat``)."""
+    cluster, access, nodes = _setting(lab)
+    node = _node(nodes, node)
+    key, pod_ip, pod_node = _pod_info(cluster, pod)
+    seen = _seen(access, pod_node, key, nodes[node])
+    how = "proof.no_nat" if seen == pod_ip else "proof.snat" if seen == nodes.get(pod_node) else "proof.nat"
+    return Proof("proof.pod_to_node", seen == pod_ip,
+                 {"pod": key, "pod_ip": pod_ip, "pod_node": pod_node, "node": node, "seen": seen or "-", "how": how})
 
 
 def _ok(proc: subprocess.CompletedProcess) -> bool:
@@ -179,7 +188,7 @@ def service_is_l4(lab: Any, pod: str, cluster_ip: str, port: int, pod_ip: str, o
     facts = {
         "ping_pod": _ok(run(pod, ["ping", "-c", "1", "-W", "2", pod_ip])),
         "ping_service": _ok(run(pod, ["ping", "-c", "1", "-W", "2", cluster_ip])),
-        "open_port": _ok(run(pod, _connect_cmd(cluster_ip, port))),
+        "open_port": _ok(run(pod, ["nc", "-z", "-w", "3", cluster_ip, str(port)])),
         "other": _ok(run(pod, ["nc", "-z", "-w", "2", cluster_ip, str(other_port)])),
     }
     holds = facts["ping_pod"] and not facts["ping_service"] and facts["open_port"] and not facts["other"]

@@ -2,8 +2,10 @@
 
 ``POST /api/v1/nodes/{node}/proxy/labkit/trace|capture|probe?pod=ns/name&ip=…&port=…&protocol=…``
 asks the lab daemon (root) to trace one connection from a pod of ``node`` (nftables tracing in
-every node), to capture it (tcpdump on every interface it crosses; ``also=ns/name`` adds a pod), or
-to try Service doors from that pod or from the node itself (``target=IP:PORT/tcp``). Parameters are
+every node), to capture it (tcpdump on every interface it crosses; ``also=ns/name`` adds a pod),
+to try Service doors from that pod or from the node itself (``target=IP:PORT/tcp``), or
+(``…/peer?[pod=ns/name&]ip=…``) to connect from that pod or node to a node or pod that listens
+once and reports the source address it saw. Parameters are
 validated by :func:`labkit.flowreq.parse` (nothing the client sends reaches a command line as
 text), time and counts are bounded there, and a node observes one flow at a time. Refusals are
 ``Status`` objects: 422 with one cause per bad field, 404 for an unknown node or pod, 429 while
@@ -49,4 +51,4 @@ def routes(app: web.Application, runner: Callable[[str, Any], Awaitable[dict]], 
             code, reason = (404, "NotFound") if exc.key in ("lab.unknown_node", "lab.unknown_pod") else (422, "Invalid")
             raise status.ApiError(code, reason, "api.flow_error", error=str(exc)) from exc
 
-    app.router.add_route("POST", FLOW_PATH.replace("{what}", "{what:trace|capture|probe}"), flow)
+    app.router.add_route("POST", FLOW_PATH.replace("{what}", "{what:trace|capture|probe|peer}"), flow)

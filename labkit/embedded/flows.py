@@ -1,17 +1,20 @@
-"""Observe one flow in the lab's namespaces for a client: trace it, capture it, or probe from a source.
+"""Observe one flow in the lab's namespaces for a client: trace it, capture it, probe from a source,
+or connect to a node or a pod that reports the source address it saw (``peer``).
 
 :func:`execute` is the one place where a :class:`labkit.flowreq.FlowRequest` (already validated:
 numbers, an address inside the lab, a protocol out of two, pod names) becomes processes: it looks
 the pods up in the lab's own records, then runs :func:`labkit.kernel_trace.run_traced`,
-:func:`labkit.capture.record_raw` or the Service probe's script, each of which builds its commands
-from those values only. Root calls it directly (``labkit.nodes.LocalFlows``); the daemon calls it
+:func:`labkit.capture.record_raw`, the Service probe's script or :func:`peer` (a one-connection
+listener, :data:`LISTEN`), each of which builds its commands from those values only. Root calls it directly (``labkit.nodes.LocalFlows``); the daemon calls it
 for API clients (:class:`FlowRunner`: one flow at a time per node, a busy node answers 429).
 The answer is plain JSON data: the client decodes and compares it as it would its own.
 """
 from __future__ import annotations
 
 import asyncio
+import math
 import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -19,6 +22,26 @@ from ..errors import BadInput, LabkitError
 from ..flowreq import FlowBusy, FlowRequest
 from .netns import in_netns
 from .topology import LabSpec
+
+MESSAGES = {
+    "flow.no_peer": {"en": "{ip} is neither a node nor a pod of lab {name}: nothing to listen there",
+                     "fr": "{ip} n'est ni un nœud ni un pod du lab {name} : personne pour y écouter"},
+    "flow.listen_failed": {"en": "could not listen on {where} port {port}",
+                           "fr": "impossible d'écouter sur {where}, port {port}"},
+}
+
+# A one-connection TCP server that prints the peer address it saw, run in the listening node's or
+# pod's namespace: argv = port, seconds to wait. ``none`` when nobody connected in time.
+LISTEN = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); s.settimeout(float(sys.argv[2]))
+print("ready", flush=True)
+try:
+    c, peer = s.accept(); print(peer[0], flush=True); c.close()
+except socket.timeout:
+    print("none", flush=True)
+"""
 
 
 def lab_ranges(spec: LabSpec) -> list[str]:
@@ -54,6 +77,8 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
         if len(seen) < len(doors):
             raise LabkitError("probe.exec_failed", pod=req.pod or plan.name, error=(proc.stderr or "-").strip()[:200])
         return {"reached": [seen[n] for n in range(len(doors))]}
+    if req.kind == "peer":
+        return peer(spec, pods, source.netns if source is not None else plan.netns, req)
     if source is None or req.pod is None:
         raise BadInput("flow.invalid", causes="pod: required")
     nodes = [(n.name, n.netns) for n in spec.node_plans()]
@@ -65,6 +90,27 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
         if key != req.pod and key in pods:                 # a pod gone meanwhile is one point fewer
             spaces.append((key, pods[key].netns))
     return capture.record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
+
+
+def peer(spec: LabSpec, pods: dict[str, Any], source_netns: str, req: FlowRequest) -> dict[str, Any]:
+    """Listen once at ``req.ip`` (a node's or a pod's address, in its namespace), connect from
+    ``source_netns``, and answer the source address the listener saw (None: no connection came)."""
+    where = next(((n.name, n.netns) for n in spec.node_plans() if n.ip == req.ip), None)
+    where = where or next(((k, r.netns) for k, r in pods.items() if r.ip == req.ip), None)
+    if where is None:
+        raise LabkitError("flow.no_peer", exit_code=2, ip=req.ip, name=spec.name)
+    server = subprocess.Popen(in_netns([sys.executable, "-c", LISTEN, str(req.port), f"{req.timeout:g}"], where[1]),
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        if server.stdout is None or server.stdout.readline().strip() != "ready":
+            raise LabkitError("flow.listen_failed", where=where[0], port=req.port)
+        client = subprocess.run(in_netns(["nc", "-z", "-w", str(math.ceil(req.timeout)), req.ip, str(req.port)],
+                                         source_netns), capture_output=True, text=True, timeout=req.timeout + 10)
+        seen = server.stdout.readline().strip()
+    finally:
+        server.kill()
+        server.wait()
+    return {"seen": None if seen in ("", "none") else seen, "listener": where[0], "connected": client.returncode == 0}
 
 
 MAX_PROBES = 8          # probe scripts at once per node (a trace or a capture: one per node, alone)

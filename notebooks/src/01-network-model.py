@@ -154,14 +154,17 @@ if cluster.kind == "embedded":
 # 2. **node to pod**: a node calls `web`, which sees the **node's** address as its client;
 # 3. **pod to node**: `client` connects to its own node, which sees the pod's IP.
 #
-# On the embedded lab a node is a network namespace: labkit listens and connects in it (on kind, it
-# would be `docker exec <node> ...`). This needs root, like anything run inside a node: when the
-# notebook's kernel is not root, the cell says so and runs what a pod can do.
+# On the embedded lab a node is a network namespace. Each line is one real TCP connection: the lab
+# daemon starts a listener that accepts **one** connection in the node (or pod) being called,
+# connects from the caller, and reports the source address the listener saw. Your kernel is not
+# root: it asks the daemon through the lab's API (`POST /api/v1/nodes/<node>/proxy/labkit/peer`,
+# the way a cluster's node proxy works; the daemon checks every field and picks the port). On kind,
+# it would be `docker exec <node> ...`.
 #
 # Where a real cluster departs from the model: kind's kindnetd (and flannel with `--ip-masq`)
 # masquerades what a pod sends to *another* node, so that node sees the pod's node address, not the
 # pod's; only pod-to-pod traffic keeps its source. The lab's `kindnet` and `flannel` do the same:
-# the last line shows it.
+# the last line shows it (**SNAT**).
 # %% [markdown] fr
 # ## Nœuds et pods : pas de NAT non plus
 #
@@ -172,40 +175,35 @@ if cluster.kind == "embedded":
 # 2. **de nœud à pod** : un nœud appelle `web`, qui voit l'adresse du **nœud** comme client ;
 # 3. **de pod à nœud** : `client` se connecte à son propre nœud, qui voit l'IP du pod.
 #
-# Dans le lab embarqué, un nœud est un espace de noms réseau : labkit y écoute et s'y connecte (sur
-# kind, ce serait `docker exec <nœud> ...`). Il faut être root, comme pour tout ce qui s'exécute
-# dans un nœud : si le noyau du carnet n'est pas root, la cellule le dit et fait ce qu'un pod peut
-# faire.
+# Dans le lab embarqué, un nœud est un espace de noms réseau. Chaque ligne est une vraie connexion
+# TCP : le démon du lab lance, dans le nœud (ou le pod) appelé, un serveur qui accepte **une**
+# connexion, se connecte depuis l'appelant, et rapporte l'adresse source que ce serveur a vue. Votre
+# noyau n'est pas root : il le demande au démon par l'API du lab
+# (`POST /api/v1/nodes/<nœud>/proxy/labkit/peer`, comme le proxy des nœuds d'un cluster ; le démon
+# vérifie chaque champ et choisit le port). Sur kind, ce serait `docker exec <nœud> ...`.
 #
 # Là où un vrai cluster s'écarte du modèle : le kindnetd de kind (et flannel avec `--ip-masq`)
 # traduit l'adresse source de ce qu'un pod envoie à un *autre* nœud (masquerading) : ce nœud voit
-# l'adresse du nœud du pod, pas celle du pod ; seul le trafic de pod à pod garde sa source. Les variantes `kindnet` et `flannel` du lab font
-# de même : la dernière ligne le montre.
+# l'adresse du nœud du pod, pas celle du pod ; seul le trafic de pod à pod garde sa source. Les
+# variantes `kindnet` et `flannel` du lab font de même : la dernière ligne le montre (**SNAT**).
 
 # %%
-from labkit.embedded.client import EmbeddedLab
-
 NODE_IPS = {a.address: n.metadata.name for n in core.list_node().items
             for a in n.status.addresses if a.type == "InternalIP"}
 WORKER_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER)
 WORKER2_IP = next(ip for ip, name in NODE_IPS.items() if name == WORKER2)
 print(tr("node IPs:", "IP des nœuds :"), NODE_IPS)
-if cluster.kind == "embedded" and os.geteuid() == 0:
-    node_to_node = proofs.node_to_node(cluster.lab, WORKER, WORKER2)
-    display(node_to_node)
-    answer = json.loads(EmbeddedLab(cluster.lab).node_exec(WORKER2, ["curl", "-s", f"http://{WEB_IP}/"]).stdout)
-    print(tr(f"node {WORKER2} ({WORKER2_IP}) -> web: web saw {answer['client_ip']}",
-             f"nœud {WORKER2} ({WORKER2_IP}) -> web : web a vu {answer['client_ip']}"))
-    own_node = proofs.pod_to_node(cluster.lab, "nb01/client", WORKER2)        # client runs on WORKER2
-    other_node = proofs.pod_to_node(cluster.lab, "nb01/client", WORKER)
-    display(own_node, other_node)
-    assert node_to_node.holds and answer["client_ip"] == WORKER2_IP and own_node.holds
+if cluster.kind == "embedded":
+    node_to_node = proofs.node_to_node(cluster, WORKER, WORKER2)       # WORKER connects to WORKER2
+    node_to_pod = proofs.node_to_pod(cluster, WORKER2, "nb01/web")     # WORKER2 connects to web
+    own_node = proofs.pod_to_node(cluster, "nb01/client", WORKER2)     # client runs on WORKER2
+    other_node = proofs.pod_to_node(cluster, "nb01/client", WORKER)
+    display(node_to_node, node_to_pod, own_node, other_node)
+    assert node_to_node.holds and node_to_pod.holds and own_node.holds
     assert other_node.facts["seen"] in (CLIENT_IP, WORKER2_IP)      # kept, or SNATed to the pod's node
 else:
-    print(tr("(these proofs start programs inside a node: they need root, as `sudo make test` runs them; "
-             "here, what a pod can do)",
-             "(ces preuves lancent des programmes dans un nœud : il faut root, comme `sudo make test` les lance ; "
-             "ici, ce qu'un pod peut faire)"))
+    print(tr("(on kind: `docker exec <node> ...` runs these; here, what a pod can do)",
+             "(sur kind : `docker exec <nœud> ...` les lance ; ici, ce qu'un pod peut faire)"))
     !kubectl -n nb01 exec client -- ping -c 2 {WORKER2_IP}
 
 # %% [markdown] en

@@ -1,10 +1,16 @@
-"""The live proofs (``labkit.proofs``) assert the network model's facts on a kindnet lab."""
+"""The live proofs (``labkit.proofs``) assert the network model's facts on a kindnet lab, as root
+(the lab's namespaces) and as ``nobody`` with only a copy of the kubeconfig (the lab daemon's
+``peer`` flows and ``kubectl exec``), as a learner's JupyterLab kernel runs them."""
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +74,76 @@ def test_pod_to_node_same_node_keeps_the_pod_ip_other_node_is_snatted(lab):
     other = proofs.pod_to_node(lab, "default/client", f"{NAME}-worker2")
     assert not other.holds and other.facts["seen"] == lab.spec.node(f"{NAME}-worker").ip   # kindnetd's masquerade
     assert "SNAT" in other.render("en")
+
+
+def test_a_node_calling_a_pod_is_seen_with_its_own_address(lab):
+    lab, _ = lab
+    client = lab.pod("default/client")
+    proof = proofs.node_to_pod(lab, f"{NAME}-control-plane", "default/client")
+    assert proof.holds and proof.facts["seen"] == lab.spec.node(f"{NAME}-control-plane").ip != client["ip"]
+    assert "le pod a vu" in proof.render("fr")
+
+
+USER_SCRIPT = """
+import json, os
+from labkit import proofs
+lab = os.environ["LAB"]
+out = {"uid": os.getuid()}
+for key, proof in (("n2n", proofs.node_to_node(lab, "worker", "control-plane")),
+                   ("n2p", proofs.node_to_pod(lab, "worker2", "default/client")),
+                   ("same", proofs.pod_to_node(lab, "default/client", "worker")),
+                   ("other", proofs.pod_to_node(lab, "default/client", "worker2"))):
+    out[key] = {"holds": proof.holds, "facts": proof.facts, "text": proof.render("en")}
+print(json.dumps(out))
+"""
+
+
+def test_node_proofs_hold_for_an_ordinary_user_through_the_lab_api(lab):
+    """``nobody`` (no namespace, no state file) gets the same facts through the daemon's peer flow."""
+    lab, _ = lab
+    python = os.environ.get("LABKIT_USER_PYTHON") or sys.executable
+    user = pwd.getpwnam("nobody")
+    home = Path(tempfile.mkdtemp(prefix="labkit-proofs-"))        # not under root's pytest tmp (0700)
+    request_cleanup = lambda: shutil.rmtree(home, ignore_errors=True)   # noqa: E731
+    (home / ".kube").mkdir()
+    copy = home / ".kube" / f"labkit-{NAME}.yaml"
+    shutil.copyfile(kubeconfig_file(NAME), copy)
+    for path in (home, home / ".kube", copy):
+        os.chown(path, user.pw_uid, user.pw_gid)
+    os.chmod(copy, 0o600)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", python, "-c", USER_SCRIPT],
+                          capture_output=True, text=True, cwd="/", timeout=120,
+                          env={"HOME": str(home), "KUBECONFIG": str(copy), "PATH": os.environ["PATH"], "LAB": NAME,
+                               "PYTHONPATH": root, "LABKIT_LANG": "en"})
+    request_cleanup()
+    if proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr:
+        pytest.skip(f"nobody cannot run {python} with labkit (set LABKIT_USER_PYTHON)")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    worker, worker2, cp = (lab.spec.node(f"{NAME}-{n}").ip for n in ("worker", "worker2", "control-plane"))
+    client = lab.pod("default/client")["ip"]
+    assert out["uid"] != 0
+    assert out["n2n"]["holds"] and out["n2n"]["facts"]["seen"] == worker, out["n2n"]["text"]
+    assert out["n2p"]["holds"] and out["n2p"]["facts"]["seen"] == worker2, out["n2p"]["text"]
+    assert out["same"]["holds"] and out["same"]["facts"]["seen"] == client, out["same"]["text"]
+    assert not out["other"]["holds"] and out["other"]["facts"]["seen"] == worker       # SNAT to the pod's node
+    assert out["other"]["facts"]["how"] == "proof.snat" and "SNAT" in out["other"]["text"]
+    assert cp not in {out[k]["facts"]["seen"] for k in ("n2n", "n2p", "same", "other")}
+
+
+def test_a_peer_flow_to_an_address_nobody_holds_is_refused_by_the_api(lab):
+    from labkit.cluster import connect
+    from labkit.flowreq import FLOW_PATH
+    from labkit.nodes import api_call
+
+    cluster = connect(lab=NAME)
+    path = FLOW_PATH.replace("{node}", f"{NAME}-worker").replace("{what}", "peer")
+    code, body = api_call(cluster.api, "POST", path, [("ip", "10.244.99.99")])
+    assert code == 422 and json.loads(body)["kind"] == "Status" and "10.244.99.99" in json.loads(body)["message"]
+    code, body = api_call(cluster.api, "POST", path, [("ip", "1.1.1.1"), ("port", "22")])
+    causes = {c["field"] for c in json.loads(body)["details"]["causes"]}
+    assert code == 422 and causes == {"ip", "port"}
 
 
 def test_services_are_l4(lab):

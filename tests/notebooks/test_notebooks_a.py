@@ -87,6 +87,32 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     results = run_both(name, labs, solved=True)
     nbrun.assert_checks(results, check_cells, EXERCISES[name], solved=True)
     nbrun.assert_progress(results, name)
+    if name == "01-network-model":
+        assert_node_proofs(results)
+
+
+NODE_PROOFS = {   # what notebook 01's node proofs print on a kindnet lab (the text the learner reads)
+    "en": [r"saw the connection come from (172\.\d+\.\d+\.\d+): claim holds",
+           r"the pod saw (172\.\d+\.\d+\.\d+) \(no NAT\): claim holds",
+           r"node \S+-worker2: the node saw (10\.\d+\.\d+\.\d+) \(no NAT\): claim holds",
+           r"node \S+-worker: the node saw (172\.\d+\.\d+\.\d+) \(SNAT to the pod's node\)"],
+    "fr": [r"a vu la connexion venir de (172\.\d+\.\d+\.\d+) : affirmation vérifiée",
+           r"le pod a vu (172\.\d+\.\d+\.\d+) \(sans NAT\) : affirmation vérifiée",
+           r"nœud \S+-worker2 : le nœud a vu (10\.\d+\.\d+\.\d+) \(sans NAT\) : affirmation vérifiée",
+           r"nœud \S+-worker : le nœud a vu (172\.\d+\.\d+\.\d+) \(SNAT vers le nœud du pod\)"]}
+
+
+def assert_node_proofs(results: dict) -> None:
+    """Node to node, node to pod, pod to its node (no NAT) and pod to another node (SNAT): each line
+    is in the cell's output, with the address the other side saw."""
+    import html
+    import re
+
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and "proofs.node_to_node(" in c.source)
+        text = html.unescape(outputs_text(cell))
+        for pattern in NODE_PROOFS[lang]:
+            assert re.search(pattern, text), (lang, pattern, text)
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))

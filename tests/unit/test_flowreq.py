@@ -74,3 +74,20 @@ def test_a_trace_or_capture_runs_alone_on_its_nodes_and_probes_share_them_up_to_
     runner._release(nodes[1:2], alone=False)
     runner._claim(nodes, alone=True)
     assert runner.ranges == ["172.18.0.0/16", "10.244.0.0/16", "10.96.0.0/16"]
+
+
+def test_a_peer_flow_names_an_address_only_the_daemon_picks_the_port():
+    from labkit.flowreq import PEER_PORT, peer
+
+    req = peer("demo/client", "172.18.0.3", 2)
+    assert req.query() == [("pod", "demo/client"), ("ip", "172.18.0.3"), ("timeout", "2")]
+    assert parse("peer", {k: [v] for k, v in req.query()}, RANGES) == req and req.port == PEER_PORT
+    node = parse("peer", q(ip="10.244.1.5"), RANGES)                 # from the node the request goes to
+    assert node.pod is None and node.port == PEER_PORT and node.protocol == "tcp"
+    for fields, bad in ((dict(ip="8.8.8.8"), "ip"), (dict(ip="172.18.0.3", port="22"), "port"),
+                        (dict(ip="172.18.0.3", protocol="udp"), "protocol"), (dict(), "ip"),
+                        (dict(ip="172.18.0.3", timeout="3600"), "timeout"),
+                        (dict(ip="172.18.0.3", target="10.96.0.1:443/tcp"), "target")):
+        with pytest.raises(InvalidFlow) as err:
+            parse("peer", q(**fields), RANGES)
+        assert bad in {f for f, _, _ in err.value.causes}, (fields, err.value.causes)
