@@ -1,25 +1,34 @@
 """Benchmark (root): the embedded lab at a thousand pods.
 
-``kubectl create deployment --replicas=1000`` in a lab of its own (``bk1000``), then:
-- time until every pod is Running with an IP, and until every pod answers HTTP (curl from a
-  worker node's namespace, 32 at a time);
+``kubectl create deployment --replicas=N`` in a lab of its own, then, from a watch on the pods:
+- per phase, when the last pod was created (ReplicaSet), scheduled (``nodeName``) and Running with
+  an IP, and the mean cost per pod of each phase;
+- time until every pod answers HTTP (curl from a worker node's namespace, 32 at a time), and the
+  pods that never answered (they are named: a pod that never answers is a bug);
 - GET of one pod and LIST of all pods (median and p99 of 100 calls, official Python client);
-- RSS of the lab daemon.
-The bench lab's own shape: ``max_pods`` = the replicas asked for (a lab refuses pods beyond its cap,
-250 by default) and a /22 of pod addresses per node (a /24 holds 253).
-Prints figures; asserts nothing. Usage: sudo .venv/bin/python bench/lab_thousand_pods.py [--replicas N]
+- RSS of the lab daemon; with ``--profile F``, a py-spy profile of the daemon during creation.
+The bench lab's own shape: ``max_pods`` = the replicas asked for *plus the lab's own system pods*
+(a lab refuses pods beyond its cap, 250 by default, and CoreDNS's two pods count, as every pod
+counts towards a kubelet's max-pods: last session's bench sized the cap to the replicas alone, so 2
+of 1,000 pods were refused with 403, and it waited for them until its 400 s timeout) and a /22 of
+pod addresses per node (a /24 holds 253).
+One size per run keeps each locked run short; ``--sizes`` runs several, one lab each.
+Prints figures; asserts nothing.
+
+    sudo .venv/bin/python bench/lab_thousand_pods.py --sizes 100,300 [--name bk1000] [--profile p.svg]
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +39,7 @@ from labkit.embedded.client import EmbeddedLab  # noqa: E402
 from labkit.embedded.paths import kubeconfig_file, pid_file  # noqa: E402
 from labkit.embedded.topology import LabSpec  # noqa: E402
 
-NAME = "bk1000"
+TIMEOUT = 240.0
 
 
 def rss_mib(pid: int) -> float:
@@ -42,66 +51,135 @@ def rss_mib(pid: int) -> float:
 
 def quantiles(samples: list[float]) -> str:
     samples = sorted(samples)
-    return f"median {statistics.median(samples):6.1f} ms   p99 {samples[int(len(samples) * 0.99) - 1]:6.1f} ms"
+    return (f"median {statistics.median(samples):6.1f} ms   "
+            f"p99 {samples[max(int(len(samples) * 0.99) - 1, 0)]:6.1f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--replicas", type=int, default=1000)
-    args = parser.parse_args()
-    n = args.replicas
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: still take the lab down
-    lifecycle.down(NAME)
-    lifecycle.up(LabSpec(name=NAME, max_pods=max(n, 250), node_pod_prefix=22))
+class PodPhases:
+    """A watch on the deployment's pods: when each was first seen created, scheduled, running."""
+
+    def __init__(self, api, label: str) -> None:
+        from kubernetes import watch
+        self.api, self.label, self.watch = api, label, watch.Watch()
+        self.created: dict[str, float] = {}
+        self.scheduled: dict[str, float] = {}
+        self.running: dict[str, tuple[float, str]] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._watch()
+        except Exception:  # noqa: BLE001 - the lab went down under the watch
+            pass
+
+    def _watch(self) -> None:
+        for event in self.watch.stream(self.api.list_namespaced_pod, "default",
+                                       label_selector=self.label, timeout_seconds=int(TIMEOUT)):
+            pod, now = event["object"], time.perf_counter()
+            name = pod.metadata.name
+            self.created.setdefault(name, now)
+            if pod.spec.node_name:
+                self.scheduled.setdefault(name, now)
+            if pod.status.phase == "Running" and pod.status.pod_ip and name not in self.running:
+                self.running[name] = (now, pod.status.pod_ip)
+
+    def done(self, n: int) -> bool:
+        return len(self.running) >= n
+
+
+def system_pods() -> int:
+    """The pods a lab runs of its own (CoreDNS's Deployment): they count towards ``max_pods``."""
+    from labkit.embedded.dns import coredns_objects
+    return sum(obj["spec"]["replicas"] for key, obj in coredns_objects("10.96.0.10")
+               if key == "apps/deployments")
+
+
+def one_size(n: int, name: str, profile: str | None) -> None:
+    lifecycle.down(name)
+    lifecycle.up(LabSpec(name=name, max_pods=max(n + system_pods(), 250), node_pod_prefix=22))
     try:
-        env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(NAME)), HOME=tempfile.mkdtemp())
-
-        def k(*a: str) -> str:
-            return subprocess.run(["kubectl", *a], capture_output=True, text=True, env=env, check=True).stdout
-
-        lab = EmbeddedLab(NAME)
-        worker = lab.spec.node_plans()[1]
+        from kubernetes import client, config
+        env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(name)), HOME=tempfile.mkdtemp())
+        api = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig_file(name))))
+        daemon = int(pid_file(name).read_text())
+        worker = EmbeddedLab(name).spec.node_plans()[1]
+        phases = PodPhases(api, "app=many")
+        phases.thread.start()
+        time.sleep(0.5)
+        spy = None
+        pyspy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+        if profile and pyspy:
+            spy = subprocess.Popen([pyspy, "record", "-o", profile, "-p", str(daemon), "-r", "50",
+                                    "--nonblocking"] + (["-f", "speedscope"] if profile.endswith(".json") else ["-f", "raw"] if profile.endswith(".txt") else []),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.perf_counter()
-        k("create", "deployment", "many", "--image=jpetazzo/color", f"--replicas={n}")
-        ips: list[str] = []
-        while time.perf_counter() - t0 < 400:
-            items = json.loads(k("get", "pods", "-l", "app=many", "-o", "json"))["items"]
-            ips = [p["status"].get("podIP") for p in items if p["status"].get("phase") == "Running"]
-            if len(ips) == n and all(ips):
-                break
-            time.sleep(0.5)  # a LIST of 1,000 pods is megabytes: do not make the poll the load
-        t_running = time.perf_counter() - t0
+        subprocess.run(["kubectl", "create", "deployment", "many", "--image=jpetazzo/color",
+                        f"--replicas={n}"], capture_output=True, env=env, check=True)
+        while not phases.done(n) and time.perf_counter() - t0 < TIMEOUT:
+            time.sleep(0.2)
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
 
         def answers(ip: str) -> bool:
             for _ in range(50):
-                if subprocess.run(["nsenter", f"--net=/run/netns/{worker.netns}", "curl", "-s", "-o", "/dev/null",
-                                   "-m", "2", f"http://{ip}/"]).returncode == 0:
+                if subprocess.run(["nsenter", f"--net=/run/netns/{worker.netns}", "curl", "-s", "-o",
+                                   "/dev/null", "-m", "2", f"http://{ip}/"]).returncode == 0:
                     return True
                 time.sleep(0.1)
             return False
 
+        running = dict(phases.running)
         with concurrent.futures.ThreadPoolExecutor(32) as pool:
-            ok = sum(pool.map(answers, ips))
+            ok = dict(zip(running, pool.map(answers, [ip for _, ip in running.values()])))
         t_answering = time.perf_counter() - t0
-        print(f"kubectl create deployment --replicas={n} -> all Running: {t_running:6.1f} s")
-        print(f"{'':>{30 + len(str(n))}} -> all answering: {t_answering:6.1f} s ({ok}/{n})")
 
-        from kubernetes import client, config
-        api = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig_file(NAME))))
-        name = json.loads(k("get", "pods", "-l", "app=many", "-o", "json"))["items"][0]["metadata"]["name"]
-        for label, call in (("GET one pod", lambda: api.read_namespaced_pod(name, "default",
-                                                                           _preload_content=False).read()),
-                            (f"LIST {n} pods", lambda: api.list_namespaced_pod("default",
-                                                                              _preload_content=False).read())):
+        def last(times: dict) -> float:
+            values = [v[0] if isinstance(v, tuple) else v for v in times.values()]
+            return max(values) - t0 if values else float("nan")
+
+        print(f"--- {n} pods (lab {name}) ---")
+        for label, times in (("created", phases.created), ("scheduled", phases.scheduled),
+                             ("Running", running)):
+            print(f"  last pod {label:10} {last(times):6.1f} s  ({len(times)}/{n}, "
+                  f"{last(times) * 1000 / max(len(times), 1):5.1f} ms per pod)")
+        print(f"  all answering        {t_answering:6.1f} s  ({sum(ok.values())}/{n})")
+        silent = sorted(p for p, good in ok.items() if not good)
+        missing = n - len(running)
+        if silent or missing:
+            print(f"  never answered: {silent[:10]}; never Running: {missing}")
+            failed = subprocess.run(["kubectl", "get", "events", "--field-selector=reason=FailedCreate",
+                                     "-o", "jsonpath={.items[*].message}"], capture_output=True, text=True,
+                                    env=env).stdout
+            print(f"  FailedCreate: {failed[:300]}")
+        pod = next(iter(running), None)
+        calls = [(f"LIST {n} pods", lambda: api.list_namespaced_pod("default", _preload_content=False).read())]
+        if pod:
+            calls.insert(0, ("GET one pod", lambda: api.read_namespaced_pod(
+                pod, "default", _preload_content=False).read()))
+        for label, call in calls:
             samples = []
             for _ in range(100):
                 t = time.perf_counter()
                 call()
                 samples.append((time.perf_counter() - t) * 1000)
-            print(f"{label:15} {quantiles(samples)}")
-        print(f"lab daemon RSS with {n} pods: {rss_mib(int(pid_file(NAME).read_text())):7.1f} MiB")
+            print(f"  {label:18} {quantiles(samples)}")
+        print(f"  daemon RSS         {rss_mib(daemon):7.1f} MiB", flush=True)
     finally:
-        lifecycle.down(NAME)
+        lifecycle.down(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100", help="comma-separated replica counts, one lab each")
+    parser.add_argument("--replicas", type=int, help="one size (same as --sizes N)")
+    parser.add_argument("--name", default="bk1000", help="lab name")
+    parser.add_argument("--profile", help="py-spy output (svg flame graph, or .json speedscope)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: still take the lab down
+    sizes = [args.replicas] if args.replicas else [int(s) for s in args.sizes.split(",")]
+    for n in sizes:
+        one_size(n, args.name, args.profile)
 
 
 if __name__ == "__main__":

@@ -255,8 +255,9 @@ class ControllerManager:
             await asyncio.sleep(0.005)   # let a burst of requests land before the next pass
 
     def run_once(self) -> None:
-        for controller in self.controllers:
-            try:
-                controller.reconcile()
-            except Exception:
-                log.exception("controller %s failed", type(controller).__name__)
+        with self.api.store.background():      # the controllers' writes: see ``store``
+            for controller in self.controllers:
+                try:
+                    controller.reconcile()
+                except Exception:
+                    log.exception("controller %s failed", type(controller).__name__)

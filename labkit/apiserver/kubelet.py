@@ -185,6 +185,10 @@ class Kubelet:
         if current is None or current["metadata"]["uid"] != uid:
             self.forget(pod)
             return
+        with self.store.background():          # a kubelet's status write: see ``store``
+            self._started(current, ip, node)
+
+    def _started(self, current: dict, ip: str, node: str) -> None:
         if current["status"].get("phase") == "Running":
             # a restarted server: the runtime started the pod's containers again, as a kubelet
             # does after a node restart; each shows one more restart and how the last one ended
@@ -245,7 +249,8 @@ class Kubelet:
                 current = self.store.get(PODS, meta["namespace"], meta["name"])
                 if current is not None and current["metadata"]["uid"] == uid:
                     try:
-                        self.api.remove(PODS, current)
+                        with self.store.background():
+                            self.api.remove(PODS, current)
                     except ApiError:
                         pass
         finally:

@@ -147,6 +147,8 @@ class ApiServer:
             self._runner = None
         if self.node_events is not None:
             await self.node_events.stop()
+        if self.store is not None:
+            self.store.flush()
 
     @property
     def url(self) -> str:
