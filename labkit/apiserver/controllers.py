@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
@@ -56,11 +57,21 @@ class NamespaceController:
 class GarbageCollector:
     """Objects whose owners are all gone go too (background propagation)."""
 
+    FULL_SECONDS = 5.0
+
     def __init__(self, api: Api) -> None:
         self.api, self.store = api, api.store
         self.isolation = Isolation(api, "garbage-collector")
+        self._deletions = -1
+        self._next = 0.0
 
     def reconcile(self) -> None:
+        """After a deletion (an owner may be gone), and every ``FULL_SECONDS`` (an object
+        created with an owner that was already gone): a look at every object is O(objects)."""
+        now = time.monotonic()
+        if self.store.deletions == self._deletions and now < self._next:
+            return
+        self._deletions, self._next = self.store.deletions, now + self.FULL_SECONDS
         alive = self.store.uids()
         for res in RESOURCES:
             self.isolation.each(self.store.list(res), lambda obj, res=res: self._one(res, obj, alive))
@@ -92,6 +103,15 @@ def _target_port(port: dict, pod: dict) -> int | None:
     return None
 
 
+def _selecting_namespace(svc: dict) -> str | None:
+    """The namespace whose pods ``svc`` selects (None: none, or a Service too malformed to say,
+    which ``_service`` reports)."""
+    meta, spec = svc.get("metadata"), svc.get("spec")
+    if isinstance(meta, dict) and isinstance(spec, dict) and spec.get("selector"):
+        return meta.get("namespace")
+    return None
+
+
 class EndpointsController:
     """Endpoints and EndpointSlices of every service with a selector, from its pods' IPs."""
 
@@ -101,14 +121,18 @@ class EndpointsController:
 
     def reconcile(self) -> None:
         pods_by_ns: dict[str, list[dict]] = {}
+        services = self.store.list(SERVICES)
+        wanted = {_selecting_namespace(svc) for svc in services} - {None}
 
         def index(pod: dict) -> None:
+            if pod["metadata"].get("namespace") not in wanted:
+                return      # no Service selects pods there: nothing to read
             if pod.get("status", {}).get("podIP"):
                 self._address(pod)          # a pod that cannot be an endpoint fails here, alone
                 selector_matches({"matchLabels": {}}, pod["metadata"].get("labels"))
                 pods_by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
         self.isolation.each(self.store.list(PODS), index)
-        self.isolation.each(self.store.list(SERVICES), lambda svc: self._service(svc, pods_by_ns))
+        self.isolation.each(services, lambda svc: self._service(svc, pods_by_ns))
 
     def _service(self, svc: dict, pods_by_ns: dict[str, list[dict]]) -> None:
         selector = svc.get("spec", {}).get("selector")
@@ -251,8 +275,12 @@ class ControllerManager:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            began = time.perf_counter()
             self.run_once()
-            await asyncio.sleep(0.005)   # let a burst of requests land before the next pass
+            # Let a burst of requests land before the next pass, and the kubelet's tasks and the
+            # API's clients run: a pass reads every object (some 40 ms at 1,000 pods), so passes
+            # back to back would leave the event loop to nothing else while pods are wired.
+            await asyncio.sleep(max(0.005, time.perf_counter() - began))
 
     def run_once(self) -> None:
         with self.api.store.background():      # the controllers' writes: see ``store``

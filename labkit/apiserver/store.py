@@ -182,6 +182,7 @@ class Store:
         self._watchers: set[Watcher] = set()
         self.listeners: list[Callable[[Change], None]] = []
         self._dir = Path(state_dir) / "objects" if state_dir else None
+        self.deletions = 0       # objects deleted so far (the garbage collector's cue)
         self._background = 0
         self.persister = Persister()
         if self._dir:
@@ -257,6 +258,7 @@ class Store:
         if current is None:
             return obj
         self._uids.pop(current["metadata"]["uid"], None)
+        self.deletions += 1
         gone = dict(current, metadata=dict(current["metadata"], resourceVersion=str(self.next_rv())))
         if self._dir:
             meta_data = json.dumps({"resourceVersion": self.rv}).encode()

@@ -282,7 +282,12 @@ def render(rules: NodeRules) -> str:
     lines += _set("egress_isolated", "ipv4_addr", rules.isolated[EGRESS])
     lines += _set("ingress_allow", key, _elements(rules.allow[INGRESS]), interval=True)
     lines += _set("egress_allow", key, _elements(rules.allow[EGRESS]), interval=True)
-    lines += _set("self", "ipv4_addr . ipv4_addr", [f"{ip} . {ip}" for ip in rules.local])
+    # A pod's traffic to its own address passes; only an isolated pod needs the exception, so
+    # only isolated pods are listed: with no policy, pods coming and going change no byte of
+    # the table and the enforcer has nothing to load (``PolicyEnforcer`` compares the text).
+    isolated = set(rules.isolated[INGRESS]) | set(rules.isolated[EGRESS])
+    lines += _set("self", "ipv4_addr . ipv4_addr",
+                  [f"{ip} . {ip}" for ip in rules.local if ip in isolated])
     lines += [
         "\tchain forward {",
         "\t\ttype filter hook forward priority filter; policy accept;",
