@@ -61,21 +61,39 @@ class Watcher:
             self.namespace is None or change.obj["metadata"].get("namespace") == self.namespace)
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+_KNOWN_DIRS: set[str] = set()
+
+
+def write_atomic(path: Path | str, data: bytes, mode: int = 0o600) -> None:
     """Write via a temporary file and a rename, so readers never see a partial file.
 
     Lab state is the root's alone (files 0600, directories 0700): every object, tokens included,
-    lives here, and pods share the host's filesystem.
+    lives here, and pods share the host's filesystem. Plain ``os`` calls on strings: the store
+    writes thousands of files from its writer thread, which shares the interpreter with the API.
     """
-    private_dirs(path.parent)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{next(_TMP_SEQ)}")   # short: any name fits
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    path = os.fspath(path)
+    folder = os.path.dirname(path)
+    if folder not in _KNOWN_DIRS:
+        private_dirs(Path(folder))
+        _KNOWN_DIRS.add(folder)
+    tmp = f"{folder}/.tmp-{os.getpid()}-{next(_TMP_SEQ)}"   # short: any name fits
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    except FileNotFoundError:           # the folder went (a lab swept and made again)
+        _KNOWN_DIRS.discard(folder)
+        private_dirs(Path(folder))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
 
 
@@ -107,20 +125,20 @@ class Persister:
     """
 
     def __init__(self) -> None:
-        self._pending: dict[Path, dict | bytes | None] = {}   # None: remove the file
+        self._pending: dict[str, dict | bytes | None] = {}   # None: remove the file
         self._cond = threading.Condition()
         self._io = threading.Lock()       # one file operation at a time, queued or not
         self._busy = False
         self._thread: threading.Thread | None = None
         self.failures = 0
 
-    def write(self, path: Path, obj: dict | bytes) -> None:
-        self._queue(path, obj)
+    def write(self, path: Path | str, obj: dict | bytes) -> None:
+        self._queue(os.fspath(path), obj)
 
-    def remove(self, path: Path) -> None:
-        self._queue(path, None)
+    def remove(self, path: Path | str) -> None:
+        self._queue(os.fspath(path), None)
 
-    def _queue(self, path: Path, what: dict | bytes | None) -> None:
+    def _queue(self, path: str, what: dict | bytes | None) -> None:
         with self._cond:
             self._pending.pop(path, None)          # keep the order of the last request
             self._pending[path] = what
@@ -130,17 +148,20 @@ class Persister:
                 self._thread.start()
             self._cond.notify()
 
-    def sync_write(self, path: Path, data: bytes) -> None:
+    def sync_write(self, path: Path | str, data: bytes) -> None:
+        path = os.fspath(path)
         with self._io:
             with self._cond:
                 self._pending.pop(path, None)
             write_atomic(path, data)
 
-    def sync_remove(self, path: Path) -> None:
+    def sync_remove(self, path: Path | str) -> None:
+        path = os.fspath(path)
         with self._io:
             with self._cond:
                 self._pending.pop(path, None)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     def flush(self, timeout: float = 60.0) -> bool:
         with self._cond:
@@ -160,7 +181,8 @@ class Persister:
                         what = self._pending.pop(path)
                     try:
                         if what is None:
-                            path.unlink(missing_ok=True)
+                            with contextlib.suppress(FileNotFoundError):
+                                os.unlink(path)
                         else:
                             write_atomic(path, what if isinstance(what, bytes) else
                                          json.dumps(what, separators=(",", ":")).encode())
