@@ -86,14 +86,19 @@ def one_size(n: int, with_listeners: bool) -> None:
     manager = server.controllers
     original = manager.run_once
 
+    durations: list[float] = []
+
     def counted() -> None:
         passes[0] += 1
+        began = time.perf_counter()
         original()
+        durations.append(time.perf_counter() - began)
     manager.run_once = counted
     try:
         t0 = time.perf_counter()
         subprocess.run([KUBECTL, "create", "deployment", "many", "--image=jpetazzo/color",
                         f"--replicas={n}"], env=env, check=True, capture_output=True)
+        answered = time.perf_counter() - t0
         created = scheduled = None
         while time.perf_counter() - t0 < 600:
             pods = [p for p in store.list(PODS, "default")]
@@ -107,12 +112,16 @@ def one_size(n: int, with_listeners: bool) -> None:
             time.sleep(0.05)
         running = time.perf_counter() - t0
         print(f"--- {n} pods (API server + controllers{' + listeners' if syncs else ''}, no kernel) ---")
-        for label, value in (("all created", created), ("all scheduled", scheduled),
+        for label, value in (("kubectl returned", answered), ("all created", created), ("all scheduled", scheduled),
                              ("all Running", running)):
             value = value if value is not None else float("nan")
             print(f"  {label:14} {value:6.2f} s  ({value * 1000 / n:5.2f} ms per pod)")
-        print(f"  controller passes {passes[0]}, policy syncs "
+        print(f"  controller passes {passes[0]} (longest {max(durations, default=0):.2f} s, "
+              f"{sum(durations):.2f} s in all), policy syncs "
               f"{', '.join(str(s.sync_count) for s in syncs) or '-'}, resourceVersion {store.rv}")
+        flushed = time.perf_counter()
+        store.flush()
+        print(f"  every write on disk {time.perf_counter() - flushed:5.2f} s later (the store's writer thread)")
         from kubernetes import client, config
         api = client.CoreV1Api(config.new_client_from_config(config_file=str(root / "kubeconfig")))
         name = store.list(PODS, "default")[0]["metadata"]["name"]

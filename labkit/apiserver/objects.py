@@ -7,6 +7,7 @@ from the HTTP layer so controllers creating pods get the very same defaults.
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
 import time
 import uuid
@@ -22,8 +23,14 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+_UIDS = random.Random(os.urandom(32))
+
+
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as the API server's. Not from ``uuid4()``: its ``os.urandom``
+    call gives up the interpreter lock, and getting it back behind the store's writer thread
+    made a uid cost 0.1 ms instead of 2 µs, with two uids for each pod created (pod, Event)."""
+    return str(uuid.UUID(int=_UIDS.getrandbits(128), version=4))
 
 
 def random_suffix(length: int = 5) -> str:

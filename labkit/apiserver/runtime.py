@@ -120,6 +120,7 @@ class LocalRuntime:
         self._nodes = list(nodes) if nodes is not None else kind_like_nodes()
         self._ips: dict[str, str] = {}          # pod uid -> IP
         self._used: set[str] = set()
+        self._hosts: dict[str, list[str]] = {}   # pod CIDR -> its addresses, in order
         self.started: dict[str, str] = {}       # pod uid -> node name (for tests)
         self.stopped: list[str] = []            # pod uids, in stop order (for tests)
 
@@ -166,8 +167,10 @@ class LocalRuntime:
         if hint and hint not in self._used and ipaddress.ip_address(hint) in net:
             self._used.add(hint)
             return hint
-        for host in list(net.hosts())[1:]:   # .1 is the node's gateway on real CNIs
-            if str(host) not in self._used:
-                self._used.add(str(host))
-                return str(host)
+        if info.pod_cidr not in self._hosts:       # .1 is the node's gateway on real CNIs
+            self._hosts[info.pod_cidr] = [str(h) for h in net.hosts()][1:]
+        for host in self._hosts[info.pod_cidr]:
+            if host not in self._used:
+                self._used.add(host)
+                return host
         raise RuntimeError(f"pod CIDR {info.pod_cidr} of {node} is full")
