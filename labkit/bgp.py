@@ -11,7 +11,6 @@ BIRD is up again. Waits poll the kernel's state with a deadline; nothing sleeps 
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ MESSAGES = {
         "fr": "{what_fr} ne s'est pas produit en {seconds:g} s"},
 }
 
-AGENT_PATH = "/api/v1/nodes/{node}/proxy/labkit/bird"
 
 
 def sessions(cluster: Any, node: str) -> list[BgpSession]:
@@ -57,20 +55,18 @@ def routes_to(cluster: Any, node: str, ip: str) -> list[Route]:
 
 
 def _agent(cluster: Any, node: str, action: str) -> dict:
+    from . import agents
+
     if getattr(cluster, "kind", None) != "embedded":
         raise BadInput("bgp.not_embedded", kind=getattr(cluster, "kind", "?"))
-    from .nodes import _status_message
-
-    full = cluster.node(node).name
-    params = cluster.api.param_serialize("POST", AGENT_PATH.replace("{node}", full),
-                                         query_params=[("action", action)], auth_settings=["BearerToken"])
-    resp = cluster.api.call_api(*params, _request_timeout=30)
-    resp.read()
-    if resp.status != 200:
+    try:
+        return agents.call(cluster, node, "bird", action)
+    except BadInput:
+        raise
+    except LabkitError as exc:
         fr = {"stop": "arrêter", "start": "démarrer"}.get(action, action)
-        raise LabkitError("bgp.agent_failed", action=action, action_fr=fr, node=full,
-                          error=_status_message(resp.data))
-    return json.loads(resp.data)
+        raise LabkitError("bgp.agent_failed", action=action, action_fr=fr, node=cluster.node(node).name,
+                          error=exc.params.get("error", str(exc))) from exc
 
 
 def stop_bird(cluster: Any, node: str) -> dict:

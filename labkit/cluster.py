@@ -122,7 +122,7 @@ def _roles(node: dict) -> list[str]:
 
 def recognize_node(node: dict, outputs: dict[str, str | None]) -> Recognition:
     rec = _recognize_node(node, outputs)
-    if rec.service_proxy is None and outputs.get("bpf_services") is not None:
+    if outputs.get("bpf_services") is not None:   # ClusterIPs in the socket LB's maps (NodePorts may be nft's)
         from dataclasses import replace
 
         return replace(rec, service_proxy="ebpf")     # the lab's socket-level load balancer
@@ -205,8 +205,10 @@ def read_node_outputs(access: seam.NodeAccess, pool: ThreadPoolExecutor | None =
         out[key] = text
     if '"protocol":"bird"' in (out.get("route") or "").replace(" ", ""):
         out["bird"] = _try_run(access, BIRD_COMMAND)[0]
-    if not any(o and ("KUBE-SERVICES" in o or "kube-proxy" in o) for o in (out.get("iptables"), out.get("nft"))):
-        from .bpf.maps import BACKENDS, SERVICES, dump_argv  # no kube-proxy: the ebpf socket LB?
+    from .bpf.nodeports import MARK
+    kube_proxy = any(o and ("KUBE-SERVICES" in o or "kube-proxy" in o) for o in (out.get("iptables"), out.get("nft")))
+    if not kube_proxy or MARK in (out.get("nft") or ""):   # no kube-proxy, or for NodePorts only: the socket LB
+        from .bpf.maps import BACKENDS, SERVICES, dump_argv
 
         for key, name in (("bpf_services", SERVICES), ("bpf_backends", BACKENDS)):
             out[key] = _try_run(access, dump_argv(access.name, name))[0]

@@ -1,15 +1,21 @@
 """Network stacks compared live: the same few measurements on any lab, then a table and a plot.
 
 ``measure(lab)`` starts a small workload in namespace ``compare`` (a server pod on the client's
-node, one on another node, a Deployment behind a Service, ``N_SERVICES`` more Services on it),
-measures from the client pod with ``curl -w %{time_connect}`` (the TCP handshake, in which a
-Service's address is translated: DNAT on the first packet for kube-proxy, ``connect()`` itself for
-the socket LB), counts what one node holds for those Services (rules, routes, BPF map entries)
-through the node seam, and removes the namespace. Everything goes through ``kubectl`` and the
-node seam, so an ordinary user's notebook can run it. ``table`` and ``plot`` are pure.
+node, one on another node, ``N_SERVICES + 1`` Services on them) and measures from the client pod:
+TCP connect time with ``curl -w %{time_connect}`` (the handshake, in which a Service's address is
+translated: DNAT on the first packet for kube-proxy, ``connect()`` itself for the socket LB), and
+bulk TCP throughput to each server pod (a Python sender and sink, a few MiB, median of three). It
+counts what one node holds for those Services (rules, routes, BPF map entries) through the node
+seam, times a new Service from its creation to the moment every node's rules or maps hold it, and
+kills one node's agent (:mod:`labkit.agents`) to show what the node keeps doing: kube-proxy or
+the socket LB's agent (the old Service still answers, a new one is not programmed there until the
+agent is back), or, on the calico flavor, BIRD (the other nodes withdraw its block after the
+graceful-restart time; :func:`labkit.bgp.outage`). Everything goes through ``kubectl``, the lab's
+API and the node seam, so an ordinary user's notebook can run it. ``table`` and ``plot`` are pure.
 """
 from __future__ import annotations
 
+import html
 import json
 import os
 import statistics
@@ -24,6 +30,17 @@ from .errors import LabkitError
 NAMESPACE = "compare"
 N_SERVICES = 10
 ROUNDS = 15
+THROUGHPUT_MIB = 48         # per transfer; three transfers per target, the median kept
+SINK_PORT = 5201
+# The server pods' second process: a TCP sink (reads until the sender closes, then closes).
+SINK = (f"import socket\ns = socket.create_server(('', {SINK_PORT}))\nwhile True:\n    c, _ = s.accept()\n"
+        "    while c.recv(1 << 20):\n        pass\n    c.close()\n")
+# The client's sender: N MiB per connection, timed until the sink has read it all and closed.
+SENDER = ("import socket, sys, time\nbuf = bytes(1 << 20)\nfor _ in range(3):\n"
+          f"    c = socket.create_connection((sys.argv[1], {SINK_PORT}), timeout=5)\n    t = time.perf_counter()\n"
+          "    for _ in range(int(sys.argv[2])):\n        c.sendall(buf)\n    c.shutdown(socket.SHUT_WR)\n"
+          "    c.recv(1)\n    dt = time.perf_counter() - t\n    c.close()\n"
+          "    print(int(sys.argv[2]) * 8 * (1 << 20) / dt / 1e9)\n")
 SERVER_IMAGE = "jpetazzo/color"
 CLIENT_IMAGE = "nicolaka/netshoot"
 
@@ -35,29 +52,53 @@ MESSAGES = {
                            "fr": "pod → pod, autre nœud : connexion TCP (ms)"},
     "compare.service": {"en": "pod → Service (ClusterIP): TCP connect (ms)",
                         "fr": "pod → Service (ClusterIP) : connexion TCP (ms)"},
+    "compare.same_gbps": {"en": "pod → pod, same node: TCP throughput (Gbit/s)",
+                          "fr": "pod → pod, même nœud : débit TCP (Gbit/s)"},
+    "compare.other_gbps": {"en": "pod → pod, other node: TCP throughput (Gbit/s)",
+                           "fr": "pod → pod, autre nœud : débit TCP (Gbit/s)"},
+    "compare.programmed": {"en": "new Service → in every node's rules or maps (ms)",
+                           "fr": "nouveau Service → dans les règles ou tables de chaque nœud (ms)"},
     "compare.rules": {"en": "service rules on a node ({n} Services)",
                       "fr": "règles de service sur un nœud ({n} Services)"},
     "compare.map_entries": {"en": "BPF map entries on a node ({n} Services)",
                             "fr": "entrées de tables BPF sur un nœud ({n} Services)"},
     "compare.routes": {"en": "routes on a node", "fr": "routes sur un nœud"},
     "compare.inspect": {"en": "what shows the Services", "fr": "ce qui montre les Services"},
-    "compare.agent_dies": {"en": "when the node's agent dies", "fr": "quand l'agent du nœud meurt"},
+    "compare.agent_dies": {"en": "a node's agent killed, live", "fr": "l'agent d'un nœud tué, en direct"},
     "compare.inspect.iptables": {"en": "iptables-save, conntrack -L", "fr": "iptables-save, conntrack -L"},
     "compare.inspect.nftables": {"en": "nft list table ip kube-proxy, conntrack -L",
                                  "fr": "nft list table ip kube-proxy, conntrack -L"},
     "compare.inspect.ebpf": {"en": "bpftool map dump (labkit inspect socket-lb); no rule, no conntrack entry",
                              "fr": "bpftool map dump (labkit inspect socket-lb) ; ni règle, ni entrée conntrack"},
+    "compare.inspect.bgp": {"en": "; routes: ip route (proto bird), birdc show protocols",
+                            "fr": " ; routes : ip route (proto bird), birdc show protocols"},
+    "compare.agent.kube-proxy": {"en": "kube-proxy", "fr": "kube-proxy"},
+    "compare.agent.ebpf": {"en": "the socket LB's agent", "fr": "l'agent du répartiteur"},
     "compare.dies.kube-proxy": {
-        "en": "rules stay in the kernel and keep working; new endpoints are not seen until it is back",
-        "fr": "les règles restent dans le noyau et fonctionnent ; les nouveaux endpoints attendent son retour"},
+        "en": "{agent} stopped on {node}: the existing Service still answers ({ok}/{n}); a new Service is "
+              "programmed on the other nodes, not on {node} ({new}); restarted: there {ms:g} ms later",
+        "fr": "{agent} arrêté sur {node} : le Service existant répond toujours ({ok}/{n}) ; un nouveau Service "
+              "est programmé sur les autres nœuds, pas sur {node} ({new}) ; redémarré : présent {ms:g} ms plus tard"},
     "compare.dies.ebpf": {
-        "en": "programs and maps stay pinned and keep translating; the maps freeze until it is back",
-        "fr": "programmes et tables restent épinglés et traduisent toujours ; les tables sont figées jusqu'à son retour"},
+        "en": "{agent} stopped on {node}: its pinned maps keep translating ({ok}/{n}); a new Service is in the "
+              "other nodes' maps, not in {node}'s ({new}); restarted: there {ms:g} ms later",
+        "fr": "{agent} arrêté sur {node} : ses tables épinglées traduisent toujours ({ok}/{n}) ; un nouveau "
+              "Service est dans les tables des autres nœuds, pas de {node} ({new}) ; redémarré : présent "
+              "{ms:g} ms plus tard"},
+    "compare.dies.bird": {
+        "en": "BIRD killed on {node}: the other nodes withdraw its block after {withdrawn:.1f} s (graceful-restart "
+              "time {restart} s), pod traffic to it {failed}; restarted: routes back after {back:.1f} s",
+        "fr": "BIRD tué sur {node} : les autres nœuds retirent son bloc après {withdrawn:.1f} s (graceful restart "
+              "{restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back:.1f} s"},
+    "compare.new.fails": {"en": "its connection fails there", "fr": "sa connexion y échoue"},
+    "compare.new.works": {"en": "yet its connection worked there", "fr": "pourtant sa connexion y a marché"},
     "compare.plot.title": {"en": "TCP connection setup, median of {n} (ms)",
                            "fr": "Établissement d'une connexion TCP, médiane de {n} (ms)"},
     "compare.plot.same": {"en": "pod, same node", "fr": "pod, même nœud"},
     "compare.plot.other": {"en": "pod, other node", "fr": "pod, autre nœud"},
     "compare.plot.service": {"en": "Service", "fr": "Service"},
+    "compare.plot.throughput": {"en": "TCP throughput, pod → pod (Gbit/s)",
+                                "fr": "Débit TCP, pod → pod (Gbit/s)"},
 }
 
 
@@ -72,12 +113,19 @@ class StackFigures:
     service_rules: int = 0
     map_entries: int = 0
     routes: int = 0
+    same_node_gbps: float = 0.0
+    other_node_gbps: float = 0.0
+    programmed_ms: float = 0.0      # a new Service: created -> in every (live) node's rules or maps
+    cni: str = ""
+    agent: dict[str, Any] = field(default_factory=dict)   # what the agent kill showed (see ``_kill_*``)
     samples: dict[str, list[float]] = field(default_factory=dict)
 
     def figures(self) -> dict[str, float]:
         """The measured figures that must be non-zero on any stack."""
         return {"same_node_ms": self.same_node_ms, "other_node_ms": self.other_node_ms,
                 "service_ms": self.service_ms, "routes": self.routes,
+                "same_node_gbps": self.same_node_gbps, "other_node_gbps": self.other_node_gbps,
+                "programmed_ms": self.programmed_ms, "agent": float(self.agent.get("figure") or 0.0),
                 "service_state": self.map_entries if self.proxy_mode == "ebpf" else self.service_rules}
 
 
@@ -95,41 +143,63 @@ def _median_ms(values: list[float]) -> float:
     return round(statistics.median(values) * 1000, 3) if values else 0.0
 
 
+def agent_text(r: StackFigures, lang: str | None = None) -> str:
+    """What the agent kill showed, in words (pure)."""
+    a = r.agent
+    if not a:
+        return "-"
+    if a.get("agent") == "bird":
+        return i18n.t("compare.dies.bird", lang, node=a["node"], withdrawn=a["withdrawn_s"], back=a["back_s"],
+                      restart=a["restart_time"], failed="fails" if a["traffic_failed"] else "still passes",
+                      failed_fr="échoue" if a["traffic_failed"] else "passe encore")
+    kind = "ebpf" if a.get("agent") == "ebpf" else "kube-proxy"
+    new = i18n.t("compare.new.works" if a["new_worked"] else "compare.new.fails", lang)
+    return i18n.t(f"compare.dies.{kind}", lang, agent=i18n.t(f"compare.agent.{kind}", lang), node=a["node"],
+                  ok=a["old_ok"], n=a["tries"], new=new, ms=a["restart_ms"])
+
+
 def table(results: list[StackFigures], lang: str | None = None) -> str:
     """An HTML table, one column per stack."""
     def row(key: str, values: list[Any], **kw: Any) -> str:
-        cells = "".join(f"<td>{v}</td>" for v in values)
+        cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
         return f"<tr><th style='text-align:left'>{i18n.t(key, lang, **kw)}</th>{cells}</tr>"
 
-    dies = [i18n.t("compare.dies.ebpf" if r.proxy_mode == "ebpf" else "compare.dies.kube-proxy", lang) for r in results]
+    inspect = [i18n.t(f"compare.inspect.{r.proxy_mode}", lang)
+               + (i18n.t("compare.inspect.bgp", lang) if r.cni == "calico" else "") for r in results]
     rows = [
         row("compare.same_node", [r.same_node_ms for r in results]),
         row("compare.other_node", [r.other_node_ms for r in results]),
         row("compare.service", [r.service_ms for r in results]),
+        row("compare.same_gbps", [r.same_node_gbps for r in results]),
+        row("compare.other_gbps", [r.other_node_gbps for r in results]),
+        row("compare.programmed", [r.programmed_ms for r in results]),
         row("compare.rules", [r.service_rules for r in results], n=N_SERVICES + 1),
         row("compare.map_entries", [r.map_entries for r in results], n=N_SERVICES + 1),
         row("compare.routes", [r.routes for r in results]),
-        row("compare.inspect", [i18n.t(f"compare.inspect.{r.proxy_mode}", lang) for r in results]),
-        row("compare.agent_dies", dies),
+        row("compare.inspect", inspect),
+        row("compare.agent_dies", [agent_text(r, lang) for r in results]),
     ]
-    head = "".join(f"<th>{r.stack}<br><code>{r.lab}</code></th>" for r in results)
+    head = "".join(f"<th>{html.escape(r.stack)}<br><code>{html.escape(r.lab)}</code></th>" for r in results)
     return (f"<table><tr><th>{i18n.t('compare.stack', lang)}</th>{head}</tr>" + "".join(rows) + "</table>")
 
 
 def plot(results: list[StackFigures], lang: str | None = None):
-    """Grouped bars: connection setup to a pod on the same node, another node, a Service."""
+    """Grouped bars: connection setup (same node, other node, Service) and throughput (same, other node)."""
     import matplotlib.pyplot as plt
 
-    keys = [("same_node", "compare.plot.same"), ("other_node", "compare.plot.other"), ("service", "compare.plot.service")]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    panels = ((left, [("same_node_ms", "compare.plot.same"), ("other_node_ms", "compare.plot.other"),
+                      ("service_ms", "compare.plot.service")], i18n.t("compare.plot.title", lang, n=ROUNDS)),
+              (right, [("same_node_gbps", "compare.plot.same"), ("other_node_gbps", "compare.plot.other")],
+               i18n.t("compare.plot.throughput", lang)))
     width = 0.8 / max(len(results), 1)
-    for i, r in enumerate(results):
-        values = [getattr(r, f"{k}_ms") for k, _ in keys]
-        ax.bar([x + i * width for x in range(len(keys))], values, width, label=r.stack)
-    ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(keys))])
-    ax.set_xticklabels([i18n.t(label, lang) for _, label in keys])
-    ax.set_title(i18n.t("compare.plot.title", lang, n=ROUNDS))
-    ax.legend()
+    for ax, keys, title in panels:
+        for i, r in enumerate(results):
+            ax.bar([x + i * width for x in range(len(keys))], [getattr(r, k) for k, _ in keys], width, label=r.stack)
+        ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(keys))])
+        ax.set_xticklabels([i18n.t(label, lang) for _, label in keys])
+        ax.set_title(title, fontsize=10)
+    left.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -150,25 +220,30 @@ class _Kubectl:
         return proc.stdout
 
 
-def _pod(name: str, node: str, image: str, labels: dict[str, str], command: list[str] | None = None) -> dict:
+def _pod(name: str, node: str, image: str, labels: dict[str, str], command: list[str] | None = None,
+         ports: bool = True) -> dict:
     container: dict[str, Any] = {"name": "main", "image": image}
     if command:
         container["command"] = command
-    else:
+    if ports:
         container["ports"] = [{"containerPort": 80}]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
             "spec": {"nodeName": node, "containers": [container]}}
 
 
+def _service(name: str, labels: dict[str, str], port: int = 80) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"selector": labels, "ports": [{"port": port, "targetPort": 80}]}}
+
+
 def _objects(nodes: list[str]) -> list[dict]:
+    """Two servers (echo on 80, a TCP sink beside it), a client, ``N_SERVICES + 1`` Services."""
     a, b = nodes[-1], nodes[-2] if len(nodes) > 1 else nodes[-1]
     labels = {"app": "cmp"}
-    objs = [_pod("same", a, SERVER_IMAGE, labels), _pod("other", b, SERVER_IMAGE, labels),
-            _pod("client", a, CLIENT_IMAGE, {"run": "client"}, ["sleep", "infinity"])]
-    for i in range(N_SERVICES + 1):
-        objs.append({"apiVersion": "v1", "kind": "Service",
-                     "metadata": {"name": "cmp" if i == 0 else f"cmp{i}", "namespace": NAMESPACE},
-                     "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 80}]}})
+    sink = ["python3", "-c", SINK]
+    objs = [_pod("same", a, CLIENT_IMAGE, labels, sink), _pod("other", b, CLIENT_IMAGE, labels, sink),
+            _pod("client", a, CLIENT_IMAGE, {"run": "client"}, ["sleep", "infinity"], ports=False)]
+    objs += [_service("cmp" if i == 0 else f"cmp{i}", labels) for i in range(N_SERVICES + 1)]
     return objs
 
 
@@ -186,15 +261,29 @@ def _wait_running(kubectl: _Kubectl, count: int, timeout: float = 60) -> dict[st
         time.sleep(0.2)
 
 
-def _connect_times(kubectl: _Kubectl, target: str, rounds: int) -> list[float]:
-    loop = (f"for i in $(seq {rounds}); do curl -s -o /dev/null -m 2 -w '%{{time_connect}}\\n' "
-            f"http://{target}/; done")
+def _connect_times(kubectl: _Kubectl, target: str, rounds: int, timeout: float = 2) -> list[float]:
+    loop = (f"for i in $(seq {rounds}); do curl -s -o /dev/null -m {timeout:g} -w '%{{time_connect}}\\n' "
+            f"http://{target}/; done; true")   # a failed connection prints no time
     out = kubectl("-n", NAMESPACE, "exec", "client", "--", "sh", "-c", loop)
     return [float(v) for v in out.split() if v.replace(".", "").isdigit() and float(v) > 0]
 
 
-def measure(lab: str, rounds: int = ROUNDS) -> StackFigures:
-    """The figures of lab ``lab`` (see the module docstring); the namespace is removed after."""
+def _throughput(kubectl: _Kubectl, ip: str, mib: int) -> list[float]:
+    """Gbit/s of three bulk transfers from the client to the sink of the pod at ``ip``."""
+    deadline = time.monotonic() + 10
+    while True:                       # the sink starts with the pod's processes: retry a moment
+        try:
+            out = kubectl("-n", NAMESPACE, "exec", "client", "--", "python3", "-c", SENDER, ip, str(mib))
+            return [float(v) for v in out.split()]
+        except LabkitError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def measure(lab: str, rounds: int = ROUNDS, kill: bool = True, mib: int = THROUGHPUT_MIB) -> StackFigures:
+    """The figures of lab ``lab`` (see the module docstring); the namespace is removed after.
+    ``kill``: also kill one node's agent (a few seconds; BIRD's withdrawal takes the graceful-restart time)."""
     from . import connect
 
     kubectl = _Kubectl(lab)
@@ -207,7 +296,8 @@ def measure(lab: str, rounds: int = ROUNDS) -> StackFigures:
         kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": _objects(nodes)}))
         pods = _wait_running(kubectl, 3)
         svc = json.loads(kubectl("-n", NAMESPACE, "get", "service", "cmp", "-o", "json"))["spec"]["clusterIP"]
-        figures = StackFigures(lab, f"{snap.cni or '?'} + {snap.proxy_mode or '?'}", snap.proxy_mode or "?")
+        figures = StackFigures(lab, f"{snap.cni or '?'} + {snap.proxy_mode or '?'}", snap.proxy_mode or "?",
+                               cni=snap.cni or "")
         deadline = time.monotonic() + 30
         while not _connect_times(kubectl, svc, 1) and time.monotonic() < deadline:
             time.sleep(0.2)                 # the Service's rules or map entries are being written
@@ -215,11 +305,86 @@ def measure(lab: str, rounds: int = ROUNDS) -> StackFigures:
                             ("other_node", pods["other"]["status"]["podIP"]), ("service", svc)):
             figures.samples[key] = _connect_times(kubectl, target, rounds)
             setattr(figures, f"{key}_ms", _median_ms(figures.samples[key]))
+        for key, pod in (("same_node", "same"), ("other_node", "other")):
+            figures.samples[f"{key}_gbps"] = _throughput(kubectl, pods[pod]["status"]["podIP"], mib)
+            setattr(figures, f"{key}_gbps", round(statistics.median(figures.samples[f"{key}_gbps"]), 2))
         _count(cluster, nodes[-1], figures, snap.proxy_mode)
+        client_node = pods["client"]["spec"]["nodeName"]
+        if kill and snap.cni == "calico":
+            figures.programmed_ms = _programmed(cluster, kubectl, nodes, [], snap.proxy_mode, "fresh")[0]
+            figures.agent = _kill_bird(cluster, pods["other"], lab)
+        elif kill:
+            figures.agent = _kill_service_proxy(cluster, kubectl, nodes, client_node, svc, snap.proxy_mode)
+            figures.programmed_ms = figures.agent["programmed_ms"]
+        else:
+            figures.programmed_ms = _programmed(cluster, kubectl, nodes, [], snap.proxy_mode, "fresh")[0]
         return figures
     finally:
         kubectl("delete", "namespace", NAMESPACE)      # gone before the notebook moves on
         cluster.close()
+
+
+def _holds(cluster: Any, node: str, ip: str, proxy_mode: str | None) -> bool:
+    """Whether ``node``'s rules (kube-proxy) or maps (socket LB) hold ClusterIP ``ip``."""
+    access = cluster.node(node)
+    if proxy_mode == "ebpf":
+        from .bpf.maps import BACKENDS, SERVICES, dump_argv, raw_dump, read_table
+
+        dumps = [raw_dump(json.loads(access.run(dump_argv(access.name, m)) or "[]")) for m in (SERVICES, BACKENDS)]
+        return any(f.address == ip for f in read_table(*dumps))
+    if proxy_mode == "nftables":
+        return f"{ip} " in access.run(["nft", "list", "table", "ip", "kube-proxy"])
+    return f"-d {ip}/32 " in access.run(["iptables-save"])
+
+
+def _programmed(cluster: Any, kubectl: _Kubectl, nodes: list[str], dead: list[str], proxy_mode: str | None,
+                name: str, timeout: float = 15) -> tuple[float, str]:
+    """Create Service ``name``: (ms until every node but ``dead`` holds it, its ClusterIP)."""
+    start = time.monotonic()
+    kubectl("apply", "-f", "-", input=json.dumps(_service(name, {"app": "cmp"}, 8080)))
+    ip = json.loads(kubectl("-n", NAMESPACE, "get", "service", name, "-o", "json"))["spec"]["clusterIP"]
+    live = [n for n in nodes if n not in dead]
+    while not all(_holds(cluster, n, ip, proxy_mode) for n in live):
+        if time.monotonic() - start > timeout:
+            raise LabkitError("lab.command_failed", where=NAMESPACE, command=f"wait for Service {name}",
+                              error=f"not programmed in {timeout:g} s")
+        time.sleep(0.01)
+    return round((time.monotonic() - start) * 1000, 1), ip
+
+
+def _kill_service_proxy(cluster: Any, kubectl: _Kubectl, nodes: list[str], node: str, svc: str,
+                        proxy_mode: str | None, tries: int = 5) -> dict:
+    """Stop the client node's kube-proxy (or socket LB agent); the old Service, a new one; restart."""
+    from . import agents
+
+    agents.stop(cluster, node)
+    try:
+        old_ok = len(_connect_times(kubectl, svc, tries))
+        programmed_ms, ip = _programmed(cluster, kubectl, nodes, [node], proxy_mode, "late")
+        on_dead = _holds(cluster, node, ip, proxy_mode)
+        new_worked = bool(_connect_times(kubectl, f"{ip}:8080", 1, timeout=1))
+    finally:
+        start = time.monotonic()
+        agents.start(cluster, node)
+    while not _holds(cluster, node, ip, proxy_mode):
+        if time.monotonic() - start > 15:
+            break
+        time.sleep(0.01)
+    restart_ms = round((time.monotonic() - start) * 1000, 1)
+    return {"agent": "ebpf" if proxy_mode == "ebpf" else "kube-proxy", "node": cluster.node(node).name,
+            "old_ok": old_ok, "tries": tries, "on_dead_node": on_dead, "new_worked": new_worked,
+            "programmed_ms": programmed_ms, "restart_ms": restart_ms, "figure": restart_ms}
+
+
+def _kill_bird(cluster: Any, server: dict, lab: str) -> dict:
+    """Kill BIRD on the other server's node (:func:`labkit.bgp.outage`)."""
+    from . import bgp
+    from .embedded.bird import RESTART_TIME
+
+    out = bgp.outage(cluster, f"{NAMESPACE}/client", server["status"]["podIP"], server["spec"]["nodeName"])
+    return {"agent": "bird", "node": out.node, "withdrawn_s": out.block_withdrawn_after,
+            "back_s": out.block_back_after - out.block_withdrawn_after, "traffic_failed": out.traffic_failed,
+            "restart_time": RESTART_TIME, "figure": out.block_withdrawn_after}
 
 
 def _count(cluster: Any, node: str, figures: StackFigures, proxy_mode: str | None) -> None:

@@ -9,6 +9,9 @@ device towards the remote VTEP) down to the destination's veth; and the policy v
 pair on the port *after* DNAT (what the policy enforcer sees). A destination may be a pod
 (``ns/name[:port]``), a service (``ns/name:port``), a pod or ClusterIP ``IP:port``, or
 ``NodeIP:NodePort`` (DNATed on the node that owns the IP, as ``--dst-type LOCAL`` does).
+With the BPF socket load balancer (``--service-proxy ebpf``) the order differs, as it does in the
+kernel: ``connect()`` in the pod picks the backend first, before any packet exists, then the
+pod's route and veth carry a packet already addressed to the backend.
 
 Each hop carries the ids of the pod-network diagram elements it crosses, so :func:`draw_trace`
 paints the path on :func:`labkit.diagrams.pod_network`.
@@ -224,7 +227,7 @@ class _Walker:
             edges.append((inner, pod_diagram.uplink_id(node)))
         return (group.id, vid), tuple(edges)
 
-    def start(self, ip: str) -> NodeNetwork | None:
+    def start(self, ip: str, cand: int | None = None) -> NodeNetwork | None:
         src = self.src
         own = self.snap.pod_networks.get(src.key)
         node = self.node(src.node)
@@ -232,11 +235,11 @@ class _Walker:
         if own is not None:
             r = route_for(own.routes, ip)
             if r is None:
-                self.add("pod", "no_pod_route", src.node, pod=src.key, ip=ip, marks=marks[:1])
+                self.add("pod", "no_pod_route", src.node, cand, pod=src.key, ip=ip, marks=marks[:1])
                 return None
-            self.add("pod", "pod_route", src.node, pod=src.key, route=r.describe(), marks=marks[:1])
+            self.add("pod", "pod_route", src.node, cand, pod=src.key, route=r.describe(), marks=marks[:1])
         if node is not None:
-            self.add("pod", "veth", node.name, pod_if=src.pod_if or "eth0", host_if=src.host_if or "?",
+            self.add("pod", "veth", node.name, cand, pod_if=src.pod_if or "eth0", host_if=src.host_if or "?",
                      node=node.name, marks=marks, edges=edges[:1])
         return node
 
@@ -304,6 +307,11 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     """The hops of a new connection from pod ``source`` to ``destination`` (see the module docstring)."""
     w = _Walker(snapshot, source)
     ip, dport = resolve_destination(snapshot, destination, port)
+    home = w.node(w.src.node)
+    if home is not None and home.kube_proxy is not None and home.kube_proxy.mode == "ebpf":
+        result = kube_proxy_trace(home.kube_proxy, ip, dport, protocol)
+        if result.service is not None:
+            return _socket_lb_trace(w, home, result, source, destination, protocol, ip, dport)
     node = w.start(ip)
     candidates: list[Candidate] = []
     socket_lb = False
@@ -320,7 +328,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     if node.kube_proxy is None:
         w.add("service", "no_rules", node.name, node=node.name)
     else:
-        socket_lb = node.kube_proxy.mode == "ebpf"      # the BPF socket LB: connect() itself translates
+        socket_lb = node.kube_proxy.mode == "ebpf"      # ebpf, no service: the packet goes as it is
         result = kube_proxy_trace(node.kube_proxy, ip, dport, protocol)
         if result.kind == "node_port" and ip not in w.addresses(node):
             result = None  # --dst-type LOCAL: a node port answers on the node's own addresses only
@@ -347,6 +355,29 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
         w.forward(node, cand.ip, index)
         w.verdict(cand, index, protocol)
     return Trace(source, destination, protocol.upper(), w.hops, candidates, snapshot, ip, dport)
+
+
+def _socket_lb_trace(w: _Walker, node: NodeNetwork, result: Any, source: str, destination: str,
+                     protocol: str, ip: str, dport: int) -> Trace:
+    """A ClusterIP behind the BPF socket load balancer (``--service-proxy ebpf``): the translation
+    happens in ``connect()``, in the pod's own socket, *before* any packet exists (cilium/cilium
+    bpf/bpf_sock.c ``sock4_connect``). So the map lookup and the backend's pick come first, and
+    the pod's route lookup, its veth and the route lookups after it are for the backend's address:
+    no packet ever carries the ClusterIP."""
+    w.add("service", "socket_lb", node.name, chains=tuple(result.chains), node=node.name,
+          service=result.service, path=" → ".join(result.chains))
+    if not result.targets:
+        w.add("service", "no_candidates", node.name, service=result.service)
+    candidates = [Candidate(t.ip, t.port, t.share, w.by_ip[t.ip].key if t.ip in w.by_ip else None, list(t.chains))
+                  for t in result.targets]
+    for n, cand in enumerate(candidates):
+        w.add("service", "socket_lb_pick", node.name, n, chains=tuple(cand.chains),
+              chain=cand.chains[-1] if cand.chains else "-", target=cand.target)
+        start = w.start(cand.ip, n)
+        if start is not None:
+            w.forward(start, cand.ip, n)
+        w.verdict(cand, n, protocol)
+    return Trace(source, destination, protocol.upper(), w.hops, candidates, w.snap, ip, dport)
 
 
 def draw_trace(result: Trace, lang: str | None = None) -> graphviz.Digraph:

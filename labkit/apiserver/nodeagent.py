@@ -1,7 +1,8 @@
-"""A node's agent over the API: stop or start the calico flavor's BIRD in a node (``labkit.bgp``).
+"""A node's agents over the API: stop or start the calico flavor's BIRD (``labkit.bgp``) or the
+node's service proxy (kube-proxy, or the ebpf socket LB's agent: ``labkit.agents``) in a node.
 
-``POST /api/v1/nodes/{node}/proxy/labkit/bird?action=stop|start|status`` answers
-``{"node": ..., "running": bool}``. Like the break-and-fix route (``noderoute.py``), the lab
+``POST /api/v1/nodes/{node}/proxy/labkit/bird?action=stop|start|status`` (or
+``.../labkit/service-proxy?...``) answers ``{"node": ..., "running": bool}``. Like the break-and-fix route (``noderoute.py``), the lab
 daemon (root) does it; a learner's kernel only needs the kubeconfig's token. Refusals are
 ``Status`` objects: 404 for an unknown node, 422 for a lab of another flavor or an unknown action, 503 when BIRD does not start.
 """
@@ -14,9 +15,10 @@ from aiohttp import web
 from ..errors import BadInput, LabkitError
 from . import status
 
-NODE_AGENT_PATH = "/api/v1/nodes/{node}/proxy/labkit/bird"
-# (node, action) -> {"node", "running"}; BadInput for an unknown node, flavor or action
-Agent = Callable[[str, str], Awaitable[dict]]
+AGENTS = ("bird", "service-proxy")
+NODE_AGENT_PATH = "/api/v1/nodes/{node}/proxy/labkit/{agent:bird|service-proxy}"
+# (node, action, agent) -> {"node", "running"}; BadInput for an unknown node, flavor or action
+Agent = Callable[[str, str, str], Awaitable[dict]]
 
 MESSAGES = {"api.node_agent_error": {"en": "{error}", "fr": "{error}"}}
 
@@ -28,7 +30,7 @@ def routes(app: web.Application, agent: Agent) -> None:
 
         node, action = request.match_info["node"], request.query.get("action", "status")
         try:
-            out = await agent(node, action)
+            out = await agent(node, action, request.match_info["agent"])
         except BadInput as exc:
             code, reason = (404, "NotFound") if exc.key == "lab.unknown_node" else (422, "Invalid")
             raise status.ApiError(code, reason, "api.node_agent_error", error=str(exc)) from exc

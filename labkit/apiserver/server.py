@@ -52,7 +52,7 @@ class ApiServer:
         self.token = ""
         self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
         self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
-        self.node_agent = None      # a nodeagent.Agent: stop/start the calico flavor's BIRD in a node
+        self.node_agent = None      # a nodeagent.Agent: stop/start a node's BIRD or service proxy
         self.node_events = None     # an embedded.netwatch.NodeWatcher: netlink events of the nodes, as a watch
         self.node_flows = None      # an embedded.flows.FlowRunner: trace, capture or probe one flow for a client
         self.store: Store | None = None

@@ -30,6 +30,20 @@ class DebouncedSync:
         self._begun = 0          # syncs started so far
         self._succeeded = 0      # the number of the last sync that succeeded
         self._progress = asyncio.Condition()
+        self.stopped: set[str] = set()   # nodes whose agent is stopped: their kernel state is left as is
+
+    def stop_node(self, node: str) -> None:
+        """The node's agent dies: nothing it programmed goes away, nothing new gets programmed."""
+        self.stopped.add(node)
+
+    def start_node(self, node: str) -> None:
+        """The node's agent is back: its next sync starts from what the kernel holds."""
+        self.stopped.discard(node)
+        self.forget(node)
+        self.changed()
+
+    def forget(self, node: str) -> None:
+        """Subclasses: the next sync of ``node`` reads or rewrites it all."""
 
     async def sync(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

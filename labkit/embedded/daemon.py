@@ -21,6 +21,13 @@ from .permissions import restrict
 from .pods import PodManager
 from .state import LabState
 
+MESSAGES = {
+    "lab.no_service_proxy": {"en": "lab {name} runs no service proxy yet",
+                             "fr": "le lab {name} ne fait encore tourner aucun proxy de services"},
+    "lab.bad_agent_action": {"en": "unknown agent action {action!r}: choose stop, start or status",
+                             "fr": "action d'agent inconnue {action!r} : choisissez stop, start ou status"},
+}
+
 
 class LabDaemon:
     def __init__(self, state: LabState) -> None:
@@ -30,6 +37,7 @@ class LabDaemon:
         self._stop = asyncio.Event()
         self.api = None
         self.proxy = None
+        self.nodeports = None      # ebpf mode: kube-proxy for NodePorts only
         self.lb = None
         self.relay = None
 
@@ -47,6 +55,8 @@ class LabDaemon:
             return list(self.echo.access_logs.get(args["pod"], []))
         if op == "bird":
             return await self.bird(args["node"], args.get("action", "status"))
+        if op == "service-proxy":
+            return await self.service_proxy_agent(args["node"], args.get("action", "status"))
         if op == "shutdown":
             self._stop.set()
             return True
@@ -68,6 +78,32 @@ class LabDaemon:
         elif action != "status":
             raise BadInput("lab.bad_bird_action", action=action)
         return {"node": plan.name, "running": agent.bird_pid() is not None}
+
+    async def node_agent(self, node: str, action: str, agent: str = "bird") -> dict:
+        """The API's node agents (``apiserver.nodeagent``): BIRD, or the node's service proxy."""
+        if agent == "service-proxy":
+            return await self.service_proxy_agent(node, action)
+        return await self.bird(node, action)
+
+    async def service_proxy_agent(self, node: str, action: str) -> dict:
+        """Stop, start or ask about a node's service proxy: kube-proxy, or the socket LB's agent.
+
+        A stopped agent's node keeps what its kernel holds (rules, or pinned programs and maps)
+        and gets no update: as when kube-proxy's or cilium-agent's pod dies on a real node. A
+        restart syncs the node in full (kube-proxy) or from the maps it reads back (the agent)."""
+        from ..errors import BadInput
+
+        plan = self.state.spec.node(node)               # BadInput for an unknown node
+        if self.proxy is None:
+            raise BadInput("lab.no_service_proxy", name=self.state.spec.name)
+        if action == "stop":
+            self.proxy.stop_node(plan.name)
+        elif action == "start":
+            self.proxy.start_node(plan.name)
+            await self.proxy.caught_up(10.0)
+        elif action != "status":
+            raise BadInput("lab.bad_agent_action", action=action)
+        return {"node": plan.name, "running": plan.name not in self.proxy.stopped}
 
     def ready(self) -> bool:
         """The cluster is usable: the API serves and the system pods (CoreDNS) run."""
@@ -114,6 +150,8 @@ class LabDaemon:
             self.relay.close()
         if self.proxy:
             await self.proxy.stop()
+        if self.nodeports:
+            await self.nodeports.stop()
         if self.lb:
             await self.lb.stop()
         if self.api:
@@ -133,7 +171,7 @@ class LabDaemon:
         self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         from ..exercises.noderoute import NodeRouteWriter
         self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
-        self.api.node_agent = self.bird                       # calico flavor: stop/start a node's BIRD
+        self.api.node_agent = self.node_agent                 # stop/start a node's BIRD or service proxy
         from .netwatch import NodeWatcher
         self.api.node_events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())   # node changes, watched
         await self.api.node_events.start()
@@ -220,7 +258,7 @@ class LabDaemon:
     def start_ebpf_proxy(self) -> None:
         """No kube-proxy: a socket-level load balancer in every node (see ``ebpf_proxy``)."""
         from ..apiserver.resources import BY_KEY
-        from .ebpf_proxy import EbpfProxy
+        from .ebpf_proxy import EbpfProxy, NodePortProxy
 
         services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
         pods, store, state = BY_KEY["core/pods"], self.api.store, self.state
@@ -235,13 +273,17 @@ class LabDaemon:
 
         self.proxy = EbpfProxy(state.spec, objects, netns_of, self._reporter("ebpf-service-proxy"))
         self.proxy.load()
+        self.nodeports = NodePortProxy(state.spec, objects, self._reporter("kube-proxy"))
 
         def on_change(change) -> None:
             if change.key in (services.key, slices.key, pods.key):
                 self.proxy.changed()
+            if change.key in (services.key, slices.key):
+                self.nodeports.changed()
 
         store.listeners.append(on_change)
         self.proxy.start()
+        self.nodeports.start()
 
     def gate_on_socket_lb(self) -> None:
         """A pod's processes start once its node's socket LB knows the pod's network namespace

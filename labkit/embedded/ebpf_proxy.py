@@ -13,6 +13,21 @@ programs act on). Programs and maps are pinned under ``/sys/fs/bpf/labkit/<lab>/
 they outlive the daemon as Cilium's datapath outlives a restarting agent; ``sweep`` (called by
 ``labkit down`` and the crash sweep) detaches and unpins them.
 
+The host: Cilium's socket LB translates the host's own sockets too (a ``curl <ClusterIP>`` on a
+node). The lab's host is outside the cluster, as a client on a node would be; with host routes on
+(the default), the control plane's programs also translate the sockets of the daemon's network
+namespace (the host's), so ``curl <ClusterIP>`` from this machine reaches a backend directly,
+through the host route of the backend's pod CIDR: where the kube-proxy modes route the ClusterIP
+into the control plane, whose rules DNAT and masquerade it. With ``--no-host-routes`` nothing is
+translated there and the service CIDR stays refused (``EHOSTUNREACH`` at once).
+
+NodePorts (and ExternalIPs, LoadBalancer IPs) stay with kube-proxy's nftables rules, ClusterIPs
+left out (:class:`NodePortProxy`, ``labkit.bpf.nodeports``): Cilium's documented hybrid split.
+
+A node's agent can be stopped (``stop_node``): its programs and maps stay pinned and keep
+translating, and nothing updates them until it starts again (it then reads the maps back, as
+cilium-agent restores its state from the pinned maps).
+
 Tools: ``clang`` compiles the program when a daemon starts (a quarter of a second), ``bpftool``
 loads, pins, attaches and writes the maps (one ``bpftool batch`` per node and sync).
 """
@@ -21,15 +36,28 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..bpf import maps as m
+from ..bpf.nodeports import external_only, without_cluster_ips
 from ..errors import LabkitError
+from ..kubeproxy.model import ProxyInput
+from ..kubeproxy.nftables import NftRuleset
 from . import netns as ns
 from .controller import DebouncedSync
 from .paths import lab_dir
-from .proxy import ParsedObjects, SyncRecord, _ignore
-from .sock_lb import compile_program, dump, ensure_bpffs, load_node, map_pins, netns_cookie, tool
+from .proxy import KubeProxy, ParsedObjects, SyncRecord, _ignore
+from .sock_lb import (
+    compile_program,
+    dump,
+    ensure_bpffs,
+    load_node,
+    map_pins,
+    netns_cookie,
+    own_netns_cookie,
+    tool,
+)
 from .topology import LabSpec, NodePlan
 
 
@@ -42,6 +70,8 @@ class EbpfProxy(DebouncedSync):
         the network namespaces whose sockets the node's programs translate."""
         super().__init__()
         self.spec, self.objects, self.netns_of, self.report = spec, objects, netns_of, report
+        self.host_node = spec.node_plans()[0].name if spec.host_routes else None
+        self.host_cookie: int | None = None
         self.parsed = ParsedObjects()
         self.ids: dict[str, m.Ids] = {}
         self._applied: dict[str, dict[str, dict[bytes, bytes]]] = {}
@@ -56,9 +86,15 @@ class EbpfProxy(DebouncedSync):
         self._obj = compile_program(lab_dir(self.spec.name) / "sock_lb.o")
         for node in self.spec.node_plans():
             load_node(self.spec.name, node.name, self._obj)
+        if self.host_node is not None:
+            self.host_cookie = own_netns_cookie()
+
+    def forget(self, node: str) -> None:
+        """Read the node's maps back before its next sync (a restarted agent)."""
+        self._applied.pop(node, None)
 
     async def sync(self) -> None:
-        nodes = self.spec.node_plans()
+        nodes = [n for n in self.spec.node_plans() if n.name not in self.stopped]   # a stopped agent writes nothing
         inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
         for node in nodes:
             await self._sync_node(node, m.service_table(inputs[node.name]))
@@ -81,6 +117,8 @@ class EbpfProxy(DebouncedSync):
         start = time.perf_counter()
         names = self.netns_of(node.name)
         cookies = await asyncio.to_thread(lambda: {c for n in names if (c := self._cookie(n))})
+        if node.name == self.host_node and self.host_cookie is not None:
+            cookies.add(self.host_cookie)        # the host's sockets: see the module docstring
         ids = self.ids.setdefault(node.name, m.Ids())
         ids.assign(table)
         wanted = m.entries(table, ids, cookies)
@@ -102,3 +140,18 @@ class EbpfProxy(DebouncedSync):
         self.records[node.name] = SyncRecord("partial", time.perf_counter() - start,
                                              time.perf_counter() - t0, len(lines))
         self.last_sync[node.name] = time.time()
+
+
+class NodePortProxy(KubeProxy):
+    """kube-proxy in ebpf mode: nftables rules for NodePorts, ExternalIPs and LoadBalancer IPs only,
+    no ClusterIP anywhere (``labkit.bpf.nodeports``); the socket LB has the ClusterIPs."""
+    what = "kube-proxy (NodePorts only) sync"
+
+    def __init__(self, spec: LabSpec, objects, report=_ignore) -> None:
+        super().__init__(replace(spec, proxy_mode="nftables"), objects, report)
+
+    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
+        return await super()._sync_node(node, external_only(inp) if isinstance(inp, ProxyInput) else inp)
+
+    async def _sync_nft(self, node: NodePlan, rs: NftRuleset) -> SyncRecord | None:
+        return await super()._sync_nft(node, without_cluster_ips(rs))

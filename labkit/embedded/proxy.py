@@ -157,7 +157,7 @@ class KubeProxy(DebouncedSync):
         self.netlink = True  # partial nftables syncs without the nft binary (when encodable)
 
     async def sync(self) -> None:
-        nodes = self.spec.node_plans()
+        nodes = [n for n in self.spec.node_plans() if n.name not in self.stopped]   # a stopped kube-proxy writes nothing
         inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
         await asyncio.gather(*(self._sync_node(node, inputs[node.name]) for node in nodes))
         self.sync_count += 1

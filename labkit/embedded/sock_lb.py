@@ -96,6 +96,12 @@ def netns_cookie(netns: str) -> int:
             return struct.unpack("=Q", s.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8))[0]
 
 
+def own_netns_cookie() -> int:
+    """The cookie of this process's own network namespace (the daemon's: the host side of the lab)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        return struct.unpack("=Q", s.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8))[0]
+
+
 def prog_id(pin: Path) -> int | None:
     try:
         out = subprocess.run([tool("bpftool", "bpftool"), "-j", "prog", "show", "pinned", str(pin)],

@@ -7,13 +7,13 @@ import subprocess
 
 import pytest
 
-from labkit import compare
+from labkit import agents, compare
 from labkit.cluster import connect
-from labkit.trace import trace
 from labkit.embedded import lifecycle, sock_lb
 from labkit.embedded.paths import lab_dir
 from labkit.embedded.state import LabState
 from labkit.embedded.topology import LabSpec
+from labkit.trace import trace
 
 from .helpers import labkit
 from .test_services import Cluster
@@ -66,8 +66,8 @@ def test_cluster_ip_balanced_by_the_socket_lb_with_no_service_rule(cluster):
         assert backends(cluster, node.name) == blue_ips(cluster)
         rules = cluster.lab.node_exec(node.name, ["iptables-save"]).stdout
         ruleset = cluster.lab.node_exec(node.name, ["nft", "list", "ruleset"]).stdout
-        for text in (rules, ruleset):
-            assert cluster.cluster_ip not in text and "KUBE-SVC" not in text and "kube-proxy" not in text
+        for text in (rules, ruleset):            # kube-proxy's table holds NodePorts only (none here)
+            assert cluster.cluster_ip not in text and "KUBE-SVC" not in text and "dnat to" not in text
     # the programs hang on the cgroup v2 root, one set per node
     attached = {p["id"] for p in bpftool_json("cgroup", "show", sock_lb.cgroup2_root())}
     mine = {sock_lb.prog_id(sock_lb.node_pins(NAME, n.name) / p)
@@ -108,6 +108,75 @@ def test_an_endpoint_removed_gets_no_new_connection(cluster):
     counts = answered_by(cluster, 30)
     assert sum(counts.values()) == 30 and name not in counts, counts
     assert answered_by(cluster, 1, f"http://{ip}") == {name: 1}      # it still serves, directly
+
+
+def curl_from_host(url):
+    out = subprocess.run(["curl", "-s", "-m", "2", url], capture_output=True, text=True).stdout
+    return json.loads(out) if out.startswith("{") else None
+
+
+def test_a_node_port_answers_from_nftables_with_no_cluster_ip_rule(cluster):
+    """NodePorts stay with kube-proxy's nftables rules (Cilium's hybrid split); ClusterIPs do not."""
+    cluster.kubectl("-n", "demo", "expose", "deployment", "blue", "--name=blue-np", "--type=NodePort", "--port=80")
+    svc = json.loads(cluster.kubectl("-n", "demo", "get", "svc", "blue-np", "-o", "json").stdout)["spec"]
+    node = cluster.lab.spec.node_plans()[-1]
+    names = {p["metadata"]["name"] for p in cluster.pods("app=blue")}
+    port = svc["ports"][0]["nodePort"]
+    answer = cluster.wait(lambda: curl_from_host(f"http://{node.ip}:{port}/"), lambda a: a is not None)
+    assert answer["pod"] in names
+    for n in cluster.lab.spec.node_plans():
+        table = cluster.lab.node_exec(n.name, ["nft", "list", "table", "ip", "kube-proxy"]).stdout
+        assert f"tcp . {port} : goto external-" in table
+        ruleset = cluster.lab.node_exec(n.name, ["nft", "list", "ruleset"]).stdout
+        assert svc["clusterIP"] not in ruleset and cluster.cluster_ip not in ruleset
+        assert "KUBE-" not in cluster.lab.node_exec(n.name, ["iptables-save"]).stdout
+    # the snapshot still reads the ClusterIPs from the maps, and says ebpf
+    assert connect(lab=NAME).snapshot(with_pod_networks=False).proxy_mode == "ebpf"
+    cluster.kubectl("-n", "demo", "delete", "svc", "blue-np")
+
+
+def test_the_host_reaches_cluster_ips_through_the_socket_lb(cluster):
+    """``curl <ClusterIP>`` from this machine: the control plane's programs translate the host's
+    sockets too, and the packet goes straight to a backend (no DNAT, no masquerade on the way)."""
+    names = {p["metadata"]["name"] for p in cluster.pods("app=blue")}
+    seen = collections.Counter()
+    for _ in range(20):
+        answer = curl_from_host(f"http://{cluster.cluster_ip}/")
+        assert answer is not None
+        seen[answer["pod"]] += 1
+        assert answer["client_ip"] == cluster.lab.spec.gateway_ip      # the host's own address
+    assert set(seen) <= names and len(seen) > 1, seen
+    dns = subprocess.run(["dig", "+short", "+time=2", "+tries=1", "@" + cluster.lab.spec.dns_ip,
+                          "kubernetes.default.svc.cluster.local"], capture_output=True, text=True).stdout
+    kubernetes = json.loads(cluster.kubectl("get", "svc", "kubernetes", "-o", "json").stdout)["spec"]["clusterIP"]
+    assert dns.split() == [kubernetes], dns       # UDP too: the answer comes back from 10.96.0.10 (recvmsg4)
+
+
+def test_a_stopped_agent_keeps_serving_and_programs_nothing_new(cluster):
+    """cilium-agent dies on a node: its maps keep translating; a new Service is not in them until
+    it is back (the other nodes get it at once)."""
+    c = connect(lab=NAME)
+    node = cluster.pods("run=client")[0]["spec"]["nodeName"]
+    others = [n.name for n in cluster.lab.spec.node_plans() if n.name != node]
+    agents.stop(c, node)
+    try:
+        assert not agents.running(c, node)
+        assert sum(answered_by(cluster, 6).values()) == 6                 # the old Service still works
+        cluster.kubectl("-n", "demo", "expose", "deployment", "blue", "--name=late", "--port=8080",
+                        "--target-port=80")
+        late = json.loads(cluster.kubectl("-n", "demo", "get", "svc", "late", "-o", "json").stdout)["spec"]["clusterIP"]
+        frontends = lambda n: {f.address for f in sock_lb.node_table(NAME, n)}   # noqa: E731
+        for other in others:
+            cluster.wait(lambda o=other: frontends(o), lambda f: late in f)
+        assert late not in frontends(node)
+        assert not answered_by(cluster, 1, f"http://{late}:8080")           # not translated on the dead node
+    finally:
+        agents.start(c, node)
+    assert agents.running(c, node)
+    cluster.wait(lambda: frontends(node), lambda f: late in f)
+    assert sum(answered_by(cluster, 3, f"http://{late}:8080").values()) == 3
+    cluster.kubectl("-n", "demo", "delete", "svc", "late")
+    c.close()
 
 
 def test_the_live_comparison_measures_non_zero_figures(cluster):

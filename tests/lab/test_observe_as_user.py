@@ -1,6 +1,7 @@
 """An ordinary user observes the kernel through the lab's API: observed traces, captures, a UDP flow
 and its conntrack entry, the Service matrix; on the three flavor × proxy-mode pairs that
-``test_observed_trace.py`` does not run (together: all six).
+``test_observed_trace.py`` does not run (together: all six), and on the calico flavor (BGP-learned
+routes, proxy-ARP gateway, ``cali`` veths).
 
 The user is ``nobody`` with only a copy of the kubeconfig: no namespace, no control socket. One
 script per lab runs everything as that user (``USER_SCRIPT``) and prints JSON; the tests assert on
@@ -121,7 +122,8 @@ def _lab_processes(lab_name: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module", params=[("kindnet", "nftables"), ("flannel", "iptables"), ("bridge", "iptables")],
+@pytest.fixture(scope="module", params=[("kindnet", "nftables"), ("flannel", "iptables"), ("bridge", "iptables"),
+                        ("calico", "iptables")],
                 ids=lambda p: "-".join(p))
 def run(request):
     """One lab, the user's script run once as ``nobody``: (lab, its JSON, rulesets before, after)."""

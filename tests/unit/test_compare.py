@@ -12,11 +12,24 @@ def test_counts_kube_proxy_rules_and_nft_elements_not_structure():
 
 
 def test_table_and_plot_show_every_stack():
-    a = compare.StackFigures("lab", "kindnet + iptables", "iptables", 0.1, 0.2, 0.15, 40, 0, 6)
-    b = compare.StackFigures("labe", "kindnet + ebpf", "ebpf", 0.1, 0.2, 0.11, 0, 39, 5)
-    html = compare.table([a, b], "fr")
+    a = compare.StackFigures("lab", "kindnet + iptables", "iptables", 0.1, 0.2, 0.15, 40, 0, 6, 9.5, 3.1, 120.0,
+                             "kindnet", {"agent": "kube-proxy", "node": "lab-worker", "old_ok": 5, "tries": 5,
+                                         "new_worked": False, "restart_ms": 80.5, "figure": 80.5})
+    b = compare.StackFigures("labe", "kindnet + ebpf", "ebpf", 0.1, 0.2, 0.11, 0, 39, 5, 9.0, 3.0, 90.0, "kindnet",
+                             {"agent": "ebpf", "node": "labe-worker", "old_ok": 5, "tries": 5, "new_worked": False,
+                              "restart_ms": 60.0, "figure": 60.0})
+    c = compare.StackFigures("labc", "calico + iptables", "iptables", 0.1, 0.2, 0.15, 40, 0, 7, 9.0, 3.0, 100.0,
+                             "calico", {"agent": "bird", "node": "labc-worker", "withdrawn_s": 6.4, "back_s": 1.9,
+                                        "traffic_failed": True, "restart_time": 6, "figure": 6.4})
+    html = compare.table([a, b, c], "fr")
     assert "kindnet + ebpf" in html and "bpftool map dump" in html and "même nœud" in html
-    assert html.count("<tr>") == 9
+    assert html.count("<tr>") == 12 and "débit TCP" in html and "proto bird" in html
+    assert "kube-proxy arrêté sur lab-worker" in html and "(5/5)" in html and "80.5 ms" in html
+    assert "BIRD tué sur labc-worker" in html and "après 6.4 s" in html and "échoue" in html
+    en = compare.table([a, b, c], "en")
+    assert "the socket LB's agent stopped on labe-worker" in en.replace("&#x27;", "'") and "its connection fails" in en
     assert b.figures()["service_state"] == 39 and a.figures()["service_state"] == 40
-    fig = compare.plot([a, b], "en")
-    assert len(fig.axes[0].patches) == 6
+    assert all(v > 0 for r in (a, b, c) for v in r.figures().values())
+    assert compare.StackFigures("x", "y", "iptables").figures()["agent"] == 0
+    fig = compare.plot([a, b, c], "en")
+    assert len(fig.axes[0].patches) == 9 and len(fig.axes[1].patches) == 6

@@ -112,3 +112,32 @@ def test_draw_trace_highlights_the_path(flannel):
     assert style.HIGHLIGHT not in "".join(el.get("stroke", "") + el.get("fill", "") for el in g["p/prod/db"].iter())
     assert style.HIGHLIGHT in "".join(el.get("stroke", "") for el in g["p/demo/client"].iter())
     assert "<table" in t._repr_html_() and diagrams.to_svg(draw_trace(t, "fr")).startswith("<?xml")
+
+
+def test_socket_lb_translates_in_connect_before_any_packet_leaves_the_pod(kindnet):
+    """``--service-proxy ebpf``: the map lookup and the backend's pick happen in connect(), in the
+    pod's socket; the pod's route lookup and its veth come after, for the backend's address."""
+    import json
+
+    from labkit.bpf import maps as m
+    from labkit.kubeproxy.model import Endpoint, ProxyInput, ServicePort
+
+    blue = kindnet.node("kubenet-worker").kube_proxy.get("demo/blue")
+    port = ServicePort("demo", "blue", "", "TCP", blue.cluster_ip, 80)
+    table = m.service_table(ProxyInput([port], {port.key: [Endpoint(e.ip, e.port) for e in blue.endpoints]}))
+    ids = m.Ids()
+    ids.assign(table)
+    entries = m.entries(table, ids)
+    dump = lambda e: json.dumps([{"key": [f"0x{b:02x}" for b in k], "value": [f"0x{b:02x}" for b in v]}  # noqa: E731
+                                 for k, v in e.items()])
+    smap = m.service_map(dump(entries[m.SERVICES]), dump(entries[m.BACKENDS]), kindnet.services)
+    for node in kindnet.nodes:
+        node.kube_proxy = smap
+    t = trace(kindnet, "demo/client", "demo/blue:80")
+    assert [h.key for h in t.hops if h.candidate is None] == ["socket_lb"]
+    keys, texts = _candidate_hops(t, "10.244.2.2")
+    assert keys == ["socket_lb_pick", "pod_route", "veth", "node_route", "deliver", "policy"], keys
+    assert "10.244.2.2" in texts[0] and "default via 10.244.1.1 dev eth0" in texts[1]
+    assert "DNAT" not in t.to_text().replace("no DNAT", "")
+    lines = t.to_text().splitlines()
+    assert "connect()" in lines[1] and lines.index(next(x for x in lines if "pod_route" in x or "eth0" in x)) > 1
