@@ -12,6 +12,7 @@ running (where pyroute2's synchronous API would fail).
 """
 from __future__ import annotations
 
+import functools
 import shlex
 import subprocess
 import time
@@ -42,6 +43,9 @@ class NetnsAccess:
             from .embedded.bird import node_birdc_argv
 
             argv = node_birdc_argv(self.netns, argv)
+        if not _installed(argv[0]):          # e.g. ipvsadm, absent here: no process to find that out
+            raise LabkitError("lab.command_failed", where=self.name, command=" ".join(argv),
+                              error=f"{argv[0]}: not installed")
         cmd = ["nsenter", f"--net=/run/netns/{self.netns}", *argv]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
@@ -52,6 +56,13 @@ class NetnsAccess:
 
     def __repr__(self) -> str:
         return f"NetnsAccess({self.name!r}, netns={self.netns!r})"
+
+
+@functools.lru_cache(maxsize=64)
+def _installed(tool: str) -> bool:
+    import shutil
+
+    return shutil.which(tool) is not None
 
 
 MESSAGES = {

@@ -130,7 +130,8 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     y = below + 26 + 16
     # services: boxes, then an arrow to every node that runs an endpoint
     node_box = {n.name: b for n, b in zip(nodes, boxes)}
-    ep_nodes = _endpoint_nodes(snapshot, entries)
+    infos = [p for drawn in by_node.values() for p in drawn]    # read once: every Service looks its pods up here
+    ep_nodes = _endpoint_nodes(infos, entries)
     lower = [i for i, (entry, _x, more) in enumerate(svc_boxes)
              if not more and any(node_box[n].y > boxes[0].y + 1 for n in ep_nodes.get(entry.service, ()))]
     gutters = {i: _gutter(svc_boxes[i][1] + _lane_w(lane) / 2) for i in lower}   # the gap nearest the Service
@@ -149,7 +150,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             continue
         targets = [p for p in (entry.endpoints or [])]
         g = scene.group("services", service_id(entry), "service", tip=_service_tip(entry, lang),
-                        targets=" ".join(sorted({f"p/{k}" for k in _endpoint_keys(snapshot, entry)})))
+                        targets=" ".join(sorted({f"p/{k}" for k in _endpoint_keys(infos, entry)})))
         for n in sorted(ep_nodes.get(entry.service, ()), key=lambda n: [x.name for x in nodes].index(n)):
             b = node_box[n]
             px = b.x + 24 + (i + 0.5) * (b.w - 48) / max(1, min(len(entries), lane))
@@ -237,13 +238,13 @@ def _cluster_cidr(snapshot: ClusterSnapshot) -> str:
     return str(net)
 
 
-def _endpoint_keys(snapshot: ClusterSnapshot, entry) -> set[str]:
-    by_ip = {p.ip: p.key for p in wiring.pods(snapshot) if p.ip}
+def _endpoint_keys(infos: list[wiring.PodInfo], entry) -> set[str]:
+    by_ip = {p.ip: p.key for p in infos if p.ip}
     return {by_ip[e.ip] for e in entry.endpoints if e.ip in by_ip}
 
 
-def _endpoint_nodes(snapshot: ClusterSnapshot, entries) -> dict[str, set[str]]:
-    by_ip = {p.ip: p.node for p in wiring.pods(snapshot) if p.ip and p.node}
+def _endpoint_nodes(infos: list[wiring.PodInfo], entries) -> dict[str, set[str]]:
+    by_ip = {p.ip: p.node for p in infos if p.ip and p.node}
     return {e.service: {by_ip[ep.ip] for ep in e.endpoints if ep.ip in by_ip} for e in entries}
 
 

@@ -26,6 +26,7 @@ POD_READ_TIMEOUT = 10.0      # seconds for one pod's read; a pod that does not a
 class NodeStateReader:
     def __init__(self, state: LabState) -> None:
         self.state = state
+        self._gate: asyncio.Semaphore | None = None     # made in the daemon's loop, on first use
 
     def netns(self, node: str, pod: str | None) -> str:
         plan = self.state.spec.node(node)            # BadInput for an unknown node
@@ -55,7 +56,7 @@ class NodeStateReader:
 
     async def pod_networks(self, nodes: list[str] | None) -> list[dict]:
         """Every pod's interfaces and routes (of ``nodes``, or of all nodes): one ``ip -j -d -batch -``
-        per pod, at most :data:`POD_READS_AT_ONCE` at a time, each within :data:`POD_READ_TIMEOUT`.
+        per pod, at most :data:`POD_READS_AT_ONCE` at a time (whatever the number of requests), each within :data:`POD_READ_TIMEOUT`.
 
         Items are ``{"pod", "node", "addr", "route"}`` (the JSON ``ip -j -d addr show`` and ``ip -j
         route show`` print); a pod that went away or did not answer is left out, as a snapshot read
@@ -63,7 +64,9 @@ class NodeStateReader:
         """
         wanted = {self.state.spec.node(n).name for n in nodes} if nodes else None
         records = [r for r in list(self.state.pods.values()) if wanted is None or r.node in wanted]
-        gate = asyncio.Semaphore(POD_READS_AT_ONCE)
+        if self._gate is None:                       # shared by all requests: a client asking many times at
+            self._gate = asyncio.Semaphore(POD_READS_AT_ONCE)   # once still gets 8 processes at most
+        gate = self._gate
 
         async def one(record) -> dict | None:
             async with gate:

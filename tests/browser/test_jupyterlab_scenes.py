@@ -20,7 +20,16 @@ import pytest
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 nbformat = pytest.importorskip("nbformat", reason="needs JupyterLab: pip install -e .")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .browserkit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NO_CHROMIUM,
+    OUTPUT,
+    ROOT,
+    free_port,
+    run_first_cell,
+    wait_idle,
+)
 from .test_jupyterlab import _wait_for_server  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]

@@ -3,13 +3,12 @@ and type that reads at class scale (≥ 11 px in a 1,100 px notebook output at 1
 from pathlib import Path
 
 import pytest
+from conftest import load
+from geometry import problems, smallest_font_px, view_box
 
 from labkit import diagrams
 from labkit.diagrams.synthetic import synthetic
 from labkit.trace import draw_trace, trace
-
-from conftest import load
-from geometry import problems, smallest_font_px, view_box
 
 SCENES = {
     "kindnet": lambda: load("kindnet"),

@@ -167,3 +167,15 @@ def test_probe_pod_refused_by_the_api(api_server):
     with pytest.raises(LabkitError) as err:
         probe.run(["iptables-save"])
     assert "lab-worker" in str(err.value)
+
+
+def test_a_tool_absent_here_fails_without_starting_a_process(monkeypatch):
+    """A lab node (netns on this machine) asked for a tool this machine lacks (ipvsadm, often): the
+    error comes at once, no nsenter is started to find that out (a snapshot asks every node)."""
+    from labkit import nodes
+
+    started = []
+    monkeypatch.setattr(nodes.subprocess, "run", lambda *a, **k: started.append(a))
+    with pytest.raises(LabkitError, match="not installed"):
+        nodes.NetnsAccess("n", "no-such-netns").run(["labkit-no-such-tool-xyz", "-Ln"])
+    assert started == []
