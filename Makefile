@@ -51,7 +51,7 @@ test: system-deps-test venv
 # ruff, mypy (strict on the pure packages) and the import-linter layer contracts, all configured
 # in pyproject.toml; a few seconds. Run it before every landing.
 lint: venv
-	$(BIN)/ruff check labkit
+	$(BIN)/ruff check labkit bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import nodes  # noqa: E402
-from labkit.embedded import lifecycle  # noqa: E402
-from labkit.embedded.calico_node import CalicoNode  # noqa: E402
-from labkit.embedded.client import EmbeddedLab  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
-from labkit.inspect.iproute import parse_routes  # noqa: E402
+from labkit import nodes
+from labkit.embedded import lifecycle
+from labkit.embedded.calico_node import CalicoNode
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.topology import LabSpec
+from labkit.inspect.iproute import parse_routes
 
 
 def bird_blocks(name: str, node: str) -> set[str]:

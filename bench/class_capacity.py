@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.classroom.hubclient import Learner  # noqa: E402
+from labkit.classroom.hubclient import Learner
 
 LABKIT = str(Path(sys.executable).parent / "labkit")
 DRAW = """

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import compare  # noqa: E402
-from labkit.embedded import lifecycle, sock_lb  # noqa: E402
-from labkit.embedded.client import EmbeddedLab  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+from labkit import compare
+from labkit.embedded import lifecycle, sock_lb
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
 
 LABS = {"nftables": "bpxnft", "ebpf": "bpxebpf"}
 ROUNDS = 3

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.embedded import lifecycle  # noqa: E402
-from labkit.embedded.client import EmbeddedLab  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.proxy import KubeProxy  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+from labkit.embedded import lifecycle
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.proxy import KubeProxy
+from labkit.embedded.topology import LabSpec
 
 
 def synthetic(n: int) -> list[dict]:

@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.bench.kube_proxy_model import node_context, one_service_changed, synthetic_input  # noqa: E402
-from labkit.kubeproxy.iptables import render_iptables  # noqa: E402
-from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update  # noqa: E402
-from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_update  # noqa: E402
-from labkit.kubeproxy.nftables import render_nftables  # noqa: E402
+from labkit.bench.kube_proxy_model import node_context, one_service_changed, synthetic_input
+from labkit.kubeproxy.iptables import render_iptables
+from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
+from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_update
+from labkit.kubeproxy.nftables import render_nftables
 
 NS = f"kpload{os.getpid() % 100000}"
 NFT = ["nft", "-f", "-"]

@@ -14,8 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.kubeproxy import NodeContext, from_objects, read_service_map, render_iptables, render_nftables  # noqa: E402
-from labkit.inspect.iptables_save import _tokens, iptables_service_map, parse_iptables_save  # noqa: E402
+from labkit.inspect.iptables_save import _tokens, iptables_service_map, parse_iptables_save
+from labkit.kubeproxy import (
+    NodeContext,
+    from_objects,
+    read_service_map,
+    render_iptables,
+    render_nftables,
+)
 
 SIZES = (100, 1000, 5000)
 CTX = NodeContext(node_name="kubenet-worker", node_ips=("172.18.0.3",), cluster_cidr="10.244.0.0/16",

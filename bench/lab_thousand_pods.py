@@ -34,10 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.embedded import lifecycle  # noqa: E402
-from labkit.embedded.client import EmbeddedLab  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file, pid_file  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+from labkit.embedded import lifecycle
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import kubeconfig_file, pid_file
+from labkit.embedded.topology import LabSpec
 
 TIMEOUT = 240.0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.netpol import ContainerPort, Engine, Namespace, Pod, parse_policy  # noqa: E402
+from labkit.netpol import ContainerPort, Engine, Namespace, Pod, parse_policy
 
 APPS = [f"app{i}" for i in range(40)]
 TIERS = ["web", "api", "db", "cache", "batch"]

@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kubernetes import config  # noqa: E402
+from kubernetes import config
 
-from labkit import cluster as clusters  # noqa: E402
-from labkit.embedded import hostnet, lifecycle  # noqa: E402
-from labkit.embedded.client import EmbeddedLab  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+from labkit import cluster as clusters
+from labkit.embedded import hostnet, lifecycle
+from labkit.embedded.client import EmbeddedLab
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
 
 NAME = "bnodeapi"
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import labkit  # noqa: E402
-from labkit.embedded import lifecycle  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+import labkit
+from labkit.embedded import lifecycle
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
 
 NAME = "bobserve"
 

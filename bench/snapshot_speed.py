@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import labkit  # noqa: E402
-from labkit import cluster as cluster_mod  # noqa: E402
-from labkit import diagrams  # noqa: E402
-from labkit.embedded import lifecycle  # noqa: E402
-from labkit.embedded.paths import kubeconfig_file  # noqa: E402
-from labkit.embedded.topology import LabSpec  # noqa: E402
+import labkit
+from labkit import cluster as cluster_mod
+from labkit import diagrams
+from labkit.embedded import lifecycle
+from labkit.embedded.paths import kubeconfig_file
+from labkit.embedded.topology import LabSpec
 
 NAME = "bsnap"
 PODS = 60

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .resources import ResourceKind
 
@@ -37,7 +38,7 @@ def row(res: ResourceKind, obj: dict, now: float) -> dict:
 def table(res: ResourceKind, objs: list[dict], resource_version: str,
           version: str = "v1", with_columns: bool = True) -> dict:
     now = time.time()
-    out = {"kind": "Table", "apiVersion": f"meta.k8s.io/{version}",
+    out: dict[str, Any] = {"kind": "Table", "apiVersion": f"meta.k8s.io/{version}",
            "metadata": {"resourceVersion": resource_version}}
     if with_columns:
         out["columnDefinitions"] = column_definitions(res)

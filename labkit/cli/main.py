@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from .. import i18n
 from ..errors import LabkitError
@@ -33,7 +34,7 @@ COMMAND_MODULES = [
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as for our own bad-input errors
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as for our own bad-input errors
         self.exit(2, f"labkit: {message}\n")
 
 

@@ -181,7 +181,7 @@ def device_towards(facts: dict, answer: Any, lang: str) -> Result:
 
 
 def _describe(route: dict) -> str:
-    parts = [route.get("type")] if route.get("type") not in (None, "unicast") else []
+    parts: list[str] = [route["type"]] if route.get("type") not in (None, "unicast") else []
     parts.append(route["dst"])
     if route.get("gateway"):
         parts += ["via", route["gateway"]]

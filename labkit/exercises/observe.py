@@ -270,7 +270,7 @@ def pod_on_node(cluster: Any, pod: str, node: str) -> dict:
     full = node if node in nodes else next((n for n in nodes if n.endswith(f"-{node}")), None)
     state = _pod_state(cluster, pod)
     return dict(state, wanted=full or node, known=full is not None, nodes=sorted(nodes),
-                cidr=(nodes.get(full) or {}).get("cidr"))
+                cidr=((nodes.get(full) if full else None) or {}).get("cidr"))
 
 
 def pod_ip(cluster: Any, pod: str) -> dict:

@@ -10,6 +10,7 @@ bilingual tables, for a node (``cluster.node(...)``) or a pod (:func:`pod_access
 """
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import json
@@ -293,8 +294,7 @@ def _checked(fn: Callable[..., Result]) -> Callable[..., Result]:
             result = failed(str(reason))
         result.lang = lang
         return result
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
-    return wrapper
+    return functools.wraps(fn)(wrapper)
 
 
 # --- 00 -----------------------------------------------------------------------------------------------

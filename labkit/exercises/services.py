@@ -16,6 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .. import i18n
@@ -120,7 +121,7 @@ def running(pods: list[dict]) -> list[dict]:
 
 def ready_endpoints(slices: list[dict], service: str) -> set[str]:
     """The ready addresses the EndpointSlices of ``service`` list."""
-    out = set()
+    out: set[str] = set()
     for sl in slices:
         if (sl["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != service:
             continue
@@ -262,7 +263,7 @@ def observe_node_port(cluster: Any, namespace: str = "nb03", service: str = "web
     if node_port in facts["node_ports"] and facts["selector"] and matches(facts["selector"], facts["labels"]):
         for n in client.CoreV1Api(api).list_node().items:
             ip = next((a.address for a in n.status.addresses or [] if a.type == "InternalIP"), None)
-            answer, error = poll(lambda ip=ip: _from_pod(cluster, client_pod, f"http://{ip}:{node_port}/"),
+            answer, error = poll(partial(_from_pod, cluster, client_pod, f"http://{ip}:{node_port}/"),
                                  lambda r: (r[0] or {}).get("pod") in facts["pods"])
             facts["answers"][ip] = (answer or {}).get("pod")
             facts["errors"][ip] = error

@@ -52,14 +52,14 @@ def test_make_test_runs_lint_before_pytest():
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert recipe.index("lint") < recipe.index("pytest")
     lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
-    for tool in ("ruff check labkit", "mypy", "lint-imports"):
+    for tool in ("ruff check labkit bench", "mypy", "lint-imports"):
         assert tool in lint
 
 
 IMPORT_LINTER = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
 
 
-@pytest.mark.parametrize("argv", [["-m", "ruff", "check", "labkit"], ["-m", "mypy"],
+@pytest.mark.parametrize("argv", [["-m", "ruff", "check", "labkit", "bench"], ["-m", "mypy"],
                                   ["-c", IMPORT_LINTER, "--no-cache"]],
                          ids=["ruff", "mypy", "import-linter"])
 def test_tree_passes(argv):
