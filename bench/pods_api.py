@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.apiserver import ApiServer, LocalRuntime  # noqa: E402
-from labkit.apiserver.resources import BY_KEY  # noqa: E402
-from labkit.apiserver.runtime import NodeInfo  # noqa: E402
+from labkit.apiserver import ApiServer, LocalRuntime
+from labkit.apiserver.resources import BY_KEY
+from labkit.apiserver.runtime import NodeInfo
 
 PODS = BY_KEY["core/pods"]
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
