@@ -397,6 +397,30 @@ def path_highlight(result: Trace, endpoint: str | None = None) -> pod_diagram.Hi
     return pod_diagram.Highlight({m for h in hops for m in h.marks if m}, {e for h in hops for e in h.edges if all(e)})
 
 
+def layers_highlight(result: Trace, endpoint: str | None = None) -> pod_diagram.Highlight:
+    """:func:`path_highlight` plus what the overview (``labkit.diagrams.overview``) draws of the two
+    other layers: the Service the connection went through (``svc/<ns>/<name>/<protocol>``), the
+    policies that let it out and in (``pol/<ns>/<name>``), and where it is dropped: the pod whose
+    side denies it (``drop/p/<ns>/<pod>``) and the policies isolating that side (``drop/pol/…``)."""
+    path = path_highlight(result, endpoint)
+    ids = set(path.nodes)
+    ids |= {f"svc/{h.params['service']}/{result.protocol.lower()}".replace(":", "_") for h in result.hops
+            if h.layer == "service" and h.params.get("service")}
+    targets = [c.target for c in result.candidates]
+    chosen = [result.candidates[targets.index(endpoint)]] if endpoint in targets else result.candidates
+    for cand in chosen:
+        why = cand.explanation
+        if why is None or why.self_allowed:
+            continue
+        for side in (why.egress, why.ingress):
+            if side.allowed:
+                ids |= {f"pol/{r.policy}" for r in side.allowed_by}
+            else:
+                ids |= {f"drop/pol/{k}" for k in side.isolated_by} | {f"drop/p/{side.pod}"}
+                break                                   # the packet goes no further
+    return pod_diagram.Highlight(ids, set(path.edges))
+
+
 def _as_snapshot(cluster: Any) -> ClusterSnapshot:
     """A handle's snapshot (:func:`labkit.cluster.snapshot`: a snapshot as is, a cluster or a lab
     name read now)."""

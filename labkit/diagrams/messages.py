@@ -107,6 +107,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                                   "fr": "paires non dessinées : autorisées (rien ne les isole)"},
     # -- legend ---------------------------------------------------------------------------------
     "diagrams.legend": {"en": "Legend", "fr": "Légende"},
+    "diagrams.legend.path": {"en": "the traced connection (every layer it crosses)",
+                             "fr": "la connexion tracée (chaque couche qu'elle traverse)"},
+    "diagrams.legend.dropped": {"en": "dropped here (no-entry sign on the pod, dashed: the policy that decides)",
+                                "fr": "bloquée ici (sens interdit sur le pod, en pointillés : la politique qui décide)"},
     "diagrams.legend.pod_route": {"en": "pod-to-pod: route to another node",
                                   "fr": "pod à pod : route vers un autre nœud"},
     "diagrams.legend.tunnel": {"en": "pod-to-pod: VXLAN tunnel", "fr": "pod à pod : tunnel VXLAN"},

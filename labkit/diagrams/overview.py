@@ -44,7 +44,10 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     """All three layers of ``snapshot`` (see the module docstring).
 
     ``highlight`` (a :class:`.pods.Highlight`, as :mod:`labkit.trace` marks a path) paints the pods
-    and the routing circles the packet goes through, and the veths it takes, in orange.
+    and the routing circles the packet goes through, and the veths it takes, in orange; across the
+    three layers (``labkit.trace.layers_highlight``) also the Service it went through (``svc/…``) and
+    its arrow to the chosen backend's node, the policies that let it through (``pol/…``), and where
+    it is dropped: ``drop/p/<pod>`` gets the no-entry sign, ``drop/pol/…`` a thick dashed red border.
     """
     port = check_port(port)
     cni = snapshot.cni or i18n.t("diagrams.unknown_cni", lang)
@@ -52,6 +55,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
                       else i18n.t("diagrams.title.overview", lang))
     lit = set(highlight.nodes) if highlight is not None else set()
     lit_nodes = {m.split("/")[1] for m in lit if m.startswith("if/")}
+    dropped = {m[len("drop/"):] for m in lit if m.startswith("drop/")}
     scene = Scene("overview", style.WIDTH, title=title)
     y = style.title(scene, title, 28)
     nodes = layout.node_order(snapshot)
@@ -106,6 +110,8 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             g.add(Rect(cell.x, cell.y, cell.w, cell.h, fill=style.BLUE_FILL, stroke=stroke, width=4 if iso or on else 1.5,
                        rx=6))
             g.add(Text(cell.x + 7, cell.y + 22, fit_middle(pod_short_name(pod), POD_SIZE, cell.w - 14), POD_SIZE))
+            if f"p/{pod.key}" in dropped:                    # the connection is dropped here
+                no_entry(g, cell.x + cell.w - 2, cell.y + 2, 11)
         if not by_node[node.name]:
             frame.add(Text(box.cx, gy + 22, i18n.t("diagrams.no_pods", lang), POD_SIZE, anchor="middle", color=style.MUTED))
     # the ring: through every node's routing circle, back below the nodes (one row), or through the
@@ -149,17 +155,22 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             g.add(Text(x + w / 2, svc_y + 26, i18n.t("diagrams.more", lang, count=len(rest)), POD_SIZE, anchor="middle"))
             continue
         targets = [p for p in (entry.endpoints or [])]
+        keys = _endpoint_keys(infos, entry)
         g = scene.group("services", service_id(entry), "service", tip=_service_tip(entry, lang),
-                        targets=" ".join(sorted({f"p/{k}" for k in _endpoint_keys(infos, entry)})))
+                        targets=" ".join(sorted({f"p/{k}" for k in keys})))
+        on = service_id(entry) in lit
+        lit_to = {p.node for p in infos if p.key in keys and f"p/{p.key}" in lit} if on else set()
         for n in sorted(ep_nodes.get(entry.service, ()), key=lambda n: [x.name for x in nodes].index(n)):
             b = node_box[n]
             px = b.x + 24 + (i + 0.5) * (b.w - 48) / max(1, min(len(entries), lane))
             down = b.y > boxes[0].y + 1
             g.add(Line(_service_path((x + w / 2, svc_y + 40), px, b, boxes[0].y, gutters.get(i, 0),
                                      (tracks.get(i, 0.0), levels.get(i, 0.0))),
-                       stroke=style.GREEN,
-                       width=2 if down else 3, arrow="arrow-green"))
-        g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.GREEN, width=2.5, rx=8))
+                       stroke=style.HIGHLIGHT if n in lit_to else style.GREEN,
+                       width=4 if n in lit_to else 2 if down else 3,
+                       arrow="arrow-hl" if n in lit_to else "arrow-green"))
+        g.add(Rect(x, svc_y, w, 40, fill=style.GREEN_FILL, stroke=style.HIGHLIGHT if on else style.GREEN,
+                   width=4 if on else 2.5, rx=8))
         label = entry.service.split("/", 1)[-1]
         if detail:
             label = f"{label} ×{len(targets)}"
@@ -180,13 +191,19 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
             g = scene.group("policies", f"pol/{pol.key}", "policy", tip=_policy_tip(pol, chosen, lang),
                             targets=" ".join(f"p/{k}" for k in chosen))
             text = pol.name + (f" ×{len(chosen)}" if detail else "")
-            g.add(Rect(x, py, w, 40, fill=style.RED_FILL, stroke=style.RED, width=2.5, rx=8))
+            drop, on = f"pol/{pol.key}" in dropped, f"pol/{pol.key}" in lit
+            g.add(Rect(x, py, w, 40, fill=style.RED_FILL, stroke=style.HIGHLIGHT if on else style.RED,
+                       width=5 if drop or on else 2.5, rx=8, dash="9 5" if drop else None))
             no_entry(g, x + 20, py + 20)
             g.add(Text(x + 36, py + 26, fit(text, POD_SIZE, w - 44), POD_SIZE, color=style.RED))
         y += math.ceil(len(pols) / per_row) * (40 + LANE_GAP) + 4
     items = [("ring", i18n.t("diagrams.legend.ring", lang)),
              (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.service_to_node", lang)),
              (f"box:{style.RED}:{style.BLUE_FILL}:thick", i18n.t("diagrams.legend.isolated", lang))]
+    if lit:
+        items.append((f"line:{style.HIGHLIGHT}:thick", i18n.t("diagrams.legend.path", lang)))
+    if dropped:
+        items.append((f"box:{style.RED}:{style.RED_FILL}:thick", i18n.t("diagrams.legend.dropped", lang)))
     y = style.legend(scene, y + 6, items, i18n.t("diagrams.legend", lang), size=POD_SIZE)
     scene.height = y + 4
     return Drawing(scene, placed)

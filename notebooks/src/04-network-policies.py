@@ -652,7 +652,10 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # pod); the **pod** layer (blue) routes the packet out of `front`, between the nodes and into the
 # veth of `web`; the **policy** layer (red) decides on the pod's address, after the DNAT: the egress
 # policies of `front` (`deny-egress`, `to-web`) and the ingress policies of `web` (`default-deny`,
-# `web-from-front`). The overview schema paints the path in orange, and `curl` sends a real one.
+# `web-from-front`). The overview schema paints that connection in orange **across the three
+# layers**: the Service `web` and its arrow to the node of the chosen backend (service layer), the
+# pods and routing circles it crosses (pod layer), and the policies that let it through (policy
+# layer). Then `curl` sends a real one.
 # %% [markdown] fr
 # ## 7. Toutes les couches : une connexion, de bout en bout
 #
@@ -664,19 +667,20 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # les nœuds et jusque dans la veth de `web` ; la couche des **politiques** (en rouge) décide sur
 # l'adresse du pod, après le DNAT : les politiques de sortie de `front` (`deny-egress`, `to-web`) et
 # les politiques d'entrée de `web` (`default-deny`, `web-from-front`). Le schéma d'ensemble peint
-# le chemin en orange, et `curl` en envoie une vraie.
+# cette connexion en orange **à travers les trois couches** : le Service `web` et sa flèche vers le
+# nœud du backend choisi (couche des services), les pods et les cercles de routage qu'elle traverse
+# (couche des pods), et les politiques qui la laissent passer (couche des politiques). Puis `curl`
+# en envoie une vraie.
 
 # %%
 from labkit import diagrams, i18n
-from labkit.diagrams.pods import Highlight
+from labkit.trace import layers_highlight
 
 
 def all_layers(result):
-    """The overview schema (all three layers) with the path of a trace painted on it."""
-    path = Highlight({m for h in result.hops for m in h.marks if m},
-                     {e for h in result.hops for e in h.edges if all(e)})
+    """The overview schema with the traced connection painted across its three layers."""
     title = i18n.t("diagrams.title.trace", LANG, src=result.source, dst=result.destination)
-    return diagrams.overview(result.snapshot, lang=LANG, highlight=path, title=title)
+    return diagrams.overview(result.snapshot, lang=LANG, highlight=layers_highlight(result), title=title)
 
 
 before = labkit.trace(cluster, "nb04-front/front", "nb04/web:80")
@@ -687,13 +691,16 @@ display(before, all_layers(before))
 # Now the shop moves the front end to port 8080: `web-from-front` lets `nb04-front` in on port
 # **8080** only. Same connection, same trace: the service and pod layers do not change at all, and
 # the policy layer now says where the connection is dropped (at `web`'s ingress), which the real
-# `curl` confirms. (This needs the policies of exercises 1 and 2; `labkit.explain` says which
+# `curl` confirms. On the schema, the Service and the pod path are still orange (DNAT and routing
+# happen as before), `web` carries a no-entry sign, and the policies that decide are dashed red. (This needs the policies of exercises 1 and 2; `labkit.explain` says which
 # policy decides.)
 # %% [markdown] fr
 # La boutique passe maintenant le front sur le port 8080 : `web-from-front` ne laisse entrer
 # `nb04-front` que sur le port **8080**. Même connexion, même trace : les couches des services et
 # des pods ne changent pas du tout, et la couche des politiques dit maintenant où la connexion est
-# bloquée (à l'entrée de `web`), ce que confirme le vrai `curl`. (Il faut pour cela les politiques
+# bloquée (à l'entrée de `web`), ce que confirme le vrai `curl`. Sur le schéma, le Service et le
+# chemin des pods restent orange (le DNAT et le routage se font comme avant), `web` porte un sens
+# interdit, et les politiques qui décident sont en pointillés rouges. (Il faut pour cela les politiques
 # des exercices 1 et 2 ; `labkit.explain` dit quelle politique décide.)
 
 # %%

@@ -100,7 +100,11 @@ VERDICT = {"en": ("network policies: allowed", "network policies: denied"),
 def assert_capstone(results: dict) -> None:
     """Notebook 04's last section: the same connection, traced through the three layers, is allowed,
     then denied at the policy layer once the policy changed, and real packets agree (``web`` answers
-    with the client address it saw, then curl fails)."""
+    with the client address it saw, then curl fails). The overview paints it across the three layers:
+    the Service ``web`` in both, the policy that allows it before, and after the change the policy
+    that decides dashed and a no-entry sign on ``web``."""
+    import re
+
     for lang, nb in results.items():
         text = {key: nbrun.outputs_text(next(c for c in nb.cells if c.cell_type == "code" and key in c.source))
                 for key in ("before = labkit.trace", "after = labkit.trace")}
@@ -109,6 +113,15 @@ def assert_capstone(results: dict) -> None:
         assert "client_ip" in text["before = labkit.trace"] and "<svg" in text["before = labkit.trace"], text
         assert denied in text["after = labkit.trace"] and allowed not in text["after = labkit.trace"], text
         assert "✘ curl" in text["after = labkit.trace"], text
+        before, after = text["before = labkit.trace"], text["after = labkit.trace"]
+        group = lambda svg, gid: re.search(rf'<g [^>]*id="{gid}".*?</g>', svg, re.S).group(0)  # noqa: E731
+        for svg in (before, after):            # the Service layer is lit in both: DNAT happens either way
+            assert 'stroke="#ff8f00"' in group(svg, "svc/nb04/web/tcp"), lang
+        assert 'stroke="#ff8f00"' in group(before, "pol/nb04/web-from-front"), lang
+        assert "stroke-dasharray" not in group(before, "pol/nb04/web-from-front"), lang
+        assert "stroke-dasharray" in group(after, "pol/nb04/web-from-front"), lang
+        web = group(after, "p/nb04/web")
+        assert "<circle" in web, lang                                          # the no-entry sign on web
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
