@@ -10,6 +10,7 @@ Usage: sudo .venv/bin/python bench/snapshot_speed.py
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,15 +33,29 @@ PODS = 60
 RUNS = 7
 
 
+def _cpu_ms() -> float:
+    """CPU time of this process and its finished children (the ip/nsenter processes), in ms."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) * 1000
+
+
 def measure(cluster) -> tuple[float, float, object]:
+    """Median wall time of snapshot + overview, and of the snapshot alone; also records the median CPU
+    time (this process and its children, e.g. the ip processes; the daemon's is not counted), which
+    says what the reads cost whatever else loads the machine."""
     times = []
     for _ in range(RUNS):
+        cpu = _cpu_ms()
         t = time.perf_counter()
         snap = cluster.snapshot()
         mid = time.perf_counter()
         diagrams.overview(snap).svg
-        times.append(((time.perf_counter() - t) * 1000, (mid - t) * 1000))
+        times.append(((time.perf_counter() - t) * 1000, (mid - t) * 1000, _cpu_ms() - cpu))
+    CPU.append(statistics.median(x[2] for x in times))
     return statistics.median(x[0] for x in times), statistics.median(x[1] for x in times), snap
+
+
+CPU: list[float] = []
 
 
 def main() -> None:
@@ -64,19 +79,19 @@ def main() -> None:
         same = {k: v.to_json() for k, v in snap_a.pod_networks.items()} == \
                {k: v.to_json() for k, v in snap_b.pod_networks.items()}
         print(f"{len(snap_b.pods)} pods, {len(snap_b.pod_networks)} pod views; median of {RUNS} runs")
-        print(f"root, before (2 processes per pod): snapshot + overview {before:5.0f} ms (snapshot {before_snap:.0f} ms)")
-        print(f"root, 1 process per pod (ip -batch): snapshot + overview {middle:5.0f} ms (snapshot {middle_snap:.0f} ms)")
-        print(f"root, + lists and node reads at once: snapshot + overview {after:5.0f} ms (snapshot {after_snap:.0f} ms)")
-        print(f"same pod views both ways: {same}")
+        print(f"root, before (2 processes per pod): snapshot + overview {before:5.0f} ms (snapshot {before_snap:.0f} ms; CPU {CPU[0]:.0f} ms)")
+        print(f"root, 1 process per pod (ip -batch): snapshot + overview {middle:5.0f} ms (snapshot {middle_snap:.0f} ms; CPU {CPU[1]:.0f} ms)")
+        print(f"root, + lists and node reads at once: snapshot + overview {after:5.0f} ms (snapshot {after_snap:.0f} ms; CPU {CPU[2]:.0f} ms)")
+        print(f"same pod views both ways: {same}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         api = cluster_mod._through_api(NAME, cluster.api)
         cluster_mod.BATCHED_POD_READS = False
         per_pod, per_pod_snap, _ = measure(api)
         print(f"through the lab API, 2 requests per pod : snapshot + overview {per_pod:5.0f} ms "
-              f"(snapshot {per_pod_snap:.0f} ms)")
+              f"(snapshot {per_pod_snap:.0f} ms; client CPU {CPU[3]:.0f} ms)")
         cluster_mod.BATCHED_POD_READS = True
         through, through_snap, snap_c = measure(api)
         print(f"through the lab API, one podnetworks request: snapshot + overview {through:5.0f} ms "
-              f"(snapshot {through_snap:.0f} ms)")
+              f"(snapshot {through_snap:.0f} ms; client CPU {CPU[4]:.0f} ms)")
         print("same pod views root and API:", {k: v.to_json() for k, v in snap_c.pod_networks.items()} ==
               {k: v.to_json() for k, v in snap_b.pod_networks.items()})
     finally:
