@@ -86,7 +86,7 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
     if not no_rules:
         ebpf = source.kube_proxy.mode == "ebpf"          # the socket LB's maps (issue 19)
         title = i18n.t("diagrams.title.services_ebpf" if ebpf else "diagrams.title.services", lang,
-                       mode=source.kube_proxy.mode, node=source.name)
+                       mode=source.kube_proxy.mode, node=short(snapshot, source.name))
     else:
         title = i18n.t("diagrams.title.services_no_rules", lang)
     entries = service_entries(snapshot, node)

@@ -198,3 +198,16 @@ def test_notebook_05s_recorded_clusters_draw_without_collision(name, lang):
     svg = diagrams.to_svg(diagrams.pod_network(recorded(name), lang=lang))
     assert problems(svg) == []
     assert smallest_font_px(svg, OUTPUT_PX) >= 11
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("layer", sorted(diagrams.LAYERS))
+def test_titles_are_whole_in_both_languages(scene, layer, lang):
+    """A title is never cut: French titles run longer (the services layer's once lost the node it reads
+    the rules on: ``règles lues sur kubenet-control-…``)."""
+    from diagram_helpers import NS, parse
+
+    _, snap = scene
+    svg = diagrams.to_svg(diagrams.LAYERS[layer](snap, lang=lang))
+    titles = [t.text for t in parse(svg).iter(f"{NS}text") if t.get("class") == "title"]
+    assert titles and not any("…" in t for t in titles), titles
