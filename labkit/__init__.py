@@ -4,16 +4,16 @@ The public surface is small and re-exported here; everything else lives in modul
 what they hold (``embedded`` for the lab on this machine, ``inspect`` for parsers of node state,
 ``nodes`` for the one seam that reads a node).
 """
-from . import (
-    capture,  # a callable module: labkit.capture(cluster, "ns/pod", "ns/svc:80")
-    trace,  # a callable module: labkit.trace(cluster, "ns/pod", "ns/svc:80")
-)
+# Each import below loads its module first, then binds the function over the submodule's name:
+# labkit.capture, labkit.probe, labkit.trace are the functions (the modules stay importable by path).
+from .capture import capture
 from .errors import BadInput, LabkitError
 from .exercises.reveal import progress, solution
 from .i18n import get_language, set_language
 from .live import show
 from .netpol.notebook import explain, reachability
 from .netpol.probe import probe
+from .trace import trace_cluster as trace
 
 
 def __getattr__(name: str):

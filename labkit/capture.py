@@ -25,10 +25,8 @@ import json
 import random
 import secrets
 import subprocess
-import sys
 import threading
 import time
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,12 +362,3 @@ def capture(cluster: Any, source: str, destination: str, port: int = 80, protoco
     return Capture(predicted.source, destination, protocol.upper(), rec.sport, sequence(rec.seen(), rec.sport),
                    rec.answer, rec.error, snap, predicted)
 
-
-class _CallableModule(types.ModuleType):
-    """``labkit.capture(...)`` is the notebook call; ``labkit.capture`` is also this module."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Capture:
-        return capture(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -441,22 +439,17 @@ def _lab_name(cluster: Any) -> str:
     return name
 
 
-class _CallableModule(types.ModuleType):
-    """``labkit.trace(cluster, src, dst)`` is the notebook call; ``labkit.trace`` is also this
-    module (a submodule import would otherwise replace the function on the package).
+def trace_cluster(cluster: Any, source: str, destination: str, port: int = 80, protocol: str = "tcp",
+                  observe: bool = False) -> Any:
+    """``labkit.trace(cluster, src, dst)``, the notebook call: :func:`trace` on any cluster handle
+    (a ``Cluster``, a ``ClusterSnapshot`` or a lab name).
 
     ``observe=True`` also sends one real connection and puts the kernel's own trace of it beside
     the prediction (:class:`labkit.observed_trace.ObservedTrace`; embedded lab: root enters its
     namespaces, an ordinary user asks its daemon through the API)."""
+    predicted = trace(_as_snapshot(cluster), source, destination, port, protocol)
+    if not observe:
+        return predicted
+    from .kernel_trace import observe as observe_trace
 
-    def __call__(self, cluster: Any, source: str, destination: str, port: int = 80,
-                 protocol: str = "tcp", observe: bool = False):
-        predicted = trace(_as_snapshot(cluster), source, destination, port, protocol)
-        if not observe:
-            return predicted
-        from .kernel_trace import observe as observe_trace
-
-        return observe_trace(_lab_name(cluster) if isinstance(cluster, ClusterSnapshot) else cluster, predicted)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+    return observe_trace(_lab_name(cluster) if isinstance(cluster, ClusterSnapshot) else cluster, predicted)

@@ -74,10 +74,6 @@ def pod_spec_defaults(spec: dict) -> None:
     defaulting.pod({"spec": spec}, create=False)
 
 
-def pod_defaults(pod: dict) -> None:
-    defaulting.pod(pod)
-
-
 def workload_defaults(obj: dict, deployment: bool) -> None:
     (defaulting.deployment if deployment else defaulting.replicaset)(obj)
     obj["status"] = {}

@@ -6,7 +6,6 @@ one cell; the column list of each kind lives in the resource table (``resources.
 """
 from __future__ import annotations
 
-import platform
 from datetime import UTC, datetime
 
 NONE = "<none>"
@@ -112,10 +111,6 @@ def node_info(field: str):
     def cell(obj: dict, now: float) -> str:
         return _get(obj, f"status.nodeInfo.{field}", "") or "<unknown>"
     return cell
-
-
-def kernel_version() -> str:
-    return platform.release()
 
 
 # --- pods -------------------------------------------------------------------------------------

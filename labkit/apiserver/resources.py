@@ -174,10 +174,8 @@ RESOURCES: tuple[ResourceKind, ...] = (
 )
 
 BY_KEY = {r.key: r for r in RESOURCES}
-_BY_VERSION_KIND: dict[tuple[str, str], ResourceKind] = {}
 _VERSION_OF_KIND: dict[str, str] = {}
 for _res in RESOURCES:                                   # the first of a kind wins
-    _BY_VERSION_KIND.setdefault((_res.api_version, _res.kind), _res)
     _VERSION_OF_KIND.setdefault(_res.kind, _res.api_version)
 del _res
 
@@ -188,10 +186,6 @@ def find(group: str, version: str, plural: str) -> ResourceKind | None:
         if res.group == group and res.version == version and res.plural == plural:
             return res
     return None
-
-
-def by_kind(api_version: str, kind: str) -> ResourceKind | None:
-    return _BY_VERSION_KIND.get((api_version, kind))
 
 
 def api_version_of(kind: str) -> str:

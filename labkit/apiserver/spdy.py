@@ -116,10 +116,6 @@ def ping(ping_id: int) -> bytes:
     return _control(PING, 0, struct.pack(">I", ping_id))
 
 
-def goaway(last_stream_id: int, status: int = 0) -> bytes:
-    return _control(GOAWAY, 0, struct.pack(">II", last_stream_id, status))
-
-
 class HeaderCodec:
     """One side's header compression contexts (they live as long as the session)."""
 

@@ -1,8 +1,8 @@
 """``EmbeddedLab``: the Python face of a running lab (the CLI, the tests and the notebooks use it).
 
 Calls are synchronous and go over the daemon's control socket, so they work unchanged inside a
-Jupyter cell. Running commands in a pod or reading a node uses ``nsenter`` (root), as
-``kubectl exec`` will through the API in a later layer.
+Jupyter cell. Running commands in a pod or reading a node here enters its namespace (root);
+``kubectl exec`` and an ordinary user's reads go through the lab's API instead (``labkit.nodes``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The lab daemon's control channel: JSON lines over a Unix socket in the lab's directory.
 
 Errors travel as their catalog key and parameters, so the client raises the same ``LabkitError``
-and prints it in *its* language. The Kubernetes API (a later layer) sits beside this channel; this
+and prints it in *its* language. The Kubernetes API (``labkit.apiserver``) sits beside this channel; this
 one is for the CLI, the tests and anything that needs the data plane directly.
 """
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Started by ``labkit up`` in its own session (``python -m labkit.embedded.daemon --name NAME``),
 after the nodes were built. It reloads the state file, serves the pods whose namespaces still
-exist (so a restarted daemon picks up where it was), and handles requests. Controllers and the
-Kubernetes API join this process in later layers.
+exist (so a restarted daemon picks up where it was), and handles requests. The Kubernetes API
+server, its controllers and the node agents (kube-proxy, the policy enforcer, DNS) run in it too.
 """
 from __future__ import annotations
 

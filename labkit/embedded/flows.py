@@ -61,7 +61,8 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
 
     ``pods``: the lab's pod records by ``namespace/name`` (``netns`` and ``node`` attributes).
     ``LabkitError`` for an unknown node or pod, or a pod that is not on ``node``."""
-    from .. import capture, kernel_trace, service_probe
+    from .. import kernel_trace, service_probe
+    from ..capture import record_raw
 
     plan = spec.node(node)                                  # BadInput for an unknown node
     source = _pod(pods, req.pod, spec.name) if req.pod else None
@@ -89,7 +90,7 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
     for key in dict.fromkeys(req.also):
         if key != req.pod and key in pods:                 # a pod gone meanwhile is one point fewer
             spaces.append((key, pods[key].netns))
-    return capture.record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
+    return record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
 
 
 def peer(spec: LabSpec, pods: dict[str, Any], source_netns: str, req: FlowRequest) -> dict[str, Any]:

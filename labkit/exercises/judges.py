@@ -370,14 +370,6 @@ def stack(facts: dict, answer: Any, lang: str) -> Result:
                          evidence="; ".join((facts.get("evidence") or [])[:3])))
 
 
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
-
-
 # --- 00-02: pods (the messages are pods.py's) ------------------------------------------------------------
 def _not_running(state: dict, lang: str) -> Result | None:
     if not state.get("exists"):

@@ -1,6 +1,6 @@
 """Services and EndpointSlices (Kubernetes dict form) into kube-proxy's model.
 
-The dicts may come from YAML manifests or, later, from the API server: :func:`from_objects` does
+The dicts may come from YAML manifests or from the API server (the lab's kube-proxy): :func:`from_objects` does
 not care. It keeps exactly what kube-proxy keeps (``newBaseServiceInfo``, the EndpointSlice
 cache) and drops what kube-proxy ignores (headless and ExternalName Services, non-IPv4 slices),
 so the generated rules match a real node. Bad input is reported once, naming the file, the

@@ -2,8 +2,8 @@
 
 These records mirror kube-proxy's own ``ServicePort`` and ``Endpoint`` interfaces
 (pkg/proxy/types.go, endpoint.go) so the rule generators can follow ``syncProxyRules()`` line by
-line. They are produced from Kubernetes objects by :mod:`labkit.kubeproxy.manifests` (YAML today,
-the API server's dicts later) and are plain frozen dataclasses, so a test can build them by hand.
+line. They are produced from Kubernetes objects by :mod:`labkit.kubeproxy.manifests` (YAML files,
+or the lab API server's objects) and are plain frozen dataclasses, so a test can build them by hand.
 """
 from __future__ import annotations
 

@@ -26,11 +26,20 @@ def test_every_public_name_resolves_and_calls_are_callable():
         assert callable(getattr(labkit, name)), name
 
 
-def test_trace_is_both_a_module_and_the_notebook_call():
+def test_the_notebook_calls_are_plain_functions_of_their_modules():
+    """``labkit.trace``/``capture``/``probe`` are functions, not modules turned callable; their
+    modules stay importable by path."""
+    import types
+
+    from labkit.capture import capture
+    from labkit.netpol.probe import probe
+    from labkit.trace import Trace, trace_cluster
+
+    assert (labkit.trace, labkit.capture, labkit.probe) == (trace_cluster, capture, probe)
+    assert all(isinstance(f, types.FunctionType) for f in (labkit.trace, labkit.capture, labkit.probe))
     snap = ClusterSnapshot.load(Path(__file__).resolve().parents[1] / "fixtures" / "snapshots" / "reference-kindnet.json")
     result = labkit.trace(snap, "demo/client", "demo/blue:80")
-    assert len(result.candidates) == 3
-    assert labkit.trace.Trace is type(result)
+    assert len(result.candidates) == 3 and isinstance(result, Trace)
 
 
 # --- every public entry point takes each kind of handle -----------------------------------------
