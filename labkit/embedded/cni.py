@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LabkitError
+from .netns import run_in
 from .topology import FLANNEL_MTU, LabSpec, NodePlan
 
 CNI_BIN_DIR = "/usr/lib/cni"
@@ -192,11 +193,11 @@ class CniRunner:
                         f"K8S_POD_INFRA_CONTAINER_ID={container_id}",
         }
         binary = str(Path(self.bin_dir) / plugin["type"])
-        proc = await asyncio.create_subprocess_exec(
-            "nsenter", f"--net=/run/netns/{self.node_netns}", binary,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env)
-        out, err = await proc.communicate(self._config(plugin, prev))
+        # Started by a worker thread inside the node's namespace (no ``nsenter`` process, and the
+        # event loop never waits for a fork): pods are wired in parallel on every core.
+        proc = await asyncio.to_thread(run_in, self.node_netns, [binary],
+                                       self._config(plugin, prev), env)
+        out, err = proc.stdout, proc.stderr
         if proc.returncode != 0:
             try:
                 detail = json.loads(out)

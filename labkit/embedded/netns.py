@@ -7,9 +7,13 @@ the namespace where it was created. Errors become ``LabkitError`` naming the nam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +22,8 @@ from contextlib import contextmanager
 from ..errors import LabkitError
 
 CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 _libc = ctypes.CDLL(None, use_errno=True)
 _setns_lock = threading.Lock()
 
@@ -81,6 +87,62 @@ def set_sysctl(netns: str, key: str, value: str) -> None:
     with entered(netns):
         with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
             f.write(value)
+
+
+def add_netns(netns: str, lo_up: bool = True) -> None:
+    """``ip netns add`` (and ``ip link set lo up`` in it) without starting a process.
+
+    What iproute2 does (ip/ipnetns.c ``netns_add``): create an empty file under ``/run/netns``,
+    ``unshare(CLONE_NEWNET)`` and bind-mount the new namespace on the file. Done by the calling
+    thread, which returns to its own namespace afterwards; the pod wiring calls it from worker
+    threads, many at once. The first namespace of the machine (``/run/netns`` not yet the shared
+    mount point iproute2 makes it) is left to ``ip`` itself.
+    """
+    path = netns_path(netns)
+    if not os.path.ismount("/run/netns"):
+        run(["ip", "netns", "add", netns])
+        if lo_up:
+            run(["ip", "-n", netns, "link", "set", "lo", "up"])
+        return
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+        try:
+            if _libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
+                raise OSError(ctypes.get_errno(), f"mount --bind {path}")
+            if lo_up:
+                _link_up("lo")
+        finally:
+            if _libc.setns(own, CLONE_NEWNET) != 0:  # pragma: no cover - would be a kernel bug
+                raise OSError(ctypes.get_errno(), "cannot return to the original netns")
+    except OSError as exc:
+        _libc.umount2(path.encode(), 2)            # MNT_DETACH, when the mount was made
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise LabkitError("lab.command_failed", where=netns, command="ip netns add",
+                          error=str(exc)) from exc
+    finally:
+        os.close(own)
+
+
+def _link_up(name: str) -> None:
+    """``ip link set NAME up`` in the calling thread's namespace (SIOCSIFFLAGS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", name.encode(), 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", name.encode(), flags | IFF_UP))
+
+
+def run_in(netns: str, argv: Sequence[str], input: bytes | None, env: dict[str, str],
+           timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``argv`` in ``netns`` without ``nsenter``: the calling thread enters the namespace
+    and starts the process there (a child is born in its parent thread's namespaces). For
+    worker threads (``asyncio.to_thread``)."""
+    with entered(netns):
+        return subprocess.run(list(argv), input=input, capture_output=True, env=env,
+                              timeout=timeout)
 
 
 def list_netns() -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -127,17 +128,16 @@ class PodManager:
             # the next daemon rolls back (``restore``); a namespace left by such a crash (or one
             # whose record was lost) is rolled back here first, so wiring is idempotent.
             pod.wiring = True
-            self.state.save_pod(pod)
-            if netns in set(ns.list_netns()):
+            await asyncio.to_thread(self.state.save_pod, pod)
+            if os.path.exists(ns.netns_path(netns)):
                 await self._destroy(pod)
             try:
-                await ns.arun(["ip", "netns", "add", netns])
+                await asyncio.to_thread(ns.add_netns, netns)    # and lo up; no process started
             except BaseException:
                 self.state.forget_pod(pod)
                 raise
             try:
                 write_resolv_conf(netns, namespace, self.spec.dns_ip)
-                await ns.arun(["ip", "-n", netns, "link", "set", "lo", "up"])
                 result = await self.runner(node).add(cid, netns, pod.key)
                 pod.ip, pod.cni_result = result.ip, result.raw
                 pod.host_veth = CniResult(result.raw).host_interface

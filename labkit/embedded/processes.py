@@ -626,11 +626,13 @@ class ProcessManager:
         root.mkdir(parents=True, exist_ok=True)
         return (root.parent.parent, root)
 
-    async def start_pod(self, pod: dict, netns: str) -> None:
-        """Start the pod's container processes (idempotent: running ones are left alone)."""
+    async def start_pod(self, pod: dict, netns: str, fresh: bool = False) -> None:
+        """Start the pod's container processes (idempotent: running ones are left alone).
+        ``fresh``: the namespace was just made, so no process of a previous daemon is in it
+        (the scan for them reads every process of the machine)."""
         uid = pod["metadata"]["uid"]
         wanted = [c for c in pod.get("spec", {}).get("containers", []) if container_argv(c)]
-        if not any(k[0] == uid for k in self.containers):
+        if not fresh and not any(k[0] == uid for k in self.containers):
             kill_all(netns_processes(netns))     # a previous daemon's leftovers
         for container in wanted:
             if (uid, container["name"]) in self.containers:

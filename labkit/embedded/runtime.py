@@ -89,7 +89,7 @@ class EmbeddedRuntime:
             self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])
         if self.before_containers is not None:
             await self.before_containers(pod, record.ip)
-        await self.processes.start_pod(pod, record.netns)
+        await self.processes.start_pod(pod, record.netns, fresh=existing is None)
         return record.ip
 
     async def stop_pod(self, pod: dict) -> None:
