@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit.embedded import netns as ns  # noqa: E402
+from labkit.embedded import netns as ns
 
 PREFIX = "h20bf"
 NODE = f"{PREFIX}-node"
@@ -127,6 +127,10 @@ def main() -> None:
             print(f"{label:22} {workers} at once: {wall * 1000 / n:5.1f} ms per pod wall, "
                   f"{cpu * 1000 / n:5.1f} ms CPU (1,000 pods: {wall * 1000 / n:4.1f} s)  "
                   f"[each step, mean: {detail} ms]", flush=True)
+            in_node = subprocess.run(["ip", "-n", NODE, "-o", "link"], capture_output=True,
+                                     text=True).stdout.count("veth")
+            if in_node != n:     # a plugin started from a thread must run in that thread's netns
+                print(f"  only {in_node}/{n} host-side veths in the node's namespace")
             for pod in pods:
                 subprocess.run(["ip", "netns", "del", pod], check=False)
             time.sleep(QUIET)   # the kernel frees deleted namespaces later: not on the next round
