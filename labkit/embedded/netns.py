@@ -127,6 +127,15 @@ def add_netns(netns: str, lo_up: bool = True) -> None:
         os.close(own)
 
 
+def del_netns(netns: str) -> None:
+    """``ip netns del`` without a process (iproute2 ``netns_delete``: lazy unmount, then unlink);
+    a namespace that is not there is not an error."""
+    path = netns_path(netns)
+    _libc.umount2(path.encode(), 2)                 # MNT_DETACH
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def _link_up(name: str) -> None:
     """``ip link set NAME up`` in the calling thread's namespace (SIOCSIFFLAGS)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:

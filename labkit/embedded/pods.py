@@ -162,7 +162,7 @@ class PodManager:
             await self.runner(node).delete(pod.container_id, pod.netns, pod.key, pod.cni_result or None)
         except LabkitError:
             pass  # DEL is best effort: the namespace goes below and host-local is swept with the lab
-        await ns.arun(["ip", "netns", "del", pod.netns], check=False)
+        await asyncio.to_thread(ns.del_netns, pod.netns)
         shutil.rmtree(Path("/etc/netns") / pod.netns, ignore_errors=True)
 
     async def delete_pods(self, keys: list[str]) -> list[str]:
