@@ -9,7 +9,8 @@ left is the kernel's own commit (see ``nft_sync``: it validates the whole table 
 goto or verdict-map element is added).
 
 Upstream's kube-proxy goes through knftables, which runs ``nft -f -`` too
-(kubernetes-sigs/knftables exec.go), so it pays the cache on every sync; the lab departs here
+(kubernetes-sigs/knftables nftables.go, ``Run``: ``exec.CommandContext(ctx, "nft", "-f", "-")``),
+so it pays the cache on every sync; the lab departs here
 for speed only: the kernel gets the same objects, and a lab test compares what the kernel
 reports after this path with a full sync through ``nft``.
 
