@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from ..embedded import netns as ns
 from ..embedded.proxy import KubeProxy
 from ..errors import LabkitError
-from ..kubeproxy.iptables import render_iptables
-from ..kubeproxy.nftables import render_nftables
+from ..kubeproxy.render_cache import CachedRenderer
 from .kube_proxy_model import (
     BACKEND_PORT,
     BACKENDS,
@@ -144,7 +143,8 @@ def run_one(mode: str, services: int, samples: int, tag: str | None = None,
     """Full sync, latency to the first and the last service, partial sync: one mode, one size."""
     inp, ctx = synthetic_input(services), node_context(NODE_IP)
     changed = one_service_changed(inp)
-    render = render_nftables if mode == "nftables" else render_iptables
+    renderer = CachedRenderer()  # as the lab's kube-proxy renders: a change renders one service again
+    render = renderer.nftables if mode == "nftables" else renderer.iptables
     rules, rules_after = render(inp, ctx), render(changed, ctx)
     size = len(rules.transaction() if mode == "nftables" else rules)  # listing 30,000 chains back takes minutes
     first, last = first_and_last(inp)

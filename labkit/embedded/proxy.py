@@ -120,8 +120,8 @@ class SyncRecord:
     """What the last sync of one node did: ``full`` or ``partial``, and how long it took."""
 
     kind: str
-    seconds: float  # rendering + programming the kernel
-    program_seconds: float  # the iptables-restore / nft runs alone
+    seconds: float  # rendering + comparing with the last sync + programming the kernel
+    program_seconds: float  # full: from the comparison on; partial: the iptables-restore / nft / netlink runs alone
     chains_written: int = 0
     transactions: int = 1
     via: str = ""  # how a partial nftables sync reached the kernel: "netlink" or "nft"
@@ -225,6 +225,7 @@ class KubeProxy(DebouncedSync):
         if update.empty and not due:
             return None
         via = ""
+        t0 = time.perf_counter()  # a partial sync's program time is the kernel's part alone
         if due:
             try:
                 via = await self._nft_partial(node, nft_delete_chains(due), rs)
@@ -264,6 +265,7 @@ class KubeProxy(DebouncedSync):
         update = iptables_update(prev, rendered)
         if update.empty:
             return None
+        t0 = time.perf_counter()  # a partial sync's program time is iptables-restore's alone
         await self._restore(node, update.restore)
         self._applied[node.name] = rendered
         return SyncRecord("partial", 0.0, time.perf_counter() - t0, update.chains_written)

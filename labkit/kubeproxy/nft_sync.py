@@ -128,11 +128,12 @@ def needs_full_sync(old: NftRuleset | None, new: NftRuleset) -> bool:
         return True
     for name, s in new.sets.items():
         o = old.sets.get(name)
-        if o is not None and o.spec() != s.spec():
+        if o is not None and o is not s and o.spec() != s.spec():
             return True
-    for name, c in new.chains.items():
-        oc = old.chains.get(name)
-        if oc is not None and oc.spec() != c.spec():
+    old_chains = old.chains
+    for name, c in new.chains.items():  # 30,000 chains at 10,000 services: compare fields, not text
+        oc = old_chains.get(name)
+        if oc is not None and oc is not c and (oc.hook != c.hook or oc.comment != c.comment):
             return True
     return False
 
@@ -142,8 +143,9 @@ def nft_update(old: NftRuleset, new: NftRuleset) -> NftUpdate:
     lines: list[str] = []
     added_sets = [s for name, s in new.sets.items() if name not in old.sets]
     lines += [_set_line(s) for s in added_sets]
-    changed = [c for name, c in new.chains.items()
-               if name not in old.chains or old.chains[name].rules != c.rules]
+    old_chains = old.chains
+    changed = [c for name, c in new.chains.items()  # the renderer's cache keeps unchanged chains' objects
+               if (oc := old_chains.get(name)) is not c and (oc is None or oc.rules != c.rules)]
     for c in changed:  # ensureChain: add, and flush what it held
         lines.append(_chain_line(c))
         if c.name in old.chains:
@@ -153,7 +155,7 @@ def nft_update(old: NftRuleset, new: NftRuleset) -> NftUpdate:
     elements_changed = 0
     for name, s in new.sets.items():
         o = old.sets.get(name)
-        if o is not None and o.elements == s.elements:
+        if o is not None and (o.elements is s.elements or o.elements == s.elements):
             continue  # the common case, checked at C speed before keying 10,000s of elements
         before, after = _elements(o), _elements(s)
         gone = [k for k in before if k not in after or before[k] != after[k]]
@@ -163,7 +165,7 @@ def nft_update(old: NftRuleset, new: NftRuleset) -> NftUpdate:
         if come:
             lines.append(_elements_line("add", name, come))
         elements_changed += len(gone) + len(come)
-    stale = [name for name in old.chains if name not in new.chains and is_service_chain(name)]
+    stale = sorted(name for name in old_chains.keys() - new.chains.keys() if is_service_chain(name))
     lines += [f"flush chain {PREFIX} {name}" for name in stale]
     lines += [f"delete set {PREFIX} {name}" for name in old.sets
               if name not in new.sets and name.startswith("affinity-")]
