@@ -1,15 +1,22 @@
-"""Benchmark: kube-proxy (nftables) against the ebpf socket load balancer, in two embedded labs (root).
+"""Benchmark: kube-proxy (nftables or iptables) against the ebpf socket load balancer, in embedded labs (root).
 
 1. ``labkit.compare.measure`` on each: TCP connect time from a pod to a pod on the same node, on
-   another node, and to a Service's ClusterIP (median of 15), and what a node holds for 11 Services.
-2. Update latency: an endpoint leaves the Service (its pod relabelled) -> every node's rules or maps
-   no longer hold it (polled every 5 ms; includes the EndpointSlice controller and the debounce).
-Prints figures; asserts nothing. Usage: sudo python3 bench/ebpf_proxy.py
+   another node, and to a Service's ClusterIP (median of 15), throughput, a new Service's time to
+   every node, what a node holds for 11 Services, and a node's agent killed.
+2. Update latency: an endpoint leaves the Service (its pod relabelled) -> no node's rules or maps
+   hold it any more (polled every 5 ms; includes the EndpointSlice controller and the debounce).
+
+Each mode runs in its own lab, one after the other; ``--modes ebpf`` runs one (a shared machine's
+lab-test lock is held a minute or two per mode). Every wait has a deadline: a wait that does not
+end says what it was still seeing instead of hanging. Prints figures; asserts nothing.
+Usage: sudo python3 bench/ebpf_proxy.py [--modes nftables,ebpf] [--rounds 5]
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -24,64 +31,91 @@ from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 
-LABS = {"nftables": "bpxnft", "ebpf": "bpxebpf"}
-ROUNDS = 3
+LABS = {"nftables": "bpxnft", "iptables": "bpxipt", "ebpf": "bpxebpf"}
+DEADLINE = 20.0
 
 
 def kubectl(lab: str, *args: str) -> str:
     env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(lab)), HOME=f"/tmp/{lab}-home")
-    return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, check=True).stdout
+    return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, check=True,
+                          timeout=60).stdout
 
 
-def holds(lab: str, mode: str, ip: str) -> bool:
-    """Whether any node still sends new connections to ``ip``."""
-    spec = EmbeddedLab(lab).spec
-    for node in spec.node_plans():
+def holding(lab: str, mode: str, ip: str) -> list[str]:
+    """The nodes whose rules or maps still send new connections of Service ``lat`` to ``ip``."""
+    found = []
+    embedded = EmbeddedLab(lab)
+    for node in embedded.spec.node_plans():
         if mode == "ebpf":
-            if any(b.address == ip for bs in sock_lb.node_table(lab, node.name).values() for b in bs):
-                return True
-        elif f"dnat to {ip}:" in EmbeddedLab(lab).node_exec(node.name, ["nft", "list", "table", "ip", "kube-proxy"]).stdout:
-            return True                  # a flushed (stale) endpoint chain has no dnat rule left
-    return False
+            held = any(b.address == ip for bs in sock_lb.node_table(lab, node.name).values() for b in bs)
+        elif mode == "nftables":
+            # the endpoint chains of Service "lat" that still DNAT to ip (a chain flushed as stale has
+            # no rule left; another Service's endpoint on the same pod does not count)
+            text = embedded.node_exec(node.name, ["nft", "list", "table", "ip", "kube-proxy"]).stdout
+            held = bool(re.search(rf"chain endpoint-\w+-default/lat/[^{{]*{{[^}}]*dnat to {re.escape(ip)}:", text))
+        else:
+            text = embedded.node_exec(node.name, ["iptables-save", "-t", "nat"]).stdout
+            held = bool(re.search(rf'-A KUBE-SEP-\w+ .*"default/lat[^"]*".* --to-destination {re.escape(ip)}:', text))
+        if held:
+            found.append(node.name)
+    return found
 
 
-def update_latency(lab: str, mode: str) -> list[float]:
+def wait(what: str, test, seen) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not test():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what}: not done after {DEADLINE:g} s; last seen: {seen()}")
+        time.sleep(0.005)
+
+
+def update_latency(lab: str, mode: str, rounds: int) -> list[float]:
     kubectl(lab, "create", "deployment", "lat", f"--image={compare.SERVER_IMAGE}", "--replicas=3")
     kubectl(lab, "expose", "deployment", "lat", "--port=80")
     out = []
-    for i in range(ROUNDS):
-        while True:
+    for i in range(rounds):
+        state: dict = {}
+
+        def ready() -> bool:
             pods = [p for p in json.loads(kubectl(lab, "get", "pods", "-l", "app=lat", "-o", "json"))["items"]
                     if p["status"].get("podIP") and p["status"].get("phase") == "Running"]
-            if len(pods) >= 3 and all(holds(lab, mode, p["status"]["podIP"]) for p in pods):
-                break
-            time.sleep(0.1)
-        victim = pods[0]
-        ip = victim["status"]["podIP"]
+            state["pods"] = {p["metadata"]["name"]: (p["status"]["podIP"], holding(lab, mode, p["status"]["podIP"]))
+                             for p in pods}
+            return len(pods) >= 3 and all(nodes for _, nodes in state["pods"].values())
+
+        wait("3 endpoints in every node", ready, lambda: state)
+        name, (ip, _) = sorted(state["pods"].items())[0]
         start = time.perf_counter()
-        kubectl(lab, "label", "pod", victim["metadata"]["name"], f"app=gone{i}", "--overwrite")
-        while holds(lab, mode, ip):
-            time.sleep(0.005)
+        kubectl(lab, "label", "pod", name, f"app=gone{i}", "--overwrite")
+        wait(f"{ip} out of every node", lambda: not holding(lab, mode, ip), lambda: holding(lab, mode, ip))
         out.append(time.perf_counter() - start)
     return out
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--modes", default="nftables,ebpf")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
     results, latency = [], {}
-    for mode, lab in LABS.items():
+    for mode in args.modes.split(","):
+        lab = LABS[mode]
         lifecycle.down(lab)
         os.makedirs(f"/tmp/{lab}-home", exist_ok=True)
-        lifecycle.up(LabSpec(name=lab, proxy_mode=mode))
+        lifecycle.up(LabSpec(name=lab, proxy_mode=mode, nodes=2))
         try:
             results.append(compare.measure(lab))
             print(mode, results[-1], flush=True)
-            latency[mode] = update_latency(lab, mode)
+            latency[mode] = update_latency(lab, mode, args.rounds)
             print(mode, "update latency (s)", latency[mode], flush=True)
         finally:
             lifecycle.down(lab)
     print(f"{'':44}" + "".join(f"{r.stack:>24}" for r in results))
-    for key in ("same_node_ms", "other_node_ms", "service_ms", "service_rules", "map_entries", "routes"):
+    for key in ("same_node_ms", "other_node_ms", "service_ms", "same_node_gbps", "other_node_gbps",
+                "programmed_ms", "service_rules", "map_entries", "routes"):
         print(f"{key:44}" + "".join(f"{getattr(r, key):>24}" for r in results))
+    for r in results:
+        print(f"agent killed ({r.stack}): {compare.agent_text(r, 'en')}")
     for mode, values in latency.items():
         print(f"endpoint removed -> gone from every node ({mode}): median {statistics.median(values) * 1000:.1f} ms, "
               f"max {max(values) * 1000:.1f} ms over {len(values)} (includes kubectl label ~ its own run time)")

@@ -395,39 +395,55 @@ second.close()
 diagrams.pod_network(flannel_snapshot, lang=LANG)
 
 # %% [markdown] en
-# ### Compared live: kube-proxy or a BPF socket load balancer
+# ### Compared live: kube-proxy, routes learned by BGP, or a BPF socket load balancer
 #
-# The same measurements on your lab and on a second small lab started with
-# `labkit up --service-proxy ebpf`, where kube-proxy is replaced, as Cilium does, by BPF programs on
-# `connect()`/`sendmsg()` that pick a backend from a map (`bpftool map dump`, or
-# `labkit inspect socket-lb --node worker`): TCP connection setup from a pod (same node, other
-# node, a Service), what one node holds for 11 Services, which tool shows it, and what happens when
-# the node's agent dies. Where the lab departs from Cilium: only ClusterIPs are translated, from
-# sockets in the lab's pods and nodes (no NodePort in this mode, which Cilium serves with programs
-# on the node's devices; the host, outside the cluster, does not reach ClusterIPs), no session
-# affinity, no Maglev. Figures are milliseconds on one shared machine: compare the columns, not
-# the absolute values.
+# The same measurements on your lab and on two small labs: `labkit up --cni calico` (Calico's
+# wiring, each node's routes announced by BIRD) and `labkit up --service-proxy ebpf`, where
+# kube-proxy is replaced, as Cilium does, by BPF programs on `connect()`/`sendmsg()` that pick a
+# backend from a map (`bpftool map dump`, or `labkit inspect socket-lb --node worker`). From a pod:
+# TCP connection setup and throughput (same node, other node, a Service); how long a new Service
+# takes to reach every node; what one node holds for 11 Services and which tool shows it; and one
+# node's agent killed, live: kube-proxy or the socket LB's agent (what the kernel holds keeps
+# serving, nothing new is programmed there until the agent is back), or BIRD (the other nodes
+# withdraw that node's routes once the BGP graceful-restart time is over).
+# Where the lab departs from Cilium: only ClusterIPs go through BPF. NodePorts stay with
+# kube-proxy's nftables rules, which hold NodePorts and no ClusterIP: Cilium documents this split
+# as a "kube-proxy hybrid mode" (`kubeProxyReplacement=false`, `socketLB.enabled=true`), where the
+# real kube-proxy would also keep its ClusterIP rules, unused. The host's `curl <ClusterIP>` is
+# translated by the control plane's programs, as Cilium's socket LB does for a node's own
+# processes, and goes straight to a pod. No session affinity, no Maglev. The figures come from
+# one shared machine: compare the columns, not the absolute values.
 # %% [markdown] fr
-# ### Comparaison en direct : kube-proxy ou un répartiteur BPF au niveau des sockets
+# ### Comparaison en direct : kube-proxy, routes apprises par BGP, ou un répartiteur BPF de sockets
 #
-# Les mêmes mesures sur votre lab et sur un second petit lab lancé par
-# `labkit up --service-proxy ebpf`, où kube-proxy est remplacé, comme le fait Cilium, par des
-# programmes BPF sur `connect()`/`sendmsg()` qui choisissent un backend dans une table
-# (`bpftool map dump`, ou `labkit inspect socket-lb --node worker`) : établissement d'une connexion
-# TCP depuis un pod (même nœud, autre nœud, un Service), ce qu'un nœud contient pour 11 Services,
-# l'outil qui le montre, et ce qui se passe quand l'agent du nœud meurt. Où le lab s'écarte de
-# Cilium : seules les ClusterIP sont traduites, depuis les sockets des pods et des nœuds du lab
-# (pas de NodePort dans ce mode, que Cilium sert par des programmes sur les interfaces du nœud ;
-# l'hôte, hors du cluster, ne joint pas les ClusterIP), ni affinité de session, ni Maglev. Les
-# chiffres sont des millisecondes sur une machine partagée : comparez les colonnes, pas les
-# valeurs absolues.
+# Les mêmes mesures sur votre lab et sur deux petits labs : `labkit up --cni calico` (le câblage
+# de Calico, les routes de chaque nœud annoncées par BIRD) et `labkit up --service-proxy ebpf`, où
+# kube-proxy est remplacé, comme le fait Cilium, par des programmes BPF sur
+# `connect()`/`sendmsg()` qui choisissent un backend dans une table (`bpftool map dump`, ou
+# `labkit inspect socket-lb --node worker`). Depuis un pod : établissement d'une connexion TCP et
+# débit (même nœud, autre nœud, un Service) ; le temps qu'un nouveau Service met à atteindre
+# chaque nœud ; ce qu'un nœud contient pour 11 Services et l'outil qui le montre ; et l'agent d'un
+# nœud tué, en direct : kube-proxy ou l'agent du répartiteur (ce que le noyau contient continue
+# de servir, rien de nouveau n'y est programmé avant le retour de l'agent), ou BIRD (les autres
+# nœuds retirent les routes de ce nœud une fois écoulé le délai de redémarrage en douceur de BGP).
+# Où le lab s'écarte de Cilium : seules les ClusterIP passent par BPF. Les NodePorts restent aux
+# règles nftables de kube-proxy, qui contiennent les NodePorts et aucune ClusterIP : Cilium
+# documente ce partage comme un « mode hybride » (`kubeProxyReplacement=false`,
+# `socketLB.enabled=true`), où le vrai kube-proxy garderait aussi ses règles de ClusterIP,
+# inutilisées. Le `curl <ClusterIP>` de l'hôte est traduit par les programmes du control plane,
+# comme le répartiteur de Cilium le fait pour les processus d'un nœud, et va droit à un pod. Ni
+# affinité de session, ni Maglev. Les chiffres viennent d'une seule machine partagée : comparez
+# les colonnes, pas les valeurs absolues.
 
 # %%
 from labkit import compare
 
+LAB_CALICO = os.environ.get("LABKIT_LAB_CALICO", LAB[:9] + "c")
 LAB_EBPF = os.environ.get("LABKIT_LAB_EBPF", LAB[:9] + "e")
+!{LABKIT} up --name {LAB_CALICO} --nodes 2 --cni calico
 !{LABKIT} up --name {LAB_EBPF} --nodes 2 --service-proxy ebpf
-stacks = [compare.measure(LAB), compare.measure(LAB_EBPF)]
+stacks = [compare.measure(LAB), compare.measure(LAB_CALICO), compare.measure(LAB_EBPF)]
+!{LABKIT} down --name {LAB_CALICO}
 !{LABKIT} down --name {LAB_EBPF}
 display(HTML(compare.table(stacks, LANG)))
 compare.plot(stacks, LANG);

@@ -44,16 +44,18 @@ def labs(tmp_path_factory):
         lifecycle.down(name + "n")
         lifecycle.down(name + "f")
         lifecycle.down(name + "e")
+        lifecycle.down(name + "c")
         lifecycle.up(LabSpec(name=name))
         home = tmp_path_factory.mktemp(f"home-{lang}")
         envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n",
-                          LABKIT_LAB_FLANNEL=name + "f", LABKIT_LAB_EBPF=name + "e", HOME=str(home),
+                          LABKIT_LAB_FLANNEL=name + "f", LABKIT_LAB_EBPF=name + "e", LABKIT_LAB_CALICO=name + "c",
+                          HOME=str(home),
                           PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         envs[lang].pop("KUBECONFIG", None)
     kernel_available()
     yield envs
     for name in LABS.values():
-        for extra in ("n", "f", "e"):
+        for extra in ("n", "f", "e", "c"):
             lifecycle.down(name + extra)
         lifecycle.down(name)
 
@@ -78,18 +80,24 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
 
 
 def assert_comparison(results: dict) -> None:
-    """Notebook 05's live comparison: every measured figure of both stacks is non-zero (the table's
-    first six rows; kube-proxy's rules in its column, the BPF map entries in the ebpf one)."""
+    """Notebook 05's live comparison: every measured figure of the three stacks (the learner's lab,
+    calico, ebpf) is non-zero: connect times, throughput, a new Service's time to every node, routes;
+    kube-proxy's rules in the first two columns, the BPF map entries in the third; and the agent
+    killed in each (kube-proxy, BIRD, the socket LB's agent) with its own non-zero figure."""
     import re
 
     for lang, nb in results.items():
         cell = next(c for c in nb.cells if c.cell_type == "code" and "compare.measure" in c.source)
         html = nbrun.outputs_text(cell)
-        rows = [re.findall(r"<td>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", html)[1:7]]
-        assert len(rows) == 6 and all(len(r) == 2 for r in rows), (lang, html[:2000])
-        for i in (0, 1, 2, 5):
-            assert all(float(v) > 0 for v in rows[i]), (lang, rows)
-        assert float(rows[3][0]) > 0 and float(rows[4][1]) > 0, (lang, rows)
+        rows = [re.findall(r"<td>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", html)[1:12]]
+        assert len(rows) == 11 and all(len(r) == 3 for r in rows), (lang, html[:3000])
+        for i in (0, 1, 2, 3, 4, 5, 8):
+            assert all(float(v) > 0 for v in rows[i]), (lang, i, rows)
+        assert float(rows[6][0]) > 0 and float(rows[6][1]) > 0 and float(rows[7][2]) > 0, (lang, rows)
+        agents = rows[10]
+        assert "kube-proxy" in agents[0] and "BIRD" in agents[1] and "(5/5)" in agents[0] and "(5/5)" in agents[2], agents
+        figures = [re.findall(r"(\d+(?:\.\d+)?) (?:ms|s)\b", a) for a in agents]
+        assert all(f and float(f[-1]) > 0 for f in figures), (lang, agents)
         assert "image/png" in str(cell.get("outputs")), lang
 
 
@@ -146,3 +154,4 @@ def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
         names = {n["metadata"]["name"] for n in json.loads(out)["items"]}
         assert not {n for n in names if n.startswith(("nb03", "nb04", "nb05"))}, names
         assert not lifecycle.exists(name + "n") and not lifecycle.exists(name + "f") and not lifecycle.exists(name + "e")
+        assert not lifecycle.exists(name + "c")
