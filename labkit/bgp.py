@@ -105,6 +105,7 @@ class Outage:
     block_back_after: float
     traffic_back: bool
     events: list[str] = field(default_factory=list)
+    back_after_restart: float = 0.0     # seconds from BIRD's restart to the block back everywhere
 
     def describe(self) -> str:
         """The events, in the language ``outage`` was asked for."""
@@ -139,10 +140,12 @@ def outage(cluster: Any, client: str, server_ip: str, node: str, port: int = 80,
              f"le retrait du bloc de {server_ip}")
     withdrawn = time.monotonic() - start
     failed = not _reach(cluster, client, server_ip, port)
+    restarted = time.monotonic()
     start_bird(cluster, node)
     wait_for(lambda: all(routed()), timeout, f"the return of {server_ip}'s block",
              f"le retour du bloc de {server_ip}")
     back = time.monotonic() - start
+    back_after_restart = time.monotonic() - restarted
     ok_after = _reach(cluster, client, server_ip, port)
     short = node.rsplit("-", 1)[-1] if node == dead else node
     events = ([f"avant : {client} → {server_ip}:{port} {'passe' if ok_before else 'échoue'}",
@@ -155,7 +158,7 @@ def outage(cluster: Any, client: str, server_ip: str, node: str, port: int = 80,
                f"{client} → {server_ip}:{port} {'fails' if failed else 'still connects'}",
                f"BIRD restarted; the route is back everywhere at {back:.1f} s",
                f"{client} → {server_ip}:{port} {'connects' if ok_after else 'fails'}"])
-    return Outage(dead, watchers, ok_before, withdrawn, failed, back, ok_after, events)
+    return Outage(dead, watchers, ok_before, withdrawn, failed, back, ok_after, events, back_after_restart)
 
 
 def _pod(cluster: Any, key: str) -> dict:

@@ -162,7 +162,7 @@ def table(results: list[StackFigures], lang: str | None = None) -> str:
     """An HTML table, one column per stack."""
     def row(key: str, values: list[Any], **kw: Any) -> str:
         cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
-        return f"<tr><th style='text-align:left'>{i18n.t(key, lang, **kw)}</th>{cells}</tr>"
+        return f"<tr><th style='text-align:left;min-width:15em'>{i18n.t(key, lang, **kw)}</th>{cells}</tr>"
 
     inspect = [i18n.t(f"compare.inspect.{r.proxy_mode}", lang)
                + (i18n.t("compare.inspect.bgp", lang) if r.cni == "calico" else "") for r in results]
@@ -386,7 +386,7 @@ def _kill_bird(cluster: Any, server: dict, lab: str) -> dict:
 
     out = bgp.outage(cluster, f"{NAMESPACE}/client", server["status"]["podIP"], server["spec"]["nodeName"])
     return {"agent": "bird", "node": out.node, "withdrawn_s": out.block_withdrawn_after,
-            "back_s": out.block_back_after - out.block_withdrawn_after, "traffic_failed": out.traffic_failed,
+            "back_s": out.back_after_restart, "traffic_failed": out.traffic_failed,
             "restart_time": RESTART_TIME, "figure": out.block_withdrawn_after}
 
 
