@@ -409,7 +409,8 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # Where the lab departs from Cilium: only ClusterIPs go through BPF. NodePorts stay with
 # kube-proxy's nftables rules, which hold NodePorts and no ClusterIP: Cilium documents this split
 # as a "kube-proxy hybrid mode" (`kubeProxyReplacement=false`, `socketLB.enabled=true`), where the
-# real kube-proxy would also keep its ClusterIP rules, unused. The host's `curl <ClusterIP>` is
+# real kube-proxy also keeps its ClusterIP rules (connections the socket LB translated never reach
+# them). The host's `curl <ClusterIP>` is
 # translated by the control plane's programs, as Cilium's socket LB does for a node's own
 # processes, and goes straight to a pod. No session affinity, no Maglev. The figures come from
 # one shared machine: compare the columns, not the absolute values.
@@ -429,10 +430,10 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # Où le lab s'écarte de Cilium : seules les ClusterIP passent par BPF. Les NodePorts restent aux
 # règles nftables de kube-proxy, qui contiennent les NodePorts et aucune ClusterIP : Cilium
 # documente ce partage comme un « mode hybride » (`kubeProxyReplacement=false`,
-# `socketLB.enabled=true`), où le vrai kube-proxy garderait aussi ses règles de ClusterIP,
-# inutilisées. Le `curl <ClusterIP>` de l'hôte est traduit par les programmes du control plane,
-# comme le répartiteur de Cilium le fait pour les processus d'un nœud, et va droit à un pod. Ni
-# affinité de session, ni Maglev. Les chiffres viennent d'une seule machine partagée : comparez
+# `socketLB.enabled=true`), où le vrai kube-proxy garde aussi ses règles de ClusterIP (les
+# connexions traduites par le répartiteur n'y passent jamais). Le `curl <ClusterIP>` de l'hôte est
+# traduit par les programmes du control plane, comme le répartiteur de Cilium le fait pour les
+# processus d'un nœud, et va droit à un pod. Ni affinité de session, ni Maglev. Les chiffres viennent d'une seule machine partagée : comparez
 # les colonnes, pas les valeurs absolues.
 
 # %%
