@@ -22,6 +22,9 @@ def __getattr__(name: str):
     if name in ("connect", "Cluster"):
         from . import cluster
         return getattr(cluster, name)
+    if name == "companion":
+        from .companions import companion
+        return companion
     if name == "service_reachability":
         from .service_probe import service_reachability
         return service_reachability
@@ -33,5 +36,5 @@ def __getattr__(name: str):
 
 __all__ = ["LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
            "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot",
-           "solution", "progress"]
+           "solution", "progress", "companion"]
 __version__ = "0.1.0"

@@ -55,6 +55,7 @@ class ApiServer:
         self.node_agent = None      # a nodeagent.Agent: stop/start a node's BIRD or service proxy
         self.node_events = None     # an embedded.netwatch.NodeWatcher: netlink events of the nodes, as a watch
         self.node_flows = None      # an embedded.flows.FlowRunner: trace, capture or probe one flow for a client
+        self.companions = None      # a companions.Companions: start/stop a second lab from a fixed list of presets
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
@@ -99,6 +100,9 @@ class ApiServer:
         if self.node_flows is not None:
             from .nodeflows import routes as node_flow_routes
             node_flow_routes(app, self.node_flows, lambda: self.node_flows.ranges)
+        if self.companions is not None:
+            from .companions import routes as companion_routes
+            companion_routes(app, self.companions)
         add("GET", "/api", handlers.api_root)
         add("GET", "/apis", handlers.apis_root)
         add("*", "/api/{tail:.*}", handlers.core)

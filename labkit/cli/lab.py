@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("down", help="remove the embedded lab and everything it created")
     p.add_argument("--name", default=DEFAULT_NAME)
+    p.add_argument("--all", action="store_true", help="every lab of this machine (companion labs included)")
     p.set_defaults(func=cmd_down)
 
     p = subparsers.add_parser("reset", help="rebuild the lab from scratch, same shape (seconds)")
@@ -117,6 +118,11 @@ def cmd_kubeconfig(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    if args.all:
+        names = lifecycle.all_labs()
+        count = lifecycle.down_all()
+        print(i18n.t("lab.down_all", labs=", ".join(names) or "-", count=count))
+        return 0
     LabSpec(name=args.name)
     count = lifecycle.down(args.name)
     print(i18n.t("lab.down" if count else "lab.nothing_to_remove", name=args.name, count=count))

@@ -18,6 +18,7 @@ from ..errors import LabkitError
 # Command-group modules, in the order they appear in --help.
 COMMAND_MODULES = [
     "labkit.cli.lab",
+    "labkit.cli.companion",
     "labkit.cli.dns",
     "labkit.cli.jupyter",
     "labkit.cli.classroom",

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from . import hostnet, sock_lb
+from . import companions, hostnet, sock_lb
 from . import netns as ns
 from .paths import lab_dir
 from .topology import LabSpec
@@ -107,6 +107,9 @@ def host_links(name: str) -> list[str]:
 def sweep(name: str) -> int:
     """Remove every trace of lab ``name``; returns how many objects were removed. Idempotent."""
     count = 0
+    for companion in companions.listed(name):       # its companion labs first (``companions``)
+        if companion != name:
+            count += sweep(companion)
     pids = lab_processes(name)
     kill_processes(pids)
     count += len(pids)

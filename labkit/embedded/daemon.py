@@ -35,6 +35,7 @@ class LabDaemon:
         self.echo = EchoResponder()
         self.pods = PodManager(state, self.echo)
         self._stop = asyncio.Event()
+        self._companion_lock = asyncio.Lock()
         self.api = None
         self.proxy = None
         self.nodeports = None      # ebpf mode: kube-proxy for NodePorts only
@@ -104,6 +105,22 @@ class LabDaemon:
         elif action != "status":
             raise BadInput("lab.bad_agent_action", action=action)
         return {"node": plan.name, "running": plan.name not in self.proxy.stopped}
+
+    async def companions(self, action: str, preset: str) -> object:
+        """Start, stop or tell the companion labs of this lab (``companions``); one change at a time."""
+        from . import companions
+
+        name = self.state.spec.name
+        if action == "list":
+            return await asyncio.to_thread(companions.status, name)
+        if action == "status":
+            wanted = companions.companion_name(name, preset)      # BadInput for an unknown preset
+            return next(c for c in await asyncio.to_thread(companions.status, name) if c["name"] == wanted)
+        async with self._companion_lock:
+            if action == "stop":
+                return await asyncio.to_thread(companions.stop, name, preset)
+            info = await asyncio.to_thread(companions.start, name, preset)
+        return dict(info, kubeconfig=companions.kubeconfig_text(info["name"]))
 
     def ready(self) -> bool:
         """The cluster is usable: the API serves and the system pods (CoreDNS) run."""
@@ -177,6 +194,7 @@ class LabDaemon:
         await self.api.node_events.start()
         from .flows import FlowRunner
         self.api.node_flows = FlowRunner(self.state)          # trace / capture / probe one flow for non-root
+        self.api.companions = self.companions                 # a second small lab, from a fixed list of presets
         await self.api.start()
         self.api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()

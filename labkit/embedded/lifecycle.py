@@ -118,6 +118,28 @@ def down(name: str) -> int:
     return cleanup.sweep(name)
 
 
+def all_labs() -> list[str]:
+    """Every lab this machine keeps (its directory under ``/run/labkit``), for ``labkit down --all``."""
+    from .topology import LabSpec
+
+    if not RUN_ROOT.is_dir():
+        return []
+    found = []
+    for entry in sorted(RUN_ROOT.iterdir()):
+        try:
+            LabSpec(name=entry.name)
+        except LabkitError:
+            continue
+        if entry.is_dir():
+            found.append(entry.name)
+    return found
+
+
+def down_all() -> int:
+    """``down`` of every lab (companions go with their lab); returns how many objects were removed."""
+    return sum(down(name) for name in all_labs() if exists(name))
+
+
 def exists(name: str) -> bool:
     return lab_dir(name).exists() or bool(cleanup.lab_namespaces(name))
 

@@ -43,6 +43,10 @@ MESSAGES = {
         "en": "the lab's networks overlap each other: {a} and {b}",
         "fr": "les réseaux du lab se chevauchent : {a} et {b}",
     },
+    "lab.down_all": {
+        "en": "labs removed: {labs} ({count} objects)",
+        "fr": "labs supprimés : {labs} ({count} objets)",
+    },
     "lab.needs_root": {
         "en": "the embedded lab creates network namespaces and needs root: run it with sudo",
         "fr": "le lab embarqué crée des espaces de noms réseau et doit tourner en root : lancez-le avec sudo",

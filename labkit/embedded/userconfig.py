@@ -8,9 +8,9 @@ listed in the lab's directory and removed by ``labkit down``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
-import shutil
 from pathlib import Path
 
 from .paths import kubeconfig_file, lab_dir
@@ -40,10 +40,27 @@ def copy_for(lab: str, user: pwd.struct_passwd) -> Path:
     if not kube.exists():
         kube.mkdir(mode=0o700)
         os.chown(kube, user.pw_uid, user.pw_gid)
+    return _write_copy(lab, target, user.pw_uid, user.pw_gid)
+
+
+def copy_beside(lab: str, other_copy: Path) -> Path:
+    """A copy of lab ``lab``'s kubeconfig in the directory of ``other_copy`` (another lab's copy),
+    for the same owner: how a companion lab reaches the user of the lab that started it."""
+    st = other_copy.stat()
+    return _write_copy(lab, other_copy.parent / f"labkit-{lab}.yaml", st.st_uid, st.st_gid)
+
+
+def _write_copy(lab: str, target: Path, uid: int, gid: int) -> Path:
+    """Root writes into a directory the user owns: no path there is followed (a link planted at the
+    temporary name is removed, the file is created new, owned and moded through its descriptor)."""
     tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(kubeconfig_file(lab), tmp)
-    os.chown(tmp, user.pw_uid, user.pw_gid)
-    os.chmod(tmp, 0o600)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(kubeconfig_file(lab).read_bytes())
+        os.fchown(out.fileno(), uid, gid)
+        os.fchmod(out.fileno(), 0o600)
     os.replace(tmp, target)
     listed = lab_dir(lab) / COPIES
     known = set(listed.read_text().splitlines()) if listed.exists() else set()

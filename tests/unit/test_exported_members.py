@@ -11,7 +11,7 @@ from labkit.snapshot import ClusterSnapshot
 
 PUBLIC = {"LabkitError", "BadInput", "set_language", "get_language", "reachability", "explain", "probe",
           "trace", "capture", "service_reachability", "show", "connect", "Cluster", "ClusterSnapshot",
-          "solution", "progress"}
+          "solution", "progress", "companion"}
 
 
 def test_all_is_the_public_api():
