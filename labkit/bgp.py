@@ -113,14 +113,12 @@ class Outage:
 
 
 def _reach(cluster: Any, client: str, ip: str, port: int) -> bool:
-    """One TCP connection from a pod (``namespace/name``) to ``ip:port``, through the lab's exec."""
-    from kubernetes import client as k8s
-    from kubernetes.stream import stream
+    """One TCP connection from a pod (``namespace/name``) to ``ip:port``, through the API's exec."""
+    from .nodes import api_exec
 
     namespace, _, name = client.rpartition("/")
-    out = stream(k8s.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, name, namespace or "default",
-                 command=["sh", "-c", f"nc -z -w 1 {ip} {port} && echo OK || echo FAIL"],
-                 stderr=True, stdin=False, stdout=True, tty=False)
+    _code, out, _err = api_exec(cluster.api, namespace or "default", name,
+                                ["sh", "-c", f"nc -z -w 1 {ip} {port} && echo OK || echo FAIL"])
     return "OK" in out
 
 

@@ -4,9 +4,11 @@
 embedded lab runs the command in the node's (or pod's) network namespace (:class:`NetnsAccess`); a
 kind node is a container, read with ``docker exec`` (:class:`DockerExecAccess`); any other cluster
 gets a privileged hostNetwork probe pod per node, created through the Kubernetes API when first
-needed and deleted after (:class:`ProbePodAccess`). The last two reach real clusters, so they
-accept only read-only commands (:func:`check_read_only`): looking never changes a node. ``interfaces()`` and ``routes()`` parse
-what ``ip -j`` prints with the pure parsers of ``labkit.inspect``, so they are identical
+needed and deleted after (:class:`ProbePodAccess`); an ordinary user of the embedded lab asks its
+daemon (:class:`LabApiAccess`). Every seam is a :class:`ReadOnlySeam`, the one place of the
+read-only rule (:func:`check_read_only`): looking never changes a node. Exec in a
+pod through the API (:func:`api_exec`) runs on each thread's own client. ``interfaces()`` and
+``routes()`` parse what ``ip -j`` prints with the pure parsers of ``labkit.inspect``, so they are identical
 everywhere. Calls are plain subprocesses: they work inside a Jupyter kernel, whose event loop is
 running (where pyroute2's synchronous API would fail).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -31,14 +34,29 @@ class NodeAccess(Protocol):
     def run(self, argv: Sequence[str]) -> str: ...
 
 
-class NetnsAccess:
+class ReadOnlySeam:
+    """The read-only rule in one place: every seam's ``run`` refuses, before anything runs, a
+    command :func:`check_read_only` refuses, whatever reaches the node behind it (a local namespace,
+    ``docker exec``, a probe pod, the lab's API); the seam's own ``_run`` does the rest."""
+
+    name: str
+
+    def run(self, argv: Sequence[str]) -> str:
+        check_read_only(argv, self.name)
+        return self._run(argv)
+
+    def _run(self, argv: Sequence[str]) -> str:
+        raise NotImplementedError
+
+
+class NetnsAccess(ReadOnlySeam):
     """A node or pod of the embedded lab: a network namespace on this machine (needs root)."""
 
     def __init__(self, name: str, netns: str) -> None:
         self.name = name
         self.netns = netns
 
-    def run(self, argv: Sequence[str]) -> str:
+    def _run(self, argv: Sequence[str]) -> str:
         if argv[:1] == ["birdc"]:          # the calico flavor's BIRD: its node's control socket
             from .embedded.bird import node_birdc_argv
 
@@ -199,7 +217,7 @@ LAB_INFO_PATH = "/labkit/v1/lab"
 POD_NETWORKS_PATH = "/labkit/v1/podnetworks"
 
 
-class LabApiAccess:
+class LabApiAccess(ReadOnlySeam):
     """A node (or a pod) of an embedded lab, read through the lab daemon's API: no root needed.
 
     As a real cluster's node proxy hands a kubelet's answers to an authenticated client, the lab
@@ -213,7 +231,7 @@ class LabApiAccess:
         self.pod = pod
         self.name = pod or node
 
-    def run(self, argv: Sequence[str]) -> str:
+    def _run(self, argv: Sequence[str]) -> str:
         import json
 
         command = shlex.join(argv)
@@ -387,15 +405,14 @@ def flow_access(cluster: Any) -> FlowAccess:
     return LabApiFlows(cluster.api) if getattr(cluster, "via_api", False) else LocalFlows(cluster.lab)
 
 
-class DockerExecAccess:
+class DockerExecAccess(ReadOnlySeam):
     """A kind node: a container on this machine, read with ``docker exec <node> ...``."""
 
     def __init__(self, node: str, docker: str = "docker") -> None:
         self.name = node
         self.docker = docker
 
-    def run(self, argv: Sequence[str]) -> str:
-        check_read_only(argv, self.name)
+    def _run(self, argv: Sequence[str]) -> str:
         cmd = [self.docker, "exec", self.name, *argv]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -411,7 +428,7 @@ class DockerExecAccess:
         return f"DockerExecAccess({self.name!r})"
 
 
-class ProbePodAccess:
+class ProbePodAccess(ReadOnlySeam):
     """Any cluster: a privileged hostNetwork pod on ``node``, created on first use, deleted by ``close()``.
 
     The pod shares the node's network namespace (``hostNetwork``) and is privileged, so ``ip``,
@@ -487,34 +504,63 @@ class ProbePodAccess:
         self.close()
 
     # --- commands -------------------------------------------------------------------------------
-    def run(self, argv: Sequence[str]) -> str:
-        from kubernetes.stream import stream
-
-        check_read_only(argv, self.name)
+    def _run(self, argv: Sequence[str]) -> str:
         self.ensure()
-        core = self._core()
-        resp = stream(core.connect_get_namespaced_pod_exec, self.pod_name, self.namespace, command=list(argv),
-                      container="probe", stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
-        out, err = [], []
-        deadline = time.monotonic() + 60
-        while resp.is_open() and time.monotonic() < deadline:
-            resp.update(timeout=1)
-            if resp.peek_stdout():
-                out.append(resp.read_stdout())
-            if resp.peek_stderr():
-                err.append(resp.read_stderr())
-        if resp.peek_stdout():                       # frames that arrived with the close
-            out.append(resp.read_stdout())
-        code = resp.returncode
-        resp.close()
+        code, out, err = api_exec(self.api, self.namespace, self.pod_name, argv, container="probe")
         if code:
-            lines = [ln for ln in "".join(err).strip().splitlines() if ln.strip()]
+            lines = [ln for ln in err.strip().splitlines() if ln.strip()]
             raise LabkitError("nodes.exec_failed", command=shlex.join(argv), node=self.name, code=code,
                               error=lines[-1] if lines else "-")
-        return "".join(out)
+        return out
 
     def __repr__(self) -> str:
         return f"ProbePodAccess({self.name!r}, pod={self.namespace}/{self.pod_name})"
+
+
+# --- exec in a pod through the API, and the read-only rule ---------------------------------------
+_THREAD = threading.local()
+
+
+def thread_client(api: Any) -> Any:
+    """This thread's own ``ApiClient`` with ``api``'s configuration, for exec: the client's
+    ``stream()`` swaps the ``request`` method of the client it is given for the time of the call,
+    so a client shared between threads (probe pods read in parallel, a live diagram) must not
+    stream. One client per thread and configuration, kept for the thread's life."""
+    from kubernetes import client
+
+    clients = _THREAD.__dict__.setdefault("clients", {})
+    key = id(api.configuration)
+    if key not in clients:
+        clients[key] = (api.configuration, client.ApiClient(api.configuration))
+    return clients[key][1]
+
+
+def api_exec(api: Any, namespace: str, pod: str, argv: Sequence[str], container: str | None = None,
+             timeout: float = 60.0) -> tuple[int | None, str, str]:
+    """Run ``argv`` in a pod as ``kubectl exec`` does (the exec WebSocket): ``(exit code, stdout,
+    stderr)``; the one exec-in-a-pod of labkit, on this thread's own client."""
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    core = client.CoreV1Api(thread_client(api))
+    extra = {"container": container} if container else {}
+    resp = stream(core.connect_get_namespaced_pod_exec, pod, namespace, command=list(argv), stderr=True,
+                  stdin=False, stdout=True, tty=False, _preload_content=False, **extra)
+    out, err = [], []
+    deadline = time.monotonic() + timeout
+    while resp.is_open() and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        if resp.peek_stdout():
+            out.append(resp.read_stdout())
+        if resp.peek_stderr():
+            err.append(resp.read_stderr())
+    if resp.peek_stdout():                       # frames that arrived with the close
+        out.append(resp.read_stdout())
+    if resp.peek_stderr():
+        err.append(resp.read_stderr())
+    code = resp.returncode
+    resp.close()
+    return code, "".join(out), "".join(err)
 
 
 def probe_pod_name(node: str) -> str:

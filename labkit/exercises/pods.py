@@ -242,23 +242,11 @@ def _get_pod(cluster: Any, namespace: str, name: str, lang: str) -> dict:
 
 
 def pod_exec(cluster: Any, namespace: str, name: str, argv: Sequence[str], timeout: float = 10.0) -> str:
-    """Run ``argv`` in a pod through the API, as ``kubectl exec`` does; stdout, or ``RuntimeError``.
+    """Run ``argv`` in a pod through the API, as ``kubectl exec`` does (``labkit.nodes.api_exec``,
+    on this thread's own client); stdout, or ``RuntimeError``."""
+    from ..nodes import api_exec
 
-    A private ``ApiClient`` is used: the client's ``stream()`` swaps the ``request`` method of the
-    client it is given for the time of the call, and a live diagram may be using ``cluster.api``.
-    """
-    from kubernetes import client
-    from kubernetes.stream import stream
-
-    api = client.ApiClient(cluster.api.configuration)
-    try:
-        ws = stream(client.CoreV1Api(api).connect_get_namespaced_pod_exec, name, namespace, command=list(argv),
-                    stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
-        ws.run_forever(timeout=timeout)
-        out, err, code = ws.read_stdout(), ws.read_stderr(), ws.returncode
-        ws.close()
-    finally:
-        api.close()
+    code, out, err = api_exec(cluster.api, namespace, name, argv, timeout=timeout)
     if code not in (0, None):
         raise RuntimeError((err or out or f"exit {code}").strip())
     return out

@@ -176,6 +176,7 @@ def test_a_tool_absent_here_fails_without_starting_a_process(monkeypatch):
 
     started = []
     monkeypatch.setattr(nodes.subprocess, "run", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(nodes, "_installed", lambda tool: tool != "ipvsadm")
     with pytest.raises(LabkitError, match="not installed"):
-        nodes.NetnsAccess("n", "no-such-netns").run(["labkit-no-such-tool-xyz", "-Ln"])
+        nodes.NetnsAccess("n", "no-such-netns").run(["ipvsadm", "-Ln"])
     assert started == []

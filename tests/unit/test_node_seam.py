@@ -1,0 +1,70 @@
+"""The node seam's two rules: every seam refuses a write before anything runs (one place:
+``nodes.ReadOnlySeam``), and exec in a pod streams on each thread's own API client."""
+import subprocess
+import threading
+
+import pytest
+
+from labkit import nodes
+from labkit.errors import BadInput
+
+
+class Untouchable:
+    """An API client that fails the test if anything uses it."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the API was used ({name}) for a refused command")
+
+
+@pytest.fixture
+def no_process(monkeypatch):
+    started = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: started.append(a) or pytest.fail(f"ran {a}"))
+    return started
+
+
+SEAMS = {
+    "netns": lambda: nodes.NetnsAccess("kubenet-worker", "kubenet-worker"),
+    "lab api": lambda: nodes.LabApiAccess(Untouchable(), "kubenet-worker"),
+    "docker": lambda: nodes.DockerExecAccess("kind-worker"),
+    "probe pod": lambda: nodes.ProbePodAccess(Untouchable(), "kind-worker"),
+}
+
+
+@pytest.mark.parametrize("seam", SEAMS)
+@pytest.mark.parametrize("argv", [["ip", "route", "flush", "all"], ["nft", "flush", "ruleset"], ["sh", "-c", "id"]])
+def test_every_seam_refuses_a_write_before_running_anything(no_process, seam, argv):
+    access = SEAMS[seam]()
+    assert isinstance(access, nodes.ReadOnlySeam)
+    with pytest.raises(BadInput) as err:
+        access.run(argv)
+    assert err.value.key == "nodes.not_read_only" and access.name in str(err.value)
+    assert no_process == []
+
+
+def test_a_local_namespace_runs_what_the_rule_allows(monkeypatch):
+    seen = []
+
+    def run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "[]", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert nodes.NetnsAccess("kubenet-worker", "kubenet-worker").run(["ip", "-j", "route", "show"]) == "[]"
+    assert seen == [["nsenter", "--net=/run/netns/kubenet-worker", "ip", "-j", "route", "show"]]
+
+
+def test_exec_streams_on_one_client_per_thread():
+    from kubernetes import client
+
+    shared = client.ApiClient(client.Configuration())
+    here = nodes.thread_client(shared)
+    assert here is nodes.thread_client(shared) and here is not shared
+    assert here.configuration is shared.configuration
+    others = []
+    threads = [threading.Thread(target=lambda: others.append(nodes.thread_client(shared))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in [here, *others]}) == 4
