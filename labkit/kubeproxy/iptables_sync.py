@@ -17,6 +17,15 @@ The first load (:func:`iptables_initial_batches`) is split: ``iptables-nft-resto
 (1.8.9) spends time quadratic in the number of chains it creates and fills in one input, so the
 service chains are declared and filled in batches, and the top-level chains that jump to them
 are written last.
+
+What a one-service change costs at 10,000 services (``bench/kube_proxy_floor.py``, 2-core VM, with
+kube-proxy's jumps from ``PREROUTING``/``OUTPUT``): ``iptables-nft-restore`` 96-100 ms (20 ms at
+1,000; an empty ``*nat COMMIT`` 4 ms). iptables-nft rules are nf_tables rules, so the kernel walks
+the whole ``nat`` table from its base chains on each commit that adds a jump, as in nftables mode
+(55-60 ms there at this size); the split between that and iptables-nft's own reading of the table
+was not measured. The legacy backend (``iptables-legacy-restore``) reads the whole table as one
+blob and replaces it: 490 ms for the same change, 210 ms for an empty commit, although its full
+load is faster (1.4 s against 8.9 s).
 """
 from __future__ import annotations
 
