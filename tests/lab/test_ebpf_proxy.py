@@ -110,6 +110,16 @@ def test_an_endpoint_removed_gets_no_new_connection(cluster):
     assert answered_by(cluster, 1, f"http://{ip}") == {name: 1}      # it still serves, directly
 
 
+def test_a_deleted_pod_leaves_every_map_and_no_new_connection_fails(cluster):
+    victim = cluster.pods("app=blue")[0]
+    name, ip = victim["metadata"]["name"], victim["status"]["podIP"]
+    cluster.kubectl("-n", "demo", "delete", "pod", name, "--wait=false")
+    for node in cluster.lab.spec.node_plans():
+        cluster.wait(lambda n=node: backends(cluster, n.name), lambda b: b and ip not in b)
+    counts = answered_by(cluster, 30)
+    assert sum(counts.values()) == 30 and name not in counts, counts      # none sent to the dead address
+
+
 def curl_from_host(url):
     out = subprocess.run(["curl", "-s", "-m", "2", url], capture_output=True, text=True).stdout
     return json.loads(out) if out.startswith("{") else None
