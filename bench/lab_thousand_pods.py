@@ -52,6 +52,23 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, limit: float = 30.0) -> float:
+    """Seconds until the daemon uses less than a tenth of a core (GET and LIST are measured on a
+    lab at rest, as a learner's is once the Deployment is up)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.1:
+            break
+    return time.perf_counter() - began
+
+
 def quantiles(samples: list[float]) -> str:
     samples = sorted(samples)
     return (f"median {statistics.median(samples):6.1f} ms   "
@@ -188,6 +205,8 @@ def one_size(n: int, name: str, profile: str | None) -> None:
                                      "-o", "jsonpath={.items[*].message}"], capture_output=True, text=True,
                                     env=env).stdout
             print(f"  FailedCreate: {failed[:300]}")
+        idle = wait_idle(daemon)
+        print(f"  daemon idle {idle:5.1f} s after the last pod answered (its writer thread, syncs)")
         pod = next(iter(running), None)
         calls = [(f"LIST {n} pods", lambda: api.list_namespaced_pod("default", _preload_content=False).read())]
         if pod:

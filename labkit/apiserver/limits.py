@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import time
 from collections.abc import Callable, Iterator
 
@@ -58,7 +59,9 @@ def slow_start(total: int, create: Callable[[], object]) -> tuple[int, ApiError 
     return done, None
 
 
+@functools.lru_cache(maxsize=8192)
 def _stamp(text: object) -> float:
+    """Seconds since the epoch of an API timestamp (cached: Events of one second share one)."""
     try:
         return calendar.timegm(time.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ"))
     except ValueError:
@@ -90,7 +93,11 @@ class EventCollector:
         oldest_allowed = now - self.ttl
         dated = sorted(((_stamp(e.get("lastTimestamp") or e["metadata"].get("creationTimestamp")),
                          int(e["metadata"].get("resourceVersion") or 0)), e) for e in events)
+        # Beyond the cap, down to 90% of it: a stream of Events (five per pod of a 1,000-pod
+        # Deployment) then costs one sort every cap/10 Events, not one on every pass.
         excess = len(dated) - self.cap
+        if excess > 0:
+            excess = len(dated) - int(self.cap * 0.9)
         for index, ((stamp, _), event) in enumerate(dated):
             if stamp >= oldest_allowed and index >= excess:
                 break

@@ -204,7 +204,7 @@ class Store:
         self._watchers: set[Watcher] = set()
         self.listeners: list[Callable[[Change], None]] = []
         self._dir = Path(state_dir) / "objects" if state_dir else None
-        self.deletions = 0       # objects deleted so far (the garbage collector's cue)
+        self.deletions = 0       # objects other than Events deleted so far (the GC's cue)
         self._background = 0
         self.persister = Persister()
         if self._dir:
@@ -280,7 +280,8 @@ class Store:
         if current is None:
             return obj
         self._uids.pop(current["metadata"]["uid"], None)
-        self.deletions += 1
+        if res.key != EVENTS_KEY:
+            self.deletions += 1      # an Event owns nothing: its going is no cue for the collector
         gone = dict(current, metadata=dict(current["metadata"], resourceVersion=str(self.next_rv())))
         if self._dir:
             meta_data = json.dumps({"resourceVersion": self.rv}).encode()
