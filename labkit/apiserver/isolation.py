@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TypeVar
 
 from .. import i18n
@@ -64,7 +65,7 @@ class Isolation:
 
     def each(self, objs: Iterable[T], step: Callable[[T], object]) -> None:
         for obj in objs:
-            self.run(obj, lambda obj=obj: step(obj))
+            self.run(obj, partial(step, obj))
 
     def report(self, obj: object, exc: BaseException) -> None:
         self.failures += 1

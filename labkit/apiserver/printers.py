@@ -7,6 +7,7 @@ one cell; the column list of each kind lives in the resource table (``resources.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 NONE = "<none>"
 
@@ -276,7 +277,7 @@ def event_first_seen(obj: dict, now: float) -> str:
     return "<unknown>" if when is None else human_duration(now - when)
 
 
-def event_field(path: str, default: str = ""):
+def event_field(path: str, default: Any = ""):
     def cell(obj: dict, now: float):
         return _get(obj, path, default)
     return cell

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from ..errors import LabkitError
@@ -41,7 +42,7 @@ def daemon_alive(name: str, ready: bool = False) -> bool:
         return False
 
 
-def up(spec: LabSpec, chosen: set[str] = frozenset()) -> tuple[LabSpec, bool]:
+def up(spec: LabSpec, chosen: AbstractSet[str] = frozenset()) -> tuple[LabSpec, bool]:
     """Make sure lab ``spec.name`` runs. Returns the spec in force and whether anything was started."""
     require_root()
     state = LabState.load(spec.name)
