@@ -34,6 +34,56 @@ from .inspect.iproute import route_for
 from .inspect.servicemap import trace as kube_proxy_trace
 from .snapshot import ClusterSnapshot, NodeNetwork
 
+MESSAGES = {
+    "trace.head": {"en": "{src} → {dst}: path of a new {protocol} connection",
+                   "fr": "{src} → {dst} : chemin d'une nouvelle connexion {protocol}"},
+    "trace.pod_route": {"en": "pod {pod}: route {route}", "fr": "pod {pod} : route {route}"},
+    "trace.veth": {"en": "leaves the pod by {pod_if}, enters node {node} by {host_if}",
+                   "fr": "sort du pod par {pod_if}, entre dans le nœud {node} par {host_if}"},
+    "trace.no_pod_route": {"en": "pod {pod}: no route to {ip}", "fr": "pod {pod} : aucune route vers {ip}"},
+    "trace.kube_proxy": {"en": "kube-proxy on {node} ({service}): {path}",
+                         "fr": "kube-proxy sur {node} ({service}) : {path}"},
+    "trace.no_service": {"en": "kube-proxy on {node}: no rule for {dst}, no DNAT",
+                         "fr": "kube-proxy sur {node} : aucune règle pour {dst}, pas de DNAT"},
+    "trace.no_rules": {"en": "node {node}: no kube-proxy rules in the snapshot",
+                       "fr": "nœud {node} : aucune règle kube-proxy dans l'instantané"},
+    "trace.no_candidates": {"en": "service {service} has no endpoint: the connection is rejected",
+                            "fr": "le service {service} n'a aucun endpoint : la connexion est rejetée"},
+    "trace.candidate": {"en": "candidate {n}/{total}: {target} ({pod}), {share} of new connections",
+                        "fr": "candidat {n}/{total} : {target} ({pod}), {share} des nouvelles connexions"},
+    "trace.dnat": {"en": "{chain}: DNAT to {target}", "fr": "{chain} : DNAT vers {target}"},
+    "trace.socket_lb": {"en": "connect() in the pod, BPF socket load balancer of {node} ({service}): {path}",
+                        "fr": "connect() dans le pod, répartiteur BPF de sockets de {node} ({service}) : {path}"},
+    "trace.socket_lb_pick": {"en": "{chain}: connect() goes to {target} (no DNAT: no packet carries the ClusterIP)",
+                             "fr": "{chain} : connect() va vers {target} (pas de DNAT : aucun paquet ne porte la "
+                                   "ClusterIP)"},
+    "trace.node_route": {"en": "node {node}: route {route} → node {next}",
+                         "fr": "nœud {node} : route {route} → nœud {next}"},
+    "trace.tunnel": {"en": "node {node}: route {route}, VXLAN on {dev} (VNI {vni}) to VTEP {vtep} "
+                           "(node {next}), UDP {port} over {uplink}",
+                     "fr": "nœud {node} : route {route}, VXLAN sur {dev} (VNI {vni}) vers le VTEP {vtep} "
+                           "(nœud {next}), UDP {port} par {uplink}"},
+    "trace.deliver": {"en": "node {node}: route {route} → {host_if} → pod {pod} ({pod_if})",
+                      "fr": "nœud {node} : route {route} → {host_if} → pod {pod} ({pod_if})"},
+    "trace.local_address": {"en": "node {node}: {ip} is the node's own address", "fr": "nœud {node} : {ip} est l'adresse du nœud"},
+    "trace.leave": {"en": "node {node}: route {route}, the packet leaves the cluster",
+                    "fr": "nœud {node} : route {route}, le paquet sort du cluster"},
+    "trace.no_route": {"en": "node {node}: no route to {ip}", "fr": "nœud {node} : aucune route vers {ip}"},
+    "trace.loop": {"en": "stopped after {hops} nodes: routing loop?", "fr": "arrêt après {hops} nœuds : boucle de routage ?"},
+    "trace.policy": {"en": "network policies: {verdict}", "fr": "politiques réseau : {verdict}"},
+    "trace.policy_none": {"en": "network policies: not evaluated (the destination is not a pod)",
+                          "fr": "politiques réseau : non évaluées (la destination n'est pas un pod)"},
+    "trace.allowed": {"en": "allowed", "fr": "autorisée"},
+    "trace.denied": {"en": "denied", "fr": "refusée"},
+    "trace.html.step": {"en": "step", "fr": "étape"},
+    "trace.html.layer": {"en": "layer", "fr": "couche"},
+    "trace.html.where": {"en": "where", "fr": "où"},
+    "trace.html.what": {"en": "what happens", "fr": "ce qui se passe"},
+    "trace.layer.pod": {"en": "pod network", "fr": "réseau des pods"},
+    "trace.layer.service": {"en": "service", "fr": "service"},
+    "trace.layer.policy": {"en": "policy", "fr": "politique"},
+}
+
 MAX_NODES = 6  # route lookups before we call it a loop
 
 
