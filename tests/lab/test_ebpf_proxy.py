@@ -171,6 +171,9 @@ def test_a_stopped_agent_keeps_serving_and_programs_nothing_new(cluster):
     agents.stop(c, node)
     try:
         assert not agents.running(c, node)
+        short = node.removeprefix(f"{NAME}-")
+        printed = labkit("service-proxy", "status", "--name", NAME, "--node", short, check=True).stdout
+        assert "stopped" in printed and node in printed
         assert sum(answered_by(cluster, 6).values()) == 6                 # the old Service still works
         cluster.kubectl("-n", "demo", "expose", "deployment", "blue", "--name=late", "--port=8080",
                         "--target-port=80")
