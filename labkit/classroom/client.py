@@ -11,6 +11,7 @@ import os
 import urllib.error
 import urllib.request
 
+from .. import i18n
 from ..errors import LabkitError
 
 RESET_TIMEOUT = 120.0
@@ -30,6 +31,15 @@ def reset_own() -> str:
         with urllib.request.urlopen(req, timeout=RESET_TIMEOUT) as answer:
             return str(json.loads(answer.read())["reset"])
     except urllib.error.HTTPError as exc:
-        raise LabkitError("class.reset_failed", error=f"HTTP {exc.code}") from exc
+        raise LabkitError("class.reset_failed", error=_said(exc)) from exc
     except (OSError, ValueError, KeyError) as exc:
         raise LabkitError("class.reset_failed", error=str(exc)) from exc
+
+
+def _said(answer: urllib.error.HTTPError) -> str:
+    """What the service said in the learner's language (its JSON ``message``), else the HTTP status."""
+    try:
+        message = json.loads(answer.read())["message"]
+        return str(message.get(i18n.get_language(), message["en"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"HTTP {answer.code}"

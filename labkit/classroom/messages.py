@@ -30,6 +30,10 @@ MESSAGES = {
     "class.reset_failed": {
         "en": "the class service refused the reset: {error}",
         "fr": "le service de la classe a refusé la réinitialisation : {error}"},
+    "class.reset_error": {
+        "en": "the reset of {login}'s lab failed: {error} (details in the hub's log, hub.log)",
+        "fr": "la réinitialisation du lab de {login} a échoué : {error} (détails dans le journal du hub, "
+              "hub.log)"},
     "class.reset_done": {
         "en": "your lab {name} was reset (your kubeconfig is refreshed)",
         "fr": "votre lab {name} a été réinitialisé (votre kubeconfig est mis à jour)"},

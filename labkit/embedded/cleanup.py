@@ -7,6 +7,7 @@ so a lab named ``kubenet`` never sweeps one named ``kubenet2``.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -96,12 +97,17 @@ def _alive(pid: int) -> bool:
 
 
 def host_links(name: str) -> list[str]:
-    """Host interfaces of this lab (only ``<name>-host`` today; the sweep accepts future suffixes)."""
+    """Host interfaces of this lab (only ``<name>-host`` today; the sweep accepts future suffixes).
+
+    Asked of the kernel (netlink, ``ip -j link``) in this process's network namespace, not read from
+    ``/sys/class/net``: sysfs shows the links of the namespace it was mounted in, so a lab whose
+    "host" is a namespace entered with ``nsenter --net`` (a learner's world under ``make class``)
+    would find none there, and its host link would only go when the kernel's asynchronous netns
+    cleanup got round to the peer's namespace: a ``reset`` right after could then meet the old link
+    ("File exists")."""
     pattern = re.compile(rf"^{re.escape(name)}-(host|svc)$")
-    try:
-        return [n for n in os.listdir("/sys/class/net") if pattern.match(n)]
-    except FileNotFoundError:
-        return []
+    links = json.loads(ns.run(["ip", "-j", "link", "show"], check=False) or "[]")
+    return [str(link["ifname"]) for link in links if pattern.match(str(link.get("ifname", "")))]
 
 
 def sweep(name: str) -> int:

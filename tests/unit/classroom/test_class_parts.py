@@ -49,3 +49,26 @@ def test_a_learners_lab_runs_every_container_as_the_learner_even_when_asked_for_
     assert run_as({}, privileged) == run_as({}, root) == run_as({}, {}) == (1234, 1235)
     monkeypatch.setenv("LABKIT_POD_USER", "0:0")                            # never root by this door
     assert run_as({}, {}) == (65534, 65534)
+
+
+def test_a_failed_reset_is_said_plainly_to_the_instructor_and_to_the_learner():
+    error = service.ResetFailed("alice", "`python -m labkit up --name alice` failed: RTNETLINK answers: File exists")
+    page = service.error_page(error, "/services/class/")
+    assert "the reset of alice&#x27;s lab failed: `python -m labkit up" in page and "File exists" in page
+    assert "la réinitialisation du lab de alice a échoué" in page and 'href="/services/class/"' in page
+
+
+def test_the_learners_labkit_reset_prints_the_services_words_not_a_status(monkeypatch):
+    import io
+    import json
+    import urllib.error
+
+    from labkit import i18n
+    from labkit.classroom import client
+
+    body = {"error": "reset_failed", "message": {"en": "the reset of alice's lab failed: boom",
+                                                   "fr": "la réinitialisation du lab de alice a échoué : boom"}}
+    answer = urllib.error.HTTPError("http://x", 500, "Internal Server Error", {}, io.BytesIO(json.dumps(body).encode()))
+    monkeypatch.setattr(i18n, "get_language", lambda: "fr")
+    assert client._said(answer) == body["message"]["fr"]
+    assert client._said(urllib.error.HTTPError("http://x", 502, "Bad Gateway", {}, io.BytesIO(b"<html>"))) == "HTTP 502"
