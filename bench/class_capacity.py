@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pwd
 import socket
 import statistics
 import subprocess
@@ -54,8 +55,6 @@ def pss_mib(pid: str) -> float:
 def world_pss_mib(login: str) -> float:
     """PSS of everything a learner's world runs: processes in their namespace (server, kernel, lab
     daemon), in their lab's node and pod namespaces, or running as their Unix user (pods)."""
-    import pwd
-
     from labkit.embedded.cleanup import lab_namespaces
 
     uid = pwd.getpwnam(f"kc_{login}").pw_uid
@@ -81,6 +80,54 @@ def cpu_busy(seconds: float = 10.0) -> float:
     time.sleep(seconds)
     total1, idle1 = sample()
     return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+KINDS = ((b"labkit.embedded.daemon", "lab daemon"), (b"jupyterhub-singleuser", "JupyterLab server"),
+         (b"ipykernel", "kernel"), (b"jupyterhub", "hub"), (b"configurable-http-proxy", "proxy"),
+         (b"labkit.classroom.service", "class service"))
+
+
+def _kind(cmdline: bytes) -> str:
+    return next((kind for needle, kind in KINDS if needle in cmdline), "pods and others")
+
+
+def _ticks(pid: str) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def cpu_by_kind(logins: list[str], seconds: float = 20.0) -> dict[str, float]:
+    """CPU (% of one core) of the class's own processes over ``seconds``, by kind: each learner's world
+    (their namespace, their lab's namespaces, their Unix user) plus the hub, proxy and service.
+    Other work on the machine is not counted, unlike :func:`cpu_busy`."""
+    from labkit.embedded.cleanup import lab_namespaces
+
+    inodes = {os.stat(f"/run/netns/{n}").st_ino for login in logins
+              for n in [f"kc_{login}", *lab_namespaces(login)] if os.path.exists(f"/run/netns/{n}")}
+    uids = {pwd.getpwnam(f"kc_{login}").pw_uid for login in logins}
+
+    def ours() -> dict[str, str]:
+        found = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                mine = os.stat(f"/proc/{pid}").st_uid in uids or os.stat(f"/proc/{pid}/ns/net").st_ino in inodes
+            except OSError:
+                continue
+            cmd = _cmd(pid)
+            if mine or _kind(cmd) in ("hub", "proxy", "class service", "lab daemon"):
+                found[pid] = _kind(cmd)
+        return found
+    pids = ours()
+    before = {p: _ticks(p) for p in pids}
+    time.sleep(seconds)
+    used: dict[str, float] = {}
+    hz = os.sysconf("SC_CLK_TCK")
+    for pid, kind in pids.items():
+        used[kind] = used.get(kind, 0.0) + max(0, _ticks(pid) - before[pid]) / hz / seconds * 100
+    return used
 
 
 def _cmd(pid: str) -> bytes:
@@ -130,7 +177,9 @@ def main() -> None:
                   f"memory used so far {used:.0f} MiB", flush=True)
         total = before - mem_available_mib()
         worlds = [world_pss_mib(x.login) for x in learners]
+        time.sleep(10)                   # the last rollout settles
         busy = cpu_busy()
+        by_kind = cpu_by_kind([x.login for x in learners])
         n = len(learners)
         print(f"\nlearners served: {n} ({sum(rolled)} with all {args.pods} pods ready)")
         print(f"memory: hub+proxy+service {hub_mem:.0f} MiB; whole class {total:.0f} MiB; "
@@ -140,7 +189,10 @@ def main() -> None:
         print(f"first login -> server ready: median {statistics.median(ready):.1f} s, max {max(ready):.1f} s")
         print(f"first login -> notebook 00's overview drawn in the kernel: median {statistics.median(drawn):.1f} s, "
               f"max {max(drawn):.1f} s")
-        print(f"CPU busy with the class idle: {busy * 100:.0f}% of {os.cpu_count()} cores")
+        print(f"CPU busy with the class idle: {busy * 100:.0f}% of {os.cpu_count()} cores (whole machine)")
+        print(f"CPU of the class's own processes, idle: {sum(by_kind.values()):.1f}% of one core "
+              f"({sum(by_kind.values()) / n:.2f}% per learner): "
+              + ", ".join(f"{k} {v:.1f}%" for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1])))
         print(f"memory left: {mem_available_mib():.0f} MiB available")
     finally:
         t = time.monotonic()

@@ -54,12 +54,29 @@ class Learner:
         raise RuntimeError(f"{self.login}'s server did not start")
 
     def _connect(self, timeout: float) -> websocket.WebSocket:
+        if self.ws is not None and not self._still_open(self.ws):
+            self.ws = None                  # the server closed it while we were away: same kernel, new socket
         if self.ws is None:
-            self.kernel = self.api("POST", f"/user/{self.login}/api/kernels", json={"name": "python3"}).json()["id"]
+            if self.kernel is None:
+                self.kernel = self.api("POST", f"/user/{self.login}/api/kernels", json={"name": "python3"}).json()["id"]
             url = self.base.replace("http", "ws", 1) + f"/user/{self.login}/api/kernels/{self.kernel}/channels"
             self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"])
         self.ws.settimeout(timeout)
         return self.ws
+
+    @staticmethod
+    def _still_open(ws: websocket.WebSocket) -> bool:
+        """Read what came while the socket sat idle (pings are answered, old replies dropped): a
+        server that stopped hearing pongs has closed it, and a send would go nowhere."""
+        ws.settimeout(0.05)
+        try:
+            while ws.recv():
+                pass
+            return False                    # an empty frame: the close
+        except websocket.WebSocketTimeoutException:
+            return True
+        except (websocket.WebSocketException, OSError):
+            return False
 
     def run(self, code: str, timeout: float = 120.0) -> dict:
         """Run ``code`` in the learner's kernel; its stdout, stderr and error (``"Name: value"``)."""

@@ -240,11 +240,17 @@ print("status.podIP:", WEB_IP)
 if cluster.kind == "embedded":
     from labkit.embedded.paths import node_dir
 
-    ipam = next((node_dir(cluster.lab, WORKER) / "run" / "cni-ipam-state").iterdir())
-    print(tr(f"\nhost-local's files on {WORKER} ({ipam.name}):", f"\nfichiers de host-local sur {WORKER} ({ipam.name}) :"))
-    !ls {ipam}
-    print(f"\n{WEB_IP}:")
-    !cat {ipam}/{WEB_IP}
+    state = node_dir(cluster.lab, WORKER) / "run" / "cni-ipam-state"
+    if os.access(state, os.R_OK | os.X_OK):
+        ipam = next(state.iterdir())
+        print(tr(f"\nhost-local's files on {WORKER} ({ipam.name}):", f"\nfichiers de host-local sur {WORKER} ({ipam.name}) :"))
+        !ls {ipam}
+        print(f"\n{WEB_IP}:")
+        !cat {ipam}/{WEB_IP}
+    else:                       # a kernel that is not root (a class's learner): the node's files are root's
+        print(tr(f"\nhost-local's files on {WORKER} are in {state}, readable by root only (your kernel runs as you)",
+                 f"\nles fichiers de host-local sur {WORKER} sont dans {state}, lisibles par root seulement "
+                 "(votre noyau tourne sous votre propre compte, pas root)"))
 
 # %% [markdown] en
 # ## Exercise 1: a pod on a given node
