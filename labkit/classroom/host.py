@@ -13,6 +13,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,11 +59,24 @@ def install_learner_venv(plan: ClassPlan) -> bool:
     try:
         if not (venv / "bin" / "python").exists():
             run([DEBIAN_PYTHON, "-m", "venv", str(venv)])
-        run([str(venv / "bin" / "pip"), "install", "-q", "--no-warn-script-location", plan.repo])
+        with tempfile.TemporaryDirectory(prefix="kubenet-class-src-") as source:
+            run([str(venv / "bin" / "pip"), "install", "-q", "--no-warn-script-location",
+                 str(package_source(Path(plan.repo), Path(source)))])
         stamp.write_text(digest)
     finally:
         os.umask(umask)
     return True
+
+
+def package_source(repo: Path, into: Path) -> Path:
+    """What the package is built from, copied alone: not the checkout itself, whose ``build/lib``
+    setuptools reuses and would ship with modules since moved or deleted (a stale
+    ``policy_api/cluster.py`` beside its successor ``netpol/handle.py`` made the message catalog
+    refuse to load: every learner's ``labkit`` failed)."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(repo / name, into / name)
+    shutil.copytree(repo / "labkit", into / "labkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return into
 
 
 def install_proxy(plan: ClassPlan) -> bool:

@@ -72,3 +72,20 @@ def test_the_learners_labkit_reset_prints_the_services_words_not_a_status(monkey
     monkeypatch.setattr(i18n, "get_language", lambda: "fr")
     assert client._said(answer) == body["message"]["fr"]
     assert client._said(urllib.error.HTTPError("http://x", 502, "Bad Gateway", {}, io.BytesIO(b"<html>"))) == "HTTP 502"
+
+
+def test_the_learners_venv_is_built_from_the_package_alone_not_a_stale_build_dir(tmp_path):
+    from labkit.classroom import host
+
+    repo, into = tmp_path / "repo", tmp_path / "src"
+    (repo / "labkit" / "netpol").mkdir(parents=True)
+    (repo / "build" / "lib" / "labkit" / "policy_api").mkdir(parents=True)
+    (repo / "build" / "lib" / "labkit" / "policy_api" / "cluster.py").write_text("MESSAGES = {}\n")
+    (repo / "labkit" / "netpol" / "handle.py").write_text("MESSAGES = {}\n")
+    (repo / "labkit" / "__pycache__").mkdir()
+    (repo / "pyproject.toml").write_text("[project]\n")
+    (repo / "README.md").write_text("# r\n")
+    into.mkdir()
+    host.package_source(repo, into)
+    assert sorted(str(p.relative_to(into)) for p in into.rglob("*")) == [
+        "README.md", "labkit", "labkit/netpol", "labkit/netpol/handle.py", "pyproject.toml"]
