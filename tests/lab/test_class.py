@@ -380,11 +380,11 @@ def test_teardown_removes_every_learner_and_leaves_the_host_as_before(klass, sta
 
 
 def test_a_reset_inside_a_world_deletes_the_old_host_link_itself():
-    """The cause of the instructor's reset button's 500 once in CI: `labkit reset` inside a learner's
+    """The likely cause of the instructor's reset button's 500 once in CI: `labkit reset` inside a learner's
     world (a namespace entered with nsenter, whose /sys/class/net still shows the host's links) found
     no `<lab>-host` to delete, and left it to the kernel's asynchronous cleanup of the lab's old
-    bridge namespace; on a busy machine (CI, right after a test that deleted many namespaces) the old
-    link was still there when the lab was rebuilt: "RTNETLINK answers: File exists". Here the old
+    bridge namespace; when that cleanup lags (a busy machine) the old link is still there when the
+    lab is rebuilt: "RTNETLINK answers: File exists". Here the old
     bridge namespace is held open while the lab is reset, which makes the lag certain."""
     world, lab = "tcw22", "tcr22"
     enter = ["nsenter", f"--net=/run/netns/{world}", "--", sys.executable, "-m", "labkit"]
