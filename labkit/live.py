@@ -4,9 +4,11 @@ Change detection: watches on the objects a diagram shows (pods, services, Endpoi
 NetworkPolicies, nodes: ``?watch=1`` on the Kubernetes API, which the embedded lab serves as
 the real API server does); a watch that ends is resumed from its last ``resourceVersion``. The
 nodes' own state (routes, addresses, links changed by hand) is followed by
-:mod:`labkit.node_events` (netlink events in the embedded lab, polling elsewhere). Every
-second the cluster's latest revision is read as well (one ``limit=1`` list): a heartbeat that says
-when the cluster is lost and a fallback when watches are refused. A change is debounced (a burst
+:mod:`labkit.node_events` (netlink events in the embedded lab, polling elsewhere). The cluster's
+latest revision is read as well (one ``limit=1`` list): a heartbeat that says when the cluster is
+lost. While the watches run it is read at once when one of them breaks and otherwise every
+:data:`WATCHED_HEARTBEAT_SECONDS` (an idle view costs next to nothing: a class keeps twenty open);
+without watches, every second (the fallback when watches are refused). A change is debounced (a burst
 of events is one redraw), then the layer is drawn twice, off the kernel's thread (the cell returns
 at once and the kernel never blocks): first from the API objects just listed on the node state of
 the previous snapshot (one round of lists: a new pod shows at once, without its veth yet), then
@@ -28,6 +30,8 @@ from . import i18n
 from .snapshot import ClusterSnapshot
 
 HEARTBEAT_SECONDS = 1.0
+WATCHED_HEARTBEAT_SECONDS = 30.0
+WATCH_SETTLE_SECONDS = 5.0      # until every watch has its starting revision, the 1 s heartbeat still runs
 DEBOUNCE_SECONDS = 0.03
 WATCH_SECONDS = 60
 
@@ -138,10 +142,12 @@ class LiveView:
     def _loop(self) -> None:
         seen: str | None = None
         stop_watches = None
+        watched_since = 0.0
         while not self._stop.is_set():
             try:
                 if stop_watches is None and self._changes is not None:
                     self._wake, stop_watches = self._changes(self._stop)
+                    watched_since = time.monotonic()
                 current = self._version()
                 fired = self._wake.is_set()
                 if current != seen or fired:
@@ -156,7 +162,8 @@ class LiveView:
                 seen = None
                 self._stop.wait(1.0)
                 continue
-            self._wake.wait(HEARTBEAT_SECONDS)
+            settled = stop_watches is not None and time.monotonic() - watched_since > WATCH_SETTLE_SECONDS
+            self._wake.wait(WATCHED_HEARTBEAT_SECONDS if settled else HEARTBEAT_SECONDS)
         if stop_watches is not None:
             stop_watches()
 
@@ -258,7 +265,7 @@ def resource_version_of(cluster) -> Callable[[], str]:
     return version
 
 
-WATCHED = (("", "v1", "pods"), ("", "v1", "services"), ("", "v1", "nodes"),
+WATCHED = (("", "v1", "pods"), ("", "v1", "services"), ("", "v1", "nodes"), ("", "v1", "namespaces"),
            ("discovery.k8s.io", "v1", "endpointslices"), ("networking.k8s.io", "v1", "networkpolicies"))
 
 
@@ -294,6 +301,7 @@ def watch_changes(cluster, stop: threading.Event) -> tuple[threading.Event, Call
                 answer.release_conn()
             except Exception:  # noqa: BLE001 - the heartbeat reports a lost cluster; retry quietly
                 rv = None
+                changed.set()               # the heartbeat looks now (lost? changed while unwatched?)
                 stop.wait(1.0)
 
     threads = [threading.Thread(target=run, args=w, name=f"labkit-watch-{w[2]}", daemon=True) for w in WATCHED]

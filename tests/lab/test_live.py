@@ -52,6 +52,7 @@ def test_french_view_and_a_lost_cluster_is_said(cluster):
         cidr = EmbeddedLab(NAME).spec.pod_cidr                # the lab's /16, not the nodes' union
         assert f"réseau des pods {cidr} :" in view.svg
         view._version = lambda: (_ for _ in ()).throw(ConnectionError("refused"))
+        view._wake.set()              # what a lost cluster does to the view's watches: they break, it looks
         deadline = time.monotonic() + 5
         while "injoignable" not in view.status.value:
             assert time.monotonic() < deadline, view.status.value
