@@ -335,19 +335,22 @@ ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 #
 # Same model, different wiring. We start two small extra labs of 2 nodes each, one with the
 # `bridge` flavor and one with `flannel` (a few seconds each; they get their own networks and are
-# removed at the end of the notebook), and put a pod on each node.
+# removed at the end of the notebook), and put a pod on each node. `labkit.companion` asks your lab's
+# daemon for them, so no root is needed (in a terminal: `labkit companion up bridge`; as root,
+# `labkit up --cni bridge --nodes 2`, and `--cni flannel`, make the same).
 # %% [markdown] fr
 # ## Trois variantes de CNI côte à côte
 #
 # Même modèle, câblage différent. On démarre deux petits labs en plus, de 2 nœuds chacun, l'un en
 # variante `bridge`, l'autre en `flannel` (quelques secondes chacun ; ils ont leurs propres réseaux
-# et sont supprimés à la fin du carnet), et on met un pod sur chaque nœud.
+# et sont supprimés à la fin du carnet), et on met un pod sur chaque nœud. `labkit.companion` les
+# demande au démon de votre lab : pas besoin d'être root (dans un terminal : `labkit companion up bridge` ;
+# en root, `labkit up --cni bridge --nodes 2`, et `--cni flannel`, font les mêmes).
 
 # %%
-BRIDGE, FLANNEL = f"{LAB[:8]}br", f"{LAB[:8]}fl"
-!labkit up --name {BRIDGE} --cni bridge --nodes 2
-!labkit up --name {FLANNEL} --cni flannel --nodes 2
-bridge, flannel = labkit.connect(lab=BRIDGE), labkit.connect(lab=FLANNEL)
+bridge = labkit.companion("bridge", lab=LAB)       # 2 nodes, bridge flavor, started by your lab's daemon
+flannel = labkit.companion("flannel", lab=LAB)     # 2 nodes, flannel flavor
+BRIDGE, FLANNEL = bridge.lab, flannel.lab
 
 for other in (bridge, flannel):
     config = readable_kubeconfig(other.lab)
@@ -512,6 +515,6 @@ view.stop()
 NODE_IPS = {n.metadata.name: next(a.address for a in n.status.addresses if a.type == "InternalIP")
             for n in core.list_node().items}
 ex.node_route(cluster, WORKER, f"ip route replace {CIDR2} via {NODE_IPS[WORKER2]} dev eth0")   # as the lab built it
-!labkit down --name {BRIDGE}
-!labkit down --name {FLANNEL}
+labkit.companion("bridge", lab=LAB, stop=True)
+labkit.companion("flannel", lab=LAB, stop=True)
 !kubectl delete namespace nb02 --wait

@@ -238,8 +238,10 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->
 # Kubernetes 1.31, the "tables have turned" talk) replaces the walk with one lookup in a **verdict
 # map** keyed by *IP . protocol . port*, and picks the endpoint with `numgen random`.
 #
-# Let us start a second, small lab with `labkit up --name <name> --proxy-mode nftables` (a few
-# seconds), and create the same Deployment and Service there.
+# Let us start a second, small lab in nftables mode (a few seconds): `labkit.companion("nftables")`
+# asks your lab's daemon for it, so no root is needed (as root,
+# `labkit up --name <name> --proxy-mode nftables` makes the same). Then we create the same
+# Deployment and Service there.
 # %% [markdown] fr
 # ## 3. Mode iptables contre mode nftables
 #
@@ -250,18 +252,19 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->
 # have turned ») remplace ce parcours par une seule recherche dans une **map de verdicts** indexée
 # par *IP . protocole . port*, et choisit l'endpoint avec `numgen random`.
 #
-# Lançons un second petit lab avec `labkit up --name <nom> --proxy-mode nftables` (quelques
-# secondes), et créons-y le même Deployment et le même Service.
+# Lançons un second petit lab en mode nftables (quelques secondes) : `labkit.companion("nftables")`
+# le demande au démon de votre lab, sans besoin d'être root (en root,
+# `labkit up --name <nom> --proxy-mode nftables` fait le même). Puis créons-y le même Deployment et
+# le même Service.
 
 # %%
-LAB2 = os.environ.get("LABKIT_LAB_NFT", "kubenft")
-!{LABKIT} up --name {LAB2} --proxy-mode nftables
+cluster2 = labkit.companion("nftables", lab=LAB)   # 2 nodes, kube-proxy in nftables mode
+LAB2 = cluster2.lab
 KC2 = str(readable_kubeconfig(LAB2))
 !kubectl --kubeconfig {KC2} create namespace nb03
 !kubectl --kubeconfig {KC2} -n nb03 create deployment web --image=jpetazzo/color --replicas=3
 !kubectl --kubeconfig {KC2} -n nb03 expose deployment web --port=80
 !kubectl --kubeconfig {KC2} -n nb03 rollout status deployment web --timeout=60s
-cluster2 = labkit.connect(lab=LAB2)
 worker2 = cluster2.node("worker")
 
 
@@ -321,7 +324,7 @@ print(tr("iptables: KUBE-SERVICES rules to walk:", "iptables : règles de KUBE-S
 print(tr("nftables: {} lookup in a map of {} elements", "nftables : {} recherche dans une map de {} éléments").format(
     nft.count("vmap @service-ips"), block(nft, "map service-ips ").count(" : goto ")))
 cluster2.close()
-!{LABKIT} down --name {LAB2}
+labkit.companion("nftables", lab=LAB, stop=True)
 
 # %% [markdown] en
 # ## Recap

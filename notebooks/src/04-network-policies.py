@@ -623,11 +623,12 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # The API server only *stores* NetworkPolicies; something in every node must apply them (the CNI or
 # an agent beside it). Some clusters have none (AWS EKS did not enforce policies by default, plain
 # flannel never does): your policy is accepted, `kubectl get netpol` lists it, and it does nothing.
-# Try it in a terminal with a lab of its own: `sudo labkit up --name nopol --no-policy-controller`,
-# point `KUBECONFIG` at the kubeconfig it prints, run two pods (`kubectl run a --image=nginx`, then
-# `b`) and apply a deny-all policy, then `labkit probe --name nopol`: every pair still connects, and the
+# Try it in a terminal with a lab of its own: `labkit companion up nopol` (your lab's daemon starts
+# it, no root needed; it prints its name, `kubenetnp` beside `kubenet`), `source <(labkit env --name
+# kubenetnp)`, run two pods (`kubectl run a --image=nginx`, then
+# `b`) and apply a deny-all policy, then `labkit probe --name kubenetnp`: every pair still connects, and the
 # probe warns that *nothing seems to enforce NetworkPolicies in this cluster* (every connection
-# the policies deny got through). `labkit down --name nopol` removes it.
+# the policies deny got through). `labkit companion down nopol` removes it.
 # %% [markdown] fr
 # ### Un cluster sans contrôleur de politiques
 #
@@ -635,12 +636,12 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # les appliquer (le CNI ou un agent à côté). Certains clusters n'en ont pas (AWS EKS ne les
 # appliquait pas par défaut, flannel seul jamais) : votre politique est acceptée, `kubectl get
 # netpol` la liste, et elle ne fait rien. Essayez dans un terminal avec un lab à part :
-# `sudo labkit up --name nopol --no-policy-controller`, faites pointer `KUBECONFIG` sur le kubeconfig
-# qu'il affiche, lancez deux pods (`kubectl run a --image=nginx`, puis `b`), appliquez une politique
-# qui interdit tout,
-# puis `labkit probe --name nopol` : toutes les paires se connectent encore, et la sonde avertit que
+# `labkit companion up nopol` (le démon de votre lab le démarre, sans besoin d'être root ; il affiche
+# son nom, `kubenetnp` à côté de `kubenet`), `source <(labkit env --name kubenetnp)`, lancez deux pods
+# (`kubectl run a --image=nginx`, puis `b`), appliquez une politique qui interdit tout,
+# puis `labkit probe --name kubenetnp` : toutes les paires se connectent encore, et la sonde avertit que
 # *rien ne semble appliquer les NetworkPolicies dans ce cluster* (toutes les connexions que les
-# politiques interdisent sont passées). `labkit down --name nopol` le supprime.
+# politiques interdisent sont passées). `labkit companion down nopol` le supprime.
 
 # %% [markdown] en
 # ## 7. All the layers again: one connection, end to end

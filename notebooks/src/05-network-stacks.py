@@ -333,14 +333,14 @@ ex.check("05.2", stack_2, cluster, variable="stack_2")
 # ## 3. And your lab?
 #
 # The same recognition, on the live nodes of your lab (kindnet, unless you started it with another
-# `--cni`). Then a second, small lab with the **flannel** flavor (`labkit up --cni flannel`, a few
-# seconds): the same code recognises it from its real nodes, and we remove it.
+# `--cni`). Then a second, small lab with the **flannel** flavor (`labkit.companion("flannel")`, the lab
+# `labkit up --cni flannel` makes, started by your lab's daemon without root, a few seconds): the same code recognises it from its real nodes, and we remove it.
 # %% [markdown] fr
 # ## 3. Et votre lab ?
 #
 # La même reconnaissance, sur les nœuds vivants de votre lab (kindnet, sauf si vous l'avez lancé
-# avec un autre `--cni`). Puis un second petit lab, en variante **flannel** (`labkit up --cni
-# flannel`, quelques secondes) : le même code le reconnaît d'après ses vrais nœuds, et on le
+# avec un autre `--cni`). Puis un second petit lab, en variante **flannel** (`labkit.companion("flannel")`, le lab
+# que fait `labkit up --cni flannel`, démarré par le démon de votre lab sans root, quelques secondes) : le même code le reconnaît d'après ses vrais nœuds, et on le
 # supprime.
 
 # %%
@@ -348,9 +348,8 @@ cluster.snapshot()
 print(LAB, ":", cluster.recognition.describe(LANG))
 
 # %%
-LAB2 = os.environ.get("LABKIT_LAB_FLANNEL", "kubeflan")
-!{LABKIT} up --name {LAB2} --cni flannel
-second = labkit.connect(lab=LAB2)
+second = labkit.companion("flannel", lab=LAB)     # 2 nodes, flannel flavor, started by your lab's daemon
+LAB2 = second.lab
 second_worker = second.node("worker")
 print(second_worker.run(["ip", "-br", "-d", "link"]))
 print(second_worker.run(["ip", "route"]))
@@ -391,7 +390,7 @@ ex.check("05.3", stack_3, second, variable="stack_3")
 flannel_snapshot = second.snapshot()
 print(LAB2, ":", second.recognition.describe(LANG))
 second.close()
-!{LABKIT} down --name {LAB2}
+labkit.companion("flannel", lab=LAB, stop=True)
 diagrams.pod_network(flannel_snapshot, lang=LANG)
 
 # %% [markdown] en
@@ -439,13 +438,10 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # %%
 from labkit import compare
 
-LAB_CALICO = os.environ.get("LABKIT_LAB_CALICO", LAB[:9] + "c")
-LAB_EBPF = os.environ.get("LABKIT_LAB_EBPF", LAB[:9] + "e")
-!{LABKIT} up --name {LAB_CALICO} --nodes 2 --cni calico
-!{LABKIT} up --name {LAB_EBPF} --nodes 2 --service-proxy ebpf
-stacks = [compare.measure(LAB), compare.measure(LAB_CALICO), compare.measure(LAB_EBPF)]
-!{LABKIT} down --name {LAB_CALICO}
-!{LABKIT} down --name {LAB_EBPF}
+with labkit.companion("calico", lab=LAB) as calico, labkit.companion("ebpf", lab=LAB) as ebpf:   # 2 nodes each
+    stacks = [compare.measure(LAB), compare.measure(calico.lab), compare.measure(ebpf.lab)]
+labkit.companion("calico", lab=LAB, stop=True)
+labkit.companion("ebpf", lab=LAB, stop=True)
 display(HTML(compare.table(stacks, LANG)))
 compare.plot(stacks, LANG);
 

@@ -125,7 +125,7 @@ def test_an_ordinary_user_starts_companions_and_reads_their_nodes_through_their_
     assert "vxlan id 1" in started["flannel"]["links"]
     assert started["again"] is False                                   # idempotent
     assert started["status"] == {"bridge": True, "flannel": True, "nftables": False, "ebpf": False,
-                                 "nopol": False}
+                                 "nopol": False, "calico": False}
     for name in ("tcompabr", "tcompafl"):                             # the daemon wrote the user's copies
         copy = home / ".kube" / f"labkit-{name}.yaml"
         assert copy.stat().st_uid == pwd.getpwnam("nobody").pw_uid and copy.stat().st_mode & 0o777 == 0o600
