@@ -301,14 +301,18 @@ def encode_transaction(text: str, set_types: dict[str, str]) -> list[Message]:
 
 
 def batch(messages: list[Message], seq: int = 1) -> bytes:
-    """The whole transaction as one nfnetlink batch (begin, messages with an ack each, end)."""
+    """The whole transaction as one nfnetlink batch: begin, the messages, end.
+
+    Only the last message asks for an ack (as nft does, errors come unasked): one ack per message
+    would overflow the socket's receive buffer when a sync writes thousands of them."""
     def header(kind: int, flags: int, n: int, body: bytes) -> bytes:
         return struct.pack("=IHHII", 16 + len(body), kind, flags, n, 0) + body
 
     subsys = struct.pack(">BBH", 0, 0, NFNL_SUBSYS_NFTABLES)  # nfgenmsg: AF_UNSPEC, v0, res_id (big-endian)
     out = [header(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq, subsys)]
     for i, msg in enumerate(messages, 1):
-        out.append(header(msg.type, NLM_F_REQUEST | NLM_F_ACK | msg.flags, seq + i, msg.body))
+        ack = NLM_F_ACK if i == len(messages) else 0
+        out.append(header(msg.type, NLM_F_REQUEST | ack | msg.flags, seq + i, msg.body))
     out.append(header(NFNL_MSG_BATCH_END, NLM_F_REQUEST, seq + len(messages) + 1, subsys))
     return b"".join(out)
 

@@ -98,3 +98,21 @@ def test_a_one_service_change_equals_a_full_sync_and_moves_traffic(mode, via):
         proxy, node = KubeProxy(_Spec(mode), lambda: []), BenchNode("n", node_ns)  # type: ignore[arg-type]
         assert sync(proxy, mode, node, after).kind == "full"
         assert kernel_rules(mode, node_ns) == incremental
+
+
+def test_a_partial_sync_of_many_services_goes_over_netlink_in_one_batch():
+    """600 new services in one partial sync (thousands of messages): the send buffer is raised to
+    the batch, one ack is read, and the kernel then holds what a full sync writes."""
+    before, after = synthetic_input(12), synthetic_input(600)
+    with bench_namespaces("kpincc") as (node_ns, _):
+        proxy, node = KubeProxy(_Spec("nftables"), lambda: []), BenchNode("n", node_ns)  # type: ignore[arg-type]
+        assert sync(proxy, "nftables", node, before).kind == "full"
+        record = sync(proxy, "nftables", node, after)
+        assert record.kind == "partial" and record.via == "netlink" and record.chains_written >= 588 * 3
+        incremental = kernel_rules("nftables", node_ns)
+        last = after.sorted_services()[-1]
+        assert set(who_answers(node_ns, last.cluster_ip, 20)) == set(BACKENDS)
+    with bench_namespaces("kpincd") as (node_ns, _):
+        proxy, node = KubeProxy(_Spec("nftables"), lambda: []), BenchNode("n", node_ns)  # type: ignore[arg-type]
+        assert sync(proxy, "nftables", node, after).kind == "full"
+        assert kernel_rules("nftables", node_ns) == incremental

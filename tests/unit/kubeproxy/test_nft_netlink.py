@@ -163,6 +163,12 @@ def test_every_line_of_the_labs_partial_syncs_is_encoded():
     assert encode_transaction(nft_delete_chains(update.stale_chains), types)
     data = batch(messages, seq=7)
     assert struct.unpack_from("=IHHII", data)[1:4] == (0x10, 1, 7)  # batch begin, seq 7
+    flags, offset = [], 0
+    while offset < len(data):
+        length, _kind, flag, _seq, _pid = struct.unpack_from("=IHHII", data, offset)
+        flags.append(flag)
+        offset += length
+    assert [bool(f & 4) for f in flags] == [False] * len(messages) + [True, False]  # one ack: the last message's
 
 
 @pytest.mark.parametrize("line", [
