@@ -421,8 +421,8 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # kube-proxy est remplacé, comme le fait Cilium, par des programmes BPF sur
 # `connect()`/`sendmsg()` qui choisissent un backend dans une table (`bpftool map dump`, ou
 # `labkit inspect socket-lb --node worker`). Depuis un pod : établissement d'une connexion TCP et
-# débit (même nœud, autre nœud, un Service) ; le temps qu'un nouveau Service met à atteindre
-# chaque nœud ; ce qu'un nœud contient pour 11 Services et l'outil qui le montre ; et l'agent d'un
+# débit (même nœud, autre nœud, un Service) ; le temps qu'un nouveau Service met à être
+# programmé sur chaque nœud ; ce qu'un nœud contient pour 11 Services et l'outil qui le montre ; et l'agent d'un
 # nœud tué, en direct : kube-proxy ou l'agent du répartiteur (ce que le noyau contient continue
 # de servir, rien de nouveau n'y est programmé avant le retour de l'agent), ou BIRD (les autres
 # nœuds retirent les routes de ce nœud une fois écoulé le délai de redémarrage en douceur de BGP).
