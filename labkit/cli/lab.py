@@ -57,6 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:           # an ordinary user: say what they can do without root
+        from ..embedded.companions import PRESETS
+
+        raise LabkitError("lab.up_needs_root", presets="|".join(PRESETS))
     proxy_mode = "ebpf" if args.service_proxy == "ebpf" else args.proxy_mode
     values = {"name": args.name, "nodes": args.nodes, "cni": args.cni, "proxy_mode": proxy_mode,
               "host_routes": not args.no_host_routes, "policy_controller": not args.no_policy_controller}

@@ -47,6 +47,12 @@ MESSAGES = {
         "en": "labs removed: {labs} ({count} objects)",
         "fr": "labs supprimés : {labs} ({count} objets)",
     },
+    "lab.up_needs_root": {
+        "en": "building a lab creates network namespaces and needs root: run it with sudo (sudo make lab); "
+              "without root, your running lab starts a second small one: labkit companion up {presets}",
+        "fr": "construire un lab crée des espaces de noms réseau et demande root : lancez-le avec sudo (sudo make lab) ; "
+              "sans root, votre lab en marche en démarre un second petit : labkit companion up {presets}",
+    },
     "lab.needs_root": {
         "en": "the embedded lab creates network namespaces and needs root: run it with sudo",
         "fr": "le lab embarqué crée des espaces de noms réseau et doit tourner en root : lancez-le avec sudo",

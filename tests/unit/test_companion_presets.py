@@ -78,3 +78,14 @@ def test_down_all_finds_every_lab_directory_and_nothing_else(tmp_path, monkeypat
         (tmp_path / name).mkdir()
     (tmp_path / "stray").write_text("")
     assert lifecycle.all_labs() == ["kubenet", "kubenetbr"]
+
+
+def test_labkit_up_without_root_points_at_companions(monkeypatch, capsys):
+    import os
+
+    from labkit.cli.main import main
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert main(["up", "--name", "kubenetx", "--cni", "bridge"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "labkit companion up bridge|flannel|nftables|ebpf|nopol|calico" in err
