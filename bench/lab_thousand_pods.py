@@ -52,9 +52,11 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU seconds (user + system) of a process, or of its finished children (the CNI plugins)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_idle(pid: int, limit: float = 30.0) -> float:
@@ -175,6 +177,8 @@ def one_size(n: int, name: str, profile: str | None) -> None:
         answered: dict[str, float] = {}
         checker = threading.Thread(target=check_answers, args=(phases, worker.netns, answered, n),
                                    daemon=True)
+        load = Path("/proc/loadavg").read_text().split()[0]
+        cpu0 = cpu_seconds(daemon), cpu_seconds(daemon, children=True)
         t0 = time.perf_counter()
         checker.start()
         subprocess.run(["kubectl", "create", "deployment", "many", "--image=jpetazzo/color",
@@ -185,6 +189,7 @@ def one_size(n: int, name: str, profile: str | None) -> None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
         checker.join(TIMEOUT)
+        cpu = cpu_seconds(daemon) - cpu0[0], cpu_seconds(daemon, children=True) - cpu0[1]
         running = dict(phases.running)
         ok = {pod: pod in answered for pod in running}
 
@@ -205,6 +210,8 @@ def one_size(n: int, name: str, profile: str | None) -> None:
                                      "-o", "jsonpath={.items[*].message}"], capture_output=True, text=True,
                                     env=env).stdout
             print(f"  FailedCreate: {failed[:300]}")
+        print(f"  CPU per pod: daemon {cpu[0] * 1000 / n:5.1f} ms, its processes (CNI plugins) "
+              f"{cpu[1] * 1000 / n:5.1f} ms; load average {load} at the start (2 cores, shared)")
         idle = wait_idle(daemon)
         print(f"  daemon idle {idle:5.1f} s after the last pod answered (its writer thread, syncs)")
         pod = next(iter(running), None)
