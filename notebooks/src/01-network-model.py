@@ -12,12 +12,13 @@
 # (allocate IP addresses, create and configure interfaces, routing...). In this notebook you check
 # each of these claims on your own cluster, with real packets.
 #
-# **Goals** (about 20 minutes):
+# **Goals** (about 25 minutes):
 #
 # 1. run two pods on two nodes, and see that the server sees the client's own pod IP;
 # 2. see that nodes reach each other, and pods and nodes reach each other, without NAT;
 # 3. see that a pod knows its IP, and that addresses come from each node's pod CIDR;
-# 4. place a pod on a node, read its IP from inside, and prove "no NAT" yourself (exercises 1-3).
+# 4. place a pod on a node, read its IP from inside, and prove "no NAT" yourself (exercises 1-3);
+# 5. extra details: a load balancer's external IP moving between nodes, and a pod on a second network.
 # %% [markdown] fr
 # # 1. Le modèle réseau de Kubernetes
 #
@@ -32,13 +33,15 @@
 # pods (allouer les adresses IP, créer et configurer les interfaces, le routage...). Dans ce carnet,
 # vous allez vérifier chacune de ces affirmations sur votre propre cluster, avec de vrais paquets.
 #
-# **Objectifs** (environ 20 minutes) :
+# **Objectifs** (environ 25 minutes) :
 #
 # 1. lancer deux pods sur deux nœuds, et constater que le serveur voit l'IP de pod du client ;
 # 2. constater que les nœuds se joignent, et que pods et nœuds se joignent, sans NAT ;
 # 3. constater qu'un pod connaît son IP, et que les adresses viennent du CIDR de pods de chaque nœud ;
 # 4. placer un pod sur un nœud, lire son IP de l'intérieur, et prouver vous-même l'absence de NAT
-#    (exercices 1 à 3).
+#    (exercices 1 à 3) ;
+# 5. pour aller plus loin : l'IP externe d'un équilibreur de charge qui passe d'un nœud à l'autre, et
+#    un pod sur un second réseau.
 
 # %% [markdown] en
 # ## Setup
@@ -353,6 +356,129 @@ talker_saw
 ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", variable="talker_saw")
 
 # %% [markdown] en
+# ## Even more moving parts (extra details)
+#
+# The chapter's last slide: inbound traffic can also come through **load balancers**, and a pod can
+# be on **several pod networks** at once (meta-plugins such as Multus). Both, live, on your lab.
+#
+# **A `LoadBalancer` Service** gets an external IP from a small pool on the node network (kind
+# users install MetalLB; its L2 mode is what the lab does): one node holds the address and answers
+# ARP for it, so this machine reaches it like any host on that network. Mark the holder as excluded
+# from load balancers and the address moves to another node. (Departures: no `IPAddressPool`
+# object; the pool is kind's documented 172.18.255.200-250.)
+# %% [markdown] fr
+# ## Encore plus de briques (pour aller plus loin)
+#
+# La dernière diapositive du chapitre : le trafic entrant peut aussi passer par des **équilibreurs
+# de charge** (load balancers), et un pod peut être sur **plusieurs réseaux de pods** à la fois
+# (méta-plugins comme Multus). Les deux, en direct, sur votre lab.
+#
+# **Un Service `LoadBalancer`** reçoit une IP externe prise dans une petite plage du réseau des
+# nœuds (sur kind, on installe MetalLB ; le lab fait comme son mode L2) : un nœud porte l'adresse et
+# répond aux requêtes ARP pour elle, si bien que cette machine la joint comme n'importe quel hôte de
+# ce réseau. Marquez ce nœud comme exclu des équilibreurs de charge, et l'adresse passe sur un autre
+# nœud. (Écarts : pas d'objet `IPAddressPool` ; la plage est celle que documente kind,
+# 172.18.255.200-250.)
+
+# %%
+import subprocess
+import time
+
+EXCLUDE = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+
+def wait_for(check, seconds=30):
+    """``check()``'s first true value, tried every 0.3 s for up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return value
+
+
+def external_ip():
+    ingress = core.read_namespaced_service("web-lb", "nb01").status.load_balancer.ingress
+    return ingress[0].ip if ingress else None
+
+
+def holder(ip):
+    """The node whose eth0 carries ``ip`` (read on each node, through the lab's API)."""
+    for node in cluster.node_names():
+        links = json.loads(cluster.node(node).run(["ip", "-j", "addr", "show", "dev", "eth0"]))
+        if any(a.get("local") == ip for link in links for a in link.get("addr_info", [])):
+            return node
+
+
+def from_host(ip):
+    """What ``web`` answers to this machine's curl (None: no answer)."""
+    out = subprocess.run(["curl", "-s", "-m", "3", f"http://{ip}/"], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.startswith("{") else None
+
+
+if cluster.kind == "embedded":
+    !kubectl -n nb01 expose pod web --name=web-lb --type=LoadBalancer --port=80
+    LB_IP = wait_for(external_ip)
+    !kubectl -n nb01 get service web-lb
+    first = wait_for(lambda: holder(LB_IP))
+    answer = wait_for(lambda: from_host(LB_IP))
+    print(tr(f"{LB_IP} is held by {first}; from this machine, curl gets an answer from pod {answer['pod']}",
+             f"{LB_IP} est portée par {first} ; depuis cette machine, curl reçoit la réponse du pod {answer['pod']}"))
+    !kubectl label node {first} {EXCLUDE}=
+    second = wait_for(lambda: (holder(LB_IP) or first) != first and holder(LB_IP))
+    answer = wait_for(lambda: from_host(LB_IP))
+    print(tr(f"{first} excluded: {LB_IP} moved to {second}; curl still answered by {answer['pod']}",
+             f"{first} exclu : {LB_IP} est passée sur {second} ; curl reçoit toujours la réponse de {answer['pod']}"))
+    !kubectl label node {first} {EXCLUDE}-
+    assert LB_IP and first and second and second != first and answer["pod"] == "web"
+
+# %% [markdown] en
+# **A second pod network**, declared the way Multus does: a `NetworkAttachmentDefinition` holds a
+# CNI configuration (here the reference `macvlan` plugin on each node's second interface `eth1`),
+# and a pod that names it in the annotation `k8s.v1.cni.cncf.io/networks` gets a second interface
+# `net1` next to `eth0`. Two such pods on two nodes ping each other over that second network; the
+# pod diagram draws it. (Departure: the lab's nodes share host-local's state, where Multus users
+# pick an IPAM such as whereabouts.)
+# %% [markdown] fr
+# **Un second réseau pour les pods**, déclaré comme le fait Multus : une `NetworkAttachmentDefinition`
+# contient une configuration CNI (ici le plugin de référence `macvlan` sur la seconde interface
+# `eth1` de chaque nœud), et un pod qui la nomme dans l'annotation `k8s.v1.cni.cncf.io/networks`
+# reçoit une seconde interface `net1` à côté de `eth0`. Deux pods de ce genre, sur deux nœuds, se
+# joignent par ce second réseau avec `ping` ; le schéma des pods le dessine. (Écart : les nœuds du
+# lab partagent l'état de host-local, là où les utilisateurs de Multus choisissent une IPAM comme
+# whereabouts.)
+
+# %%
+import tempfile
+
+from labkit import diagrams
+
+NAD = """apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: macvlan-conf, namespace: nb01}
+spec:
+  config: '{"cniVersion": "0.3.1", "type": "macvlan", "master": "eth1", "mode": "bridge",
+            "ipam": {"type": "host-local", "subnet": "192.168.100.0/24"}}'
+"""
+if cluster.kind == "embedded":
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(NAD)
+    !kubectl apply -f {f.name}
+    !kubectl get net-attach-def -n nb01
+    for pod, on in (("multi1", ON_WORKER), ("multi2", ON_WORKER2)):
+        !kubectl -n nb01 run {pod} --image=nicolaka/netshoot --annotations=k8s.v1.cni.cncf.io/networks=macvlan-conf --overrides='{on}' -- sleep infinity
+    !kubectl -n nb01 wait --for=condition=Ready pod/multi1 pod/multi2 --timeout=60s
+    !kubectl -n nb01 exec multi1 -- ip -br -4 addr
+    STATUS = "k8s.v1.cni.cncf.io/network-status"          # Multus writes it once net1 is attached
+    statuses = [wait_for(lambda: (core.read_namespaced_pod(pod, "nb01").metadata.annotations or {}).get(STATUS))
+                for pod in ("multi1", "multi2")]
+    status = json.loads(statuses[1])
+    NET1_IP = next(s["ips"][0] for s in status if s.get("interface") == "net1")
+    print(tr(f"multi2's net1: {NET1_IP}", f"net1 de multi2 : {NET1_IP}"))
+    pinged = !kubectl -n nb01 exec multi1 -- ping -c 2 -W 2 -I net1 {NET1_IP}
+    print("\n".join(pinged))
+    assert any(" 0% packet loss" in line for line in pinged)
+    display(diagrams.pod_network(cluster.snapshot(), lang=LANG))
+
+# %% [markdown] en
 # ## Recap
 #
 # - Every pod got an address from its node's pod CIDR, allocated by the CNI, not by us.
@@ -361,6 +487,8 @@ ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", v
 # - Where kind (and the lab) depart from the model: what a pod sends to *another* node is
 #   masqueraded to its own node's address; pod-to-pod traffic keeps its source.
 # - The flip side: **everything can reach everything**. Isolation takes network policies (notebook 04).
+# - More moving parts: a `LoadBalancer` Service's external IP is held by one node and moves when
+#   that node is excluded; Multus adds a second pod network (`net1`) next to the CNI's `eth0`.
 #
 # Next: `02-pod-to-pod.ipynb` opens the nodes to see *how* the packets travel.
 # %% [markdown] fr
@@ -374,6 +502,9 @@ ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", v
 #   l'adresse de son propre nœud (masquerading) ; le trafic de pod à pod garde sa source.
 # - Le revers de la médaille : **tout le monde peut joindre tout le monde**. Pour isoler, il faut des
 #   politiques réseau (carnet 04).
+# - D'autres briques : l'IP externe d'un Service `LoadBalancer` est portée par un nœud et change de
+#   nœud quand celui-ci est exclu ; Multus ajoute un second réseau pour les pods (`net1`) à côté du `eth0`
+#   du CNI.
 #
 # Suite : `02-pod-to-pod.ipynb` ouvre les nœuds pour voir *comment* voyagent les paquets.
 
