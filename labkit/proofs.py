@@ -60,6 +60,10 @@ MESSAGES = {
               "par {new}"},
     "proof.holds": {"en": "claim holds", "fr": "affirmation vérifiée"},
     "proof.fails": {"en": "claim does NOT hold", "fr": "affirmation NON vérifiée"},
+    "proof.departure": {"en": "the model's claim does not hold here: a known departure of this CNI (masquerade), "
+                              "not a fault",
+                        "fr": "l'affirmation du modèle ne tient pas ici : un écart connu de ce CNI "
+                              "(masquerading), pas une panne"},
 }
 
 
@@ -68,6 +72,7 @@ class Proof:
     key: str
     holds: bool
     facts: dict[str, Any] = field(default_factory=dict)
+    departure: bool = False     # the claim fails the way the CNI is documented to (kindnet's masquerade)
 
     def render(self, lang: str | None = None) -> str:
         facts = dict(self.facts)
@@ -78,7 +83,8 @@ class Proof:
                 facts[k] = ", ".join(map(str, v)) or "-"
         if "how" in facts:
             facts["how"] = i18n.t(facts["how"], lang)
-        verdict = i18n.t("proof.holds" if self.holds else "proof.fails", lang)
+        verdict = i18n.t("proof.holds" if self.holds else "proof.departure" if self.departure else "proof.fails",
+                         lang)
         facts.setdefault("verdict", verdict)
         text = i18n.t(self.key, lang, **facts)
         sep = " : " if (lang or i18n.get_language()) == "fr" else ": "     # French typography
@@ -89,7 +95,7 @@ class Proof:
 
     def _repr_html_(self) -> str:
         import html
-        color = "#1a7f37" if self.holds else "#cf222e"
+        color = "#1a7f37" if self.holds else "#9a6700" if self.departure else "#cf222e"
         return f'<div style="font-family:monospace;color:{color}">{html.escape(self.render())}</div>'
 
 
@@ -161,7 +167,8 @@ def pod_to_node(lab: Any, pod: str, node: str) -> Proof:
     seen = _seen(access, pod_node, key, nodes[node])
     how = "proof.no_nat" if seen == pod_ip else "proof.snat" if seen == nodes.get(pod_node) else "proof.nat"
     return Proof("proof.pod_to_node", seen == pod_ip,
-                 {"pod": key, "pod_ip": pod_ip, "pod_node": pod_node, "node": node, "seen": seen or "-", "how": how})
+                 {"pod": key, "pod_ip": pod_ip, "pod_node": pod_node, "node": node, "seen": seen or "-", "how": how},
+                 departure=how == "proof.snat" and node != pod_node)
 
 
 def _ok(proc: subprocess.CompletedProcess) -> bool:

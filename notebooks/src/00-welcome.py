@@ -200,7 +200,8 @@ for lang in ("en", "fr"):
 #
 # - `labkit status` shows the lab; `sudo make reset` rebuilds it from scratch, same shape, in a few
 #   seconds (your pods are gone, the notebooks recreate theirs). `sudo make down` removes it, `sudo make lab`
-#   starts it again. Other CNI flavors: `labkit up --name other --cni bridge|flannel`.
+#   starts it again. A second small lab with another CNI flavor, without root: `labkit companion up
+#   bridge|flannel|calico` (the lab's daemon builds it; `labkit companion status` lists them).
 # - The slides of the chapter are in `slides/`: `make slides` builds `slides/build/en/index.html`
 #   (and `fr/`), which open offline in any browser.
 # - Next notebook: `01-network-model.ipynb`.
@@ -209,7 +210,9 @@ for lang in ("en", "fr"):
 #
 # - `labkit status` montre le lab ; `sudo make reset` le reconstruit de zéro, à l'identique, en
 #   quelques secondes (vos pods disparaissent, les carnets recréent les leurs). `sudo make down` le
-#   supprime, `sudo make lab` le relance. Autres variantes de CNI : `labkit up --name autre --cni bridge|flannel`.
+#   supprime, `sudo make lab` le relance. Un second petit lab avec une autre variante de CNI, sans root :
+#   `labkit companion up bridge|flannel|calico` (le démon du lab le construit ; `labkit companion status` les
+#   liste).
 # - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
 #   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
 # - Carnet suivant : `01-network-model.ipynb`.

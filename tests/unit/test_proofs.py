@@ -20,3 +20,12 @@ def test_pod_to_pod_renders_what_the_server_saw():
     assert p.render("en") == ("pod nb01/client (10.244.2.4) -> http://10.244.1.3:80/: the server saw the connection "
                               "come from 10.244.2.4 (no NAT): claim holds")
     assert p.render("fr").endswith("le serveur a vu la connexion venir de 10.244.2.4 (sans NAT) : affirmation vérifiée")
+
+
+def test_a_documented_snat_reads_as_a_departure_not_a_failure():
+    facts = {"pod": "a", "pod_ip": "10.244.1.2", "pod_node": "w", "node": "w2", "seen": "172.18.0.3",
+             "how": "proof.snat"}
+    q = Proof("proof.pod_to_node", False, facts, departure=True)
+    assert "known departure of this CNI" in q.render("en") and "does NOT hold" not in q.render("en")
+    assert "écart connu de ce CNI" in q.render("fr") and "NON vérifiée" not in q.render("fr")
+    assert "#9a6700" in q._repr_html_() and "#cf222e" not in q._repr_html_()
