@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 from .control import MAX_MESSAGE, encode_error
 from .echo import EchoResponder
@@ -41,6 +42,8 @@ class LabDaemon:
         self.nodeports = None      # ebpf mode: kube-proxy for NodePorts only
         self.lb = None
         self.relay = None
+        self._services_ready = False     # kube-dns's endpoints programmed in every node (see ready())
+        self._services_check: asyncio.Task | None = None
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
@@ -129,7 +132,38 @@ class LabDaemon:
         from ..apiserver.resources import BY_KEY
 
         system = [p for p in self.api.store.list(BY_KEY["core/pods"], "kube-system")]
-        return bool(system) and all(p.get("status", {}).get("phase") == "Running" for p in system)
+        if not (system and all(p.get("status", {}).get("phase") == "Running" for p in system)):
+            return False
+        # Running CoreDNS pods are not yet a usable cluster: kube-dns's EndpointSlice must list them and
+        # the service proxy must have programmed it, or a pod's first lookup is refused (kind's
+        # `--wait` waits for the control plane to be Ready in the same spirit)
+        if not self._services_ready and self._services_check is None:
+            try:
+                self._services_check = asyncio.get_running_loop().create_task(self._confirm_services())
+            except RuntimeError:
+                return False
+        return self._services_ready
+
+    async def _confirm_services(self) -> None:
+        from ..apiserver.resources import BY_KEY
+
+        store, deadline = self.api.store, time.monotonic() + 15.0
+        try:
+            while time.monotonic() < deadline:
+                running = sum(1 for p in store.list(BY_KEY["core/pods"], "kube-system")
+                              if p.get("status", {}).get("phase") == "Running")
+                listed = sum(len(s.get("endpoints") or [])
+                             for s in store.list(BY_KEY["discovery.k8s.io/endpointslices"], "kube-system")
+                             if (s.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
+                             == "kube-dns")
+                if listed >= running:
+                    break
+                await asyncio.sleep(0.05)
+            for proxy in (self.proxy, self.nodeports):
+                if proxy is not None:
+                    await proxy.caught_up(max(1.0, deadline - time.monotonic()))
+        finally:
+            self._services_ready = True     # bounded: a lab without kube-dns still comes up
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -128,8 +128,10 @@ def test_live_diagram_gains_a_pod_created_from_a_cell(page):
         "names => [...document.querySelectorAll('.lk-canvas svg')].some(s => names.every(n => s.textContent.includes(n)))",
         arg=[NEW_POD, OTHER_POD], timeout=30_000)
 
-    widget = page.locator(".lk-canvas svg").first
-    widget.scroll_into_view_if_needed()
+    # the live view draws a change twice (the API objects at once, then the full snapshot), replacing
+    # its <svg>: scroll with the DOM call, which needs no element kept stable across the redraw
+    page.evaluate("() => document.querySelector('.lk-canvas svg').scrollIntoView({block: 'start'})")
+    wait_idle(page)
     shot = OUTPUT / "jupyterlab-02-live-diagram.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
