@@ -71,6 +71,8 @@ def cluster(request, tmp_path_factory):
     c.kubectl("-n", "demo", "create", "deployment", "blue", "--image=jpetazzo/color", "--replicas=3")
     c.kubectl("-n", "demo", "expose", "deployment", "blue", "--port=80")
     blues = c.wait(lambda: c.pods("app=blue"), lambda p: len(p) == 3)
+    for node in c.lab.spec.node_plans():     # Running is not yet programmed: wait for kube-proxy's rules
+        c.wait(lambda: c.endpoint_chains(node.name), lambda chains: len(chains) == 3)
     # the client runs on a node that is not the node of the first blue pod
     other = next(n.name for n in c.lab.spec.node_plans()[1:] if n.name != blues[0]["spec"]["nodeName"])
     client = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client", "namespace": "demo",
