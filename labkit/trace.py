@@ -28,10 +28,10 @@ import graphviz
 from . import i18n, wiring
 from .diagrams import pods as pod_diagram
 from .diagrams.messages import percent
-from .diagrams.policies import engine as policy_engine
 from .errors import BadInput
 from .inspect.iproute import route_for
 from .inspect.servicemap import trace as kube_proxy_trace
+from .netpol.groups import snapshot_engine
 from .snapshot import ClusterSnapshot, NodeNetwork
 
 MESSAGES = {
@@ -340,7 +340,7 @@ class _Walker:
             self.add("policy", "policy_none", None, n)
             return
         if self._engine is None:
-            self._engine = policy_engine(self.snap)
+            self._engine = snapshot_engine(self.snap)
         why = self._engine.explain(self.src.key, cand.pod, cand.port, protocol.upper())
         cand.allowed, cand.explanation = why.allowed, why
         self.add("policy", "policy", None, n, verdict=Word("trace.allowed" if why.allowed else "trace.denied"))

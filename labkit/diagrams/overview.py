@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from .. import i18n, wiring
+from ..netpol.groups import selected_by, snapshot_engine
 from ..snapshot import ClusterSnapshot
 from . import (
     layout,
@@ -22,7 +23,7 @@ from . import (
 )
 from .layout import Grid, Slots
 from .pods import node_title, pod_short_name, pod_tip, pods_by_node
-from .policies import check_port, engine, selected_by
+from .policies import check_port
 from .services import service_entries, service_id
 from .style import MARGIN, no_entry
 from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, fit_middle, text_width
@@ -63,7 +64,7 @@ def overview(snapshot: ClusterSnapshot, lang: str | None = None, detail: bool = 
     placed = layout.assign_slots(by_node, slots)
     grid = Grid(GRID.cols, layout.rows_needed(placed, GRID.cols), GRID.cell_w, GRID.cell_h, GRID.gap_x, GRID.gap_y)
     entries = service_entries(snapshot)
-    eng = engine(snapshot)
+    eng = snapshot_engine(snapshot)
     selects = selected_by(eng)
     isolated = {k for k, pols in selects.items() if pols}
 

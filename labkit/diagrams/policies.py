@@ -1,9 +1,10 @@
 """The policy layer, readable at 30 pods: groups of pods, the flows rules allow, a matrix of the rest.
 
 Verdicts come from :mod:`labkit.netpol` (the same engine as ``labkit netpol``), for one port and
-protocol. Pods are grouped by what the policies can tell apart: the namespace and the values of
-the label keys any policy's pod selector names (replicas, and pods no policy looks at, fall in one
-group). On the left, the groups inside their namespaces; a group a policy isolates has a thick red
+protocol; the groups, the flows and the matrix's counts come from :mod:`labkit.netpol.groups`:
+this module only draws them. Pods are grouped by what the policies can tell apart: the namespace
+and the values of the label keys any policy's pod selector names (replicas, and pods no policy
+looks at, fall in one group). On the left, the groups inside their namespaces; a group a policy isolates has a thick red
 border and says so; each flow a rule allows *into or out of an isolated group* is a red arrow
 routed in its own lane, and the destination group lists the rule that allows it. On the right, a
 compact matrix of every group pair (row → column): allowed, blocked (✕) or partly allowed, instead
@@ -11,34 +12,27 @@ of one arrow per blocked pair.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple
 from typing import Any
 
-from .. import i18n, netpol, wiring
+from .. import i18n, netpol
 from ..errors import BadInput
-from ..snapshot import ClusterSnapshot
-from . import (
-    style,
+from ..netpol.groups import (
+    Flow,
+    PodClass,
+    flows,
+    pair_counts,
+    pod_classes,
+    selected_by,
+    snapshot_engine,
 )
+from ..snapshot import ClusterSnapshot
+from . import style
 from .layout import _natural
 from .style import MARGIN, SMALL, TEXT
 from .svg import Drawing, Line, Rect, Scene, Text, fit, text_width
 
 EXPLAIN_LIMIT = 30  # pods: beyond this, allowed arrows are not labelled with their rule
-
-
-def engine(snapshot: ClusterSnapshot, **options: bool) -> netpol.Engine:
-    """A policy engine over the snapshot's namespaces, pods (labels, IP, named ports) and policies."""
-    namespaces = [netpol.Namespace(ns["metadata"]["name"], (ns["metadata"].get("labels") or {}))
-                  for ns in snapshot.namespaces]
-    pods = []
-    for p in snapshot.pods:
-        meta = p["metadata"]
-        ports = tuple(netpol.ContainerPort(int(cp["containerPort"]), cp.get("protocol") or "TCP", cp.get("name"))
-                      for c in (p.get("spec") or {}).get("containers") or [] for cp in c.get("ports") or [])
-        pods.append(netpol.Pod(meta.get("namespace", "default"), meta["name"], meta.get("labels") or {},
-                               wiring.pod_ip(p), ports))
-    return netpol.Engine(namespaces, pods, snapshot.networkpolicies, **options)
 
 
 def check_port(port: Any) -> int:
@@ -47,79 +41,21 @@ def check_port(port: Any) -> int:
     return port
 
 
-def selected_by(eng: netpol.Engine) -> dict[str, list[netpol.NetworkPolicy]]:
-    """Pod key -> the policies whose podSelector picks it (in its own namespace)."""
-    out: dict[str, list[netpol.NetworkPolicy]] = {p.key: [] for p in eng.pods}
-    for pol in eng.policies:
-        for pod in eng.pods:
-            if pod.namespace == pol.namespace and pol.pod_selector.matches(pod.labels):
-                out[pod.key].append(pol)
-    return out
-
-
 def policy_id(pol: netpol.NetworkPolicy) -> str:
     return f"pol/{pol.key}"
 
 
-
-@dataclass(frozen=True)
-class PodClass:
-    """Pods the policies cannot tell apart (same namespace, same values of the selected label keys)."""
-
-    id: str
-    number: int
-    namespace: str
-    labels: tuple[tuple[str, str], ...]
-    pods: tuple[netpol.Pod, ...]
-
-    @property
-    def name(self) -> str:
-        return f"G{self.number}"
-
-    def describe(self, lang: str | None) -> str:
-        text = ", ".join(f"{k}={v}" for k, v in self.labels) or i18n.t("diagrams.pol.other_pods", lang)
-        return f"{text} ×{len(self.pods)}"
-
-
-def selector_keys(policies: list[dict]) -> set[str]:
-    """Every label key a policy's pod selector (its own, or a peer's) names."""
-    keys: set[str] = set()
-
-    def take(sel: dict | None) -> None:
-        if isinstance(sel, dict):
-            keys.update((sel.get("matchLabels") or {}).keys())
-            keys.update(e.get("key") for e in sel.get("matchExpressions") or [] if e.get("key"))
-
-    for pol in policies:
-        spec = pol.get("spec") or {}
-        take(spec.get("podSelector"))
-        for rule in (spec.get("ingress") or []):
-            for peer in rule.get("from") or []:
-                take(peer.get("podSelector"))
-        for rule in (spec.get("egress") or []):
-            for peer in rule.get("to") or []:
-                take(peer.get("podSelector"))
-    return keys
-
-
-def pod_classes(eng: netpol.Engine, policies: list[dict]) -> list[PodClass]:
-    keys = selector_keys(policies)
-    buckets: dict[tuple, list[netpol.Pod]] = {}
-    for pod in eng.pods:
-        sig = (pod.namespace, tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys)))
-        buckets.setdefault(sig, []).append(pod)
-    out = []
-    for i, ((ns, labels), pods) in enumerate(sorted(buckets.items(), key=lambda kv: (_natural(kv[0][0]), kv[0][1]))):
-        out.append(PodClass(f"g/{ns}/" + ",".join(f"{k}={v}" for k, v in labels), i + 1, ns, labels,
-                            tuple(sorted(pods, key=lambda p: p.key))))
-    return out
+def describe(c: PodClass, lang: str | None) -> str:
+    """A class's label values (or "other pods") and its size."""
+    text = ", ".join(f"{k}={v}" for k, v in c.labels) or i18n.t("diagrams.pol.other_pods", lang)
+    return f"{text} ×{len(c.pods)}"
 
 
 def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "TCP", lang: str | None = None,
                    max_pods: int | None = None, slots=None, highlight=None, title: str | None = None) -> Drawing:
     """The policy layer of ``snapshot`` for ``port``/``protocol`` (see the module docstring)."""
     port = check_port(port)
-    eng = engine(snapshot)
+    eng = snapshot_engine(snapshot)
     reach = eng.reachability(port, protocol)
     title = title or i18n.t("diagrams.title.policies", lang, protocol=protocol, port=port)
     scene = Scene("policies", style.WIDTH, title=title)
@@ -127,8 +63,8 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
     classes = pod_classes(eng, snapshot.networkpolicies)
     iso_in, iso_out = set(eng.isolated(netpol.INGRESS)), set(eng.isolated(netpol.EGRESS))
     selectors = selected_by(eng)
-    flows = _flows(eng, reach, classes, iso_in, iso_out, port, protocol)
-    lane_w = 12 + 12 * len(flows)
+    drawn = flows(eng, reach, classes, iso_in, iso_out, port, protocol)
+    lane_w = 12 + 12 * len(drawn)
     box_x, box_w = MARGIN + lane_w + 28, 440.0
     y = top
     where: dict[str, tuple[float, float, float]] = {}
@@ -136,7 +72,7 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
     for ns in namespaces:
         members = [c for c in classes if c.namespace == ns]
         pols = [p for p in eng.policies if p.namespace == ns]
-        heights = [_class_height(c, flows) for c in members]
+        heights = [_class_height(c, drawn) for c in members]
         h = 40 + sum(hh + 10 for hh in heights) + (len(pols) * 24 + 8 if pols else 0) + 4
         frame = scene.group("nodes", f"ns/{ns}", "namespace", name=ns)
         frame.add(Rect(box_x - 14, y, box_w + 28, h, fill="#fafafa", stroke=style.GREY, width=2, rx=10))
@@ -144,7 +80,7 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
                        cls="node-title"))
         cy = y + 40
         for c, ch in zip(members, heights):
-            _draw_class(scene, eng, c, box_x, cy, box_w, ch, flows, iso_in, iso_out, selectors, lang)
+            _draw_class(scene, eng, c, box_x, cy, box_w, ch, drawn, iso_in, iso_out, selectors, lang)
             where[c.id] = (box_x, cy, ch)
             cy += ch + 10
         for pol in pols:
@@ -157,7 +93,7 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
                        color=style.RED, bold=True))
             cy += 24
         y += h + 14
-    _draw_flows(scene, flows, where, MARGIN + lane_w)
+    _draw_flows(scene, drawn, where, MARGIN + lane_w)
     mx = box_x + box_w + 40
     bottom = _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, mx, top, lang, port, protocol)
     items = [(f"box:{style.RED}:{style.BLUE_FILL}:thick", i18n.t("diagrams.legend.isolated", lang)),
@@ -169,41 +105,6 @@ def policy_network(snapshot: ClusterSnapshot, port: int = 80, protocol: str = "T
                                             lang), SMALL, color=style.GREY))
     scene.height = y + SMALL + 14
     return Drawing(scene, None)
-
-
-@dataclass(frozen=True)
-class Flow:
-    src: PodClass
-    dst: PodClass
-    allowed: int
-    decided: int
-    rules: tuple[str, ...]
-
-
-def _flows(eng, reach, classes, iso_in, iso_out, port, protocol) -> list[Flow]:
-    """Class pairs a policy decides and lets through (at least partly), with the rules that allow them.
-
-    Pods of one class are alike for every policy, so the rules of one allowed pair are the class pair's.
-    """
-    keys = {c.id: [p.key for p in c.pods] for c in classes}
-    out = []
-    for src in classes:
-        for dst in classes:
-            allowed = decided = 0
-            first = None
-            for s in keys[src.id]:
-                for d in keys[dst.id]:
-                    if s == d or (s not in iso_out and d not in iso_in):
-                        continue
-                    decided += 1
-                    if reach.allowed(s, d):
-                        allowed += 1
-                        first = first or (s, d)
-            if allowed:
-                why = eng.explain(first[0], first[1], port, protocol)
-                rules = {str(r) for r in (*why.ingress.allowed_by, *why.egress.allowed_by)}
-                out.append(Flow(src, dst, allowed, decided, tuple(sorted(rules))))
-    return out
 
 
 def _class_height(c: PodClass, flows: list[Flow]) -> float:
@@ -218,11 +119,11 @@ def _draw_class(scene, eng, c: PodClass, x, y, w, h, flows, iso_in, iso_out, sel
     if any(k in iso_out for k in keys):
         dirs.append(i18n.t("diagrams.pol.egress", lang))
     pols = sorted({p.key for k in keys for p in selectors.get(k, [])})
-    tip = "\n".join([f"{c.name}: {c.describe(lang)}", *keys[:40], *(i18n.t("diagrams.pol.policy", lang, name=p) for p in pols)])
+    tip = "\n".join([f"{c.name}: {describe(c, lang)}", *keys[:40], *(i18n.t("diagrams.pol.policy", lang, name=p) for p in pols)])
     g = scene.group("pods", c.id, "podclass", tip=tip, pods=" ".join(f"p/{k}" for k in keys),
                     isolated="1" if dirs else "0")
     g.add(Rect(x, y, w, h, fill=style.BLUE_FILL, stroke=style.RED if dirs else style.BLUE, width=4 if dirs else 1.5, rx=8))
-    g.add(Text(x + 10, y + 20, fit(f"{c.name} · {c.describe(lang)}", TEXT, w - 20, True), TEXT, bold=True))
+    g.add(Text(x + 10, y + 20, fit(f"{c.name} · {describe(c, lang)}", TEXT, w - 20, True), TEXT, bold=True))
     if dirs:
         style.no_entry(g, x + 17, y + 35, 7)
         state = i18n.t("diagrams.pol.isolated", lang, directions=", ".join(dirs))
@@ -266,7 +167,6 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
     cap.add(Text(x, y + SMALL, fit(i18n.t("diagrams.pol.matrix", lang), SMALL, width, True), SMALL, bold=True))
     cap.add(Text(x, y + TEXT + 20, fit(i18n.t("diagrams.pol.matrix_hint", lang), SMALL, width), SMALL, color=style.GREY))
     n = len(classes)
-    keys = {c.id: [p.key for p in c.pods] for c in classes}
     label_w = max((text_width(c.name, SMALL) for c in classes), default=20) + 10
     ox, oy = x + label_w, y + 70
     for j, c in enumerate(classes):
@@ -276,14 +176,7 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
         g = scene.group("matrix", None, "matrix-head")
         g.add(Text(ox - 6, oy + i * CELL + 20, s.name, SMALL, anchor="end"))
         for j, d in enumerate(classes):
-            allowed = total = 0
-            decided = False
-            for a in keys[s.id]:
-                for b in keys[d.id]:
-                    if a != b:
-                        total += 1
-                        allowed += reach.allowed(a, b)
-                        decided = decided or a in iso_out or b in iso_in
+            allowed, total, decided = astuple(pair_counts(reach, s, d, iso_in, iso_out))
             if total == 0:
                 sym, fill, colour, key = "·", "white", style.GREY, "self"
             elif allowed == total:
@@ -317,27 +210,3 @@ def _policy_tip(pol, snapshot, chosen, lang) -> str:
     return "\n".join([i18n.t("diagrams.pol.policy", lang, name=pol.key), ", ".join(pol.policy_types),
                       i18n.t("diagrams.tip.selects", lang, pods=", ".join(chosen) or "-"),
                       spec if len(spec) < 600 else spec[:597] + "…"])
-
-
-def decided_pairs(eng: netpol.Engine, reach: netpol.Reachability, groups: list[wiring.PodGroup],
-                  iso_in: set[str], iso_out: set[str]) -> list[tuple[wiring.PodGroup, wiring.PodGroup, int, int]]:
-    """(source group, destination group, allowed pairs, decided pairs) where a policy decides.
-
-    A pair is decided when the source is isolated for egress or the destination for ingress;
-    self pairs are left out (a pod may always reach itself).
-    """
-    out = []
-    for src in groups:
-        for dst in groups:
-            allowed = decided = 0
-            for s in src.pods:
-                for d in dst.pods:
-                    if s.key == d.key or (s.key not in iso_out and d.key not in iso_in):
-                        continue
-                    decided += 1
-                    allowed += reach.allowed(s.key, d.key)
-            if decided:
-                out.append((src, dst, allowed, decided))
-    return out
-
-
