@@ -146,9 +146,19 @@ def node_service_map(name: str, outputs: dict[str, str | None], rec: Recognition
         return ipvs_service_map(parse_ipvsadm(outputs["ipvsadm"]), services)
     if rec.service_proxy == "ebpf" and outputs.get("bpf_services") is not None:
         from .bpf.maps import service_map
+        from .bpf.nodeports import with_node_ports
 
-        return service_map(outputs["bpf_services"] or "[]", outputs.get("bpf_backends") or "[]", services)
+        bpf = service_map(outputs["bpf_services"] or "[]", outputs.get("bpf_backends") or "[]", services)
+        return with_node_ports(bpf, _node_port_rules(name, outputs.get("nft")))   # NodePorts: nftables
     return None
+
+
+def _node_port_rules(name: str, nft: str | None) -> ServiceMap | None:
+    """kube-proxy's NodePort-only table beside the socket LB (``labkit.bpf.nodeports``), if any."""
+    try:
+        return read_service_map(nft, f"{name}: nft -j list ruleset") if nft else None
+    except BadInput:
+        return None
 
 
 def _pod_cidr(node: dict, net: NodeNetwork, rec: Recognition) -> str | None:

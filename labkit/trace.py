@@ -358,7 +358,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     home = w.node(w.src.node)
     if home is not None and home.kube_proxy is not None and home.kube_proxy.mode == "ebpf":
         result = kube_proxy_trace(home.kube_proxy, ip, dport, protocol)
-        if result.service is not None:
+        if result.service is not None and result.kind == "cluster_ip":   # a NodePort: nftables, below
             return _socket_lb_trace(w, home, result, source, destination, protocol, ip, dport)
     node = w.start(ip)
     candidates: list[Candidate] = []
@@ -376,8 +376,10 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     if node.kube_proxy is None:
         w.add("service", "no_rules", node.name, node=node.name)
     else:
-        socket_lb = node.kube_proxy.mode == "ebpf"      # ebpf, no service: the packet goes as it is
         result = kube_proxy_trace(node.kube_proxy, ip, dport, protocol)
+        # ebpf: no ClusterIP here (the socket LB would have translated it in connect()), so the
+        # packet goes as it is, or through kube-proxy's NodePort rules (labkit.bpf.nodeports)
+        socket_lb = node.kube_proxy.mode == "ebpf" and result.kind in (None, "cluster_ip")
         if result.kind == "node_port" and ip not in w.addresses(node):
             result = None  # --dst-type LOCAL: a node port answers on the node's own addresses only
         if result is None or result.service is None:

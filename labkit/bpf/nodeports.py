@@ -19,6 +19,8 @@ a packet that still carries a ClusterIP (no socket LB translated it) is dropped,
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..kubeproxy.model import ProxyInput
 from ..kubeproxy.nftables import (
     CLUSTER_IPS,
@@ -28,6 +30,9 @@ from ..kubeproxy.nftables import (
     NftRuleset,
     NftSet,
 )
+
+if TYPE_CHECKING:
+    from ..inspect.servicemap import ServiceMap
 
 MARK = "none here: the BPF socket load balancer translates ClusterIPs"
 _REJECT_CLUSTER_PORTS = "ip daddr @cluster-ips reject"
@@ -58,3 +63,32 @@ def without_cluster_ips(rs: NftRuleset) -> NftRuleset:
         out.chains[name] = NftChain(c.name, c.hook, c.comment, rules)
     return out
 
+
+
+def with_node_ports(bpf: ServiceMap, nft: ServiceMap | None) -> ServiceMap:
+    """One ``ebpf`` service map for a node: the socket LB's ClusterIPs (``bpf``, read from the maps)
+    and kube-proxy's NodePorts, ExternalIPs and LoadBalancer IPs (``nft``, read from the NodePort-only
+    table). A NodePort's frontend keeps its nftables path, its hook (``nat-prerouting``) first, as
+    ``labkit.inspect.servicemap.trace`` adds it in nftables mode: the map's mode (``ebpf``) names no
+    hook, and a packet to ``NodeIP:NodePort`` goes through kube-proxy's chains, not through a socket."""
+    from dataclasses import replace
+
+    from ..inspect.servicemap import Frontend, ServiceEntry, ServiceMap
+
+    if nft is None:
+        return bpf
+    services = list(bpf.services)
+    by_key = {(s.service, s.protocol): n for n, s in enumerate(services)}
+    for entry in nft.services:
+        outside = [Frontend(f.kind, f.ip, f.port, ["nat-prerouting", *f.chains], list(f.endpoints))
+                   for f in entry.frontends if f.kind != "cluster_ip"]
+        if not outside:
+            continue
+        n = by_key.get((entry.service, entry.protocol))
+        if n is None:       # not (yet) in the maps: its NodePort still answers through kube-proxy
+            services.append(ServiceEntry(entry.service, entry.protocol, None, None, entry.node_port,
+                                         [], list(entry.endpoints), outside))
+        else:
+            s = services[n]
+            services[n] = replace(s, node_port=entry.node_port or s.node_port, frontends=[*s.frontends, *outside])
+    return ServiceMap(bpf.mode, sorted(services, key=lambda e: (e.service, e.protocol)))

@@ -140,8 +140,18 @@ def test_a_node_port_answers_from_nftables_with_no_cluster_ip_rule(cluster):
         ruleset = cluster.lab.node_exec(n.name, ["nft", "list", "ruleset"]).stdout
         assert svc["clusterIP"] not in ruleset and cluster.cluster_ip not in ruleset
         assert "KUBE-" not in cluster.lab.node_exec(n.name, ["iptables-save"]).stdout
-    # the snapshot still reads the ClusterIPs from the maps, and says ebpf
-    assert connect(lab=NAME).snapshot(with_pod_networks=False).proxy_mode == "ebpf"
+    # the snapshot still reads the ClusterIPs from the maps, and says ebpf; its NodePorts come from
+    # kube-proxy's table: a pod's connection to NodeIP:NodePort is traced through them, and the
+    # backend the kernel picked (the pod that answered) is one of the trace's candidates
+    picked = cluster.wait(lambda: answered_by(cluster, 1, f"http://{node.ip}:{port}/"), lambda c: len(c) == 1)
+    ip = next(p["status"]["podIP"] for p in cluster.pods("app=blue") if p["metadata"]["name"] in picked)
+    snap = connect(lab=NAME).snapshot(with_pod_networks=False)
+    assert snap.proxy_mode == "ebpf"
+    t = trace(snap, "demo/client", f"{node.ip}:{port}")
+    head = next(h for h in t.hops if h.layer == "service" and h.candidate is None)
+    assert head.key == "kube_proxy" and head.node == node.name and head.params["service"] == "demo/blue-np", t.to_text()
+    assert ip in [c.ip for c in t.candidates] and sorted(c.ip for c in t.candidates) == blue_ips(cluster)
+    assert "BPF" not in t.to_text() and "demo/blue-np" in t.to_text()
     cluster.kubectl("-n", "demo", "delete", "svc", "blue-np")
 
 

@@ -141,3 +141,43 @@ def test_socket_lb_translates_in_connect_before_any_packet_leaves_the_pod(kindne
     assert "DNAT" not in t.to_text().replace("no DNAT", "")
     lines = t.to_text().splitlines()
     assert "connect()" in lines[1] and lines.index(next(x for x in lines if "pod_route" in x or "eth0" in x)) > 1
+
+
+def test_node_port_in_ebpf_mode_goes_through_kube_proxys_nodeport_rules(kindnet):
+    """``--service-proxy ebpf``: the maps hold ClusterIPs only; a pod's packet to NodeIP:NodePort is
+    DNATed by kube-proxy's NodePort-only nftables table (labkit.bpf.nodeports), on the node that owns
+    the IP, and a ClusterIP is still translated in connect()."""
+    import json
+
+    from labkit.bpf import maps as m
+    from labkit.bpf.nodeports import external_only, with_node_ports, without_cluster_ips
+    from labkit.kubeproxy import read_service_map
+    from labkit.kubeproxy.model import Endpoint, NodeContext, ProxyInput, ServicePort
+    from labkit.kubeproxy.nftables import render_nftables
+
+    blue = kindnet.node("kubenet-worker").kube_proxy.get("demo/blue")
+    eps = [Endpoint(e.ip, e.port) for e in blue.endpoints]
+    cip = ServicePort("demo", "blue", "", "TCP", blue.cluster_ip, 80)
+    npt = ServicePort("demo", "blue-np", "", "TCP", "10.96.0.77", 80, node_port=30111)
+    inp = ProxyInput([cip, npt], {cip.key: eps, npt.key: eps})
+    table = m.service_table(inp)
+    ids = m.Ids()
+    ids.assign(table)
+    entries = m.entries(table, ids)
+    dump = lambda e: json.dumps([{"key": [f"0x{b:02x}" for b in k], "value": [f"0x{b:02x}" for b in v]}  # noqa: E731
+                                 for k, v in e.items()])
+    for node in kindnet.nodes:
+        ctx = NodeContext(node_name=node.name, node_ips=(node.internal_ip,), cluster_cidr="10.244.0.0/16",
+                          service_cidrs=("10.96.0.0/16",))
+        nft = read_service_map(without_cluster_ips(render_nftables(external_only(inp), ctx)).dump())
+        bpf = m.service_map(dump(entries[m.SERVICES]), dump(entries[m.BACKENDS]), kindnet.services)
+        node.kube_proxy = with_node_ports(bpf, nft)
+    t = trace(kindnet, "demo/client", "172.18.0.4:30111")
+    kp = next(h for h in t.hops if h.layer == "service" and h.candidate is None)
+    assert kp.key == "kube_proxy" and kp.node == "kubenet-worker2" and kp.params["service"] == "demo/blue-np"
+    assert kp.chains[0] == "nat-prerouting" and "socket_lb" not in [h.key for h in t.hops]
+    assert sorted(c.ip for c in t.candidates) == sorted(e.ip for e in eps)
+    assert all(h.key == "dnat" for h in t.hops if h.layer == "service" and h.candidate is not None)
+    assert "BPF" not in t.to_text() and "demo/blue-np" in t.to_text("fr")
+    cluster = trace(kindnet, "demo/client", f"{blue.cluster_ip}:80")      # still the socket LB
+    assert [h.key for h in cluster.hops if h.candidate is None] == ["socket_lb"]
