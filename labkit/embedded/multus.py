@@ -18,7 +18,16 @@ Read from k8snetworkplumbingwg:
 
 Where the lab departs from Multus: it is not a CNI plugin called by the runtime but a step of the
 lab's kubelet after the cluster network; the ipam ``dataDir`` is the lab's own; ``master`` is
-``eth1`` whatever the config says; an unknown network is an Event and the pod runs without it.
+``eth1`` whatever the config says.
+
+A failed attachment fails the pod's sandbox, as in Multus (``pkg/multus/multus.go`` ``CmdAdd``:
+a delegate whose ADD fails has the ones added before it deleted, ``delPlugins``, and the error is
+returned to the runtime; ``pkg/k8sclient/k8sclient.go`` ``getKubernetesDelegate``: a definition
+not found is "cannot find a network-attachment-definition (name) in namespace (ns)"). The runtime
+then removes the pod's cluster network too and the kubelet retries the whole sandbox, so the pod
+stays Pending with a ``FailedCreatePodSandBox`` event until its definition exists, and never runs
+without the networks it asked for (``EmbeddedRuntime.start_pod``). The definition is read from
+the API's store at wiring time, never from a cache.
 """
 from __future__ import annotations
 
@@ -130,12 +139,23 @@ class Multus:
         statuses = [status_entry(_primary_name(self.spec), "eth0", primary, default=True)]
         if not statuses[0]["ips"]:
             statuses[0]["ips"] = [record.ip]
-        for ns, name, ifname in wanted:
-            nad = self.store.get(nads, ns, name)
-            if nad is None:
-                raise LookupError(f"NetworkAttachmentDefinition {ns}/{name} not found")
-            result = await self._invoke("ADD", attachment_config(nad, self.spec.name), record, ifname)
-            statuses.append(status_entry(f"{ns}/{name}", ifname, result))
+        added: list[tuple[dict, str]] = []
+        try:
+            for ns, name, ifname in wanted:
+                nad = self.store.get(nads, ns, name)
+                if nad is None:
+                    raise LookupError(f"cannot find a network-attachment-definition ({name}) in namespace ({ns})")
+                conf = attachment_config(nad, self.spec.name)
+                result = await self._invoke("ADD", conf, record, ifname)
+                added.append((conf, ifname))
+                statuses.append(status_entry(f"{ns}/{name}", ifname, result))
+        except BaseException:
+            for conf, ifname in reversed(added):       # delPlugins: DEL is idempotent, errors ignored
+                try:
+                    await self._invoke("DEL", conf, record, ifname)
+                except Exception:  # noqa: BLE001
+                    pass
+            raise
         pods = BY_KEY["core/pods"]
         current = self.store.get(pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
         if current is not None and current["metadata"].get("uid") == pod["metadata"].get("uid"):

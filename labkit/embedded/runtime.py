@@ -83,7 +83,13 @@ class EmbeddedRuntime:
             existing = None
         record = existing or (await self.pods.add_pods([pod_request(pod, node)]))[0]
         if existing is None and self.after_network is not None:
-            await self.after_network(pod, record)        # more networks (``multus``)
+            try:
+                await self.after_network(pod, record)    # more networks (``multus``)
+            except BaseException:
+                # the sandbox failed as a whole (Multus's CmdAdd returns the error to the runtime):
+                # no pod record is kept, so the kubelet's retry wires every network again
+                await self.pods.delete_pods([key])
+                raise
         containers = pod.get("spec", {}).get("containers") or []
         if containers:
             self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])

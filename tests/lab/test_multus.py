@@ -89,3 +89,53 @@ def test_the_pod_network_diagram_draws_the_second_network(kubectl):
     assert f"net1 {ip2}" in svg
     assert 'id="multus/default/m1"' in svg and 'id="multus/default/m2"' in svg
     assert 'id="multus/default/plain"' not in svg
+
+
+BACK_TO_BACK = """apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {{name: nad{i}}}
+spec:
+  config: '{{"cniVersion": "0.3.1", "type": "macvlan", "master": "eth1", "mode": "bridge",
+            "ipam": {{"type": "host-local", "subnet": "192.168.101.0/24"}}}}'
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: r{i}, annotations: {{k8s.v1.cni.cncf.io/networks: nad{i}}}}}
+spec: {{nodeName: {node}, containers: [{{name: c, image: nginx}}]}}
+"""
+ROUNDS = 12
+
+
+def test_a_definition_created_just_before_its_pod_gives_net1_every_time(kubectl):
+    """The notebook's order, the definition 0 s old when its pod is wired: net1, every round.
+    Pods of a round go to both workers and are created at once (the wiring of one pod runs while
+    the next is being created); then the pods and definitions go, and the next round starts."""
+    for start in range(0, ROUNDS, 3):
+        rounds = range(start, start + 3)
+        kubectl("apply", "-f", "-", input="---\n".join(
+            BACK_TO_BACK.format(i=i, node=f"{NAME}-worker{'2' if i % 2 else ''}") for i in rounds))
+        kubectl("wait", "--for=condition=Ready", *(f"pod/r{i}" for i in rounds), "--timeout=60s")
+        for i in rounds:
+            assert set(links(kubectl, f"r{i}")) == {"lo", "eth0", "net1"}, i
+        kubectl("delete", "pod", *(f"r{i}" for i in rounds), "--wait=true")
+        kubectl("delete", "net-attach-def", *(f"nad{i}" for i in rounds))
+
+
+def test_a_pod_whose_definition_is_missing_waits_for_it_then_gets_net1(kubectl):
+    """As Multus: a missing definition fails the pod's sandbox (a Warning event naming it), the
+    kubelet retries, and once the definition exists the pod comes up with net1."""
+    kubectl("apply", "-f", "-", input=BACK_TO_BACK.format(i=90, node=f"{NAME}-worker").split("---\n")[1])
+    events = ""
+    for _ in range(60):
+        events = kubectl("get", "events", "--field-selector", "involvedObject.name=r90").stdout
+        if "network-attachment-definition" in events:
+            break
+        subprocess.run(["sleep", "0.5"], check=True)
+    assert "cannot find a network-attachment-definition (nad90) in namespace (default)" in events, events
+    phase = kubectl("get", "pod", "r90", "-o", "jsonpath={.status.phase}").stdout
+    assert phase == "Pending", phase
+    kubectl("apply", "-f", "-", input=BACK_TO_BACK.format(i=90, node=f"{NAME}-worker").split("---\n")[0])
+    kubectl("wait", "--for=condition=Ready", "pod/r90", "--timeout=60s")
+    assert set(links(kubectl, "r90")) == {"lo", "eth0", "net1"}
+    kubectl("delete", "pod", "r90", "--wait=true")
+    kubectl("delete", "net-attach-def", "nad90")
