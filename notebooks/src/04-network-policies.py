@@ -623,25 +623,73 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # The API server only *stores* NetworkPolicies; something in every node must apply them (the CNI or
 # an agent beside it). Some clusters have none (AWS EKS did not enforce policies by default, plain
 # flannel never does): your policy is accepted, `kubectl get netpol` lists it, and it does nothing.
-# Try it in a terminal with a lab of its own: `labkit companion up nopol` (your lab's daemon starts
-# it, no root needed; it prints its name, `kubenetnp` beside `kubenet`), `source <(labkit env --name
-# kubenetnp)`, run two pods (`kubectl run a --image=nginx`, then
-# `b`) and apply a deny-all policy, then `labkit probe --name kubenetnp`: every pair still connects, and the
-# probe warns that *nothing seems to enforce NetworkPolicies in this cluster* (every connection
-# the policies deny got through). `labkit companion down nopol` removes it.
+# Let us see it: `labkit.companion("nopol")` starts a second small lab with **no policy
+# enforcer** (your lab's daemon builds it, no root needed, about ten seconds). The same manifest goes
+# to both clusters: a namespace `nb04-np` with two pods `a` and `b` and a policy `deny-all` that
+# selects every pod and allows no ingress. Then the probe, on each. In the lab without an enforcer
+# the policy is stored, every connection still gets through, and the probe warns that nothing
+# seems to enforce NetworkPolicies; on your lab the same policy denies them all. (In a terminal:
+# `labkit companion up nopol`, then `labkit probe --name <its name>`; `labkit companion down nopol`
+# removes it.)
 # %% [markdown] fr
 # ### Un cluster sans contrôleur de politiques
 #
 # Le serveur d'API ne fait qu'*enregistrer* les NetworkPolicies ; quelque chose dans chaque nœud doit
 # les appliquer (le CNI ou un agent à côté). Certains clusters n'en ont pas (AWS EKS ne les
 # appliquait pas par défaut, flannel seul jamais) : votre politique est acceptée, `kubectl get
-# netpol` la liste, et elle ne fait rien. Essayez dans un terminal avec un lab à part :
-# `labkit companion up nopol` (le démon de votre lab le démarre, sans besoin d'être root ; il affiche
-# son nom, `kubenetnp` à côté de `kubenet`), `source <(labkit env --name kubenetnp)`, lancez deux pods
-# (`kubectl run a --image=nginx`, puis `b`), appliquez une politique qui interdit tout,
-# puis `labkit probe --name kubenetnp` : toutes les paires se connectent encore, et la sonde avertit que
-# *rien ne semble appliquer les NetworkPolicies dans ce cluster* (toutes les connexions que les
-# politiques interdisent sont passées). `labkit companion down nopol` le supprime.
+# netpol` la liste, et elle ne fait rien. Voyons-le : `labkit.companion("nopol")` démarre un second
+# petit lab **sans moteur de politiques** (le démon de votre lab le construit, sans besoin d'être
+# root, une dizaine de secondes). Le même manifeste part vers les deux clusters : un namespace
+# `nb04-np` avec deux pods `a` et `b` et une politique `deny-all` qui sélectionne tous les pods et
+# n'autorise aucune entrée. Puis la sonde, sur chacun. Dans le lab sans moteur, la politique est
+# enregistrée, toutes les connexions passent encore, et la sonde avertit que rien ne semble
+# appliquer les NetworkPolicies ; sur votre lab, la même politique les refuse toutes. (Dans un
+# terminal : `labkit companion up nopol`, puis `labkit probe --name <son nom>` ;
+# `labkit companion down nopol` le supprime.)
+
+# %%
+import subprocess
+
+NOPOL_MANIFEST = """
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: nb04-np}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: a, namespace: nb04-np, labels: {app: a}}
+  spec: {containers: [{name: a, image: nginx, ports: [{containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: b, namespace: nb04-np, labels: {app: b}}
+  spec: {containers: [{name: b, image: nginx, ports: [{containerPort: 80}]}]}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: deny-all, namespace: nb04-np}
+  spec: {podSelector: {}, policyTypes: [Ingress]}
+"""
+
+
+def kubectl_on(lab, *args, stdin=None):
+    """kubectl against lab ``lab`` (its kubeconfig, or your copy of it), its output printed."""
+    done = subprocess.run(["kubectl", "--kubeconfig", str(readable_kubeconfig(lab)), *args],
+                          input=stdin, capture_output=True, text=True)
+    print(done.stdout + done.stderr, end="")
+
+
+nopol = labkit.companion("nopol", lab=LAB)      # 2 nodes, no policy enforcer, started by your lab's daemon
+NOPOL = nopol.lab
+unenforced = {}
+for lab in (NOPOL, LAB):
+    print(f"\n━━ {lab} ━━")
+    kubectl_on(lab, "apply", "-f", "-", stdin=NOPOL_MANIFEST)
+    kubectl_on(lab, "-n", "nb04-np", "wait", "--for=condition=Ready", "pod", "--all", "--timeout=60s")
+    kubectl_on(lab, "-n", "nb04-np", "get", "networkpolicy")
+    unenforced[lab] = labkit.probe(lab, namespaces="nb04-np")
+    display(unenforced[lab])
+nopol.close()
+labkit.companion("nopol", lab=LAB, stop=True)
+kubectl_on(LAB, "delete", "namespace", "nb04-np", "--wait=true")
 
 # %% [markdown] en
 # ## 7. All the layers again: one connection, end to end

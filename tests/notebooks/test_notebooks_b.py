@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory):
-    """One lab per language, and names for the second labs of notebooks 03b (nftables) and 05 (flannel)."""
+    """One lab per language (the notebooks' second labs are its companions: ``labkit.companion``)."""
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces): run `sudo make test`")
     from labkit.embedded import lifecycle
@@ -40,23 +40,15 @@ def labs(tmp_path_factory):
 
     envs = {}
     for lang, name in LABS.items():
-        lifecycle.down(name)
-        lifecycle.down(name + "n")
-        lifecycle.down(name + "f")
-        lifecycle.down(name + "e")
-        lifecycle.down(name + "c")
+        lifecycle.down(name)                 # its companions too
         lifecycle.up(LabSpec(name=name))
         home = tmp_path_factory.mktemp(f"home-{lang}")
-        envs[lang] = dict(os.environ, LABKIT_LAB=name, LABKIT_LAB_NFT=name + "n",
-                          LABKIT_LAB_FLANNEL=name + "f", LABKIT_LAB_EBPF=name + "e", LABKIT_LAB_CALICO=name + "c",
-                          HOME=str(home),
+        envs[lang] = dict(os.environ, LABKIT_LAB=name, HOME=str(home),
                           PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         envs[lang].pop("KUBECONFIG", None)
     kernel_available()
     yield envs
     for name in LABS.values():
-        for extra in ("n", "f", "e", "c"):
-            lifecycle.down(name + extra)
         lifecycle.down(name)
 
 
@@ -75,6 +67,7 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     nbrun.assert_progress(results, name)
     if name == "04-network-policies":
         assert_capstone(results)
+        assert_no_policy_controller(results)
     if name == "05-network-stacks":
         assert_comparison(results)
 
@@ -99,6 +92,35 @@ def assert_comparison(results: dict) -> None:
         figures = [re.findall(r"(\d+(?:\.\d+)?) (?:ms|s)\b", a) for a in agents]
         assert all(f and float(f[-1]) > 0 for f in figures), (lang, agents)
         assert "image/png" in str(cell.get("outputs")), lang
+
+
+UNENFORCED = {"en": "Nothing seems to enforce NetworkPolicies in this cluster",
+              "fr": "Rien ne semble appliquer les NetworkPolicies dans ce cluster"}
+
+
+def assert_no_policy_controller(results: dict) -> None:
+    """Notebook 04's cell with the ``nopol`` companion: the same deny-all policy is stored in both
+    clusters (``kubectl get networkpolicy`` lists it); without an enforcer every pair still connects
+    and the probe prints the warning; on the learner's lab the probe sees the deny, as predicted."""
+    import re
+
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and 'labkit.companion("nopol"' in c.source)
+        parts = nbrun.outputs_text(cell).split("━━ ")[1:]
+        assert len(parts) == 2, (lang, parts)
+        nopol, main = parts
+        for part in parts:
+            assert re.search(r"^deny-all\s", part, re.M), (lang, part[:2000])     # stored
+        seen = {name: re.search(r"<ProbeResult TCP/80: (\d+) of 4 connected, (\d+) differ", part)
+                for name, part in (("nopol", nopol), ("main", main))}
+        assert all(seen.values()), (lang, parts)
+        assert seen["nopol"].group(1) == "4" and seen["nopol"].group(2) != "0", (lang, nopol[-2000:])
+        assert UNENFORCED[lang] in nopol, (lang, nopol[-2000:])
+        assert int(seen["main"].group(1)) < 4 and seen["main"].group(2) == "0", (lang, main[-2000:])
+        assert UNENFORCED[lang] not in main, lang
+        timing = cell.metadata.get("execution") or {}
+        if timing:
+            print(lang, "nopol cell:", timing.get("iopub.status.busy"), "->", timing.get("iopub.status.idle"))
 
 
 VERDICT = {"en": ("network policies: allowed", "network policies: denied"),
@@ -140,11 +162,11 @@ def test_unsolved_notebook_runs_and_every_check_says_not_yet(labs, name):
 
 
 def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
-    """Each notebook deletes its namespaces; 03b and 05 remove the second lab they started."""
+    """Each notebook deletes its namespaces; 03b, 04 and 05 stop the companion labs they started."""
     import json
     import subprocess
 
-    from labkit.embedded import lifecycle
+    from labkit.embedded import companions, lifecycle
     from labkit.embedded.paths import kubeconfig_file
 
     for lang, name in LABS.items():
@@ -153,5 +175,5 @@ def test_notebooks_leave_no_namespace_and_no_second_lab(labs):
                              capture_output=True, text=True, env=env, check=True).stdout
         names = {n["metadata"]["name"] for n in json.loads(out)["items"]}
         assert not {n for n in names if n.startswith(("nb03", "nb04", "nb05"))}, names
-        assert not lifecycle.exists(name + "n") and not lifecycle.exists(name + "f") and not lifecycle.exists(name + "e")
-        assert not lifecycle.exists(name + "c")
+        running = [p for p in companions.PRESETS if lifecycle.exists(companions.companion_name(name, p))]
+        assert not running, running
