@@ -6,8 +6,15 @@
   address order (what host-local IPAM hands out, so a new pod usually lands last); with the slots
   of the previous drawing (the live view keeps them) every pod keeps its slot and a new pod takes
   the first free one: adding a pod moves no other pod, deleting it gives the first drawing back.
-* Node boxes all have the same height, a multiple of :data:`ROW_STEP` rows of pods with at least
-  one free slot, so the next pod never changes the size of the picture.
+* Room for pods is reserved ahead, in capacities from :data:`CAPACITIES` (4, 8, 12, 16 pods, then
+  about x1.5 a step: 24, 32, 48, 64 ...), always with at least one free slot. In the pod and overview
+  layers every node box has the capacity of the fullest node (one height for all, so a row of nodes
+  stays a row); in the services layer, where nodes are stacked, each node has its own. A pod added
+  within the capacity, also one that opens a new row of the grid, moves no other element. Only the
+  pod that takes a node's last free slot makes the grid grow to the next capacity (the boxes below,
+  the legend, move down once); deleting it gives the smaller picture back. From a node of n pods,
+  that happens after between 1 and about n/2 further pods (at least 4 below 16 pods), so rarely
+  while a learner adds pods one by one, and never in the byte-identical redraws.
 """
 from __future__ import annotations
 
@@ -20,8 +27,20 @@ from ..snapshot import ClusterSnapshot, NodeNetwork
 from ..wiring import PodInfo
 
 NODES_PER_ROW = 3
-ROW_STEP = 2
-MIN_ROWS = 2
+
+
+
+def capacities():
+    """4, 8, 12, 16, 24, 32, 48, 64, 96 ...: the pod counts a node's grid is sized for."""
+    yield from (4, 8, 12)
+    c = 16
+    while True:
+        yield c
+        yield c * 3 // 2
+        c *= 2
+
+
+CAPACITIES = tuple(c for c, _ in zip(capacities(), range(8)))   # the first ones, for the docs and tests
 
 Slots = dict[str, dict[str, int]]   # node name -> pod key -> slot index
 
@@ -57,10 +76,19 @@ def assign_slots(pods_by_node: dict[str, list[PodInfo]], previous: Slots | None 
     return out
 
 
+def used_slots(slots: Slots) -> int:
+    """The slots the fullest node's grid spans (its highest slot + 1)."""
+    return max((max(s.values()) + 1 for s in slots.values() if s), default=0)
+
+
+def capacity(used: int) -> int:
+    """The pods a grid holding ``used`` slots is sized for: the first of :func:`capacities` with a free slot."""
+    return next(c for c in capacities() if c > used)
+
+
 def rows_needed(slots: Slots, cols: int) -> int:
-    used = max((max(s.values()) + 1 for s in slots.values() if s), default=0)
-    rows = max(MIN_ROWS, math.ceil((used + 1) / cols))   # always a free slot: the next pod moves nothing
-    return math.ceil(rows / ROW_STEP) * ROW_STEP
+    """Rows of ``cols`` pods for the fullest node of ``slots`` (see the module docstring)."""
+    return math.ceil(capacity(used_slots(slots)) / cols)
 
 
 @dataclass(frozen=True)
