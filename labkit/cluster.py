@@ -234,6 +234,7 @@ def _try_run(access: seam.NodeAccess, argv: list[str]) -> tuple[str | None, Labk
 
 # bench/snapshot_speed.py turns these off for its "before" figure (the reads as they were)
 BATCHED_POD_READS = True      # one `ip -batch` per pod instead of `ip addr` + `ip route`
+NETLINK_POD_READS = True      # as root: the pods read over netlink in-process (labkit.inspect.rtnl), no process
 PARALLEL_READS = True         # the six API lists at once, every node command at once
 
 
@@ -247,6 +248,23 @@ def read_pod_network(access: seam.NodeAccess) -> PodNetwork | None:
         return PodNetwork(access.name, seam.interfaces(access), seam.routes(access))
     except LabkitError:
         return None
+
+
+def read_pods_over_netlink(accesses: list[seam.NetnsAccess]) -> list[PodNetwork]:
+    """The pods' views read in-process (:func:`labkit.rtnl_read.read_many`: one netlink socket per
+    pod namespace, no process); a pod the reader gives up on (a namespace gone meanwhile, a device
+    it does not render) is read with ``ip`` (:func:`read_pod_network`)."""
+    from . import rtnl_read
+
+    found = rtnl_read.read_many([a.netns for a in accesses])
+    out = []
+    for access in accesses:
+        got = found.get(access.netns)
+        view = PodNetwork(access.name, parse_addr(got[0]), parse_routes(got[1])) if got is not None \
+            else read_pod_network(access)
+        if view is not None:
+            out.append(view)
+    return out
 
 
 def _read_local_pod(access: seam.NetnsAccess) -> PodNetwork | None:
@@ -451,6 +469,9 @@ class Cluster:
         else:
             spec = self._lab_spec()                # the pods' namespaces are named after them: no call to the daemon
             accesses = [seam.NetnsAccess(f"{ns}/{name}", spec.pod_netns(ns, name)) for ns, name, _node in keys]
+            if NETLINK_POD_READS and BATCHED_POD_READS:
+                read = pool.submit(read_pods_over_netlink, accesses)
+                return read.result
         futures = [pool.submit(read_pod_network, a) for a in accesses]
         return lambda: [n for n in (f.result() for f in futures) if n is not None]
 

@@ -14,6 +14,7 @@ import shlex
 from ..errors import BadInput, LabkitError
 from ..inspect.batch import BATCH_ADDR_ROUTE, addr_and_routes
 from ..nodes import served_by_lab
+from ..rtnl_read import read_many
 from .bird import node_birdc_argv
 from .netns import in_netns
 from .state import LabState
@@ -21,6 +22,7 @@ from .state import LabState
 TIMEOUT = 30.0
 POD_READS_AT_ONCE = 8        # ip processes at once for a batch of pods (the machine has few cores)
 POD_READ_TIMEOUT = 10.0      # seconds for one pod's read; a pod that does not answer is left out
+NETLINK = True               # pods read over netlink in-process (labkit.inspect.rtnl); False: one ip each
 
 
 class NodeStateReader:
@@ -55,8 +57,9 @@ class NodeStateReader:
         return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
     async def pod_networks(self, nodes: list[str] | None) -> list[dict]:
-        """Every pod's interfaces and routes (of ``nodes``, or of all nodes): one ``ip -j -d -batch -``
-        per pod, at most :data:`POD_READS_AT_ONCE` at a time (whatever the number of requests), each within :data:`POD_READ_TIMEOUT`.
+        """Every pod's interfaces and routes (of ``nodes``, or of all nodes): read over netlink in-process
+        (:mod:`labkit.rtnl_read`), as ``ip -j -d -batch -`` prints them; a pod the reader leaves
+        out is read with one ``ip -j -d -batch -``, at most :data:`POD_READS_AT_ONCE` at a time (whatever the number of requests), each within :data:`POD_READ_TIMEOUT`.
 
         Items are ``{"pod", "node", "addr", "route"}`` (the JSON ``ip -j -d addr show`` and ``ip -j
         route show`` print); a pod that went away or did not answer is left out, as a snapshot read
@@ -68,15 +71,22 @@ class NodeStateReader:
             self._gate = asyncio.Semaphore(POD_READS_AT_ONCE)   # once still gets 8 processes at most
         gate = self._gate
 
+        # in-process first: one netlink socket per pod namespace, from threads of their own (no process)
+        read = await asyncio.to_thread(read_many, [r.netns for r in records]) if NETLINK else {}
+
         async def one(record) -> dict | None:
-            async with gate:
-                text = await self._batch(record.netns)
-            if text is None:
-                return None
-            try:
-                addr, route = addr_and_routes(text)
-            except ValueError:
-                return None
+            got = read.get(record.netns)
+            if got is not None:
+                addr, route = got
+            else:                                    # gone meanwhile, or a device the reader leaves to ip
+                async with gate:
+                    text = await self._batch(record.netns)
+                if text is None:
+                    return None
+                try:
+                    addr, route = addr_and_routes(text)
+                except ValueError:
+                    return None
             return {"pod": f"{record.namespace}/{record.name}", "node": record.node, "addr": addr, "route": route}
 
         found = await asyncio.gather(*(one(r) for r in records))

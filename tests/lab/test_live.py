@@ -85,7 +85,7 @@ def test_a_route_deleted_inside_a_node_leaves_the_live_view_and_comes_back(clust
         view.stop()
 
 
-def test_a_pod_read_with_one_ip_batch_is_the_same_as_with_two_commands(cluster, monkeypatch):
+def test_a_pod_read_with_one_ip_batch_or_over_netlink_is_the_same_as_with_two_commands(cluster, monkeypatch):
     from labkit import cluster as cluster_mod
     from labkit import nodes
     from labkit.embedded.client import EmbeddedLab
@@ -99,3 +99,8 @@ def test_a_pod_read_with_one_ip_batch_is_the_same_as_with_two_commands(cluster, 
         monkeypatch.setattr(cluster_mod, "BATCHED_POD_READS", False)
         plain = cluster_mod.read_pod_network(access)
         assert batched is not None and batched.routes and batched.to_json() == plain.to_json()
+        from labkit import rtnl_read
+
+        assert rtnl_read.read_many([p["netns"]])[p["netns"]] is not None     # not ip's fallback
+        netlink = cluster_mod.read_pods_over_netlink([access])   # in-process, no ip process
+        assert [v.to_json() for v in netlink] == [plain.to_json()]
