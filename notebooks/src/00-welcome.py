@@ -117,14 +117,14 @@ if cluster.kind == "embedded":
 #
 # This diagram is drawn from your cluster and **redraws itself** when something changes (a pod, a
 # service, a policy): keep an eye on it while you work. Blue is the pod network, green the services,
-# red the policies. The *Stop* button (or `view.stop()`) ends the updates.
+# red the policies. `view.stop()` ends the updates (the clean-up cell at the end calls it).
 # %% [markdown] fr
 # ## Les trois couches, en direct
 #
 # Ce schéma est dessiné à partir de votre cluster et **se redessine tout seul** dès que quelque chose
 # change (un pod, un service, une politique) : gardez-le à l'œil pendant que vous travaillez. En bleu
-# le réseau des pods, en vert les services, en rouge les politiques. Le bouton *Arrêter* (ou
-# `view.stop()`) interrompt les mises à jour.
+# le réseau des pods, en vert les services, en rouge les politiques. `view.stop()` interrompt les
+# mises à jour (la cellule de ménage, à la fin, l'appelle).
 
 # %%
 view = labkit.live.show("overview", cluster)

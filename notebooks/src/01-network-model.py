@@ -251,9 +251,10 @@ if cluster.kind == "embedded":
         print(f"\n{WEB_IP}:")
         !cat {ipam}/{WEB_IP}
     else:                       # a kernel that is not root (a class's learner): the node's files are root's
-        print(tr(f"\nhost-local's files on {WORKER} are in {state}, readable by root only (your kernel runs as you)",
+        print(tr(f"\nhost-local's files on {WORKER} are in {state}, readable by root only (your kernel runs as you); "
+                 f"to see them, in a terminal as root: sudo ls -R {state}",
                  f"\nles fichiers de host-local sur {WORKER} sont dans {state}, lisibles par root seulement "
-                 "(votre noyau tourne sous votre propre compte, pas root)"))
+                 f"(votre noyau tourne sous votre propre compte) ; pour les voir, dans un terminal en root : sudo ls -R {state}"))
 
 # %% [markdown] en
 # ## Exercise 1: a pod on a given node

@@ -337,7 +337,7 @@ ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 # `bridge` flavor and one with `flannel` (a few seconds each; they get their own networks and are
 # removed at the end of the notebook), and put a pod on each node. `labkit.companion` asks your lab's
 # daemon for them, so no root is needed (in a terminal: `labkit companion up bridge`; as root,
-# `labkit up --cni bridge --nodes 2`, and `--cni flannel`, make the same).
+# `labkit up --cni bridge --nodes 2`, and `--cni flannel`, do the same).
 # %% [markdown] fr
 # ## Trois variantes de CNI côte à côte
 #
@@ -345,7 +345,7 @@ ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 # variante `bridge`, l'autre en `flannel` (quelques secondes chacun ; ils ont leurs propres réseaux
 # et sont supprimés à la fin du carnet), et on met un pod sur chaque nœud. `labkit.companion` les
 # demande au démon de votre lab : pas besoin d'être root (dans un terminal : `labkit companion up bridge` ;
-# en root, `labkit up --cni bridge --nodes 2`, et `--cni flannel`, font les mêmes).
+# en root, `labkit up --cni bridge --nodes 2`, et `--cni flannel`, font de même).
 
 # %%
 bridge = labkit.companion("bridge", lab=LAB)       # 2 nodes, bridge flavor, started by your lab's daemon

@@ -254,7 +254,7 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "kube-system/kube-dns:dns ->
 #
 # Lançons un second petit lab en mode nftables (quelques secondes) : `labkit.companion("nftables")`
 # le demande au démon de votre lab, sans besoin d'être root (en root,
-# `labkit up --name <nom> --proxy-mode nftables` fait le même). Puis créons-y le même Deployment et
+# `labkit up --name <nom> --proxy-mode nftables` fait de même). Puis créons-y le même Deployment et
 # le même Service.
 
 # %%
