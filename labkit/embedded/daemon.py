@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from . import neighbours
 from .control import MAX_MESSAGE, encode_error
 from .echo import EchoResponder
 from .paths import control_socket, kubeconfig_file, lab_dir, pid_file
@@ -182,6 +183,7 @@ class LabDaemon:
 
     async def run(self) -> None:
         name = self.state.spec.name
+        neighbours.fit(self.state.spec.max_pods)    # the kernel's ARP table holds every pod
         await self.pods.restore()
         await self.start_api()
         path = control_socket(name)

@@ -99,7 +99,7 @@ def add_netns(netns: str, lo_up: bool = True) -> None:
     mount point iproute2 makes it) is left to ``ip`` itself.
     """
     path = netns_path(netns)
-    if not os.path.ismount("/run/netns"):
+    if not _netns_dir_shared():
         run(["ip", "netns", "add", netns])
         if lo_up:
             run(["ip", "-n", netns, "link", "set", "lo", "up"])
@@ -125,6 +125,35 @@ def add_netns(netns: str, lo_up: bool = True) -> None:
                           error=str(exc)) from exc
     finally:
         os.close(own)
+
+
+_SHARED: list[bool] = []
+
+
+def shared_mount(mountinfo: str, point: str = "/run/netns") -> bool:
+    """Whether ``/proc/self/mountinfo`` shows ``point`` as a mount point with shared propagation
+    (pure). ``os.path.ismount`` cannot tell: iproute2 bind-mounts ``/run/netns`` onto itself,
+    the same device as its parent, so it said no on every machine and each pod cost two ``ip``
+    processes (``ip netns add``, ``ip link set lo up``)."""
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 6 and fields[4] == point:
+            optional = fields[6:fields.index("-")] if "-" in fields else []
+            if any(f.startswith("shared:") for f in optional):
+                return True
+    return False
+
+
+def _netns_dir_shared() -> bool:
+    """``shared_mount`` of this machine, cached once true (it never goes back while a lab runs)."""
+    if not _SHARED:
+        try:
+            with open("/proc/self/mountinfo") as f:
+                if shared_mount(f.read()):
+                    _SHARED.append(True)
+        except OSError:
+            return False
+    return bool(_SHARED)
 
 
 def del_netns(netns: str) -> None:
