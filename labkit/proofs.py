@@ -8,7 +8,10 @@
   node, the kindnet flavor SNATs it to the pod's node address, as kindnetd's masquerade rule does
   (traffic from the pod CIDR to anything outside the pod CIDRs); other flavors may differ.
 - ``service_is_l4``: ``ping`` a pod IP answers, ``ping`` a ClusterIP does not (kube-proxy translates
-  TCP/UDP/SCTP ports only); the Service's port connects, a port it does not expose does not.
+  TCP/UDP/SCTP ports only); the Service's port connects, and a port the pod itself serves but the
+  Service does not expose connects to the pod and not to the ClusterIP.
+- ``service_port_range_refused``: a Service whose port is a range (``"8000-8100"``) is refused by the
+  API server (a ``Status``: ``ServicePort.port`` is one ``int32``), and no Service is created.
 - ``service_ip_survives``: a Service's ClusterIP stays while its pods are deleted and replaced.
 
 Each returns a ``Proof``: the facts observed, whether the claim held, and a line in EN or FR.
@@ -48,10 +51,14 @@ MESSAGES = {
     "proof.nat": {"en": "address translated", "fr": "adresse traduite"},
     "proof.l4": {
         "en": "from {pod}: ping pod IP {pod_ip}: {ping_pod}; ping ClusterIP {cluster_ip}: {ping_service}; "
-              "TCP {cluster_ip}:{port}: {open_port}; TCP {cluster_ip}:{other_port} (not exposed): {other}",
+              "TCP {cluster_ip}:{port}: {open_port}; TCP {pod_ip}:{other_port} (the pod itself): {pod_other}; "
+              "TCP {cluster_ip}:{other_port} (not exposed): {other}",
         "fr": "depuis {pod} : ping de l'IP du pod {pod_ip} : {ping_pod} ; ping de la ClusterIP {cluster_ip} : "
-              "{ping_service} ; TCP {cluster_ip}:{port} : {open_port} ; TCP {cluster_ip}:{other_port} "
-              "(non exposé) : {other}"},
+              "{ping_service} ; TCP {cluster_ip}:{port} : {open_port} ; TCP {pod_ip}:{other_port} (le pod "
+              "lui-même) : {pod_other} ; TCP {cluster_ip}:{other_port} (non exposé) : {other}"},
+    "proof.port_range": {
+        "en": "Service {service} with port \"{ports}\": the API server refused it: {error}",
+        "fr": "Service {service} avec le port « {ports} » : le serveur d'API l'a refusé : {error}"},
     "proof.answers": {"en": "answers", "fr": "répond"},
     "proof.silent": {"en": "no answer", "fr": "pas de réponse"},
     "proof.survives": {
@@ -190,15 +197,18 @@ def _pod_exec(lab: Any):
 
 def service_is_l4(lab: Any, pod: str, cluster_ip: str, port: int, pod_ip: str, other_port: int = 81) -> Proof:
     """From ``pod``: ping the pod IP (answers), ping the ClusterIP (silent), connect the Service's
-    ``port`` (connects) and a port it does not expose (does not)."""
+    ``port`` (connects), and ``other_port``, which the backend ``pod_ip`` serves but the Service does
+    not expose: to the pod (connects) and to the ClusterIP (does not)."""
     run = _pod_exec(lab)
     facts = {
         "ping_pod": _ok(run(pod, ["ping", "-c", "1", "-W", "2", pod_ip])),
         "ping_service": _ok(run(pod, ["ping", "-c", "1", "-W", "2", cluster_ip])),
         "open_port": _ok(run(pod, ["nc", "-z", "-w", "3", cluster_ip, str(port)])),
+        "pod_other": _ok(run(pod, ["nc", "-z", "-w", "3", pod_ip, str(other_port)])),
         "other": _ok(run(pod, ["nc", "-z", "-w", "2", cluster_ip, str(other_port)])),
     }
-    holds = facts["ping_pod"] and not facts["ping_service"] and facts["open_port"] and not facts["other"]
+    holds = (facts["ping_pod"] and not facts["ping_service"] and facts["open_port"] and facts["pod_other"]
+             and not facts["other"])
     return Proof("proof.l4", holds, {"pod": pod, "pod_ip": pod_ip, "cluster_ip": cluster_ip, "port": port,
                                      "other_port": other_port, **facts})
 
@@ -222,6 +232,33 @@ def _kubectl(name: str, *args: str, check: bool = True) -> subprocess.CompletedP
     from .embedded.userconfig import readable_kubeconfig
     env = dict(os.environ, KUBECONFIG=str(readable_kubeconfig(name)))
     return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, timeout=120, check=check)
+
+
+PORT_RANGE = """apiVersion: v1
+kind: Service
+metadata: {{name: {service}, namespace: {namespace}}}
+spec:
+  selector: {{app: {service}}}
+  ports: [{{port: "{ports}", protocol: TCP}}]
+"""
+
+
+def service_port_range_refused(lab: Any, namespace: str = "default", service: str = "ranges",
+                               ports: str = "8000-8100") -> Proof:
+    """``kubectl create`` a Service whose port is a range: the API server answers with a ``Status``
+    (400 BadRequest: ``ServicePort.port`` is an ``int32``, k8s.io/api core/v1 ``types.go``) and no
+    Service exists afterwards."""
+    name = lab if isinstance(lab, str) else lab.name
+    manifest = PORT_RANGE.format(service=service, namespace=namespace, ports=ports)
+    from .embedded.userconfig import readable_kubeconfig
+    env = dict(os.environ, KUBECONFIG=str(readable_kubeconfig(name)))
+    done = subprocess.run(["kubectl", "create", "-f", "-"], input=manifest, capture_output=True, text=True,
+                          env=env, timeout=120)
+    error = next((line for line in done.stderr.splitlines() if line.strip()), "-")
+    created = _kubectl(name, "-n", namespace, "get", "service", service, "--ignore-not-found", "-o", "name",
+                       check=False).stdout.strip()
+    holds = done.returncode != 0 and error.startswith("Error from server") and not created
+    return Proof("proof.port_range", holds, {"service": f"{namespace}/{service}", "ports": ports, "error": error})
 
 
 def service_ip_survives(lab: Any, service: str, namespace: str = "default", timeout: float = 60) -> Proof:

@@ -393,29 +393,54 @@ grep(worker.run(["iptables-save"]), "-A KUBE-SVC-", "nb03/web ->")
 # ### Services are layer 4, and their IP outlives their pods
 #
 # Pods have layer 3 connectivity; a Service is layer 4: kube-proxy translates TCP/UDP/SCTP ports,
-# nothing else. So from `client`, `ping` of a pod IP answers and `ping` of the ClusterIP does not;
-# the Service's port connects, a port it does not expose (8080) does not. Then every pod of `web`
-# is deleted: the Deployment replaces them, with new names and new IPs, and the ClusterIP stays.
+# one by one, nothing else. A pod `two-ports` serves ports 80 and 8080; its Service exposes 80 only.
+# So from `client`, `ping` of the pod IP answers and `ping` of the ClusterIP does not; port 80 of
+# the ClusterIP connects; port 8080 connects to the pod itself, not through the ClusterIP. A
+# Service cannot take a **port range** either: the API server refuses a Service whose `port` is
+# `"8000-8100"` (a port is one number), with a `Status` error that kubectl prints. Then every pod of
+# `web` is deleted: the Deployment replaces them, with new names and new IPs, and the ClusterIP stays.
 # %% [markdown] fr
 # ### Les Services sont de niveau 4, et leur IP survit à leurs pods
 #
 # Les pods ont une connectivité de niveau 3 ; un Service est de niveau 4 : kube-proxy traduit des
-# ports TCP/UDP/SCTP, rien d'autre. Depuis `client`, le `ping` d'une IP de pod répond donc, et celui
-# de la ClusterIP non ; le port du Service se connecte, un port qu'il n'expose pas (8080) non.
-# Puis tous les pods de `web` sont supprimés : le Deployment les remplace, avec de nouveaux noms et
-# de nouvelles IP, et la ClusterIP reste.
+# ports TCP/UDP/SCTP, un par un, rien d'autre. Un pod `two-ports` sert les ports 80 et 8080 ; son
+# Service n'expose que le 80. Depuis `client`, le `ping` de l'IP du pod répond donc, et celui de la
+# ClusterIP non ; le port 80 de la ClusterIP se connecte ; le port 8080 se connecte au pod lui-même,
+# pas à travers la ClusterIP. Un Service ne prend pas non plus de **plage de ports** : le serveur
+# d'API refuse un Service dont le `port` vaut `"8000-8100"` (un port est un seul nombre), avec une
+# erreur `Status` qu'affiche kubectl. Puis tous les pods de `web` sont supprimés : le Deployment les
+# remplace, avec de nouveaux noms et de nouvelles IP, et la ClusterIP reste.
 
 # %%
+import subprocess
+
 from labkit import proofs
 
-web_ip = !kubectl -n nb03 get service web -o jsonpath='{.spec.clusterIP}'
-pod_ip = !kubectl -n nb03 get pods -l app=web -o jsonpath='{.items[0].status.podIP}'
-l4 = proofs.service_is_l4(LAB, "nb03/client", web_ip[0], 80, pod_ip[0], other_port=8080)
+TWO_PORTS = """
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: two-ports, namespace: nb03, labels: {app: two-ports}}
+  spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}, {containerPort: 8080}]}]}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: two-ports, namespace: nb03}
+  spec: {selector: {app: two-ports}, ports: [{port: 80}]}
+"""
+print(subprocess.run(["kubectl", "apply", "-f", "-"], input=TWO_PORTS, capture_output=True, text=True).stdout)
+!kubectl -n nb03 wait --for=condition=Ready pod/two-ports --timeout=60s
+svc_ip = !kubectl -n nb03 get service two-ports -o jsonpath='{.spec.clusterIP}'
+pod_ip = !kubectl -n nb03 get pod two-ports -o jsonpath='{.status.podIP}'
+l4 = proofs.service_is_l4(LAB, "nb03/client", svc_ip[0], 80, pod_ip[0], other_port=8080)
+print(l4.render(LANG))
+ranges = proofs.service_port_range_refused(LAB, namespace=NS, service="ranges", ports="8000-8100")
+print(ranges.render(LANG))
 survives = proofs.service_ip_survives(LAB, "web", namespace=NS)
 !kubectl -n nb03 rollout status deployment web --timeout=60s
-print(l4.render(LANG))
 print(survives.render(LANG))
-assert l4.holds and survives.holds
+assert l4.holds and ranges.holds and survives.holds
 
 # %% [markdown] en
 # ## Recap
@@ -427,7 +452,7 @@ assert l4.holds and survives.holds
 #   left: an equal share each), `KUBE-SEP-…` rewrites the destination (DNAT). The source is kept.
 # - Changing the number of replicas rewrites those chains live, on every node.
 # - Services are layer 4: a ClusterIP answers on the ports it exposes and nothing else (no `ping`),
-#   and it stays when every pod behind it is replaced.
+#   one port at a time (no port ranges), and it stays when every pod behind it is replaced.
 #
 # Next: `03b-nodeport-dns-proxy-modes.ipynb`.
 # %% [markdown] fr
@@ -441,7 +466,8 @@ assert l4.holds and survives.holds
 #   (DNAT). La source est conservée.
 # - Changer le nombre de réplicas réécrit ces chaînes en direct, sur chaque nœud.
 # - Les Services sont de niveau 4 : une ClusterIP répond sur les ports qu'elle expose et rien
-#   d'autre (pas de `ping`), et elle reste quand tous les pods derrière elle sont remplacés.
+#   d'autre (pas de `ping`), un port à la fois (pas de plage de ports), et elle reste quand tous
+#   les pods derrière elle sont remplacés.
 #
 # Suite : `03b-nodeport-dns-proxy-modes.ipynb`.
 

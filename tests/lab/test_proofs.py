@@ -154,7 +154,15 @@ def test_services_are_l4(lab):
     proof = proofs.service_is_l4(lab, "default/client", svc["spec"]["clusterIP"], 80, web["ip"], other_port=81)
     assert proof.facts["ping_pod"] and not proof.facts["ping_service"]
     assert proof.facts["open_port"] and not proof.facts["other"]       # 81 served by the pods, not exposed
+    assert proof.facts["pod_other"]                                      # ... answered by the pod itself
     assert proof.holds and "pas de réponse" in proof.render("fr")
+
+
+def test_a_service_port_range_is_refused_by_the_api(lab):
+    proof = proofs.service_port_range_refused(NAME, "default", "ranges", "8000-8100")
+    assert proof.holds, proof.render("en")
+    assert "BadRequest" in proof.facts["error"] and "int32" in proof.facts["error"], proof.facts
+    assert "le serveur d'API l'a refusé" in proof.render("fr")
 
 
 def test_service_ip_survives_its_pods(lab):

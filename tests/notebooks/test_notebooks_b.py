@@ -65,6 +65,8 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     results = run_both(name, labs, solved=True)
     nbrun.assert_checks(results, check_cells, EXERCISES[name], solved=True)
     nbrun.assert_progress(results, name)
+    if name == "03-pod-to-service":
+        assert_services_are_l4(results)
     if name == "04-network-policies":
         assert_capstone(results)
         assert_no_policy_controller(results)
@@ -92,6 +94,25 @@ def assert_comparison(results: dict) -> None:
         figures = [re.findall(r"(\d+(?:\.\d+)?) (?:ms|s)\b", a) for a in agents]
         assert all(f and float(f[-1]) > 0 for f in figures), (lang, agents)
         assert "image/png" in str(cell.get("outputs")), lang
+
+
+HOLDS = {"en": "claim holds", "fr": "affirmation vérifiée"}
+
+
+def assert_services_are_l4(results: dict) -> None:
+    """Notebook 03's L4 cell: the pod answers on 8080, the ClusterIP does not (its Service exposes
+    80), ping reaches the pod and not the ClusterIP, and a Service with a port range is refused by
+    the API server with its Status error (kubectl's ``Error from server (BadRequest)``)."""
+    import re
+
+    for lang, nb in results.items():
+        text = nbrun.outputs_text(next(c for c in nb.cells if c.cell_type == "code"
+                                       and "service_port_range_refused" in c.source))
+        assert text.count(HOLDS[lang]) == 3, (lang, text)
+        assert "Error from server (BadRequest)" in text and "of type int32" in text, (lang, text)
+        pod = {"en": r":8080 \(the pod itself\): answers", "fr": r":8080 \(le pod lui-même\) : répond"}[lang]
+        svc = {"en": r":8080 \(not exposed\): no answer", "fr": r":8080 \(non exposé\) : pas de réponse"}[lang]
+        assert re.search(pod, text) and re.search(svc, text), (lang, text)
 
 
 UNENFORCED = {"en": "Nothing seems to enforce NetworkPolicies in this cluster",

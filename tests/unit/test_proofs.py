@@ -5,9 +5,11 @@ from labkit.proofs import Proof
 def test_rendering_in_both_languages():
     p = Proof("proof.l4", True, {"pod": "default/client", "pod_ip": "10.244.1.2", "cluster_ip": "10.96.0.9",
                                  "port": 80, "other_port": 81, "ping_pod": True, "ping_service": False,
-                                 "open_port": True, "other": False})
+                                 "open_port": True, "pod_other": True, "other": False})
     assert p.render("en").endswith("(not exposed): no answer: claim holds")
     assert p.render("fr").endswith("(non exposé) : pas de réponse : affirmation vérifiée")
+    assert "TCP 10.244.1.2:81 (the pod itself): answers" in p.render("en")
+    assert "TCP 10.244.1.2:81 (le pod lui-même) : répond" in p.render("fr")
     q = Proof("proof.pod_to_node", False, {"pod": "a", "pod_ip": "10.244.1.2", "pod_node": "w", "node": "w2",
                                            "seen": "172.18.0.3", "how": "proof.snat"})
     assert "SNAT vers le nœud du pod" in q.render("fr") and "NON vérifiée" in q.render("fr")
