@@ -65,11 +65,10 @@ def holding(lab: str, mode: str, ip: str) -> list[str]:
 
 
 def wait(what: str, test, seen, step: float) -> None:
-    """Poll ``test`` every ``step`` s, until ``DEADLINE``. The first version waited with no deadline:
-    after ``compare.measure`` and ``kubectl expose`` in the same lab, the Deployment's third pod
-    did not become Running within 20 s (nftables and ebpf labs alike, with 5 ms and 300 ms polling;
-    not seen without the measurement or without the expose; cause not found), so the bench waited
-    for ever. Now it stops and says what it saw."""
+    """Poll ``test`` every ``step`` s, until ``DEADLINE``; a wait that does not end says what it saw.
+    (Last session's "third pod never runs" was the lab's ReplicaSet: it kept counting the pod that
+    round 0 relabels out of the Service, so no replacement came and ``app=lat`` stayed two pods;
+    it now releases it and creates a replacement, as upstream's ClaimPods does.)"""
     deadline = time.monotonic() + DEADLINE
     while not test():
         if time.monotonic() > deadline:
@@ -85,13 +84,17 @@ def update_latency(lab: str, mode: str, rounds: int) -> list[float]:
         state: dict = {}
 
         def ready() -> bool:
-            pods = [p for p in json.loads(kubectl(lab, "get", "pods", "-l", "app=lat", "-o", "json"))["items"]
-                    if p["status"].get("podIP") and p["status"].get("phase") == "Running"]
+            items = json.loads(kubectl(lab, "get", "pods", "-l", "app=lat", "-o", "json"))["items"]
+            state["all"] = {p["metadata"]["name"]: (p["status"].get("phase"), p["status"].get("podIP"),
+                                                    p["spec"].get("nodeName"), p["metadata"].get("uid"))
+                            for p in items}
+            pods = [p for p in items if p["status"].get("podIP") and p["status"].get("phase") == "Running"]
             state["pods"] = {p["metadata"]["name"]: (p["status"]["podIP"], holding(lab, mode, p["status"]["podIP"]))
                              for p in pods}
             return len(pods) >= 3 and all(nodes for _, nodes in state["pods"].values())
 
-        wait("3 endpoints in every node", ready, lambda: state, 0.3)
+        wait("3 endpoints in every node", ready, lambda: (state, kubectl(lab, "get", "events", "-A"),
+                                                          (Path("/run/labkit") / lab / "daemon.log").read_text()[-3000:]), 0.3)
         name, (ip, _) = sorted(state["pods"].items())[0]
         start = time.perf_counter()
         kubectl(lab, "label", "pod", name, f"app=gone{i}", "--overwrite")

@@ -16,6 +16,7 @@ from . import limits, objects
 from .api import PODS, Api
 from .isolation import Isolation
 from .resources import BY_KEY
+from .selectors import selector_matches
 from .status import ApiError
 
 DEPLOYMENTS = BY_KEY["apps/deployments"]
@@ -94,6 +95,7 @@ class ReplicaSetController:
                 rs, owned.get(rs["metadata"]["uid"], [])))
 
     def _one(self, rs: dict, pods: list[dict]) -> None:
+        pods = [p for p in pods if self._claim(rs, p)]
         active = [p for p in pods if is_active(p)]
         want = rs["spec"].get("replicas", 1)
         namespace = rs["metadata"]["namespace"]
@@ -124,6 +126,26 @@ class ReplicaSetController:
                   "observedGeneration": current["metadata"].get("generation", 1)}
         if current.get("status") != status:
             self.store.put(REPLICASETS, dict(copy.deepcopy(current), status=status))
+
+    def _claim(self, rs: dict, pod: dict) -> bool:
+        """Whether ``rs`` keeps ``pod``: a pod whose labels left the selector (``kubectl label pod
+        ... app=other``) is released, its controller reference removed, and a replacement is created,
+        as upstream's ``ClaimPods`` does (kubernetes pkg/controller/controller_ref_manager.go,
+        ``ClaimObject`` -> ``ReleasePod``). Without it the relabelled pod still counted as a replica
+        and the Deployment stayed one pod short under its selector for ever."""
+        if selector_matches(rs["spec"].get("selector"), pod["metadata"].get("labels")):
+            return True
+        if pod["metadata"].get("deletionTimestamp"):
+            return True          # going anyway: upstream ignores it, and so does the count (is_active)
+        new = copy.deepcopy(pod)
+        refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != rs["metadata"]["uid"]]
+        if refs:
+            new["metadata"]["ownerReferences"] = refs
+        else:
+            new["metadata"].pop("ownerReferences", None)
+        with self.store.background():
+            self.store.put(PODS, new)
+        return False
 
     def _failed_create(self, rs: dict, error: ApiError) -> None:
         """A ``FailedCreate`` Warning, once per ReplicaSet version and error."""
