@@ -18,7 +18,8 @@
 # 2. see that nodes reach each other, and pods and nodes reach each other, without NAT;
 # 3. see that a pod knows its IP, and that addresses come from each node's pod CIDR;
 # 4. place a pod on a node, read its IP from inside, and prove "no NAT" yourself (exercises 1-3);
-# 5. extra details: a load balancer's external IP answering this machine and moving between nodes.
+# 5. extra details: a load balancer's external IP answering this machine and moving between nodes,
+#    and a pod on a second network.
 # %% [markdown] fr
 # # 1. Le modèle réseau de Kubernetes
 #
@@ -41,7 +42,7 @@
 # 4. placer un pod sur un nœud, lire son IP de l'intérieur, et prouver vous-même l'absence de NAT
 #    (exercices 1 à 3) ;
 # 5. pour aller plus loin : l'IP externe d'un équilibreur de charge qui répond à cette machine et
-#    passe d'un nœud à l'autre.
+#    passe d'un nœud à l'autre, et un pod sur un second réseau.
 
 # %% [markdown] en
 # ## Setup
@@ -360,8 +361,7 @@ ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", v
 # ## Even more moving parts (extra details)
 #
 # The chapter's last slide: inbound traffic can also come through **load balancers**, and a pod can
-# be on **several pod networks** at once (meta-plugins such as Multus: the lab serves
-# `NetworkAttachmentDefinition`s too, see the README). The load balancer, live, on your lab.
+# be on **several pod networks** at once (meta-plugins such as Multus). Both, live, on your lab.
 #
 # **A `LoadBalancer` Service** gets an external IP from a small pool on the node network (kind
 # users install MetalLB; its L2 mode is what the lab does): one node holds the address and answers
@@ -373,8 +373,7 @@ ex.check("01.3", talker_saw, cluster, client="nb01/talker", server="nb01/web", v
 #
 # La dernière diapositive du chapitre : le trafic entrant peut aussi passer par des **équilibreurs
 # de charge** (load balancers), et un pod peut être sur **plusieurs réseaux de pods** à la fois
-# (méta-plugins comme Multus : le lab sert aussi les `NetworkAttachmentDefinition`, voir le README).
-# L'équilibreur de charge, en direct, sur votre lab.
+# (méta-plugins comme Multus). Les deux, en direct, sur votre lab.
 #
 # **Un Service `LoadBalancer`** reçoit une IP externe prise dans une petite plage du réseau des
 # nœuds (sur kind, on installe MetalLB ; le lab fait comme son mode L2) : un nœud porte l'adresse et
@@ -434,6 +433,56 @@ if cluster.kind == "embedded":
     assert LB_IP and first and second and second != first and answer["pod"] == "web"
 
 # %% [markdown] en
+# **A second pod network**, declared the way Multus does: a `NetworkAttachmentDefinition` holds a
+# CNI configuration (here the reference `macvlan` plugin on each node's second interface `eth1`),
+# and a pod that names it in the annotation `k8s.v1.cni.cncf.io/networks` gets a second interface
+# `net1` next to `eth0`. Two such pods on two nodes ping each other over that second network; the
+# pod diagram draws it. (Departure: the lab's nodes share host-local's state, where Multus users
+# pick an IPAM such as whereabouts.)
+# %% [markdown] fr
+# **Un second réseau pour les pods**, déclaré comme le fait Multus : une `NetworkAttachmentDefinition`
+# contient une configuration CNI (ici le plugin de référence `macvlan` sur la seconde interface
+# `eth1` de chaque nœud), et un pod qui la nomme dans l'annotation `k8s.v1.cni.cncf.io/networks`
+# reçoit une seconde interface `net1` à côté de `eth0`. Deux pods de ce genre, sur deux nœuds, se
+# joignent par ce second réseau avec `ping` ; le schéma des pods le dessine. (Écart : les nœuds du
+# lab partagent l'état de host-local, là où les utilisateurs de Multus choisissent une IPAM comme
+# whereabouts.)
+
+# %%
+import tempfile
+
+from labkit import diagrams
+
+NAD = """apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata: {name: macvlan-conf, namespace: nb01}
+spec:
+  config: '{"cniVersion": "0.3.1", "type": "macvlan", "master": "eth1", "mode": "bridge",
+            "ipam": {"type": "host-local", "subnet": "192.168.100.0/24"}}'
+"""
+if cluster.kind == "embedded":
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(NAD)
+    !kubectl apply -f {f.name}
+    !kubectl get net-attach-def -n nb01
+    for pod, on in (("multi1", ON_WORKER), ("multi2", ON_WORKER2)):
+        !kubectl -n nb01 run {pod} --image=nicolaka/netshoot --annotations=k8s.v1.cni.cncf.io/networks=macvlan-conf --overrides='{on}' -- sleep infinity
+    !kubectl -n nb01 wait --for=condition=Ready pod/multi1 pod/multi2 --timeout=60s
+    for pod in ("multi1", "multi2"):
+        print(f"━━ {pod}")
+        !kubectl -n nb01 exec {pod} -- ip -br -4 addr
+    STATUS = "k8s.v1.cni.cncf.io/network-status"          # Multus writes it once net1 is attached
+    statuses = [wait_for(lambda: (core.read_namespaced_pod(pod, "nb01").metadata.annotations or {}).get(STATUS))
+                for pod in ("multi1", "multi2")]
+    status = json.loads(statuses[1])
+    NET1_IP = next(s["ips"][0] for s in status if s.get("interface") == "net1")
+    print(tr(f"multi2's net1: {NET1_IP}", f"net1 de multi2 : {NET1_IP}"))
+    pinged = !kubectl -n nb01 exec multi1 -- ping -c 2 -W 2 -I net1 {NET1_IP}
+    print("\n".join(pinged))
+    assert any(" 0% packet loss" in line for line in pinged)
+    display(diagrams.pod_network(cluster.snapshot(), lang=LANG))
+
+# %% [markdown] en
 # ## Recap
 #
 # - Every pod got an address from its node's pod CIDR, allocated by the CNI, not by us.
@@ -443,7 +492,7 @@ if cluster.kind == "embedded":
 #   masqueraded to its own node's address; pod-to-pod traffic keeps its source.
 # - The flip side: **everything can reach everything**. Isolation takes network policies (notebook 04).
 # - More moving parts: a `LoadBalancer` Service's external IP is held by one node and moves when
-#   that node is excluded.
+#   that node is excluded; Multus adds a second pod network (`net1`) next to the CNI's `eth0`.
 #
 # Next: `02-pod-to-pod.ipynb` opens the nodes to see *how* the packets travel.
 # %% [markdown] fr
@@ -458,7 +507,8 @@ if cluster.kind == "embedded":
 # - Le revers de la médaille : **tout le monde peut joindre tout le monde**. Pour isoler, il faut des
 #   politiques réseau (carnet 04).
 # - D'autres briques : l'IP externe d'un Service `LoadBalancer` est portée par un nœud et change de
-#   nœud quand celui-ci est exclu.
+#   nœud quand celui-ci est exclu ; Multus ajoute un second réseau pour les pods (`net1`) à côté du `eth0`
+#   du CNI.
 #
 # Suite : `02-pod-to-pod.ipynb` ouvre les nœuds pour voir *comment* voyagent les paquets.
 

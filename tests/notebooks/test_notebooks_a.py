@@ -89,6 +89,7 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     nbrun.assert_progress(results, name)
     if name == "01-network-model":
         assert_node_proofs(results)
+        assert_second_network(results)
 
 
 NODE_PROOFS = {   # what notebook 01's node proofs print on a kindnet lab (the text the learner reads)
@@ -115,6 +116,28 @@ def assert_node_proofs(results: dict) -> None:
         text = html.unescape(outputs_text(cell))
         for pattern in NODE_PROOFS[lang]:
             assert re.search(pattern, text), (lang, pattern, text)
+
+
+MULTUS_BAR = {"en": "second network nb01/macvlan-conf (Multus): 2 pods, interface net1",
+              "fr": "second réseau nb01/macvlan-conf (Multus) : 2 pods, interface net1"}
+
+
+def assert_second_network(results: dict) -> None:
+    """Notebook 01's Multus cell: both pods have eth0 and net1 (a 192.168.100.x address), multi1
+    pings multi2's net1 with no loss, and the pod diagram draws the second network and both pods."""
+    import html
+    import re
+
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and "NetworkAttachmentDefinition" in c.source)
+        text = html.unescape(outputs_text(cell))
+        for pod in ("multi1", "multi2"):
+            block = text.split(f"━━ {pod}")[1].split("━━")[0]
+            assert re.search(r"^eth0(@\S+)?\s+UP\s+10\.", block, re.M), (lang, pod, block)
+            assert re.search(r"^net1@\S+\s+UP\s+192\.168\.100\.", block, re.M), (lang, pod, block)
+        assert re.search(r" 0% packet loss", text), (lang, text)
+        assert MULTUS_BAR[lang] in text, (lang, text[-3000:])
+        assert 'id="multus/nb01/multi1"' in text and 'id="multus/nb01/multi2"' in text, lang
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
