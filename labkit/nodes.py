@@ -164,7 +164,8 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
 
 # --- what a lab daemon hands out through its API (enforced by the daemon, checked here too) ---------
 _DAEMON_IP_OBJECTS = {"addr", "address", "a", "link", "l", "route", "r", "neigh", "n"}
-_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty"}
+_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty", "-br", "-brief"}
+_DAEMON_BRIDGE_OBJECTS = {"fdb", "link", "vlan"}        # iproute2's bridge: forwarding database, ports, VLANs
 _NFT_FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
 _CONNTRACK_OUTPUT = {"extended", "id", "ktimestamp", "labels"}
 
@@ -181,11 +182,14 @@ def served_by_lab(argv: Sequence[str]) -> bool:
         words = [a for a in rest if not a.startswith("-")]
         if set(opts) - _DAEMON_IP_OPTIONS or not words or words[0] not in _DAEMON_IP_OBJECTS:
             return False
-        tail = words[1:]
-        if tail[:1] in (["show"], ["list"]):
-            tail = tail[1:]
-        return (len(tail) % 2 == 0 and all(k in ("dev", "table") for k in tail[::2])
-                and all(v.replace("-", "").replace(".", "").replace("_", "").isalnum() for v in tail[1::2]))
+        return _show_tail(words[1:], ("dev", "table"))
+    if tool == "bridge":
+        opts = [a for a in rest if a.startswith("-")]
+        words = [a for a in rest if not a.startswith("-")]
+        if set(opts) - {"-j", "-json", "-d", "-details", "-s", "-stats", "-p", "-pretty"} \
+                or not words or words[0] not in _DAEMON_BRIDGE_OBJECTS:
+            return False
+        return _show_tail(words[1:], ("dev",))
     if tool == "iptables-save":
         return rest in ([], ["-c"]) or (len(rest) == 2 and rest[0] == "-t" and rest[1].isalpha())
     if tool == "nft":
@@ -203,6 +207,21 @@ def served_by_lab(argv: Sequence[str]) -> bool:
         return rest == ["-L"] or (len(rest) == 3 and rest[0] == "-L" and rest[1] == "-o"
                                   and rest[2] in _CONNTRACK_OUTPUT)
     return False
+
+
+def _show_tail(tail: list[str], keys: tuple[str, ...]) -> bool:
+    """``[show|list] [NAME] [key value ...]`` with ``key`` in ``keys`` and plain names as values
+    (``ip link show flannel.1`` names its device without ``dev``, as iproute2 allows)."""
+    if tail[:1] in (["show"], ["list"]):
+        tail = tail[1:]
+    if len(tail) % 2 == 1 and tail[0] not in keys:
+        tail = ["dev", *tail]
+    return (len(tail) % 2 == 0 and all(k in keys for k in tail[::2])
+            and all(_plain_name(v) for v in tail[1::2]))
+
+
+def _plain_name(value: str) -> bool:
+    return 0 < len(value) <= 64 and value.replace("-", "").replace(".", "").replace("_", "").isalnum()
 
 
 def _birdc_show(words: list[str]) -> bool:

@@ -90,15 +90,15 @@ from IPython.display import HTML, display
 import labkit
 from labkit import diagrams
 from labkit.cluster import build_snapshot
-from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.userconfig import readable_kubeconfig   # the lab's, or your copy of it
 from labkit.inspect.iproute import parse_addr, parse_routes
+from labkit.nodes import lab_info
 
 LAB = os.environ.get("LABKIT_LAB", "kubenet")
 LABKIT = f"{sys.executable} -m labkit"          # the `labkit` command, whatever the environment
-lab = EmbeddedLab(LAB)
 os.environ["KUBECONFIG"] = str(readable_kubeconfig(LAB))
 cluster = labkit.connect(lab=LAB)
+PROXY_MODE = lab_info(cluster.api)["proxyMode"]   # the lab's shape, served to anyone
 FIXTURES = Path(labkit.__file__).resolve().parents[1] / "tests" / "fixtures" / "cni"
 FILES = {"addr": "ip-addr.json", "route": "ip-route.json", "iptables": "iptables-save.txt",
          "nft": "nft-ruleset.json", "ipvsadm": "ipvsadm.txt"}
@@ -564,7 +564,7 @@ worker = cluster.node("worker")
 
 
 def node_rules():
-    if lab.spec.proxy_mode == "nftables":
+    if PROXY_MODE == "nftables":
         return worker.run(["nft", "list", "table", "ip", "kube-proxy"])
     return worker.run(["iptables-save", "-t", "nat"])
 
@@ -594,9 +594,9 @@ def num(x):
     return f"{x:.1f}".replace(".", ",") if LANG == "fr" else f"{x:.1f}"
 
 
-print(tr(f"{lab.spec.proxy_mode}: {programmed(N)}/{N} Services programmed on {worker.name} in {num(elapsed)} s; "
+print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name} in {num(elapsed)} s; "
          f"{after - before} more lines of rules ({num(per_service)} per Service)",
-         f"{lab.spec.proxy_mode} : {programmed(N)}/{N} Services programmés sur {worker.name} en {num(elapsed)} s ; "
+         f"{PROXY_MODE} : {programmed(N)}/{N} Services programmés sur {worker.name} en {num(elapsed)} s ; "
          f"{after - before} lignes de règles en plus ({num(per_service)} par Service)"))
 
 # %% [markdown] en
