@@ -17,15 +17,28 @@ iptables (with kube-proxy's jumps from ``PREROUTING``/``OUTPUT`` to ``KUBE-SERVI
 ``iptables-nft-restore`` (the lab, kind) and ``iptables-legacy-restore`` (the whole table is read
 and written back as one blob): the full load, the one-service change, and an empty ``*nat COMMIT``.
 
-    sudo .venv/bin/python bench/kube_proxy_floor.py [--sizes 1000,10000] [--modes nftables,iptables]
+CPU is printed beside wall time (the machine is shared: wall time grows with the load average,
+CPU time much less): for a process (``nft``, ``iptables-restore``) its user and system time, for
+a netlink commit the system time of the sending thread (the kernel applies the batch and commits
+in ``sendmsg``). The full load is split as well: the per-service part (chains, rules, map elements)
+sent as one netlink batch after ``nft -f`` of the fixed part gives the kernel's own cost of a full
+load, and separate commits of the chains, the rules and the elements its split; the encoder's CPU
+for the same batch is printed (why the lab's full sync stays with ``nft -f``). With ``--perf``,
+``perf record -g`` samples the verdict-rule commits (nftables) and a one-service change
+(iptables-nft) and the kernel functions that take the time are printed.
+
+    sudo .venv/bin/python bench/kube_proxy_floor.py [--sizes 1000,10000] [--modes nftables,iptables] [--perf]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +49,7 @@ from labkit.embedded.nft_socket import NftSocket
 from labkit.kubeproxy.iptables import render_iptables
 from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
 from labkit.kubeproxy.nft_netlink import Message, encode_transaction
-from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_update
+from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_service_part, nft_update
 from labkit.kubeproxy.nftables import render_nftables
 
 NS = f"kpfloor{os.getpid() % 100000}"
@@ -45,9 +58,72 @@ JUMPS = "*nat\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A OUTPUT
 
 
 def run(argv: list[str], text: str = "") -> float:
+    return run_cpu(argv, text)[0]
+
+
+def run_cpu(argv: list[str], text: str = "", prefix: tuple[str, ...] = ()) -> tuple[float, float, float]:
+    """Wall, user CPU and system CPU seconds of ``argv`` run in the namespace."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(["ip", "netns", "exec", NS, *argv], input=text.encode(), check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    subprocess.run([*prefix, "ip", "netns", "exec", NS, *argv], input=text.encode(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if prefix else None)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+
+
+def cpu_text(wall: float, user: float, system: float) -> str:
+    return f"{wall:8.2f} s wall, CPU user {user:5.2f} s + system {system:5.2f} s"
+
+
+def thread_cpu() -> float:
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_stime
+
+
+class Perf:
+    """``perf record -g`` of this process (or of a command) while the body runs; the kernel
+    functions that took the time, as perf reports them (``children``: a function and its callees)."""
+
+    WATCH = ("nf_tables_commit", "nf_tables_validate", "nft_table_validate", "nft_chain_validate",
+             "nft_lookup_validate", "nft_rhash_walk", "nft_setelem_validate", "nft_immediate_validate",
+             "nfnetlink_rcv_batch", "nf_tables_newrule", "nf_tables_getchain", "nf_tables_dump_rules",
+             "netlink_recvmsg", "nf_tables_dump_chains")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and os.path.exists("/usr/bin/perf")
+        self.data = tempfile.mktemp(prefix="kpfloor", suffix=".perf")
+
+    def __enter__(self) -> Perf:
+        if self.enabled:
+            self.proc = subprocess.Popen(["perf", "record", "-q", "-g", "-o", self.data, "-p", str(os.getpid())],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # perf attaches
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait()
+
+    def command(self, argv: list[str], text: str) -> None:
+        """Record ``argv`` run in the namespace (instead of this process)."""
+        if self.enabled:
+            run_cpu(argv, text, prefix=("perf", "record", "-q", "-g", "-o", self.data, "--"))
+
+    def report(self, what: str) -> None:
+        if not self.enabled or not os.path.exists(self.data):
+            return
+        out = subprocess.run(["perf", "report", "-i", self.data, "--children", "--sort", "dso,sym", "-g", "none",
+                              "-q"], capture_output=True, text=True).stdout
+        dsos = subprocess.run(["perf", "report", "-i", self.data, "--no-children", "--sort", "dso", "-g", "none",
+                               "-q"], capture_output=True, text=True).stdout
+        os.unlink(self.data)
+        split = ", ".join(" ".join(line.split()[:2]) for line in dsos.splitlines()[:4] if line.strip())
+        print(f"  perf, {what}: samples by object: {split}")
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 5 and parts[-1] in self.WATCH:
+                print(f"  perf, {what}: {parts[-1]:28} {parts[0]:>7} with callees, {parts[1]:>7} itself")
 
 
 def fresh() -> None:
@@ -63,14 +139,51 @@ def row(what: str, n: int, text: str) -> None:
     print(f"{what:44} {n:7,}  {text}", flush=True)
 
 
-def nftables(n: int) -> None:
+def kernel_load(n: int, rs, types: dict[str, str]) -> None:
+    """The kernel's own cost of a full load: the per-service part as netlink messages."""
+    head, rest = nft_service_part(rs)
+    t0 = time.process_time()
+    messages = encode_transaction(rest, types)
+    encode = time.process_time() - t0
+    chains = [m for m in messages if " chain " in m.line[:10]]
+    rules = [m for m in messages if m.line.startswith("add rule")]
+    elements = [m for m in messages if m.line.startswith("add element")]
+    row("nftables: per-service part, Python encoder", n, f"CPU {encode:5.2f} s for {len(messages):,} messages")
+    fresh()
+    run(["nft", "-f", "-"], head)
+    sock = NftSocket(NS)
+    try:
+        c0, t0 = thread_cpu(), time.perf_counter()
+        sock.commit(messages)
+        row("nftables: per-service part, one netlink batch", n,
+            f"{time.perf_counter() - t0:8.2f} s wall, kernel CPU {thread_cpu() - c0:5.2f} s")
+    finally:
+        sock.close()
+    fresh()
+    run(["nft", "-f", "-"], head)
+    sock = NftSocket(NS)
+    try:
+        split = []
+        for part in (chains, rules, elements):
+            c0 = thread_cpu()
+            sock.commit(part)
+            split.append(thread_cpu() - c0)
+        row("nftables: same, kernel CPU per commit", n,
+            f"chains {split[0]:5.2f} s ({len(chains):,}), rules {split[1]:5.2f} s ({len(rules):,}), "
+            f"elements {split[2]:5.2f} s (+ validation)")
+    finally:
+        sock.close()
+
+
+def nftables(n: int, perf: bool) -> None:
     ctx = node_context("10.255.250.1")
     inp = synthetic_input(n)
     rs, rs2 = render_nftables(inp, ctx), render_nftables(one_service_changed(inp), ctx)
     types = {name: s.type for name, s in rs.sets.items()}
     there, back = nft_update(rs, rs2).transaction, nft_update(rs2, rs).transaction
+    kernel_load(n, rs, types)
     fresh()
-    row("nftables: full load (nft -f)", n, f"{run(['nft', '-f', '-'], nft_initial_batches(rs)[0]):8.2f} s")
+    row("nftables: full load (nft -f)", n, cpu_text(*run_cpu(["nft", "-f", "-"], nft_initial_batches(rs)[0])))
     sock = NftSocket(NS)
 
     def commit(messages: list[Message]) -> float:
@@ -78,13 +191,27 @@ def nftables(n: int) -> None:
         sock.commit(messages)
         return time.perf_counter() - t0
 
+    def kernel(messages: list[Message], then: list[Message] | None = None) -> float:
+        c0 = thread_cpu()
+        sock.commit(messages)
+        spent = thread_cpu() - c0
+        if then:
+            sock.commit(then)
+        return spent
+
     try:
         add = encode_transaction("add element ip kube-proxy cluster-ips { 10.255.255.254 }", types)
         delete = encode_transaction("delete element ip kube-proxy cluster-ips { 10.255.255.254 }", types)
         rule = encode_transaction("add chain ip kube-proxy floor\nflush chain ip kube-proxy floor\n"
                                   "add rule ip kube-proxy floor accept", types)
         row("nftables: element only (netlink)", n, stats([commit(add) + 0 * commit(delete) for _ in range(REPEAT)]))
+        row("nftables: same, kernel CPU", n, stats([kernel(add, delete) for _ in range(REPEAT)]))
         row("nftables: rule with a verdict (netlink)", n, stats([commit(rule) for _ in range(REPEAT)]))
+        row("nftables: same, kernel CPU", n, stats([kernel(rule) for _ in range(REPEAT)]))
+        with Perf(perf) as p:
+            for _ in range(3 * REPEAT):
+                commit(rule)
+        p.report(f"{n:,} services, rule with a verdict")
         msgs = encode_transaction(there, types), encode_transaction(back, types)
         row("nftables: one-service change (netlink)", n,
             stats([commit(msgs[0]) + 0 * commit(msgs[1]) for _ in range(REPEAT)]))
@@ -94,7 +221,7 @@ def nftables(n: int) -> None:
         stats([run(["nft", "-f", "-"], there) + 0 * run(["nft", "-f", "-"], back) for _ in range(3)]))
 
 
-def iptables(n: int) -> None:
+def iptables(n: int, perf: bool) -> None:
     ctx = node_context("10.255.250.1")
     inp = synthetic_input(n)
     text, text2 = render_iptables(inp, ctx), render_iptables(one_service_changed(inp), ctx)
@@ -107,6 +234,17 @@ def iptables(n: int) -> None:
         row(f"iptables-{backend}: full load", n, f"{sum(run(restore, b) for b in batches):8.2f} s")
         row(f"iptables-{backend}: one-service change", n,
             stats([run(restore, there) + 0 * run(restore, back) for _ in range(3)]))
+        cpu = []
+        for _ in range(3):
+            cpu.append(run_cpu(restore, there))
+            run(restore, back)
+        best = min(cpu, key=lambda c: c[1] + c[2])
+        row(f"iptables-{backend}: same, the least CPU of 3", n, cpu_text(*best))
+        if backend == "nft":
+            p = Perf(perf)
+            p.command(restore, there)
+            run(restore, back)
+            p.report(f"{n:,} services, iptables-nft one-service change")
         row(f"iptables-{backend}: empty *nat COMMIT", n, stats([run(restore, "*nat\nCOMMIT\n") for _ in range(3)]))
 
 
@@ -114,11 +252,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--modes", default="nftables,iptables")
+    parser.add_argument("--perf", action="store_true", help="sample the kernel with perf record (if installed)")
     args = parser.parse_args()
     try:
         for n in (int(s) for s in args.sizes.split(",")):
             for mode in args.modes.split(","):
-                {"nftables": nftables, "iptables": iptables}[mode](n)
+                print(f"-- {mode}, {n:,} services, load average {os.getloadavg()[0]:.1f}", flush=True)
+                {"nftables": nftables, "iptables": iptables}[mode](n, args.perf)
     finally:
         subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
 

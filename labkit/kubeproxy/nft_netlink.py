@@ -29,6 +29,7 @@ import ipaddress
 import re
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..inspect.nft_text import split_elements
 from .nftables import FAMILY, TABLE
@@ -58,6 +59,8 @@ _PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132}
 _FIELD = {"ipv4_addr": 4, "inet_proto": 1, "inet_service": 2}
 _COMMAND = re.compile(r"^(add|delete|flush) (chain|rule|element) (\S+) (\S+) (\S+)(?: (.*))?$")
 _COMMENT = re.compile(r'^(.*?) comment "([^"\\]*)"$')
+_BAD_NAME = re.compile(r'[\x00-\x20"{};]')
+_CACHE = 1 << 16  # encoded pieces kept (IPs, chain names): a full sync of 10,000 services repeats many
 
 
 class Unsupported(ValueError):
@@ -96,6 +99,7 @@ def _data_value(kind: int, value: bytes) -> bytes:
     return _nested(kind, _attr(1, value))  # NFTA_DATA_VALUE
 
 
+@lru_cache(maxsize=_CACHE)
 def _verdict_data(kind: int, verdict: str) -> bytes:
     """``goto X`` / ``jump X`` / ``drop`` / ``accept`` / ``return`` as NFTA_DATA_VERDICT."""
     words = verdict.split()
@@ -118,8 +122,7 @@ def _udata_comment(comment: str) -> bytes:
 
 
 def _check_name(name: str) -> None:
-    if not name or len(name.encode()) >= NFT_CHAIN_MAXNAMELEN or any(c in name for c in ' "{};') \
-            or any(ord(c) < 0x21 for c in name):
+    if not name or len(name.encode()) >= NFT_CHAIN_MAXNAMELEN or _BAD_NAME.search(name):
         raise Unsupported(f"name {name!r}")
 
 
@@ -137,6 +140,7 @@ def _cmp(op: int, value: bytes) -> bytes:
     return _expr("cmp", _u32(1, NFT_REG_1), _u32(2, op), _data_value(3, value))
 
 
+@lru_cache(maxsize=_CACHE)
 def _immediate_verdict(verdict: str) -> bytes:
     return _expr("immediate", _u32(1, NFT_REG_VERDICT), _verdict_data(2, verdict))
 
@@ -145,7 +149,8 @@ def _immediate_value(reg: int, value: bytes) -> bytes:
     return _expr("immediate", _u32(1, reg), _data_value(2, value))
 
 
-def _ip_match(field: str, negate: bool, value: str) -> list[bytes]:
+@lru_cache(maxsize=_CACHE)
+def _ip_match(field: str, negate: bool, value: str) -> tuple[bytes, bytes]:
     """``ip saddr|daddr [!=] A[/P]``: nft compares only the prefix's bytes (no bitwise for /8,/16,/24)."""
     try:
         net = ipaddress.IPv4Network(value, strict=True)
@@ -155,8 +160,36 @@ def _ip_match(field: str, negate: bool, value: str) -> list[bytes]:
         raise Unsupported(f"prefix /{net.prefixlen}")
     length = net.prefixlen // 8
     offset = 12 if field == "saddr" else 16
-    return [_payload(offset, length), _cmp(NFT_CMP_NEQ if negate else NFT_CMP_EQ,
-                                           net.network_address.packed[:length])]
+    return (_payload(offset, length), _cmp(NFT_CMP_NEQ if negate else NFT_CMP_EQ,
+                                           net.network_address.packed[:length]))
+
+
+@lru_cache(maxsize=16)
+def _meta_l4proto(proto: str) -> tuple[bytes, bytes]:
+    return (_expr("meta", _u32(2, NFT_META_L4PROTO), _u32(1, NFT_REG_1)),
+            _cmp(NFT_CMP_EQ, bytes([_PROTOCOLS[proto]])))
+
+
+@lru_cache(maxsize=256)
+def _numgen(modulus: int) -> tuple[bytes, bytes]:
+    return (_expr("numgen", _u32(1, NFT_REG_1), _u32(2, modulus), _u32(3, NFT_NG_RANDOM)),
+            _cmp(NFT_CMP_EQ, b"\0\0\0\0"))
+
+
+@lru_cache(maxsize=_CACHE)
+def _dnat(target: str) -> tuple[bytes, bytes, bytes]:
+    """``dnat to IP:PORT``: the address and port in registers 1 and 2, then the nat expression."""
+    ip, _, port = target.rpartition(":")
+    try:
+        packed = ipaddress.IPv4Address(ip).packed
+        port_n = int(port)
+    except ValueError as exc:
+        raise Unsupported(target) from exc
+    if not 0 < port_n < 65536:
+        raise Unsupported(target)
+    return (_immediate_value(NFT_REG_1, packed), _immediate_value(NFT_REG_2, struct.pack(">H", port_n)),
+            _expr("nat", _u32(1, NFT_NAT_DNAT), _u32(2, NFPROTO_IPV4), _u32(3, NFT_REG_1),
+                  _u32(5, NFT_REG_2), _u32(7, NF_NAT_RANGE_PROTO_SPECIFIED)))
 
 
 def encode_rule(rule: str) -> bytes:
@@ -173,28 +206,14 @@ def encode_rule(rule: str) -> bytes:
             exprs += _ip_match(words[i + 1], negate, value)
             i += 4 if negate else 3
         elif w == "meta" and rest >= 3 and words[i + 1] == "l4proto" and words[i + 2] in _PROTOCOLS:
-            exprs.append(_expr("meta", _u32(2, NFT_META_L4PROTO), _u32(1, NFT_REG_1)))
-            exprs.append(_cmp(NFT_CMP_EQ, bytes([_PROTOCOLS[words[i + 2]]])))
+            exprs += _meta_l4proto(words[i + 2])
             i += 3
         elif w == "numgen" and rest >= 5 and words[i + 1:i + 3] == ["random", "mod"] \
                 and words[i + 3].isdigit() and words[i + 4] == "0":
-            exprs.append(_expr("numgen", _u32(1, NFT_REG_1), _u32(2, int(words[i + 3])),
-                               _u32(3, NFT_NG_RANDOM)))
-            exprs.append(_cmp(NFT_CMP_EQ, b"\0\0\0\0"))
+            exprs += _numgen(int(words[i + 3]))
             i += 5
         elif w == "dnat" and rest == 3 and words[i + 1] == "to":
-            ip, _, port = words[i + 2].rpartition(":")
-            try:
-                packed = ipaddress.IPv4Address(ip).packed
-                port_n = int(port)
-            except ValueError as exc:
-                raise Unsupported(words[i + 2]) from exc
-            if not 0 < port_n < 65536:
-                raise Unsupported(words[i + 2])
-            exprs.append(_immediate_value(NFT_REG_1, packed))
-            exprs.append(_immediate_value(NFT_REG_2, struct.pack(">H", port_n)))
-            exprs.append(_expr("nat", _u32(1, NFT_NAT_DNAT), _u32(2, NFPROTO_IPV4), _u32(3, NFT_REG_1),
-                               _u32(5, NFT_REG_2), _u32(7, NF_NAT_RANGE_PROTO_SPECIFIED)))
+            exprs += _dnat(words[i + 2])
             i += 3
         elif w in ("jump", "goto") and rest == 2:
             exprs.append(_immediate_verdict(f"{w} {words[i + 1]}"))
@@ -216,19 +235,22 @@ def _key(set_type: str, key: str) -> bytes:
     parts = [p.strip() for p in key.split(" . ")]
     if len(parts) != len(fields) or any(f not in _FIELD for f in fields):
         raise Unsupported(f"{key} for {set_type}")
-    out = b""
-    for kind, part in zip(fields, parts):
-        try:
-            if kind == "ipv4_addr":
-                raw = ipaddress.IPv4Address(part).packed
-            elif kind == "inet_proto":
-                raw = bytes([_PROTOCOLS[part]])
-            else:
-                raw = struct.pack(">H", int(part))
-        except (ValueError, KeyError, struct.error) as exc:
-            raise Unsupported(part) from exc
-        out += raw + b"\0" * (-len(raw) % 4)
-    return out
+    return b"".join(_field(kind, part) for kind, part in zip(fields, parts))
+
+
+@lru_cache(maxsize=_CACHE)
+def _field(kind: str, part: str) -> bytes:
+    """One field of a key, padded to 4 bytes."""
+    try:
+        if kind == "ipv4_addr":
+            raw = ipaddress.IPv4Address(part).packed
+        elif kind == "inet_proto":
+            raw = bytes([_PROTOCOLS[part]])
+        else:
+            raw = struct.pack(">H", int(part))
+    except (ValueError, KeyError, struct.error) as exc:
+        raise Unsupported(part) from exc
+    return raw + b"\0" * (-len(raw) % 4)
 
 
 def _element(set_type: str, text: str, with_data: bool) -> bytes:

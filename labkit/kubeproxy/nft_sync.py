@@ -104,6 +104,29 @@ def nft_initial_batches(rs: NftRuleset, rules_per_batch: int | None = None) -> l
     return ["\n".join(b) + "\n" for b in batches]
 
 
+ELEMENTS_PER_MESSAGE = 500  # a netlink attribute holds at most 64 KiB: 10,000 elements are split
+
+
+def nft_service_part(rs: NftRuleset) -> tuple[str, str]:
+    """The first load in two parts: the fixed part (table, sets, fixed chains and their rules,
+    written by ``nft -f``) and everything per service (chains, rules, map elements) as commands
+    :mod:`.nft_netlink` encodes, elements in messages of :data:`ELEMENTS_PER_MESSAGE`.
+
+    Used by ``bench/kube_proxy_floor.py`` to time the kernel's part of a full load alone."""
+    fixed = [c for c in rs.chains.values() if not is_service_chain(c.name)]
+    service = [c for c in rs.chains.values() if is_service_chain(c.name)]
+    head = [f"add table {PREFIX}", f"delete table {PREFIX}", f'add table {PREFIX} {{ comment "{rs.comment}" ; }}']
+    head += [_set_line(s) for s in rs.sets.values()]
+    head += [_chain_line(c) for c in fixed]
+    head += [_rule_line(c.name, r, cm) for c in fixed for r, cm in c.rules]
+    rest = [_chain_line(c) for c in service]
+    rest += [_rule_line(c.name, r, cm) for c in service for r, cm in c.rules]
+    for s in rs.sets.values():
+        rest += [_elements_line("add", s.name, s.elements[i:i + ELEMENTS_PER_MESSAGE])
+                 for i in range(0, len(s.elements), ELEMENTS_PER_MESSAGE)]
+    return "\n".join(head) + "\n", "\n".join(rest) + "\n"
+
+
 @dataclass
 class NftUpdate:
     """One partial sync: the transaction, and the service chains it flushed (to delete later)."""

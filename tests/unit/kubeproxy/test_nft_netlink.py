@@ -193,3 +193,30 @@ def test_acks_are_read_with_their_sequence_and_errno():
         inner = struct.pack("=IHHII", 20, 0xA06, 5, seq, 0)
         return struct.pack("=IHHII", 36, 2, 0x100, seq, 1) + struct.pack("=i", -errno) + inner
     assert parse_acks(err(3, 0) + err(4, 2)) == [(3, 0), (4, 2)]
+
+
+def test_a_full_load_splits_into_the_fixed_part_and_an_encodable_per_service_part():
+    """``nft_service_part`` (the floor bench's kernel-only full load): the same commands as the
+    one-transaction load, the per-service ones all encodable, elements in messages < 64 KiB."""
+    from labkit.kubeproxy.nft_sync import ELEMENTS_PER_MESSAGE, nft_initial_batches, nft_service_part
+
+    from labkit.bench.kube_proxy_model import synthetic_input
+
+    rs = render_nftables(synthetic_input(ELEMENTS_PER_MESSAGE + 20), CTX)
+    head, rest = nft_service_part(rs)
+    (whole,) = nft_initial_batches(rs)
+    def commands(text):  # element lines compared element by element
+        out = set()
+        for line in text.splitlines():
+            if line.startswith("add element"):
+                verb, _, body = line.partition(" { ")
+                out |= {(verb, e) for e in body.rstrip(" }").split(", ")}
+            else:
+                out.add(line)
+        return out
+    assert commands(head) | commands(rest) == commands(whole)
+    assert not any("/" in line.split()[4] for line in head.splitlines() if line.startswith(("add rule", "add chain")))
+    messages = encode_transaction(rest, {name: s.type for name, s in rs.sets.items()})
+    assert len(messages) == len(rest.splitlines())
+    assert sum(m.line.startswith("add element ip kube-proxy service-ips") for m in messages) == 2
+    assert max(len(m.body) for m in messages) < 1 << 16
