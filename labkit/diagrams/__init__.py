@@ -7,10 +7,11 @@
     svg = diagrams.to_svg(d)                         # scales to its container (viewBox, width 100%)
 
 Layers: :func:`pod_network` (blue), :func:`service_network` (green), :func:`policy_network` (red),
-:func:`overview` (the three together). Module map: ``wiring`` (what the snapshot says about
-devices and routes, shared with :mod:`labkit.trace`), ``layout`` (where nodes and pods go,
-deterministic and stable), ``svg`` (the scene and its SVG), ``style`` (colours, sizes, title,
-legend), ``render`` (SVG/PNG), ``messages`` (EN/FR labels), ``synthetic`` (big scenes for tests).
+:func:`overview` (the three together). They only draw: what the snapshot says about devices
+and routes comes from :mod:`labkit.wiring` (shared with :mod:`labkit.trace`), policy verdicts
+from :mod:`labkit.netpol.groups`. Module map: ``layout`` (where nodes and pods go, deterministic
+and stable), ``svg`` (the scene and its SVG), ``style`` (colours, sizes, title, legend),
+``render`` (SVG/PNG), ``messages`` (EN/FR labels), ``synthetic`` (big scenes for tests).
 """
 from .overview import overview
 from .pods import Highlight, pod_network

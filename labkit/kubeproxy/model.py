@@ -7,7 +7,6 @@ or the lab API server's objects) and are plain frozen dataclasses, so a test can
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 
@@ -198,6 +197,3 @@ def categorize_endpoints(endpoints: list[Endpoint], svc: ServicePort) -> Categor
     merged = {str(ep): ep for ep in cluster + local}
     return Categorized(cluster, local, _sorted(list(merged.values())), has_any)
 
-
-def is_ipv6(address: str) -> bool:
-    return ipaddress.ip_address(address).version == 6
