@@ -24,8 +24,6 @@ import html
 import json
 import random
 import secrets
-import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +31,8 @@ from typing import Any
 from . import i18n
 from .errors import BadInput, LabkitError
 from .inspect.pcap import Seen, decode, link_names
-from .kernel_trace import _die_with_parent, end_process, netns_argv, parse_answer
+from .kernel_trace import parse_answer
+from .nodes import LabNetns
 
 MESSAGES = {
     "capture.head": {
@@ -200,76 +199,38 @@ class Capture:
 
 # --- I/O: tcpdump in each namespace ------------------------------------------------------------------
 class Recorder:
-    """``tcpdump -i any -w -`` in one namespace, its output kept in memory (never a file)."""
+    """``tcpdump -i any -w -`` in one namespace (a :class:`labkit.nodes.Stream`), its output kept in
+    memory (never a file)."""
 
     def __init__(self, where: str, netns: str, bpf: str) -> None:
-        self.where, self.netns = where, netns
-        self.data = bytearray()
-        self._cond = threading.Condition()
-        self._stderr: list[str] = []
-        links = subprocess.run(netns_argv(netns, ["ip", "-j", "link", "show"]), capture_output=True, text=True,
-                               timeout=30)
+        self.where = where
+        self.ns = LabNetns(where, netns)
+        links = self.ns.call(["ip", "-j", "link", "show"])
         self.ifnames = link_names(json.loads(links.stdout or "[]"))
         try:
-            self.proc = subprocess.Popen(
-                netns_argv(netns, ["tcpdump", "-Z", "root", "-i", "any", "-nn", "-U", "--immediate-mode", "-s", "512",
-                                   "-c", str(MAX_PACKETS), "-w", "-", bpf]),
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+            self.stream = self.ns.spawn(["tcpdump", "-Z", "root", "-i", "any", "-nn", "-U", "--immediate-mode",
+                                         "-s", "512", "-c", str(MAX_PACKETS), "-w", "-", bpf])
         except FileNotFoundError as exc:
             raise LabkitError("capture.no_tcpdump") from exc
-        self._threads = [threading.Thread(target=self._out, daemon=True),
-                         threading.Thread(target=self._err, daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    def _out(self) -> None:
-        assert self.proc.stdout is not None
-        while chunk := self.proc.stdout.read1(65536):
-            with self._cond:
-                self.data += chunk
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    def _err(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._cond:
-                self._stderr.append(line.decode(errors="replace").strip())
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    def _wait(self, done, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        with self._cond:
-            while not done():
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    return done()
-                self._cond.wait(min(left, 0.2))
-            return True
 
     def wait_listening(self) -> None:
-        if not self._wait(lambda: any("listening on" in ln for ln in self._stderr), READY_SECONDS):
-            raise LabkitError("capture.not_listening", where=self.where, error="; ".join(self._stderr) or "-")
+        err = self.stream.err
+        if not self.stream.wait_until(lambda: any("listening on" in ln for ln in err), READY_SECONDS):
+            raise LabkitError("capture.not_listening", where=self.where, error="; ".join(err) or "-")
 
     def flush(self, marker: bytes, port: int) -> bool:
         """Send ``marker`` to the namespace's loopback (port ``port``, so the filter keeps it) until
-        the recording holds it: every packet captured before it is then in ``data``."""
-        send = netns_argv(self.netns, ["bash", "-c", f"printf %s {marker.decode()} > /dev/udp/127.0.0.1/{port}"])
+        the recording holds it: every packet captured before it is then in the recording."""
+        send = ["bash", "-c", f"printf %s {marker.decode()} > /dev/udp/127.0.0.1/{port}"]
         deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline:
-            subprocess.run(send, capture_output=True, timeout=10)
-            if self._wait(lambda: marker in self.data, 0.5):
+            self.ns.call(send, timeout=10)
+            if self.stream.wait_until(lambda: marker in self.stream.out, 0.5):
                 return True
         return False
 
     def stop(self) -> bytes:
-        end_process(self.proc)
-        for t in self._threads:
-            t.join(5)
-        return bytes(self.data)
+        return self.stream.stop()
 
 
 def bpf_filter(sport: int) -> str:
@@ -322,8 +283,8 @@ def record_raw(spaces: list[tuple[str, str]], client_netns: str, ip: str, port: 
         wait = str(max(1, round(timeout)))
         argv = ["nc", "-u", "-W", "1", "-p", str(sport), "-w", wait, ip, str(port)] if protocol.lower() == "udp" else \
             ["nc", "-N", "-p", str(sport), "-w", wait, ip, str(port)]
-        proc = subprocess.run(["ip", "netns", "exec", client_netns, *argv], input="labkit capture\n",
-                              capture_output=True, text=True, timeout=timeout + 10)
+        proc = LabNetns("client", client_netns, pod=True).call(argv, input="labkit capture\n",
+                                                                timeout=timeout + 10)
         answer, error = parse_answer(proc.stdout), proc.stderr.strip()
         for r in recorders:
             r.flush(marker, sport)

@@ -17,19 +17,16 @@ picks the way with ``labkit.nodes.flow_access``.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import random
 import secrets
-import signal
-import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import LabkitError
 from .inspect import nftrace
+from .nodes import LabNetns
 
 MESSAGES = {
     "observe.monitor_failed": {
@@ -44,75 +41,29 @@ MESSAGES = {
 }
 
 READY_SECONDS = 10.0
-_PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """A monitor or capture must not outlive labkit (killed by SIGKILL): ask the kernel to end it."""
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
-def end_process(proc: subprocess.Popen) -> None:
-    """Terminate ``proc`` (a monitor or a capture), killing it if it does not end within 5 s."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def netns_argv(netns: str, argv: list[str]) -> list[str]:
-    return ["nsenter", f"--net=/run/netns/{netns}", *argv]
-
-
-def nft(netns: str, node: str, args: list[str], script: str | None = None, check: bool = True) -> str:
-    proc = subprocess.run(netns_argv(netns, ["nft", *args]), input=script, capture_output=True, text=True,
-                          timeout=30)
+def nft(ns: LabNetns, args: list[str], script: str | None = None, check: bool = True) -> str:
+    proc = ns.call(["nft", *args], input=script)
     if check and proc.returncode != 0:
-        raise LabkitError("observe.nft_failed", node=node, error=proc.stderr.strip() or proc.returncode)
+        raise LabkitError("observe.nft_failed", node=ns.name, error=proc.stderr.strip() or proc.returncode)
     return proc.stdout
 
 
 class Monitor:
-    """``nft -a monitor`` in one namespace, read by a thread into ``lines``."""
+    """``nft -a monitor`` in one node (a :class:`labkit.nodes.Stream`)."""
 
-    def __init__(self, node: str, netns: str) -> None:
-        self.node, self.netns = node, netns
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self.proc = subprocess.Popen(netns_argv(netns, ["nft", "-a", "monitor"]), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1, preexec_fn=_die_with_parent)
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
+    def __init__(self, ns: LabNetns) -> None:
+        self.node = ns.name
+        self.stream = ns.spawn(["nft", "-a", "monitor"])
 
     def wait_for(self, needle: str, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        with self._cond:
-            while not any(needle in ln for ln in self.lines):
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and not self._thread.is_alive():
-                    return False
-                self._cond.wait(min(left, 0.2))
-            return True
+        data = needle.encode()
+        return self.stream.wait_until(lambda: data in self.stream.out, seconds)
 
     def stop(self) -> str:
-        end_process(self.proc)
-        self._thread.join(5)
-        return "\n".join(self.lines)
+        self.stream.stop()
+        return "\n".join(self.stream.text().splitlines())
 
 
 @dataclass
@@ -178,9 +129,13 @@ def parse_answer(stdout: str) -> dict[str, Any] | None:
 
 def sweep(nodes: list[tuple[str, str]]) -> None:
     """Remove trace tables that an interrupted run left (killed before its ``finally``)."""
-    for node, netns in nodes:
-        for table in nftrace.leftover_tables(nft(netns, node, ["list", "tables"], check=False)):
-            nft(netns, node, ["delete", "table", "inet", table], check=False)
+    for ns in _spaces(nodes):
+        for table in nftrace.leftover_tables(nft(ns, ["list", "tables"], check=False)):
+            nft(ns, ["delete", "table", "inet", table], check=False)
+
+
+def _spaces(nodes: list[tuple[str, str]]) -> list[LabNetns]:
+    return [LabNetns(node, netns) for node, netns in nodes]
 
 
 def run_traced(nodes: list[tuple[str, str]], pod_netns: str, ip: str, port: int, protocol: str = "tcp",
@@ -190,33 +145,34 @@ def run_traced(nodes: list[tuple[str, str]], pod_netns: str, ip: str, port: int,
     dscp = random.randint(8, 63)
     name = nftrace.table_name(trace_id)
     sweep(nodes)
-    records = [NodeRecord(node, before=nft(netns, node, ["-s", "list", "ruleset"])) for node, netns in nodes]
+    spaces = _spaces(nodes)
+    records = [NodeRecord(ns.name, before=nft(ns, ["-s", "list", "ruleset"])) for ns in spaces]
     monitors: list[Monitor] = []
     answer, error = None, ""
     try:
-        monitors = [Monitor(node, netns) for node, netns in nodes]
+        monitors = [Monitor(ns) for ns in spaces]
         script = nftrace.enable_script(trace_id, dscp, protocol)
         ping = f"add chain inet {name} ping\ndelete chain inet {name} ping\n"   # a change that does nothing
-        for (node, netns), mon in zip(nodes, monitors):
-            nft(netns, node, ["-f", "-"], script)
-            _until_heard(mon, name, lambda netns=netns, node=node: nft(netns, node, ["-f", "-"], ping))
-        proc = subprocess.run(["ip", "netns", "exec", pod_netns, *client_argv(ip, port, protocol, dscp, timeout)],
-                              input="labkit trace\n", capture_output=True, text=True, timeout=timeout + 10)
+        for ns, mon in zip(spaces, monitors):
+            nft(ns, ["-f", "-"], script)
+            _until_heard(mon, name, lambda ns=ns: nft(ns, ["-f", "-"], ping))
+        client = LabNetns("client", pod_netns, pod=True)
+        proc = client.call(client_argv(ip, port, protocol, dscp, timeout), input="labkit trace\n",
+                           timeout=timeout + 10)
         answer, error = parse_answer(proc.stdout), proc.stderr.strip()
-        for rec, (node, netns) in zip(records, nodes):
-            rec.ruleset = nft(netns, node, ["-a", "list", "ruleset"])
-            rec.iptables_save = subprocess.run(netns_argv(netns, ["iptables-save"]), capture_output=True,
-                                               text=True, timeout=30).stdout
+        for rec, ns in zip(records, spaces):
+            rec.ruleset = nft(ns, ["-a", "list", "ruleset"])
+            rec.iptables_save = ns.call(["iptables-save"]).stdout
     finally:
-        for node, netns in nodes:
-            nft(netns, node, ["-f", "-"], nftrace.disable_script(trace_id), check=False)
+        for ns in spaces:
+            nft(ns, ["-f", "-"], nftrace.disable_script(trace_id), check=False)
         for rec, mon in zip(records, monitors):
             mon.wait_for(f"delete table inet {name}", READY_SECONDS)
             rec.monitor = mon.stop()
         for mon in monitors[len(records):]:
             mon.stop()
-    for rec, (node, netns) in zip(records, nodes):
-        rec.after = nft(netns, node, ["-s", "list", "ruleset"])
+    for rec, ns in zip(records, spaces):
+        rec.after = nft(ns, ["-s", "list", "ruleset"])
     return Run(trace_id, dscp, answer, error, records)
 
 
@@ -225,10 +181,9 @@ def _until_heard(mon: Monitor, table: str, poke) -> None:
     with a change that does nothing until it has."""
     deadline = time.monotonic() + READY_SECONDS
     while not mon.wait_for(f"inet {table}", 0.5):
-        if time.monotonic() > deadline or mon.proc.poll() is not None:
-            err = mon.proc.stderr.read() if mon.proc.poll() is not None and mon.proc.stderr else ""
+        if time.monotonic() > deadline or mon.stream.ended:
             raise LabkitError("observe.monitor_failed", node=mon.node, seconds=int(READY_SECONDS),
-                              error=(err or "-").strip())
+                              error="; ".join(mon.stream.err) or "-")
         poke()
 
 

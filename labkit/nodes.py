@@ -15,6 +15,7 @@ running (where pyroute2's synchronous API would fail).
 from __future__ import annotations
 
 import functools
+import io
 import shlex
 import subprocess
 import threading
@@ -64,10 +65,8 @@ class NetnsAccess(ReadOnlySeam):
         if not _installed(argv[0]):          # e.g. ipvsadm, absent here: no process to find that out
             raise LabkitError("lab.command_failed", where=self.name, command=" ".join(argv),
                               error=f"{argv[0]}: not installed")
-        cmd = ["nsenter", f"--net=/run/netns/{self.netns}", *argv]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(netns_argv(self.netns, argv), capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
-
             raise LabkitError("lab.command_failed", where=self.name, command=" ".join(argv),
                               error=proc.stderr.strip())
         return proc.stdout
@@ -81,6 +80,144 @@ def _installed(tool: str) -> bool:
     import shutil
 
     return shutil.which(tool) is not None
+
+
+def netns_argv(netns: str, argv: Sequence[str], pod: bool = False) -> list[str]:
+    """The command line that runs ``argv`` in the lab namespace ``netns``: as the node sees it
+    (``nsenter --net``), or as a process of a pod sees it (``pod``: ``ip netns exec``, which also
+    bind-mounts ``/etc/netns/<netns>/``, the pod's ``resolv.conf``)."""
+    if pod:
+        return ["ip", "netns", "exec", netns, *argv]
+    return ["nsenter", f"--net=/run/netns/{netns}", *argv]
+
+
+# --- acting in the embedded lab's namespaces (root): the flow observers' hands ----------------------
+class LabNetns:
+    """One network namespace of the embedded lab (a node's or a pod's), to *act* in as root.
+
+    Not a :class:`ReadOnlySeam`: observing a flow sends a connection, adds and removes a trace
+    table, runs ``nft monitor`` or ``tcpdump`` for the time of one connection. Only the flow
+    observers use it (:mod:`labkit.kernel_trace`, :mod:`labkit.capture`, :func:`labkit.probe`,
+    ``EmbeddedLab.exec``), as root or inside the lab daemon; reading goes through
+    :meth:`reader`, the read-only seam over the same namespace.
+    """
+
+    def __init__(self, name: str, netns: str, pod: bool = False) -> None:
+        self.name = name
+        self.netns = netns
+        self.pod = pod
+
+    def argv(self, argv: Sequence[str]) -> list[str]:
+        return netns_argv(self.netns, argv, self.pod)
+
+    def call(self, argv: Sequence[str], input: str | None = None,
+             timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` to its end (text in and out); the caller reads the exit code."""
+        return subprocess.run(self.argv(argv), input=input, capture_output=True, text=True, timeout=timeout)
+
+    def spawn(self, argv: Sequence[str]) -> Stream:
+        """Start a long-running ``argv`` whose output is read as it comes (:class:`Stream`)."""
+        return Stream(self.argv(argv))
+
+    def reader(self) -> NetnsAccess:
+        return NetnsAccess(self.name, self.netns)
+
+    def __repr__(self) -> str:
+        return f"LabNetns({self.name!r}, netns={self.netns!r}{', pod=True' if self.pod else ''})"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """A monitor or a capture must not outlive labkit (killed by SIGKILL): ask the kernel to end it."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class Stream:
+    """A long-running process (``nft monitor``, ``tcpdump -w -``) whose standard output (bytes,
+    :attr:`out`) and error lines (:attr:`err`) threads collect as they come; it ends with labkit
+    (``PR_SET_PDEATHSIG``) and at :meth:`stop`. Callers wait for what they need with
+    :meth:`wait_until`, never a sleep."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.out = bytearray()
+        self.err: list[str] = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=_die_with_parent)
+        self._threads = [threading.Thread(target=self._read_out, daemon=True),
+                         threading.Thread(target=self._read_err, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _read_out(self) -> None:
+        reader = self.proc.stdout
+        assert isinstance(reader, io.BufferedReader)      # bufsize -1: read1 hands what has come
+        while chunk := reader.read1(65536):
+            with self._cond:
+                self.out += chunk
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._cond:
+                self.err.append(line.decode(errors="replace").strip())
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def ended(self) -> bool:
+        """The process has exited and everything it wrote has been read."""
+        return self.proc.poll() is not None and not any(t.is_alive() for t in self._threads)
+
+    def text(self) -> str:
+        with self._cond:
+            return self.out.decode(errors="replace")
+
+    def wait_until(self, done: Any, seconds: float) -> bool:
+        """Wait until ``done()`` holds (checked whenever output arrives), at most ``seconds``, or
+        until the process has ended and its output is read: ``done()`` then."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ended:
+                    return bool(done())
+                self._cond.wait(min(left, 0.2))
+            return True
+
+    def stop(self) -> bytes:
+        """Terminate the process (killed if it does not end within 5 s); everything it wrote."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+        with self._cond:
+            return bytes(self.out)
+
+
+def lab_pods(lab_name: str) -> dict[str, LabNetns]:
+    """Every pod of a running embedded lab (``namespace/name``), to act in as its processes do."""
+    from .embedded.client import EmbeddedLab
+
+    return {f"{p['namespace']}/{p['name']}": LabNetns(f"{p['namespace']}/{p['name']}", p["netns"], pod=True)
+            for p in EmbeddedLab(lab_name).pods()}
 
 
 MESSAGES = {

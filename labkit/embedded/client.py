@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import LabkitError
+from ..nodes import LabNetns
 from . import control
 from .lifecycle import daemon_alive
-from .netns import in_netns
 from .paths import control_socket, kubeconfig_file
 from .state import LabState
 from .topology import DEFAULT_NAME, LabSpec
@@ -86,12 +86,12 @@ class EmbeddedLab:
     # --- running things -----------------------------------------------------------------------
     def exec(self, key: str, argv: Sequence[str], timeout: float = 30.0,
              input: str | None = None) -> subprocess.CompletedProcess:
-        """Run a command in a pod's network namespace with the host's tools."""
+        """Run a command in a pod's network namespace with the host's tools (root; the node seam's
+        ``labkit.nodes.LabNetns``)."""
         pod = self.pod(key)
-        return subprocess.run(["ip", "netns", "exec", pod["netns"], *argv], capture_output=True,
-                              text=True, timeout=timeout, input=input)
+        return LabNetns(f"{pod['namespace']}/{pod['name']}", pod["netns"], pod=True).call(argv, input, timeout)
 
     def node_exec(self, node: str, argv: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess:
+        """Run a command in a node's network namespace (root; ``labkit.nodes.LabNetns``)."""
         plan = self.spec.node(node)
-        return subprocess.run(in_netns(list(argv), plan.netns), capture_output=True, text=True,
-                              timeout=timeout)
+        return LabNetns(plan.name, plan.netns).call(argv, timeout=timeout)

@@ -331,9 +331,16 @@ def _check(port: Any, protocol: Any, timeout: Any, retries: Any, parallel: Any) 
 
 
 def _lab_exec(name: str) -> Exec:
-    """Exec through the embedded lab (``EmbeddedLab.exec``: ``ip netns exec`` into the pod)."""
-    from ..embedded.client import EmbeddedLab
+    """Exec in the embedded lab's pods as root, through the node seam (``labkit.nodes.LabNetns``:
+    ``ip netns exec`` into the pod); the pods are looked up once."""
+    from ..errors import LabkitError
+    from ..nodes import lab_pods
 
-    lab = EmbeddedLab(name)
-    return lambda key, argv, timeout: lab.exec(key, argv, timeout=timeout)
+    pods = lab_pods(name)
+
+    def run(key: str, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        if key not in pods:
+            raise LabkitError("lab.unknown_pod", exit_code=2, pod=key, name=name)
+        return pods[key].call(argv, timeout=timeout)
+    return run
 

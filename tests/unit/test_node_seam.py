@@ -68,3 +68,34 @@ def test_exec_streams_on_one_client_per_thread():
     for t in threads:
         t.join()
     assert len({id(c) for c in [here, *others]}) == 4
+
+
+def test_acting_in_a_lab_namespace_enters_it_as_a_node_or_as_a_pod(monkeypatch):
+    seen = []
+
+    def run(cmd, **kwargs):
+        seen.append((cmd, kwargs.get("input")))
+        return subprocess.CompletedProcess(cmd, 0, "ok", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert nodes.LabNetns("worker", "h21-worker").call(["nft", "-f", "-"], input="flush ruleset").stdout == "ok"
+    nodes.LabNetns("demo/client", "h21-pod-1", pod=True).call(["nc", "-N", "10.0.0.1", "80"])
+    assert seen == [(["nsenter", "--net=/run/netns/h21-worker", "nft", "-f", "-"], "flush ruleset"),
+                    (["ip", "netns", "exec", "h21-pod-1", "nc", "-N", "10.0.0.1", "80"], None)]
+    # reading the same namespace goes through the read-only seam
+    with pytest.raises(BadInput):
+        nodes.LabNetns("worker", "h21-worker").reader().run(["nft", "flush", "ruleset"])
+
+
+def test_a_stream_hands_output_as_it_comes_and_ends_at_stop():
+    stream = nodes.Stream(["sh", "-c", "echo listening on any >&2; echo first; exec sleep 30"])
+    assert stream.wait_until(lambda: any("listening on" in ln for ln in stream.err), 10)
+    assert stream.wait_until(lambda: b"first\n" in stream.out, 10)
+    assert not stream.ended
+    assert stream.stop() == b"first\n" and stream.ended
+
+
+def test_a_stream_that_ends_stops_the_wait_with_what_it_wrote():
+    stream = nodes.Stream(["sh", "-c", "echo partial; echo broken >&2; exit 1"])
+    assert not stream.wait_until(lambda: b"never" in stream.out, 30)   # returns when the process ends
+    assert stream.ended and stream.text() == "partial\n" and stream.err == ["broken"]
