@@ -351,7 +351,7 @@ print(LAB, ":", cluster.recognition.describe(LANG))
 second = labkit.companion("flannel", lab=LAB)     # 2 nodes, flannel flavor, started by your lab's daemon
 LAB2 = second.lab
 second_worker = second.node("worker")
-print(second_worker.run(["ip", "-br", "-d", "link"]))
+print(second_worker.run(["ip", "-d", "link"]))
 print(second_worker.run(["ip", "route"]))
 
 # %% [markdown] en
@@ -359,13 +359,13 @@ print(second_worker.run(["ip", "route"]))
 #
 # Before labkit names it: which stack and mode does the second lab run? Put it in `stack_3`.
 # (`second_worker.run([...])` reads more of that node, for instance `["ip", "-d", "link", "show",
-# "flannel.1"]`.)
+# "dev", "flannel.1"]`.)
 # %% [markdown] fr
 # ### Exercice 3 : et celui-ci, vivant ?
 #
 # Avant que labkit ne le nomme : quelle pile et quel mode le second lab fait-il tourner ? Mettez-les
 # dans `stack_3`. (`second_worker.run([...])` en lit davantage sur ce nœud, par exemple
-# `["ip", "-d", "link", "show", "flannel.1"]`.)
+# `["ip", "-d", "link", "show", "dev", "flannel.1"]`.)
 
 # %%
 stack_3 = None
@@ -376,9 +376,9 @@ stack_3 = None
 # Une interface de ce nœud n'est ni une veth, ni `eth0`, ni un pont : son nom est celui du projet.
 
 # %% [markdown] en hint
-# `ip -d link show <that device>` prints its type on the second line: that is the mode.
+# `ip -d link show dev <that device>` prints its type on the second line: that is the mode.
 # %% [markdown] fr hint
-# `ip -d link show <cette interface>` affiche son type sur la deuxième ligne : c'est le mode.
+# `ip -d link show dev <cette interface>` affiche son type sur la deuxième ligne : c'est le mode.
 
 # %% solution 05.3
 stack_3 = "flannel vxlan"
@@ -561,6 +561,7 @@ for cni, proxy_mode in [("calico", "iptables"), ("flannel", "iptables"), ("ciliu
 !kubectl -n nb05 create deployment web --image=jpetazzo/color --replicas=2
 !kubectl -n nb05 rollout status deployment web --timeout=60s
 worker = cluster.node("worker")
+PROXY_MODE = cluster.snapshot().proxy_mode       # iptables or nftables, read from the nodes' rules
 
 
 def node_rules():
