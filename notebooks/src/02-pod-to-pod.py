@@ -247,7 +247,11 @@ device_out = None
 # Le plus long préfixe qui contient `B1_IP` l'emporte (un `/24` bat la route par défaut) ; lisez son `dev`.
 
 # %% solution 02.5
-device_out = node.run(["ip", "route", "get", B1_IP]).split(" dev ")[1].split()[0]   # the kernel's choice
+import ipaddress
+
+routes = json.loads(node.run(["ip", "-j", "route"]))          # the node's routes, as `ip -j route` prints them
+containing = [r for r in routes if r["dst"] != "default" and ipaddress.ip_address(B1_IP) in ipaddress.ip_network(r["dst"])]
+device_out = max(containing, key=lambda r: ipaddress.ip_network(r["dst"]).prefixlen)["dev"]   # the longest prefix wins
 
 # %%
 ex.predict("02.5", device_out, "device_out")
