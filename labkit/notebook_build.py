@@ -156,7 +156,8 @@ def build(text: str, lang: str, source: str = "<source>", instructor: bool = Fal
     if instructor:
         nb.metadata["labkit"]["instructor"] = True
     setup = nbformat.v4.new_code_cell(
-        f'LANG = "{lang}"\nimport labkit\nlabkit.set_language(LANG)\n\n\n'
+        f'LANG = "{lang}"\nimport os\nimport labkit\nlabkit.set_language(LANG)\n'
+        'os.environ["LABKIT_LANG"] = LANG      # `!labkit ...` in a cell speaks it too\n\n\n'
         'def tr(en, fr):\n    """Printed text in the notebook\'s language."""\n    return fr if LANG == "fr" else en')
     setup.metadata = {"tags": ["setup"], "jupyter": {"source_hidden": True}}
     nb.cells.append(setup)

@@ -165,9 +165,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         json.dump(status, sys.stdout, indent=2)
         print()
         return 0
-    state = "running" if status["running"] else "stopped"
-    print(f"lab {status['name']} ({state}), CNI {status['cni']}, pods {status['pod_cidr']}, "
-          f"nodes {status['node_cidr']}")
+    state = i18n.t("lab.state.running" if status["running"] else "lab.state.stopped")
+    print(i18n.t("lab.status", name=status["name"], state=state, cni=status["cni"], pods=status["pod_cidr"],
+                 nodes=status["node_cidr"]))
     if status.get("policy_controller") is False:
         print(i18n.t("lab.no_policy_controller", name=status["name"]))
     print(f"{'NODE':24} {'IP':15} {'POD CIDR':16}")

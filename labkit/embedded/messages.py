@@ -105,6 +105,12 @@ MESSAGES = {
         "en": "kubectl: export KUBECONFIG={path}",
         "fr": "kubectl : export KUBECONFIG={path}",
     },
+    "lab.status": {
+        "en": "lab {name} ({state}), CNI {cni}, pods {pods}, nodes {nodes}",
+        "fr": "lab {name} ({state}), CNI {cni}, pods {pods}, nœuds {nodes}",
+    },
+    "lab.state.running": {"en": "running", "fr": "en marche"},
+    "lab.state.stopped": {"en": "stopped", "fr": "arrêté"},
     "lab.no_policy_controller": {
         "en": "lab {name!r} runs without a policy controller: NetworkPolicies are accepted by the API "
               "and enforced by nothing (as on a cluster whose CNI does not implement them)",

@@ -29,11 +29,12 @@ MESSAGES = {
     # environment (notebook 00)
     "pods.env.tool": {"en": "{tool}: {path}", "fr": "{tool} : {path}"},
     "pods.env.missing_tool": {
-        "en": "`{tool}` is not installed ({why}): run `make lab` as root, it installs what is missing",
-        "fr": "`{tool}` n'est pas installé ({why}) : lancez `make lab` en root, il installe ce qui manque"},
+        "en": "`{tool}` is not installed ({why}): run `sudo make lab`, it installs what is missing",
+        "fr": "`{tool}` n'est pas installé ({why}) : lancez `sudo make lab`, qui installe ce qui manque"},
     "pods.env.cluster": {
         "en": "cluster {name} ({kind}): {count} nodes answer through the API",
         "fr": "cluster {name} ({kind}) : {count} nœuds répondent via l'API"},
+    "pods.env.kind.embedded": {"en": "the embedded lab", "fr": "le lab embarqué"},
     "pods.env.no_cluster": {"en": "no cluster answers: {error}", "fr": "aucun cluster ne répond : {error}"},
     "pods.env.why.kubectl": {"en": "the Kubernetes command line", "fr": "la ligne de commande de Kubernetes"},
     "pods.env.why.ip": {"en": "iproute2, to read interfaces and routes",
@@ -300,8 +301,8 @@ def check_environment(cluster: Any = None, *, lang: str) -> Result:
             missing.append(i18n.t("pods.env.missing_tool", lang, tool=tool, why=why))
     try:
         cluster = _cluster(cluster)
-        notes.append(i18n.t("pods.env.cluster", lang, name=cluster.name, kind=cluster.kind,
-                            count=len(cluster.node_names())))
+        kind = i18n.t("pods.env.kind.embedded", lang) if cluster.kind == "embedded" else cluster.kind
+        notes.append(i18n.t("pods.env.cluster", lang, name=cluster.name, kind=kind, count=len(cluster.node_names())))
     except Exception as exc:  # noqa: BLE001 - whatever failed is what the learner must read
         missing.append(i18n.t("pods.env.no_cluster", lang, error=(str(exc).splitlines() or [repr(exc)])[0]))
     return failed(*missing) if missing else passed(*notes)

@@ -151,9 +151,11 @@ def test_welcome_finds_the_environment_and_the_embedded_lab(labs):
     for lang, nb in run_both("00-welcome", labs, solved=False).items():
         env_cell = next(c for c in nb.cells if c.source.startswith("pods.check_environment"))
         text = outputs_text(env_cell)
-        assert OK[lang] in text and f"cluster {LABS[lang]} (embedded)" in text, text
+        embedded = {"en": "the embedded lab", "fr": "le lab embarqué"}[lang]
+        assert OK[lang] in text and f"cluster {LABS[lang]} ({embedded})" in text, text
         status = outputs_text(next(c for c in nb.cells if c.cell_type == "code" and "labkit status" in c.source))
-        assert f"lab {LABS[lang]} (running)" in status, status   # `!labkit` found from the kernel
+        running = {"en": "running", "fr": "en marche"}[lang]             # `!labkit` speaks the notebook's language
+        assert f"lab {LABS[lang]} ({running})" in status, status   # `!labkit` found from the kernel
 
 
 def test_notebooks_leave_no_namespace_and_no_extra_lab(labs):
