@@ -172,10 +172,13 @@ class Trace:
         rows = []
         for i, h in enumerate(self.hops, start=1):
             if h.candidate is not None and h is self.for_candidate(h.candidate)[0]:
-                rows.append(f"<tr><td colspan='4'><b>{html.escape(self._candidate_head(h.candidate, None))}</b></td></tr>")
-            rows.append(f"<tr style='background:{colours.get(h.layer, '#fff')}'><td>{i}</td>"
-                        f"<td>{html.escape(i18n.t('trace.layer.' + h.layer))}</td><td>{html.escape(h.node or '')}</td>"
-                        f"<td style='font-family:monospace'>{html.escape(h.text())}</td></tr>")
+                rows.append(f"<tr><td colspan='4' style='text-align:left'>"
+                            f"<b>{html.escape(self._candidate_head(h.candidate, None))}</b></td></tr>")
+            # left-aligned: JupyterLab right-aligns table cells, which made each step hard to read
+            td = "<td style='text-align:left'>"
+            rows.append(f"<tr style='background:{colours.get(h.layer, '#fff')}'>{td}{i}</td>"
+                        f"{td}{html.escape(i18n.t('trace.layer.' + h.layer))}</td>{td}{html.escape(h.node or '')}</td>"
+                        f"<td style='font-family:monospace;text-align:left'>{html.escape(h.text())}</td></tr>")
         head = html.escape(i18n.t("trace.head", None, src=self.source, dst=self.destination, protocol=self.protocol))
         return f"<div><b>{head}</b><table style='border-collapse:collapse'><tr>{cols}</tr>{''.join(rows)}</table></div>"
 
