@@ -310,12 +310,12 @@ print(format_table(read_service_map(worker2.run(["nft", "-j", "list", "ruleset"]
 # %% [markdown] en
 # Count what a packet may have to walk through: in iptables mode, one `KUBE-SERVICES` rule per
 # Service port (try it with thousands of Services, as notebook 5 does); in nftables mode, one map
-# lookup whatever the number of elements. We are done with the second lab: `labkit down` removes it.
+# lookup whatever the number of elements. We are done with the second lab: `labkit.companion(..., stop=True)` removes it.
 # %% [markdown] fr
 # Comptons ce qu'un paquet peut avoir à parcourir : en mode iptables, une règle `KUBE-SERVICES` par
 # port de Service (imaginez des milliers de Services, comme au carnet 5) ; en mode nftables, une
 # recherche dans une map, quel que soit son nombre d'éléments. Nous en avons fini avec le second
-# lab : `labkit down` le supprime.
+# lab : `labkit.companion(..., stop=True)` le supprime.
 
 # %%
 iptables_rules = sum(1 for line in worker.run(["iptables-save"]).splitlines()
