@@ -595,10 +595,15 @@ def num(x):
     return f"{x:.1f}".replace(".", ",") if LANG == "fr" else f"{x:.1f}"
 
 
+def count(n):
+    """A whole number, written the notebook's way (1,100 in English, 1 100 in French)."""
+    return f"{n:,}".replace(",", "\u202f" if LANG == "fr" else ",")
+
+
 print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name} in {num(elapsed)} s; "
-         f"{after - before} more lines of rules ({num(per_service)} per Service)",
+         f"{count(after - before)} more lines of rules ({num(per_service)} per Service)",
          f"{PROXY_MODE} : {programmed(N)}/{N} Services programmés sur {worker.name} en {num(elapsed)} s ; "
-         f"{after - before} lignes de règles en plus ({num(per_service)} par Service)"))
+         f"{count(after - before)} lignes de règles en plus ({num(per_service)} par Service)"))
 
 # %% [markdown] en
 # ### The curve, measured: `labkit bench kube-proxy`
