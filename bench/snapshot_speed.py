@@ -1,6 +1,7 @@
 """Benchmark (root): snapshot + overview of a 60-pod embedded lab, in one run: the reads as they were
 (two processes per pod, API lists and node commands one after the other), one ``ip -batch`` per pod,
-then also the lists and node commands at once; and the same through the lab daemon's API, as an
+then also the lists and node commands at once, then the pods read over netlink in-process
+(:mod:`labkit.rtnl_read`, no process per pod); and the same through the lab daemon's API, as an
 ordinary user's kernel reads it: two requests per pod as it was, then one ``GET /labkit/v1/podnetworks``
 for all pods.
 
@@ -75,23 +76,29 @@ def main() -> None:
         cluster_mod.BATCHED_POD_READS = True
         middle, middle_snap, _ = measure(cluster)
         cluster_mod.PARALLEL_READS = True
+        cluster_mod.NETLINK_POD_READS = False
+        batched, batched_snap, snap_ip = measure(cluster)
+        cluster_mod.NETLINK_POD_READS = True
         after, after_snap, snap_b = measure(cluster)
         same = {k: v.to_json() for k, v in snap_a.pod_networks.items()} == \
                {k: v.to_json() for k, v in snap_b.pod_networks.items()}
         print(f"{len(snap_b.pods)} pods, {len(snap_b.pod_networks)} pod views; median of {RUNS} runs")
         print(f"root, before (2 processes per pod): snapshot + overview {before:5.0f} ms (snapshot {before_snap:.0f} ms; CPU {CPU[0]:.0f} ms)")
         print(f"root, 1 process per pod (ip -batch): snapshot + overview {middle:5.0f} ms (snapshot {middle_snap:.0f} ms; CPU {CPU[1]:.0f} ms)")
-        print(f"root, + lists and node reads at once: snapshot + overview {after:5.0f} ms (snapshot {after_snap:.0f} ms; CPU {CPU[2]:.0f} ms)")
-        print(f"same pod views both ways: {same}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"root, + lists and node reads at once: snapshot + overview {batched:5.0f} ms (snapshot {batched_snap:.0f} ms; CPU {CPU[2]:.0f} ms)")
+        print(f"root, + pods over netlink in-process: snapshot + overview {after:5.0f} ms (snapshot {after_snap:.0f} ms; CPU {CPU[3]:.0f} ms)")
+        same = same and {k: v.to_json() for k, v in snap_ip.pod_networks.items()} == \
+            {k: v.to_json() for k, v in snap_b.pod_networks.items()}
+        print(f"same pod views all ways: {same}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         api = cluster_mod._through_api(NAME, cluster.api)
         cluster_mod.BATCHED_POD_READS = False
         per_pod, per_pod_snap, _ = measure(api)
         print(f"through the lab API, 2 requests per pod : snapshot + overview {per_pod:5.0f} ms "
-              f"(snapshot {per_pod_snap:.0f} ms; client CPU {CPU[3]:.0f} ms)")
+              f"(snapshot {per_pod_snap:.0f} ms; client CPU {CPU[4]:.0f} ms)")
         cluster_mod.BATCHED_POD_READS = True
         through, through_snap, snap_c = measure(api)
         print(f"through the lab API, one podnetworks request: snapshot + overview {through:5.0f} ms "
-              f"(snapshot {through_snap:.0f} ms; client CPU {CPU[4]:.0f} ms)")
+              f"(snapshot {through_snap:.0f} ms; client CPU {CPU[5]:.0f} ms)")
         print("same pod views root and API:", {k: v.to_json() for k, v in snap_c.pod_networks.items()} ==
               {k: v.to_json() for k, v in snap_b.pod_networks.items()})
     finally:

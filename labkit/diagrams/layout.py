@@ -9,7 +9,8 @@
 * Room for pods is reserved ahead, in capacities from :data:`CAPACITIES` (4, 8, 12, 16 pods, then
   about x1.5 a step: 24, 32, 48, 64 ...), always with at least one free slot. In the pod and overview
   layers every node box has the capacity of the fullest node (one height for all, so a row of nodes
-  stays a row); in the services layer, where nodes are stacked, each node has its own. A pod added
+  stays a row); in the services layer, where nodes are stacked and a pod is a row, each node has its
+  own, in steps of 4 pods (:data:`SERVICES_STEP`: a node of 16 pods reserves 20 rows, not 24). A pod added
   within the capacity, also one that opens a new row of the grid, moves no other element. Only the
   pod that takes a node's last free slot makes the grid grow to the next capacity (the boxes below,
   the legend, move down once); deleting it gives the smaller picture back. From a node of n pods,
@@ -40,6 +41,7 @@ def capacities():
         c *= 2
 
 
+SERVICES_STEP = 4
 CAPACITIES = tuple(c for c, _ in zip(capacities(), range(8)))   # the first ones, for the docs and tests
 
 Slots = dict[str, dict[str, int]]   # node name -> pod key -> slot index
@@ -81,14 +83,17 @@ def used_slots(slots: Slots) -> int:
     return max((max(s.values()) + 1 for s in slots.values() if s), default=0)
 
 
-def capacity(used: int) -> int:
-    """The pods a grid holding ``used`` slots is sized for: the first of :func:`capacities` with a free slot."""
+def capacity(used: int, step: int | None = None) -> int:
+    """The pods a grid holding ``used`` slots is sized for: the first of :func:`capacities` with a free
+    slot, or with ``step`` the first multiple of it."""
+    if step:
+        return (used // step + 1) * step
     return next(c for c in capacities() if c > used)
 
 
-def rows_needed(slots: Slots, cols: int) -> int:
+def rows_needed(slots: Slots, cols: int, step: int | None = None) -> int:
     """Rows of ``cols`` pods for the fullest node of ``slots`` (see the module docstring)."""
-    return math.ceil(capacity(used_slots(slots)) / cols)
+    return math.ceil(capacity(used_slots(slots), step) / cols)
 
 
 @dataclass(frozen=True)

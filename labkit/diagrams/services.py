@@ -8,7 +8,7 @@ what the node really does (the ``statistic`` cascade 1/3, 1/2, 1 gives a third e
 
 Layout: the Services in a column on the left, one row per endpoint inside each box with its share
 of new connections; the pods on the right, inside their nodes (fixed order, stable rows); a green
-arrow from each row to its pod. Text stays inside boxes, arrows in the free band between them. A snapshot without rules (no kube-proxy yet) falls back to the
+arrow from each row to its pod, along its node's lane in the band between them (:class:`_Lanes`). Text stays inside boxes, arrows in the free band between them. A snapshot without rules (no kube-proxy yet) falls back to the
 EndpointSlices, drawn dashed and without shares.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .layout import Grid, Slots
 from .messages import percent
 from .pods import pod_short_name, pod_tip, pods_by_node, short
 from .style import MARGIN, SMALL, TEXT
-from .svg import Drawing, Line, Rect, Scene, Text, fit, fit_middle
+from .svg import Circle, Drawing, Line, Rect, Scene, Text, fit, fit_middle
 
 
 def rules_node(snapshot: ClusterSnapshot, node: str | None = None) -> NodeNetwork | None:
@@ -101,11 +101,11 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
     node_of: dict[str, str] = {}
     y = top
     for n in nodes:
-        rows = layout.rows_needed({n.name: placed[n.name]}, 1)
+        rows = layout.rows_needed({n.name: placed[n.name]}, 1, layout.SERVICES_STEP)
         grid = Grid(1, rows, POD_GRID.cell_w, POD_GRID.cell_h, 0, POD_GRID.gap_y)
         h = 40 + grid.height + 12
         frame = scene.group("nodes", f"node/{n.name}", "node", name=n.name)
-        node_at[n.name] = (POD_X, y + 20)
+        node_at[n.name] = (POD_X, y + 22)
         frame.add(Rect(POD_X, y, POD_W, h, fill=style.NODE_FILL, stroke=style.GREY, width=2, rx=10))
         frame.add(Text(POD_X + 14, y + 26, fit(i18n.t("diagrams.node.label", lang, name=short(snapshot, n.name)),
                                                  TEXT, POD_W - 28, True), TEXT, bold=True, cls="node-title"))
@@ -122,8 +122,10 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
     pods_bottom = y
     # the services, left, one row per endpoint, an arrow from each row to its pod
     y = top
+    lanes = _Lanes([n.name for n in nodes])
     for entry in entries:
-        y = _draw_service(scene, snapshot, entry, where, (node_at, node_of), y, show_chains, no_rules, lang) + 14
+        y = _draw_service(scene, snapshot, entry, where, (node_at, node_of), y, show_chains, no_rules, lang,
+                          lanes) + 14
     items = [(f"box:{style.GREEN}:{style.GREEN_FILL}", i18n.t("diagrams.legend.service", lang)),
              (f"line:{style.GREEN}:arrow", i18n.t("diagrams.legend.dnat_ebpf" if snapshot.proxy_mode == "ebpf"
                                                   else "diagrams.legend.dnat", lang)),
@@ -135,10 +137,28 @@ def service_network(snapshot: ClusterSnapshot, lang: str | None = None, show_cha
 
 
 COLLAPSE = 4  # endpoints: beyond this, one row (and arrow) per node instead of one per endpoint
+BAND = (MARGIN + SVC_W + 16, POD_X - 36)    # the free band between the Services and the nodes
+
+
+class _Lanes:
+    """Where the arrows run: a vertical lane per node in the free band (the first node's lane on the right,
+    the last's on the left, fixed whatever the pods), every arrow to a node's pods or to the node going
+    out of its row straight to that node's lane (a dot where it joins: a line without one only crosses),
+    along it, then straight into the pod or the node. The arrows to one node share their lane like a bus: six nodes make six lanes, not one diagonal per
+    Service and node (a row says which node or pod it goes to; hovering a Service lights its own)."""
+
+    def __init__(self, nodes: list[str]) -> None:
+        left, right = BAND
+        n = len(nodes)
+        self.x = {name: right - (right - left) * (i / (n - 1) if n > 1 else 0.0) for i, name in enumerate(nodes)}
+
+    def path(self, start: tuple[float, float], end: tuple[float, float], node: str) -> list[tuple[float, float]]:
+        x = self.x.get(node, BAND[0])
+        return [start, (x, start[1]), (x, end[1]), end]
 
 
 def _draw_service(scene: Scene, snapshot: ClusterSnapshot, entry: ServiceEntry, where: dict, nodes: tuple,
-                  y: float, show_chains: bool, no_rules: bool, lang: str | None) -> float:
+                  y: float, show_chains: bool, no_rules: bool, lang: str | None, lanes: _Lanes) -> float:
     sid = service_id(entry)
     inner = SVC_W - 24
     head = [i18n.t("diagrams.svc.cluster_ip", lang, ip=entry.cluster_ip or "-", port=entry.port or "-")]
@@ -199,7 +219,10 @@ def _draw_service(scene: Scene, snapshot: ClusterSnapshot, entry: ServiceEntry, 
         end = node_at.get(ip[5:]) if ip.startswith("node/") else where.get(ip)
         if end is not None:
             px, py = end
-            e.add(Line([(MARGIN + SVC_W, ty - 5), (POD_X - 40, py), (px - 2, py)], stroke=style.GREEN, width=2,
+            node = ip[5:] if ip.startswith("node/") else node_of.get(ip, "")
+            path = lanes.path((MARGIN + SVC_W, ty - 5), (px - 2, py), node)
+            e.add(Circle(path[1][0], path[1][1], 3, style.GREEN, style.GREEN, 0))   # joins the lane: a dot
+            e.add(Line(path, stroke=style.GREEN, width=2,
                        dash="8 5" if no_rules else None, arrow="arrow-green"))
         if show_chains and len(eps) == 1:
             ty += ROW
