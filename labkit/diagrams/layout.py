@@ -10,7 +10,8 @@
   about x1.5 a step: 24, 32, 48, 64 ...), always with at least one free slot. In the pod and overview
   layers every node box has the capacity of the fullest node (one height for all, so a row of nodes
   stays a row); in the services layer, where nodes are stacked and a pod is a row, each node has its
-  own, in steps of 4 pods (:data:`SERVICES_STEP`: a node of 16 pods reserves 20 rows, not 24). A pod added
+  own: 2 pods for an empty node, then steps of 4 (:data:`SERVICES_STEP`: a node of 16 pods reserves
+  20 rows, not 24). A pod added
   within the capacity, also one that opens a new row of the grid, moves no other element. Only the
   pod that takes a node's last free slot makes the grid grow to the next capacity (the boxes below,
   the legend, move down once); deleting it gives the smaller picture back. From a node of n pods,
@@ -85,9 +86,9 @@ def used_slots(slots: Slots) -> int:
 
 def capacity(used: int, step: int | None = None) -> int:
     """The pods a grid holding ``used`` slots is sized for: the first of :func:`capacities` with a free
-    slot, or with ``step`` the first multiple of it."""
+    slot, or with ``step`` the first multiple of it (2 below 2 pods)."""
     if step:
-        return (used // step + 1) * step
+        return 2 if used < 2 else (used // step + 1) * step      # an empty node stays small
     return next(c for c in capacities() if c > used)
 
 

@@ -174,3 +174,26 @@ def test_speaker_notes_show_in_presenter_mode(deck):
     speaker.set_viewport_size({"width": 1280, "height": 720})
     speaker.screenshot(path=str(OUTPUT / f"slides-{deck.lang}-speaker.png"))
     speaker.close()
+
+
+def test_every_picture_reads_at_14_px_on_a_1280_by_720_slide(deck):
+    """Each picture slide as the audience sees it: the smallest text of the SVG, scaled by the size the
+    browser gave the picture, is at least 14 px (issue 15: "on a 1,280 x 720 slide at least 14 px")."""
+    import re
+
+    pictures = deck.page.evaluate("[...document.querySelectorAll('.reveal .slides > section')]"
+                                  ".map((s, i) => s.classList.contains('pic') ? i : -1).filter(i => i >= 0)")
+    assert len(pictures) >= 5
+    sizes = {}
+    for index in pictures:
+        deck.go(index)
+        img = deck.current().locator("img")
+        deck.page.wait_for_function("document.querySelector('section.present img').complete")
+        if not img.get_attribute("src").endswith(".svg"):
+            continue                                     # a chart (kube-proxy-scaling.png), not a diagram
+        svg = (BUILD / deck.lang / img.get_attribute("src")).read_text()
+        view_w = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg).group(1))
+        smallest = min(float(f) for f in re.findall(r'<text[^>]*font-size="([\d.]+)"', svg))
+        sizes[img.get_attribute("src")] = round(smallest * img.bounding_box()["width"] / view_w, 1)
+        deck.shot("picture-" + img.get_attribute("src").rsplit("/", 1)[1][:-4])
+    assert min(sizes.values()) >= 14, sizes

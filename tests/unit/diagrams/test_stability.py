@@ -126,7 +126,7 @@ def test_pods_added_one_by_one_move_nothing_until_the_reserve_is_full(ref30, lay
 def test_capacities_grow_by_about_half_beyond_sixteen():
     assert layout.CAPACITIES == (4, 8, 12, 16, 24, 32, 48, 64)
     assert [layout.capacity(n) for n in (0, 3, 4, 11, 12, 23, 24, 60)] == [4, 4, 8, 12, 16, 24, 32, 64]
-    assert [layout.capacity(n, layout.SERVICES_STEP) for n in (0, 3, 4, 16, 19)] == [4, 4, 8, 20, 20]
+    assert [layout.capacity(n, layout.SERVICES_STEP) for n in (0, 1, 2, 3, 4, 16, 19)] == [2, 2, 4, 4, 8, 20, 20]
 
 
 def test_policy_layer_a_pod_joining_its_group_moves_nothing(ref30):
