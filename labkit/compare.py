@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,28 @@ MESSAGES = {
               "{restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back:.1f} s"},
     "compare.new.fails": {"en": "its connection fails there", "fr": "sa connexion y échoue"},
     "compare.new.works": {"en": "yet its connection worked there", "fr": "pourtant sa connexion y a marché"},
+    "compare.step.companions": {"en": "starting the companion labs {names} (built by your lab's daemon, 2 nodes each)",
+                                "fr": "démarrage des labs compagnons {names} (construits par le démon de votre lab, 2 nœuds chacun)"},
+    "compare.step.pods": {"en": "{lab}: server and client pods, {n} Services",
+                          "fr": "{lab} : pods serveurs et client, {n} Services"},
+    "compare.step.connect": {"en": "{lab}: TCP connection setup, {rounds} times per target",
+                             "fr": "{lab} : établissement de connexions TCP, {rounds} fois par cible"},
+    "compare.step.throughput": {"en": "{lab}: TCP throughput, same node and other node",
+                                "fr": "{lab} : débit TCP, même nœud et autre nœud"},
+    "compare.step.agent": {"en": "{lab}: a node's agent stopped, a new Service, the agent restarted",
+                           "fr": "{lab} : l'agent d'un nœud arrêté, un nouveau Service, l'agent redémarré"},
+    "compare.step.agent_bird": {"en": "{lab}: BIRD killed on a node; waiting for the others to withdraw its routes "
+                                      "(BGP graceful restart, a few seconds)",
+                                "fr": "{lab} : BIRD tué sur un nœud ; on attend que les autres retirent ses routes "
+                                      "(redémarrage en douceur de BGP, quelques secondes)"},
+    "compare.step.cleanup": {"en": "{lab}: removing the measurement's namespace",
+                             "fr": "{lab} : suppression de l'espace de noms de la mesure"},
+    "compare.step.head": {"en": "Measuring {i}/{total} · {elapsed:.0f} s", "fr": "Mesure {i}/{total} · {elapsed:.0f} s"},
+    "compare.step.done": {"en": "Measured {total} stacks in {elapsed:.0f} s ({detail})",
+                          "fr": "{total} piles mesurées en {elapsed:.0f} s ({detail})"},
+    "compare.step.detail": {"en": "{lab} {s:.0f} s", "fr": "{lab} {s:.0f} s"},
+    "compare.step.detail_labs": {"en": "companion labs started in {s:.0f} s",
+                                 "fr": "labs compagnons démarrés en {s:.0f} s"},
     "compare.plot.title": {"en": "TCP connection setup, median of {n} (ms)",
                            "fr": "Établissement d'une connexion TCP, médiane de {n} (ms)"},
     "compare.plot.same": {"en": "pod, same node", "fr": "pod, même nœud"},
@@ -119,6 +142,7 @@ class StackFigures:
     cni: str = ""
     agent: dict[str, Any] = field(default_factory=dict)   # what the agent kill showed (see ``_kill_*``)
     samples: dict[str, list[float]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step of ``measure`` (where the wait goes)
 
     def figures(self) -> dict[str, float]:
         """The measured figures that must be non-zero on any stack."""
@@ -281,11 +305,26 @@ def _throughput(kubectl: _Kubectl, ip: str, mib: int) -> list[float]:
             time.sleep(0.3)
 
 
-def measure(lab: str, rounds: int = ROUNDS, kill: bool = True, mib: int = THROUGHPUT_MIB) -> StackFigures:
+def measure(lab: str, rounds: int = ROUNDS, kill: bool = True, mib: int = THROUGHPUT_MIB,
+            progress: Callable[..., None] | None = None) -> StackFigures:
     """The figures of lab ``lab`` (see the module docstring); the namespace is removed after.
-    ``kill``: also kill one node's agent (a few seconds; BIRD's withdrawal takes the graceful-restart time)."""
+    ``kill``: also kill one node's agent (a few seconds; BIRD's withdrawal takes the graceful-restart time).
+    ``progress(key, **params)`` is told each step (an ``i18n`` key of :data:`MESSAGES`, ``compare.step.*``);
+    ``figures.timings`` keeps the seconds each step took."""
     from . import connect
 
+    timings: dict[str, float] = {}
+    clock = [time.monotonic()]
+
+    def step(done: str | None, key: str | None = None) -> None:
+        now = time.monotonic()
+        if done:
+            timings[done] = round(now - clock[0], 2)
+        clock[0] = now
+        if key and progress is not None:
+            progress(key, lab=lab, n=N_SERVICES + 1, rounds=rounds)
+
+    step(None, "compare.step.pods")
     kubectl = _Kubectl(lab)
     cluster = connect(lab=lab)
     snap = cluster.snapshot(with_pod_networks=False)
@@ -297,17 +336,20 @@ def measure(lab: str, rounds: int = ROUNDS, kill: bool = True, mib: int = THROUG
         pods = _wait_running(kubectl, 3)
         svc = json.loads(kubectl("-n", NAMESPACE, "get", "service", "cmp", "-o", "json"))["spec"]["clusterIP"]
         figures = StackFigures(lab, f"{snap.cni or '?'} + {snap.proxy_mode or '?'}", snap.proxy_mode or "?",
-                               cni=snap.cni or "")
+                               cni=snap.cni or "", timings=timings)
         deadline = time.monotonic() + 30
         while not _connect_times(kubectl, svc, 1) and time.monotonic() < deadline:
             time.sleep(0.2)                 # the Service's rules or map entries are being written
+        step("pods", "compare.step.connect")
         for key, target in (("same_node", pods["same"]["status"]["podIP"]),
                             ("other_node", pods["other"]["status"]["podIP"]), ("service", svc)):
             figures.samples[key] = _connect_times(kubectl, target, rounds)
             setattr(figures, f"{key}_ms", _median_ms(figures.samples[key]))
+        step("connect", "compare.step.throughput")
         for key, pod in (("same_node", "same"), ("other_node", "other")):
             figures.samples[f"{key}_gbps"] = _throughput(kubectl, pods[pod]["status"]["podIP"], mib)
             setattr(figures, f"{key}_gbps", round(statistics.median(figures.samples[f"{key}_gbps"]), 2))
+        step("throughput", "compare.step.agent_bird" if kill and snap.cni == "calico" else "compare.step.agent")
         _count(cluster, nodes[-1], figures, snap.proxy_mode)
         client_node = pods["client"]["spec"]["nodeName"]
         if kill and snap.cni == "calico":
@@ -318,10 +360,12 @@ def measure(lab: str, rounds: int = ROUNDS, kill: bool = True, mib: int = THROUG
             figures.programmed_ms = figures.agent["programmed_ms"]
         else:
             figures.programmed_ms = _programmed(cluster, kubectl, nodes, [], snap.proxy_mode, "fresh")[0]
+        step("agent", "compare.step.cleanup")
         return figures
     finally:
         kubectl("delete", "namespace", NAMESPACE)      # gone before the notebook moves on
         cluster.close()
+        step("cleanup")
 
 
 def _holds(cluster: Any, node: str, ip: str, proxy_mode: str | None) -> bool:
@@ -410,3 +454,70 @@ def _count(cluster: Any, node: str, figures: StackFigures, proxy_mode: str | Non
         if done or time.monotonic() > deadline:
             return
         time.sleep(0.2)
+
+
+# --- the notebook's cell: every stack measured, with a progress line ------------------------------
+class Progress:
+    """One line in the learner's language that says what is being measured and for how long: in a
+    notebook a display updated in place (then replaced by the summary), elsewhere printed lines."""
+
+    def __init__(self, total: int, lang: str | None = None) -> None:
+        self.total, self.lang, self.index, self.start = total, lang, 0, time.monotonic()
+        self.handle = None
+        try:
+            from IPython import get_ipython
+            from IPython.display import HTML, display
+
+            if get_ipython() is not None:
+                self.handle = display(HTML(""), display_id=True)
+        except ImportError:
+            pass
+
+    def _show(self, text: str) -> None:
+        if self.handle is not None:
+            from IPython.display import HTML
+
+            self.handle.update(HTML(f"<div style='font-family:monospace'>{html.escape(text)}</div>"))
+        else:
+            print(text, flush=True)
+
+    def __call__(self, key: str, **params: Any) -> None:
+        head = i18n.t("compare.step.head", self.lang, i=max(self.index, 1), total=self.total,
+                      elapsed=time.monotonic() - self.start)
+        self._show(f"{head} · {i18n.t(key, self.lang, **params)}")
+
+    def done(self, text: str) -> None:
+        self._show(text)
+
+
+def run(lab: str, presets: tuple[str, ...] = ("calico", "ebpf"), lang: str | None = None,
+        keep: bool = True, **kw: Any) -> list[StackFigures]:
+    """Notebook 05's comparison: :func:`measure` on ``lab``, then on a companion lab per preset
+    (``labkit.companion``: your lab's daemon builds them, no root needed), one after another so that
+    no measurement shares the two cores with another; a progress line while it runs, then where the
+    time went. ``keep``: leave the companions running (an idle lab costs a fraction of a percent of a
+    core), so that running the cell again skips their start; ``labkit.companion(p, stop=True)`` removes them."""
+    from .companions import companion
+
+    progress = Progress(len(presets) + 1, lang)
+    progress.index = 1
+    results = [measure(lab, progress=progress, **kw)]
+    start = time.monotonic()
+    progress("compare.step.companions", names=", ".join(presets))
+    clusters = [companion(p, lab=lab, quiet=True) for p in presets]
+    labs_s = time.monotonic() - start
+    try:
+        for i, cluster in enumerate(clusters, start=2):
+            progress.index = i
+            results.append(measure(cluster.lab, progress=progress, **kw))
+    finally:
+        for cluster in clusters:
+            cluster.close()
+        if not keep:
+            for p in presets:
+                companion(p, lab=lab, stop=True, quiet=True)
+    detail = "; ".join([i18n.t("compare.step.detail_labs", lang, s=labs_s)]
+                       + [i18n.t("compare.step.detail", lang, lab=r.lab, s=sum(r.timings.values())) for r in results])
+    progress.done(i18n.t("compare.step.done", lang, total=len(results), elapsed=time.monotonic() - progress.start,
+                         detail=detail))
+    return results

@@ -413,6 +413,9 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # translated by the control plane's programs, as Cilium's socket LB does for a node's own
 # processes, and goes straight to a pod. No session affinity, no Maglev. The figures come from
 # one shared machine: compare the columns, not the absolute values.
+#
+# The cell takes about a minute the first time (a third of it to start the two companion labs), half
+# that when run again: the companions stay up. `labkit.companion("calico", stop=True)` removes one.
 # %% [markdown] fr
 # ### Comparaison en direct : kube-proxy, routes apprises par BGP, ou un répartiteur BPF de sockets
 #
@@ -434,14 +437,17 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # traduit par les programmes du control plane, comme le répartiteur de Cilium le fait pour les
 # processus d'un nœud, et va droit à un pod. Ni affinité de session, ni Maglev. Les chiffres viennent d'une seule machine partagée : comparez
 # les colonnes, pas les valeurs absolues.
+#
+# La cellule prend environ une minute la première fois (un tiers pour démarrer les deux labs
+# compagnons), moitié moins si on la relance : les compagnons restent en marche.
+# `labkit.companion("calico", stop=True)` en supprime un.
 
 # %%
 from labkit import compare
 
-with labkit.companion("calico", lab=LAB) as calico, labkit.companion("ebpf", lab=LAB) as ebpf:   # 2 nodes each
-    stacks = [compare.measure(LAB), compare.measure(calico.lab), compare.measure(ebpf.lab)]
-labkit.companion("calico", lab=LAB, stop=True)
-labkit.companion("ebpf", lab=LAB, stop=True)
+# compare.measure(...) on your lab, then on two companion labs (2 nodes each, built by your lab's
+# daemon, left running: a second run skips their start); a line says what is measured meanwhile
+stacks = compare.run(LAB, ("calico", "ebpf"), LANG)
 display(HTML(compare.table(stacks, LANG)))
 compare.plot(stacks, LANG);
 

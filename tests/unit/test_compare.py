@@ -33,3 +33,42 @@ def test_table_and_plot_show_every_stack():
     assert compare.StackFigures("x", "y", "iptables").figures()["agent"] == 0
     fig = compare.plot([a, b, c], "en")
     assert len(fig.axes[0].patches) == 9 and len(fig.axes[1].patches) == 6
+
+
+def test_run_measures_the_learners_lab_alone_then_the_companions_with_a_progress_line(monkeypatch, capsys):
+    """``compare.run``: the learner's lab is measured before any companion starts (nothing else
+    builds meanwhile), each measurement after the other, a progress line in the learner's language,
+    the companions left running unless ``keep=False``."""
+    import labkit.companions
+
+    calls = []
+
+    def measure(lab, progress=None, **kw):
+        calls.append(("measure", lab))
+        progress("compare.step.connect", lab=lab, n=11, rounds=15)
+        return compare.StackFigures(lab, "x + y", "iptables", timings={"pods": 1.0, "connect": 2.0})
+
+    class Companion:
+        def __init__(self, lab):
+            self.lab = lab
+
+        def close(self):
+            calls.append(("close", self.lab))
+
+    def companion(preset, lab=None, stop=False, quiet=False):
+        calls.append(("stop" if stop else "start", preset))
+        return None if stop else Companion(f"{lab}{preset[:2]}")
+
+    monkeypatch.setattr(compare, "measure", measure)
+    monkeypatch.setattr(labkit.companions, "companion", companion)
+    results = compare.run("lab", ("calico", "ebpf"), "fr")
+    assert [r.lab for r in results] == ["lab", "labca", "labeb"]
+    assert calls[:3] == [("measure", "lab"), ("start", "calico"), ("start", "ebpf")]
+    assert ("stop", "calico") not in calls
+    out = capsys.readouterr().out
+    assert "Mesure 1/3" in out and "établissement de connexions TCP, 15 fois par cible" in out
+    assert "démarrage des labs compagnons calico, ebpf" in out and "Mesure 3/3" in out
+    assert out.strip().splitlines()[-1].startswith("3 piles mesurées en") and "labca 3 s" in out
+    calls.clear()
+    compare.run("lab", ("calico",), "en", keep=False)
+    assert calls[-1] == ("stop", "calico") and "Measuring 2/2" in capsys.readouterr().out
