@@ -66,10 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def jupyter_argv(port: int, lang: str, token: str, as_root: bool) -> list[str]:
-    """JupyterLab's command line (pure): loopback only, this port or fail, the welcome notebook."""
+    """JupyterLab's command line (pure): loopback only, this port or fail, the welcome notebook, no news feed."""
     return [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
             f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={REPO / 'notebooks'}",
             f"--ServerApp.default_url=/lab/tree/{lang}/00-welcome.ipynb", f"--IdentityProvider.token={token}",
+            "--LabApp.news_url=None",          # no "get notified about Jupyter news?" toast over the outputs
             *(["--allow-root"] if as_root else [])]
 
 

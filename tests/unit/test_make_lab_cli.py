@@ -11,6 +11,7 @@ def test_jupyterlab_listens_on_loopback_on_this_port_or_fails():
     assert "--ip=127.0.0.1" in argv and "--port=8888" in argv and "--ServerApp.port_retries=0" in argv
     assert "--ServerApp.default_url=/lab/tree/fr/00-welcome.ipynb" in argv and "--allow-root" not in argv
     assert "--allow-root" in jupyter.jupyter_argv(8888, "en", "tok", as_root=True)
+    assert "--LabApp.news_url=None" in argv          # JupyterLab neither fetches news nor asks the learner to
 
 
 def test_the_learner_environment_has_the_lab_and_not_sudo(monkeypatch):
