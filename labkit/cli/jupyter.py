@@ -12,12 +12,14 @@ printed once JupyterLab answers, not before.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -74,6 +76,23 @@ def jupyter_argv(port: int, lang: str, token: str, as_root: bool) -> list[str]:
             *(["--allow-root"] if as_root else [])]
 
 
+# JupyterLab's defaults for the learner: no "get notified about official Jupyter news?" question (it
+# stays over the outputs until answered) and no update check; read from a labconfig directory put on
+# JUPYTER_CONFIG_PATH (jupyterlab_server.settings_utils._get_overrides: default_setting_overrides.json)
+SETTING_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def write_lab_config(directory: Path) -> Path:
+    """A Jupyter config directory with :data:`SETTING_OVERRIDES`, readable by the learner."""
+    labconfig = directory / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "default_setting_overrides.json").write_text(json.dumps(SETTING_OVERRIDES, indent=1))
+    for path in (directory, labconfig):
+        path.chmod(0o755)
+    (labconfig / "default_setting_overrides.json").chmod(0o644)
+    return directory
+
+
 def learner_env(name: str, kubeconfig: Path, home: str | None = None, user: str | None = None) -> dict:
     env = dict(os.environ)
     for key in ("SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND", "MAIL"):
@@ -118,6 +137,9 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
         if os.geteuid() == 0:
             print(i18n.t("jupyter.as_root"), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)     # `kill` stops JupyterLab too, not only us
+    config = tempfile.TemporaryDirectory(prefix="labkit-jupyter-")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(write_lab_config(Path(config.name))),
+                                                               env.get("JUPYTER_CONFIG_PATH")]))
     proc = subprocess.Popen(drop + jupyter_argv(args.port, args.notebook_lang, token, os.geteuid() == 0 and not drop),
                             env=env, cwd=str(REPO))
     try:
@@ -139,6 +161,8 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         return 130
+    finally:
+        config.cleanup()
 
 
 def cmd_env(args: argparse.Namespace) -> int:

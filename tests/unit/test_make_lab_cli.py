@@ -26,3 +26,14 @@ def test_make_lab_says_when_the_lab_took_other_ranges():
     assert other_ranges(LabSpec()) == ""
     moved = other_ranges(LabSpec(node_cidr="172.19.0.0/16", pod_cidr="10.245.0.0/16"))
     assert moved == "nodes 172.19.0.0/16 (172.18.0.0/16), pods 10.245.0.0/16 (10.244.0.0/16)"
+
+
+def test_the_learners_jupyterlab_does_not_ask_about_news(tmp_path, monkeypatch):
+    """The labconfig directory put on JUPYTER_CONFIG_PATH: JupyterLab's server reads it as default settings."""
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    directory = jupyter.write_lab_config(tmp_path / "cfg")
+    assert oct(directory.stat().st_mode & 0o777) == "0o755"
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(directory))
+    overrides, error = _get_overrides(str(tmp_path / "app-settings"))
+    assert not error and overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
