@@ -338,7 +338,7 @@ ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 # ## Three CNI flavors side by side
 #
 # Same model, different wiring. We start two small extra labs of 2 nodes each, one with the
-# `bridge` flavor and one with `flannel` (a few seconds each; they get their own networks and are
+# `bridge` flavor and one with `flannel` (about ten seconds each; they get their own networks and are
 # removed at the end of the notebook), and put a pod on each node. `labkit.companion` asks your lab's
 # daemon for them, so no root is needed (in a terminal: `labkit companion up bridge`; as root,
 # `labkit up --cni bridge --nodes 2`, and `--cni flannel`, do the same).
@@ -346,7 +346,7 @@ ex.check("02.6", cluster=cluster, node=WORKER, src="nb02/a1", dst="nb02/b1")
 # ## Trois variantes de CNI côte à côte
 #
 # Même modèle, câblage différent. On démarre deux petits labs en plus, de 2 nœuds chacun, l'un en
-# variante `bridge`, l'autre en `flannel` (quelques secondes chacun ; ils ont leurs propres réseaux
+# variante `bridge`, l'autre en `flannel` (une dizaine de secondes chacun ; ils ont leurs propres réseaux
 # et sont supprimés à la fin du carnet), et on met un pod sur chaque nœud. `labkit.companion` les
 # demande au démon de votre lab : pas besoin d'être root (dans un terminal : `labkit companion up bridge` ;
 # en root, `labkit up --cni bridge --nodes 2`, et `--cni flannel`, font de même).
