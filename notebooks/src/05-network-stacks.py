@@ -567,7 +567,6 @@ for cni, proxy_mode in [("calico", "iptables"), ("flannel", "iptables"), ("ciliu
 !kubectl -n nb05 create deployment web --image=jpetazzo/color --replicas=2
 !kubectl -n nb05 rollout status deployment web --timeout=60s
 worker = cluster.node("worker")
-PROXY_MODE = cluster.snapshot().proxy_mode       # iptables or nftables, read from the nodes' rules
 
 
 def node_rules():
