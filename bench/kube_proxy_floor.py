@@ -25,14 +25,17 @@ sent as one netlink batch after ``nft -f`` of the fixed part gives the kernel's 
 load, and separate commits of the chains, the rules and the elements its split; the encoder's CPU
 for the same batch is printed (why the lab's full sync stays with ``nft -f``). With ``--perf``,
 ``perf record -g`` samples the verdict-rule commits (nftables) and a one-service change
-(iptables-nft) and the kernel functions that take the time are printed.
+(iptables-nft) and the kernel functions that take the time are printed. With ``--forms``, the
+same ruleset is loaded with ``nft -f`` in other text forms (no comments, block syntax, no
+prologue) to see whether the text's form costs (that alone, nftables only).
 
-    sudo .venv/bin/python bench/kube_proxy_floor.py [--sizes 1000,10000] [--modes nftables,iptables] [--perf]
+    sudo .venv/bin/python bench/kube_proxy_floor.py [--sizes 1000,10000] [--modes nftables,iptables] [--perf] [--forms]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import signal
 import statistics
@@ -50,7 +53,7 @@ from labkit.kubeproxy.iptables import render_iptables
 from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
 from labkit.kubeproxy.nft_netlink import Message, encode_transaction
 from labkit.kubeproxy.nft_sync import nft_initial_batches, nft_service_part, nft_update
-from labkit.kubeproxy.nftables import render_nftables
+from labkit.kubeproxy.nftables import TABLE, quoted, render_nftables
 
 NS = f"kpfloor{os.getpid() % 100000}"
 REPEAT = 7
@@ -175,6 +178,36 @@ def kernel_load(n: int, rs, types: dict[str, str]) -> None:
         sock.close()
 
 
+def block_form(rs) -> str:
+    """The same ruleset in nft's block syntax (``table ip kube-proxy { chain ... { rules } }``),
+    elements last: fewer words to parse than one ``add`` command per object."""
+    out = [f"add table ip {TABLE}", f"delete table ip {TABLE}", f"table ip {TABLE} {{", f"  comment {quoted(rs.comment)}"]
+    for st in rs.sets.values():
+        out += [f"  {'map' if st.is_map else 'set'} {st.name} {{", f"    type {st.type}"]
+        out += [f"    comment {quoted(st.comment)}"] if st.comment else []
+        out.append("  }")
+    for c in rs.chains.values():
+        out.append(f"  chain {c.name} {{")
+        out += [f"    type {c.hook[0]} hook {c.hook[1]} priority {c.hook[2]}"] if c.hook else []
+        out += [f"    comment {quoted(c.comment)}"] if c.comment else []
+        out += [f"    {r}" + (f" comment {quoted(cm)}" if cm else "") for r, cm in c.rules]
+        out.append("  }")
+    out.append("}")
+    out += [f"add element ip {TABLE} {st.name} {{ {', '.join(st.elements)} }}" for st in rs.sets.values() if st.elements]
+    return "\n".join(out) + "\n"
+
+
+def text_forms(n: int, rs) -> None:
+    """Whether the form of the text changes what ``nft -f`` costs: as rendered, without any
+    comment, in block syntax, without the ``add table``/``delete table`` prologue."""
+    whole = nft_initial_batches(rs)[0]
+    forms = {"as rendered": whole, "no comments": re.sub(r' comment "[^"]*"', "", whole),
+             "block syntax": block_form(rs), "no delete prologue": whole.split("\n", 2)[2]}
+    for label, text in forms.items():
+        fresh()
+        row(f"nftables: nft -f, {label}", n, cpu_text(*run_cpu(["nft", "-f", "-"], text)))
+
+
 def nftables(n: int, perf: bool) -> None:
     ctx = node_context("10.255.250.1")
     inp = synthetic_input(n)
@@ -251,14 +284,18 @@ def iptables(n: int, perf: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--modes", default="nftables,iptables")
+    parser.add_argument("--modes", default="nftables,iptables")  # --forms: nftables only
     parser.add_argument("--perf", action="store_true", help="sample the kernel with perf record (if installed)")
+    parser.add_argument("--forms", action="store_true", help="only load the nftables text in other forms")
     args = parser.parse_args()
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            for mode in args.modes.split(","):
+            for mode in ["nftables"] if args.forms else args.modes.split(","):
                 print(f"-- {mode}, {n:,} services, load average {os.getloadavg()[0]:.1f}", flush=True)
-                {"nftables": nftables, "iptables": iptables}[mode](n, args.perf)
+                if args.forms:
+                    text_forms(n, render_nftables(synthetic_input(n), node_context("10.255.250.1")))
+                else:
+                    {"nftables": nftables, "iptables": iptables}[mode](n, args.perf)
     finally:
         subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
 

@@ -11,7 +11,10 @@ as upstream does. A node whose rules did not change is not touched.
 
 An nftables partial sync is sent as netlink messages (``kubeproxy.nft_netlink``, through
 ``nft_socket``) when every command of it has a known encoding, and with ``nft -f`` otherwise: at
-10,000 services ``nft`` spends ~100 ms filling its cache (every chain) before a one-service change.
+10,000 services ``nft`` spends ~80 ms filling its cache (every chain) before a one-service change.
+A full sync stays with ``nft -f``: the lab's Python encoder needs more CPU for 100,000 messages
+(1.6 s at 10,000 services) than ``nft`` itself (~1.2 s), and the kernel's share (~0.8 s) is the
+same either way (``kubeproxy.nft_sync``, ``bench/kube_proxy_floor.py``).
 """
 from __future__ import annotations
 
