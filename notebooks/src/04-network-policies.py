@@ -638,10 +638,10 @@ labkit.explain(LAB, "nb04-front/front", "nb04/api", port=80)
 # les appliquer (le CNI ou un agent à côté). Certains clusters n'en ont pas (AWS EKS ne les
 # appliquait pas par défaut, flannel seul jamais) : votre politique est acceptée, `kubectl get
 # netpol` la liste, et elle ne fait rien. Voyons-le : `labkit.companion("nopol")` démarre un second
-# petit lab **sans moteur de politiques** (le démon de votre lab le construit, sans besoin d'être
+# petit lab **sans contrôleur de politiques** (le démon de votre lab le construit, sans besoin d'être
 # root, une dizaine de secondes). Le même manifeste part vers les deux clusters : un namespace
 # `nb04-np` avec deux pods `a` et `b` et une politique `deny-all` qui sélectionne tous les pods et
-# n'autorise aucune entrée. Puis la sonde, sur chacun. Dans le lab sans moteur, la politique est
+# n'autorise aucune entrée. Puis la sonde, sur chacun. Dans le lab sans contrôleur, la politique est
 # enregistrée, toutes les connexions passent encore, et la sonde avertit que rien ne semble
 # appliquer les NetworkPolicies ; sur votre lab, la même politique les refuse toutes. (Dans un
 # terminal : `labkit companion up nopol`, puis `labkit probe --name <son nom>` ;
