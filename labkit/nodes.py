@@ -229,11 +229,11 @@ MESSAGES = {
               "(`ip show/list`, `iptables-save`, `nft list`, `conntrack -L`, `ipvsadm -L`, `bridge show`, `birdc show`, "
               "`bpftool show|dump`, `cat` des fichiers CNI)"},
     "nodes.not_served_by_lab": {
-        "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
+        "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip [-j|-br|-d|-o] "
+              "addr|link|route|neigh show [dev D], ip route get ADDRESS, bridge fdb|link|vlan show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
               "bpftool -j map dump pinned <a socket-LB map>",
-        "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip -j addr|link|route|neigh "
-              "show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
+        "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip [-j|-br|-d|-o] "
+              "addr|link|route|neigh show [dev D], ip route get ADRESSE, bridge fdb|link|vlan show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
               "bpftool -j map dump pinned <une table du répartiteur de sockets>"},
     "nodes.lab_api_failed": {
         "en": "the lab's API did not hand the state of node {node} (`{command}`): {error}",
@@ -301,7 +301,7 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
 
 # --- what a lab daemon hands out through its API (enforced by the daemon, checked here too) ---------
 _DAEMON_IP_OBJECTS = {"addr", "address", "a", "link", "l", "route", "r", "neigh", "n"}
-_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty", "-br", "-brief"}
+_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty", "-br", "-brief", "-o", "-oneline"}
 _DAEMON_BRIDGE_OBJECTS = {"fdb", "link", "vlan"}        # iproute2's bridge: forwarding database, ports, VLANs
 _NFT_FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
 _CONNTRACK_OUTPUT = {"extended", "id", "ktimestamp", "labels"}
@@ -319,6 +319,8 @@ def served_by_lab(argv: Sequence[str]) -> bool:
         words = [a for a in rest if not a.startswith("-")]
         if set(opts) - _DAEMON_IP_OPTIONS or not words or words[0] not in _DAEMON_IP_OBJECTS:
             return False
+        if words[0] in ("route", "r") and words[1:2] == ["get"]:
+            return len(words) == 3 and _address(words[2])      # ip route get ADDR: the kernel's choice
         return _show_tail(words[1:], ("dev", "table"))
     if tool == "bridge":
         opts = [a for a in rest if a.startswith("-")]
@@ -355,6 +357,16 @@ def _show_tail(tail: list[str], keys: tuple[str, ...]) -> bool:
         tail = ["dev", *tail]
     return (len(tail) % 2 == 0 and all(k in keys for k in tail[::2])
             and all(_plain_name(v) for v in tail[1::2]))
+
+
+def _address(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain_name(value: str) -> bool:

@@ -104,7 +104,8 @@ def test_an_unknown_context_is_one_line_exit_2(kind_cluster):
     ["ip", "-j", "neigh", "show", "dev", "eth0"], ["ip", "-j", "route", "show", "table", "all"],
     ["iptables-save"], ["nft", "-j", "list", "ruleset"], ["nft", "list", "table", "ip", "kube-proxy"],
     ["conntrack", "-L"], ["conntrack", "-L", "-o", "extended"], ["ip", "-br", "-d", "link"],
-    ["ip", "-d", "link", "show", "flannel.1"], ["bridge", "fdb", "show", "dev", "flannel.1"], ["bridge", "link"]])
+    ["ip", "-d", "link", "show", "flannel.1"], ["bridge", "fdb", "show", "dev", "flannel.1"], ["bridge", "link"],
+    ["ip", "route", "get", "10.244.1.2"], ["ip", "-o", "link"]])
 def test_the_lab_daemon_serves_read_only_state(argv):
     assert served_by_lab(argv)
 
@@ -116,6 +117,7 @@ def test_the_lab_daemon_serves_read_only_state(argv):
     ["conntrack", "-F"], ["conntrack", "-D"], ["cat", "/etc/shadow"], ["ipvsadm", "-C"],
     ["bridge", "fdb", "add", "00:11:22:33:44:55", "dev", "flannel.1"], ["bridge", "fdb", "del", "x", "dev", "y"],
     ["bridge", "-batch", "-"], ["bridge", "monitor"], ["ip", "link", "show", "eth0;id"], ["ip", "link", "set", "eth0"],
-    ["ip", "-br", "link", "show", "dev", "eth0", "up"]])
+    ["ip", "-br", "link", "show", "dev", "eth0", "up"],
+    ["ip", "route", "get", "10.0.0.1;id"], ["ip", "route", "get", "10.0.0.1", "from", "x"], ["ip", "route", "get"]])
 def test_the_lab_daemon_refuses_anything_else(argv):
     assert not served_by_lab(argv)
