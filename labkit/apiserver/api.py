@@ -186,7 +186,9 @@ class Api:
         ssa.track(res, current, new)
         if _strip_volatile(new) == _strip_volatile(current) or dry_run:
             return new if dry_run else current
-        return self.store.put(res, new)
+        stored = self.store.put(res, new)
+        strategy.after_update(current, stored, self.addresses)
+        return stored
 
     # --- patch ------------------------------------------------------------------------------
     def patch(self, res: ResourceKind, namespace: str, name: str, content_type: str, body: object,

@@ -55,6 +55,9 @@ class Strategy:
         """Defaults of an updated object (after validation, before it is stored)."""
         defaulting.default(self.kind, new, create=False)
 
+    def after_update(self, current: Obj, stored: Obj, addresses: objects.ServiceAddresses) -> None:
+        """What the stored update frees (not called for a dry run)."""
+
     # --- delete ---------------------------------------------------------------------------------
     def check_delete(self, name: str) -> None:
         """Refuse deleting an object that must stay."""
@@ -155,6 +158,19 @@ class ServiceStrategy(Strategy):
         old_spec = current.get("spec", {})
         for key in ("clusterIP", "clusterIPs"):
             spec.setdefault(key, old_spec.get(key))
+        node_typed = ("NodePort", "LoadBalancer")
+        if old_spec.get("type") in node_typed and spec.get("type") not in node_typed:
+            _drop_type_dependent_fields(old_spec, spec)
+        elif spec.get("type", old_spec.get("type")) in node_typed:
+            # a port the update names without a nodePort keeps the one it had (patchAllocatedValues in
+            # pkg/registry/core/service/storage/storage.go): same port and protocol
+            had = {(p.get("port"), p.get("protocol", "TCP")): p["nodePort"]
+                   for p in old_spec.get("ports") or [] if p.get("nodePort")}
+            for port in spec.get("ports") or []:
+                if isinstance(port, dict) and not port.get("nodePort"):
+                    kept = had.get((port.get("port"), port.get("protocol", "TCP")))
+                    if kept:
+                        port["nodePort"] = kept
 
     def update_defaults(self, current: Obj, new: Obj, addresses: objects.ServiceAddresses,
                         status_update: bool) -> None:
@@ -163,8 +179,32 @@ class ServiceStrategy(Strategy):
         new["status"] = copy.deepcopy(written if status_update and written is not None
                                       else current.get("status", {"loadBalancer": {}}))
 
+    def after_update(self, current: Obj, stored: Obj, addresses: objects.ServiceAddresses) -> None:
+        """Node ports the update gave up are free again (a patched nodePort, a type back to ClusterIP)."""
+        kept = {p.get("nodePort") for p in (stored.get("spec") or {}).get("ports") or []}
+        for port in (current.get("spec") or {}).get("ports") or []:
+            if port.get("nodePort") and port["nodePort"] not in kept:
+                addresses.node_ports.discard(port["nodePort"])
+
     def on_remove(self, obj: Obj, addresses: objects.ServiceAddresses) -> None:
         addresses.release(obj)
+
+
+def _drop_type_dependent_fields(old: Obj, new: Obj) -> None:
+    """A Service turned from NodePort/LoadBalancer into ClusterIP loses the fields only the old type
+    needs, when the update left them as they were (dropTypeDependentFields in
+    pkg/registry/core/service/storage/storage.go): its node ports, health-check node port and
+    external traffic policy."""
+    def node_ports(spec: Obj) -> list:
+        return [p.get("nodePort") for p in spec.get("ports") or [] if isinstance(p, dict)]
+
+    if node_ports(new) == node_ports(old):
+        for port in new.get("ports") or []:
+            if isinstance(port, dict):
+                port.pop("nodePort", None)
+    for key in ("healthCheckNodePort", "externalTrafficPolicy"):
+        if key in new and new.get(key) == old.get(key):
+            new.pop(key)
 
 
 class NamespaceStrategy(Strategy):

@@ -357,3 +357,25 @@ def test_server_side_apply_takes_over_a_client_side_apply_without_conflict(share
         "-n", NS, "get", "deploy", "csa", "-o", "json", check=True).stdout)["metadata"][
         "annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
     assert last["spec"]["replicas"] == 2          # the annotation follows the new configuration
+
+
+def test_a_node_port_given_up_by_an_update_is_free_again(lab):
+    """A learner corrects a Service's nodePort (or turns it back into a ClusterIP Service): the port
+    it had is free for the next Service, as upstream's allocator releases it on update; a port the
+    patch leaves unnamed keeps its nodePort."""
+    lab.kubectl("create", "namespace", "np", check=True)
+    lab.kubectl("-n", "np", "create", "service", "nodeport", "a", "--tcp=80:80", "--node-port=30091", check=True)
+    lab.kubectl("-n", "np", "patch", "service", "a", "-p", '{"spec":{"ports":[{"port":80,"nodePort":30092}]}}',
+                check=True)
+    taken = lab.kubectl("-n", "np", "create", "service", "nodeport", "b", "--tcp=80:80", "--node-port=30092")
+    assert taken.returncode != 0 and "already allocated" in taken.stderr, taken.stderr
+    lab.kubectl("-n", "np", "create", "service", "nodeport", "c", "--tcp=80:80", "--node-port=30091", check=True)
+    lab.kubectl("-n", "np", "patch", "service", "c", "--type=json",
+                "-p", '[{"op":"replace","path":"/spec/ports/0/targetPort","value":8080}]', check=True)
+    got = json.loads(lab.kubectl("-n", "np", "get", "service", "c", "-o", "json", check=True).stdout)
+    assert got["spec"]["ports"][0]["nodePort"] == 30091
+    lab.kubectl("-n", "np", "patch", "service", "a", "-p",
+                '{"spec":{"type":"ClusterIP"}}', check=True)
+    got = json.loads(lab.kubectl("-n", "np", "get", "service", "a", "-o", "json", check=True).stdout)
+    assert "nodePort" not in got["spec"]["ports"][0] and "externalTrafficPolicy" not in got["spec"], got["spec"]
+    lab.kubectl("-n", "np", "create", "service", "nodeport", "d", "--tcp=80:80", "--node-port=30092", check=True)
