@@ -132,6 +132,16 @@ def t(key: str, lang: str | None = None, **params: object) -> str:
     return texts[lang or _language].format(**params)
 
 
+def number(value: float, spec: str = "", lang: str | None = None) -> str:
+    """``value`` formatted with ``spec`` (Python's format mini-language, e.g. ``",.1f"``) in the
+    language's conventions: ``1,234.5`` in English, ``1\u202f234,5`` in French (decimal comma, a
+    narrow no-break space between thousands, as the glossary asks)."""
+    text = format(value, spec)
+    if (lang or _language) == "fr":
+        return text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
 def keys() -> list[str]:
     load()
     return sorted(_catalog)

@@ -229,12 +229,14 @@ MESSAGES = {
               "(`ip show/list`, `iptables-save`, `nft list`, `conntrack -L`, `ipvsadm -L`, `bridge show`, `birdc show`, "
               "`bpftool show|dump`, `cat` des fichiers CNI)"},
     "nodes.not_served_by_lab": {
-        "en": "the lab daemon does not hand out `{command}` (node {node}); it serves ip [-j|-br|-d|-o] "
-              "addr|link|route|neigh show [dev D], ip route get ADDRESS, bridge fdb|link|vlan show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
-              "bpftool -j map dump pinned <a socket-LB map>",
-        "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert ip [-j|-br|-d|-o] "
-              "addr|link|route|neigh show [dev D], ip route get ADRESSE, bridge fdb|link|vlan show, iptables-save, nft [-j] list ruleset|table, conntrack -L, birdc show protocols|route, "
-              "bpftool -j map dump pinned <une table du répartiteur de sockets>"},
+        "en": "the lab daemon does not hand out `{command}` (node {node}); it serves `ip [-j|-br|-d|-o] "
+              "addr|link|route|neigh show [dev D]`, `ip route get ADDRESS`, `bridge fdb|link|vlan show`, "
+              "`iptables-save`, `nft [-j] list ruleset|table`, `conntrack -L`, `birdc show protocols|route`, "
+              "`bpftool -j map dump pinned` <a socket-LB map>",
+        "fr": "le démon du lab ne fournit pas `{command}` (nœud {node}) ; il sert `ip [-j|-br|-d|-o] "
+              "addr|link|route|neigh show [dev D]`, `ip route get ADRESSE`, `bridge fdb|link|vlan show`, "
+              "`iptables-save`, `nft [-j] list ruleset|table`, `conntrack -L`, `birdc show protocols|route`, "
+              "`bpftool -j map dump pinned` <une table du répartiteur de sockets>"},
     "nodes.lab_api_failed": {
         "en": "the lab's API did not hand the state of node {node} (`{command}`): {error}",
         "fr": "l'API du lab n'a pas fourni l'état du nœud {node} (`{command}`) : {error}"},

@@ -128,9 +128,11 @@ def format_table(results: list[Result]) -> str:
 
     lines = [row([i18n.t(f"bench.col.{key}") for key, _w, _a in _COLUMNS])]
     for r in results:
-        lines.append(row([r.mode, f"{r.services:,}", f"{r.full_sync_s * 1000:,.0f} ms", f"{r.partial_sync_s * 1000:,.1f} ms",
-                          f"{r.first.p50:.3f}/{r.first.p99:.3f} ms", f"{r.last.p50:.3f}/{r.last.p99:.3f} ms",
-                          f"{r.memory_mib:.1f} MiB"]))
+        n = i18n.number                     # 1,000 and 19.6 ms in English; 1 000 and 19,6 ms in French
+        lines.append(row([r.mode, n(r.services, ","), f"{n(r.full_sync_s * 1000, ',.0f')} ms",
+                          f"{n(r.partial_sync_s * 1000, ',.1f')} ms",
+                          f"{n(r.first.p50, '.3f')}/{n(r.first.p99, '.3f')} ms",
+                          f"{n(r.last.p50, '.3f')}/{n(r.last.p99, '.3f')} ms", f"{n(r.memory_mib, '.1f')} MiB"]))
     lines.append(i18n.t("bench.latency_note"))
     return "\n".join(lines) + "\n"
 

@@ -189,7 +189,7 @@ def format_table(smap: ServiceMap, lang: str | None = None) -> str:
         for n, ep in enumerate(s.endpoints):
             first = head if n == 0 else [""] * len(head)
             chains = " > ".join((s.chains if n == 0 else ["..."]) + ep.chains)
-            rows.append(first + [f"{ep.ip}:{ep.port}", f"{ep.share:.3f}", chains])
+            rows.append(first + [f"{ep.ip}:{ep.port}", i18n.number(ep.share, ".3f", lang), chains])
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
     total = sum(len(s.endpoints) for s in smap.services)

@@ -184,9 +184,7 @@ class ProbeResult:
         return self.observed.pairs()
 
     def caption(self, lang: str | None = None) -> str:
-        seconds = f"{self.seconds:.1f}"
-        if (lang or i18n.get_language()) == "fr":
-            seconds = seconds.replace(".", ",")          # French decimal comma: « 0,1 s »
+        seconds = i18n.number(self.seconds, ".1f", lang)          # French decimal comma: « 0,1 s »
         return i18n.t("probe.caption", lang, protocol=self.protocol, port=self.port, pods=len(self.pods),
                       seconds=seconds)
 
