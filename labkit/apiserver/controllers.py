@@ -16,6 +16,7 @@ from .api import NAMESPACES, PODS, SERVICES, Api
 from .isolation import Isolation
 from .kubelet import Kubelet, Scheduler
 from .limits import EventCollector
+from .podindex import Changes, PodIndex
 from .resources import BY_KEY, RESOURCES
 from .runtime import PodRuntime
 from .selectors import selector_matches
@@ -120,8 +121,24 @@ class EndpointsController:
         self.isolation = Isolation(api, "endpointslice-controller")
 
     def reconcile(self) -> None:
+        self._reconcile(self.store.list(SERVICES), self.store.list(PODS))
+
+    def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
+        """The services of the namespaces whose pods changed (all of them when a Service did)."""
+        if changes.kind(SERVICES.key):
+            self.reconcile()
+            return
+        if not changes.namespaces:
+            return
+        services = [svc for svc in self.store.list(SERVICES)
+                    if _selecting_namespace(svc) in changes.namespaces]
+        if services:
+            pods = [pod for ns in {_selecting_namespace(svc) for svc in services}
+                    for pod in index.by_namespace.get(str(ns), {}).values()]
+            self._reconcile(services, pods)
+
+    def _reconcile(self, services: list[dict], pods: list[dict]) -> None:
         pods_by_ns: dict[str, list[dict]] = {}
-        services = self.store.list(SERVICES)
         wanted = {_selecting_namespace(svc) for svc in services} - {None}
 
         def index(pod: dict) -> None:
@@ -131,7 +148,7 @@ class EndpointsController:
                 self._address(pod)          # a pod that cannot be an endpoint fails here, alone
                 selector_matches({"matchLabels": {}}, pod["metadata"].get("labels"))
                 pods_by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
-        self.isolation.each(self.store.list(PODS), index)
+        self.isolation.each(pods, index)
         self.isolation.each(services, lambda svc: self._service(svc, pods_by_ns))
 
     def _service(self, svc: dict, pods_by_ns: dict[str, list[dict]]) -> None:
@@ -226,7 +243,12 @@ class EndpointsController:
 
 
 class ControllerManager:
+    """Runs the controllers: a pass on every change, handling what changed (``PodIndex``), and a
+    full pass over every object every ``FULL_SECONDS`` (an informer's resync: what a pass on the
+    changes alone would miss, a retry after a refused write)."""
+
     TICK_SECONDS = 1.0
+    FULL_SECONDS = 5.0
 
     def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
         self.api = api
@@ -235,12 +257,16 @@ class ControllerManager:
                             DeploymentController(api, lang), ReplicaSetController(api, lang),
                             Scheduler(api, lang), self.kubelet, EndpointsController(api),
                             EventCollector(api)]
+        self.index = PodIndex(api.store.list(PODS))
         self._wake = asyncio.Event()
+        self.kubelet.wake = self._wake.set
         self._task: asyncio.Task | None = None
         self._tick: asyncio.Task | None = None
+        self._full_at = 0.0
         api.store.listeners.append(self._on_change)
 
     def _on_change(self, change: Change) -> None:
+        self.index.on_change(change)
         self._wake.set()
         if change.type == "DELETED" and change.key == PODS.key:
             self.kubelet.forget(change.obj)
@@ -276,16 +302,23 @@ class ControllerManager:
             await self._wake.wait()
             self._wake.clear()
             began = time.perf_counter()
-            self.run_once()
+            self.run_once(full=time.monotonic() >= self._full_at)
             # Let a burst of requests land before the next pass, and the kubelet's tasks and the
-            # API's clients run: a pass reads every object (some 40 ms at 1,000 pods), so passes
-            # back to back would leave the event loop to nothing else while pods are wired.
+            # API's clients run: passes back to back would leave the event loop to nothing else
+            # while pods are wired.
             await asyncio.sleep(max(0.005, time.perf_counter() - began))
 
-    def run_once(self) -> None:
+    def run_once(self, full: bool = True) -> None:
+        """One pass: every object (``full``), or what changed since the last pass."""
+        changes = self.index.take()
+        if full:
+            self._full_at = time.monotonic() + self.FULL_SECONDS
         with self.api.store.background():      # the controllers' writes: see ``store``
             for controller in self.controllers:
                 try:
-                    controller.reconcile()
+                    if full or not hasattr(controller, "reconcile_changes"):
+                        controller.reconcile()
+                    else:
+                        controller.reconcile_changes(changes, self.index)
                 except Exception:
                     log.exception("controller %s failed", type(controller).__name__)

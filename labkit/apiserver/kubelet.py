@@ -12,11 +12,14 @@ import asyncio
 import copy
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 
 from .. import i18n
 from . import envvars, objects
 from .api import PODS, Api
 from .isolation import Isolation
+from .podindex import Changes, PodIndex
 from .resources import BY_KEY
 from .runtime import PodRuntime
 from .selectors import Requirement, labels_match
@@ -77,6 +80,16 @@ class Scheduler:
         self.api, self.store, self.lang = api, api.store, lang
         self.isolation = Isolation(api, "default-scheduler", "FailedScheduling", lang)
 
+    def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
+        """The pods not yet scheduled, each node's load from the index (no pod read)."""
+        if not index.pending:
+            return
+        nodes = sorted(self.store.list(NODES), key=lambda n: n["metadata"]["name"])
+        load = {n["metadata"]["name"]: index.load.get(n["metadata"]["name"], 0) for n in nodes}
+        for pod in sorted(index.pending.values(),
+                          key=lambda p: str(p["metadata"].get("creationTimestamp"))):
+            self.isolation.run(pod, lambda pod=pod: self._schedule(pod, nodes, load))
+
     def reconcile(self) -> None:
         pending: list[dict] = []
         nodes = sorted(self.store.list(NODES), key=lambda n: n["metadata"]["name"])
@@ -134,6 +147,9 @@ class Kubelet:
         self.started: set[str] = set()
         self.busy: set[str] = set()
         self.failed: dict[str, float] = {}
+        self.failed_keys: dict[str, tuple[str, str]] = {}   # uid -> (namespace, name)
+        self.recheck: set[tuple[str, str]] = set()          # pods whose task just ended
+        self.wake: Callable[[], None] = lambda: None       # another pass, soon
         self.tasks: set[asyncio.Task] = set()
         self.isolation = Isolation(api, "kubelet", lang=lang)
 
@@ -143,7 +159,28 @@ class Kubelet:
         task.add_done_callback(self.tasks.discard)
 
     def reconcile(self) -> None:
+        self.recheck.clear()
         self.isolation.each(self.store.list(PODS), self._one)
+
+    def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
+        """The pods that changed, those whose start or stop just ended, failed starts due."""
+        keys = dict.fromkeys([*changes.pods, *sorted(self.recheck)])
+        self.recheck.clear()
+        now = time.monotonic()
+        for uid, when in self.failed.items():
+            if now - when >= self.RETRY_SECONDS and uid in self.failed_keys:
+                keys[self.failed_keys[uid]] = None
+        for key in keys:
+            pod = self.store.get(PODS, *key)
+            if pod is not None:
+                self.isolation.run(pod, partial(self._one, pod))
+
+    def _ended(self, pod: dict) -> None:
+        """A start or stop task is over: look at the pod again in the next pass (it may have
+        been deleted meanwhile, and that change was skipped while it was busy)."""
+        meta = pod["metadata"]
+        self.recheck.add((meta.get("namespace", ""), meta["name"]))
+        self.wake()
 
     def _one(self, pod: dict) -> None:
         uid = pod["metadata"]["uid"]
@@ -174,13 +211,16 @@ class Kubelet:
         except Exception as exc:  # noqa: BLE001 - the runtime's failure becomes an event
             log.warning("start_pod %s/%s failed: %s", meta.get("namespace"), meta["name"], exc)
             self.failed[uid] = time.monotonic()
+            self.failed_keys[uid] = (meta.get("namespace", ""), meta["name"])
             self.api.event(pod, "FailedCreatePodSandBox", i18n.t(
                 "event.sandbox_failed", self.lang, error=exc), "kubelet", "Warning", node)
             return
         finally:
             self.busy.discard(uid)
+            self._ended(pod)
         self.started.add(uid)
         self.failed.pop(uid, None)
+        self.failed_keys.pop(uid, None)
         current = self.store.get(PODS, meta["namespace"], meta["name"])
         if current is None or current["metadata"]["uid"] != uid:
             self.forget(pod)
@@ -255,3 +295,6 @@ class Kubelet:
                         pass
         finally:
             self.busy.discard(uid)
+            self.failed.pop(uid, None)
+            self.failed_keys.pop(uid, None)
+            self._ended(pod)

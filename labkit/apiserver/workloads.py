@@ -15,6 +15,7 @@ from .. import i18n
 from . import limits, objects
 from .api import PODS, Api
 from .isolation import Isolation
+from .podindex import Changes, PodIndex
 from .resources import BY_KEY
 from .selectors import selector_matches
 from .status import ApiError
@@ -93,6 +94,15 @@ class ReplicaSetController:
         for rs in self.store.list(REPLICASETS):
             self.isolation.run(rs, lambda rs=rs: rs["metadata"].get("deletionTimestamp") or self._one(
                 rs, owned.get(rs["metadata"]["uid"], [])))
+
+    def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
+        """The ReplicaSets that changed or whose pods did (their pods from the index)."""
+        for uid in changes.owners | changes.kind(REPLICASETS.key):
+            rs = self.store.by_uid(uid)
+            if rs is None or rs.get("kind") != "ReplicaSet" or rs.get("apiVersion") != "apps/v1":
+                continue
+            self.isolation.run(rs, lambda rs=rs, uid=uid: rs["metadata"].get(
+                "deletionTimestamp") or self._one(rs, list(index.by_owner.get(uid, {}).values())))
 
     def _one(self, rs: dict, pods: list[dict]) -> None:
         pods = [p for p in pods if self._claim(rs, p)]
