@@ -89,32 +89,35 @@ MESSAGES = {
     "compare.dies.bird": {
         "en": "BIRD killed on {node}: the other nodes withdraw its block after {withdrawn:.1f} s (graceful-restart "
               "time {restart} s), pod traffic to it {failed}; restarted: routes back after {back:.1f} s",
-        "fr": "BIRD tué sur {node} : les autres nœuds retirent son bloc après {withdrawn:.1f} s (graceful restart "
-              "{restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back:.1f} s"},
+        "fr": "BIRD tué sur {node} : les autres nœuds retirent son bloc après {withdrawn:.1f} s (redémarrage en "
+              "douceur : {restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back:.1f} s"},
     "compare.new.fails": {"en": "its connection fails there", "fr": "sa connexion y échoue"},
     "compare.new.works": {"en": "yet its connection worked there", "fr": "pourtant sa connexion y a marché"},
-    "compare.step.companions": {"en": "starting the companion labs {names} (built by your lab's daemon, 2 nodes each)",
-                                "fr": "démarrage des labs compagnons {names} (construits par le démon de votre lab, 2 nœuds chacun)"},
-    "compare.step.pods": {"en": "{lab}: server and client pods, {n} Services",
-                          "fr": "{lab} : pods serveurs et client, {n} Services"},
-    "compare.step.connect": {"en": "{lab}: TCP connection setup, {rounds} times per target",
-                             "fr": "{lab} : établissement de connexions TCP, {rounds} fois par cible"},
-    "compare.step.throughput": {"en": "{lab}: TCP throughput, same node and other node",
-                                "fr": "{lab} : débit TCP, même nœud et autre nœud"},
-    "compare.step.agent": {"en": "{lab}: a node's agent stopped, a new Service, the agent restarted",
-                           "fr": "{lab} : l'agent d'un nœud arrêté, un nouveau Service, l'agent redémarré"},
-    "compare.step.agent_bird": {"en": "{lab}: BIRD killed on a node; waiting for the others to withdraw its routes "
-                                      "(BGP graceful restart, a few seconds)",
-                                "fr": "{lab} : BIRD tué sur un nœud ; on attend que les autres retirent ses routes "
-                                      "(redémarrage en douceur de BGP, quelques secondes)"},
-    "compare.step.cleanup": {"en": "{lab}: removing the measurement's namespace",
-                             "fr": "{lab} : suppression de l'espace de noms de la mesure"},
-    "compare.step.head": {"en": "Measuring {i}/{total} · {elapsed:.0f} s", "fr": "Mesure {i}/{total} · {elapsed:.0f} s"},
-    "compare.step.done": {"en": "Measured {total} stacks in {elapsed:.0f} s ({detail})",
-                          "fr": "{total} piles mesurées en {elapsed:.0f} s ({detail})"},
-    "compare.step.detail": {"en": "{lab} {s:.0f} s", "fr": "{lab} {s:.0f} s"},
+    "compare.step.companions": {"en": "starting the companion labs (built by your lab's daemon, 2 nodes each)",
+                                "fr": "démarrage des labs compagnons (construits par le démon de votre lab, 2 nœuds chacun)"},
+    "compare.step.pods": {"en": "server and client pods, {n} Services",
+                          "fr": "pods serveurs et client, {n} Services"},
+    "compare.step.connect": {"en": "TCP connection setup, {rounds} times per target",
+                             "fr": "établissement de connexions TCP, {rounds} fois par cible"},
+    "compare.step.throughput": {"en": "TCP throughput, same node and other node",
+                                "fr": "débit TCP, même nœud et autre nœud"},
+    "compare.step.agent": {"en": "a node's agent stopped, a new Service, the agent restarted",
+                           "fr": "l'agent d'un nœud arrêté, un nouveau Service, l'agent redémarré"},
+    "compare.step.agent_bird": {"en": "BIRD killed on a node; waiting for the others to withdraw its routes "
+                                      "(BGP graceful restart: a few seconds)",
+                                "fr": "BIRD tué sur un nœud ; on attend que les autres retirent ses routes "
+                                      "(redémarrage en douceur de BGP : quelques secondes)"},
+    "compare.step.cleanup": {"en": "removing the measurement's namespace",
+                             "fr": "suppression de l'espace de noms de la mesure"},
+    "compare.step.head": {"en": "Stack {i} of {total} ({lab}) · {elapsed:.0f} s so far · {step}…",
+                          "fr": "Pile {i} sur {total} ({lab}) · {elapsed:.0f} s écoulées · {step}…"},
+    "compare.step.done": {"en": "{total} stacks measured in {elapsed:.0f} s: {detail}.",
+                          "fr": "{total} piles mesurées en {elapsed:.0f} s : {detail}."},
+    "compare.step.detail": {"en": "{stack} {s:.0f} s", "fr": "{stack} {s:.0f} s"},
     "compare.step.detail_labs": {"en": "companion labs started in {s:.0f} s",
                                  "fr": "labs compagnons démarrés en {s:.0f} s"},
+    "compare.step.detail_reused": {"en": "companion labs already running (kept from a previous run)",
+                                   "fr": "labs compagnons déjà en marche (gardés d'une exécution précédente)"},
     "compare.plot.title": {"en": "TCP connection setup, median of {n} (ms)",
                            "fr": "Établissement d'une connexion TCP, médiane de {n} (ms)"},
     "compare.plot.same": {"en": "pod, same node", "fr": "pod, même nœud"},
@@ -482,9 +485,9 @@ class Progress:
             print(text, flush=True)
 
     def __call__(self, key: str, **params: Any) -> None:
-        head = i18n.t("compare.step.head", self.lang, i=max(self.index, 1), total=self.total,
-                      elapsed=time.monotonic() - self.start)
-        self._show(f"{head} · {i18n.t(key, self.lang, **params)}")
+        self._show(i18n.t("compare.step.head", self.lang, i=max(self.index, 1), total=self.total,
+                          lab=params.get("lab", "-"), elapsed=time.monotonic() - self.start,
+                          step=i18n.t(key, self.lang, **params)))
 
     def done(self, text: str) -> None:
         self._show(text)
@@ -497,14 +500,16 @@ def run(lab: str, presets: tuple[str, ...] = ("calico", "ebpf"), lang: str | Non
     no measurement shares the two cores with another; a progress line while it runs, then where the
     time went. ``keep``: leave the companions running (an idle lab costs a fraction of a percent of a
     core), so that running the cell again skips their start; ``labkit.companion(p, stop=True)`` removes them."""
-    from .companions import companion
+    from . import companions
 
     progress = Progress(len(presets) + 1, lang)
     progress.index = 1
     results = [measure(lab, progress=progress, **kw)]
     start = time.monotonic()
-    progress("compare.step.companions", names=", ".join(presets))
-    clusters = [companion(p, lab=lab, quiet=True) for p in presets]
+    progress.index = 2
+    progress("compare.step.companions", lab=", ".join(presets))
+    running = {c["preset"] for c in companions.status(lab) if c["running"]}
+    clusters = [companions.companion(p, lab=lab, quiet=True) for p in presets]
     labs_s = time.monotonic() - start
     try:
         for i, cluster in enumerate(clusters, start=2):
@@ -515,9 +520,11 @@ def run(lab: str, presets: tuple[str, ...] = ("calico", "ebpf"), lang: str | Non
             cluster.close()
         if not keep:
             for p in presets:
-                companion(p, lab=lab, stop=True, quiet=True)
-    detail = "; ".join([i18n.t("compare.step.detail_labs", lang, s=labs_s)]
-                       + [i18n.t("compare.step.detail", lang, lab=r.lab, s=sum(r.timings.values())) for r in results])
+                companions.companion(p, lab=lab, stop=True, quiet=True)
+    labs = (i18n.t("compare.step.detail_reused", lang) if running >= set(presets)
+            else i18n.t("compare.step.detail_labs", lang, s=labs_s))
+    detail = ", ".join([i18n.t("compare.step.detail", lang, stack=r.stack, s=sum(r.timings.values()))
+                        for r in results] + [labs])
     progress.done(i18n.t("compare.step.done", lang, total=len(results), elapsed=time.monotonic() - progress.start,
                          detail=detail))
     return results

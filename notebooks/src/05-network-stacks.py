@@ -414,8 +414,9 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # processes, and goes straight to a pod. No session affinity, no Maglev. The figures come from
 # one shared machine: compare the columns, not the absolute values.
 #
-# The cell takes about a minute the first time (a third of it to start the two companion labs), half
-# that when run again: the companions stay up. `labkit.companion("calico", stop=True)` removes one.
+# The cell takes from 20 s to a minute, depending on what else the machine is doing; a line says
+# what it is measuring meanwhile. The two companion labs stay up, so running it again skips their
+# start; `labkit.companion("calico", stop=True)` removes one.
 # %% [markdown] fr
 # ### Comparaison en direct : kube-proxy, routes apprises par BGP, ou un répartiteur BPF de sockets
 #
@@ -438,9 +439,9 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # processus d'un nœud, et va droit à un pod. Ni affinité de session, ni Maglev. Les chiffres viennent d'une seule machine partagée : comparez
 # les colonnes, pas les valeurs absolues.
 #
-# La cellule prend environ une minute la première fois (un tiers pour démarrer les deux labs
-# compagnons), moitié moins si on la relance : les compagnons restent en marche.
-# `labkit.companion("calico", stop=True)` en supprime un.
+# La cellule prend de 20 s à une minute, selon ce que fait la machine par ailleurs ; une ligne dit
+# ce qu'elle mesure pendant ce temps. Les deux labs compagnons restent en marche : la relancer
+# saute leur démarrage ; `labkit.companion("calico", stop=True)` en supprime un.
 
 # %%
 from labkit import compare

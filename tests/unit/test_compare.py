@@ -59,16 +59,24 @@ def test_run_measures_the_learners_lab_alone_then_the_companions_with_a_progress
         calls.append(("stop" if stop else "start", preset))
         return None if stop else Companion(f"{lab}{preset[:2]}")
 
+    running = set()
     monkeypatch.setattr(compare, "measure", measure)
     monkeypatch.setattr(labkit.companions, "companion", companion)
+    monkeypatch.setattr(labkit.companions, "status", lambda lab: [{"preset": p, "running": p in running}
+                                                                   for p in ("calico", "ebpf")])
     results = compare.run("lab", ("calico", "ebpf"), "fr")
     assert [r.lab for r in results] == ["lab", "labca", "labeb"]
     assert calls[:3] == [("measure", "lab"), ("start", "calico"), ("start", "ebpf")]
     assert ("stop", "calico") not in calls
     out = capsys.readouterr().out
-    assert "Mesure 1/3" in out and "établissement de connexions TCP, 15 fois par cible" in out
-    assert "démarrage des labs compagnons calico, ebpf" in out and "Mesure 3/3" in out
-    assert out.strip().splitlines()[-1].startswith("3 piles mesurées en") and "labca 3 s" in out
+    assert "Pile 1 sur 3 (lab) · 0 s écoulées · établissement de connexions TCP, 15 fois par cible…" in out
+    assert "Pile 2 sur 3 (calico, ebpf) · 0 s écoulées · démarrage des labs compagnons" in out
+    assert "Pile 3 sur 3 (labeb)" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("3 piles mesurées en") and "x + y 3 s" in last and "labs compagnons démarrés en" in last
     calls.clear()
+    running.add("calico")
     compare.run("lab", ("calico",), "en", keep=False)
-    assert calls[-1] == ("stop", "calico") and "Measuring 2/2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert calls[-1] == ("stop", "calico") and "Stack 2 of 2 (labca)" in out
+    assert "companion labs already running" in out.strip().splitlines()[-1]

@@ -1,0 +1,113 @@
+"""Notebook 05's live comparison as a learner runs it: JupyterLab and its kernel as an ordinary user.
+
+The setup cell, then the comparison cell alone (``compare.run``): a progress line in the notebook's
+language while it runs (screenshot), then the table of the three stacks and the plot (screenshot),
+in English, then in French, where the companions kept running by the English run are reused (the
+summary line says they were already running). Screenshots go to ``test-output/``. The lab's ``down``
+removes the companions. See ``test_companion_user.py`` for the user and the interpreter.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+
+from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .test_companion_user import PYTHON, learner  # noqa: E402,F401  (the fixture)
+
+LAB = "tnbcmp"
+DONE = {"en": "3 stacks measured in", "fr": "3 piles mesurées en"}
+RUNNING = {"en": "Stack 1 of 3", "fr": "Pile 1 sur 3"}
+
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(420),
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
+
+
+def _cell_index(lang: str, needle: str) -> int:
+    cells = json.loads((ROOT / "notebooks" / lang / "05-network-stacks.ipynb").read_text())["cells"]
+    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
+
+
+@pytest.fixture(scope="module")
+def jupyter(learner):  # noqa: F811
+    from labkit.embedded import lifecycle
+    from labkit.embedded.topology import LabSpec
+
+    lifecycle.down(LAB)
+    lifecycle.up(LabSpec(name=LAB))
+    env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LAB=LAB,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env.pop("KUBECONFIG", None)
+    proc = subprocess.Popen([PYTHON, "-m", "labkit", "jupyter", "--name", LAB, "--port", str(free_port())],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        url = next((m.group(1) for line in proc.stdout
+                    if (m := re.search(r"(http://127\.0\.0\.1:\d+/\S+token=\w+)", line))), None)
+        assert url, "labkit jupyter never printed the URL"
+        OUTPUT.mkdir(exist_ok=True)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser, *re.match(r"(http://127\.0\.0\.1:\d+)/.*token=(\w+)", url).groups()
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        lifecycle.down(LAB)
+        from labkit.embedded import cleanup
+        assert not cleanup.lab_namespaces(f"{LAB}ca") and not cleanup.lab_namespaces(f"{LAB}eb")
+
+
+def _outputs(page) -> str:
+    return page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                         ".map(o => o.textContent).join('\\n')")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_comparison_cell_shows_progress_then_the_three_stacks(jupyter, lang):
+    browser, base, token = jupyter
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(f"{base}/lab/tree/{lang}/05-network-stacks.ipynb?reset&token={token}")
+    try:
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        wait_idle(page)
+        run_first_cell(page)
+        wait_idle(page, 60_000)
+        for needle in ("LAB = os.environ", "compare.run("):    # the notebook's setup cell, then the comparison
+            index = _cell_index(lang, needle)
+            page.evaluate("(i) => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].scrollIntoView()", index)
+            page.locator(".jp-Notebook .jp-Cell").nth(index).click(position={"x": 40, "y": 8})   # its prompt
+            page.keyboard.press("Shift+Enter")
+            if needle.startswith("LAB"):
+                page.wait_for_timeout(500)
+                wait_idle(page, 60_000)
+        page.wait_for_function("(t) => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                               ".some(o => o.textContent.includes(t))", arg=RUNNING[lang], timeout=60_000)
+        page.screenshot(path=str(OUTPUT / f"notebook05-compare-running-{lang}.png"))
+        page.wait_for_function("(t) => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                               ".some(o => o.textContent.includes(t))", arg=DONE[lang], timeout=240_000)
+        wait_idle(page, 60_000)
+    except Exception:
+        page.screenshot(path=str(OUTPUT / f"notebook05-compare-failed-{lang}.png"))
+        raise
+    text = _outputs(page)
+    assert "Traceback" not in text and "Error" not in text, text[-3000:]
+    assert all(s in text for s in ("kindnet + iptables", "calico + iptables", "kindnet + ebpf")), text[-3000:]
+    summary = next(line for line in text.splitlines() if DONE[lang] in line)
+    if lang == "fr":              # the English run left the companions running: reused, not started again
+        assert "labs compagnons déjà en marche" in summary, summary
+    page.evaluate("(i) => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].scrollIntoView()",
+                  _cell_index(lang, "compare.run("))
+    shot = OUTPUT / f"notebook05-compare-{lang}.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    context.close()
