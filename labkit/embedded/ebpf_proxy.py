@@ -75,7 +75,12 @@ class EbpfProxy(DebouncedSync):
         self.parsed = ParsedObjects()
         self.ids: dict[str, m.Ids] = {}
         self._applied: dict[str, dict[str, dict[bytes, bytes]]] = {}
-        self._cookies: dict[tuple[str, int], int] = {}   # (netns, inode) -> cookie
+        # (netns, inode, inode ctime) -> cookie: a namespace's inode number is reused at once by
+        # the next one created (the kernel hands out the lowest free number), and a pod deleted
+        # and created again has the same netns name: the ctime of the nsfs inode (set when the
+        # namespace is first pinned) tells the two apart. Without it, a recreated pod kept the old
+        # cookie and its connect() went untranslated (notebook 05's second run: 0/5 answers).
+        self._cookies: dict[tuple[str, int, int], int] = {}
         self._obj: Path | None = None
         self.records: dict[str, SyncRecord] = {}
         self.last_sync: dict[str, float] = {}
@@ -98,14 +103,17 @@ class EbpfProxy(DebouncedSync):
         inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
         for node in nodes:
             await self._sync_node(node, m.service_table(inputs[node.name]))
+        alive = {n for node in self.spec.node_plans() for n in self.netns_of(node.name)}
+        for key in [k for k in self._cookies if k[0] not in alive]:
+            del self._cookies[key]               # a pod gone: forget its namespace's cookie
         self.sync_count += 1
 
     def _cookie(self, netns: str) -> int | None:
         try:
-            inode = os.stat(ns.netns_path(netns)).st_ino
+            st = os.stat(ns.netns_path(netns))
         except OSError:
             return None
-        key = (netns, inode)
+        key = (netns, st.st_ino, st.st_ctime_ns)
         if key not in self._cookies:
             try:
                 self._cookies[key] = netns_cookie(netns)

@@ -120,6 +120,19 @@ def test_a_deleted_pod_leaves_every_map_and_no_new_connection_fails(cluster):
     assert sum(counts.values()) == 30 and name not in counts, counts      # none sent to the dead address
 
 
+def test_a_pod_created_again_with_the_same_name_is_translated(cluster):
+    """Its network namespace has the same name, and often the same inode number (the kernel reuses
+    the lowest free one): its connect() must still go through the socket LB (a stale cookie did not)."""
+    for _ in range(2):
+        cluster.kubectl("-n", "demo", "delete", "pod", "client", "--wait=true")
+        cluster.kubectl("-n", "demo", "run", "client", "--image=nicolaka/netshoot", "--command", "--",
+                        "sleep", "infinity")
+        cluster.wait(lambda: [p for p in cluster.pods("run=client") if p["status"].get("phase") == "Running"],
+                     lambda p: len(p) == 1)
+        counts = cluster.wait(lambda: answered_by(cluster, 6), lambda c: sum(c.values()) == 6)
+        assert set(counts) <= {p["metadata"]["name"] for p in cluster.pods("app=blue")}, counts
+
+
 def curl_from_host(url):
     out = subprocess.run(["curl", "-s", "-m", "2", url], capture_output=True, text=True).stdout
     return json.loads(out) if out.startswith("{") else None
