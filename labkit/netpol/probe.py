@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import i18n
-from ..errors import BadInput
+from ..errors import BadInput, LabkitError
 from .engine import check_port
 from .matrix import ALLOWED_MARK, DENIED_MARK, HTML_MAX_PODS, Matrix, Reachability
 
@@ -351,6 +351,8 @@ def _api_exec(name: str) -> Exec:
     from ..nodes import api_exec
 
     api = connect(lab=name).api
+    if api is None:
+        raise LabkitError("lab.not_running", exit_code=1, name=name)
 
     def run(key: str, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
         namespace, _, pod = key.partition("/")
