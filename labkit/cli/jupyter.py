@@ -49,6 +49,13 @@ MESSAGES = {
     "jupyter.failed": {
         "en": "JupyterLab did not answer on port {port} (exit {code}); is the port taken? try `make lab PORT=8889`",
         "fr": "JupyterLab n'a pas répondu sur le port {port} (code {code}) ; port déjà pris ? essayez `make lab PORT=8889`"},
+    "jupyter.read_only": {
+        "en": "{count} notebook(s) or folder(s) under {path} are not writable by {user} (e.g. {example}): "
+              "JupyterLab opens them read-only and the learner cannot save; clone the repository as {user}, "
+              "or give them the notebooks: sudo chown -R {user}: {path}",
+        "fr": "{count} carnet(s) ou dossier(s) sous {path} ne sont pas modifiables par {user} (ex. {example}) : "
+              "JupyterLab les ouvre en lecture seule et l'apprenant ne peut pas enregistrer ; clonez le dépôt "
+              "en tant que {user}, ou donnez-lui les carnets : sudo chown -R {user}: {path}"},
     "jupyter.no_kubeconfig": {
         "en": "no kubeconfig of lab {name} readable by you: start it with `sudo make lab` from your account",
         "fr": "aucun kubeconfig du lab {name} lisible par vous : démarrez-le avec `sudo make lab` depuis votre compte"},
@@ -93,6 +100,24 @@ def write_lab_config(directory: Path) -> Path:
     return directory
 
 
+def unwritable(root: Path, uid: int, gids: set[int]) -> list[Path]:
+    """The folders and notebooks under ``root`` that the user ``uid`` (groups ``gids``) cannot
+    write, by their mode bits: JupyterLab opens such a notebook read-only (nothing can be saved)
+    and cannot keep checkpoints in such a folder."""
+    import stat
+
+    def writable(st: os.stat_result) -> bool:
+        if st.st_uid == uid:
+            return bool(st.st_mode & stat.S_IWUSR)
+        if st.st_gid in gids:
+            return bool(st.st_mode & stat.S_IWGRP)
+        return bool(st.st_mode & stat.S_IWOTH)
+
+    paths = [root, *sorted(p for p in root.rglob("*") if (p.is_dir() and ".ipynb_checkpoints" not in p.parts)
+                           or p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts)]
+    return [p for p in paths if not writable(p.stat())]
+
+
 def learner_env(name: str, kubeconfig: Path, home: str | None = None, user: str | None = None) -> dict:
     env = dict(os.environ)
     for key in ("SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND", "MAIL"):
@@ -132,6 +157,11 @@ def cmd_jupyter(args: argparse.Namespace) -> int:
         drop = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
                 "--pdeathsig=TERM", "--"]
         print(i18n.t("jupyter.as_user", user=user.pw_name, kubeconfig=kubeconfig), flush=True)
+        notebooks = REPO / "notebooks"
+        locked = unwritable(notebooks, user.pw_uid, set(os.getgrouplist(user.pw_name, user.pw_gid)))
+        if locked:
+            print(i18n.t("jupyter.read_only", count=len(locked), path=notebooks, user=user.pw_name,
+                         example=locked[0].relative_to(REPO)), flush=True)
     else:
         env, drop = learner_env(args.name, kubeconfig_file(args.name)), []
         if os.geteuid() == 0:

@@ -1,7 +1,21 @@
-"""What the browser tests share: Debian's Chromium, where screenshots go, and driving JupyterLab."""
+"""What the browser tests share: Debian's Chromium, where screenshots go, JupyterLab started as
+root (:func:`jupyter_server`) or as an ordinary user the way ``sudo make lab`` does
+(:func:`ordinary_user`, :func:`jupyter_as`), a page in the browser (:func:`browser_page`) and
+driving a notebook in it."""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import pwd
+import re
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -10,6 +24,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 NO_CHROMIUM = "needs Debian's chromium: `make test` installs it (apt-get install chromium)"
+# The interpreter an ordinary user's JupyterLab and kernels run: this one, or a venv of Debian's
+# /usr/bin/python3 when this one lives under /root (mode 700), as pyenv's does.
+USER_PYTHON = os.environ.get("LABKIT_USER_PYTHON") or sys.executable
+JUPYTER_URL = re.compile(r"(http://127\.0\.0\.1:\d+)/\S*token=(\w+)")
 
 
 def free_port() -> int:
@@ -41,3 +59,149 @@ def run_first_cell(page) -> None:
         except TimeoutError:
             continue
     raise AssertionError("the kernel never ran the first cell")
+
+
+# --- JupyterLab: as root, or as an ordinary user the way `sudo make lab` starts it -----------------
+@dataclass
+class Jupyter:
+    """A running JupyterLab: its address, its token and what its command printed."""
+
+    base: str
+    token: str
+    lines: list[str] = field(default_factory=list)
+
+    def url(self, notebook: str) -> str:
+        """The notebook's page, in a fresh workspace (``reset``: no layout from an earlier run)."""
+        return f"{self.base}/lab/tree/{notebook}?reset&token={self.token}"
+
+
+def news_off(home: Path) -> None:
+    """No "Would you like to get notified about official Jupyter news?" pop-up over the page."""
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+
+
+def _pythonpath() -> str:
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def jupyter_server(root_dir: Path, home: Path, **env: str) -> Iterator[Jupyter]:
+    """JupyterLab as root (``--allow-root``) on ``root_dir``, its home (settings, log) in ``home``,
+    with ``env`` added to its environment (``LABKIT_LAB``...); stopped after."""
+    import secrets
+
+    news_off(home)
+    port, token = free_port(), secrets.token_hex(16)
+    environ = dict(os.environ, HOME=str(home), PYTHONPATH=_pythonpath(), **env)
+    environ.pop("KUBECONFIG", None)
+    log_path = home / "jupyter.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+             f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root_dir}"],
+            env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, f"jupyter lab exited:\n{log_path.read_text(errors='replace')[-3000:]}"
+                try:
+                    with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("jupyter lab did not answer:\n"
+                                             + log_path.read_text(errors="replace")[-3000:]) from None
+                    time.sleep(0.3)
+            yield Jupyter(base, token)
+        finally:
+            _stop(server)
+
+
+@contextlib.contextmanager
+def ordinary_user(name: str, python: str = USER_PYTHON) -> Iterator[pwd.struct_passwd]:
+    """An ordinary user with a home, created for the test and removed after. Skips, saying why,
+    unless this is root and ``python`` (with JupyterLab and labkit) runs for that user.
+
+    The check runs the interpreter from a shell of the user's, as JupyterLab starts its kernels:
+    ``setpriv`` itself keeps root's capabilities up to its own exec, so ``setpriv python`` starts
+    an interpreter under ``/root`` (mode 700) that no process of the user could start (pyenv's
+    falls back to Debian's libpython and runs; its kernels then fail with EACCES)."""
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
+    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], capture_output=True, text=True)
+    assert created.returncode in (0, 9), created.stderr          # 9: exists (an earlier run)
+    user = pwd.getpwnam(name)
+    try:
+        probe = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
+                                "sh", "-c", 'exec "$0" -c "import jupyterlab, labkit"', python],
+                               capture_output=True, text=True, cwd="/", env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        if probe.returncode != 0:
+            pytest.skip(f"{python} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON to a venv "
+                        f"of /usr/bin/python3): {probe.stderr.strip()[-160:]}")
+        yield user                # labkit jupyter turns JupyterLab's news pop-up off by itself
+    finally:
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+
+
+@contextlib.contextmanager
+def jupyter_as(user: pwd.struct_passwd, lab: str, python: str = USER_PYTHON) -> Iterator[Jupyter]:
+    """``make lab``'s two steps: the lab ``lab`` as root, then ``labkit jupyter`` under sudo for
+    ``user`` (``SUDO_USER``); JupyterLab once it printed its URL. The lab and JupyterLab are
+    stopped after."""
+    from labkit.embedded import lifecycle
+    from labkit.embedded.topology import LabSpec
+
+    lifecycle.down(lab)
+    proc = None
+    try:
+        lifecycle.up(LabSpec(name=lab))
+        env = dict(os.environ, SUDO_USER=user.pw_name, LABKIT_LANG="en", LABKIT_LAB=lab, PYTHONPATH=_pythonpath())
+        env.pop("KUBECONFIG", None)
+        proc = subprocess.Popen([python, "-m", "labkit", "jupyter", "--name", lab, "--port", str(free_port())],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:                  # the URL is printed once JupyterLab answers
+            lines.append(line)
+            found = JUPYTER_URL.search(line)
+            if found:
+                break
+        else:
+            raise AssertionError("labkit jupyter never printed the URL:\n" + "".join(lines[-30:]))
+        yield Jupyter(found.group(1), found.group(2), lines)
+    finally:
+        if proc is not None:
+            _stop(proc)
+        lifecycle.down(lab)
+
+
+@contextlib.contextmanager
+def browser_page(url: str, width: int = 1400, height: int = 1100) -> Iterator:
+    """``url`` in headless Debian Chromium (Playwright, never ``playwright install``)."""
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            page.goto(url)
+            yield page
+            context.close()
+        finally:
+            browser.close()

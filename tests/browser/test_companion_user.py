@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import re
-import subprocess
-import sys
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .browserkit import (
+    CHROMIUM,
+    NO_CHROMIUM,
+    OUTPUT,
+    ROOT,
+    browser_page,
+    jupyter_as,
+    ordinary_user,
+    run_first_cell,
+    wait_idle,
+)
 
 LAB = "tcompu"
 USER = "tkcompu"
-PYTHON = os.environ.get("LABKIT_USER_PYTHON") or sys.executable
 NOTEBOOK = ROOT / "notebooks" / "en" / "02-pod-to-pod.ipynb"
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(420),
@@ -40,62 +45,22 @@ def _cell_index(needle: str) -> int:
 
 @pytest.fixture(scope="module")
 def learner():
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr
-    user = pwd.getpwnam(USER)
-    probe = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-                            PYTHON, "-c", "import jupyterlab, labkit"], capture_output=True, text=True, cwd="/",
-                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    if probe.returncode != 0:
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
-        pytest.skip(f"{PYTHON} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON): "
-                    f"{probe.stderr.strip()[-120:]}")
-    yield user
-    subprocess.run(["userdel", "-r", USER], capture_output=True)
+    with ordinary_user(USER) as user:
+        yield user
 
 
 @pytest.fixture(scope="module")
-def page(learner):
-    from labkit.embedded import lifecycle
-    from labkit.embedded.topology import LabSpec
+def jupyter(learner):
+    with jupyter_as(learner, LAB) as running:
+        yield running
+    from labkit.embedded import cleanup  # the lab's down removed its companions
+    assert not cleanup.lab_namespaces("tcompubr") and not cleanup.lab_namespaces("tcompufl")
 
-    lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    port = free_port()
-    env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LANG="en", LABKIT_LAB=LAB,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    env.pop("KUBECONFIG", None)
-    proc = subprocess.Popen([PYTHON, "-m", "labkit", "jupyter", "--name", LAB, "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        url = None
-        for line in proc.stdout:
-            found = re.search(r"(http://127\.0\.0\.1:\d+/\S+token=\w+)", line)
-            if found:
-                url = found.group(1)
-                break
-        assert url, "labkit jupyter never printed the URL"
-        OUTPUT.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1400, "height": 1100})
-            pg = context.new_page()
-            base, token = re.match(r"(http://127\.0\.0\.1:\d+)/.*token=(\w+)", url).groups()
-            pg.goto(f"{base}/lab/tree/en/02-pod-to-pod.ipynb?reset&token={token}")
-            yield pg
-            context.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        lifecycle.down(LAB)
-        from labkit.embedded import cleanup
-        assert not cleanup.lab_namespaces("tcompubr") and not cleanup.lab_namespaces("tcompufl")
+
+@pytest.fixture(scope="module")
+def page(jupyter):
+    with browser_page(jupyter.url("en/02-pod-to-pod.ipynb")) as pg:
+        yield pg
 
 
 def _outputs(page) -> str:

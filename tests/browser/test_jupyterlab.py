@@ -10,21 +10,23 @@ kernel's state. Screenshots go to ``test-output/`` (git-ignored). Needs root (th
 """
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 pytest.importorskip("jupyterlab", reason="needs JupyterLab: pip install -e .")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .browserkit import (
+    CHROMIUM,
+    NO_CHROMIUM,
+    OUTPUT,
+    ROOT,
+    browser_page,
+    jupyter_server,
+    run_first_cell,
+    wait_idle,
+)
 
 LAB = f"tjl{os.getpid() % 1000}"
 LIVE_CELL = 5              # index of `view = labkit.live.show("pods", cluster)` in en/02-pod-to-pod.ipynb
@@ -38,65 +40,25 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
 
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory):
-    """An embedded lab, and JupyterLab on notebooks/ with the lab in its environment; (url, token)."""
+    """An embedded lab, and JupyterLab on notebooks/ with the lab in its environment."""
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces): run `sudo make test`")
     from labkit.embedded import lifecycle
     from labkit.embedded.topology import LabSpec
 
     lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    home = tmp_path_factory.mktemp("home")
-    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, HOME=str(home), LABKIT_LAB=LAB,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    env.pop("KUBECONFIG", None)
-    log = open(home / "jupyter.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={ROOT / 'notebooks'}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_server(url, token, server, home / "jupyter.log")
-        yield url, token
+        lifecycle.up(LabSpec(name=LAB))
+        with jupyter_server(ROOT / "notebooks", tmp_path_factory.mktemp("home"), LABKIT_LAB=LAB) as running:
+            yield running
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         lifecycle.down(LAB)
-
-
-def _wait_for_server(url: str, token: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"jupyter lab exited:\n{log.read_text(errors='replace')[-3000:]}"
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"jupyter lab did not answer:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def page(jupyter):
-    url, token = jupyter
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.goto(f"{url}/lab/tree/en/02-pod-to-pod.ipynb?reset&token={token}")
-        yield page
-        context.close()
-        browser.close()
+    with browser_page(jupyter.url("en/02-pod-to-pod.ipynb"), width=1280, height=900) as pg:
+        yield pg
 
 
 def _live_svg_text(page) -> str:
@@ -181,7 +143,6 @@ def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter, page):
     "not yet": no solution runs by itself. The collapsed hints and solution are on the page."""
     import nbformat
 
-    url, token = jupyter
     path = ROOT / "notebooks" / "en" / "00-welcome.ipynb"
     cells = nbformat.read(path, as_version=4).cells
     check = next(i for i, c in enumerate(cells) if c.source.startswith('ex.check("00.0"'))
@@ -191,7 +152,7 @@ def test_shift_enter_through_welcome_with_no_answer_says_not_yet(jupyter, page):
     context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
-        page.goto(f"{url}/lab/tree/en/00-welcome.ipynb?reset&token={token}")
+        page.goto(jupyter.url("en/00-welcome.ipynb"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         wait_idle(page)
         run_first_cell(page)

@@ -9,28 +9,21 @@ go to ``test-output/jupyterlab-scene-*.png`` for review.
 """
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
-import sys
-
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 nbformat = pytest.importorskip("nbformat", reason="needs JupyterLab: pip install -e .")
 
 from .browserkit import (  # noqa: E402
     CHROMIUM,
-    CHROMIUM_ARGS,
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
-    free_port,
+    browser_page,
+    jupyter_server,
     run_first_cell,
     wait_idle,
 )
-from .test_jupyterlab import _wait_for_server  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
@@ -72,59 +65,31 @@ MEASURE = """(i) => {
 
 @pytest.fixture(scope="module")
 def notebook_url(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
     root = tmp_path_factory.mktemp("notebooks")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(src) for _, src in SCENES]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "scenes.ipynb")
-    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, HOME=str(home),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    log = open(home / "jupyter.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_server(url, token, server, home / "jupyter.log")
-        yield f"{url}/lab/tree/scenes.ipynb?reset&token={token}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    with jupyter_server(root, tmp_path_factory.mktemp("home")) as running:
+        yield running.url("scenes.ipynb")
 
 
 def test_big_scenes_fit_read_and_keep_their_texts_inside(notebook_url):
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        try:
-            page.goto(notebook_url)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            wait_idle(page)
-            run_first_cell(page)
-            for _ in SCENES:
-                page.keyboard.press("Shift+Enter")
-            page.wait_for_function(f"() => document.querySelectorAll('.lk-canvas svg').length === {len(SCENES)}",
-                                   timeout=90_000)
-            wait_idle(page, 60_000)
-            for i, (name, _src) in enumerate(SCENES):
-                page.locator(".lk-canvas").nth(i).scroll_into_view_if_needed()
-                page.screenshot(path=str(OUTPUT / f"jupyterlab-scene-{name}.png"))
-                m = page.evaluate(MEASURE, i)
-                assert m["canvas"][0] <= m["canvas"][1] and m["output"][0] <= m["output"][1], (name, m)
-                assert m["smallest"] >= 11, (name, m["smallest"])
-                assert m["outside"] == [], (name, m["outside"])
-                if "long-names" in name:
-                    assert len(m["names"]) == 8 and len(set(m["names"])) == 8, m["names"]
-        finally:
-            browser.close()
+    with browser_page(notebook_url, width=1280, height=900) as page:
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        wait_idle(page)
+        run_first_cell(page)
+        for _ in SCENES:
+            page.keyboard.press("Shift+Enter")
+        page.wait_for_function(f"() => document.querySelectorAll('.lk-canvas svg').length === {len(SCENES)}",
+                               timeout=90_000)
+        wait_idle(page, 60_000)
+        for i, (name, _src) in enumerate(SCENES):
+            page.locator(".lk-canvas").nth(i).scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT / f"jupyterlab-scene-{name}.png"))
+            m = page.evaluate(MEASURE, i)
+            assert m["canvas"][0] <= m["canvas"][1] and m["output"][0] <= m["output"][1], (name, m)
+            assert m["smallest"] >= 11, (name, m["smallest"])
+            assert m["outside"] == [], (name, m["outside"])
+            if "long-names" in name:
+                assert len(m["names"]) == 8 and len(set(m["names"])) == 8, m["names"]

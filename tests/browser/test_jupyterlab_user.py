@@ -8,20 +8,23 @@ read through the lab daemon's API. A screenshot goes to ``test-output/``.
 """
 from __future__ import annotations
 
-import json
-import os
-import pwd
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 pytest.importorskip("jupyterlab", reason="needs JupyterLab: pip install -e .")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .browserkit import (
+    CHROMIUM,
+    NO_CHROMIUM,
+    OUTPUT,
+    browser_page,
+    jupyter_as,
+    ordinary_user,
+    run_first_cell,
+    wait_idle,
+)
 
 LAB = "tjlusr"
 USER = "tklearner"
@@ -36,71 +39,22 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(300),
 @pytest.fixture(scope="module")
 def learner():
     """An ordinary user with a home, created for the test and removed after."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr          # 9: exists (an earlier run)
-    user = pwd.getpwnam(USER)
-    # Kernels are started by the user's JupyterLab with this interpreter: it must be theirs to run
-    probe = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-                            "sh", "-c", f"{sys.executable} -c 'import jupyterlab'"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
-        pytest.skip(f"{sys.executable} cannot be run by an ordinary user here: {probe.stderr.strip()[:120]}")
-    settings = Path(user.pw_dir) / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    subprocess.run(["chown", "-R", f"{USER}:", user.pw_dir], check=True)
-    yield user
-    subprocess.run(["userdel", "-r", USER], capture_output=True)
+    with ordinary_user(USER) as user:
+        yield user
 
 
 @pytest.fixture(scope="module")
-def jupyter(learner, tmp_path_factory):
+def jupyter(learner):
     """``make lab``'s two steps: the lab as root, then ``labkit jupyter`` under sudo for the user."""
-    from labkit.embedded import lifecycle
-    from labkit.embedded.topology import LabSpec
-
-    lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    port = free_port()
-    env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LANG="en",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    env.pop("KUBECONFIG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "labkit", "jupyter", "--name", LAB, "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    lines = []
-    try:
-        for line in proc.stdout:                  # the URL is printed once JupyterLab answers
-            lines.append(line)
-            found = re.search(r"(http://127\.0\.0\.1:\d+/\S+token=\w+)", line)
-            if found:
-                break
-        else:
-            raise AssertionError("labkit jupyter never printed the URL:\n" + "".join(lines[-30:]))
-        assert any(f"run as {USER}" in l for l in lines), lines
-        yield found.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        lifecycle.down(LAB)
+    with jupyter_as(learner, LAB) as running:
+        assert any(f"run as {USER}" in line for line in running.lines), running.lines
+        yield running
 
 
 @pytest.fixture(scope="module")
 def page(jupyter):
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.goto(jupyter.replace("?token", "?reset&token"))
-        yield page
-        context.close()
-        browser.close()
+    with browser_page(jupyter.url("en/00-welcome.ipynb"), height=1000) as pg:
+        yield pg
 
 
 def test_kernel_is_not_root_and_the_live_diagram_draws(page, learner):

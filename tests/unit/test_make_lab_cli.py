@@ -37,3 +37,25 @@ def test_the_learners_jupyterlab_does_not_ask_about_news(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(directory))
     overrides, error = _get_overrides(str(tmp_path / "app-settings"))
     assert not error and overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_notebooks_the_learner_cannot_write_are_named(tmp_path):
+    """JupyterLab opens a notebook its user cannot write read-only: `labkit jupyter` says which."""
+    import os
+
+    uid, gid = os.getuid(), os.getgid()
+    en = tmp_path / "en"
+    en.mkdir()
+    mine, locked = en / "00-welcome.ipynb", en / "01-network-model.ipynb"
+    mine.write_text("{}")
+    locked.write_text("{}")
+    (en / "notes.txt").write_text("not a notebook")
+    locked.chmod(0o444)
+    assert jupyter.unwritable(tmp_path, uid, {gid}) == [locked]
+    # another user: owner's write bit does not count; group and others' bits do
+    assert set(jupyter.unwritable(tmp_path, uid + 1, set())) == {tmp_path, en, mine, locked}
+    en.chmod(0o777)
+    mine.chmod(0o666)
+    assert set(jupyter.unwritable(tmp_path, uid + 1, set())) == {tmp_path, locked}
+    tmp_path.chmod(0o770)
+    assert jupyter.unwritable(tmp_path, uid + 1, {gid}) == [locked]
