@@ -157,10 +157,11 @@ def ordinary_user(name: str, python: str = USER_PYTHON) -> Iterator[pwd.struct_p
 
 
 @contextlib.contextmanager
-def jupyter_as(user: pwd.struct_passwd, lab: str, python: str = USER_PYTHON) -> Iterator[Jupyter]:
+def jupyter_as(user: pwd.struct_passwd, lab: str, python: str = USER_PYTHON,
+               lang: str | None = "en") -> Iterator[Jupyter]:
     """``make lab``'s two steps: the lab ``lab`` as root, then ``labkit jupyter`` under sudo for
-    ``user`` (``SUDO_USER``); JupyterLab once it printed its URL. The lab and JupyterLab are
-    stopped after."""
+    ``user`` (``SUDO_USER``, ``LABKIT_LANG=lang`` unless None: each notebook's own language);
+    JupyterLab once it printed its URL. The lab and JupyterLab are stopped after."""
     from labkit.embedded import lifecycle
     from labkit.embedded.topology import LabSpec
 
@@ -168,8 +169,11 @@ def jupyter_as(user: pwd.struct_passwd, lab: str, python: str = USER_PYTHON) -> 
     proc = None
     try:
         lifecycle.up(LabSpec(name=lab))
-        env = dict(os.environ, SUDO_USER=user.pw_name, LABKIT_LANG="en", LABKIT_LAB=lab, PYTHONPATH=_pythonpath())
+        env = dict(os.environ, SUDO_USER=user.pw_name, LABKIT_LAB=lab, PYTHONPATH=_pythonpath())
         env.pop("KUBECONFIG", None)
+        env.pop("LABKIT_LANG", None)
+        if lang:
+            env["LABKIT_LANG"] = lang
         proc = subprocess.Popen([python, "-m", "labkit", "jupyter", "--name", lab, "--port", str(free_port())],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
@@ -205,3 +209,30 @@ def browser_page(url: str, width: int = 1400, height: int = 1100) -> Iterator:
             context.close()
         finally:
             browser.close()
+
+
+def learner_fixtures(user: str, lab: str, notebook: str, after=None, **viewport: int) -> tuple:
+    """The three module fixtures of a test of a notebook as a learner runs it (``sudo make lab``):
+    ``learner`` (:func:`ordinary_user`), ``jupyter`` (:func:`jupyter_as` on the lab ``lab``; then
+    ``after()`` once the lab is down) and ``page`` (``notebook`` in the browser). In the module:
+    ``learner, jupyter, page = learner_fixtures(USER, LAB, "en/01-network-model.ipynb")``."""
+    import pytest
+
+    @pytest.fixture(scope="module", name="learner")
+    def learner_() -> Iterator[pwd.struct_passwd]:
+        with ordinary_user(user) as made:
+            yield made
+
+    @pytest.fixture(scope="module", name="jupyter")
+    def jupyter_(learner: pwd.struct_passwd) -> Iterator[Jupyter]:
+        with jupyter_as(learner, lab) as running:
+            yield running
+        if after is not None:
+            after()
+
+    @pytest.fixture(scope="module", name="page")
+    def page_(jupyter: Jupyter) -> Iterator:
+        with browser_page(jupyter.url(notebook), **viewport) as page:
+            yield page
+
+    return learner_, jupyter_, page_

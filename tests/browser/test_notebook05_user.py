@@ -4,23 +4,30 @@ The setup cell, then the comparison cell alone (``compare.run``): a progress lin
 language while it runs (screenshot), then the table of the three stacks and the plot (screenshot),
 in English, then in French, where the companions kept running by the English run are reused (the
 summary line says they were already running). Screenshots go to ``test-output/``. The lab's ``down``
-removes the companions. See ``test_companion_user.py`` for the user and the interpreter.
+removes the companions. The user and the interpreter: ``browserkit.ordinary_user``.
 """
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
-from .test_companion_user import PYTHON, learner  # noqa: E402,F401  (the fixture)
+from .browserkit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NO_CHROMIUM,
+    OUTPUT,
+    ROOT,
+    jupyter_as,
+    ordinary_user,
+    run_first_cell,
+    wait_idle,
+)
 
 LAB = "tnbcmp"
+USER = "tkcmp05"
 DONE = {"en": "3 stacks measured in", "fr": "3 piles mesurées en"}
 RUNNING = {"en": "Stack 1 of 3", "fr": "Pile 1 sur 3"}
 
@@ -33,37 +40,30 @@ def _cell_index(lang: str, needle: str) -> int:
     return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
 
 
-@pytest.fixture(scope="module")
-def jupyter(learner):  # noqa: F811
-    from labkit.embedded import lifecycle
-    from labkit.embedded.topology import LabSpec
+def _companions_gone() -> None:
+    from labkit.embedded import cleanup  # the lab's down removed its companions
 
-    lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LAB=LAB,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    env.pop("KUBECONFIG", None)
-    proc = subprocess.Popen([PYTHON, "-m", "labkit", "jupyter", "--name", LAB, "--port", str(free_port())],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        url = next((m.group(1) for line in proc.stdout
-                    if (m := re.search(r"(http://127\.0\.0\.1:\d+/\S+token=\w+)", line))), None)
-        assert url, "labkit jupyter never printed the URL"
+    assert not cleanup.lab_namespaces(f"{LAB}ca") and not cleanup.lab_namespaces(f"{LAB}eb")
+
+
+@pytest.fixture(scope="module")
+def learner():
+    with ordinary_user(USER) as user:
+        yield user
+
+
+@pytest.fixture(scope="module")
+def jupyter(learner):
+    """JupyterLab as the learner (``make lab``'s two steps) and a browser: (browser, base, token)."""
+    with jupyter_as(learner, LAB, lang=None) as running:   # EN, then FR
         OUTPUT.mkdir(exist_ok=True)
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser, *re.match(r"(http://127\.0\.0\.1:\d+)/.*token=(\w+)", url).groups()
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        lifecycle.down(LAB)
-        from labkit.embedded import cleanup
-        assert not cleanup.lab_namespaces(f"{LAB}ca") and not cleanup.lab_namespaces(f"{LAB}eb")
+            try:
+                yield browser, running.base, running.token
+            finally:
+                browser.close()
+    _companions_gone()
 
 
 def _outputs(page) -> str:
