@@ -321,9 +321,9 @@ def _cilium(node: _Node) -> Recognition | None:
         if dev in node.by_name:
             return Recognition("cilium", encap, True, encap, dev, _tunnel_info(node.by_name[dev]),
                                node.ipv4("cilium_host"), "router", "cilium_host", "lxc",
-                               evidence=("cilium_host/cilium_net veth pair", f"{dev} ({encap})"))
+                               evidence=(i18n.t("cni.ev.cilium_pair"), f"{dev} ({encap})"))
     return Recognition("cilium", "native", False, None, node.uplink(), None, node.ipv4("cilium_host"),
-                       "router", "cilium_host", "lxc", evidence=("cilium_host/cilium_net veth pair",))
+                       "router", "cilium_host", "lxc", evidence=(i18n.t("cni.ev.cilium_pair"),))
 
 
 def _weave(node: _Node) -> Recognition | None:
@@ -333,16 +333,16 @@ def _weave(node: _Node) -> Recognition | None:
     device = next((n for n in node.by_name if n.startswith("vxlan-")), "vethwe-pcap") if fastdp else "vethwe-pcap"
     return Recognition("weave", "fastdp" if fastdp else "sleeve", True, "vxlan" if fastdp else "udp", device,
                        {"port": 6784} if fastdp else {"port": 6783}, node.ipv4("weave"), "bridge", "weave",
-                       "vethwepl", evidence=("bridge weave",) + (("openvswitch datapath",) if fastdp else ()))
+                       "vethwepl", evidence=(i18n.t("cni.ev.bridge", name="weave"),) + (("openvswitch datapath",) if fastdp else ()))
 
 
 def _calico(node: _Node) -> Recognition | None:
     cali = node.veths("cali")
     if not cali and "calico" not in node.owner_names and "vxlan.calico" not in node.by_name:
         return None
-    evidence = [f"{len(cali)} cali* veths (MAC ee:ee:ee:ee:ee:ee)"] if cali else []
+    evidence = [i18n.t("cni.ev.cali_veths", count=len(cali))] if cali else []
     holes = [r.dst for r in node.routes if r.type == "blackhole"]
-    evidence += [f"blackhole {d} (own IPAM block)" for d in holes]
+    evidence += [i18n.t("cni.ev.blackhole", dst=d) for d in holes]
     if node.routes_via("vxlan.calico"):
         mode, dev, encap = "vxlan", "vxlan.calico", "vxlan"
     elif node.routes_via("tunl0"):
@@ -361,12 +361,12 @@ def _kube_router(node: _Node) -> Recognition | None:
             and "kube-dummy-if" not in node.by_name:
         return None
     tunnels = [n for n in node.by_name if (n.startswith("tun-") or n == "kube-tunnel-if") and node.routes_via(n)]
-    evidence = ["bridge kube-bridge"] if "kube-bridge" in node.by_name else []
+    evidence = [i18n.t("cni.ev.bridge", name="kube-bridge")] if "kube-bridge" in node.by_name else []
     if tunnels:
         return Recognition("kube-router", "ipip", True, "ipip", tunnels[0], None, node.ipv4("kube-bridge"),
-                           "bridge", "kube-bridge", "veth", evidence=tuple(evidence + [f"IPIP tunnel {tunnels[0]}"]))
+                           "bridge", "kube-bridge", "veth", evidence=tuple(evidence + [i18n.t("cni.ev.ipip", dev=tunnels[0])]))
     return Recognition("kube-router", "bgp", False, None, node.uplink(), None, node.ipv4("kube-bridge"), "bridge",
-                       "kube-bridge", "veth", evidence=tuple(evidence + ["routes to other pod CIDRs learned by BGP"]))
+                       "kube-bridge", "veth", evidence=tuple(evidence + [i18n.t("cni.ev.bgp_routes")]))
 
 
 def _bridge_of_pods(node: _Node) -> Interface | None:
@@ -388,13 +388,13 @@ def _flannel(node: _Node) -> Recognition | None:
     if vx is not None:
         return Recognition("flannel", "vxlan", True, "vxlan", vx.name, _tunnel_info(vx), gw, "bridge", bname, "veth",
                            evidence=(f"{vx.name} (vxlan id {(vx.vxlan or {}).get('id')}, port "
-                                     f"{(vx.vxlan or {}).get('port')})", f"bridge {bname}"))
+                                     f"{(vx.vxlan or {}).get('port')})", i18n.t("cni.ev.bridge", name=bname)))
     wg = next((n for n in devices if n.startswith("flannel-wg")), None)
     if wg:
         return Recognition("flannel", "wireguard", True, "wireguard", wg, None, gw, "bridge", bname, "veth",
                            evidence=(f"{wg} (wireguard)",))
     return Recognition("flannel", "host-gw", False, None, node.uplink(), None, gw, "bridge", bname, "veth",
-                       evidence=(f"bridge {bname}", "FLANNEL-* chains, routes via node IPs"))
+                       evidence=(i18n.t("cni.ev.bridge", name=bname), i18n.t("cni.ev.flannel_chains")))
 
 
 def _kindnet(node: _Node) -> Recognition | None:
@@ -405,8 +405,8 @@ def _kindnet(node: _Node) -> Recognition | None:
         return None
     gateways = Counter(a.ip for i in ptp for a in i.ipv4() if a.prefixlen == 32)
     gw = gateways.most_common(1)[0][0] if gateways else None
-    evidence = [f"{len(ptp)} veths carry {gw}/32 (ptp)"] if ptp else []
-    evidence += [f"{len(host_routes)} routes '<pod IP> dev veth* scope host'"] if host_routes else []
+    evidence = [i18n.t("cni.ev.ptp_veths", count=len(ptp), gateway=gw)] if ptp else []
+    evidence += [i18n.t("cni.ev.host_routes", count=len(host_routes))] if host_routes else []
     return Recognition("kindnet", "ptp", False, None, node.uplink(), None, gw, "ptp", "veth*", "veth",
                        evidence=tuple(evidence))
 
@@ -417,7 +417,7 @@ def _bridge(node: _Node) -> Recognition | None:
         return None
     gw = bridge.ipv4()[0].ip if bridge.ipv4() else None
     return Recognition("bridge", "routed", False, None, node.uplink(), None, gw, "bridge", bridge.name, "veth",
-                       evidence=(f"bridge {bridge.name} with the pods' veths", "routes via node IPs"))
+                       evidence=(i18n.t("cni.ev.bridge_veths", name=bridge.name), i18n.t("cni.ev.via_nodes")))
 
 
 def recognize_cluster(nodes: list[Recognition]) -> Recognition:
@@ -431,6 +431,22 @@ def recognize_cluster(nodes: list[Recognition]) -> Recognition:
 
 
 MESSAGES = {
+    # what the recognition saw (device and chain names stay as the tools print them)
+    "cni.ev.cilium_pair": {"en": "cilium_host/cilium_net veth pair", "fr": "paire de veths cilium_host/cilium_net"},
+    "cni.ev.bridge": {"en": "bridge {name}", "fr": "pont {name}"},
+    "cni.ev.cali_veths": {"en": "{count} cali* veths (MAC ee:ee:ee:ee:ee:ee)",
+                          "fr": "{count} veths cali* (MAC ee:ee:ee:ee:ee:ee)"},
+    "cni.ev.blackhole": {"en": "blackhole {dst} (own IPAM block)", "fr": "blackhole {dst} (bloc IPAM du nœud)"},
+    "cni.ev.ipip": {"en": "IPIP tunnel {dev}", "fr": "tunnel IPIP {dev}"},
+    "cni.ev.bgp_routes": {"en": "routes to other pod CIDRs learned by BGP",
+                          "fr": "routes vers les CIDR de pods des autres nœuds apprises par BGP"},
+    "cni.ev.flannel_chains": {"en": "FLANNEL-* chains, routes via node IPs",
+                              "fr": "chaînes FLANNEL-*, routes via les IP des nœuds"},
+    "cni.ev.ptp_veths": {"en": "{count} veths carry {gateway}/32 (ptp)", "fr": "{count} veths portent {gateway}/32 (ptp)"},
+    "cni.ev.host_routes": {"en": "{count} routes '<pod IP> dev veth* scope host'",
+                           "fr": "{count} routes '<IP du pod> dev veth* scope host'"},
+    "cni.ev.bridge_veths": {"en": "bridge {name} with the pods' veths", "fr": "pont {name} avec les veths des pods"},
+    "cni.ev.via_nodes": {"en": "routes via node IPs", "fr": "routes via les IP des nœuds"},
     "cni.unknown": {"en": "CNI not recognised (no known device, route or chain)",
                     "fr": "CNI non reconnu (aucune interface, route ou chaîne connue)"},
     "cni.summary": {"en": "{cni}{mode}: {transport}; {gateway}", "fr": "{cni}{mode} : {transport} ; {gateway}"},
