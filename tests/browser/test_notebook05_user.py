@@ -102,6 +102,10 @@ def test_the_comparison_cell_shows_progress_then_the_three_stacks(jupyter, lang)
     text = _outputs(page)
     assert "Traceback" not in text and "Error" not in text, text[-3000:]
     assert all(s in text for s in ("kindnet + iptables", "calico + iptables", "kindnet + ebpf")), text[-3000:]
+    rows = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output table tr')].slice(1, 7)"
+                         ".map(r => [...r.querySelectorAll('td')].map(td => td.textContent))")
+    assert len(rows) == 6 and all(len(r) == 3 and all(float(v) > 0 for v in r) for r in rows), (lang, rows)
+    assert text.count("(5/5)") >= 2, text[-3000:]        # kube-proxy's and the socket LB's Service still answer
     summary = next(line for line in text.splitlines() if DONE[lang] in line)
     if lang == "fr":              # the English run left the companions running: reused, not started again
         assert "labs compagnons déjà en marche" in summary, summary
