@@ -93,10 +93,11 @@ class Matrix:
                 mark = ALLOWED_MARK if allowed else DENIED_MARK
                 cells.append(f'<td title="{esc(title)}" style="background:{colour};text-align:center">{mark}</td>')
             body.append(f'<tr><th style="text-align:left;padding:2px 6px">{esc(src)}</th>{"".join(cells)}</tr>')
-        cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+        # the caption above the table, as wide as a line of text rather than squeezed to the table's width
+        cap = f'<div style="max-width:36em;margin-bottom:4px">{esc(caption)}</div>' if caption else ""
         corner = esc(i18n.t("netpol.table.corner", lang))
-        return (f'<table style="border-collapse:collapse;font-family:monospace">{cap}'
-                f"<tr><th>{corner}</th>{head}</tr>{''.join(body)}</table>")
+        return (f'<div>{cap}<table style="border-collapse:collapse;font-family:monospace">'
+                f"<tr><th>{corner}</th>{head}</tr>{''.join(body)}</table></div>")
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -241,9 +241,11 @@ class ProbeResult:
                 cells.append(f'<td title="{esc(s)} -> {esc(d)}" style="{style}">{mark}</td>')
             rows.append(f'<tr><th style="text-align:left;padding:2px 6px">{esc(s)}</th>{"".join(cells)}</tr>')
         corner = esc(i18n.t("netpol.table.corner"))
-        return (f'<table style="border-collapse:collapse;font-family:monospace">'
-                f"<caption>{esc(self.caption())}</caption><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
-                f"{summary}")
+        # one block (a flex row of two results keeps each whole); the caption above the table, as
+        # wide as a line of text rather than squeezed to the table's width
+        return (f'<div><div style="max-width:44em;margin-bottom:4px">{esc(self.caption())}</div>'
+                f'<table style="border-collapse:collapse;font-family:monospace">'
+                f"<tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>{summary}</div>")
 
 
 # --- running it ---------------------------------------------------------------------------------
