@@ -45,8 +45,10 @@ MESSAGES = {
     "live.zoom_out": {"en": "zoom out", "fr": "réduire"},
     "live.zoom_fit": {"en": "fit the width", "fr": "ajuster à la largeur"},
     "live.clear": {"en": "clear the trace", "fr": "effacer le tracé"},
-    "live.pick_source": {"en": "click a pod, then another: the path of a connection between them is drawn",
-                         "fr": "cliquez un pod, puis un autre : le chemin d'une connexion entre eux est dessiné"},
+    "live.pick_source": {"en": "hover an element for its details; click a pod, then another: the path of a "
+                               "connection between them is drawn",
+                         "fr": "survolez un élément pour ses détails ; cliquez un pod, puis un autre : le chemin "
+                               "d'une connexion entre eux est dessiné"},
     "live.pick_destination": {"en": "from {{src}}: now click the destination pod",
                               "fr": "depuis {{src}} : cliquez maintenant le pod de destination"},
     "live.trace_failed": {"en": "no trace: {error}", "fr": "pas de tracé : {error}"},

@@ -123,7 +123,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diagrams.legend.blocked": {"en": "blocked", "fr": "bloqué"},
     "diagrams.legend.routing": {"en": "node routing table", "fr": "table de routage du nœud"},
     "diagrams.legend.veth": {"en": "veth pair", "fr": "paire veth"},
-    "diagrams.legend.pod": {"en": "pod (hover: details)", "fr": "pod (survol : détails)"},
+    "diagrams.legend.pod": {"en": "pod", "fr": "pod"},     # the live view's bar says what hovering shows
     "diagrams.legend.encap": {"en": "VXLAN in UDP", "fr": "VXLAN dans UDP"},
     "diagrams.legend.ring": {"en": "pod network (routing in each node)", "fr": "réseau des pods (routage dans chaque nœud)"},
     "diagrams.legend.service_to_node": {"en": "Service → nodes running its pods", "fr": "Service → nœuds où tournent ses pods"},

@@ -40,7 +40,7 @@ def fit(text: str, size: float, width: float, bold: bool = False) -> str:
         return text
     while text and text_width(text + "…", size, bold) > width:
         text = text[:-1]
-    return text + "…"
+    return text.rstrip("…") + "…"           # a name already shortened keeps one ellipsis
 
 
 def fit_middle(text: str, size: float, width: float, bold: bool = False) -> str:
@@ -50,6 +50,7 @@ def fit_middle(text: str, size: float, width: float, bold: bool = False) -> str:
     if text_width(text, size, bold) <= width:
         return text
     tail = text.rsplit("-", 1)[1] if "-" in text[1:] else ""
+    tail = tail.lstrip("…")                  # ``web-…x2k8p``: its tail is ``x2k8p``, one ellipsis in all
     tail = tail if 0 < len(tail) <= 8 else text[-6:]
     head = text[:len(text) - len(tail)].rstrip("…")
     while head and text_width(head + "…" + tail, size, bold) > width:

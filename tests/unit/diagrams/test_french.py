@@ -43,3 +43,13 @@ def test_french_trace_text(snap):
     assert "33,3\u202f%" in text and "nœud" in text
     lines = [re.sub(r"\S*(via|dev|scope|src|onlink|default)\S*", "", l) for l in text.splitlines()]
     assert english_words(lines) == []
+
+
+def test_a_shortened_pod_name_cut_again_keeps_one_ellipsis():
+    """``coredns-…hbvqt`` (a Deployment's pod, shortened) cut to a narrow cell reads ``cor…hbvqt``,
+    never ``co……hbvqt``; a name cut at its end keeps one ellipsis too."""
+    from labkit.diagrams.svg import fit, fit_middle
+
+    for width in range(30, 120, 5):
+        assert fit_middle("coredns-…hbvqt", 11, width).count("…") == 1, width
+        assert "……" not in fit("coredns-…hbvqt", 11, width), width
