@@ -23,9 +23,7 @@ from .browserkit import (
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
-    browser_page,
-    jupyter_as,
-    ordinary_user,
+    learner_fixtures,
     run_first_cell,
     wait_idle,
 )
@@ -43,24 +41,13 @@ def _cell_index(needle: str) -> int:
     return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
 
 
-@pytest.fixture(scope="module")
-def learner():
-    with ordinary_user(USER) as user:
-        yield user
-
-
-@pytest.fixture(scope="module")
-def jupyter(learner):
-    with jupyter_as(learner, LAB) as running:
-        yield running
+def _companions_gone() -> None:
     from labkit.embedded import cleanup  # the lab's down removed its companions
+
     assert not cleanup.lab_namespaces("tcompubr") and not cleanup.lab_namespaces("tcompufl")
 
 
-@pytest.fixture(scope="module")
-def page(jupyter):
-    with browser_page(jupyter.url("en/02-pod-to-pod.ipynb")) as pg:
-        yield pg
+learner, jupyter, page = learner_fixtures(USER, LAB, "en/02-pod-to-pod.ipynb", after=_companions_gone)
 
 
 def _outputs(page) -> str:

@@ -23,9 +23,7 @@ from .browserkit import (
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
-    browser_page,
-    jupyter_as,
-    ordinary_user,
+    learner_fixtures,
     run_first_cell,
     wait_idle,
 )
@@ -38,22 +36,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(480),
               pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
 
-@pytest.fixture(scope="module")
-def learner():
-    with ordinary_user(USER) as user:
-        yield user
-
-
-@pytest.fixture(scope="module")
-def jupyter(learner):
-    with jupyter_as(learner, LAB) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def page(jupyter):
-    with browser_page(jupyter.url("en/01-network-model.ipynb")) as pg:
-        yield pg
+learner, jupyter, page = learner_fixtures(USER, LAB, "en/01-network-model.ipynb")
 
 
 def _outputs(page) -> str:
