@@ -6,25 +6,30 @@ comes from the lab's daemon, its probe warns that nothing enforces policies whil
 lab denies; the capstone's trace is allowed, then denied at the policy layer. Screenshots of the
 live policy view, the cell without a policy controller and the capstone go to ``test-output/``.
 
-The interpreter must be runnable by the user: this one, or ``LABKIT_USER_PYTHON``.
+The user and the interpreter: ``browserkit.ordinary_user``.
 """
 from __future__ import annotations
 
 import os
-import pwd
-import re
-import subprocess
-import sys
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
+pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
 
-from .browserkit import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, OUTPUT, ROOT, free_port, run_first_cell, wait_idle  # noqa: E402
+from .browserkit import (
+    CHROMIUM,
+    NO_CHROMIUM,
+    OUTPUT,
+    ROOT,
+    browser_page,
+    jupyter_as,
+    ordinary_user,
+    run_first_cell,
+    wait_idle,
+)
 
 LAB = "tnb04usr"
 USER = "tklearn04"
-PYTHON = os.environ.get("LABKIT_USER_PYTHON") or sys.executable
 BUILT = ROOT / "notebooks" / "en" / "04-network-policies.learner-test.ipynb"     # removed after the test
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(480),
@@ -33,28 +38,14 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(480),
 
 @pytest.fixture(scope="module")
 def learner():
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr
-    user = pwd.getpwnam(USER)
-    probe = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-                            PYTHON, "-c", "import jupyterlab, labkit"], capture_output=True, text=True, cwd="/",
-                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    if probe.returncode != 0:
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
-        pytest.skip(f"{PYTHON} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON): "
-                    f"{probe.stderr.strip()[-120:]}")
-    yield user
-    subprocess.run(["userdel", "-r", USER], capture_output=True)
+    with ordinary_user(USER) as user:
+        yield user
 
 
 @pytest.fixture(scope="module")
 def page(learner):
     import nbformat
 
-    from labkit.embedded import lifecycle
-    from labkit.embedded.topology import LabSpec
     from labkit.notebook_build import build
 
     src = ROOT / "notebooks" / "src" / "04-network-policies.py"
@@ -63,40 +54,10 @@ def page(learner):
     built.metadata = shipped.metadata                 # its kernelspec: no "Select Kernel" dialog
     nbformat.write(built, BUILT)
     os.chown(BUILT, learner.pw_uid, learner.pw_gid)
-    lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    port = free_port()
-    env = dict(os.environ, SUDO_USER=learner.pw_name, LABKIT_LANG="en", LABKIT_LAB=LAB,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    env.pop("KUBECONFIG", None)
-    proc = subprocess.Popen([PYTHON, "-m", "labkit", "jupyter", "--name", LAB, "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        url, lines = None, []
-        for line in proc.stdout:
-            lines.append(line)
-            found = re.search(r"(http://127\.0\.0\.1:\d+/\S+token=\w+)", line)
-            if found:
-                url = found.group(1)
-                break
-        assert url, "labkit jupyter never printed the URL:\n" + "".join(lines)[-2000:]
-        OUTPUT.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1400, "height": 1100})
-            pg = context.new_page()
-            base, token = re.match(r"(http://127\.0\.0\.1:\d+)/.*token=(\w+)", url).groups()
-            pg.goto(f"{base}/lab/tree/en/{BUILT.name}?reset&token={token}")
+        with jupyter_as(learner, LAB) as running, browser_page(running.url(f"en/{BUILT.name}")) as pg:
             yield pg
-            context.close()
-            browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        lifecycle.down(LAB)
         BUILT.unlink(missing_ok=True)
 
 
