@@ -69,6 +69,16 @@ def test_a_learner_sees_the_node_proofs_hold_without_root(page):
     assert re.search(r"-worker2: the node saw 10\.\d+\.\d+\.\d+ \(no NAT\): claim holds", text), text[-3000:]
     assert re.search(r"-worker: the node saw 172\.\d+\.\d+\.\d+ \(SNAT to the pod's node\)", text), text[-3000:]
     assert re.search(r"the server saw the connection come from 10\.\d+\.", text)  # pod to pod, no NAT
+    try:     # the Multus cell, after the proofs: both pods have net1 and ping over it (kernel not root)
+        page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                               ".some(o => o.textContent.includes('packet loss'))", timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(OUTPUT / "notebook01-user-no-multus.png"))
+        raise
+    wait_idle(page, 120_000)
+    text = _outputs(page)
+    assert " 0% packet loss" in text and len(re.findall(r"net1@\S+\s+UP\s+192\.168\.100\.", text)) == 2, text[-3000:]
+    assert "Traceback" not in text, text[-3000:]
     proofs = page.locator(".jp-OutputArea-output", has_text="SNAT to the pod").first
     proofs.scroll_into_view_if_needed()
     shot = OUTPUT / "notebook01-proofs-as-user.png"
