@@ -109,7 +109,7 @@ def _first_packets(rows: list[Row]) -> list[Row]:
     """The first packet of each direction: the SYN and the SYN-ACK (or the UDP request and answer)."""
     if not rows:
         return rows
-    keys = {}
+    keys: dict[bool, tuple[str, bytes]] = {}
     for r in rows:
         keys.setdefault(r.forward, (r.seen.flags, r.seen.payload))
     return [r for r in rows if (r.seen.flags, r.seen.payload) == keys[r.forward]]

@@ -204,7 +204,7 @@ def _draw_matrix(scene, classes, eng, reach, iso_in, iso_out, x, y, lang, port, 
 def _policy_tip(pol, snapshot, chosen, lang) -> str:
     import json
 
-    raw = next((p for p in snapshot.networkpolicies if p["metadata"].get("name") == pol.name
+    raw: dict[str, Any] = next((p for p in snapshot.networkpolicies if p["metadata"].get("name") == pol.name
                 and p["metadata"].get("namespace", "default") == pol.namespace), {})
     spec = json.dumps(raw.get("spec") or {}, sort_keys=True)
     return "\n".join([i18n.t("diagrams.pol.policy", lang, name=pol.key), ", ".join(pol.policy_types),

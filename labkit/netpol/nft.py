@@ -51,7 +51,8 @@ from .selector import LabelSelector
 
 
 class _Node(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 class _Nodes(Protocol):
