@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import i18n
 from ..inspect.iproute import Interface, Route, parse_addr, parse_routes, route_for
+from ..nodes import ReadOnlySeam
 from . import Result, failed, passed, recorded
 
 ENV_TOOLS = ("kubectl", "ip", "curl", "dot")
@@ -253,15 +254,16 @@ def pod_exec(cluster: Any, namespace: str, name: str, argv: Sequence[str], timeo
     return out
 
 
-class PodAccess:
-    """A pod seen like a node (``.run(argv)``), through the API's exec: the tables take either."""
+class PodAccess(ReadOnlySeam):
+    """A pod seen like a node (``.run(argv)``), through the API's exec: the tables take either.
+    A seam like the nodes' (``labkit.nodes.ReadOnlySeam``): only read-only commands run."""
 
     def __init__(self, cluster: Any, pod: str) -> None:
         namespace, _, self.pod = pod.rpartition("/")
         self.cluster, self.namespace = cluster, namespace or "default"
         self.name = f"{self.namespace}/{self.pod}"
 
-    def run(self, argv: Sequence[str]) -> str:
+    def _run(self, argv: Sequence[str]) -> str:
         return pod_exec(self.cluster, self.namespace, self.pod, argv)
 
     def __repr__(self) -> str:

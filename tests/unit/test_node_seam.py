@@ -99,3 +99,16 @@ def test_a_stream_that_ends_stops_the_wait_with_what_it_wrote():
     stream = nodes.Stream(["sh", "-c", "echo partial; echo broken >&2; exit 1"])
     assert not stream.wait_until(lambda: b"never" in stream.out, 30)   # returns when the process ends
     assert stream.ended and stream.text() == "partial\n" and stream.err == ["broken"]
+
+
+def test_a_pod_read_through_the_api_obeys_the_read_only_rule(monkeypatch):
+    from labkit.exercises import pods
+
+    calls = []
+    monkeypatch.setattr(pods, "pod_exec", lambda cluster, ns, pod, argv: calls.append((ns, pod, list(argv))) or "[]")
+    access = pods.pod_access(object(), "nb02/a1")
+    assert access.run(["ip", "-j", "addr", "show"]) == "[]"
+    with pytest.raises(BadInput) as err:
+        access.run(["ip", "route", "flush", "all"])
+    assert err.value.key == "nodes.not_read_only" and "nb02/a1" in str(err.value)
+    assert calls == [("nb02", "a1", ["ip", "-j", "addr", "show"])]
