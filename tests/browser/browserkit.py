@@ -40,6 +40,19 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
 
 
+def open_notebook(page, failure_shot: str) -> None:
+    """Wait for the notebook and its kernel, run its first (setup) cell; on a failure, a screenshot
+    ``test-output/<failure_shot>.png`` of what the page showed."""
+    try:
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        wait_idle(page)
+        run_first_cell(page)
+    except Exception:
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"{failure_shot}.png"))
+        raise
+
+
 def run_first_cell(page) -> None:
     """Run cell 0 once the kernel takes requests: a Shift+Enter sent while the session is still
     connecting moves the selection but runs nothing, so wait until the status bar says the kernel

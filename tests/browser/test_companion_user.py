@@ -24,7 +24,7 @@ from .browserkit import (
     OUTPUT,
     ROOT,
     learner_fixtures,
-    run_first_cell,
+    open_notebook,
     wait_idle,
 )
 
@@ -56,13 +56,7 @@ def _outputs(page) -> str:
 
 
 def test_a_learner_starts_companion_labs_and_reads_their_nodes(page, learner):
-    try:
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        wait_idle(page)
-        run_first_cell(page)
-    except Exception:
-        page.screenshot(path=str(OUTPUT / "companion-user-not-open.png"))
-        raise
+    open_notebook(page, "companion-user-not-open")
     last = _cell_index('pods.interfaces_table(bridge.node("worker"))')
     for _ in range(last):
         page.keyboard.press("Shift+Enter")

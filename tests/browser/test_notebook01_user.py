@@ -24,7 +24,7 @@ from .browserkit import (
     OUTPUT,
     ROOT,
     learner_fixtures,
-    run_first_cell,
+    open_notebook,
     wait_idle,
 )
 
@@ -45,13 +45,7 @@ def _outputs(page) -> str:
 
 
 def test_a_learner_sees_the_node_proofs_hold_without_root(page):
-    try:
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        wait_idle(page)
-        run_first_cell(page)
-    except Exception:
-        page.screenshot(path=str(OUTPUT / "notebook01-user-not-open.png"))
-        raise
+    open_notebook(page, "notebook01-user-not-open")
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     for _ in range(len(cells) - 1):                  # every cell, down to the clean-up
         page.keyboard.press("Shift+Enter")

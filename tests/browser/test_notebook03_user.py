@@ -23,7 +23,7 @@ from .browserkit import (
     OUTPUT,
     ROOT,
     learner_fixtures,
-    run_first_cell,
+    open_notebook,
     wait_idle,
 )
 
@@ -49,13 +49,7 @@ def _outputs(page) -> str:
 
 
 def test_a_learner_sees_the_kernel_trace_and_the_capture_drawn(page):
-    try:
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        wait_idle(page)
-        run_first_cell(page)
-    except Exception:
-        page.screenshot(path=str(OUTPUT / "notebook03-user-not-open.png"))
-        raise
+    open_notebook(page, "notebook03-user-not-open")
     last = _cell_index("captured.draw(")
     for _ in range(last):
         page.keyboard.press("Shift+Enter")
