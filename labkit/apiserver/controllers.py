@@ -219,27 +219,105 @@ class EndpointsController:
 
     def _slice(self, svc: dict, pods: list[dict]) -> None:
         meta = svc["metadata"]
-        endpoints = []
+        endpoints: dict[str, dict] = {}
         for pod in pods:
             terminating = bool(pod["metadata"].get("deletionTimestamp"))
             ready = is_ready(pod)
             address = self._address(pod)
-            endpoints.append({
+            endpoints[_endpoint_key(address)] = {
                 "addresses": [address["ip"]],
                 "conditions": {"ready": ready and not terminating, "serving": ready,
                                "terminating": terminating},
-                "nodeName": address["nodeName"], "targetRef": address["targetRef"]})
+                "nodeName": address["nodeName"], "targetRef": address["targetRef"]}
         # The real controller always writes a port's name, "" when unnamed: kubectl describe
         # dereferences it (pkg/controller/endpointslice/util: getEndpointPorts).
         ports = [dict(p, name=p.get("name", "")) for p in self._ports(svc, pods[0])] \
             if pods else None
-        name = f"{meta['name']}-{objects.safe_encode(objects.fnv32a(meta['uid'].encode()), 5)}"
         labels = dict(meta.get("labels", {}))
         labels.update({"kubernetes.io/service-name": meta["name"],
                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"})
-        obj = {"metadata": {"name": name, "labels": labels, "ownerReferences": [owner_ref(svc)]},
-               "addressType": "IPv4", "endpoints": endpoints, "ports": ports}
-        self._put(SLICES, meta["namespace"], obj)
+        existing = sorted((obj for obj in self.store.list(SLICES, meta["namespace"])
+                           if obj["metadata"].get("labels", {}).get("kubernetes.io/service-name")
+                           == meta["name"] and controller_of_slice(obj) == meta["uid"]),
+                          key=lambda o: o["metadata"]["name"])
+        held = [[_endpoint_key({"ip": (e.get("addresses") or [""])[0],
+                                "targetRef": e.get("targetRef") or {}})
+                 for e in obj.get("endpoints") or []] for obj in existing]
+        packed = pack_endpoints(held, sorted(endpoints), MAX_ENDPOINTS_PER_SLICE)
+        names = [obj["metadata"]["name"] for obj in existing]
+        for index, keys in enumerate(packed):
+            if index < len(existing) and keys is None:     # emptied: it goes
+                try:
+                    self.api.remove(SLICES, existing[index])
+                except ApiError:
+                    pass
+                continue
+            if index < len(names):
+                name = names[index]
+            else:
+                name = _slice_name(meta, set(names))
+                names.append(name)
+            obj = {"metadata": {"name": name, "labels": labels, "ownerReferences": [owner_ref(svc)]},
+                   "addressType": "IPv4", "endpoints": [endpoints[k] for k in keys or []],
+                   "ports": ports}
+            self._put(SLICES, meta["namespace"], obj)
+
+
+# pkg/controller/endpointslice: kube-controller-manager's --max-endpoints-per-slice, 100 by
+# default (cmd/kube-controller-manager/app/options/endpointslicecontroller.go)
+MAX_ENDPOINTS_PER_SLICE = 100
+
+
+def _endpoint_key(address: dict) -> str:
+    ref = address.get("targetRef") or {}
+    return f"{address.get('ip')}/{ref.get('uid', '')}"
+
+
+def controller_of_slice(obj: dict) -> str | None:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("controller"):
+            return ref.get("uid")
+    return None
+
+
+def _slice_name(meta: dict, taken: set[str]) -> str:
+    """The first slice keeps the name it always had; the next ones a name of the same form
+    (upstream: ``generateName: <service>-``, five random characters)."""
+    for n in range(len(taken) + 1):
+        seed = meta["uid"] if n == 0 else f"{meta['uid']}/{n}"
+        name = f"{meta['name']}-{objects.safe_encode(objects.fnv32a(seed.encode()), 5)}"
+        if name not in taken:
+            return name
+    raise AssertionError("unreachable: one of len(taken) + 1 names is free")
+
+
+def pack_endpoints(held: list[list[str]], wanted: list[str], cap: int) -> list[list[str] | None]:
+    """Endpoints into slices of at most ``cap`` (pure), as the upstream reconciler packs them
+    (staging/src/k8s.io/endpointslice/reconciler.go ``reconcileByPortMapping``): an endpoint
+    stays in the slice that holds it, new ones fill the slices with room first, then new slices;
+    slices left empty go (None in their place), but a Service always keeps one slice (empty when
+    it has no endpoint). ``held``: the endpoint keys of each existing slice, in the slices' order;
+    the result: the keys of each existing slice in the same places, then those of new slices."""
+    want = set(wanted)
+    placed: set[str] = set()
+    slices: list[list[str]] = []
+    for keys in held:
+        kept = [k for k in keys if k in want and k not in placed][:cap]
+        placed.update(kept)
+        slices.append(kept)
+    fresh = [k for k in wanted if k not in placed]
+    for keys in slices:
+        room = cap - len(keys)
+        if room > 0 and fresh:
+            keys.extend(fresh[:room])
+            fresh = fresh[room:]
+    while fresh:
+        slices.append(fresh[:cap])
+        fresh = fresh[cap:]
+    out: list[list[str] | None] = [keys or None for keys in slices]
+    if not any(out):
+        out[:1] = [[]]         # the one slice a Service keeps
+    return out
 
 
 class ControllerManager:
