@@ -51,8 +51,12 @@ def write_resolv_conf(netns: str, namespace: str, nameserver: str) -> None:
     (folder / "resolv.conf").write_text(resolv_conf(namespace, nameserver))
 
 
-def container_id(spec: LabSpec, namespace: str, name: str) -> str:
-    return hashlib.sha256(f"{spec.name}/{namespace}/{name}".encode()).hexdigest()[:32]
+def container_id(spec: LabSpec, namespace: str, name: str, uid: str | None = None) -> str:
+    """The sandbox's ID, as CNI plugins see it: one per pod object (its uid), as a container
+    runtime makes a new sandbox ID for every sandbox. A pod deleted and created again under the same
+    name gets a new ID: host-local refuses to hand an address to an ID that still holds one (a
+    Multus attachment whose definition went with its namespace cannot be released)."""
+    return hashlib.sha256(f"{spec.name}/{namespace}/{name}/{uid or ''}".encode()).hexdigest()[:32]
 
 
 class PodManager:
@@ -117,7 +121,7 @@ class PodManager:
     async def _create(self, req: dict, node: NodePlan) -> PodRecord:
         namespace, name = req.get("namespace", "default"), req["name"]
         netns = self.spec.pod_netns(namespace, name)
-        cid = container_id(self.spec, namespace, name)
+        cid = container_id(self.spec, namespace, name, req.get("uid"))
         ports = [tuple(p) if not isinstance(p, int) else (p, "TCP") for p in (req.get("ports") or [])]
         if not ports:
             ports = default_ports(req.get("image"))

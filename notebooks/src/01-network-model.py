@@ -150,6 +150,28 @@ if cluster.kind == "embedded":
     assert pod_to_pod.holds
 
 # %% [markdown] en
+# A capture shows it packet by packet. `labkit.capture` records one connection from `client` to
+# `web` with tcpdump on every interface it crosses: in `client`, on both nodes, in `web`. On every
+# line the source is the client's pod IP and the destination `web`'s: nothing on the way rewrote
+# them (no "SNAT" or "DNAT" note). `.draw()` would place each packet on the pod diagram.
+# %% [markdown] fr
+# Une capture le montre paquet par paquet. `labkit.capture` enregistre une connexion de `client`
+# vers `web` avec tcpdump sur chaque interface traversée : dans `client`, sur les deux nœuds, dans
+# `web`. Sur chaque ligne, la source est l'IP de pod du client et la destination celle de `web` :
+# rien sur le chemin ne les a réécrites (aucune note « SNAT » ou « DNAT »). `.draw()` placerait
+# chaque paquet sur le schéma des pods.
+
+# %%
+if cluster.kind == "embedded":
+    captured = labkit.capture(cluster, "nb01/client", "nb01/web:80")
+    print(captured.to_text(LANG))
+    sent = [r.seen for r in captured.rows if r.forward]
+    places = sorted({s.where for s in sent})
+    kept = all(s.src.rsplit(":", 1)[0] == CLIENT_IP and s.dst.rsplit(":", 1)[0] == WEB_IP for s in sent)
+    print(tr(f"client -> web seen in {len(places)} places ({', '.join(places)}); addresses kept everywhere: {kept}",
+             f"client -> web vu à {len(places)} endroits ({', '.join(places)}) ; adresses gardées partout : {kept}"))
+
+# %% [markdown] en
 # ## Nodes and pods: no NAT either
 #
 # Three more claims, each checked with one real connection and the address the other side saw:

@@ -139,3 +139,20 @@ def test_a_pod_whose_definition_is_missing_waits_for_it_then_gets_net1(kubectl):
     assert set(links(kubectl, "r90")) == {"lo", "eth0", "net1"}
     kubectl("delete", "pod", "r90", "--wait=true")
     kubectl("delete", "net-attach-def", "nad90")
+
+
+def test_the_same_pod_made_again_after_its_namespace_went_gets_net1(kubectl):
+    """Notebook 01 run twice: its clean-up deletes the namespace (the definition with it, before its
+    pods), and the next run makes the same pod again. host-local still holds the first pod's
+    second-network address; the new sandbox has an ID of its own, so it gets one too (before: a
+    'duplicate allocation' error, and the pod never started)."""
+    manifest = ("apiVersion: v1\nkind: Namespace\nmetadata: {name: again}\n---\n"
+                + BACK_TO_BACK.format(i=77, node=f"{NAME}-worker").replace("metadata: {name: nad77}",
+                                                                            "metadata: {name: nad77, namespace: again}")
+                .replace("metadata: {name: r77,", "metadata: {name: r77, namespace: again,"))
+    for _ in range(2):
+        kubectl("apply", "-f", "-", input=manifest)
+        kubectl("-n", "again", "wait", "--for=condition=Ready", "pod/r77", "--timeout=60s")
+        got = {l["ifname"] for l in json.loads(kubectl("-n", "again", "exec", "r77", "--", "ip", "-j", "addr").stdout)}
+        assert got == {"lo", "eth0", "net1"}, got
+        kubectl("delete", "namespace", "again", "--wait=true", "--timeout=60s")

@@ -90,6 +90,7 @@ def test_solved_notebook_runs_and_every_check_passes(labs, name):
     if name == "01-network-model":
         assert_node_proofs(results)
         assert_second_network(results)
+        assert_pod_to_pod_capture(results)
 
 
 NODE_PROOFS = {   # what notebook 01's node proofs print on a kindnet lab (the text the learner reads)
@@ -116,6 +117,24 @@ def assert_node_proofs(results: dict) -> None:
         text = html.unescape(outputs_text(cell))
         for pattern in NODE_PROOFS[lang]:
             assert re.search(pattern, text), (lang, pattern, text)
+
+
+CAPTURED = {"en": r"client -> web seen in (\d+) places \(([^)]*)\); addresses kept everywhere: True",
+            "fr": r"client -> web vu à (\d+) endroits \(([^)]*)\) ; adresses gardées partout : True"}
+
+
+def assert_pod_to_pod_capture(results: dict) -> None:
+    """Notebook 01's capture: the client's packets were seen in the client pod, on both workers and
+    in web (4 places at least), with the pods' own addresses everywhere (no NAT across nodes)."""
+    import re
+
+    for lang, nb in results.items():
+        cell = next(c for c in nb.cells if c.cell_type == "code" and "labkit.capture(" in c.source)
+        text = outputs_text(cell)
+        found = re.search(CAPTURED[lang], text)
+        assert found and int(found.group(1)) >= 4, (lang, text[-3000:])
+        places = found.group(2)
+        assert "nb01/client" in places and "nb01/web" in places and "worker2" in places, (lang, places)
 
 
 MULTUS_BAR = {"en": "second network nb01/macvlan-conf (Multus): 2 pods, interface net1",
