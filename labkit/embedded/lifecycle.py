@@ -116,7 +116,12 @@ def down(name: str) -> int:
             control.call(sock, "shutdown", timeout=2.0)
         except (OSError, ValueError, LabkitError):
             pass
-    return cleanup.sweep(name)
+    removed = cleanup.sweep(name)
+    if not all_labs():                           # the last lab gone: the machine's ARP table as it was
+        from . import neighbours
+
+        neighbours.restore()
+    return removed
 
 
 def all_labs() -> list[str]:

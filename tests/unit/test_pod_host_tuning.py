@@ -39,3 +39,14 @@ def test_fit_writes_the_hard_limit_and_reads_back(tmp_path):
     assert (tmp_path / "gc_thresh3").read_text() == "8000"
     assert neighbours.fit(1000, tmp_path) == {}
     assert neighbours.fit(1000, tmp_path / "missing") == {}
+
+
+def test_the_last_lab_gone_the_thresholds_come_back(tmp_path):
+    for key, value in (("gc_thresh1", 128), ("gc_thresh2", 512), ("gc_thresh3", 1024)):
+        (tmp_path / key).write_text(f"{value}\n")
+    saved = tmp_path / "kept.json"
+    assert neighbours.fit(1000, tmp_path, saved) and saved.exists()
+    assert neighbours.fit(2000, tmp_path, saved)                 # a bigger lab: the first values stay kept
+    assert neighbours.restore(tmp_path, saved) == {"gc_thresh2": 512, "gc_thresh3": 1024}
+    assert (tmp_path / "gc_thresh3").read_text() == "1024" and (tmp_path / "gc_thresh2").read_text() == "512"
+    assert not saved.exists() and neighbours.restore(tmp_path, saved) == {}
