@@ -77,20 +77,20 @@ MESSAGES = {
     "compare.agent.ebpf": {"en": "the socket LB's agent", "fr": "l'agent du répartiteur"},
     "compare.dies.kube-proxy": {
         "en": "{agent} stopped on {node}: the existing Service still answers ({ok}/{n}); a new Service is "
-              "programmed on the other nodes, not on {node} ({new}); restarted: there {ms:g} ms later",
+              "programmed on the other nodes, not on {node} ({new}); restarted: there {ms} ms later",
         "fr": "{agent} arrêté sur {node} : le Service existant répond toujours ({ok}/{n}) ; un nouveau Service "
-              "est programmé sur les autres nœuds, pas sur {node} ({new}) ; redémarré : présent {ms:g} ms plus tard"},
+              "est programmé sur les autres nœuds, pas sur {node} ({new}) ; redémarré : présent {ms} ms plus tard"},
     "compare.dies.ebpf": {
         "en": "{agent} stopped on {node}: its pinned maps keep translating ({ok}/{n}); a new Service is in the "
-              "other nodes' maps, not in {node}'s ({new}); restarted: there {ms:g} ms later",
+              "other nodes' maps, not in {node}'s ({new}); restarted: there {ms} ms later",
         "fr": "{agent} arrêté sur {node} : ses tables épinglées traduisent toujours ({ok}/{n}) ; un nouveau "
               "Service est dans les tables des autres nœuds, pas de {node} ({new}) ; redémarré : présent "
-              "{ms:g} ms plus tard"},
+              "{ms} ms plus tard"},
     "compare.dies.bird": {
-        "en": "BIRD killed on {node}: the other nodes withdraw its block after {withdrawn:.1f} s (graceful-restart "
-              "time {restart} s), pod traffic to it {failed}; restarted: routes back after {back:.1f} s",
-        "fr": "BIRD tué sur {node} : les autres nœuds retirent son bloc après {withdrawn:.1f} s (redémarrage en "
-              "douceur : {restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back:.1f} s"},
+        "en": "BIRD killed on {node}: the other nodes withdraw its block after {withdrawn} s (graceful-restart "
+              "time {restart} s), pod traffic to it {failed}; restarted: routes back after {back} s",
+        "fr": "BIRD tué sur {node} : les autres nœuds retirent son bloc après {withdrawn} s (redémarrage en "
+              "douceur : {restart} s), le trafic vers ses pods {failed_fr} ; redémarré : routes revenues après {back} s"},
     "compare.new.fails": {"en": "its connection fails there", "fr": "sa connexion y échoue"},
     "compare.new.works": {"en": "yet its connection worked there", "fr": "pourtant sa connexion y a marché"},
     "compare.step.companions": {"en": "starting the companion labs (built by your lab's daemon, 2 nodes each)",
@@ -176,19 +176,27 @@ def agent_text(r: StackFigures, lang: str | None = None) -> str:
     if not a:
         return "-"
     if a.get("agent") == "bird":
-        return i18n.t("compare.dies.bird", lang, node=a["node"], withdrawn=a["withdrawn_s"], back=a["back_s"],
+        return i18n.t("compare.dies.bird", lang, node=a["node"], withdrawn=i18n.number(a["withdrawn_s"], ".1f", lang),
+                      back=i18n.number(a["back_s"], ".1f", lang),
                       restart=a["restart_time"], failed="fails" if a["traffic_failed"] else "still passes",
                       failed_fr="échoue" if a["traffic_failed"] else "passe encore")
     kind = "ebpf" if a.get("agent") == "ebpf" else "kube-proxy"
     new = i18n.t("compare.new.works" if a["new_worked"] else "compare.new.fails", lang)
     return i18n.t(f"compare.dies.{kind}", lang, agent=i18n.t(f"compare.agent.{kind}", lang), node=a["node"],
-                  ok=a["old_ok"], n=a["tries"], new=new, ms=a["restart_ms"])
+                  ok=a["old_ok"], n=a["tries"], new=new, ms=i18n.number(a["restart_ms"], "g", lang))
+
+
+def _cell(value: Any, lang: str | None) -> str:
+    """A figure in the learner's language (0,606 in French), words as they are."""
+    if isinstance(value, float):
+        return i18n.number(value, "g", lang)
+    return str(value)
 
 
 def table(results: list[StackFigures], lang: str | None = None) -> str:
     """An HTML table, one column per stack."""
     def row(key: str, values: list[Any], **kw: Any) -> str:
-        cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
+        cells = "".join(f"<td>{html.escape(_cell(v, lang))}</td>" for v in values)
         return f"<tr><th style='text-align:left;min-width:15em'>{i18n.t(key, lang, **kw)}</th>{cells}</tr>"
 
     inspect = [i18n.t(f"compare.inspect.{r.proxy_mode}", lang)
@@ -213,6 +221,7 @@ def table(results: list[StackFigures], lang: str | None = None) -> str:
 def plot(results: list[StackFigures], lang: str | None = None):
     """Grouped bars: connection setup (same node, other node, Service) and throughput (same, other node)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [3, 2]})
     panels = ((left, [("same_node_ms", "compare.plot.same"), ("other_node_ms", "compare.plot.other"),
@@ -226,6 +235,7 @@ def plot(results: list[StackFigures], lang: str | None = None):
         ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(keys))])
         ax.set_xticklabels([i18n.t(label, lang) for _, label in keys])
         ax.set_title(title, fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: i18n.number(value, "g", lang)))   # 0,4
     left.legend(fontsize=8)
     fig.tight_layout()
     return fig

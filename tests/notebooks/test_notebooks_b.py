@@ -84,14 +84,16 @@ def assert_comparison(results: dict) -> None:
     for lang, nb in results.items():
         cell = next(c for c in nb.cells if c.cell_type == "code" and "compare.measure" in c.source)
         html = nbrun.outputs_text(cell)
-        rows = [re.findall(r"<td>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", html)[1:12]]
+        rows = [[c.replace("\u202f", "").replace(",", ".") if re.fullmatch(r"[\d\u202f]+(,\d+)?", c) else c
+                 for c in re.findall(r"<td>([^<]*)</td>", r)]
+                for r in re.findall(r"<tr>(.*?)</tr>", html)[1:12]]          # French figures: 0,606
         assert len(rows) == 11 and all(len(r) == 3 for r in rows), (lang, html[:3000])
         for i in (0, 1, 2, 3, 4, 5, 8):
             assert all(float(v) > 0 for v in rows[i]), (lang, i, rows)
         assert float(rows[6][0]) > 0 and float(rows[6][1]) > 0 and float(rows[7][2]) > 0, (lang, rows)
         agents = rows[10]
         assert "kube-proxy" in agents[0] and "BIRD" in agents[1] and "(5/5)" in agents[0] and "(5/5)" in agents[2], agents
-        figures = [re.findall(r"(\d+(?:\.\d+)?) (?:ms|s)\b", a) for a in agents]
+        figures = [re.findall(r"(\d+(?:\.\d+)?) (?:ms|s)\b", a.replace(",", ".")) for a in agents]
         assert all(f and float(f[-1]) > 0 for f in figures), (lang, agents)
         assert "image/png" in str(cell.get("outputs")), lang
 

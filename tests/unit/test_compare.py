@@ -24,9 +24,11 @@ def test_table_and_plot_show_every_stack():
     html = compare.table([a, b, c], "fr")
     assert "kindnet + ebpf" in html and "bpftool map dump" in html and "même nœud" in html
     assert html.count("<tr>") == 12 and "débit TCP" in html and "proto bird" in html
-    assert "kube-proxy arrêté sur lab-worker" in html and "(5/5)" in html and "80.5 ms" in html
-    assert "BIRD tué sur labc-worker" in html and "après 6.4 s" in html and "échoue" in html
+    assert "kube-proxy arrêté sur lab-worker" in html and "(5/5)" in html and "80,5 ms" in html
+    assert "BIRD tué sur labc-worker" in html and "après 6,4 s" in html and "échoue" in html
+    assert "<td>0,15</td>" in html and "<td>9,5</td>" in html and "0.15" not in html   # French numbers
     en = compare.table([a, b, c], "en")
+    assert "<td>0.15</td>" in en and "80.5 ms" in en and "after 6.4 s" in en
     assert "the socket LB's agent stopped on labe-worker" in en.replace("&#x27;", "'") and "its connection fails" in en
     assert b.figures()["service_state"] == 39 and a.figures()["service_state"] == 40
     assert all(v > 0 for r in (a, b, c) for v in r.figures().values())
