@@ -709,9 +709,15 @@ labkit.progress()
 
 # %% [markdown] en
 # ## Cleaning up
+#
+# The namespace goes, and so do the two companion labs of the comparison.
 # %% [markdown] fr
 # ## Ménage
+#
+# Le namespace est supprimé, ainsi que les deux labs compagnons de la comparaison.
 
 # %%
 !kubectl delete namespace nb05 --wait=true
+for preset in ("calico", "ebpf"):              # the comparison's companion labs (a lab runs 3 at most)
+    labkit.companion(preset, lab=LAB, stop=True)
 cluster.close()
