@@ -53,6 +53,12 @@ def open_notebook(page, failure_shot: str) -> None:
         raise
 
 
+def code_cell_index(notebook: Path, needle: str) -> int:
+    """The index (among all cells) of the first code cell of ``notebook`` whose source holds ``needle``."""
+    cells = json.loads(notebook.read_text())["cells"]
+    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
+
+
 def run_first_cell(page) -> None:
     """Run cell 0 once the kernel takes requests: a Shift+Enter sent while the session is still
     connecting moves the selection but runs nothing, so wait until the status bar says the kernel

@@ -11,7 +11,6 @@ Debian's ``/usr/bin/python3`` when this one lives under ``/root``, mode 700).
 """
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -23,6 +22,7 @@ from .browserkit import (
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
+    code_cell_index,
     learner_fixtures,
     open_notebook,
     wait_idle,
@@ -34,11 +34,6 @@ NOTEBOOK = ROOT / "notebooks" / "en" / "02-pod-to-pod.ipynb"
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(420),
               pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
-
-
-def _cell_index(needle: str) -> int:
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
 
 
 def _companions_gone() -> None:
@@ -57,7 +52,7 @@ def _outputs(page) -> str:
 
 def test_a_learner_starts_companion_labs_and_reads_their_nodes(page, learner):
     open_notebook(page, "companion-user-not-open")
-    last = _cell_index('pods.interfaces_table(bridge.node("worker"))')
+    last = code_cell_index(NOTEBOOK, 'pods.interfaces_table(bridge.node("worker"))')
     for _ in range(last):
         page.keyboard.press("Shift+Enter")
     try:

@@ -10,7 +10,6 @@ Debian's ``/usr/bin/python3`` when this one lives under ``/root``, mode 700).
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -22,6 +21,7 @@ from .browserkit import (
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
+    code_cell_index,
     learner_fixtures,
     open_notebook,
     wait_idle,
@@ -35,11 +35,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(420),
               pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
 
-def _cell_index(needle: str) -> int:
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
-
-
 learner, jupyter, page = learner_fixtures(USER, LAB, "en/03-pod-to-service.ipynb")
 
 
@@ -50,7 +45,7 @@ def _outputs(page) -> str:
 
 def test_a_learner_sees_the_kernel_trace_and_the_capture_drawn(page):
     open_notebook(page, "notebook03-user-not-open")
-    last = _cell_index("captured.draw(")
+    last = code_cell_index(NOTEBOOK, "captured.draw(")
     for _ in range(last):
         page.keyboard.press("Shift+Enter")
     try:

@@ -8,8 +8,6 @@ removes the companions. The user and the interpreter: ``browserkit.ordinary_user
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install -e '.[test]'")
@@ -20,6 +18,7 @@ from .browserkit import (  # noqa: E402
     NO_CHROMIUM,
     OUTPUT,
     ROOT,
+    code_cell_index,
     jupyter_as,
     ordinary_user,
     run_first_cell,
@@ -36,8 +35,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(420),
 
 
 def _cell_index(lang: str, needle: str) -> int:
-    cells = json.loads((ROOT / "notebooks" / lang / "05-network-stacks.ipynb").read_text())["cells"]
-    return next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and needle in "".join(c["source"]))
+    return code_cell_index(ROOT / "notebooks" / lang / "05-network-stacks.ipynb", needle)
 
 
 def _companions_gone() -> None:
