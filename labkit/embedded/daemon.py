@@ -301,10 +301,12 @@ class LabDaemon:
                     + [{**o, "kind": "EndpointSlice"} for o in store.list(slices)])
 
         self.proxy = KubeProxy(self.state.spec, objects, self._reporter("kube-proxy"))
+        self.proxy.fed = True  # told of each change below: a sync reads the changed Services only
+        kinds = {services.key: "Service", slices.key: "EndpointSlice"}
 
         def on_change(change) -> None:
-            if change.key in (services.key, slices.key):
-                self.proxy.changed()
+            if change.key in kinds:
+                self.proxy.object_changed(kinds[change.key], change.type == "DELETED", change.obj)
 
         store.listeners.append(on_change)
         self.proxy.start()

@@ -43,6 +43,7 @@ from ..bpf import maps as m
 from ..bpf.nodeports import external_only, without_cluster_ips
 from ..errors import LabkitError
 from ..kubeproxy.model import ProxyInput
+from ..kubeproxy.nft_sync import NftUpdate
 from ..kubeproxy.nftables import NftRuleset
 from . import netns as ns
 from .controller import DebouncedSync
@@ -154,6 +155,7 @@ class NodePortProxy(KubeProxy):
     """kube-proxy in ebpf mode: nftables rules for NodePorts, ExternalIPs and LoadBalancer IPs only,
     no ClusterIP anywhere (``labkit.bpf.nodeports``); the socket LB has the ClusterIPs."""
     what = "kube-proxy (NodePorts only) sync"
+    incremental = False  # its rules are a filtered full render (below): compared whole each sync
 
     def __init__(self, spec: LabSpec, objects, report=_ignore) -> None:
         super().__init__(replace(spec, proxy_mode="nftables"), objects, report)
@@ -161,5 +163,5 @@ class NodePortProxy(KubeProxy):
     async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
         return await super()._sync_node(node, external_only(inp) if isinstance(inp, ProxyInput) else inp)
 
-    async def _sync_nft(self, node: NodePlan, rs: NftRuleset) -> SyncRecord | None:
-        return await super()._sync_nft(node, without_cluster_ips(rs))
+    async def _sync_nft(self, node: NodePlan, rs: NftRuleset, update: NftUpdate | None = None) -> SyncRecord | None:
+        return await super()._sync_nft(node, without_cluster_ips(rs), update)

@@ -25,10 +25,17 @@ from dataclasses import dataclass
 
 from ..kubeproxy.iptables import jump_rules
 from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
-from ..kubeproxy.manifests import Parts, assemble, from_objects, object_parts
+from ..kubeproxy.manifests import SERVICE_NAME_LABEL, Parts, assemble, from_objects, object_parts
 from ..kubeproxy.model import NodeContext, ProxyInput
+from ..kubeproxy.nft_incremental import Group, NftNodeState, NftPiece
 from ..kubeproxy.nft_netlink import Unsupported, encode_transaction
-from ..kubeproxy.nft_sync import needs_full_sync, nft_delete_chains, nft_initial_batches, nft_update
+from ..kubeproxy.nft_sync import (
+    NftUpdate,
+    needs_full_sync,
+    nft_delete_chains,
+    nft_initial_batches,
+    nft_update,
+)
 from ..kubeproxy.nftables import NftRuleset
 from ..kubeproxy.render_cache import CachedRenderer
 from . import netns as ns
@@ -114,6 +121,112 @@ class ParsedObjects:
             del self._cache[key]  # deleted or changed objects: forget their old versions
         return {node: assemble(parts) for node, parts in per_node.items()}
 
+    def forget(self, base: tuple, nodes: list[str]) -> None:
+        for node in nodes:
+            self._cache.pop((base, node), None)
+
+
+def _group(obj: dict) -> Group | None:
+    """The Service an object belongs to: a Service itself, or the one an EndpointSlice is labelled with."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return None
+    kind, ns = obj.get("kind"), meta.get("namespace")
+    if kind == "Service":
+        name = meta.get("name")
+    elif kind == "EndpointSlice":
+        labels = meta.get("labels")
+        name = labels.get(SERVICE_NAME_LABEL) if isinstance(labels, dict) else None
+    else:
+        return None
+    return (ns, name) if isinstance(ns, str) and isinstance(name, str) else None
+
+
+class ObjectIndex:
+    """Which Services changed since the last sync (upstream's change trackers, pkg/proxy/
+    servicechangetracker.go and endpointschangetracker.go, which the informers feed).
+
+    Fed either by the store's change events (:meth:`apply`, as an informer feeds kube-proxy: a
+    sync then costs what changed), or by a scan of every object (:meth:`update`: an object is
+    known by its kind, namespace and name, and changed when its resourceVersion did; the API
+    server gives every write a new one). Objects are grouped by the Service they belong to.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, tuple[str, Group | None]] = {}  # (kind, ns, name) -> (rv, Service)
+        self.members: dict[Group, dict[tuple, dict]] = {}  # Service -> {(kind, ns, name, rv): object}
+        self.gone: list[tuple] = []  # (kind, ns, name, rv) of the versions replaced or deleted
+        self.pending: set[Group] = set()  # changed Services not synced yet
+        self.unknown = True  # an object that belongs to no Service changed: read everything
+        self.seeded = False
+
+    def _drop(self, ident: tuple) -> None:
+        old = self._known.pop(ident, None)
+        if old is None:
+            return
+        rv, g = old
+        self.gone.append((*ident, rv))
+        if g is None:
+            self.unknown = True
+            return
+        self.pending.add(g)
+        members = self.members.get(g)
+        if members is not None:
+            members.pop((*ident, rv), None)
+            if not members:
+                del self.members[g]
+
+    def _add(self, ident: tuple, rv: str, obj: dict) -> None:
+        g = _group(obj)
+        self._known[ident] = (rv, g)
+        if g is None:
+            self.unknown = True
+            return
+        self.pending.add(g)
+        self.members.setdefault(g, {})[(*ident, rv)] = obj
+
+    def apply(self, kind: str, deleted: bool, obj: dict) -> None:
+        """One change event of the store (``obj`` as stored: without its kind)."""
+        if not self.seeded:
+            return  # the first scan reads it
+        meta = obj.get("metadata") or {}
+        ident = (kind, meta.get("namespace"), meta.get("name"))
+        rv = meta.get("resourceVersion")
+        old = self._known.get(ident)
+        if old is not None and not deleted and old[0] == rv:
+            return
+        self._drop(ident)
+        if not deleted:
+            if not rv:
+                self.unknown = True
+                return
+            self._add(ident, rv, {**obj, "kind": kind})
+
+    def update(self, objects: list[dict]) -> None:
+        """Compare with every object (dicts with their ``kind``)."""
+        current: dict[tuple, tuple[str, dict]] = {}
+        for obj in objects:
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict) or not meta.get("resourceVersion"):
+                self.unknown = True
+                continue
+            current[(obj.get("kind"), meta.get("namespace"), meta.get("name"))] = (meta["resourceVersion"], obj)
+        known = self._known
+        for ident in [i for i in known if i not in current]:
+            self._drop(ident)
+        for ident, (rv, obj) in current.items():
+            old = known.get(ident)
+            if old is None or old[0] != rv:
+                self._drop(ident)
+                self._add(ident, rv, obj)
+        self.seeded = True
+
+    def take(self) -> tuple[set[Group] | None, list[tuple]]:
+        """The Services changed since the last call (``None``: cannot tell) and the versions gone."""
+        changed, gone = (None if self.unknown else self.pending), self.gone
+        self.pending, self.gone, self.unknown = set(), [], False
+        return changed, gone
+
 
 STALE_CHAIN_DELAY = 1.0  # upstream: stale chains are deleted once they are a second old
 
@@ -145,6 +258,7 @@ def _commit(netns: str, messages: list) -> NftSocket:
 class KubeProxy(DebouncedSync):
     """Keeps every node's service rules in step with the API objects."""
     what = "kube-proxy sync"
+    incremental = True  # nftables: partial syncs computed from the changed Services (``nft_incremental``)
 
     def __init__(self, spec: LabSpec, objects, report=_ignore) -> None:
         """``objects()`` returns the current Services, EndpointSlices (dicts with ``kind``);
@@ -159,13 +273,48 @@ class KubeProxy(DebouncedSync):
         self.last_sync: dict[str, float] = {}
         self.records: dict[str, SyncRecord] = {}
         self.parsed = ParsedObjects()
+        self.index = ObjectIndex()
         self._renderers: dict[str, CachedRenderer] = {}
+        self._nft_state: dict[str, NftNodeState] = {}  # nftables: each node's rules by Service
         self.netlink = True  # partial nftables syncs without the nft binary (when encodable)
+        # True: the owner calls :meth:`object_changed` for every change of a Service or an
+        # EndpointSlice, and a sync reads only the Services that changed (else it reads all objects)
+        self.fed = False
+
+    def object_changed(self, kind: str, deleted: bool, obj: dict) -> None:
+        """A Service or an EndpointSlice was written or deleted (``obj`` as the store holds it)."""
+        self.index.apply(kind, deleted, obj)
+        self.changed()
 
     async def sync(self) -> None:
         nodes = [n for n in self.spec.node_plans() if n.name not in self.stopped]   # a stopped kube-proxy writes nothing
-        inputs = self.parsed.inputs(self.objects(), [n.name for n in nodes], self.report)
-        await asyncio.gather(*(self._sync_node(node, inputs[node.name]) for node in nodes))
+        objects = None
+        if not self.fed or not self.index.seeded:
+            objects = self.objects()
+            self.index.update(objects)
+        changed, gone = self.index.take()
+        names = [n.name for n in nodes]
+        for base in gone:
+            self.parsed.forget(base, names)
+        updates: dict[str, NftUpdate | None] = {}
+        if changed is not None and self.incremental and self.spec.proxy_mode == "nftables":
+            for i, n in enumerate(nodes):
+                if n.name in self._nft_state:
+                    updates[n.name] = self._nft_changes(n, changed, report=i == 0)
+        full = [n for n in nodes if updates.get(n.name) is None]
+        inputs = {}
+        if full:
+            if objects is None:
+                objects = self.objects()
+                self.index.update(objects)  # what it finds changed (nothing, unless an event was missed)
+                if self.index.pending or self.index.unknown:  # is synced everywhere next time
+                    self.changed()
+            inputs = self.parsed.inputs(objects, [n.name for n in full], self.report)
+        await asyncio.gather(*(self._sync_node(n, inputs[n.name]) for n in full),
+                             *(self._sync_node_changes(n, u) for n in nodes if (u := updates.get(n.name)) is not None))
+        self._after_sync()
+
+    def _after_sync(self) -> None:
         self.sync_count += 1
         if any(self._stale.values()):
             asyncio.get_running_loop().call_later(STALE_CHAIN_DELAY + 0.1, self.changed)
@@ -174,6 +323,44 @@ class KubeProxy(DebouncedSync):
         """The next sync of ``node`` is a full one (upstream's ``needFullSync``)."""
         self._applied.pop(node, None)
         self._stale.pop(node, None)
+        self._nft_state.pop(node, None)
+
+    def _nft_changes(self, node: NodePlan, changed: set[Group], report: bool) -> NftUpdate | None:
+        """The partial sync of the Services in ``changed`` alone, from their objects (nftables);
+        ``None``: compare whole rulesets instead. Patches the node's :class:`NftNodeState`."""
+        state, renderer = self._nft_state[node.name], self._renderers[node.name]
+        ctx = node_context(self.spec, node)
+        fixed = {n: s for n, s in state.ruleset.sets.items() if n in state.fixed}
+        changes: dict[Group, list[NftPiece]] = {}
+        for g in sorted(changed, key=lambda g: (str(g[0]), str(g[1]))):
+            parts = []
+            for base, obj in self.index.members.get(g, {}).items():
+                value = self.parsed.parts(obj, node.name, base)
+                if isinstance(value, BaseException):
+                    if report:
+                        self.report(obj, value)
+                    continue
+                parts.append(value)
+            inp = assemble(parts)
+            changes[g] = [renderer.nft_piece(info, inp.endpoints_for(info), ctx, fixed)
+                          for info in inp.sorted_services()]
+        update = state.update(changes)
+        if update is None:
+            self._nft_state.pop(node.name, None)
+        return update
+
+    async def _sync_node_changes(self, node: NodePlan, update: NftUpdate) -> None:
+        start = time.perf_counter()
+        state = self._nft_state[node.name]
+        try:
+            record = await self._sync_nft(node, state.ruleset, update)
+        except Exception:
+            self.forget(node.name)
+            raise
+        if record is not None:
+            record.seconds = time.perf_counter() - start
+            self.records[node.name] = record
+            self.last_sync[node.name] = time.time()
 
     async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
         """Sync one node to ``inp`` (or to ``(source, index, object)`` triples, read here)."""
@@ -184,7 +371,10 @@ class KubeProxy(DebouncedSync):
         try:
             renderer = self._renderers.setdefault(node.name, CachedRenderer())
             if self.spec.proxy_mode == "nftables":
-                record = await self._sync_nft(node, renderer.nftables(inp, ctx))
+                rs = renderer.nftables(inp, ctx)
+                record = await self._sync_nft(node, rs)
+                if self.incremental:
+                    self._nft_state[node.name] = NftNodeState(rs, renderer.nft_groups, renderer.nft_fixed)
             else:
                 record = await self._sync_iptables(node, ctx, renderer.iptables(inp, ctx))
         except Exception:
@@ -217,11 +407,12 @@ class KubeProxy(DebouncedSync):
         await self._nft(node, text)
         return "nft"
 
-    async def _sync_nft(self, node: NodePlan, rs: NftRuleset) -> SyncRecord | None:
+    async def _sync_nft(self, node: NodePlan, rs: NftRuleset, update: NftUpdate | None = None) -> SyncRecord | None:
+        """Bring the node to ``rs``; ``update``: the partial sync that does it, computed already."""
         prev = self._applied.get(node.name)
         stale = self._stale.setdefault(node.name, {})
         t0 = time.perf_counter()
-        if not isinstance(prev, NftRuleset) or needs_full_sync(prev, rs):
+        if update is None and (not isinstance(prev, NftRuleset) or needs_full_sync(prev, rs)):
             batches = nft_initial_batches(rs)
             for batch in batches:
                 await self._nft(node, batch)
@@ -231,7 +422,9 @@ class KubeProxy(DebouncedSync):
         for chain in [c for c in stale if c in rs.chains]:
             del stale[chain]  # back in use before it could be deleted
         due = [c for c, at in stale.items() if at <= time.time() - STALE_CHAIN_DELAY]
-        update = nft_update(prev, rs)
+        if update is None:
+            assert isinstance(prev, NftRuleset)
+            update = nft_update(prev, rs)
         if update.empty and not due:
             return None
         via = ""

@@ -20,46 +20,56 @@ from .iptables import (
     _write_service_chains,
     _write_trailer,
 )
-from .model import NodeContext, ProxyInput, categorize_endpoints
-from .nftables import NftChain, NftRuleset, NftSet, _Service, _setup
-
-
-@dataclass
-class _NftPiece:
-    chains: dict[str, NftChain]
-    elements: list[tuple[str, list[str]]]
-    sets: dict[str, NftSet]
+from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_endpoints
+from .nft_incremental import Group, NftPiece
+from .nftables import NftRuleset, NftSet, _Service, _setup
 
 
 @dataclass
 class CachedRenderer:
     """Renders one node's rules; call :meth:`nftables` or :meth:`iptables` on every sync."""
 
-    nft: dict[tuple[Any, ...], _NftPiece] = field(default_factory=dict)
+    nft: dict[tuple[Any, ...], NftPiece] = field(default_factory=dict)
     ipt: dict[tuple[Any, ...], tuple[list[str], ...]] = field(default_factory=dict)
+    # the last :meth:`nftables` call: each Service's pieces, and the names of the fixed sets
+    nft_groups: dict[Group, list[NftPiece]] = field(default_factory=dict)
+    nft_fixed: frozenset[str] = frozenset()
+
+    def nft_piece(self, info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext,
+                  fixed: dict[str, NftSet]) -> NftPiece:
+        """What one service port writes (kept: the same input gives the same objects back)."""
+        key = (info, tuple(endpoints), ctx)
+        piece = self.nft.get(key)
+        if piece is None:
+            scratch = NftRuleset(sets={n: NftSet(s.name, s.type, s.is_map, s.comment, s.flags, s.timeout)
+                                       for n, s in fixed.items()})
+            _Service(scratch, info, categorize_endpoints(endpoints, info), ctx).write()
+            piece = NftPiece(scratch.chains,
+                             [(n, s.elements) for n, s in scratch.sets.items() if n in fixed and s.elements],
+                             {n: s for n, s in scratch.sets.items() if n not in fixed})
+            self.nft[key] = piece
+        return piece
 
     def nftables(self, inp: ProxyInput, ctx: NodeContext) -> NftRuleset:
         rs = NftRuleset()
         _setup(rs, ctx)
-        standard = set(rs.sets)
-        used: dict[tuple[Any, ...], _NftPiece] = {}
+        fixed = dict(rs.sets)
+        self.nft_fixed = frozenset(fixed)
+        previous, self.nft = self.nft, {}
+        groups: dict[Group, list[NftPiece]] = {}
         for info in inp.sorted_services():
             endpoints = inp.endpoints_for(info)
             key = (info, tuple(endpoints), ctx)
-            piece = self.nft.get(key)
+            piece = previous.get(key)
             if piece is None:
-                scratch = NftRuleset(sets={n: NftSet(s.name, s.type, s.is_map, s.comment, s.flags, s.timeout)
-                                           for n, s in rs.sets.items()})
-                _Service(scratch, info, categorize_endpoints(endpoints, info), ctx).write()
-                piece = _NftPiece(scratch.chains,
-                                  [(n, s.elements) for n, s in scratch.sets.items() if n in standard and s.elements],
-                                  {n: s for n, s in scratch.sets.items() if n not in standard})
-            used[key] = piece
+                piece = self.nft_piece(info, endpoints, ctx, fixed)
+            self.nft[key] = piece
+            groups.setdefault((info.namespace, info.name), []).append(piece)
             rs.chains.update(piece.chains)
             for name, elements in piece.elements:
                 rs.sets[name].elements.extend(elements)
             rs.sets.update(piece.sets)
-        self.nft = used
+        self.nft_groups = groups
         return rs
 
     def iptables(self, inp: ProxyInput, ctx: NodeContext) -> str:
