@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from . import nodes as seam
+from .embedded.control import running_labs
 from .errors import BadInput, LabkitError
 from .inspect.batch import BATCH_ADDR_ROUTE, addr_and_routes
 from .inspect.bird import parse_protocols
@@ -484,20 +485,6 @@ class Cluster:
 
 
 # --- connect ---------------------------------------------------------------------------------------
-def running_labs() -> list[str]:
-    """Embedded labs whose daemon answers on this machine (for an ordinary user: the labs of which
-    they have a kubeconfig copy, since only root may ask the daemon directly)."""
-    from .embedded.lifecycle import daemon_alive
-    from .embedded.paths import RUN_ROOT
-    from .embedded.userconfig import user_kubeconfig
-
-    if not RUN_ROOT.is_dir():
-        return []
-    if os.geteuid() != 0:
-        return sorted(d.name for d in RUN_ROOT.iterdir() if user_kubeconfig(d.name).exists())
-    return sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists() and daemon_alive(d.name))
-
-
 def _explain_root_only_labs() -> None:
     """An ordinary user with no kubeconfig while a lab runs: say how to get one, not just "none"."""
     from .embedded.paths import RUN_ROOT, kubeconfig_file

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +40,34 @@ def _language_from_env() -> str:
 _language = _language_from_env()
 
 
-def tables(package: Path = PACKAGE) -> list[tuple[str, dict[str, dict[str, str]]]]:
+# A top-level ``MESSAGES = {`` (or ``MESSAGES: ... = {``) and the next top-level statement.
+_TABLE_START = re.compile(rf"^{TABLE}\s*(?::[^=\n]*)?=", re.M)
+_NEXT_STATEMENT = re.compile(r"^[^\s}\])#]", re.M)
+
+
+def _statements(text: str, path: Path, fast: bool) -> list[ast.stmt]:
+    """The module's top-level statements that may assign ``MESSAGES``. ``fast``: parse only each
+    table's own lines (parsing all 60 modules costs 0.2 s of CPU, every ``labkit`` command pays
+    it); a chunk that does not parse alone falls back to the whole file."""
+    if fast:
+        found: list[ast.stmt] = []
+        for start in _TABLE_START.finditer(text):
+            end = _NEXT_STATEMENT.search(text, start.end())
+            chunk = text[start.start():end.start() if end else len(text)]
+            try:
+                body = ast.parse(chunk).body
+            except SyntaxError:
+                break
+            lineno = text.count("\n", 0, start.start())
+            for node in body:
+                ast.increment_lineno(node, lineno)
+            found.extend(body)
+        else:
+            return found
+    return ast.parse(text, str(path)).body
+
+
+def tables(package: Path = PACKAGE, fast: bool = True) -> list[tuple[str, dict[str, dict[str, str]]]]:
     """Every module-level ``MESSAGES`` literal under ``package``: ``[(relative path, table)]``."""
     found = []
     for path in sorted(package.rglob("*.py")):
@@ -47,7 +75,7 @@ def tables(package: Path = PACKAGE) -> list[tuple[str, dict[str, dict[str, str]]
         if TABLE not in text:
             continue
         rel = path.relative_to(package).as_posix()
-        for node in ast.parse(text, str(path)).body:
+        for node in _statements(text, path, fast):
             if isinstance(node, ast.Assign):
                 targets = node.targets
             elif isinstance(node, ast.AnnAssign) and node.value is not None:

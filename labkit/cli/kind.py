@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .. import i18n
 from ..kind import config, versions
 from ..kind import lifecycle as runner
 from ..kind.config import CNIS, DEFAULT_NAME, PROXY_MODES, KindPlan
@@ -18,7 +19,7 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    kind = subparsers.add_parser("kind", help="kind clusters for each CNI (needs docker and kind)")
+    kind = subparsers.add_parser("kind", help=i18n.t("cli.kind_help"))
     sub = kind.add_subparsers(dest="kind_command", metavar="SUBCOMMAND")
 
     p = sub.add_parser("config", help="print the kind cluster config for a CNI and kube-proxy mode")

@@ -7,7 +7,6 @@ import os
 import sys
 
 from .. import i18n
-from ..embedded import lifecycle
 from ..embedded.client import EmbeddedLab
 from ..embedded.paths import kubeconfig_file
 from ..embedded.topology import CNI_FLAVORS, DEFAULT_NAME, LabSpec
@@ -17,7 +16,7 @@ from .target import add_cluster_options, connect_from, lab_name_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("up", help="start the embedded lab (root)")
+    p = subparsers.add_parser("up", help=i18n.t("cli.up_help"))
     p.add_argument("--name", default=DEFAULT_NAME)
     p.add_argument("--nodes", type=int, default=3)
     p.add_argument("--cni", default="kindnet", metavar="|".join(CNI_FLAVORS))
@@ -37,26 +36,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="prefix of each node's pod subnet (default 24; 22 holds 1,000 pods)")
     p.set_defaults(func=cmd_up)
 
-    p = subparsers.add_parser("down", help="remove the embedded lab and everything it created")
+    p = subparsers.add_parser("down", help=i18n.t("cli.down_help"))
     p.add_argument("--name", default=DEFAULT_NAME)
     p.add_argument("--all", action="store_true", help="every lab of this machine (companion labs included)")
     p.set_defaults(func=cmd_down)
 
-    p = subparsers.add_parser("reset", help="rebuild the lab from scratch, same shape (seconds)")
+    p = subparsers.add_parser("reset", help=i18n.t("cli.reset_help"))
     p.add_argument("--name", default=DEFAULT_NAME)
     p.set_defaults(func=cmd_reset)
 
-    p = subparsers.add_parser("kubeconfig", help="print the path of the lab's kubeconfig")
+    p = subparsers.add_parser("kubeconfig", help=i18n.t("cli.kubeconfig_help"))
     p.add_argument("--name", default=DEFAULT_NAME)
     p.set_defaults(func=cmd_kubeconfig)
 
-    p = subparsers.add_parser("status", help="nodes and pods of the embedded lab")
+    p = subparsers.add_parser("status", help=i18n.t("cli.status_help"))
     add_cluster_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from ..embedded import lifecycle  # the lab's builder: heavy, and `status` needs none of it
+
     if os.geteuid() != 0:           # an ordinary user: say what they can do without root
         from ..embedded.companions import PRESETS
 
@@ -102,6 +103,7 @@ def other_ranges(spec: LabSpec) -> str:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     from ..classroom import client
+    from ..embedded import lifecycle
 
     if client.in_class():          # a learner of `make class`: the class service resets their own lab
         print(i18n.t("class.reset_done", name=client.reset_own()))
@@ -122,6 +124,8 @@ def cmd_kubeconfig(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from ..embedded import lifecycle
+
     if args.all:
         names = lifecycle.all_labs()
         count = lifecycle.down_all()

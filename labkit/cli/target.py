@@ -9,6 +9,7 @@ lab's nodes through its daemon's API.
 from __future__ import annotations
 
 import argparse
+import os
 
 from .. import i18n
 from ..errors import LabkitError
@@ -44,6 +45,12 @@ def lab_name_from(args: argparse.Namespace, command: str) -> str:
     """The embedded lab the options name, for commands that only work on one."""
     if getattr(args, "name", None):
         return args.name
+    if not (getattr(args, "context", None) or getattr(args, "kubeconfig", None) or os.environ.get("KUBECONFIG")):
+        from ..embedded.control import running_labs
+
+        labs = running_labs()          # connect()'s own rule, without building an API client
+        if labs:
+            return "kubenet" if "kubenet" in labs else labs[0]
     cluster = connect_from(args)
     if cluster.kind != "embedded" or not cluster.lab:
         raise LabkitError("target.needs_embedded", exit_code=2, command=command, name=cluster.name,

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import LabkitError
 from ..nodes import LabNetns
 from . import control
-from .lifecycle import daemon_alive
+from .control import daemon_alive
 from .paths import control_socket, kubeconfig_file
 from .state import LabState
 from .topology import DEFAULT_NAME, LabSpec

@@ -180,7 +180,7 @@ def describe(lab: str, name: str, kind: str, running: bool, started: bool = Fals
 
 def status(lab: str) -> list[dict]:
     """Every preset of lab ``lab``: its companion's name and whether it runs."""
-    from .lifecycle import daemon_alive
+    from .control import daemon_alive
 
     if not state_file(lab).exists():
         raise LabkitError("companion.no_lab", lab=lab)

@@ -7,11 +7,13 @@ one is for the CLI, the tests and anything that needs the data plane directly.
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
 
 from ..errors import LabkitError
+from .paths import RUN_ROOT, control_socket
 
 MAX_MESSAGE = 64 * 1024 * 1024
 
@@ -49,3 +51,27 @@ def call(sock_path: Path, op: str, timeout: float = 120.0, **args: Any) -> Any:
     if not reply.get("ok"):
         raise decode_error(reply["error"])
     return reply.get("result")
+
+
+def daemon_alive(name: str, ready: bool = False) -> bool:
+    """The daemon answers (and, with ``ready``, its cluster is usable: API up, system pods running)."""
+    sock = control_socket(name)
+    if not sock.exists():
+        return False
+    try:
+        answer = call(sock, "ping", timeout=2.0)
+        return bool(answer.get("ready")) if ready else True
+    except (OSError, ValueError, LabkitError):
+        return False
+
+
+def running_labs() -> list[str]:
+    """Embedded labs whose daemon answers on this machine (for an ordinary user: the labs of which
+    they have a kubeconfig copy, since only root may ask the daemon directly)."""
+    from .userconfig import user_kubeconfig
+
+    if not RUN_ROOT.is_dir():
+        return []
+    if os.geteuid() != 0:
+        return sorted(d.name for d in RUN_ROOT.iterdir() if user_kubeconfig(d.name).exists())
+    return sorted(d.name for d in RUN_ROOT.iterdir() if (d / "state.json").exists() and daemon_alive(d.name))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import LabkitError
 from . import cleanup, control, dataplane, hostnet
+from .control import daemon_alive
 from .hostnet import host_networks
 from .paths import RUN_ROOT, control_socket, lab_dir, log_file
 from .state import LabState
@@ -28,18 +29,6 @@ DAEMON_START_TIMEOUT = 15.0
 def require_root() -> None:
     if os.geteuid() != 0:
         raise LabkitError("lab.needs_root")
-
-
-def daemon_alive(name: str, ready: bool = False) -> bool:
-    """The daemon answers (and, with ``ready``, its cluster is usable: API up, system pods running)."""
-    sock = control_socket(name)
-    if not sock.exists():
-        return False
-    try:
-        answer = control.call(sock, "ping", timeout=2.0)
-        return bool(answer.get("ready")) if ready else True
-    except (OSError, ValueError, LabkitError):
-        return False
 
 
 def up(spec: LabSpec, chosen: AbstractSet[str] = frozenset()) -> tuple[LabSpec, bool]:
