@@ -174,8 +174,9 @@ class Trace:
             if h.candidate is not None and h is self.for_candidate(h.candidate)[0]:
                 rows.append(f"<tr><td colspan='4' style='text-align:left'>"
                             f"<b>{html.escape(self._candidate_head(h.candidate, None))}</b></td></tr>")
-            # left-aligned: JupyterLab right-aligns table cells, which made each step hard to read
-            td = "<td style='text-align:left'>"
+            # left-aligned: JupyterLab right-aligns table cells, which made each step hard to read; the
+            # short columns do not wrap ("pod / network", "rw- / worker" at 1,366 px doubled every row)
+            td = "<td style='text-align:left;white-space:nowrap'>"
             rows.append(f"<tr style='background:{colours.get(h.layer, '#fff')}'>{td}{i}</td>"
                         f"{td}{html.escape(i18n.t('trace.layer.' + h.layer))}</td>{td}{html.escape(h.node or '')}</td>"
                         f"<td style='font-family:monospace;text-align:left'>{html.escape(h.text())}</td></tr>")

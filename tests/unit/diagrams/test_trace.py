@@ -181,3 +181,17 @@ def test_node_port_in_ebpf_mode_goes_through_kube_proxys_nodeport_rules(kindnet)
     assert "BPF" not in t.to_text() and "demo/blue-np" in t.to_text("fr")
     cluster = trace(kindnet, "demo/client", f"{blue.cluster_ip}:80")      # still the socket LB
     assert [h.key for h in cluster.hops if h.candidate is None] == ["socket_lb"]
+
+
+def test_html_table_short_columns_do_not_wrap(kindnet):
+    """At 1,366 px the step/layer/where cells wrapped ("pod / network", "kubenet- / worker"), doubling
+    every row; only the "what happens" cell may wrap."""
+    import re
+
+    t = trace(kindnet, "demo/client", "demo/blue:80")
+    rows = [r for r in re.findall(r"<tr style='background:[^']*'>(.*?)</tr>", t._repr_html_())]
+    assert rows
+    for row in rows:
+        cells = re.findall(r"<td style='([^']*)'>", row)
+        assert len(cells) == 4 and all("white-space:nowrap" in c for c in cells[:3]), cells
+        assert "nowrap" not in cells[3]
