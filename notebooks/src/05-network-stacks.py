@@ -396,7 +396,7 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # %% [markdown] en
 # ### Compared live: kube-proxy, routes learned by BGP, or a BPF socket load balancer
 #
-# The same measurements (the cell takes about a minute) on your lab and on two small labs: `labkit up --cni calico` (Calico's
+# The same measurements on your lab and on two small labs: `labkit up --cni calico` (Calico's
 # wiring, each node's routes announced by BIRD) and `labkit up --service-proxy ebpf`, where
 # kube-proxy is replaced, as Cilium does, by BPF programs on `connect()`/`sendmsg()` that pick a
 # backend from a map (`bpftool map dump`, or `labkit inspect socket-lb --node worker`). From a pod:
@@ -420,7 +420,7 @@ diagrams.pod_network(flannel_snapshot, lang=LANG)
 # %% [markdown] fr
 # ### Comparaison en direct : kube-proxy, routes apprises par BGP, ou un répartiteur BPF de sockets
 #
-# Les mêmes mesures (la cellule prend environ une minute) sur votre lab et sur deux petits labs : `labkit up --cni calico` (le câblage
+# Les mêmes mesures sur votre lab et sur deux petits labs : `labkit up --cni calico` (le câblage
 # de Calico, les routes de chaque nœud annoncées par BIRD) et `labkit up --service-proxy ebpf`, où
 # kube-proxy est remplacé, comme le fait Cilium, par des programmes BPF sur
 # `connect()`/`sendmsg()` qui choisissent un backend dans une table (`bpftool map dump`, ou
