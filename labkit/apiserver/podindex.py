@@ -63,10 +63,10 @@ class PodIndex:
         self.pending: dict[Key, dict] = {}
         self.changes = Changes()
         for pod in pods:
-            self._set(self._key(pod), pod)
+            self._set(self.key(pod), pod)
 
     @staticmethod
-    def _key(pod: dict) -> Key:
+    def key(pod: dict) -> Key:
         meta = pod["metadata"]
         return (meta.get("namespace", ""), meta["name"])
 
@@ -83,7 +83,7 @@ class PodIndex:
             uid = obj.get("metadata", {}).get("uid")
             self.changes.objects.setdefault(change.key, set()).add(uid)
             return
-        key = self._key(obj)
+        key = self.key(obj)
         old = self.pods.get(key)
         self._drop(key)
         if change.type != "DELETED":

@@ -12,6 +12,11 @@ a new pod's first connection (``kubectl run --labels=access=true ... -- wget ngi
 before the nginx pod's node allows its address, and is dropped. ``PolicyBarrier`` keeps the
 addresses given out but not yet published, lays them over the pods the enforcer reads
 (``reader``), and ``admit`` waits for an enforcer sync that began after the address was known.
+
+Without any NetworkPolicy, and with every node's table empty, a pod's address changes no table: the
+barrier lets the pod start at once (``unfiltered``) instead of waiting for a sync that would load
+nothing, and the enforcer's reader leaves the pods as they are (it does not read them then). A
+1,000-pod Deployment in a lab without policies otherwise waited for ~1,000 such syncs.
 """
 from __future__ import annotations
 
@@ -50,11 +55,15 @@ class PolicyBarrier:
         self.pending: dict[tuple[str, str, str], str] = {}
         self.enforcer: DebouncedSync | None = None
         self.timeout = timeout
+        # True when no NetworkPolicy exists and no node's table filters anything (the daemon's)
+        self.unfiltered: Callable[[], bool] = lambda: False
 
     def reader(self, read: Callable[[], PolicyObjects]) -> Callable[[], PolicyObjects]:
         """The enforcer's reader, with the addresses not yet in the API laid over the pods."""
         def objects() -> PolicyObjects:
             objs = read()
+            if not objs.policies:
+                return objs          # no policy: the enforcer reads no pod (policy.py)
             present = {_key(p): (p.get("status") or {}).get("podIP") for p in objs.pods}
             for key in [k for k in self.pending if k not in present or present[k]]:
                 del self.pending[key]          # published by the kubelet, or the pod is gone
@@ -63,7 +72,7 @@ class PolicyBarrier:
 
     async def admit(self, pod: dict, ip: str) -> None:
         """Return once every node's enforcer has synced with ``pod`` at ``ip`` (or timed out)."""
-        if self.enforcer is None or not ip:
+        if self.enforcer is None or not ip or self.unfiltered():
             return
         self.pending[_key(pod)] = ip
         if not await self.enforcer.caught_up(self.timeout):

@@ -383,6 +383,7 @@ class LabDaemon:
 
     def start_policy_enforcer(self) -> None:
         """NetworkPolicies enforced in every node (nftables), fed by the API store."""
+        from ..apiserver.resources import BY_KEY
         from .admission import PolicyBarrier
         from .policy import WATCHED_KINDS, PolicyEnforcer, store_objects
 
@@ -390,6 +391,9 @@ class LabDaemon:
         self.policy = PolicyEnforcer(self.state.spec, barrier.reader(store_objects(self.api.store)),
                                      self._reporter("network-policy-enforcer"))
         barrier.enforcer = self.policy
+        policies = BY_KEY["networking.k8s.io/networkpolicies"]
+        barrier.unfiltered = lambda: (not self.api.store.count(policies)
+                                      and self.policy.filters_nothing())
         self.api.runtime.before_containers = barrier.admit   # see ``admission``
 
         def on_change(change) -> None:

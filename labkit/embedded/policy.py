@@ -34,6 +34,13 @@ class PolicyEnforcer(DebouncedSync):
         self._applied: dict[str, str] = {}
         self.last_sync: dict[str, float] = {}
 
+    def filters_nothing(self) -> bool:
+        """Whether no node's table filters anything: each one loaded is the empty table (a node
+        not synced yet has none). Then a new pod's address changes no node's table while no
+        NetworkPolicy exists (see ``admission.PolicyBarrier``)."""
+        empty = render(NodeRules())
+        return all(text == empty for text in self._applied.values())
+
     async def sync(self) -> None:
         objs = self.objects()
         if objs.policies:

@@ -20,6 +20,9 @@ def test_overlay_fills_only_missing_addresses_of_the_same_pod():
     assert pods[0]["status"] == {}                     # the store's objects are not touched
 
 
+POLICY = {"metadata": {"namespace": "default", "name": "deny"}, "spec": {"podSelector": {}}}
+
+
 class Recorder(DebouncedSync):
     def __init__(self, read):
         super().__init__()
@@ -33,7 +36,7 @@ def test_admit_returns_after_a_sync_that_saw_the_address_then_forgets_it():
     async def scenario():
         store = [pod("a")]
         barrier = PolicyBarrier(timeout=5)
-        enforcer = Recorder(barrier.reader(lambda: PolicyObjects([], store, [])))
+        enforcer = Recorder(barrier.reader(lambda: PolicyObjects([], store, [POLICY])))
         barrier.enforcer = enforcer
         enforcer.start()
         await barrier.admit(store[0], "10.244.1.9")
@@ -57,3 +60,32 @@ def test_admit_gives_up_after_the_timeout_when_the_enforcer_fails():
         await barrier.admit(pod("a"), "10.244.1.9")    # returns (with a warning), never hangs
         await barrier.enforcer.stop()
     asyncio.run(scenario())
+
+
+def test_without_policies_admit_does_not_wait_and_the_reader_leaves_pods_alone():
+    async def scenario():
+        store = [pod("a")]
+        barrier = PolicyBarrier(timeout=5)
+        enforcer = Recorder(barrier.reader(lambda: PolicyObjects([], store, [])))
+        barrier.enforcer = enforcer          # never started: a wait would time out
+        barrier.unfiltered = lambda: True
+        began = enforcer.sync_count
+        await barrier.admit(store[0], "10.244.1.9")
+        assert enforcer.sync_count == began and barrier.pending == {}
+        barrier.unfiltered = lambda: False
+        barrier.pending[("default", "a", "u1")] = "10.244.1.9"
+        assert enforcer.read().pods[0]["status"] == {}       # no policy: pods as stored
+    asyncio.run(scenario())
+
+
+def test_the_enforcer_filters_nothing_only_while_every_table_is_the_empty_one():
+    from labkit.embedded.policy import PolicyEnforcer
+    from labkit.embedded.topology import LabSpec
+    from labkit.netpol.nft import NodeRules, render
+
+    enforcer = PolicyEnforcer(LabSpec(name="adm1"), lambda: PolicyObjects([], [], []))
+    assert enforcer.filters_nothing()                    # nothing loaded yet
+    enforcer._applied["n1"] = render(NodeRules())
+    assert enforcer.filters_nothing()
+    enforcer._applied["n2"] = "table inet labkit-netpol { chain x { drop } }"
+    assert not enforcer.filters_nothing()
