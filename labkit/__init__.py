@@ -59,6 +59,11 @@ def __getattr__(name: str) -> object:
     return value
 
 
+def __dir__() -> list[str]:
+    # Tab completion in a notebook lists the public names before their first use.
+    return sorted(set(globals()) | set(_LAZY))
+
+
 class _Package(types.ModuleType):
     def __setattr__(self, name: str, value: object) -> None:
         # Importing the submodule labkit.capture binds it on the package (importlib's

@@ -92,3 +92,13 @@ def test_the_invoked_command_is_the_first_word():
 
 def test_the_fast_message_reader_reads_what_the_parser_reads():
     assert i18n.tables(fast=True) == i18n.tables(fast=False)
+
+
+def test_public_names_are_listed_before_first_use() -> None:
+    """A notebook's tab completion (``dir(labkit)``) offers the lazily imported names."""
+    import subprocess
+    import sys
+    code = ("import sys, labkit; names = dir(labkit); "
+            "print('labkit.live' in sys.modules, all(n in names for n in labkit.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
