@@ -434,12 +434,12 @@ print(subprocess.run(["kubectl", "apply", "-f", "-"], input=TWO_PORTS, capture_o
 svc_ip = !kubectl -n nb03 get service two-ports -o jsonpath='{.spec.clusterIP}'
 pod_ip = !kubectl -n nb03 get pod two-ports -o jsonpath='{.status.podIP}'
 l4 = proofs.service_is_l4(LAB, "nb03/client", svc_ip[0], 80, pod_ip[0], other_port=8080)
-print(l4.render(LANG))
+display(l4)
 ranges = proofs.service_port_range_refused(LAB, namespace=NS, service="ranges", ports="8000-8100")
-print(ranges.render(LANG))
+display(ranges)
 survives = proofs.service_ip_survives(LAB, "web", namespace=NS)
 !kubectl -n nb03 rollout status deployment web --timeout=60s
-print(survives.render(LANG))
+display(survives)
 assert l4.holds and ranges.holds and survives.holds
 
 # %% [markdown] en

@@ -491,7 +491,8 @@ kubectl -n nb04-front exec front -- dig +time=1 +tries=1 web.nb04.svc.cluster.lo
 #
 # Keep `deny-egress`, and add a policy in `nb04-front` that lets its pods query the cluster DNS,
 # **and nothing else** (the check resolves `web.nb04.svc.cluster.local` from `front`, and makes sure
-# `front` still cannot reach `nb04-ops/shell`).
+# `front` still cannot reach `nb04-ops/shell`). While the name does not resolve, the check keeps
+# trying for about ten seconds before it answers "Not yet": policies take a moment to apply.
 # %% [markdown] fr
 # La requête échoue avant même de partir : la **résolution de noms** est du trafic elle aussi (UDP
 # et TCP port 53 vers les pods CoreDNS derrière `kube-dns`), et le refus en sortie l'a bloquée.
@@ -501,7 +502,9 @@ kubectl -n nb04-front exec front -- dig +time=1 +tries=1 web.nb04.svc.cluster.lo
 #
 # Gardez `deny-egress`, et ajoutez une politique dans `nb04-front` qui laisse ses pods interroger
 # le DNS du cluster, **et rien d'autre** (la vérification résout `web.nb04.svc.cluster.local`
-# depuis `front`, et s'assure que `front` ne joint toujours pas `nb04-ops/shell`).
+# depuis `front`, et s'assure que `front` ne joint toujours pas `nb04-ops/shell`). Tant que le nom
+# ne se résout pas, la vérification réessaie une dizaine de secondes avant de répondre « Pas encore » :
+# une politique met un instant à s'appliquer.
 
 # %% en
 # Your policy here (%%bash + kubectl apply -f - <<EOF ... EOF)
