@@ -16,6 +16,18 @@ from .. import i18n
 from . import Result, failed, passed
 
 MESSAGES = {
+    # an object the check looks for is missing, but one like it exists (any check)
+    "j.where.elsewhere": {
+        "en": "there is no {kind} {name} in namespace {namespace}, but there is one in {found}: the exercise "
+              "looks in {namespace} (`-n {namespace}`, or `namespace: {namespace}` in the manifest)",
+        "fr": "il n'y a pas de {kind} {name} dans le namespace {namespace}, mais il y en a un dans {found} : "
+              "l'exercice regarde dans {namespace} (`-n {namespace}`, ou `namespace: {namespace}` dans le "
+              "manifeste)"},
+    "j.where.close": {
+        "en": "there is no {kind} {name} in namespace {namespace}, but there is {close}: the exercise looks for "
+              "the name {name}",
+        "fr": "il n'y a pas de {kind} {name} dans le namespace {namespace}, mais il y a {close} : l'exercice "
+              "cherche le nom {name}"},
     "j.no_answer": {"en": "no answer yet: put it in `{variable}` in the cell above",
                     "fr": "pas encore de réponse : mettez-la dans `{variable}`, dans la cellule au-dessus"},
     # 02.5: the device towards another node's pod
@@ -149,6 +161,20 @@ MESSAGES = {
               "(une interface tunnel ? de simples routes via les IP des nœuds ?)"},
     "j.stack.ok": {"en": "right: {cni} in {mode} mode ({evidence})", "fr": "exact : {cni} en mode {mode} ({evidence})"},
 }
+
+
+def look_alike(kind: str, key: str, facts: dict, lang: str) -> str | None:
+    """What to say when ``kind`` ``namespace/name`` is missing and one like it exists: facts
+    ``elsewhere`` (namespaces holding that name) and ``close`` (names of the namespace close to it),
+    as :func:`labkit.exercises.services.look_alikes` reads them. None when there is none."""
+    namespace, _, name = key.partition("/")
+    if facts.get("elsewhere"):
+        return i18n.t("j.where.elsewhere", lang, kind=kind, name=name, namespace=namespace,
+                      found=", ".join(facts["elsewhere"]))
+    if facts.get("close"):
+        return i18n.t("j.where.close", lang, kind=kind, name=name, namespace=namespace,
+                      close=", ".join(f"{namespace}/{c}" for c in facts["close"]))
+    return None
 
 
 def _missing(answer: Any) -> bool:
@@ -373,7 +399,7 @@ def stack(facts: dict, answer: Any, lang: str) -> Result:
 # --- 00-02: pods (the messages are pods.py's) ------------------------------------------------------------
 def _not_running(state: dict, lang: str) -> Result | None:
     if not state.get("exists"):
-        return failed(i18n.t("pods.no_pod", lang, pod=state["pod"]))
+        return failed(look_alike("pod", state["pod"], state, lang) or i18n.t("pods.no_pod", lang, pod=state["pod"]))
     if state.get("phase") != "Running" or not state.get("ip"):
         return failed(i18n.t("pods.not_running", lang, pod=state["pod"], phase=state.get("phase") or "Pending"))
     return None

@@ -250,7 +250,10 @@ def _pod_state(cluster: Any, key: str, wait: float = 10.0) -> dict:
                                                                                 _preload_content=False).data)
         except ApiException as exc:
             if exc.status == 404:
-                return {"pod": key, "exists": False, "phase": None, "node": None, "ip": None}
+                from .services import look_alikes
+
+                return {"pod": key, "exists": False, "phase": None, "node": None, "ip": None,
+                        **look_alikes(cluster.api, "pod", namespace, name)}
             raise
         status = pod.get("status") or {}
         phase = status.get("phase") or "Pending"

@@ -39,6 +39,13 @@ MESSAGES = {
               "(`policyTypes: [Ingress]`)",
         "fr": "{src} ne peut plus se connecter vers {dst} : l'exercice ne refuse que le trafic entrant "
               "(`policyTypes: [Ingress]`)"},
+    "ex.pol.elsewhere": {
+        "en": "NetworkPolicy {policy} is in namespace {found}, where no pod of this exercise runs: a policy "
+              "selects pods of its own namespace only; create it in {namespace} (`kubectl apply -n {namespace} "
+              "...`, or `namespace: {namespace}` in the manifest)",
+        "fr": "la NetworkPolicy {policy} est dans le namespace {found}, où ne tourne aucun pod de l'exercice : "
+              "une politique ne sélectionne que des pods de son propre namespace ; créez-la dans {namespace} "
+              "(`kubectl apply -n {namespace} ...`, ou `namespace: {namespace}` dans le manifeste)"},
     "ex.pol.deny_ok": {
         "en": "no pod reaches the pods of {namespace} any more ({count} connections refused), and they can "
               "still connect out.",
@@ -125,6 +132,7 @@ def observe_matrix(cluster: Any, namespaces: str | Iterable[str] = NAMESPACES, p
     facts = {"port": port, "pods": list(result.pods),
              "allowed": [[s, d] for s in result.pods for d in result.pods if s != d and result.allowed(s, d)],
              "policy_namespaces": sorted({p.namespace for p in eng.policies}),
+             "policies": sorted(p.key for p in eng.policies),
              "isolated": sorted(eng.isolated("Ingress")), "other_port": other_port, "other_port_open": [],
              "namespace": namespace, "dst": dst, "from_namespace": from_namespace, "expected": sorted(expected)}
     if other_port is not None and dst is not None:
@@ -141,6 +149,17 @@ def _allowed(facts: dict) -> set[tuple[str, str]]:
     return {(s, d) for s, d in facts["allowed"]}
 
 
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def misplaced(facts: dict, namespace: str, lang: str) -> list[str]:
+    """Policies in a namespace where none of the exercise's pods runs (made without ``-n``?): they
+    protect nothing here. Facts: ``pods`` and ``policies`` (``namespace/name``)."""
+    mine = {_namespace(p) for p in facts["pods"]} | set(SYSTEM_NAMESPACES)
+    return [i18n.t("ex.pol.elsewhere", lang, policy=key, found=_namespace(key), namespace=namespace)
+            for key in facts.get("policies") or [] if _namespace(key) not in mine][:MAX_LISTED]
+
+
 # --- exercise 1: default deny -------------------------------------------------------------------------
 def judge_default_deny(facts: dict, answer: Any, lang: str) -> Result:
     """No pod (but itself) reaches a pod of ``namespace``, and its pods still connect out."""
@@ -151,7 +170,7 @@ def judge_default_deny(facts: dict, answer: Any, lang: str) -> Result:
     reasons = _listed([i18n.t("ex.pol.still_reaches", lang, src=s, dst=d, port=port) for s, d in leaks], lang)
     if leaks:
         if namespace not in facts["policy_namespaces"]:
-            reasons.insert(0, i18n.t("ex.pol.no_policy", lang, namespace=namespace))
+            reasons[:0] = [i18n.t("ex.pol.no_policy", lang, namespace=namespace), *misplaced(facts, namespace, lang)]
         else:
             reasons += [i18n.t("ex.pol.not_selected", lang, pod=d)
                         for d in dict.fromkeys(d for _, d in leaks) if d not in facts["isolated"]]
@@ -184,6 +203,8 @@ def judge_allow_from_namespace(facts: dict, answer: Any, lang: str) -> Result:
         reasons = [i18n.t("ex.pol.other_port", lang, src=s, dst=dst, port=facts["other_port"], allowed=port)
                    for s in facts.get("other_port_open") or []]
     if reasons:
+        reasons += misplaced(facts, _namespace(dst), lang)
+    if reasons:
         return failed(*reasons)
     return passed(i18n.t("ex.pol.from_ok", lang, namespace=from_namespace, dst=dst, port=port))
 
@@ -207,7 +228,7 @@ def judge_and_or(facts: dict, answer: Any, lang: str) -> Result:
         leaks = [i18n.t("ex.pol.open_to_all", lang, dst=dst)]
     reasons = _listed(missing, lang) + _listed(leaks, lang)
     if reasons:
-        return failed(*reasons)
+        return failed(*reasons, *misplaced(facts, _namespace(dst), lang))
     return passed(i18n.t("ex.pol.and_ok", lang, allowed=", ".join(sorted(expected)), dst=dst))
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import i18n
 from . import Result, failed, passed
+from .judges import look_alike
 
 WAIT_SECONDS = 8.0          # how long a check waits for kube-proxy / the enforcer to catch up
 POLL_SECONDS = 0.3
@@ -51,8 +52,10 @@ MESSAGES = {
         "en": "Service {service} has no selector: nothing tells it which pods to send traffic to",
         "fr": "le Service {service} n'a pas de sélecteur : rien ne lui dit vers quels pods envoyer le trafic"},
     "ex.svc.selects_nothing": {
-        "en": "the selector of Service {service} ({selector}) matches none of the pods of {deployment}",
-        "fr": "le sélecteur du Service {service} ({selector}) ne correspond à aucun pod de {deployment}"},
+        "en": "the selector of Service {service} ({selector}) matches none of the pods of {deployment}, whose "
+              "labels are {labels}",
+        "fr": "le sélecteur du Service {service} ({selector}) ne correspond à aucun pod de {deployment}, dont "
+              "les étiquettes sont {labels}"},
     "ex.svc.endpoints": {
         "en": "the EndpointSlices of {service} list {count} ready endpoint(s), expected {expected}",
         "fr": "les EndpointSlices de {service} listent {count} endpoint(s) prêt(s), on en attend {expected}"},
@@ -109,6 +112,38 @@ def read(api, kind: str, namespace: str, name: str | None = None, selector: str 
         raise
 
 
+def look_alikes(api, kind: str, namespace: str, name: str) -> dict:
+    """Where a missing ``namespace/name`` may be instead: ``elsewhere``, the namespaces that hold a
+    ``kind`` named ``name`` (made without ``-n``?), and ``close``, the names of ``namespace`` close to
+    ``name`` (a typo?). Only for the hint of a failing check: anything unreadable gives nothing."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    apis = {"service": (client.CoreV1Api, "service"), "pod": (client.CoreV1Api, "pod"),
+            "deployment": (client.AppsV1Api, "deployment")}
+    cls, plural = apis[kind]
+    target = cls(api)
+    try:
+        everywhere = json.loads(getattr(target, f"list_{plural}_for_all_namespaces")(
+            field_selector=f"metadata.name={name}", _preload_content=False).data).get("items") or []
+        here = json.loads(getattr(target, f"list_namespaced_{plural}")(namespace, _preload_content=False).data
+                          ).get("items") or []
+    except (ApiException, OSError, ValueError):
+        return {"elsewhere": [], "close": []}
+    elsewhere = sorted({o["metadata"]["namespace"] for o in everywhere if o["metadata"]["name"] == name}
+                       - {namespace})
+    return {"elsewhere": elsewhere, "close": close_names(name, [o["metadata"]["name"] for o in here])}
+
+
+def close_names(name: str, names: list[str]) -> list[str]:
+    """The names that look like ``name`` (a typo, a suffix): at most three, closest first."""
+    import difflib
+
+    others = [n for n in names if n != name]
+    close = difflib.get_close_matches(name, others, n=3, cutoff=0.7)
+    return close + [n for n in others if n not in close and n.startswith(name)][:3 - len(close)]
+
+
 def matches(selector: dict, labels: dict) -> bool:
     """A Service-style selector (equality only) against a pod's labels."""
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
@@ -151,7 +186,8 @@ def _from_pod(cluster: Any, client_pod: str, url: str) -> tuple[dict | None, str
 def _deployment_facts(api, namespace: str, deployment: str) -> dict:
     dep = read(api, "deployment", namespace, deployment)
     if dep is None:
-        return {"deployment_exists": False, "labels": {}, "pods": []}
+        return {"deployment_exists": False, "labels": {}, "pods": [],
+                "deployment_look": look_alikes(api, "deployment", namespace, deployment)}
     labels = ((dep.get("spec", {}).get("template", {}).get("metadata") or {}).get("labels")) or {}
     selector = _selector_text(dep["spec"]["selector"].get("matchLabels") or {})
     return {"deployment_exists": True, "labels": labels,
@@ -169,7 +205,7 @@ def observe_exposed(cluster: Any, namespace: str = "nb03", deployment: str = "he
                  ports=[], selector={}, endpoints=[], url=None, answered_by=None, error="")
     svc = read(api, "service", namespace, service)
     if svc is None:
-        return facts
+        return dict(facts, service_look=look_alikes(api, "service", namespace, service))
     selector = svc["spec"].get("selector") or {}
     facts.update(service_exists=True, selector=selector,
                  ports=[{"port": p.get("port"), "targetPort": p.get("targetPort", p.get("port"))}
@@ -191,12 +227,13 @@ def judge_exposed(facts: dict, answer: Any, lang: str) -> Result:
     ns, dep, svc = facts["namespace"], facts["deployment"], facts["service"]
     reasons = []
     if not facts["deployment_exists"]:
-        reasons.append(i18n.t("ex.svc.no_deployment", lang, deployment=dep, namespace=ns))
+        reasons.append(look_alike("Deployment", f"{ns}/{dep}", facts.get("deployment_look") or {}, lang)
+                       or i18n.t("ex.svc.no_deployment", lang, deployment=dep, namespace=ns))
     elif len(facts["pods"]) != facts["replicas"]:
         reasons.append(i18n.t("ex.svc.replicas", lang, deployment=dep, ready=len(facts["pods"]),
                               expected=facts["replicas"]))
     if not facts["service_exists"]:
-        return failed(*reasons, i18n.t("ex.svc.no_service", lang, service=svc, namespace=ns))
+        return failed(*reasons, _no_service(facts, lang))
     port, target = facts["port"], facts["target_port"]
     mine = next((p for p in facts["ports"] if p["port"] == port), None)
     if mine is None:
@@ -208,8 +245,7 @@ def judge_exposed(facts: dict, answer: Any, lang: str) -> Result:
     if not facts["selector"]:
         reasons.append(i18n.t("ex.svc.no_selector", lang, service=svc))
     elif facts["deployment_exists"] and not matches(facts["selector"], facts["labels"]):
-        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=svc, selector=_selector_text(facts["selector"]),
-                              deployment=dep))
+        reasons.append(_selects_nothing(facts, lang))
     if reasons:
         return failed(*reasons)
     if len(facts["endpoints"]) != facts["replicas"]:
@@ -219,6 +255,18 @@ def judge_exposed(facts: dict, answer: Any, lang: str) -> Result:
         return failed(i18n.t("ex.svc.no_answer_pod", lang, url=facts["url"], deployment=dep,
                              error=facts["error"] or facts["answered_by"] or "-"))
     return passed(i18n.t("ex.svc.answered_pod", lang, url=facts["url"], pod=facts["answered_by"]))
+
+
+def _no_service(facts: dict, lang: str) -> str:
+    """No Service of that name in the namespace: where one like it is, if anywhere."""
+    ns, svc = facts["namespace"], facts["service"]
+    return (look_alike("Service", f"{ns}/{svc}", facts.get("service_look") or {}, lang)
+            or i18n.t("ex.svc.no_service", lang, service=svc, namespace=ns))
+
+
+def _selects_nothing(facts: dict, lang: str) -> str:
+    return i18n.t("ex.svc.selects_nothing", lang, service=facts["service"], selector=_selector_text(facts["selector"]),
+                  deployment=facts["deployment"], labels=_selector_text(facts["labels"]) or "-")
 
 
 def _selector_text(selector: dict) -> str:
@@ -256,7 +304,7 @@ def observe_node_port(cluster: Any, namespace: str = "nb03", service: str = "web
                  selector={}, answers={}, errors={})
     svc = read(api, "service", namespace, service)
     if svc is None:
-        return facts
+        return dict(facts, service_look=look_alikes(api, "service", namespace, service))
     spec = svc["spec"]
     facts.update(service_exists=True, type=spec.get("type", "ClusterIP"), selector=spec.get("selector") or {},
                  node_ports=[p.get("nodePort") for p in spec.get("ports") or [] if p.get("nodePort")])
@@ -274,7 +322,7 @@ def judge_node_port(facts: dict, answer: Any, lang: str) -> Result:
     """A NodePort on ``node_port`` that selects the Deployment's pods, answered on every node's IP."""
     svc, port = facts["service"], facts["node_port"]
     if not facts["service_exists"]:
-        return failed(i18n.t("ex.svc.no_service", lang, service=svc, namespace=facts["namespace"]))
+        return failed(_no_service(facts, lang))
     reasons = []
     if facts["type"] != "NodePort":
         reasons.append(i18n.t("ex.svc.not_nodeport", lang, service=svc, type=facts["type"]))
@@ -284,8 +332,7 @@ def judge_node_port(facts: dict, answer: Any, lang: str) -> Result:
     if not facts["selector"]:
         reasons.append(i18n.t("ex.svc.no_selector", lang, service=svc))
     elif facts["deployment_exists"] and not matches(facts["selector"], facts["labels"]):
-        reasons.append(i18n.t("ex.svc.selects_nothing", lang, service=svc, selector=_selector_text(facts["selector"]),
-                              deployment=facts["deployment"]))
+        reasons.append(_selects_nothing(facts, lang))
     if reasons:
         return failed(*reasons)
     for ip, pod in facts["answers"].items():
