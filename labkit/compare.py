@@ -196,7 +196,10 @@ def _cell(value: Any, lang: str | None) -> str:
 def table(results: list[StackFigures], lang: str | None = None) -> str:
     """An HTML table, one column per stack."""
     def row(key: str, values: list[Any], **kw: Any) -> str:
-        cells = "".join(f"<td>{html.escape(_cell(v, lang))}</td>" for v in values)
+        # figures stay right-aligned; sentences are left-aligned (JupyterLab right-aligns every cell,
+        # which left the agents' lines ragged on the left at 1,366 px)
+        cells = "".join(f"<td>{html.escape(_cell(v, lang))}</td>" if isinstance(v, (int, float))
+                        else f"<td style='text-align:left'>{html.escape(_cell(v, lang))}</td>" for v in values)
         return f"<tr><th style='text-align:left;min-width:15em'>{i18n.t(key, lang, **kw)}</th>{cells}</tr>"
 
     inspect = [i18n.t(f"compare.inspect.{r.proxy_mode}", lang)

@@ -29,6 +29,8 @@ def test_table_and_plot_show_every_stack():
     assert "<td>0,15</td>" in html and "<td>9,5</td>" in html and "0.15" not in html   # French numbers
     en = compare.table([a, b, c], "en")
     assert "<td>0.15</td>" in en and "80.5 ms" in en and "after 6.4 s" in en
+    # sentences left-aligned (JupyterLab right-aligns cells), figures right-aligned
+    assert "<td style='text-align:left'>" in en and "<td style='text-align:left'>0.15" not in en
     assert "the socket LB's agent stopped on labe-worker" in en.replace("&#x27;", "'") and "its connection fails" in en
     assert b.figures()["service_state"] == 39 and a.figures()["service_state"] == 40
     assert all(v > 0 for r in (a, b, c) for v in r.figures().values())
