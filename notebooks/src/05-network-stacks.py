@@ -351,7 +351,7 @@ print(LAB, ":", cluster.recognition.describe(LANG))
 second = labkit.companion("flannel", lab=LAB)     # 2 nodes, flannel flavor, started by your lab's daemon
 LAB2 = second.lab
 second_worker = second.node("worker")
-print(second_worker.run(["ip", "-d", "link"]))
+print(second_worker.run(["ip", "-br", "link"]))
 print(second_worker.run(["ip", "route"]))
 
 # %% [markdown] en
