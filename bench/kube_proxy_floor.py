@@ -281,18 +281,95 @@ def iptables(n: int, perf: bool) -> None:
         row(f"iptables-{backend}: empty *nat COMMIT", n, stats([run(restore, "*nat\nCOMMIT\n") for _ in range(3)]))
 
 
+class _LabNode:
+    name, netns, ip = "bench-node", NS, "10.255.250.1"
+
+
+class _LabSpec:
+    """What :class:`KubeProxy` reads of a lab: one node, whose namespace is the bench's."""
+    name, proxy_mode, pod_cidr, service_cidr = "kpfloor", "nftables", "10.244.0.0/16", "10.96.0.0/12"
+
+    def node_plans(self) -> list:
+        return [_LabNode()]
+
+
+def lab_objects(n: int) -> list[dict]:
+    """N Services of one port and their EndpointSlices (2 endpoints), as the lab's store holds them."""
+    objs = []
+    for i in range(n):
+        name, ip = f"svc-{i}", f"10.{96 + i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
+        objs.append({"kind": "Service", "metadata": {"name": name, "namespace": "bench", "resourceVersion": str(2 * i + 1)},
+                     "spec": {"clusterIP": ip, "type": "ClusterIP",
+                              "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}})
+        objs.append(lab_slice(name, i, 2, 2 * i + 2))
+    return objs
+
+
+def lab_slice(name: str, i: int, endpoints: int, rv: int) -> dict:
+    return {"kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{name}-abc", "namespace": "bench", "resourceVersion": str(rv),
+                         "labels": {"kubernetes.io/service-name": name}},
+            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+            "endpoints": [{"addresses": [f"10.244.{1 + j}.{i % 250 + 2}"], "conditions": {"ready": True},
+                           "nodeName": "x"} for j in range(endpoints)]}
+
+
+def lab_path(n: int, samples: int) -> None:
+    """The lab's own kube-proxy (``KubeProxy``, fed by change events as the daemon feeds it), one
+    node: from an EndpointSlice change reaching the proxy to the kernel's ack of the commit. CPU:
+    the process's user time (Python: index, parse, render, diff, encode) and system time (the
+    kernel's commit, in ``sendmsg``), from ``getrusage``."""
+    import asyncio
+
+    from labkit.embedded.proxy import KubeProxy
+
+    fresh()
+    objs = lab_objects(n)
+    proxy = KubeProxy(_LabSpec(), lambda: objs)  # type: ignore[arg-type]
+    proxy.fed = True
+    middle = n // 2
+
+    async def go() -> tuple[list[float], list[float], list[float], list[str]]:
+        t0 = time.perf_counter()
+        await proxy.sync()
+        row("lab path: first (full) sync", n, f"{time.perf_counter() - t0:8.2f} s wall")
+        walls, users, systems, via = [], [], [], []
+        for k in range(samples):
+            changed = lab_slice(f"svc-{middle}", middle, 1 if k % 2 == 0 else 2, 10 ** 7 + k)
+            body = {key: v for key, v in changed.items() if key != "kind"}
+            await asyncio.sleep(0.02)  # the socket of the last commit closes beside the sync
+            r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            proxy.object_changed("EndpointSlice", False, body)
+            await proxy.sync()
+            wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+            walls.append(wall)
+            users.append(r1.ru_utime - r0.ru_utime)
+            systems.append(r1.ru_stime - r0.ru_stime)
+            via.append(proxy.records["bench-node"].via)
+        return walls, users, systems, via
+
+    walls, users, systems, via = asyncio.run(go())
+    row("lab path: one-Service change, wall", n, stats(walls) + f"  ({samples} samples, via {set(via)})")
+    row("lab path: same, user CPU (Python)", n, stats(users))
+    row("lab path: same, system CPU (kernel)", n, stats(systems))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--modes", default="nftables,iptables")  # --forms: nftables only
     parser.add_argument("--perf", action="store_true", help="sample the kernel with perf record (if installed)")
     parser.add_argument("--forms", action="store_true", help="only load the nftables text in other forms")
+    parser.add_argument("--lab", type=int, default=0, metavar="SAMPLES",
+                        help="only the lab's own kube-proxy: SAMPLES one-Service changes, object to ack")
     args = parser.parse_args()
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            for mode in ["nftables"] if args.forms else args.modes.split(","):
+            for mode in ["nftables"] if args.forms or args.lab else args.modes.split(","):
                 print(f"-- {mode}, {n:,} services, load average {os.getloadavg()[0]:.1f}", flush=True)
-                if args.forms:
+                if args.lab:
+                    lab_path(n, args.lab)
+                elif args.forms:
                     text_forms(n, render_nftables(synthetic_input(n), node_context("10.255.250.1")))
                 else:
                     {"nftables": nftables, "iptables": iptables}[mode](n, args.perf)
