@@ -143,7 +143,7 @@ class Capture:
         table = [i18n.t("capture.columns", lang).split("|")]
         for n, r in enumerate(rows, start=1):
             s = r.seen
-            table.append([str(n), f"{(s.time - t0) * 1000:.3f}", s.where, s.ifname,
+            table.append([str(n), i18n.number((s.time - t0) * 1000, ".3f", lang), s.where, s.ifname,
                           i18n.t(f"capture.dir.{s.direction}", lang),
                           f"{s.src} → {s.dst}", s.flags, r.note_text(lang)])
         widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
@@ -176,7 +176,7 @@ class Capture:
             s = r.seen
             colour = "#fff3cd" if r.notes and any(k != "vxlan" for k, _ in r.notes) else (
                 "#dce8fa" if r.forward else "#ddf2e1")
-            cells = [str(n), f"{(s.time - t0) * 1000:.3f}", s.where, s.ifname, i18n.t(f"capture.dir.{s.direction}"),
+            cells = [str(n), i18n.number((s.time - t0) * 1000, ".3f"), s.where, s.ifname, i18n.t(f"capture.dir.{s.direction}"),
                      f"{s.src} → {s.dst}", s.flags, r.note_text()]
             body.append(f"<tr style='background:{colour}'>" + "".join(
                 f"<td style='padding:2px 6px;font-family:monospace'>{esc(c)}</td>" for c in cells) + "</tr>")

@@ -68,4 +68,5 @@ def test_sequence_marks_dnat_and_its_undoing_on_the_reply():
                   "pod_ip": "10.244.2.3", "client_ip": "10.244.1.4", "client_port": 40000})
     text = cap.to_text("fr")
     assert "DNAT : destination réécrite" in text and "1 paquets de plus" in text   # the last ACK is hidden
+    assert "100,000" in text and "100.000" not in text and "100.000" in cap.to_text("en")   # French decimals
     assert len(cap.shown()) == 4 and "10.96.0.5:80 → 10.244.1.4:40000" in cap._repr_html_()
