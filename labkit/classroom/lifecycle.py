@@ -21,8 +21,8 @@ import urllib.request
 from pathlib import Path
 
 from ..embedded.hostnet import host_networks, lab_links
-from ..errors import LabkitError
-from . import host, hubconfig, world
+from ..errors import BadInput, LabkitError
+from . import host, hubconfig, ports, world
 from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
 
 HUB_START_TIMEOUT = 60.0
@@ -42,6 +42,22 @@ def check_network(plan: ClassPlan) -> None:
             raise LabkitError("class.network_taken", network=plan.network, where=used.where)
 
 
+def check_ports(plan: ClassPlan, running: ClassPlan | None) -> None:
+    """Every port the class listens on must be free, but those the running class (``running``) holds."""
+    held = set(ports.needed(running)) if running else set()
+    for address, port, public in ports.needed(plan):
+        if (address, port, public) in held or ports.is_free(address, port):
+            continue
+        who = ports.holder(port)
+        raise BadInput("class.port_taken" if public else "class.internal_port_taken",
+                       address=f"{address}:{port}", who=f" ({who})" if who else "")
+
+
+def hub_running(state: Path) -> bool:
+    pid = _pid(state / "jupyterhub.pid")
+    return pid is not None and Path(f"/proc/{pid}").exists() and _is_class_process(pid)
+
+
 def hub_answers(plan: ClassPlan) -> bool:
     host_ip = "127.0.0.1" if plan.public_ip in ("0.0.0.0", "") else plan.public_ip
     try:
@@ -52,13 +68,39 @@ def hub_answers(plan: ClassPlan) -> bool:
 
 
 def up(plan: ClassPlan) -> ClassPlan:
+    """Build what is missing and start (or restart) the hub. Bad input and taken ports are refused
+    before anything changes; a hub that does not start leaves the host as it was found (a class
+    that was already running is left running as it was)."""
     require_root()
+    state = Path(plan.state_dir)
+    running = previous_plan(plan.state_dir) if hub_running(state) else None
     check_network(plan)
+    check_ports(plan, running)
+    first = not class_exists(state)
+    try:
+        _build_and_start(plan, state)
+    except LabkitError as error:
+        if not first:               # a class was here (maybe learners at work): left as it is
+            raise
+        _roll_back(plan)
+        if error.key == "class.hub_failed":
+            raise LabkitError("class.hub_failed_clean", error=error.params["error"],
+                              log=error.params["log"]) from error
+        raise
+    return plan
+
+
+def class_exists(state: Path) -> bool:
+    """Anything of a class on this machine: its plan, a learner's user or world (a log left by a
+    failed first start is not a class)."""
+    return (state / "plan.json").exists() or bool(host.class_users()) or bool(class_worlds())
+
+
+def _build_and_start(plan: ClassPlan, state: Path) -> None:
     host.install_proxy(plan)
     host.install_learner_venv(plan)
     for learner in plan.learners:
         host.ensure_user(learner)
-    state = Path(plan.state_dir)
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(state, 0o700)
     (state / "plan.json").write_text(plan.to_json())
@@ -67,11 +109,21 @@ def up(plan: ClassPlan) -> ClassPlan:
     config.write_text(hubconfig.render(plan))
     host.ensure_hub_address(plan)
     host.apply_firewall(plan)
-    if changed and hub_answers(plan):
-        stop_hub(state)                 # a new roster: the hub restarts, learners' servers keep running
+    if changed:
+        stop_hub(state)     # a new roster (or port): the hub restarts, learners' servers keep running
     if not hub_answers(plan):
         start_hub(plan)
-    return plan
+
+
+def _roll_back(plan: ClassPlan) -> None:
+    """A first `class up` that failed: everything it made goes, but the hub's log, which says why."""
+    state = Path(plan.state_dir)
+    log = state / "hub.log"
+    kept = log.read_bytes() if log.exists() else None
+    down(plan.state_dir, plan.hub_python or sys.executable)
+    if kept is not None:
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log.write_bytes(kept)
 
 
 def previous_plan(state_dir: str = str(STATE_DIR)) -> ClassPlan | None:
@@ -94,10 +146,26 @@ def start_hub(plan: ClassPlan) -> None:
     deadline = time.monotonic() + HUB_START_TIMEOUT
     while not hub_answers(plan):
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            tail = (state / "hub.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise LabkitError("class.hub_failed", error=tail[0], log=str(state / "hub.log"))
+            _stop_group(proc, plan)
+            said = ports.reason((state / "hub.log").read_text(errors="replace"))
+            raise LabkitError("class.hub_failed", error=said, log=str(state / "hub.log"))
         time.sleep(0.2)
+
+
+def _stop_group(proc: subprocess.Popen, plan: ClassPlan) -> None:
+    """The hub stopped and reaped, and what it started (the proxy and the class service run in
+    sessions of their own: found by their command lines)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    host.kill(class_processes(plan.state_dir, plan.install_dir))
 
 
 def _pid(path: Path) -> int | None:
@@ -126,6 +194,23 @@ def _is_class_process(pid: int) -> bool:
     return b"jupyterhub" in cmdline or b"configurable-http-proxy" in cmdline
 
 
+def class_processes(state_dir: str, install_dir: str) -> list[int]:
+    """The hub, its proxy and the class service of the class whose state is ``state_dir``, by their
+    command lines (also orphans of a hub killed before it could stop them)."""
+    marks = (f"{state_dir}/jupyterhub_config.py".encode(), f"{state_dir}/plan.json".encode(),
+             f"{install_dir}/proxy/".encode())
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if any(mark in cmdline for mark in marks):
+                found.append(int(entry))
+    return found
+
+
 def class_worlds() -> list[str]:
     """Logins of every learner world on this machine (namespaces ``kc_<login>``), found by name."""
     try:
@@ -140,6 +225,7 @@ def down(state_dir: str = str(STATE_DIR), hub_python: str = sys.executable, purg
     state = Path(state_dir)
     stop_hub(state)
     plan = ClassPlan(learners=(), state_dir=state_dir, hub_python=hub_python)
+    host.kill(class_processes(plan.state_dir, plan.install_dir))
     logins = sorted(set(class_worlds()) | {u[len(PREFIX):] for u in host.class_users()})
     for login in logins:
         world.remove_world(plan, Learner(login, False, "0.0.0.0"))

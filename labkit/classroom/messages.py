@@ -10,9 +10,21 @@ MESSAGES = {
         "en": "the class network {network} overlaps {where} on this machine: choose another with --network",
         "fr": "le réseau de la classe {network} chevauche {where} sur cette machine : choisissez-en un autre "
               "avec --network"},
+    "class.port_taken": {
+        "en": "port {address} is taken{who}: stop what holds it, or choose another port: sudo make class "
+              "CLASS_PORT=8010",
+        "fr": "le port {address} est pris{who} : arrêtez ce qui l'occupe, ou choisissez un autre port : sudo make "
+              "class CLASS_PORT=8010"},
+    "class.internal_port_taken": {
+        "en": "the class needs port {address} for itself and it is taken{who}: stop what holds it, then run again",
+        "fr": "la classe a besoin du port {address} pour elle-même et il est pris{who} : arrêtez ce qui "
+              "l'occupe, puis relancez"},
     "class.hub_failed": {
         "en": "JupyterHub did not start: {error} (log: {log})",
         "fr": "JupyterHub n'a pas démarré : {error} (journal : {log})"},
+    "class.hub_failed_clean": {
+        "en": "JupyterHub did not start: {error}; the class was removed again, but for its log {log}",
+        "fr": "JupyterHub n'a pas démarré : {error} ; la classe a été retirée, sauf son journal {log}"},
     "class.no_roster": {
         "en": "no roster {path}: write one login per line (`admin` after the instructor's), then run again",
         "fr": "pas de liste {path} : écrivez un identifiant par ligne (`admin` après celui du formateur), puis "

@@ -51,6 +51,27 @@ def _host() -> dict:
     return state
 
 
+def test_a_taken_port_is_refused_at_once_and_changes_nothing(tmp_path):
+    """`make class` on a port another program holds: one line naming the port and its holder, exit 2,
+    and the host as before (it used to wait a minute for the hub, then leave users, the firewall
+    table and an orphaned proxy behind)."""
+    if STATE.exists():
+        pytest.skip("a class is already running on this machine (/var/lib/kubenet-class)")
+    before = _host()
+    roster = tmp_path / "class.txt"
+    roster.write_text("kcport\n")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        up = _labkit("class", "up", "--roster", str(roster), "--ip", "127.0.0.1", "--port", str(port))
+    assert up.returncode == 2, up.stdout + up.stderr
+    me = f"{Path('/proc/self/comm').read_text().strip()}, pid {os.getpid()}"
+    assert up.stderr.strip() == (f"labkit: port 127.0.0.1:{port} is taken ({me}): stop what holds it, or choose "
+                                 "another port: sudo make class CLASS_PORT=8010"), up.stderr
+    assert _host() == before and not STATE.exists()
+
+
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
     if STATE.exists():

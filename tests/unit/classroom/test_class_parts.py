@@ -89,3 +89,67 @@ def test_the_learners_venv_is_built_from_the_package_alone_not_a_stale_build_dir
     host.package_source(repo, into)
     assert sorted(str(p.relative_to(into)) for p in into.rglob("*")) == [
         "README.md", "labkit", "labkit/netpol", "labkit/netpol/handle.py", "pyproject.toml"]
+
+
+def test_a_taken_port_is_refused_before_anything_with_who_holds_it(monkeypatch):
+    import socket
+
+    import pytest
+
+    from labkit.classroom import lifecycle, ports
+    from labkit.errors import BadInput
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert not ports.is_free("127.0.0.1", port)
+        taken = plan.make_plan(roster.parse("alice\n"), public_ip="127.0.0.1", public_port=port)
+        monkeypatch.setattr(ports, "holder", lambda p: f"python3, pid {p}")
+        with pytest.raises(BadInput) as err:
+            lifecycle.check_ports(taken, running=None)
+        assert err.value.key == "class.port_taken" and err.value.exit_code == 2
+        assert f"port 127.0.0.1:{port} is taken (python3, pid {port})" in err.value.message("en")
+        assert "CLASS_PORT" in err.value.message("en") and "est pris" in err.value.message("fr")
+        lifecycle.check_ports(taken, running=taken)      # the running class's own proxy holds it: fine
+    assert ports.is_free("127.0.0.1", port)
+
+
+def test_the_hubs_log_gives_the_line_that_says_why_not_the_last_one():
+    from labkit.classroom import ports
+
+    log = ("[I 21:23:20 JupyterHub app:3300] Starting proxy\n"
+           "21:23:21.100 [ConfigProxy] \x1b[31merror\x1b[39m: Proxy error: listen EADDRINUSE: address already in use\n"
+           "21:23:22.584 [ConfigProxy] \x1b[32minfo\x1b[39m: 201 POST /api/routes/services/class\n")
+    assert ports.reason(log) == ("21:23:21.100 [ConfigProxy] error: Proxy error: listen EADDRINUSE: "
+                                 "address already in use")
+    assert ports.reason("[I 1] fine\n[I 2] still fine\n") == "[I 2] still fine"
+    assert ports.reason("") == "no output"
+
+
+def test_a_first_class_that_fails_to_start_is_rolled_back_and_an_earlier_one_left_alone(monkeypatch, tmp_path):
+    import pytest
+
+    from labkit.classroom import lifecycle
+    from labkit.errors import LabkitError
+
+    p = plan.make_plan(roster.parse("alice\n"), state_dir=str(tmp_path / "state"))
+    rolled = []
+    monkeypatch.setattr(lifecycle, "require_root", lambda: None)
+    monkeypatch.setattr(lifecycle, "check_network", lambda plan: None)
+    monkeypatch.setattr(lifecycle, "check_ports", lambda plan, running: None)
+    monkeypatch.setattr(lifecycle, "_roll_back", rolled.append)
+
+    def failing(plan, state):
+        raise LabkitError("class.hub_failed", error="listen EADDRINUSE", log="/x/hub.log")
+
+    monkeypatch.setattr(lifecycle, "_build_and_start", failing)
+    monkeypatch.setattr(lifecycle, "class_exists", lambda state: False)
+    with pytest.raises(LabkitError) as err:
+        lifecycle.up(p)
+    assert rolled == [p] and err.value.key == "class.hub_failed_clean"
+    assert "the class was removed again" in err.value.message("en") and "EADDRINUSE" in err.value.message("fr")
+    monkeypatch.setattr(lifecycle, "class_exists", lambda state: True)      # learners may be at work
+    with pytest.raises(LabkitError) as err:
+        lifecycle.up(p)
+    assert rolled == [p] and err.value.key == "class.hub_failed"
