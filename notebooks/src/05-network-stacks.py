@@ -146,7 +146,7 @@ for name in SETS:
     _, rec = recorded(name)
     rows.append([name, rec.cni, rec.mode, f"{rec.pod_veth_prefix}…", rec.cross_node_device, rec.proxy_mode,
                  rec.describe(LANG)])
-HTML("<table><tr>" + "".join(f"<th>{h}</th>" for h in HEADERS[LANG]) + "</tr>"
+HTML("<table><tr>" + "".join(f"<th style='text-align:left'>{h}</th>" for h in HEADERS[LANG]) + "</tr>"
      + "".join("<tr>" + "".join(f"<td style='text-align:left'>{c}</td>" for c in row) + "</tr>" for row in rows)
      + "</table>")
 
