@@ -27,6 +27,10 @@ def test_roster_reads_logins_and_admins():
     ("alice\nbob_b\n", "class.roster.bad_login", 2),
     ("averyveryverylongname\n", "class.roster.bad_login", 1),
     ("kubenet\n", "class.roster.reserved", 1),
+    ("alice\nkubenetbr\n", "class.roster.reserved", 2),
+    ("learner01\nlearner02\n", "class.roster.shared_names", 2),
+    ("bob\nalice\nbobbr\n", "class.roster.shared_names", 3),
+    ("bobbr\nbob\n", "class.roster.shared_names", 2),
     ("alice\n\nalice admin\n", "class.roster.duplicate", 3),
     ("alice teacher\n", "class.roster.bad_flag", 1),
     ("# nobody\n\n", "class.roster.empty", None),
@@ -37,6 +41,18 @@ def test_roster_refuses_bad_lines_with_their_number(text, key, line):
     assert err.value.key == key
     if line is not None:
         assert f"line {line}" in err.value.message("en") and f"ligne {line}" in err.value.message("fr")
+
+
+def test_no_two_learners_own_the_same_lab_name_companions_included():
+    """Node namespaces are the machine's: learner01's bridge companion `learner0br` would be
+    learner02's too, and `bob`'s would be `bobbr`'s lab."""
+    with pytest.raises(BadInput) as err:
+        roster.parse("learner01\nlearner02\n")
+    assert err.value.message("en") == ("roster line 2: 'learner02' and 'learner01' (line 1) would both own the lab "
+                                       "'learner0br' (companion labs take a login's first 8 letters): choose "
+                                       "another login")
+    assert "auraient tous deux le lab 'learner0br'" in err.value.message("fr")
+    assert roster.parse("learner1\nlearner2\nbob\nbobby\n").logins == ["learner1", "learner2", "bob", "bobby"]
 
 
 def test_plan_gives_each_learner_a_world_named_with_the_class_prefix():
