@@ -47,7 +47,7 @@ PRESETS: dict[str, Preset] = {
                    "a BPF socket load balancer instead of kube-proxy, 2 nodes",
                    "un répartiteur BPF au niveau des sockets à la place de kube-proxy, 2 nœuds"),
     "nopol": Preset("np", {"policy_controller": False, "nodes": 2},
-                    "no NetworkPolicy enforcer, 2 nodes", "aucun moteur de NetworkPolicy, 2 nœuds"),
+                    "no NetworkPolicy enforcer, 2 nodes", "aucun contrôleur de NetworkPolicy, 2 nœuds"),
     "calico": Preset("ca", {"cni": "calico", "nodes": 2},
                      "the calico CNI flavor (BGP with BIRD), 2 nodes",
                      "la variante de CNI calico (BGP avec BIRD), 2 nœuds"),
