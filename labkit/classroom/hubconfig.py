@@ -3,6 +3,8 @@
 - Accounts: JupyterHub's ``FirstUseAuthenticator`` (jupyterhub-firstuseauthenticator), limited to
   the roster (``allowed_users``, ``create_users = False``): a learner chooses their password the first
   time they log in, and needs it from then on; the roster's ``admin`` people are the hub's admins.
+  Users added on the hub's admin page are not let in (``allow_existing_users = False``): a latecomer
+  goes on the roster, and ``make class`` again gives them a world.
 - Servers: :class:`labkit.classroom.spawner.ClassSpawner`, which builds the learner's world on first
   start and runs the single-user server as the learner's Unix user inside it.
 - The hub's API listens on the hub's own address (the learners' servers talk to it through their
@@ -42,6 +44,7 @@ def render(plan: ClassPlan) -> str:
         f"c.FirstUseAuthenticator.dbm_path = {state_file(plan, 'passwords.dbm')!r}",
         "c.FirstUseAuthenticator.min_password_length = 8",
         f"c.Authenticator.allowed_users = set({learners!r})",
+        "c.Authenticator.allow_existing_users = False   # the roster only, not users the admin page adds",
         f"c.Authenticator.admin_users = set({admins!r})",
         "c.JupyterHub.spawner_class = 'labkit.classroom.spawner.ClassSpawner'",
         f"c.ClassSpawner.plan_file = {state_file(plan, 'plan.json')!r}",

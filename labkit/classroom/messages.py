@@ -39,6 +39,11 @@ MESSAGES = {
     "class.down": {
         "en": "class removed: {count} learners' worlds, their labs, users and processes swept",
         "fr": "classe supprimée : {count} mondes d'apprenants, leurs labs, utilisateurs et processus balayés"},
+    "class.not_on_roster": {
+        "en": "{login} is not on the class roster: add the login to the roster (class.txt) and run `sudo make "
+              "class` again (the hub's \"Add Users\" is not enough)",
+        "fr": "{login} n'est pas sur la liste de la classe : ajoutez l'identifiant à la liste (class.txt) et "
+              "relancez `sudo make class` (« Add Users » du hub ne suffit pas)"},
     "class.reset_failed": {
         "en": "the class service refused the reset: {error}",
         "fr": "le service de la classe a refusé la réinitialisation : {error}"},

@@ -17,8 +17,20 @@ from pathlib import Path
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Unicode
 
+from .. import i18n
+from ..errors import LabkitError
 from . import world
 from .plan import SINGLEUSER_PORT, ClassPlan, Learner
+
+
+def not_on_roster(login: str) -> LabkitError:
+    """A hub user the roster does not list (the hub's admin page can add one): what the spawn page
+    says, in both languages (the page has one)."""
+    return LabkitError("class.not_on_roster", login=login)
+
+
+def both_languages(error: LabkitError) -> str:
+    return " / ".join(i18n.t(error.key, lang, **error.params) for lang in i18n.LANGUAGES)
 
 
 def singleuser_argv(plan: ClassPlan, learner: Learner, user: pwd.struct_passwd) -> list[str]:
@@ -43,7 +55,10 @@ class ClassSpawner(LocalProcessSpawner):
 
     def _plan(self) -> tuple[ClassPlan, Learner]:
         plan = ClassPlan.from_json(Path(self.plan_file).read_text())
-        return plan, plan.learner(self.user.name)
+        try:
+            return plan, plan.learner(self.user.name)
+        except KeyError:
+            raise RuntimeError(both_languages(not_on_roster(self.user.name))) from None
 
     def make_preexec_fn(self, name):  # nsenter and setpriv change namespace and user; we only chdir
         home = pwd.getpwnam(self._plan()[1].unix).pw_dir

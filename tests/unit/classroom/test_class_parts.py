@@ -153,3 +153,45 @@ def test_a_first_class_that_fails_to_start_is_rolled_back_and_an_earlier_one_lef
     with pytest.raises(LabkitError) as err:
         lifecycle.up(p)
     assert rolled == [p] and err.value.key == "class.hub_failed"
+
+
+def test_only_the_roster_logs_in_and_a_user_added_on_the_hubs_page_is_told_what_to_do(tmp_path):
+    """The hub's admin page has "Add Users": such a user got in and chose a password, then met
+    "Spawn failed: 'dave'" (a bare KeyError). Now the authenticator lets in the roster only, and the
+    spawner, should it meet one, says in both languages what the instructor does instead."""
+    import asyncio
+    import inspect
+
+    import pytest
+    from firstuseauthenticator import FirstUseAuthenticator
+    from traitlets.config import Config
+
+    from labkit.classroom import hubconfig
+
+    p = plan.make_plan(roster.parse("alice\nteacher admin\n"), state_dir=str(tmp_path), hub_python="/x/python")
+    config = Config()
+    exec(hubconfig.render(p), {"get_config": lambda: config})       # noqa: S102 - our own generated file
+    auth = FirstUseAuthenticator(config=config)
+
+    def allowed(login):
+        answer = auth.check_allowed(login, None)
+        return asyncio.run(answer) if inspect.isawaitable(answer) else answer
+
+    class Dave:
+        name = "dave"
+
+    added = auth.add_user(Dave())              # what the admin page's "Add Users" calls
+    if inspect.isawaitable(added):
+        asyncio.run(added)
+    assert allowed("alice") and allowed("teacher") and not allowed("dave")
+
+    (tmp_path / "plan.json").write_text(p.to_json())
+
+    spawner_ = spawner.ClassSpawner.__new__(spawner.ClassSpawner)
+    object.__setattr__(spawner_, "_trait_values", {"plan_file": str(tmp_path / "plan.json"), "user": Dave()})
+    with pytest.raises(RuntimeError) as err:
+        spawner_._plan()
+    assert str(err.value) == (
+        "dave is not on the class roster: add the login to the roster (class.txt) and run `sudo make class` "
+        "again (the hub's \"Add Users\" is not enough) / dave n'est pas sur la liste de la classe : ajoutez "
+        "l'identifiant à la liste (class.txt) et relancez `sudo make class` (« Add Users » du hub ne suffit pas)")
