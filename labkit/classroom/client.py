@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from .. import i18n
-from ..errors import LabkitError
+from ..errors import BadInput, LabkitError
 
 RESET_TIMEOUT = 120.0
 
@@ -20,6 +20,14 @@ RESET_TIMEOUT = 120.0
 def in_class() -> bool:
     return os.geteuid() != 0 and bool(os.environ.get("LABKIT_CLASS_SERVICE")) \
         and bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
+
+
+def check_own(asked: str, default: str) -> None:
+    """``labkit reset --name X`` in a class: the service resets the learner's own lab whatever X
+    says, so another name is refused (it used to reset one's own lab, a typo wiping one's work)."""
+    own = os.environ.get("LABKIT_LAB", "")
+    if asked not in (default, own):
+        raise BadInput("class.reset_not_yours", asked=asked, own=own)
 
 
 def reset_own() -> str:

@@ -51,6 +51,11 @@ MESSAGES = {
         "en": "the reset of {login}'s lab failed: {error} (details in the hub's log, hub.log)",
         "fr": "la réinitialisation du lab de {login} a échoué : {error} (détails dans le journal du hub, "
               "hub.log)"},
+    "class.reset_not_yours": {
+        "en": "in this class you reset only your own lab, {own}: `labkit reset` ({asked} was not touched, "
+              "nor was yours)",
+        "fr": "dans cette classe, vous ne réinitialisez que votre propre lab, {own} : `labkit reset` ({asked} "
+              "n'a pas été touché, ni le vôtre)"},
     "class.reset_done": {
         "en": "your lab {name} was reset (your kubeconfig is refreshed)",
         "fr": "votre lab {name} a été réinitialisé (votre kubeconfig est mis à jour)"},

@@ -106,6 +106,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from ..embedded import lifecycle
 
     if client.in_class():          # a learner of `make class`: the class service resets their own lab
+        client.check_own(args.name, DEFAULT_NAME)
         print(i18n.t("class.reset_done", name=client.reset_own()))
         return 0
     LabSpec(name=args.name)

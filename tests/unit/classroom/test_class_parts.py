@@ -195,3 +195,23 @@ def test_only_the_roster_logs_in_and_a_user_added_on_the_hubs_page_is_told_what_
         "dave is not on the class roster: add the login to the roster (class.txt) and run `sudo make class` "
         "again (the hub's \"Add Users\" is not enough) / dave n'est pas sur la liste de la classe : ajoutez "
         "l'identifiant à la liste (class.txt) et relancez `sudo make class` (« Add Users » du hub ne suffit pas)")
+
+
+def test_a_learners_reset_of_another_name_is_refused_and_resets_nothing(monkeypatch, capsys):
+    """`labkit reset --name bob` as alice used to print "your lab alice was reset" and reset hers:
+    the service resets the caller's own lab whatever the name. Now another name is one line, exit 2."""
+    from labkit.classroom import client
+    from labkit.cli.main import main
+
+    resets = []
+    monkeypatch.setattr(client.os, "geteuid", lambda: 1234)
+    monkeypatch.setenv("LABKIT_CLASS_SERVICE", "http://100.72.0.1:8090")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "t")
+    monkeypatch.setenv("LABKIT_LAB", "alice")
+    monkeypatch.setenv("LABKIT_LANG", "en")
+    monkeypatch.setattr(client, "reset_own", lambda: resets.append("alice") or "alice")
+    assert main(["reset", "--name", "bob"]) == 2 and resets == []
+    assert capsys.readouterr().err == ("labkit: in this class you reset only your own lab, alice: `labkit reset` "
+                                       "(bob was not touched, nor was yours)\n")
+    assert main(["reset"]) == 0 and main(["reset", "--name", "alice"]) == 0 and resets == ["alice", "alice"]
+    assert "your lab alice was reset" in capsys.readouterr().out
