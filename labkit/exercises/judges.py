@@ -61,6 +61,11 @@ MESSAGES = {
               "does the diagram show for that node?",
         "fr": "la route de {node} vers {cidr} passe par {via}, mais {cidr} est le CIDR de pods de {owner} : quelle "
               "adresse le schéma montre-t-il pour ce nœud ?"},
+    "j.fix.route_no_via": {
+        "en": "the route of {node} to {cidr} has no `via`: {cidr} is the pod CIDR of {owner}, reached through that "
+              "node's address: which one does the diagram show?",
+        "fr": "la route de {node} vers {cidr} n'a pas de `via` : {cidr} est le CIDR de pods de {owner}, joint par "
+              "l'adresse de ce nœud : laquelle le schéma montre-t-il ?"},
     "j.fix.unreached": {
         "en": "the route looks right, but {src} still does not reach {dst} ({error})",
         "fr": "la route a l'air juste, mais {src} ne joint toujours pas {dst} ({error})"},
@@ -228,9 +233,10 @@ def route_restored(facts: dict, answer: Any, lang: str) -> Result:
         return failed(i18n.t("j.fix.route_missing", lang, node=node, cidr=cidr, owner=owner))
     if route.get("type", "unicast") != "unicast":
         return failed(i18n.t("j.fix.route_type", lang, node=node, cidr=cidr, type=route["type"]))
+    if not route.get("gateway"):
+        return failed(i18n.t("j.fix.route_no_via", lang, node=node, cidr=cidr, owner=owner))
     if route.get("gateway") != want:
-        return failed(i18n.t("j.fix.route_via", lang, node=node, cidr=cidr, via=route.get("gateway") or "-",
-                             owner=owner))
+        return failed(i18n.t("j.fix.route_via", lang, node=node, cidr=cidr, via=route["gateway"], owner=owner))
     if not facts.get("reached"):
         return failed(i18n.t("j.fix.unreached", lang, src=facts["src"], dst=facts["dst"],
                              error=facts.get("error") or "-"))
@@ -266,11 +272,19 @@ def sep_probabilities(facts: dict, answer: Any, lang: str) -> Result:
         values.append(1.0)                  # the last jump has no --probability: it always matches
     if len(values) != expected:
         return failed(i18n.t("j.prob.length", lang, count=len(values), expected=expected))
-    wrong = [i18n.t("j.prob.wrong", lang, index=i + 1, answer=f"{v:.4g}", actual=f"{a:.4g}")
+    wrong = [i18n.t("j.prob.wrong", lang, index=i + 1, answer=i18n.number(v, ".4g", lang),
+                    actual=i18n.number(a, ".4g", lang))
              for i, (v, a) in enumerate(zip(values, actual)) if abs(v - a) > 0.005]
     if wrong:
         return failed(*wrong, i18n.t("j.prob.why", lang))
-    return passed(i18n.t("j.prob.ok", lang, values=", ".join(f"{a:.4g}" for a in actual), count=expected))
+    return passed(i18n.t("j.prob.ok", lang, values=_list_sep(lang).join(i18n.number(a, ".4g", lang) for a in actual),
+                         count=expected))
+
+
+def _list_sep(lang: str | None) -> str:
+    """Between the items of a list in a sentence: "0,2 ; 0,25" in French (the comma is the decimal
+    mark there), "0.2, 0.25" in English."""
+    return " ; " if (lang or i18n.get_language()) == "fr" else ", "
 
 
 # --- 03.4 --------------------------------------------------------------------------------------------
@@ -393,7 +407,7 @@ def stack(facts: dict, answer: Any, lang: str) -> Result:
     if mode and mode not in words:
         return failed(i18n.t("j.stack.mode", lang, cni=cni))
     return passed(i18n.t("j.stack.ok", lang, cni=cni, mode=mode or "-",
-                         evidence="; ".join((facts.get("evidence") or [])[:3])))
+                         evidence=("; " if _list_sep(lang) == ", " else " ; ").join((facts.get("evidence") or [])[:3])))
 
 
 # --- 00-02: pods (the messages are pods.py's) ------------------------------------------------------------

@@ -76,6 +76,8 @@ def test_route_restored_right():
     ({"route": {"dst": "10.244.2.0/24", "type": "unreachable"}, "reached": False}, "still of type unreachable"),
     ({"route": {"dst": "10.244.2.0/24", "gateway": "172.18.0.3", "dev": "eth0", "type": "unicast"}, "reached": False},
      "goes via 172.18.0.3"),
+    ({"route": {"dst": "10.244.2.0/24", "dev": "eth0", "type": "unicast"}, "reached": False},
+     "has no `via`: 10.244.2.0/24 is the pod CIDR of"),
 ])
 def test_route_restored_wrong(change, words):
     ok, text = verdict(judges.route_restored, dict(ROUTE_OK, **change), None)
@@ -92,6 +94,13 @@ def test_route_restored_partial_right_route_but_no_packet():
 def test_probabilities_right(answer):
     ok, text = verdict(judges.sep_probabilities, PROBS, answer)
     assert ok and "1/5" in text
+
+
+def test_probabilities_in_french_numbers():
+    ok, text = verdict(judges.sep_probabilities, PROBS, [0.2, 0.25, 0.3333, 0.5, 1], "fr")
+    assert ok and "0,2 ; 0,25 ; 0,3333 ; 0,5 ; 1" in text and "0.25" not in text
+    ok, text = verdict(judges.sep_probabilities, PROBS, [0.2, 0.2, 0.2, 0.2, 0.2], "fr")
+    assert not ok and "0,2" in text and "0,25" in text and "0.2" not in text
 
 
 def test_probabilities_wrong_is_the_naive_even_split():
