@@ -67,6 +67,7 @@ class PodManager:
         self.spec = state.spec
         self.echo = echo
         self._runners: dict[str, CniRunner] = {}
+        self._nodes: dict[str, NodePlan] = {}     # spec.node() computes every node's plan
         self._lock = asyncio.Lock()
         self._wiring = asyncio.Semaphore(PARALLEL_WIRING)
 
@@ -74,6 +75,12 @@ class PodManager:
         if node.name not in self._runners:
             self._runners[node.name] = cni_runner(self.spec, node)
         return self._runners[node.name]
+
+    def node(self, name: str) -> NodePlan:
+        """``spec.node``, kept (a lab's nodes never change while it runs)."""
+        if name not in self._nodes:
+            self._nodes[name] = self.spec.node(name)
+        return self._nodes[name]
 
     def schedule(self, pending: list[str]) -> NodePlan:
         """Fewest pods first; the control plane only when it is the only node (kind taints it)."""
@@ -99,7 +106,7 @@ class PodManager:
                     raise BadInput("lab.pod_exists", pod=key, name=self.spec.name)
             nodes: list[NodePlan] = []
             for req in requests:
-                node = self.spec.node(req["node"]) if req.get("node") else self.schedule(
+                node = self.node(req["node"]) if req.get("node") else self.schedule(
                     [n.name for n in nodes])
                 nodes.append(node)
         results = await asyncio.gather(*(self._create(r, n) for r, n in zip(requests, nodes)),
@@ -161,7 +168,7 @@ class PodManager:
 
     async def _destroy(self, pod: PodRecord) -> None:
         await self.echo.stop(pod.key)
-        node = self.spec.node(pod.node)
+        node = self.node(pod.node)
         try:
             await self.runner(node).delete(pod.container_id, pod.netns, pod.key, pod.cni_result or None)
         except LabkitError:
