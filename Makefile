@@ -9,7 +9,7 @@ PORT   ?= 8888
 # Language of the notebook JupyterLab opens first (make lab LANG=fr).
 NB_LANG := $(if $(filter fr%,$(LANG)),fr,en)
 
-.PHONY: class class-down system-deps-class shell reset notebooks images root-check lab test test-unit lint system-deps system-deps-test venv down clean
+.PHONY: class class-down system-deps-class shell reset notebooks notebooks-instructor images root-check lab test test-unit lint system-deps system-deps-test venv down clean
 
 # As root: the lab; then JupyterLab and its kernels as the user who typed sudo (SUDO_USER), with
 # their own copy of the kubeconfig. The URL is printed once JupyterLab answers.
@@ -38,10 +38,13 @@ shell:
 reset: root-check venv
 	$(BIN)/labkit reset --name $(NAME)
 
+# Why root, in the words of what was asked: a class (users and namespaces) or the lab (namespaces).
+ROOT_WHY_EN = $(if $(filter class%,$(MAKECMDGOALS)),A class creates Unix users and network namespaces,The embedded lab creates network namespaces)
+ROOT_WHY_FR = $(if $(filter class%,$(MAKECMDGOALS)),Une classe crée des utilisateurs Unix et des espaces de noms réseau,Le lab embarqué crée des espaces de noms réseau)
 root-check:
 	@if [ "$$(id -u)" -ne 0 ]; then \
-	  echo "The embedded lab creates network namespaces: it needs root. Run: sudo make $(or $(MAKECMDGOALS),lab)"; \
-	  echo "Le lab embarqué crée des espaces de noms réseau : il faut root. Lancez : sudo make $(or $(MAKECMDGOALS),lab)"; \
+	  echo "$(ROOT_WHY_EN): it needs root. Run: sudo make $(or $(MAKECMDGOALS),lab)"; \
+	  echo "$(ROOT_WHY_FR) : il faut root. Lancez : sudo make $(or $(MAKECMDGOALS),lab)"; \
 	  exit 1; fi
 
 test: system-deps-test venv
@@ -60,6 +63,11 @@ test-unit: venv
 
 notebooks: venv
 	$(BIN)/python -m labkit.notebook_build
+
+# The instructor's build: each solution as a code cell, in notebooks/instructor/{en,fr} (not in git);
+# built before `make class`, the roster's admins find it in their notebooks/instructor/.
+notebooks-instructor: venv
+	$(BIN)/python -m labkit.notebook_build --instructor
 
 images: venv
 	$(BIN)/python scripts/make_images.py

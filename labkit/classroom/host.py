@@ -122,15 +122,19 @@ def quiet_jupyterlab(user: pwd.struct_passwd) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
-def copy_notebooks(plan: ClassPlan, user: pwd.struct_passwd) -> Path:
-    """The workshop's notebooks (EN and FR) in the learner's home, theirs to edit."""
+def copy_notebooks(plan: ClassPlan, user: pwd.struct_passwd, admin: bool = False) -> Path:
+    """The workshop's notebooks (EN and FR) in the learner's home, theirs to edit; an instructor (a
+    roster ``admin``) also gets the instructor's build with the solutions (``make
+    notebooks-instructor``, ``notebooks/instructor/``) when it was built; learners never do."""
     target = Path(user.pw_dir) / "notebooks"
     if not target.exists():
         target.mkdir()
-        for lang in ("en", "fr"):
-            source = Path(plan.repo) / "notebooks" / lang
+        sources = [(Path(plan.repo) / "notebooks" / lang, target / lang) for lang in ("en", "fr")]
+        if admin:
+            sources.append((Path(plan.repo) / "notebooks" / "instructor", target / "instructor"))
+        for source, into in sources:
             if source.is_dir():
-                shutil.copytree(source, target / lang)
+                shutil.copytree(source, into)
         for path in [target, *target.rglob("*")]:
             os.chown(path, user.pw_uid, user.pw_gid)
     return target
@@ -197,6 +201,26 @@ def ensure_hub_address(plan: ClassPlan) -> None:
 def apply_firewall(plan: ClassPlan) -> None:
     run(["nft", "-f", "-"], input=f"table inet {firewall.TABLE}\ndelete table inet {firewall.TABLE}\n"
         + firewall.ruleset(plan))
+
+
+def learners_address(listen_ip: str) -> str:
+    """The address learners type: the hub's own when it listens on one; on every address
+    (``0.0.0.0``), this machine's address on its default route (``ip route get``, a lookup: no
+    packet is sent), else 127.0.0.1 (a machine without a network: only itself reaches the hub)."""
+    if listen_ip not in ("0.0.0.0", ""):
+        return listen_ip
+    import json
+
+    try:
+        answer = json.loads(run(["ip", "-j", "-4", "route", "get", "1.1.1.1"], check=False).stdout or "[]")
+    except (ValueError, OSError):
+        answer = []
+    return route_source(answer) or "127.0.0.1"
+
+
+def route_source(answer: list) -> str:
+    """The source address ``ip -j route get`` chose (pure; empty if none)."""
+    return str(answer[0].get("prefsrc", "")) if answer and isinstance(answer[0], dict) else ""
 
 
 def class_links() -> list[str]:

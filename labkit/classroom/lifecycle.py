@@ -28,9 +28,10 @@ from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
 HUB_START_TIMEOUT = 60.0
 
 
-def require_root() -> None:
+def require_root(target: str = "class") -> None:
+    """``target``: the make target to run with sudo (``class``, ``class-down``)."""
     if os.geteuid() != 0:
-        raise LabkitError("class.needs_root")
+        raise LabkitError("class.needs_root", target=target)
 
 
 def check_network(plan: ClassPlan) -> None:
@@ -221,7 +222,7 @@ def class_worlds() -> list[str]:
 
 def down(state_dir: str = str(STATE_DIR), hub_python: str = sys.executable, purge: bool = False) -> int:
     """Remove the class; returns how many learners' worlds were swept."""
-    require_root()
+    require_root("class-down")
     state = Path(state_dir)
     stop_hub(state)
     plan = ClassPlan(learners=(), state_dir=state_dir, hub_python=hub_python)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 MESSAGES = {
     "class.needs_root": {
-        "en": "a class creates Unix users and network namespaces: it needs root. Run: sudo make class",
+        "en": "a class creates Unix users and network namespaces: it needs root. Run: sudo make {target}",
         "fr": "une classe crée des utilisateurs Unix et des espaces de noms réseau : il faut root. Lancez : "
-              "sudo make class"},
+              "sudo make {target}"},
     "class.network_taken": {
         "en": "the class network {network} overlaps {where} on this machine: choose another with --network",
         "fr": "le réseau de la classe {network} chevauche {where} sur cette machine : choisissez-en un autre "

@@ -64,7 +64,7 @@ def lab_env(user: pwd.struct_passwd) -> dict[str, str]:
 def prepare(plan: ClassPlan, learner: Learner) -> pwd.struct_passwd:
     """Everything the learner's server needs, made if missing: user, notebooks, world, lab, kubeconfig."""
     user = ensure_user(learner)
-    copy_notebooks(plan, user)
+    copy_notebooks(plan, user, admin=learner.admin)
     ensure_world(plan, learner)
     if not daemon_alive(learner.lab, ready=True):
         run(in_world(learner, labkit_argv(plan, "up", "--name", learner.lab)), cwd="/", env=lab_env(user))

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from ..classroom import lifecycle, plan, roster
-    from ..classroom.host import REPO
+    from ..classroom.host import REPO, learners_address
 
     lifecycle.require_root()
     path = Path(args.roster)
@@ -36,8 +36,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     the_plan = plan.make_plan(people, network=args.network, public_ip=args.ip, public_port=args.port,
                               repo=str(REPO), hub_python=sys.executable, previous=lifecycle.previous_plan())
     lifecycle.up(the_plan)
-    shown = "127.0.0.1" if args.ip == "0.0.0.0" else args.ip
-    url = f"http://{shown}:{args.port}/"
+    url = f"http://{learners_address(args.ip)}:{args.port}/"
     print(i18n.t("class.up", url=url, count=len(people.people)))
     if people.admins:
         print(i18n.t("class.instructor", url=url, admins=", ".join(people.admins)))

@@ -215,3 +215,24 @@ def test_a_learners_reset_of_another_name_is_refused_and_resets_nothing(monkeypa
                                        "(bob was not touched, nor was yours)\n")
     assert main(["reset"]) == 0 and main(["reset", "--name", "alice"]) == 0 and resets == ["alice", "alice"]
     assert "your lab alice was reset" in capsys.readouterr().out
+
+
+def test_the_instructor_gets_the_solutions_build_and_learners_never_do(tmp_path):
+    import os
+
+    from labkit.classroom import host
+
+    repo = tmp_path / "repo"
+    for part in ("en", "fr", "instructor/en"):
+        (repo / "notebooks" / part).mkdir(parents=True)
+        (repo / "notebooks" / part / "02-pod-to-pod.ipynb").write_text("{}")
+    p = plan.make_plan(roster.parse("alice\nteacher admin\n"), repo=str(repo))
+    homes = {}
+    for login, admin in (("alice", False), ("teacher", True)):
+        home = tmp_path / login
+        home.mkdir()
+        user = pwd.struct_passwd((login, "x", os.getuid(), os.getgid(), "", str(home), "/bin/bash"))
+        homes[login] = host.copy_notebooks(p, user, admin=admin)
+    assert sorted(x.name for x in homes["alice"].iterdir()) == ["en", "fr"]
+    assert sorted(x.name for x in homes["teacher"].iterdir()) == ["en", "fr", "instructor"]
+    assert (homes["teacher"] / "instructor" / "en" / "02-pod-to-pod.ipynb").exists()

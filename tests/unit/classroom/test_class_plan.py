@@ -1,5 +1,6 @@
 """The class described before it is built: roster parsing, per-learner plan, firewall, hub config."""
 import ipaddress
+import json
 import shutil
 import subprocess
 
@@ -134,3 +135,42 @@ def test_a_learner_added_later_leaves_everyone_elses_address_alone():
     assert after.learner("aaron").address == "100.72.1.3"
     elsewhere = plan.make_plan(roster.parse("aaron\nalice\n"), network="10.99.0.0/16", previous=before)
     assert elsewhere.learner("aaron").address == "10.99.1.1"       # another network: a fresh plan
+
+
+def test_make_says_why_root_in_the_words_of_the_target(monkeypatch):
+    """`make class` without sudo used to say "The embedded lab creates network namespaces"; `labkit
+    class down` said "Run: sudo make class". Dry runs (make -n) print the root check's lines."""
+    from pathlib import Path
+
+    from labkit.classroom import lifecycle
+    from labkit.errors import LabkitError
+
+    root = Path(__file__).resolve().parents[3]
+
+    def dry(target):
+        return subprocess.run(["make", "-n", "--no-print-directory", target], cwd=root, capture_output=True,
+                              text=True).stdout
+
+    assert "A class creates Unix users and network namespaces: it needs root. Run: sudo make class-down" \
+        in dry("class-down")
+    assert "Une classe crée des utilisateurs Unix" in dry("class")
+    assert "The embedded lab creates network namespaces: it needs root. Run: sudo make reset" in dry("reset")
+    monkeypatch.setattr(lifecycle.os, "geteuid", lambda: 1000)
+    with pytest.raises(LabkitError) as err:
+        lifecycle.down()
+    assert err.value.message("en").endswith("Run: sudo make class-down")
+
+
+def test_the_printed_url_is_the_one_learners_type_not_the_servers_loopback(monkeypatch):
+    """`make class` listens on every address and printed http://127.0.0.1:8000/, which no learner's
+    laptop reaches: it now prints the machine's address on its default route."""
+    from labkit.classroom import host
+
+    answer = [{"dst": "1.1.1.1", "gateway": "10.0.0.1", "dev": "eth0", "prefsrc": "10.0.0.5", "flags": []}]
+    assert host.route_source(answer) == "10.0.0.5" and host.route_source([]) == ""
+    monkeypatch.setattr(host, "run", lambda argv, check=True: subprocess.CompletedProcess(
+        argv, 0, stdout=json.dumps(answer) if argv[-1] == "1.1.1.1" else ""))
+    assert host.learners_address("0.0.0.0") == "10.0.0.5"
+    assert host.learners_address("192.168.1.20") == "192.168.1.20"
+    monkeypatch.setattr(host, "run", lambda argv, check=True: subprocess.CompletedProcess(argv, 2, stdout=""))
+    assert host.learners_address("0.0.0.0") == "127.0.0.1"
