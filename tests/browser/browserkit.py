@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.userkit import as_user
+from tests.userkit import ordinary_user as userkit_user
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -149,30 +152,20 @@ def jupyter_server(root_dir: Path, home: Path, **env: str) -> Iterator[Jupyter]:
 
 @contextlib.contextmanager
 def ordinary_user(name: str, python: str = USER_PYTHON) -> Iterator[pwd.struct_passwd]:
-    """An ordinary user with a home, created for the test and removed after. Skips, saying why,
-    unless this is root and ``python`` (with JupyterLab and labkit) runs for that user.
+    """An ordinary user with a home, created for the test and removed after (``tests.userkit``). Skips,
+    saying why, unless this is root and ``python`` (with JupyterLab and labkit) runs for that user.
 
     The check runs the interpreter from a shell of the user's, as JupyterLab starts its kernels:
     ``setpriv`` itself keeps root's capabilities up to its own exec, so ``setpriv python`` starts
     an interpreter under ``/root`` (mode 700) that no process of the user could start (pyenv's
     falls back to Debian's libpython and runs; its kernels then fail with EACCES)."""
-    import pytest
+    def probe(user: pwd.struct_passwd) -> subprocess.CompletedProcess:
+        return subprocess.run(as_user(user, ["sh", "-c", 'exec "$0" -c "import jupyterlab, labkit"', python]),
+                              capture_output=True, text=True, cwd="/", env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr          # 9: exists (an earlier run)
-    user = pwd.getpwnam(name)
-    try:
-        probe = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-                                "sh", "-c", 'exec "$0" -c "import jupyterlab, labkit"', python],
-                               capture_output=True, text=True, cwd="/", env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        if probe.returncode != 0:
-            pytest.skip(f"{python} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON to a venv "
-                        f"of /usr/bin/python3): {probe.stderr.strip()[-160:]}")
+    with userkit_user(name, probe, why=f"{python} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON "
+                                       f"to a venv of /usr/bin/python3)") as user:
         yield user                # labkit jupyter turns JupyterLab's news pop-up off by itself
-    finally:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
 
 
 @contextlib.contextmanager

@@ -10,8 +10,6 @@ It prints the latency it measured (a figure, not an assert).
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from labkit.embedded import lifecycle
 from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.topology import LabSpec
+from tests.userkit import as_user, ordinary_user
 
 LAB = "tnevusr"
 USER = "tkevents"
@@ -64,14 +63,10 @@ def _user_python() -> Path:
 
 @pytest.fixture(scope="module")
 def learner():
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
     if not Path("/usr/bin/python3").exists():
         pytest.skip("needs Debian's /usr/bin/python3 for the ordinary user's side")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr
-    yield pwd.getpwnam(USER)
-    subprocess.run(["userdel", "-r", USER], capture_output=True)
+    with ordinary_user(USER) as user:
+        yield user
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +85,7 @@ def test_an_ordinary_user_sees_a_route_deleted_inside_a_node(lab, learner):
     plan = lab.spec.node("worker")
     other = lab.spec.node("worker2")
     env = {"HOME": learner.pw_dir, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(["setpriv", f"--reuid={learner.pw_uid}", f"--regid={learner.pw_gid}", "--init-groups",
-                             str(python), "-c", USER_SIDE, LAB], env=env, cwd="/", stdin=subprocess.PIPE,
+    proc = subprocess.Popen(as_user(learner, [str(python), "-c", USER_SIDE, LAB]), env=env, cwd="/", stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.userkit import as_user, ordinary_user
+
 from . import nbrun
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,35 +48,27 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def learner():
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, a test user): run `sudo make test`")
-    created = subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], capture_output=True, text=True)
-    assert created.returncode in (0, 9), created.stderr
-    user = pwd.getpwnam(USER)
     # as nbclient starts the kernel: a child of the interpreter (a venv's link into /root fails there)
     check = ("import subprocess, sys; subprocess.run([sys.executable, '-c', 'import nbclient, ipykernel, labkit'],"
              " check=True, capture_output=True)")
-    probe = subprocess.run(_as(user, [PYTHON, "-c", check]), capture_output=True, text=True, cwd="/", env=_env(user))
-    if probe.returncode != 0:
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
-        pytest.skip(f"{PYTHON} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON): "
-                    f"{probe.stderr.strip()[-120:]}")
-    from labkit.embedded import lifecycle
-    from labkit.embedded.topology import LabSpec
-    from labkit.embedded.userconfig import copy_for
 
-    lifecycle.down(LAB)
-    lifecycle.up(LabSpec(name=LAB))
-    copy_for(LAB, user)                               # what `sudo labkit up` writes for SUDO_USER
-    try:
-        yield user
-    finally:
+    def probe(user: pwd.struct_passwd) -> subprocess.CompletedProcess:
+        return subprocess.run(as_user(user, [PYTHON, "-c", check]), capture_output=True, text=True, cwd="/",
+                              env=_env(user))
+
+    with ordinary_user(USER, probe, why=f"{PYTHON} cannot be run by an ordinary user here (set LABKIT_USER_PYTHON)"
+                       ) as user:
+        from labkit.embedded import lifecycle
+        from labkit.embedded.topology import LabSpec
+        from labkit.embedded.userconfig import copy_for
+
         lifecycle.down(LAB)
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
-
-
-def _as(user: pwd.struct_passwd, argv: list[str]) -> list[str]:
-    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *argv]
+        lifecycle.up(LabSpec(name=LAB))
+        copy_for(LAB, user)                               # what `sudo labkit up` writes for SUDO_USER
+        try:
+            yield user
+        finally:
+            lifecycle.down(LAB)
 
 
 def _env(user: pwd.struct_passwd) -> dict:
@@ -94,7 +88,7 @@ def _execute_as(user: pwd.struct_passwd, name: str, lang: str):
     nbformat.write(nbrun.notebook(name, lang, solved=True), source)
     os.chown(source, user.pw_uid, user.pw_gid)
     cwd = ROOT / "notebooks" / lang
-    proc = subprocess.run(_as(user, [PYTHON, "-c", RUNNER, str(source), str(target), str(cwd),
+    proc = subprocess.run(as_user(user, [PYTHON, "-c", RUNNER, str(source), str(target), str(cwd),
                                      str(nbrun.CELL_TIMEOUT)]),
                           capture_output=True, text=True, cwd=str(work), env=_env(user), timeout=840)
     nb = nbformat.read(target, as_version=4) if target.exists() else None
