@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import BadInput, LabkitError
 from ..flowreq import FlowBusy, FlowRequest
-from .netns import in_netns
+from ..nodes import LabNetns
 from .topology import LabSpec
 
 MESSAGES = {
@@ -71,15 +71,16 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
     if req.kind == "probe":
         doors = [(t.ip, t.port, t.protocol) for t in req.targets]
         script = service_probe.target_script(doors, req.timeout)
-        netns = source.netns if source is not None else plan.netns
-        proc = subprocess.run(in_netns(["sh", "-c", script], netns), capture_output=True, text=True,
-                              timeout=req.timeout + 30)
+        where = (LabNetns(req.pod, source.netns, pod=True) if source is not None and req.pod
+                 else LabNetns(plan.name, plan.netns))
+        proc = where.call(["sh", "-c", script], timeout=req.timeout + 30)
         seen = service_probe.parse_output(proc.stdout)
         if len(seen) < len(doors):
             raise LabkitError("probe.exec_failed", pod=req.pod or plan.name, error=(proc.stderr or "-").strip()[:200])
         return {"reached": [seen[n] for n in range(len(doors))]}
     if req.kind == "peer":
-        return peer(spec, pods, source.netns if source is not None else plan.netns, req)
+        return peer(spec, pods, LabNetns(req.pod, source.netns, pod=True) if source is not None and req.pod
+                    else LabNetns(plan.name, plan.netns), req)
     if source is None or req.pod is None:
         raise BadInput("flow.invalid", causes="pod: required")
     nodes = [(n.name, n.netns) for n in spec.node_plans()]
@@ -93,25 +94,27 @@ def execute(spec: LabSpec, pods: dict[str, Any], node: str, req: FlowRequest) ->
     return record_raw(spaces, source.netns, req.ip, req.port, req.protocol, req.timeout).to_dict()
 
 
-def peer(spec: LabSpec, pods: dict[str, Any], source_netns: str, req: FlowRequest) -> dict[str, Any]:
+def peer(spec: LabSpec, pods: dict[str, Any], source: LabNetns, req: FlowRequest) -> dict[str, Any]:
     """Listen once at ``req.ip`` (a node's or a pod's address, in its namespace), connect from
-    ``source_netns``, and answer the source address the listener saw (None: no connection came)."""
-    where = next(((n.name, n.netns) for n in spec.node_plans() if n.ip == req.ip), None)
-    where = where or next(((k, r.netns) for k, r in pods.items() if r.ip == req.ip), None)
+    ``source``, and answer the source address the listener saw (None: no connection came)."""
+    where = next((LabNetns(n.name, n.netns) for n in spec.node_plans() if n.ip == req.ip), None)
+    where = where or next((LabNetns(k, r.netns, pod=True) for k, r in pods.items() if r.ip == req.ip), None)
     if where is None:
         raise LabkitError("flow.no_peer", exit_code=2, ip=req.ip, name=spec.name)
-    server = subprocess.Popen(in_netns([sys.executable, "-c", LISTEN, str(req.port), f"{req.timeout:g}"], where[1]),
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = where.spawn([sys.executable, "-c", LISTEN, str(req.port), f"{req.timeout:g}"])
+
+    def lines() -> list[str]:
+        return server.text().splitlines()
     try:
-        if server.stdout is None or server.stdout.readline().strip() != "ready":
-            raise LabkitError("flow.listen_failed", where=where[0], port=req.port)
-        client = subprocess.run(in_netns(["nc", "-z", "-w", str(math.ceil(req.timeout)), req.ip, str(req.port)],
-                                         source_netns), capture_output=True, text=True, timeout=req.timeout + 10)
-        seen = server.stdout.readline().strip()
+        if not server.wait_until(lambda: len(lines()) >= 1, 30.0) or lines()[0].strip() != "ready":
+            raise LabkitError("flow.listen_failed", where=where.name, port=req.port)
+        client = source.call(["nc", "-z", "-w", str(math.ceil(req.timeout)), req.ip, str(req.port)],
+                             timeout=req.timeout + 10)
+        server.wait_until(lambda: len(lines()) >= 2, req.timeout + 5)   # the listener's own timeout ends it
+        seen = lines()[1].strip() if len(lines()) >= 2 else ""
     finally:
-        server.kill()
-        server.wait()
-    return {"seen": None if seen in ("", "none") else seen, "listener": where[0], "connected": client.returncode == 0}
+        server.stop()
+    return {"seen": None if seen in ("", "none") else seen, "listener": where.name, "connected": client.returncode == 0}
 
 
 MAX_PROBES = 8          # probe scripts at once per node (a trace or a capture: one per node, alone)
