@@ -139,12 +139,13 @@ def _recognize_node(node: dict, outputs: dict[str, str | None]) -> Recognition:
 def node_service_map(name: str, outputs: dict[str, str | None], rec: Recognition,
                      services: list[dict]) -> ServiceMap | None:
     """The node's kube-proxy (or IPVS) rules as a service map, from whichever backend holds them."""
-    if rec.service_proxy == "nftables" and outputs.get("nft"):
-        return read_service_map(outputs["nft"], f"{name}: nft -j list ruleset")
-    if rec.service_proxy == "iptables" and outputs.get("iptables"):
-        return read_service_map(outputs["iptables"], f"{name}: iptables-save")
-    if rec.service_proxy in ("ipvs", "kube-router-ipvs") and outputs.get("ipvsadm"):
-        return ipvs_service_map(parse_ipvsadm(outputs["ipvsadm"]), services)
+    nft, iptables, ipvsadm = outputs.get("nft"), outputs.get("iptables"), outputs.get("ipvsadm")
+    if rec.service_proxy == "nftables" and nft:
+        return read_service_map(nft, f"{name}: nft -j list ruleset")
+    if rec.service_proxy == "iptables" and iptables:
+        return read_service_map(iptables, f"{name}: iptables-save")
+    if rec.service_proxy in ("ipvs", "kube-router-ipvs") and ipvsadm:
+        return ipvs_service_map(parse_ipvsadm(ipvsadm), services)
     if rec.service_proxy == "ebpf" and outputs.get("bpf_services") is not None:
         from .bpf.maps import service_map
         from .bpf.nodeports import with_node_ports
@@ -469,9 +470,10 @@ class Cluster:
             accesses = [seam.LabApiAccess(self.api, node, f"{ns}/{name}") for ns, name, node in keys]
         else:
             spec = self._lab_spec()                # the pods' namespaces are named after them: no call to the daemon
-            accesses = [seam.NetnsAccess(f"{ns}/{name}", spec.pod_netns(ns, name)) for ns, name, _node in keys]
+            local = [seam.NetnsAccess(f"{ns}/{name}", spec.pod_netns(ns, name)) for ns, name, _node in keys]
+            accesses = list(local)
             if NETLINK_POD_READS and BATCHED_POD_READS:
-                read = pool.submit(read_pods_over_netlink, accesses)
+                read = pool.submit(read_pods_over_netlink, local)
                 return read.result
         futures = [pool.submit(read_pod_network, a) for a in accesses]
         return lambda: [n for n in (f.result() for f in futures) if n is not None]
@@ -573,7 +575,7 @@ def connect(context: str | None = None, kubeconfig: str | os.PathLike | None = N
     config = yaml.safe_load(path.read_text()) or {}
     names = [c.get("name") for c in config.get("contexts") or []]
     chosen = context or config.get("current-context")
-    if chosen not in names:
+    if not isinstance(chosen, str) or chosen not in names:
         raise LabkitError("cluster.unknown_context", exit_code=2, context=chosen, path=path,
                           contexts=", ".join(str(n) for n in names) or "-")
     served_by = _lab_serving(_server(config, chosen)) if os.geteuid() == 0 else None
