@@ -96,7 +96,7 @@ MESSAGES = {
               "restants)"},
     "j.prob.ok": {
         "en": "right: {values}; every endpoint gets 1/{count} of the new connections",
-        "fr": "exact : {values} ; chaque endpoint reçoit 1/{count} des nouvelles connexions"},
+        "fr": "exact ({values}) : chaque endpoint reçoit 1/{count} des nouvelles connexions"},
     # 03.4: the selector that matches nothing
     "j.sel.no_service": {"en": "there is no Service {service} any more: fix it, do not delete it",
                          "fr": "il n'y a plus de Service {service} : réparez-le, ne le supprimez pas"},
