@@ -26,8 +26,9 @@ import re
 import time
 from dataclasses import dataclass
 
+from ..kubeproxy.ipt_incremental import IptNodeState, IptPiece
 from ..kubeproxy.iptables import jump_rules
-from ..kubeproxy.iptables_sync import iptables_initial_batches, iptables_update
+from ..kubeproxy.iptables_sync import IptablesUpdate, iptables_initial_batches, iptables_update
 from ..kubeproxy.manifests import SERVICE_NAME_LABEL, Parts, assemble, from_objects, object_parts
 from ..kubeproxy.model import NodeContext, ProxyInput
 from ..kubeproxy.nft_incremental import Group, NftNodeState, NftPiece
@@ -270,7 +271,7 @@ class KubeProxy(DebouncedSync):
         self.spec = spec
         self.objects = objects
         self.report = report
-        self._applied: dict[str, str | NftRuleset] = {}
+        self._applied: dict[str, str | NftRuleset | IptNodeState] = {}
         self._stale: dict[str, dict[str, float]] = {}  # node -> stale nft chain -> flushed at
         self._jumps_done: set[str] = set()
         self.last_sync: dict[str, float] = {}
@@ -279,6 +280,7 @@ class KubeProxy(DebouncedSync):
         self.index = ObjectIndex()
         self._renderers: dict[str, CachedRenderer] = {}
         self._nft_state: dict[str, NftNodeState] = {}  # nftables: each node's rules by Service
+        self._ipt_state: dict[str, IptNodeState] = {}  # iptables: the same
         self.netlink = True  # partial nftables syncs without the nft binary (when encodable)
         # True: the owner calls :meth:`object_changed` for every change of a Service or an
         # EndpointSlice, and a sync reads only the Services that changed (else it reads all objects)
@@ -300,11 +302,14 @@ class KubeProxy(DebouncedSync):
         for base in gone:
             self.parsed.forget(base, names)
         updates: dict[str, NftUpdate | None] = {}
-        if changed is not None and self.incremental and self.spec.proxy_mode == "nftables":
+        ipt_updates: dict[str, IptablesUpdate | None] = {}
+        if changed is not None and self.incremental:
             for i, n in enumerate(nodes):
-                if n.name in self._nft_state:
+                if self.spec.proxy_mode == "nftables" and n.name in self._nft_state:
                     updates[n.name] = self._nft_changes(n, changed, report=i == 0)
-        full = [n for n in nodes if updates.get(n.name) is None]
+                elif self.spec.proxy_mode != "nftables" and n.name in self._ipt_state:
+                    ipt_updates[n.name] = self._ipt_changes(n, changed, report=i == 0)
+        full = [n for n in nodes if updates.get(n.name) is None and ipt_updates.get(n.name) is None]
         inputs = {}
         if full:
             if objects is None:
@@ -314,7 +319,8 @@ class KubeProxy(DebouncedSync):
                     self.changed()
             inputs = self.parsed.inputs(objects, [n.name for n in full], self.report)
         await asyncio.gather(*(self._sync_node(n, inputs[n.name]) for n in full),
-                             *(self._sync_node_changes(n, u) for n in nodes if (u := updates.get(n.name)) is not None))
+                             *(self._sync_node_changes(n, u) for n in nodes if (u := updates.get(n.name)) is not None),
+                             *(self._sync_ipt_changes(n, v) for n in nodes if (v := ipt_updates.get(n.name)) is not None))
         self._after_sync()
 
     def _after_sync(self) -> None:
@@ -327,6 +333,7 @@ class KubeProxy(DebouncedSync):
         self._applied.pop(node, None)
         self._stale.pop(node, None)
         self._nft_state.pop(node, None)
+        self._ipt_state.pop(node, None)
 
     def _nft_changes(self, node: NodePlan, changed: set[Group], report: bool) -> NftUpdate | None:
         """The partial sync of the Services in ``changed`` alone, from their objects (nftables);
@@ -336,21 +343,52 @@ class KubeProxy(DebouncedSync):
         fixed = {n: s for n, s in state.ruleset.sets.items() if n in state.fixed}
         changes: dict[Group, list[NftPiece]] = {}
         for g in sorted(changed, key=lambda g: (str(g[0]), str(g[1]))):
-            parts = []
-            for base, obj in self.index.members.get(g, {}).items():
-                value = self.parsed.parts(obj, node.name, base)
-                if isinstance(value, BaseException):
-                    if report:
-                        self.report(obj, value)
-                    continue
-                parts.append(value)
-            inp = assemble(parts)
+            inp = self._group_input(node, g, report)
             changes[g] = [renderer.nft_piece(info, inp.endpoints_for(info), ctx, fixed)
                           for info in inp.sorted_services()]
         update = state.update(changes)
         if update is None:
             self._nft_state.pop(node.name, None)
         return update
+
+    def _group_input(self, node: NodePlan, g: Group, report: bool) -> ProxyInput:
+        parts = []
+        for base, obj in self.index.members.get(g, {}).items():
+            value = self.parsed.parts(obj, node.name, base)
+            if isinstance(value, BaseException):
+                if report:
+                    self.report(obj, value)
+                continue
+            parts.append(value)
+        return assemble(parts)
+
+    def _ipt_changes(self, node: NodePlan, changed: set[Group], report: bool) -> IptablesUpdate | None:
+        """The iptables twin of :meth:`_nft_changes` (``None``: compare whole texts)."""
+        state, renderer = self._ipt_state[node.name], self._renderers[node.name]
+        ctx = node_context(self.spec, node)
+        changes: dict[Group, tuple[list[IptPiece], int]] = {}
+        for g in changed:
+            inp = self._group_input(node, g, report)
+            changes[g] = ([renderer.ipt_piece(info, inp.endpoints_for(info), ctx, state.large)
+                           for info in inp.sorted_services()], inp.total_endpoints())
+        update = state.update(changes)
+        if update is None:
+            self._ipt_state.pop(node.name, None)
+        return update
+
+    async def _sync_ipt_changes(self, node: NodePlan, update: IptablesUpdate) -> None:
+        start = time.perf_counter()
+        try:
+            if update.empty:
+                return
+            await self._restore(node, update.restore)
+        except Exception:
+            self.forget(node.name)
+            raise
+        self._applied[node.name] = self._ipt_state[node.name]  # its text is written when a full sync needs it
+        seconds = time.perf_counter() - start
+        self.records[node.name] = SyncRecord("partial", seconds, seconds, update.chains_written)
+        self.last_sync[node.name] = time.time()
 
     async def _sync_node_changes(self, node: NodePlan, update: NftUpdate) -> None:
         start = time.perf_counter()
@@ -380,6 +418,8 @@ class KubeProxy(DebouncedSync):
                     self._nft_state[node.name] = NftNodeState(rs, renderer.nft_groups, renderer.nft_fixed)
             else:
                 record = await self._sync_iptables(node, ctx, renderer.iptables(inp, ctx))
+                if self.incremental and renderer.ipt_state is not None:
+                    self._ipt_state[node.name] = renderer.ipt_state
         except Exception:
             self.forget(node.name)  # what the node holds is unknown now
             raise
@@ -455,6 +495,8 @@ class KubeProxy(DebouncedSync):
 
     async def _sync_iptables(self, node: NodePlan, ctx: NodeContext, rendered: str) -> SyncRecord | None:
         prev = self._applied.get(node.name)
+        if isinstance(prev, IptNodeState):
+            prev = prev.text()
         t0 = time.perf_counter()
         if not isinstance(prev, str):
             if node.name not in self._jumps_done:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ipt_incremental import IptNodeState, IptPiece
 from .iptables import (
     _Buffers,
     _Svc,
@@ -30,7 +31,8 @@ class CachedRenderer:
     """Renders one node's rules; call :meth:`nftables` or :meth:`iptables` on every sync."""
 
     nft: dict[tuple[Any, ...], NftPiece] = field(default_factory=dict)
-    ipt: dict[tuple[Any, ...], tuple[list[str], ...]] = field(default_factory=dict)
+    ipt: dict[tuple[Any, ...], IptPiece] = field(default_factory=dict)
+    ipt_state: IptNodeState | None = None  # the last :meth:`iptables` call, by Service
     # the last :meth:`nftables` call: each Service's pieces, and the names of the fixed sets
     nft_groups: dict[Group, list[NftPiece]] = field(default_factory=dict)
     nft_fixed: frozenset[str] = frozenset()
@@ -72,26 +74,39 @@ class CachedRenderer:
         self.nft_groups = groups
         return rs
 
+    def ipt_piece(self, info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext, large: bool) -> IptPiece:
+        """What one service port writes in iptables mode (kept: the same input, the same piece)."""
+        key = (info, tuple(endpoints), ctx, large)
+        piece = self.ipt.get(key)
+        if piece is None:
+            front, own = _Buffers(), _Buffers()
+            svc = _Svc(info, categorize_endpoints(endpoints, info), ctx, large)
+            _write_frontends(front, svc)
+            _write_service_chains(own, svc)
+            piece = IptPiece((info.name_string, info.proto), (tuple(front.filter_rules), tuple(front.nat_rules)),
+                             tuple(own.nat_chains), tuple(own.nat_rules))
+            self.ipt[key] = piece
+        return piece
+
     def iptables(self, inp: ProxyInput, ctx: NodeContext) -> str:
-        buf = _Buffers()
-        _write_fixed(buf, ctx)
         large = inp.total_endpoints() > ctx.large_cluster_threshold
-        used: dict[tuple[Any, ...], tuple[list[str], ...]] = {}
+        previous, self.ipt = self.ipt, {}
+        groups: dict[Group, list[IptPiece]] = {}
         for info in inp.sorted_services():
             endpoints = inp.endpoints_for(info)
             key = (info, tuple(endpoints), ctx, large)
-            piece = self.ipt.get(key)
-            if piece is None:
-                scratch = _Buffers()
-                svc = _Svc(info, categorize_endpoints(endpoints, info), ctx, large)
-                _write_frontends(scratch, svc)
-                _write_service_chains(scratch, svc)
-                piece = (scratch.filter_chains, scratch.filter_rules, scratch.nat_chains, scratch.nat_rules)
-            used[key] = piece
-            buf.filter_chains += piece[0]
-            buf.filter_rules += piece[1]
-            buf.nat_chains += piece[2]
-            buf.nat_rules += piece[3]
-        self.ipt = used
-        _write_trailer(buf, ctx)
-        return buf.text()
+            piece = previous.get(key) or self.ipt_piece(info, endpoints, ctx, large)
+            self.ipt[key] = piece
+            groups.setdefault((info.namespace, info.name), []).append(piece)
+        head, tail = _Buffers(), _Buffers()
+        _write_fixed(head, ctx)
+        _write_trailer(tail, ctx)
+        counts: dict[Group, int] = {}
+        for port, eps in inp.endpoints.items():
+            counts[(port[0], port[1])] = counts.get((port[0], port[1]), 0) + len(eps)
+        self.ipt_state = IptNodeState(groups, _lists(head), _lists(tail), large, ctx.large_cluster_threshold, counts)
+        return self.ipt_state.text()
+
+
+def _lists(buf: _Buffers) -> tuple[list[str], ...]:
+    return (buf.filter_chains, buf.filter_rules, buf.nat_chains, buf.nat_rules)

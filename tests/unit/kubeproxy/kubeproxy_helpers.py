@@ -74,3 +74,20 @@ def sort_nftables_transaction(text: str) -> str:
     return "\n".join(sorted(lines, key=key)) + "\n"
 
 
+def restore_replay(inputs: list[str]) -> dict[str, dict[str, list[str]]]:
+    """What ``iptables-restore --noflush`` leaves: a declared chain is flushed, -A appends, -X deletes."""
+    tables: dict[str, dict[str, list[str]]] = {}
+    for text in inputs:
+        current = None
+        for line in text.splitlines():
+            if line.startswith("*"):
+                current = tables.setdefault(line[1:], {})
+            elif line.startswith(":"):
+                current[line[1:].split()[0]] = []
+            elif line.startswith("-A "):
+                chain = line.split()[1]
+                assert chain in current, f"rule for a chain that does not exist: {line}"
+                current[chain].append(line)
+            elif line.startswith("-X "):
+                del current[line.split()[1]]
+    return tables

@@ -1,7 +1,7 @@
-"""Partial nftables syncs computed from the Services that changed (``nft_incremental``, the lab's
-kube-proxy fed by the store's events or by a scan): replaying what the lab wrote gives the node
-exactly the rules a full render of the same objects gives, and a sync touches only the changed
-Services' objects."""
+"""Partial syncs computed from the Services that changed (``nft_incremental``, ``ipt_incremental``;
+the lab's kube-proxy fed by the store's events or by a scan): replaying what the lab wrote gives
+the node exactly the rules a full render of the same objects gives, and a sync touches only the
+changed Services' objects."""
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +13,11 @@ from labkit.embedded import proxy as proxy_mod
 from labkit.embedded.proxy import KubeProxy, node_context
 from labkit.embedded.topology import LabSpec
 from labkit.inspect.nft_text import parse_nft_text
+from labkit.kubeproxy.iptables import render_iptables
 from labkit.kubeproxy.manifests import from_objects
 from labkit.kubeproxy.nftables import render_nftables
+
+from kubeproxy_helpers import restore_replay
 
 
 def service(name: str, ip: str, rv: int, **spec) -> dict:
@@ -50,19 +53,32 @@ class Recorder:
         async def partial(_self, node, text, rs):
             self.sent.setdefault(node.name, []).append(text)
             return "netlink"
+
+        async def restore(_self, node, text):
+            self.sent.setdefault(node.name, []).append(text)
+
+        async def jumps(_self, node, ctx):
+            _self._jumps_done.add(node.name)
+
+        async def arun(*_a, **_kw):
+            return ""  # iptables-save of a fresh node: no chain of kube-proxy yet
         monkeypatch.setattr(KubeProxy, "_nft", nft)
         monkeypatch.setattr(KubeProxy, "_nft_partial", partial)
+        monkeypatch.setattr(KubeProxy, "_restore", restore)
+        monkeypatch.setattr(KubeProxy, "_ensure_jumps", jumps)
+        monkeypatch.setattr(proxy_mod.ns, "arun", arun)
 
 
+@pytest.mark.parametrize("mode", ["nftables", "iptables"])
 @pytest.mark.parametrize("fed", [True, False])
-def test_partial_syncs_from_changed_services_equal_a_full_render(monkeypatch, fed):
+def test_partial_syncs_from_changed_services_equal_a_full_render(monkeypatch, fed, mode):
     rec = Recorder(monkeypatch)
     rv = iter(range(100, 10_000))
     objs = {}
     for i in range(6):
         objs[f"s{i}"] = service(f"svc{i}", f"10.96.0.{10 + i}", next(rv))
         objs[f"e{i}"] = slice_(f"svc{i}", "a", [f"10.244.1.{10 + i}", f"10.244.2.{10 + i}"], next(rv))
-    spec = LabSpec(name="t20inc", nodes=2, proxy_mode="nftables")
+    spec = LabSpec(name="t20inc", nodes=2, proxy_mode=mode)
     proxy = KubeProxy(spec, lambda: list(objs.values()))
     proxy.fed = fed
 
@@ -79,10 +95,25 @@ def test_partial_syncs_from_changed_services_equal_a_full_render(monkeypatch, fe
         asyncio.run(proxy.sync())
         for node in spec.node_plans():
             inp = from_objects([("t", i, o) for i, o in enumerate(objs.values())], node_name=node.name)
-            want = render_nftables(inp, node_context(spec, node)).transaction()
-            assert state("".join(rec.sent[node.name])) == state(want)
+            if mode == "nftables":
+                want = render_nftables(inp, node_context(spec, node)).transaction()
+                assert state("".join(rec.sent[node.name])) == state(want)
+            else:
+                held = restore_replay(rec.sent[node.name])
+                for table in held.values():  # flushed stale chains are deleted with -X at once in iptables
+                    assert all(rules or not c.startswith("KUBE-SEP") for c, rules in table.items())
+                assert held == restore_replay([render_iptables(inp, node_context(spec, node))])
 
     check()
+    if mode == "iptables":
+        before = {n: len(v) for n, v in rec.sent.items()}
+        write("e2", slice_("svc2", "a", ["10.244.1.12"], next(rv)))  # an endpoint gone: its chains only
+        check()
+        for node, texts in rec.sent.items():
+            new = "".join(texts[before[node]:])
+            assert "*filter" not in new and "-A KUBE-SERVICES" not in new and "-X KUBE-SEP-" in new
+            assert all('"d/svc2:http' in line for line in new.splitlines() if line.startswith("-A "))
+        return
     assert all(len(v) == 1 for v in rec.sent.values())  # the first sync: one full transaction
     steps = [
         ("e2", slice_("svc2", "a", ["10.244.1.12"], next(rv))),                          # scaled down

@@ -14,6 +14,8 @@ from labkit.kubeproxy.iptables_sync import iptables_initial_batches, iptables_up
 from labkit.kubeproxy.nft_sync import element_key, nft_delete_chains, nft_initial_batches, nft_update
 from labkit.inspect.nft_text import parse_nft_text
 
+from kubeproxy_helpers import restore_replay
+
 CTX = NodeContext(node_name="w1", node_ips=("172.18.0.3",), cluster_cidr="10.244.0.0/16",
                   service_cidrs=("10.96.0.0/16",))
 
@@ -85,25 +87,6 @@ def test_nft_changed_element_value_is_deleted_then_added():
     assert "delete element ip kube-proxy service-ips { 10.96.0.2 . tcp . 80 }" in text
     assert 'add element ip kube-proxy no-endpoint-services { 10.96.0.2 . tcp . 80 comment "bench/svc1:http"' in text
     assert element_key('10.96.0.2 . tcp . 80 comment "bench/svc1:http" : goto reject-chain') == "10.96.0.2 . tcp . 80"
-
-
-def restore_replay(inputs: list[str]) -> dict[str, dict[str, list[str]]]:
-    """What ``iptables-restore --noflush`` leaves: a declared chain is flushed, -A appends, -X deletes."""
-    tables: dict[str, dict[str, list[str]]] = {}
-    for text in inputs:
-        current = None
-        for line in text.splitlines():
-            if line.startswith("*"):
-                current = tables.setdefault(line[1:], {})
-            elif line.startswith(":"):
-                current[line[1:].split()[0]] = []
-            elif line.startswith("-A "):
-                chain = line.split()[1]
-                assert chain in current, f"rule for a chain that does not exist: {line}"
-                current[chain].append(line)
-            elif line.startswith("-X "):
-                del current[line.split()[1]]
-    return tables
 
 
 def test_iptables_first_load_in_batches_is_the_full_input(overall_input, upstream_ctx):
