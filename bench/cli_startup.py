@@ -6,7 +6,9 @@ is this checkout. Runs alternate (before, after, before, ...) so that the machin
 both alike. Prints, per command: median wall and CPU (user+sys of the child, getrusage) of N runs,
 the ratio, the number of modules imported and the import time `python -X importtime` reports.
 No lab needed (`status` without a lab, or as an ordinary user, fails after parsing: the start is
-what is measured). Usage: python bench/cli_startup.py [--before REV] [--runs 7]
+what is measured; with a lab running, `status` is the real one). ``--user nobody --python
+/path/to/a/venv/of/usr/bin/python3``: as an ordinary user (root's interpreter may be unreadable to it).
+Usage: python bench/cli_startup.py [--before REV] [--runs 7] [--user NAME --python PATH]
 """
 from __future__ import annotations
 
@@ -36,12 +38,16 @@ def unpack(rev: str, into: Path) -> Path:
     return into
 
 
+PREFIX: list[str] = []          # setpriv ... for --user
+PYTHON = sys.executable
+
+
 def run_once(pythonpath: Path, argv: list[str]) -> tuple[float, float]:
     """(wall s, CPU s) of one `python -m labkit ARGV`."""
     env = dict(os.environ, PYTHONPATH=str(pythonpath))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "labkit", *argv], env=env, stdout=subprocess.DEVNULL,
+    subprocess.run([*PREFIX, PYTHON, "-m", "labkit", *argv], env=env, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -51,7 +57,7 @@ def run_once(pythonpath: Path, argv: list[str]) -> tuple[float, float]:
 def imports(pythonpath: Path, argv: list[str]) -> tuple[int, float, int]:
     """(modules imported, their import time in s per -X importtime, of them labkit's)."""
     env = dict(os.environ, PYTHONPATH=str(pythonpath))
-    err = subprocess.run([sys.executable, "-X", "importtime", "-m", "labkit", *argv], env=env,
+    err = subprocess.run([*PREFIX, PYTHON, "-X", "importtime", "-m", "labkit", *argv], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          cwd=tempfile.gettempdir()).stderr
     rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "self" not in line]
@@ -63,10 +69,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=DEFAULT_BEFORE, help="git revision to compare with")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--user", help="run labkit as this user (root only; setpriv)")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter that runs labkit")
     opts = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; python {sys.version.split()[0]}; "
+    global PYTHON
+    PYTHON = opts.python
+    if opts.user:
+        import pwd
+
+        user = pwd.getpwnam(opts.user)
+        PREFIX[:] = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"]
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; {PYTHON}; as {opts.user or 'me'}; "
           f"before = {opts.before}, after = this checkout; {opts.runs} runs each, median")
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)                                       # readable by --user
         trees = {"before": unpack(opts.before, Path(tmp)), "after": ROOT}
         print(f"{'command':18} {'':6} {'wall ms':>8} {'CPU ms':>8} {'modules':>8} {'labkit':>7} {'import ms':>10}")
         for argv in COMMANDS:
