@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from labkit.apiserver import ApiServer, LocalRuntime
+from labkit.apiserver.journal import Journal
 
 from .conftest import KUBECTL, Lab, need_kubectl
 
@@ -192,8 +193,8 @@ def test_state_survives_a_restart(tmp_path):
     ip = first.wait_for(lambda: v1.read_namespaced_pod("p", "keep").status.pod_ip, what="IP")
     rv = int(v1.list_namespaced_pod("keep").metadata.resource_version)
     first.stop()
-    files = list((tmp_path / "state" / "objects" / "core" / "pods" / "keep").glob("*.json"))
-    assert [f.name for f in files] == ["p.json"]
+    stored = Journal(tmp_path / "state" / "journal").load()[0]
+    assert [ident for ident in stored if ident.startswith("core/pods/keep/")] == ["core/pods/keep/p"]
     second = Lab(tmp_path)
     second.start()
     try:

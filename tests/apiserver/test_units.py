@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
 
 from labkit.apiserver import protobuf
 from labkit.apiserver.discovery import aggregated_version
+from labkit.apiserver.journal import Journal
 from labkit.apiserver.patch import PatchError, json_patch, merge_patch, strategic_merge
 from labkit.apiserver.printers import human_duration, selector_string
 from labkit.apiserver.resources import BY_KEY, RESOURCES
@@ -266,11 +268,12 @@ def test_store_persists_atomically_and_reloads(tmp_path):
     store.put(PODS, _pod("b", "u2"))
     store.delete(PODS, store.get(PODS, "ns", "b"))
     assert store.rv == 3
-    path = tmp_path / "objects" / "core" / "pods" / "ns"
-    assert [p.name for p in path.iterdir()] == ["a.json"]      # no temporary file left
-    assert json.loads((path / "a.json").read_text())["metadata"]["resourceVersion"] == "1"
+    assert sorted(os.listdir(tmp_path / "journal")) == ["log-0"]      # no temporary file left
+    stored = Journal(tmp_path / "journal").load()[0]
+    assert list(stored) == ["core/pods/ns/a"]
+    assert json.loads(stored["core/pods/ns/a"])["metadata"]["resourceVersion"] == "1"
     again = Store(tmp_path)
-    assert again.rv == 3 and again.get(PODS, "ns", "a")["metadata"]["uid"] == "u1"
+    assert again.rv >= 3 and again.get(PODS, "ns", "a")["metadata"]["uid"] == "u1"
     assert again.by_uid("u1")["metadata"]["name"] == "a" and again.get(PODS, "ns", "b") is None
 
 
