@@ -67,6 +67,13 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
     return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> float:
+    """CPU seconds this machine's cores spent busy so far (``/proc/stat``: all but idle and iowait):
+    against the lab's own, what the other users of a shared machine took meanwhile."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_idle(pid: int, limit: float = 30.0) -> float:
     """Seconds until the daemon uses less than a tenth of a core (GET and LIST are measured on a
     lab at rest, as a learner's is once the Deployment is up)."""
@@ -187,6 +194,7 @@ def one_size(n: int, name: str, profile: str | None) -> None:
                                    daemon=True)
         load = Path("/proc/loadavg").read_text().split()[0]
         cpu0 = cpu_seconds(daemon), cpu_seconds(daemon, children=True)
+        busy0, own0 = machine_busy(), time.process_time()
         t0 = time.perf_counter()
         checker.start()
         subprocess.run(["kubectl", "create", "deployment", "many", "--image=jpetazzo/color",
@@ -198,6 +206,8 @@ def one_size(n: int, name: str, profile: str | None) -> None:
             spy.wait(60)
         checker.join(TIMEOUT)
         cpu = cpu_seconds(daemon) - cpu0[0], cpu_seconds(daemon, children=True) - cpu0[1]
+        busy, own = machine_busy() - busy0, time.process_time() - own0
+        window = time.perf_counter() - t0
         running = dict(phases.running)
         ok = {pod: pod in answered for pod in running}
 
@@ -220,6 +230,14 @@ def one_size(n: int, name: str, profile: str | None) -> None:
             print(f"  FailedCreate: {failed[:300]}")
         print(f"  CPU per pod: daemon {cpu[0] * 1000 / n:5.1f} ms, its processes (CNI plugins) "
               f"{cpu[1] * 1000 / n:5.1f} ms; load average {load} at the start (2 cores, shared)")
+        waits = sorted(answered[p] - phases.created[p] for p in answered if p in phases.created)
+        if waits:
+            print(f"  created -> answering, per pod: median {statistics.median(waits):5.1f} s, "
+                  f"p90 {waits[int(len(waits) * 0.9) - 1]:5.1f} s, max {waits[-1]:5.1f} s")
+        lab = cpu[0] + cpu[1] + own
+        print(f"  machine busy {busy:5.1f} of {(os.cpu_count() or 1) * window:5.1f} core-seconds: the lab "
+              f"and this bench {lab:5.1f}, everything else (other users, kernel threads) "
+              f"{max(busy - lab, 0.0):5.1f}")
         idle = wait_idle(daemon)
         print(f"  daemon idle {idle:5.1f} s after the last pod answered (its writer thread, syncs)")
         pod = next(iter(running), None)
