@@ -20,7 +20,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..apiserver.limits import MAX_PODS
+from ..embedded import neighbours
 from ..embedded.hostnet import host_networks, lab_links
+from ..embedded.lifecycle import all_labs
 from ..errors import BadInput, LabkitError
 from . import host, hubconfig, ports, world
 from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
@@ -110,6 +113,9 @@ def _build_and_start(plan: ClassPlan, state: Path) -> None:
     config.write_text(hubconfig.render(plan))
     host.ensure_hub_address(plan)
     host.apply_firewall(plan)
+    # every learner's pods share the machine's one ARP table, and a lab inside a world cannot size
+    # it (its thresholds exist in the host's namespace only): sized here for the whole class
+    neighbours.fit(MAX_PODS * len(plan.learners))
     if changed:
         stop_hub(state)     # a new roster (or port): the hub restarts, learners' servers keep running
     if not hub_answers(plan):
@@ -232,6 +238,8 @@ def down(state_dir: str = str(STATE_DIR), hub_python: str = sys.executable, purg
         world.remove_world(plan, Learner(login, False, "0.0.0.0"))
     host.remove_users(host.class_users())
     host.remove_network()
+    if not all_labs():          # the learners' labs went down inside their worlds, where the machine's
+        neighbours.restore()    # ARP thresholds cannot be put back: done here, in the host's namespace
     shutil.rmtree(state, ignore_errors=True)
     if purge:
         shutil.rmtree(plan.install_dir, ignore_errors=True)

@@ -78,6 +78,10 @@ def fit(max_pods: int, root: Path = ROOT, saved: Path | None = None) -> dict[str
 def restore(root: Path = ROOT, saved: Path | None = None) -> dict[str, int]:
     """Put back the thresholds :func:`fit` found (when the last lab goes); what was written."""
     keep = _saved(root, saved)
+    if not (root / "gc_thresh3").exists():
+        # not the initial network namespace (a class learner's lab goes down inside their world):
+        # the machine's values cannot be written from here, so the record stays for one that can
+        return {}
     try:
         before = {k: int(v) for k, v in json.loads(keep.read_text()).items() if k in ("gc_thresh2", "gc_thresh3")}
     except (OSError, ValueError, AttributeError):

@@ -50,3 +50,11 @@ def test_the_last_lab_gone_the_thresholds_come_back(tmp_path):
     assert neighbours.restore(tmp_path, saved) == {"gc_thresh2": 512, "gc_thresh3": 1024}
     assert (tmp_path / "gc_thresh3").read_text() == "1024" and (tmp_path / "gc_thresh2").read_text() == "512"
     assert not saved.exists() and neighbours.restore(tmp_path, saved) == {}
+
+
+def test_a_restore_where_the_thresholds_are_not_exported_keeps_the_record(tmp_path):
+    """A class learner's last lab goes down inside their world, a namespace without gc_thresh*: the
+    record used to be deleted there, and the machine's raised values were never put back."""
+    saved = tmp_path / "kept.json"
+    saved.write_text('{"gc_thresh1": 128, "gc_thresh2": 512, "gc_thresh3": 1024}')
+    assert neighbours.restore(tmp_path / "world", saved) == {} and saved.exists()
