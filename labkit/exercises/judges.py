@@ -28,6 +28,13 @@ MESSAGES = {
               "the name {name}",
         "fr": "il n'y a pas de {kind} {name} dans le namespace {namespace}, mais il y a {close} : l'exercice "
               "cherche le nom {name}"},
+    "ex.pol.elsewhere": {
+        "en": "NetworkPolicy {policy} is in namespace {found}, where no pod of this exercise runs: a policy "
+              "selects pods of its own namespace only; create it in {namespace} (`kubectl apply -n {namespace} "
+              "...`, or `namespace: {namespace}` in the manifest)",
+        "fr": "la NetworkPolicy {policy} est dans le namespace {found}, où ne tourne aucun pod de l'exercice : "
+              "une politique ne sélectionne que des pods de son propre namespace ; créez-la dans {namespace} "
+              "(`kubectl apply -n {namespace} ...`, ou `namespace: {namespace}` dans le manifeste)"},
     "j.no_answer": {"en": "no answer yet: put it in `{variable}` in the cell above",
                     "fr": "pas encore de réponse : mettez-la dans `{variable}`, dans la cellule au-dessus"},
     # 02.5: the device towards another node's pod
@@ -180,6 +187,18 @@ def look_alike(kind: str, key: str, facts: dict, lang: str) -> str | None:
         return i18n.t("j.where.close", lang, kind=kind, name=name, namespace=namespace,
                       close=", ".join(f"{namespace}/{c}" for c in facts["close"]))
     return None
+
+
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def misplaced(facts: dict, namespace: str, lang: str) -> list[str]:
+    """Policies in a namespace where none of the exercise's pods runs (made without ``-n``?): they
+    protect nothing here. Facts: ``pods`` (``namespace/name``, the exercise's) and ``policies``
+    (``namespace/name``, every NetworkPolicy of the cluster)."""
+    mine = {p.split("/", 1)[0] for p in facts.get("pods") or []} | set(SYSTEM_NAMESPACES)
+    return [i18n.t("ex.pol.elsewhere", lang, policy=key, found=key.split("/", 1)[0], namespace=namespace)
+            for key in facts.get("policies") or [] if key.split("/", 1)[0] not in mine][:4]
 
 
 def _missing(answer: Any) -> bool:
@@ -371,11 +390,14 @@ def reach_matrix(facts: dict, answer: Any, lang: str) -> Result:
 # --- 04.5 --------------------------------------------------------------------------------------------
 def dns_allowed(facts: dict, answer: Any, lang: str) -> Result:
     """facts: ``pod``, ``name`` (a Service name it resolves), ``resolved`` (the addresses it got, empty
-    when the query failed), ``error``, ``other`` (a pod the egress deny must still block) and
-    ``reaches_other`` (real packets)."""
+    when the query failed), ``error``, ``other`` (a pod the egress deny must still block),
+    ``reaches_other`` (real packets); when unresolved, ``policies`` (every NetworkPolicy,
+    ``namespace/name``) and ``pod_namespaces`` (where pods run), for the hint of a misplaced policy."""
     pod, name, other = facts["pod"], facts["name"], facts["other"]
     if not facts.get("resolved"):
-        return failed(i18n.t("j.dns.unresolved", lang, pod=pod, name=name, error=facts.get("error") or "-"))
+        return failed(i18n.t("j.dns.unresolved", lang, pod=pod, name=name, error=facts.get("error") or "-"),
+                      *misplaced(dict(facts, pods=[f"{ns}/-" for ns in facts.get("pod_namespaces") or []]),
+                                 pod.split("/", 1)[0], lang))
     if facts.get("reaches_other"):
         return failed(i18n.t("j.dns.open", lang, pod=pod, other=other))
     return passed(i18n.t("j.dns.ok", lang, pod=pod, name=name, ips=", ".join(facts["resolved"]), other=other))

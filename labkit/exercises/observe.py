@@ -191,7 +191,24 @@ def dns_allowed(cluster: Any, pod: str, name: str, other: str, port: int = 80) -
 
     resolved, error = poll(resolve, lambda r: bool(r[0]))
     return {"pod": pod, "name": name, "resolved": resolved, "error": error, "other": other,
-            "reaches_other": reaches()}
+            "reaches_other": reaches(), **({} if resolved else _policies(cluster))}
+
+
+def _policies(cluster: Any) -> dict:
+    """For a hint: every NetworkPolicy (``policies``, ``namespace/name``) and the namespaces where
+    pods run (``pod_namespaces``); nothing if unreadable."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        policies = json.loads(client.NetworkingV1Api(cluster.api).list_network_policy_for_all_namespaces(
+            _preload_content=False).data).get("items") or []
+        pods = json.loads(client.CoreV1Api(cluster.api).list_pod_for_all_namespaces(
+            _preload_content=False).data).get("items") or []
+    except (ApiException, OSError, ValueError):
+        return {}
+    return {"policies": sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in policies),
+            "pod_namespaces": sorted({p["metadata"]["namespace"] for p in pods})}
 
 
 def _is_ip(text: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import i18n
 from . import Result, failed, passed
+from .judges import misplaced
 from .services import WAIT_SECONDS, lab_name, poll
 
 NAMESPACES = ("nb04", "nb04-front", "nb04-ops")
@@ -39,13 +40,6 @@ MESSAGES = {
               "(`policyTypes: [Ingress]`)",
         "fr": "{src} ne peut plus se connecter vers {dst} : l'exercice ne refuse que le trafic entrant "
               "(`policyTypes: [Ingress]`)"},
-    "ex.pol.elsewhere": {
-        "en": "NetworkPolicy {policy} is in namespace {found}, where no pod of this exercise runs: a policy "
-              "selects pods of its own namespace only; create it in {namespace} (`kubectl apply -n {namespace} "
-              "...`, or `namespace: {namespace}` in the manifest)",
-        "fr": "la NetworkPolicy {policy} est dans le namespace {found}, où ne tourne aucun pod de l'exercice : "
-              "une politique ne sélectionne que des pods de son propre namespace ; créez-la dans {namespace} "
-              "(`kubectl apply -n {namespace} ...`, ou `namespace: {namespace}` dans le manifeste)"},
     "ex.pol.deny_ok": {
         "en": "no pod reaches the pods of {namespace} any more ({count} connections refused), and they can "
               "still connect out.",
@@ -147,17 +141,6 @@ def observe_matrix(cluster: Any, namespaces: str | Iterable[str] = NAMESPACES, p
 
 def _allowed(facts: dict) -> set[tuple[str, str]]:
     return {(s, d) for s, d in facts["allowed"]}
-
-
-SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
-
-
-def misplaced(facts: dict, namespace: str, lang: str) -> list[str]:
-    """Policies in a namespace where none of the exercise's pods runs (made without ``-n``?): they
-    protect nothing here. Facts: ``pods`` and ``policies`` (``namespace/name``)."""
-    mine = {_namespace(p) for p in facts["pods"]} | set(SYSTEM_NAMESPACES)
-    return [i18n.t("ex.pol.elsewhere", lang, policy=key, found=_namespace(key), namespace=namespace)
-            for key in facts.get("policies") or [] if _namespace(key) not in mine][:MAX_LISTED]
 
 
 # --- exercise 1: default deny -------------------------------------------------------------------------

@@ -118,3 +118,16 @@ def test_policies_of_the_exercise_namespaces_are_not_called_misplaced():
     facts = matrix(everything_open(), dst="nb04/api", expected=["nb04-ops/prometheus"],
                    policies=["nb04/deny-all", "nb04-front/x", "kube-system/y"])
     assert "where no pod of this exercise runs" not in reasons(policies.judge_and_or(facts, None, "en"))
+
+
+def test_a_dns_allow_made_in_default_is_named():
+    facts = {"pod": "nb04-front/front", "name": "web.nb04.svc.cluster.local", "resolved": [], "error": "timed out",
+             "other": "nb04-ops/shell", "reaches_other": False,
+             "policies": ["default/allow-dns", "nb04/deny-all", "nb04-front/deny-egress"],
+             "pod_namespaces": ["kube-system", "nb04", "nb04-front", "nb04-ops"]}
+    text = reasons(judges.dns_allowed(facts, None, "en"))
+    assert "still cannot resolve" in text and "default/allow-dns is in namespace default" in text
+    assert "create it in nb04-front" in text and "nb04/deny-all" not in text
+    assert "la NetworkPolicy default/allow-dns est dans le namespace default" in reasons(
+        judges.dns_allowed(facts, None, "fr"))
+    assert "default/allow-dns" not in reasons(judges.dns_allowed(dict(facts, policies=[]), None, "en"))
