@@ -38,7 +38,7 @@ daemon feeds it) is timed from an EndpointSlice change reaching it to the kernel
 The floors, as measured here (2 cores, kernel 6.18, nft 1.0.6, iptables 1.8.9; Dec 2026)
 ---------------------------------------------------------------------------------------
 *nftables, one-Service change at 10,000 Services.* ``--lab 40`` (load average 3): wall min 49.8 ms,
-median 57.0 ms; user CPU (the lab's Python: index, parse, render, diff, encode) median 1.2 ms;
+median 57.0 ms (53.6 / 57.7 ms in a second run of 30 at load 3.4); user CPU (the lab's Python: index, parse, render, diff, encode) median 1.2 ms;
 system CPU (the commit, in ``sendmsg``) min 47.2 ms, median 55.4 ms. The commit of one ``accept``
 rule in a chain of its own costs the same (46-49 ms of kernel CPU at load ~1), and ``--perf`` puts
 95% of such a commit in ``nft_table_validate`` (70% in ``nft_chain_validate`` itself). Before the
@@ -73,9 +73,11 @@ minimum on a quiet machine, not as a median.
 partial sync, pkg/proxy/iptables/proxier.go, also writes the filter table and ``KUBE-SERVICES``,
 one rule per Service: 10,000 rules). ``iptables-nft-restore`` of it: ~70 ms of CPU, 99% in the
 kernel, 91% in ``nft_table_validate`` (the nat table's xt rules walked from ``PREROUTING`` and
-``OUTPUT``): above 50 ms with this kernel whatever user space does. In the lab's daemon the
-iptables mode still renders every Service per sync (~0.66 s of CPU for a 3-node lab at 10,000
-Services, not incremental yet).
+``OUTPUT``): above 50 ms with this kernel whatever user space does. ``--lab 30 --modes iptables``
+(the lab's kube-proxy, ``kubeproxy.ipt_incremental``): wall min 75.6 ms, median 83.8 ms at load
+3.5 (89.8 / 133.9 ms at load 4.6), of which the lab's Python 1.1-2.3 ms and ``iptables-restore``
+66.7 ms min, 79.9 ms median of CPU. Before, the daemon rendered every Service per sync in this
+mode too (0.66-1.1 s of CPU for a 3-node lab at 10,000 Services).
 
 *Full load of 10,000 Services.* Kernel 0.79 s of CPU (rules 0.55 s, chains 0.11 s, elements and
 the one validation 0.10 s) + ``nft`` 1.0-1.2 s of its own CPU: < 1 s wall needs nft 1.0.6 out of
@@ -364,44 +366,53 @@ def lab_slice(name: str, i: int, endpoints: int, rv: int) -> dict:
                            "nodeName": "x"} for j in range(endpoints)]}
 
 
-def lab_path(n: int, samples: int) -> None:
+def lab_path(n: int, samples: int, mode: str = "nftables") -> None:
     """The lab's own kube-proxy (``KubeProxy``, fed by change events as the daemon feeds it), one
     node: from an EndpointSlice change reaching the proxy to the kernel's ack of the commit. CPU:
     the process's user time (Python: index, parse, render, diff, encode) and system time (the
-    kernel's commit, in ``sendmsg``), from ``getrusage``."""
+    kernel's commit, in ``sendmsg``), from ``getrusage``; in iptables mode, also the CPU of the
+    ``iptables-restore`` child (its commit's kernel time included)."""
     import asyncio
 
     from labkit.embedded.proxy import KubeProxy
 
     fresh()
     objs = lab_objects(n)
-    proxy = KubeProxy(_LabSpec(), lambda: objs)  # type: ignore[arg-type]
+    spec = _LabSpec()
+    spec.proxy_mode = mode
+    proxy = KubeProxy(spec, lambda: objs)  # type: ignore[arg-type]
     proxy.fed = True
     middle = n // 2
 
-    async def go() -> tuple[list[float], list[float], list[float], list[str]]:
+    async def go() -> tuple[list[float], list[float], list[float], list[str], list[float]]:
         t0 = time.perf_counter()
         await proxy.sync()
         row("lab path: first (full) sync", n, f"{time.perf_counter() - t0:8.2f} s wall")
         walls, users, systems, via = [], [], [], []
+        children: list[float] = []
         for k in range(samples):
             changed = lab_slice(f"svc-{middle}", middle, 1 if k % 2 == 0 else 2, 10 ** 7 + k)
             body = {key: v for key, v in changed.items() if key != "kind"}
             await asyncio.sleep(0.02)  # the socket of the last commit closes beside the sync
-            r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            r0, c0, t0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN), \
+                time.perf_counter()
             proxy.object_changed("EndpointSlice", False, body)
             await proxy.sync()
-            wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+            wall, r1, c1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF), \
+                resource.getrusage(resource.RUSAGE_CHILDREN)
             walls.append(wall)
             users.append(r1.ru_utime - r0.ru_utime)
             systems.append(r1.ru_stime - r0.ru_stime)
-            via.append(proxy.records["bench-node"].via)
-        return walls, users, systems, via
+            children.append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+            via.append(proxy.records["bench-node"].via or "iptables-restore")
+        return walls, users, systems, via, children
 
-    walls, users, systems, via = asyncio.run(go())
-    row("lab path: one-Service change, wall", n, stats(walls) + f"  ({samples} samples, via {set(via)})")
+    walls, users, systems, via, children = asyncio.run(go())
+    row(f"lab path ({mode}): one-Service change, wall", n, stats(walls) + f"  ({samples} samples, via {set(via)})")
     row("lab path: same, user CPU (Python)", n, stats(users))
     row("lab path: same, system CPU (kernel)", n, stats(systems))
+    if mode == "iptables":
+        row("lab path: same, iptables-restore's CPU", n, stats(children) + "  (user + system)")
 
 
 def main() -> None:
@@ -415,10 +426,10 @@ def main() -> None:
     args = parser.parse_args()
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            for mode in ["nftables"] if args.forms or args.lab else args.modes.split(","):
+            for mode in ["nftables"] if args.forms else args.modes.split(","):
                 print(f"-- {mode}, {n:,} services, load average {os.getloadavg()[0]:.1f}", flush=True)
                 if args.lab:
-                    lab_path(n, args.lab)
+                    lab_path(n, args.lab, mode)
                 elif args.forms:
                     text_forms(n, render_nftables(synthetic_input(n), node_context("10.255.250.1")))
                 else:
