@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from . import i18n
 from .snapshot import ClusterSnapshot
@@ -212,7 +213,7 @@ def renderer(layer: str, lang: str, **options) -> Callable:
     from .diagrams.pods import Highlight
     from .errors import LabkitError
 
-    builder = diagrams.LAYERS[layer]
+    builder = cast("Callable[..., Any]", diagrams.LAYERS[layer])     # the layers' builders take different options
 
     def render(snapshot: ClusterSnapshot, slots, pick: list[str]):
         highlight, text, title = None, "", None

@@ -40,7 +40,7 @@ def follow_nodes(cluster, changed: threading.Event, done: threading.Event) -> Ca
             continue
     netns = {n: getattr(a, "netns", None) for n, a in accesses.items()}
     if os.geteuid() == 0 and shutil.which("ip") and netns and all(netns.values()):
-        return _monitor(list(netns.values()), changed, done)
+        return _monitor([n for n in netns.values() if n], changed, done)
     if getattr(cluster, "via_api", False):
         return _watch_lab(cluster.api, changed, done, fallback=lambda: _poll(accesses, changed, done))
     return _poll(accesses, changed, done)
@@ -119,7 +119,7 @@ def _monitor(namespaces: list[str], changed: threading.Event, done: threading.Ev
         procs.append(proc)
 
         def read(p: subprocess.Popen = proc) -> None:
-            for _ in p.stdout:
+            for _ in p.stdout or ():
                 if done.is_set():
                     break
                 changed.set()

@@ -35,10 +35,11 @@ def as_snapshot(cluster: Any) -> ClusterSnapshot:
     return snapshot(cluster, nodes=False)
 
 
-def engine(cluster: Any, **options: bool) -> Engine:
-    """The policy engine over a cluster's namespaces, pods and policies (``options``: Engine's)."""
+def engine(cluster: Any, *, ipblock_matches_pods: bool = True, allow_self: bool = True) -> Engine:
+    """The policy engine over a cluster's namespaces, pods and policies (the options: Engine's)."""
     snap = as_snapshot(cluster)
-    return Engine(*from_objects(snap.namespaces, snap.pods, snap.networkpolicies), **options)
+    namespaces, pods, policies = from_objects(snap.namespaces, snap.pods, snap.networkpolicies)
+    return Engine(namespaces, pods, policies, ipblock_matches_pods=ipblock_matches_pods, allow_self=allow_self)
 
 
 def shown_pods(eng: Engine, namespaces: str | Iterable[str] | None = None) -> list[str]:
