@@ -47,14 +47,19 @@ def source_digest(repo: Path = REPO) -> str:
     return h.hexdigest()
 
 
+def learner_venv_current(plan: ClassPlan) -> bool:
+    stamp = plan.venv / ".labkit-source"
+    return stamp.exists() and stamp.read_text() == source_digest(Path(plan.repo))
+
+
 def install_learner_venv(plan: ClassPlan) -> bool:
     """The learners' Python: a venv of Debian's python3 in a world-readable place, with labkit
     (and so jupyterhub-singleuser, JupyterLab, kubectl's Python client) installed from this checkout
     (a copy: the checkout may live under root's home). Rebuilt only when the sources changed."""
     venv, stamp = plan.venv, plan.venv / ".labkit-source"
-    digest = source_digest(Path(plan.repo))
-    if stamp.exists() and stamp.read_text() == digest:
+    if learner_venv_current(plan):
         return False
+    digest = source_digest(Path(plan.repo))
     umask = os.umask(0o022)
     try:
         if not (venv / "bin" / "python").exists():
@@ -79,13 +84,18 @@ def package_source(repo: Path, into: Path) -> Path:
     return into
 
 
+def proxy_current(plan: ClassPlan) -> bool:
+    target = Path(plan.install_dir) / "proxy"
+    lock = (Path(plan.repo) / "scripts" / "class-proxy" / "package-lock.json").read_bytes()
+    return plan.proxy_command.exists() and (target / "package-lock.json").exists() \
+        and (target / "package-lock.json").read_bytes() == lock
+
+
 def install_proxy(plan: ClassPlan) -> bool:
     """JupyterHub's proxy from npm, the version pinned in scripts/class-proxy (package-lock.json)."""
     target = Path(plan.install_dir) / "proxy"
     source = Path(plan.repo) / "scripts" / "class-proxy"
-    lock = (source / "package-lock.json").read_bytes()
-    if plan.proxy_command.exists() and (target / "package-lock.json").exists() \
-            and (target / "package-lock.json").read_bytes() == lock:
+    if proxy_current(plan):
         return False
     target.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):

@@ -18,8 +18,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+from .. import i18n
 from ..apiserver.limits import MAX_PODS
 from ..embedded import neighbours
 from ..embedded.hostnet import host_networks, lab_links
@@ -71,7 +73,7 @@ def hub_answers(plan: ClassPlan) -> bool:
         return False
 
 
-def up(plan: ClassPlan) -> ClassPlan:
+def up(plan: ClassPlan, say: Callable[[str], None] = lambda text: None) -> ClassPlan:
     """Build what is missing and start (or restart) the hub. Bad input and taken ports are refused
     before anything changes; a hub that does not start leaves the host as it was found (a class
     that was already running is left running as it was)."""
@@ -82,7 +84,7 @@ def up(plan: ClassPlan) -> ClassPlan:
     check_ports(plan, running)
     first = not class_exists(state)
     try:
-        _build_and_start(plan, state)
+        _build_and_start(plan, state, say)
     except LabkitError as error:
         if not first:               # a class was here (maybe learners at work): left as it is
             raise
@@ -100,9 +102,14 @@ def class_exists(state: Path) -> bool:
     return (state / "plan.json").exists() or bool(host.class_users()) or bool(class_worlds())
 
 
-def _build_and_start(plan: ClassPlan, state: Path) -> None:
-    host.install_proxy(plan)
-    host.install_learner_venv(plan)
+def _build_and_start(plan: ClassPlan, state: Path, say: Callable[[str], None]) -> None:
+    """``say``: a line for the instructor before the long steps (the installs, the hub's start)."""
+    if not host.proxy_current(plan):
+        say(i18n.t("class.installing_proxy", path=str(Path(plan.install_dir) / "proxy")))
+        host.install_proxy(plan)
+    if not host.learner_venv_current(plan):
+        say(i18n.t("class.installing_venv", path=str(plan.venv)))
+        host.install_learner_venv(plan)
     for learner in plan.learners:
         host.ensure_user(learner)
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -119,6 +126,7 @@ def _build_and_start(plan: ClassPlan, state: Path) -> None:
     if changed:
         stop_hub(state)     # a new roster (or port): the hub restarts, learners' servers keep running
     if not hub_answers(plan):
+        say(i18n.t("class.starting_hub"))
         start_hub(plan)
 
 

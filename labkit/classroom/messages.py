@@ -19,6 +19,16 @@ MESSAGES = {
         "en": "the class needs port {address} for itself and it is taken{who}: stop what holds it, then run again",
         "fr": "la classe a besoin du port {address} pour elle-même et il est pris{who} : arrêtez ce qui "
               "l'occupe, puis relancez"},
+    "class.installing_proxy": {
+        "en": "installing JupyterHub's proxy from npm into {path} (once)...",
+        "fr": "installation du proxy de JupyterHub depuis npm dans {path} (une fois)..."},
+    "class.installing_venv": {
+        "en": "installing the learners' Python (labkit, JupyterLab) into {path} (again after each change of labkit)...",
+        "fr": "installation du Python des apprenants (labkit, JupyterLab) dans {path} (de nouveau après chaque "
+              "modification de labkit)..."},
+    "class.starting_hub": {
+        "en": "starting JupyterHub...",
+        "fr": "démarrage de JupyterHub..."},
     "class.hub_failed": {
         "en": "JupyterHub did not start: {error} (log: {log})",
         "fr": "JupyterHub n'a pas démarré : {error} (journal : {log})"},

@@ -35,7 +35,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     people = roster.parse(path.read_text())
     the_plan = plan.make_plan(people, network=args.network, public_ip=args.ip, public_port=args.port,
                               repo=str(REPO), hub_python=sys.executable, previous=lifecycle.previous_plan())
-    lifecycle.up(the_plan)
+    lifecycle.up(the_plan, say=lambda text: print(text, flush=True))
     url = f"http://{learners_address(args.ip)}:{args.port}/"
     print(i18n.t("class.up", url=url, count=len(people.people)))
     if people.admins:

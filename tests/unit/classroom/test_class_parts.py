@@ -140,7 +140,7 @@ def test_a_first_class_that_fails_to_start_is_rolled_back_and_an_earlier_one_lef
     monkeypatch.setattr(lifecycle, "check_ports", lambda plan, running: None)
     monkeypatch.setattr(lifecycle, "_roll_back", rolled.append)
 
-    def failing(plan, state):
+    def failing(plan, state, say):
         raise LabkitError("class.hub_failed", error="listen EADDRINUSE", log="/x/hub.log")
 
     monkeypatch.setattr(lifecycle, "_build_and_start", failing)
@@ -236,3 +236,22 @@ def test_the_instructor_gets_the_solutions_build_and_learners_never_do(tmp_path)
     assert sorted(x.name for x in homes["alice"].iterdir()) == ["en", "fr"]
     assert sorted(x.name for x in homes["teacher"].iterdir()) == ["en", "fr", "instructor"]
     assert (homes["teacher"] / "instructor" / "en" / "02-pod-to-pod.ipynb").exists()
+
+
+def test_the_instructor_is_told_before_the_long_steps(monkeypatch, tmp_path):
+    """A fresh server's first `make class` installs the proxy and the learners' Python (minutes,
+    and again after each change of labkit): it said nothing until the URL."""
+    from labkit.classroom import host, lifecycle
+
+    p = plan.make_plan(roster.parse("alice\n"), state_dir=str(tmp_path / "state"), install_dir=str(tmp_path / "opt"))
+    done = []
+    for name in ("install_proxy", "install_learner_venv", "ensure_user", "ensure_hub_address", "apply_firewall"):
+        monkeypatch.setattr(host, name, lambda *a, name=name: done.append(name))
+    monkeypatch.setattr(host, "proxy_current", lambda plan: False)
+    monkeypatch.setattr(host, "learner_venv_current", lambda plan: True)
+    monkeypatch.setattr(lifecycle.neighbours, "fit", lambda pods: {})
+    monkeypatch.setattr(lifecycle, "hub_answers", lambda plan: True)
+    said = []
+    lifecycle._build_and_start(p, tmp_path / "state", said.append)
+    assert said == [f"installing JupyterHub's proxy from npm into {tmp_path}/opt/proxy (once)..."]
+    assert "install_proxy" in done and "install_learner_venv" not in done
