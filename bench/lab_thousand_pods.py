@@ -15,13 +15,22 @@ pod addresses per node (a /24 holds 253).
 One size per run keeps each locked run short; ``--sizes`` runs several, one lab each.
 Prints figures; asserts nothing.
 
-Measured 2026-12-03 (2 shared cores, load average 1.6-4.2 at the start): 1,000 pods Running and
-answering in 29.6 s, 33.5 s and 43.4 s (was 63.5 s), 300 pods in 7.5 s (was 14.2 s); CPU per pod:
-daemon 20-27 ms, its processes (ptp, host-local, portmap) 22 ms (was 29: two ip processes per
-pod gone); GET p99 1.5-1.8 ms, LIST of 1,000 pods 10-12 ms median, RSS 125 MiB. So about 44 ms of
-CPU per pod, 22 s for 1,000 pods on two idle cores: the 15 s goal is not met; half is the CNI
-plugins' own processes (a real kubelet starts them too), half the daemon (its profile: the
-ReplicaSet controller's status pass, the policy enforcer's sync, the store's file writes).
+Measured 2026-12-03, afternoon (2 shared cores, load average 1.6-4.2 at the start): 1,000 pods
+Running and answering in 29.6 s, 33.5 s and 43.4 s (was 63.5 s), 300 pods in 7.5 s (was 14.2 s);
+CPU per pod: daemon 20-27 ms, its processes (ptp, host-local, portmap) 22 ms (was 29: two ip
+processes per pod gone); GET p99 1.5-1.8 ms, LIST of 1,000 pods 10-12 ms median, RSS 125 MiB.
+The daemon's profile then: the ReplicaSet controller's status pass over all its pods on every
+pass, the policy barrier's wait for a sync even without policies, the store's file per write.
+
+Measured 2026-12-03, evening, the daemon's share cut (the ReplicaSet controller counts only the
+pods that changed, no policy sync awaited without policies, the store's journal instead of a file
+per write): before and after back to back under the lock, other engineers' load 4.8-8.1:
+1,000 pods in 50.5 s -> 30.8 s, daemon CPU 27.2 -> 15.0 ms per pod, CNI plugins 22.9 -> 20.6 ms;
+GET p99 5.2 -> 7.2 ms (load 8), LIST of 1,000 median 16.5 -> 10.4 ms, RSS 123 -> 134 MiB (the
+journal keeps every object's JSON for its snapshots); 300 pods 9.5 -> 8.7 s, daemon 16.2 -> 14.1
+ms per pod. About 35 ms of CPU per pod remain (CNI plugins 20-22, daemon 14-15; py-spy puts the
+daemon's largest share in forking the pods' processes, ``embedded/pods.py``, then the pod
+records' files, ``state.py``): 18 s on two idle cores, so the 15 s goal is still not met.
 
     sudo .venv/bin/python bench/lab_thousand_pods.py --sizes 100,300 [--name bk1000] [--profile p.svg]
 """

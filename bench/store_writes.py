@@ -8,9 +8,10 @@ write (getrusage of this process, all threads):
 - ``Store.put`` in ``store.background()`` (the controllers' writes: the writer thread appends
   what is queued in one write), then ``flush``.
 
-Measured 2026-12-03 (2 shared cores, ext4, load ~2): one file 0.63-0.90 ms of CPU per write
-(creating the file is the cost: 0.5 ms for an empty one); the journal 0.02-0.03 ms
-synchronous, ~0.02 ms queued.
+Measured 2026-12-03 (2 shared cores, ext4): one file 0.63-0.90 ms of CPU per write at load ~1
+(creating the file is the cost: 0.52 ms for an empty one, a rename 0.03-0.05 ms), 0.29 ms at
+load 7.5; ``Store.put`` with the journal 0.09 ms synchronous, 0.11 ms queued (load 7.5: the
+put itself, its JSON and the append; an append alone is ~3 µs).
 
     .venv/bin/python bench/store_writes.py [--writes 2000] [--dir /run/labkit]
 """

@@ -8,6 +8,7 @@ from the old ones to the new one within ``maxSurge``/``maxUnavailable`` (a rolli
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -54,8 +55,14 @@ def is_active(pod: dict) -> bool:
 
 
 def template_hash(template: dict) -> str:
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
-    return objects.safe_encode(objects.fnv32a(data), 10)
+    return _hash_of(json.dumps(template, sort_keys=True, separators=(",", ":")))
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_of(data: str) -> str:
+    """The hash of a template's JSON, computed once per template (the Deployment controller
+    hashes each Deployment's template on every pass; FNV in Python costs ~1 ms per 2 KB)."""
+    return objects.safe_encode(objects.fnv32a(data.encode()), 10)
 
 
 def _revision(rs: dict) -> int:
