@@ -249,11 +249,12 @@ def test_pods_processes_cannot_read_the_lab_state(cluster):
                                           "jsonpath={.status.phase}").stdout, f"{pod} running")
     root = f"/run/labkit/{NAME}"
     assert os.path.exists(f"{root}/state.json")                # there, on the host
+    assert os.path.exists(f"{root}/api/journal/log-0")         # the store's (a small lab: no snapshot yet)
     for pod in ("peek", "rootpeek"):
         assert kubectl("exec", pod, "--", "id", "-u").stdout.strip() == (
             "65534" if pod == "peek" else "0")
-        for path in ("state.json", "daemon.log", "kubeconfig", "api/token", "api/objects",
-                     "api/objects/core/pods/default/peek.json"):
+        for path in ("state.json", "daemon.log", "kubeconfig", "api/token", "api/journal",
+                     "api/journal/log-0"):
             proc = kubectl("exec", pod, "--", "cat", f"{root}/{path}", check=False)
             assert proc.returncode != 0 and "No such file" in proc.stderr + proc.stdout, (pod, path)
         assert kubectl("exec", pod, "--", "ls", root).stdout.split() == ["images"], pod
