@@ -32,6 +32,15 @@ ms per pod. About 35 ms of CPU per pod remain (CNI plugins 20-22, daemon 14-15; 
 daemon's largest share in forking the pods' processes, ``embedded/pods.py``, then the pod
 records' files, ``state.py``): 18 s on two idle cores, so the 15 s goal is still not met.
 
+The pod wiring's share, measured the same evening (load 5.8 at the start): 1,000 pods in 28.6 s
+and 30.5 s, plugins 19.6-19.9 ms of CPU per pod; each pod answered a median 14.7 s after it was
+created (p90 25.7 s); the machine was busy 60.6 of 61.1 core-seconds, 34.0 of them the lab and
+this bench, 26.6 everything else. 300 pods: 6.8 s when others took 0.6 core-seconds, 9.4-9.7 s
+when they took 8; 8 pods wired at once instead of 4 changed nothing. The plugins' CPU is their
+own (``bench/pod_floor.py``): a Go process's start, the kernel's veth and routes, and host-local
+reading every address file of its node first, which makes a worker's 500 pods quadratic (4.1 ms
+an ADD on an empty node, 10.7 ms at 500).
+
     sudo .venv/bin/python bench/lab_thousand_pods.py --sizes 100,300 [--name bk1000] [--profile p.svg]
 """
 from __future__ import annotations

@@ -194,7 +194,9 @@ class CniRunner:
         }
         binary = str(Path(self.bin_dir) / plugin["type"])
         # Started by a worker thread inside the node's namespace (no ``nsenter`` process, and the
-        # event loop never waits for a fork): pods are wired in parallel on every core.
+        # event loop never waits for a fork): pods are wired in parallel on every core. The
+        # environment is libcni's and nothing more: the Go runtime's own settings (GOMAXPROCS=1,
+        # GOGC=off) were measured and save nothing (``bench/pod_floor.py --go-runs``).
         proc = await asyncio.to_thread(run_in, self.node_netns, [binary],
                                        self._config(plugin, prev), env)
         out, err = proc.stdout, proc.stderr
