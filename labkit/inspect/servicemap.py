@@ -178,20 +178,56 @@ def trace(smap: ServiceMap, ip: str, port: int, protocol: str = "tcp", from_host
                  [EndpointEntry(e.ip, e.port, e.share, list(e.chains)) for e in fe.endpoints])
 
 
-def format_table(smap: ServiceMap, lang: str | None = None) -> str:
-    """A readable table of the service map, one line per endpoint, in the learner's language."""
-    header = i18n.t("kubeproxy.table.header", lang).split("|")
-    rows: list[list[str]] = []
+TABLE_WIDTH = 100     # JupyterLab's output area at 1,366 px holds about 110-120 monospace characters
+_CHAIN_INDENT = "    "
+_CHAIN_SEP = " > "
+
+
+def format_table(smap: ServiceMap, lang: str | None = None, width: int = TABLE_WIDTH) -> str:
+    """A readable table of the service map, one line per endpoint, in the learner's language.
+
+    The chains a packet walks go on their own indented line(s) under each endpoint, cut at the
+    chain boundaries (never inside a name) so that no line is wider than ``width``: nftables
+    mode's chain names are 60 characters long, and a path on the row ran to 250 columns, which
+    JupyterLab wrapped mid-word.
+    """
+    *columns, chains_title = i18n.t("kubeproxy.table.header", lang).split("|")
+    rows: list[tuple[list[str], list[str]]] = []
     for s in smap.services:
         head = [s.service, s.protocol, s.cluster_ip or "-", str(s.port or "-"), str(s.node_port or "-")]
         if not s.endpoints:
-            rows.append(head + [i18n.t("kubeproxy.table.no_endpoints", lang), "", " > ".join(s.chains)])
+            rows.append((head + [i18n.t("kubeproxy.table.no_endpoints", lang), ""], list(s.chains)))
         for n, ep in enumerate(s.endpoints):
             first = head if n == 0 else [""] * len(head)
-            chains = " > ".join((s.chains if n == 0 else ["..."]) + ep.chains)
-            rows.append(first + [f"{ep.ip}:{ep.port}", i18n.number(ep.share, ".3f", lang), chains])
-    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+            chains = (list(s.chains) if n == 0 else ["..."]) + list(ep.chains)
+            rows.append((first + [f"{ep.ip}:{ep.port}", i18n.number(ep.share, ".3f", lang)], chains))
+    widths = [max(len(r[c]) for r in [columns, *(row for row, _ in rows)]) for c in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+
+    lines = [line(columns), _CHAIN_INDENT + chains_title]
+    for cells, chains in rows:
+        lines.append(line(cells))
+        lines.extend(_wrap_chains(chains, width))
     total = sum(len(s.endpoints) for s in smap.services)
     lines.append(i18n.t("kubeproxy.table.summary", lang, mode=smap.mode, services=len(smap.services), endpoints=total))
     return "\n".join(lines) + "\n"
+
+
+def _wrap_chains(chains: list[str], width: int) -> list[str]:
+    """``a > b > c`` indented, cut before a `` > `` when the line would pass ``width``; the
+    continuation lines start with ``> `` under the first chain name."""
+    out: list[str] = []
+    current = ""
+    for name in chains:
+        if not current:
+            current = _CHAIN_INDENT + (name if not out else "  > " + name)
+        elif len(current) + len(_CHAIN_SEP) + len(name) <= width:
+            current += _CHAIN_SEP + name
+        else:
+            out.append(current)
+            current = _CHAIN_INDENT + "  > " + name
+    if current:
+        out.append(current)
+    return out
