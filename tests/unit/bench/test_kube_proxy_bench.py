@@ -87,3 +87,31 @@ def test_results_round_trip_through_json(tmp_path):
     assert back[0].last.p50 == pytest.approx(results[0].last.p50)
     assert back[0].last.p99 == pytest.approx(results[0].last.p99)
     assert png(back)[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_no_legend_box_hides_a_line_of_the_recorded_figure(lang):
+    """Slide 40's picture: each panel's legend sits where no point or segment of a line runs."""
+    from pathlib import Path
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from labkit import i18n
+    from labkit.bench.kube_proxy_model import load_results
+    from labkit.bench.kube_proxy_plot import figure
+
+    before = i18n.get_language()
+    i18n.set_language(lang)
+    try:
+        fig = figure(load_results(Path(__file__).resolve().parents[3] / "bench" / "results" / "kube_proxy.json"))
+    finally:
+        i18n.set_language(before)
+    FigureCanvasAgg(fig).draw()
+    for ax in fig.get_axes():
+        box = ax.get_legend().get_window_extent()
+        for line in ax.get_lines():
+            xy = ax.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+            along = [a + (b - a) * f for a, b in zip(xy, xy[1:]) for f in np.linspace(0, 1, 50)]
+            hidden = [p for p in along if box.contains(*p)]
+            assert not hidden, (ax.get_ylabel(), line.get_label())
