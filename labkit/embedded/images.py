@@ -105,9 +105,16 @@ def _flag_values(args: list[str]) -> dict[str, str]:
 
 def agnhost_mode(container: dict) -> tuple[str, list[Port]] | None:
     """(answers, ports) of an agnhost container whose arguments name a mode it serves."""
-    if not image_of(container.get("image")).modes or container.get("command"):
+    if not image_of(container.get("image")).modes:
         return None
     args = [str(a) for a in container.get("args") or []]
+    command = [str(c) for c in container.get("command") or []]
+    if command:
+        # The image's ENTRYPOINT is ["/agnhost"] (kubernetes test/images/agnhost/Dockerfile), so
+        # `kubectl create deployment --image=...agnhost -- /agnhost netexec` names it as the command.
+        if command[0] not in ("/agnhost", "agnhost"):
+            return None
+        args = command[1:] + args
     if not args or args[0] not in AGNHOST_MODES:
         return None
     answers, defaults = AGNHOST_MODES[args[0]]

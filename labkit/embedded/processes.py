@@ -122,10 +122,10 @@ def shell_of(image: str | None) -> str | None:
 def container_argv(container: dict) -> list[str] | None:
     """The emulated container's process, or None when it runs none (see the module docstring)."""
     command, args = list(container.get("command") or []), list(container.get("args") or [])
-    if command:
-        return command + args
     if is_served_mode(container):
         return None                 # agnhost netexec / serve-hostname: the lab serves it
+    if command:
+        return command + args
     if args:
         entry = list(image_of(container.get("image")).entrypoint)
         if entry:

@@ -34,6 +34,21 @@ def test_agnhost_modes_run_no_process_but_other_arguments_do():
     assert container_argv({"image": "busybox", "args": ["netexec"]}) == ["netexec"]
 
 
+def test_agnhost_named_as_the_command_serves_its_mode():
+    """`kubectl create deployment --image=...agnhost -- /agnhost netexec --http-port=8080` puts the
+    image's entrypoint in `command`: the lab served nothing and the pods crash-looped on `/agnhost`."""
+    from labkit.embedded.images import serving
+    from labkit.embedded.processes import container_argv
+    agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+    container = {"image": agnhost, "command": ["/agnhost", "netexec", "--http-port=8080"]}
+    assert serving(container) == ("netexec", [(8080, "TCP"), (8081, "UDP")])
+    assert container_argv(container) is None
+    split = {"image": agnhost, "command": ["agnhost"], "args": ["serve-hostname", "--port", "9000"]}
+    assert serving(split) == ("hostname", [(9000, "TCP")])
+    other = {"image": agnhost, "command": ["sh", "-c", "sleep 1"]}
+    assert container_argv(other) == ["sh", "-c", "sleep 1"]
+
+
 def test_echo_answers_of_hostname_and_netexec_images():
     from labkit.embedded.echo import PodIdentity, image_body
     pod = PodIdentity("default", "hostnames-abc", "n", "10.244.1.5", "ns", answers="hostname")
