@@ -189,9 +189,9 @@ def check_answers(phases: PodPhases, netns: str, answered: dict[str, float], n: 
                 time.sleep(0.02)
 
 
-def one_size(n: int, name: str, profile: str | None) -> None:
+def one_size(n: int, name: str, profile: str | None, nodes: int = 3) -> None:
     lifecycle.down(name)
-    lifecycle.up(LabSpec(name=name, max_pods=max(n + system_pods(), 250), node_pod_prefix=22))
+    lifecycle.up(LabSpec(name=name, nodes=nodes, max_pods=max(n + system_pods(), 250), node_pod_prefix=22))
     try:
         from kubernetes import client, config
         env = dict(os.environ, KUBECONFIG=str(kubeconfig_file(name)), HOME=tempfile.mkdtemp())
@@ -280,6 +280,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100", help="comma-separated replica counts, one lab each")
     parser.add_argument("--replicas", type=int, help="one size (same as --sizes N)")
     parser.add_argument("--name", default="bk1000", help="lab name")
+    parser.add_argument("--nodes", type=int, default=3,
+                        help="nodes of the bench lab (3: 500 pods per worker at 1,000; a kubelet's default "
+                             "max-pods is 110, and host-local's ADD reads every address file of its node)")
     parser.add_argument("--profile", help="py-spy output (svg flame graph, .json speedscope, .txt raw)")
     parser.add_argument("--timeout", type=float, default=150.0, help="seconds to wait for the pods")
     args = parser.parse_args()
@@ -288,7 +291,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: still take the lab down
     sizes = [args.replicas] if args.replicas else [int(s) for s in args.sizes.split(",")]
     for n in sizes:
-        one_size(n, args.name, args.profile)
+        one_size(n, args.name, args.profile, args.nodes)
 
 
 if __name__ == "__main__":
