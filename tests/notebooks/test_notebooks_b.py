@@ -85,7 +85,7 @@ def assert_comparison(results: dict) -> None:
         cell = next(c for c in nb.cells if c.cell_type == "code" and "compare.measure" in c.source)
         html = nbrun.outputs_text(cell)
         rows = [[c.replace("\u202f", "").replace(",", ".") if re.fullmatch(r"[\d\u202f]+(,\d+)?", c) else c
-                 for c in re.findall(r"<td>([^<]*)</td>", r)]
+                 for c in re.findall(r"<td[^>]*>([^<]*)</td>", r)]
                 for r in re.findall(r"<tr>(.*?)</tr>", html)[1:12]]          # French figures: 0,606
         assert len(rows) == 11 and all(len(r) == 3 for r in rows), (lang, html[:3000])
         for i in (0, 1, 2, 3, 4, 5, 8):
