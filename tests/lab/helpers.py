@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +91,14 @@ def echo(lab, src_pod: str, ip: str, port: int = 80) -> dict:
     proc = lab.exec(src_pod, ["curl", "-s", "-m", "3", f"http://{ip}:{port}/"])
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def eventually(read, done, what: str, seconds: float = 120, interval: float = 0.3):
+    """Poll ``read()`` until ``done(value)``; the deadline only stops a hung test (no timing)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"{what}: {str(value)[:2000]}"
+        time.sleep(interval)

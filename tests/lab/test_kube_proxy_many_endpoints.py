@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -20,6 +19,8 @@ from labkit.embedded import netns as ns
 from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
+
+from .helpers import eventually
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 REPLICAS = 115
@@ -35,16 +36,6 @@ for _ in range(int(sys.argv[2])):
     c.close()
 print(json.dumps(seen))
 """
-
-
-def wait(what, predicate, timeout=180):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = what()
-        if predicate(value):
-            return value
-        assert time.monotonic() < deadline, f"timed out; last value: {str(value)[:500]}"
-        time.sleep(0.3)
 
 
 @pytest.mark.parametrize("mode", ["nftables", "iptables"])
@@ -67,7 +58,7 @@ def test_a_service_of_two_slices_reaches_pods_of_both(mode, tmp_path):
             return [[(e["addresses"][0], e["targetRef"]["name"]) for e in s.get("endpoints") or []
                      if e["conditions"].get("ready")] for s in items]
 
-        got = wait(slices, lambda s: sum(map(len, s)) == REPLICAS)
+        got = eventually(slices, lambda s: sum(map(len, s)) == REPLICAS, "EndpointSlice endpoints", 180)
         assert len(got) == 2 and max(map(len, got)) == 100   # packed as upstream: 100 + 15
         pods_of = [{pod for _, pod in s} for s in got]
         ips = {ip for s in got for ip, _ in s}
@@ -84,7 +75,7 @@ def test_a_service_of_two_slices_reaches_pods_of_both(mode, tmp_path):
             return {line.split("--to-destination ")[1].split(":")[0] for line in out.splitlines()
                     if line.startswith("-A KUBE-SEP-") and '"default/many"' in line and "--to-destination" in line}
 
-        assert wait(programmed, lambda p: ips <= p) >= ips   # every endpoint of both slices has its rule
+        assert eventually(programmed, lambda p: ips <= p, "a DNAT rule per endpoint", 180) >= ips   # every endpoint of both slices has its rule
         cluster_ip = json.loads(k("get", "svc", "many", "-o", "json"))["spec"]["clusterIP"]
         out = subprocess.run(ns.in_netns([sys.executable, "-c", _CLIENT, cluster_ip, str(REQUESTS)], node.netns),
                              capture_output=True, text=True, check=True, timeout=120).stdout

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -21,7 +20,7 @@ from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 
-from .helpers import labkit
+from .helpers import eventually, labkit
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 NAME = "t20many"
@@ -43,17 +42,6 @@ def kubectl(tmp_path_factory):
 
     yield run
     lifecycle.down(NAME)
-
-
-def eventually(read, done, what: str, seconds: float = 120):
-    """Poll ``read()`` until ``done(value)``; the deadline only stops a hung test (no timing)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = read()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"{what}: {value}"
-        time.sleep(0.3)
 
 
 def test_a_deployment_at_the_cap_answers_everywhere(kubectl):
