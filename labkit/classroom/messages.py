@@ -1,6 +1,8 @@
 """The class's messages, EN and FR (one catalog, as every labkit module's)."""
 from __future__ import annotations
 
+from .. import i18n
+
 MESSAGES = {
     "class.needs_root": {
         "en": "a class creates Unix users and network namespaces: it needs root. Run: sudo make {target}",
@@ -43,12 +45,19 @@ MESSAGES = {
         "en": "The class is up: {url} ({count} accounts; each learner chooses a password at first login)",
         "fr": "La classe est prête : {url} ({count} comptes ; chacun choisit son mot de passe à la première "
               "connexion)"},
+    "class.up_one": {
+        "en": "The class is up: {url} ({count} account; the learner chooses a password at first login)",
+        "fr": "La classe est prête : {url} ({count} compte ; l'apprenant choisit son mot de passe à la première "
+              "connexion)"},
     "class.instructor": {
         "en": "Instructor's page: {url}services/class/ (as {admins})",
         "fr": "Page du formateur : {url}services/class/ (en tant que {admins})"},
     "class.down": {
-        "en": "class removed: {count} learners' worlds, their labs, users and processes swept",
-        "fr": "classe supprimée : {count} mondes d'apprenants, leurs labs, utilisateurs et processus balayés"},
+        "en": "class removed: {count} learners' accounts, their worlds, labs and processes swept",
+        "fr": "classe supprimée : {count} comptes d'apprenants, leurs mondes, labs et processus balayés"},
+    "class.down_one": {
+        "en": "class removed: {count} learner's account, its world, lab and processes swept",
+        "fr": "classe supprimée : {count} compte d'apprenant, son monde, son lab et ses processus balayés"},
     "class.not_on_roster": {
         "en": "{login} is not on the class roster: add the login to the roster (class.txt) and run `sudo make "
               "class` again (the hub's \"Add Users\" is not enough)",
@@ -75,3 +84,10 @@ MESSAGES = {
     "class.cli.help": {"en": "a whole class on this server: JupyterHub, one isolated lab per learner",
                        "fr": "une classe entière sur ce serveur : JupyterHub, un lab isolé par apprenant"},
 }
+
+
+def counted(key: str, count: int, **params: object) -> str:
+    """Message ``key`` for ``count`` things: ``<key>_one`` for one (and, in French, for none: « 0 compte »)."""
+    lang = i18n.get_language()
+    singular = count == 1 or (count == 0 and lang == "fr")
+    return i18n.t(f"{key}_one" if singular else key, lang, count=count, **params)

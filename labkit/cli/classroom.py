@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     from ..classroom import lifecycle, plan, roster
     from ..classroom.host import REPO, learners_address
+    from ..classroom.messages import counted
 
     lifecycle.require_root()
     path = Path(args.roster)
@@ -37,7 +38,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                               repo=str(REPO), hub_python=sys.executable, previous=lifecycle.previous_plan())
     lifecycle.up(the_plan, say=lambda text: print(text, flush=True))
     url = f"http://{learners_address(args.ip)}:{args.port}/"
-    print(i18n.t("class.up", url=url, count=len(people.people)))
+    print(counted("class.up", len(people.people), url=url))
     if people.admins:
         print(i18n.t("class.instructor", url=url, admins=", ".join(people.admins)))
     return 0
@@ -45,6 +46,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     from ..classroom import lifecycle
+    from ..classroom.messages import counted
 
-    print(i18n.t("class.down", count=lifecycle.down(purge=args.purge)))
+    print(counted("class.down", lifecycle.down(purge=args.purge)))
     return 0

@@ -255,3 +255,18 @@ def test_the_instructor_is_told_before_the_long_steps(monkeypatch, tmp_path):
     lifecycle._build_and_start(p, tmp_path / "state", said.append)
     assert said == [f"installing JupyterHub's proxy from npm into {tmp_path}/opt/proxy (once)..."]
     assert "install_proxy" in done and "install_learner_venv" not in done
+
+
+def test_class_messages_count_one_account_in_the_singular_in_both_languages(monkeypatch):
+    from labkit import i18n
+    from labkit.classroom.messages import counted
+
+    for lang, one, many in (("en", "(1 account;", "(2 accounts;"), ("fr", "(1 compte ;", "(2 comptes ;")):
+        monkeypatch.setattr(i18n, "get_language", lambda lang=lang: lang)
+        assert one in counted("class.up", 1, url="http://h/") and "accounts" not in counted("class.up", 1, url="x")
+        assert many in counted("class.up", 2, url="http://h/")
+        assert "1 learner's account" in counted("class.down", 1) if lang == "en" else \
+            "1 compte d'apprenant," in counted("class.down", 1)
+    assert "0 compte d'apprenant," in counted("class.down", 0)        # French: « zéro » takes the singular
+    monkeypatch.setattr(i18n, "get_language", lambda: "en")
+    assert "0 learners' accounts" in counted("class.down", 0)
