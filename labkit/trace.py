@@ -251,10 +251,29 @@ class _Walker:
             raise BadInput("trace.error.no_ip", pod=source)
         self.hops: list[Hop] = []
         self._engine = None
+        self._arrival: tuple[str, tuple[str, ...], tuple] | None = None   # (node, marks, edges): see arrive()
 
     def add(self, layer: str, key: str, where: str | None = None, candidate: int | None = None,
             chains: tuple[str, ...] = (), marks: tuple[str, ...] = (), edges: tuple = (), **params: Any) -> None:
-        self.hops.append(Hop(layer, key, params, where, candidate, chains, marks, edges))
+        if self._arrival is not None and where == self._arrival[0]:
+            # the devices the packet came in by belong to the first step on the node it reached
+            _, in_marks, in_edges = self._arrival
+            marks, edges, self._arrival = in_marks + tuple(marks), in_edges + tuple(edges), None
+        self.hops.append(Hop(layer, key, params, where, candidate, chains, tuple(dict.fromkeys(marks)),
+                             tuple(dict.fromkeys(edges))))
+
+    def arrive(self, node: NodeNetwork, by: str) -> None:
+        """The packet reaches ``node`` from the node network by device ``by`` (its uplink or its tunnel
+        device): those devices, up to the routing circle (or bridge), are painted with the next step,
+        which happens on ``node``."""
+        ids = _through(node, by)[::-1]
+        self._arrival = (node.name, ids, (("net/nodes", ids[0]), *_wires(node, ids)))
+
+    def leave_by(self, node: NodeNetwork, dev: str) -> tuple[tuple[str, ...], tuple]:
+        """Marks and edges of the packet leaving ``node`` by ``dev`` (its uplink or tunnel device):
+        the routing circle (or bridge), the devices down to the uplink, the wire to the node network."""
+        ids = _through(node, dev)
+        return ids, (*_wires(node, ids), (ids[-1], "net/nodes"))
 
     def node(self, name: str | None) -> NodeNetwork | None:
         try:
@@ -263,21 +282,10 @@ class _Walker:
             return None
 
     def pod_side(self, node: NodeNetwork, pod: wiring.PodInfo) -> tuple[tuple[str, ...], tuple]:
-        """Diagram ids from a pod to the device that leaves its node (or arrives into it)."""
+        """Diagram ids of a pod and its veth (to or from the node's bridge or routing circle)."""
         group = self.groups[pod.key]
-        host = wiring.interface(node, pod.host_if)
         vid = pod_diagram.if_id(node.name, group.id if group.collapsed else (pod.host_if or "?"))
-        tunnel = next(iter(wiring.tunnels(node)), None)
-        inner = pod_diagram.if_id(node.name, tunnel.name) if tunnel else pod_diagram.uplink_id(node)
-        edges = [(group.id, vid)]
-        if host is not None and host.master:
-            bid = pod_diagram.if_id(node.name, host.master)
-            edges += [(vid, bid), (bid, inner)]
-        else:
-            edges.append((vid, inner))
-        if tunnel is not None:
-            edges.append((inner, pod_diagram.uplink_id(node)))
-        return (group.id, vid), tuple(edges)
+        return (group.id, vid), ((group.id, vid),)
 
     def start(self, ip: str, cand: int | None = None) -> NodeNetwork | None:
         src = self.src
@@ -292,22 +300,36 @@ class _Walker:
             self.add("pod", "pod_route", src.node, cand, pod=src.key, route=r.describe(), marks=marks[:1])
         if node is not None:
             self.add("pod", "veth", node.name, cand, pod_if=src.pod_if or "eth0", host_if=src.host_if or "?",
-                     node=node.name, marks=marks, edges=edges[:1])
+                     node=node.name, marks=marks, edges=edges)
         return node
 
     def addresses(self, node: NodeNetwork) -> set[str]:
         return {node.internal_ip} | {a.ip for i in node.interfaces if i.kind not in ("veth",) for a in i.addresses}
 
+    def route_to_node(self, node: NodeNetwork, r: Any, nxt: NodeNetwork, cand: int | None) -> None:
+        """``node`` routes the packet to ``nxt``'s IP: painted on ``node`` (its routing circle, its
+        uplink and its route to ``nxt``), ``nxt``'s uplink with the next step."""
+        a, b = pod_diagram.uplink_id(node), pod_diagram.uplink_id(nxt)
+        marks, edges = self.leave_by(node, a)
+        self.add("pod", "node_route", node.name, cand, node=node.name, route=r.describe() if r else "-",
+                 next=nxt.name, marks=marks, edges=((a, b), *edges))
+        self.arrive(nxt, b)
+
     def forward(self, node: NodeNetwork, ip: str, cand: int | None) -> None:
-        """Route lookups from ``node`` until the packet reaches ``ip`` or leaves."""
+        """Route lookups from ``node`` until the packet reaches ``ip`` or leaves.
+
+        Each step paints only elements of the node it happens on (a learner matches the table's
+        "where" with the picture): the routing circle that decides, the devices the packet leaves by;
+        the next node's devices go with the next step."""
         for _ in range(MAX_NODES):
+            router = pod_diagram.router_id(node)
             if ip in self.addresses(node) and ip not in self.by_ip:
                 self.add("pod", "local_address", node.name, cand, node=node.name, ip=ip,
                          marks=(pod_diagram.uplink_id(node),))
                 return
             r = route_for(node.routes, ip)
             if r is None:
-                self.add("pod", "no_route", node.name, cand, node=node.name, ip=ip)
+                self.add("pod", "no_route", node.name, cand, node=node.name, ip=ip, marks=(router,))
                 return
             dev = wiring.interface(node, r.dev)
             pod = self.by_ip.get(ip)
@@ -316,26 +338,27 @@ class _Walker:
                 marks, edges = self.pod_side(node, pod)
                 self.add("pod", "deliver", node.name, cand, node=node.name, route=r.describe(),
                          host_if=pod.host_if or "?", pod=pod.key, pod_if=pod.pod_if or "eth0",
-                         marks=marks, edges=edges)
+                         marks=(router, *marks), edges=edges)
                 return
             if dev is not None and dev.kind == "vxlan" and nxt is not None and nxt.name != node.name:
                 link = wiring.classify(self.snap, node, r)
                 vx = dev.vxlan or {}
                 up = wiring.uplink(node)
                 a, b = pod_diagram.link_ends(self.snap, link) if link else ("", "")
+                marks, edges = self.leave_by(node, pod_diagram.if_id(node.name, dev.name))
                 self.add("pod", "tunnel", node.name, cand, node=node.name, route=r.describe(), dev=dev.name,
                          vni=vx.get("id", "?"), vtep=link.vtep if link else "?", next=nxt.name,
-                         port=vx.get("port", 8472), uplink=up.name if up else "eth0", marks=(a, b),
-                         edges=((a, b), *_underlay(node, nxt)))
+                         port=vx.get("port", 8472), uplink=up.name if up else "eth0", marks=marks,
+                         edges=((a, b), *edges))
+                self.arrive(nxt, b or pod_diagram.uplink_id(nxt))
                 node = nxt
                 continue
             if r.gateway and nxt is not None and nxt.name != node.name and r.gateway == nxt.internal_ip:
-                a, b = pod_diagram.uplink_id(node), pod_diagram.uplink_id(nxt)
-                self.add("pod", "node_route", node.name, cand, node=node.name, route=r.describe(), next=nxt.name,
-                         marks=(a, b), edges=((a, b), *_underlay(node, nxt)))
+                self.route_to_node(node, r, nxt, cand)
                 node = nxt
                 continue
-            self.add("pod", "leave", node.name, cand, node=node.name, route=r.describe())
+            marks, edges = self.leave_by(node, pod_diagram.uplink_id(node))
+            self.add("pod", "leave", node.name, cand, node=node.name, route=r.describe(), marks=marks, edges=edges)
             return
         self.add("pod", "loop", node.name, cand, hops=MAX_NODES)
 
@@ -350,9 +373,18 @@ class _Walker:
         self.add("policy", "policy", None, n, verdict=Word("trace.allowed" if why.allowed else "trace.denied"))
 
 
-def _underlay(a: NodeNetwork, b: NodeNetwork) -> tuple[tuple[str, str], ...]:
-    """Both nodes' uplinks to the node network: the wire the (encapsulated) packet crosses."""
-    return ((pod_diagram.uplink_id(a), "net/nodes"), (pod_diagram.uplink_id(b), "net/nodes"))
+def _through(node: NodeNetwork, dev: str) -> tuple[str, ...]:
+    """The node's elements a packet crosses between its routing circle (or bridge) and the node network
+    when it leaves or arrives by ``dev``: (circle, [tunnel device,] uplink)."""
+    chain = pod_diagram.chain_ids(node)
+    return tuple(dict.fromkeys((chain[0], dev, chain[-1])))
+
+
+def _wires(node: NodeNetwork, ids: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The drawn wires between consecutive ``ids`` (only where the two are neighbours in the node's chain)."""
+    chain = pod_diagram.chain_ids(node)
+    pos = {eid: i for i, eid in enumerate(chain)}
+    return tuple((a, b) for a, b in zip(ids, ids[1:]) if a in pos and b in pos and abs(pos[a] - pos[b]) == 1)
 
 
 def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 80, protocol: str = "tcp") -> Trace:
@@ -372,9 +404,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     owner = wiring.node_for_ip(snapshot, ip)
     if owner is not None and owner.internal_ip == ip and owner.name != node.name:
         r = route_for(node.routes, ip)  # a NodePort on another node: routed there, DNATed there
-        w.add("pod", "node_route", node.name, node=node.name, route=r.describe() if r else "-", next=owner.name,
-              marks=(pod_diagram.uplink_id(node), pod_diagram.uplink_id(owner)),
-              edges=((pod_diagram.uplink_id(node), pod_diagram.uplink_id(owner)),))
+        w.route_to_node(node, r, owner, None)
         node = owner
     result = None
     if node.kube_proxy is None:

@@ -49,6 +49,10 @@ class Highlight:
     def has_edge(self, a: str, b: str) -> bool:
         return (a, b) in self.edges or (b, a) in self.edges
 
+    def has_arc(self, a: str, b: str) -> bool:
+        """The edge from ``a`` to ``b`` (a route: worker's route to worker2 is not worker2's route back)."""
+        return (a, b) in self.edges
+
 
 def lines(*parts: str) -> str:
     """Kept for callers that join label lines (``\\n``)."""
@@ -62,6 +66,17 @@ def if_id(node: str, name: str) -> str:
 def uplink_id(node: NodeNetwork) -> str:
     up = wiring.uplink(node)
     return if_id(node.name, up.name if up else "eth0")
+
+
+def chain_ids(node: NodeNetwork) -> list[str]:
+    """The ids of the devices between the pods' bus and the node network, in order: the bridge (or the
+    node's routing table, ``rt/<node>``, the blue circle), the tunnel device if any, the uplink."""
+    return [eid for _, eid, _ in _chain(node)]
+
+
+def router_id(node: NodeNetwork) -> str:
+    """The element where the node's traffic from or to its pods is switched: the routing circle or the bridge."""
+    return chain_ids(node)[0]
 
 
 def node_title(node: NodeNetwork, lang: str | None, prefix: str = "") -> str:
@@ -132,6 +147,9 @@ class _Paint:
 
     def edge(self, a: str, b: str) -> bool:
         return self.hl.has_edge(a, b)
+
+    def arc(self, a: str, b: str) -> bool:
+        return self.hl.has_arc(a, b)
 
 
 def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: int | None = None,
@@ -235,7 +253,7 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
                        color=style.BLUE))
     for link in routes:
         a, b = link_ends(snapshot, link)
-        lit = paint.edge(a, b)
+        lit = paint.arc(a, b)          # this node's route out, not the other node's route back
         g = scene.group("pods", f"route/{node.name}/{link.route.dst}", "route",
                         tip=f"{short(snapshot, link.src)}: {link.label}", **{"from": a, "to": b})
         colour = style.HIGHLIGHT if lit else style.BLUE
@@ -262,12 +280,11 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
                        color=style.MUTED))
     y = junction_y
     prev = None
-    veths = [if_id(node.name, p.host_if) for p in pods if p.host_if]
     for kind, eid, dev in chain:
-        lit = paint.on(eid) or (kind == "router" and any(paint.edge(v, chain[-1][1]) for v in veths))
+        lit = paint.on(eid)
         if prev is not None:
             g = scene.group("wires", f"wire/{prev[0]}/{eid}", "wire", **{"from": prev[0], "to": eid})
-            on = paint.edge(prev[0], eid) or (prev[1] == "router" and any(paint.edge(v, eid) for v in veths))
+            on = paint.edge(prev[0], eid)
             g.add(Line([(box.cx, prev[2]), (box.cx, y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3,
                        dash="8 5" if kind == "uplink" and prev[1] == "tunnel" else None))
         if kind == "router":

@@ -195,3 +195,63 @@ def test_html_table_short_columns_do_not_wrap(kindnet):
         cells = re.findall(r"<td style='([^']*)'>", row)
         assert len(cells) == 4 and all("white-space:nowrap" in c for c in cells[:3]), cells
         assert "nowrap" not in cells[3]
+
+
+def _element_node(eid: str, snap) -> str | None:
+    """The node a pod-network diagram element is drawn in (None: shared, as the node network)."""
+    if eid.startswith("wire/"):
+        eid = eid[len("wire/"):]
+    kind, _, rest = eid.partition("/")
+    if kind == "p":
+        from labkit import wiring
+
+        return next(p.node for p in wiring.pods(snap) if p.key == rest)
+    if kind in ("if", "rt", "route", "node"):
+        return rest.split("/")[0]
+    return None
+
+
+CROSSING = [("kindnet", "demo/client", "demo/blue-3:80"), ("kindnet", "demo/client", "demo/blue:80"),
+            ("kindnet", "demo/client", "172.18.0.4:30080"), ("kindnet", "demo/client", "8.8.8.8:53"),
+            ("flannel", "demo/client", "demo/blue-3:80"), ("flannel", "demo/client", "demo/blue:80")]
+
+
+@pytest.mark.parametrize("flavor,src,dst", CROSSING)
+def test_each_step_paints_only_its_own_node(request, flavor, src, dst):
+    """The table's "where" and the picture agree: drawing one step alone lights elements of that step's
+    node only. (Worker's route to worker2 lit worker2's route back to worker and its uplink, and the
+    routing circle of worker, where the decision is made, stayed blue.)"""
+    from diagram_helpers import groups
+
+    from labkit.diagrams.pods import Highlight, pod_network
+
+    snap = request.getfixturevalue(flavor)
+    t = trace(snap, src, dst)
+    assert len({h.node for h in t.hops if h.node}) >= 2 or dst.startswith("8.8"), [h.node for h in t.hops]
+    for i, hop in enumerate(t.hops, 1):
+        assert all(_element_node(m, snap) in (hop.node, None) for m in hop.marks), (i, hop.key, hop.node, hop.marks)
+        svg = pod_network(snap, highlight=Highlight(set(hop.marks), set(hop.edges))).svg
+        lit = [gid for gid, g in groups(svg).items() if gid != "legend"
+               and style.HIGHLIGHT in "".join(el.get("stroke", "") + el.get("fill", "") for el in g.iter())]
+        assert all(_element_node(gid, snap) in (hop.node, None) for gid in lit), (i, hop.key, hop.node, lit)
+
+
+def test_the_deciding_nodes_routing_circle_and_route_are_lit_not_the_route_back(kindnet):
+    from diagram_helpers import groups
+
+    g = groups(draw_trace(trace(kindnet, "demo/client", "demo/blue-3:80")).svg)
+    lit = {gid for gid, el in g.items() if style.HIGHLIGHT in "".join(e.get("stroke", "") + e.get("fill", "")
+                                                                       for e in el.iter())}
+    assert {"rt/kubenet-worker", "route/kubenet-worker/10.244.2.0/24", "wire/rt/kubenet-worker/if/kubenet-worker/eth0",
+            "rt/kubenet-worker2", "p/demo/blue-3"} <= lit
+    assert "route/kubenet-worker2/10.244.1.0/24" not in lit
+
+
+def test_a_local_delivery_does_not_light_the_uplink(kindnet):
+    from diagram_helpers import groups
+
+    g = groups(draw_trace(trace(kindnet, "demo/client", "demo/blue-1:80")).svg)
+    lit = {gid for gid, el in g.items() if style.HIGHLIGHT in "".join(e.get("stroke", "") + e.get("fill", "")
+                                                                       for e in el.iter())}
+    assert {"rt/kubenet-worker", "p/demo/blue-1", "p/demo/client"} <= lit
+    assert not any("eth0" in gid for gid in lit), lit
