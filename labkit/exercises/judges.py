@@ -81,8 +81,8 @@ MESSAGES = {
         "fr": "{node} route de nouveau {cidr} via {via} ({owner}), et {src} joint {dst}"},
     # 03.2: the probabilities for 5 endpoints
     "j.prob.not_numbers": {
-        "en": "{answer!r} is not a list of numbers (e.g. [0.5, 1.0], fractions such as \"1/2\" are fine)",
-        "fr": "{answer!r} n'est pas une liste de nombres (par ex. [0.5, 1.0] ; des fractions comme \"1/2\" "
+        "en": "{answer!r} is not a list of numbers (e.g. `[0.5, 1.0]`; fractions such as `\"1/2\"` are fine)",
+        "fr": "{answer!r} n'est pas une liste de nombres (par ex. `[0.5, 1.0]` ; des fractions comme `\"1/2\"` "
               "conviennent)"},
     "j.prob.not_iptables": {
         "en": "kube-proxy runs in {mode} mode here: there are no --probability rules to compare with",
@@ -138,10 +138,10 @@ MESSAGES = {
         "fr": "`{variable}` n'est pas un dict {{pod de destination : les pods qui le joignent}} (voir la "
               "cellule au-dessus)"},
     "j.mat.column_missing": {
-        "en": "who reaches {dst}? Its entry is still None: write a set of pods, set() for nobody, or \"*\" "
+        "en": "who reaches {dst}? Its entry is still `None`: write a set of pods, `set()` for nobody, or `\"*\"` "
               "for every other pod",
-        "fr": "qui joint {dst} ? Son entrée vaut encore None : écrivez un ensemble de pods, set() pour "
-              "personne, ou \"*\" pour tous les autres pods"},
+        "fr": "qui joint {dst} ? Son entrée vaut encore `None` : écrivez un ensemble de pods, `set()` pour "
+              "personne, ou `\"*\"` pour tous les autres pods"},
     "j.mat.score": {"en": "{right} of the {total} cells of the matrix are right",
                     "fr": "{right} des {total} cases de la matrice sont justes"},
     "j.mat.more": {"en": "… and {count} more wrong cell(s)", "fr": "… et {count} autre(s) case(s) fausse(s)"},

@@ -288,8 +288,9 @@ def recognize(interfaces: list[Interface], routes: list[Route], iptables: str | 
 def _finish(rec: Recognition, node: _Node) -> Recognition:
     from dataclasses import replace
 
-    evidence = list(rec.evidence) + [f"{o.backend} {o.owner}: {', '.join(o.chains[:3])}"
-                                     + (" ..." if o.count > 3 else "") for o in node.owners]
+    evidence = list(rec.evidence) + [i18n.t("cni.ev.owner", backend=o.backend, owner=o.owner,
+                                            chains=", ".join(o.chains[:3]) + (" ..." if o.count > 3 else ""))
+                                     for o in node.owners]
     return replace(rec, service_proxy=_service_proxy(node, rec.cni), owners=tuple(node.owners),
                    evidence=tuple(evidence))
 
@@ -434,6 +435,7 @@ MESSAGES = {
     # what the recognition saw (device and chain names stay as the tools print them)
     "cni.ev.cilium_pair": {"en": "cilium_host/cilium_net veth pair", "fr": "paire de veths cilium_host/cilium_net"},
     "cni.ev.bridge": {"en": "bridge {name}", "fr": "pont {name}"},
+    "cni.ev.owner": {"en": "{backend} {owner}: {chains}", "fr": "{backend} {owner} : {chains}"},
     "cni.ev.cali_veths": {"en": "{count} cali* veths (MAC ee:ee:ee:ee:ee:ee)",
                           "fr": "{count} veths cali* (MAC ee:ee:ee:ee:ee:ee)"},
     "cni.ev.blackhole": {"en": "blackhole {dst} (own IPAM block)", "fr": "blackhole {dst} (bloc IPAM du nœud)"},

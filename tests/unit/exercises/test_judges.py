@@ -164,7 +164,7 @@ def test_matrix_wrong_everyone_reaches_everyone_in_french():
 
 def test_matrix_partial_a_column_left_empty():
     ok, text = verdict(judges.reach_matrix, REACH, dict(RIGHT, **{"nb04/metrics": None}))
-    assert not ok and "25 of the 30 cells" in text and "who reaches nb04/metrics? Its entry is still None" in text
+    assert not ok and "25 of the 30 cells" in text and "who reaches nb04/metrics? Its entry is still `None`" in text
 
 
 def test_matrix_malformed_and_missing():
