@@ -99,16 +99,19 @@ def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) 
     batches = [_table_text(t.name, [_declare(c) for c in t.chains if not is_service_chain(c)]) for t in tables]
     for t in tables:
         chains: list[str] = []
+        declared: set[str] = set()  # ``chains`` as a set: a list lookup per jump made this quadratic
         rules: list[str] = []
         wanted: set[str] = set()  # service chains jumped to from this batch, not declared yet
         for c in (c for c in t.chains if is_service_chain(c)):
             chains.append(c)
+            declared.add(c)
             wanted.discard(c)
             rules += t.rules[c]
-            wanted |= {m for r in t.rules[c] for m in _JUMP.findall(r) if is_service_chain(m) and m not in chains}
+            wanted |= {m for r in t.rules[c] for m in _JUMP.findall(r) if m not in declared and is_service_chain(m)}
             if len(rules) >= rules_per_batch and not wanted:
                 batches.append(_table_text(t.name, [_declare(x) for x in chains] + rules))
                 chains, rules = [], []
+                declared = set()
         if chains:
             batches.append(_table_text(t.name, [_declare(x) for x in chains] + rules))
     last = []
