@@ -30,6 +30,30 @@ def check_own(asked: str, default: str) -> None:
         raise BadInput("class.reset_not_yours", asked=asked, own=own)
 
 
+# what connecting to a learner's own lab says when the lab is down (advice for whoever runs the lab)
+LAB_DOWN = frozenset({"lab.not_running", "cluster.api_unreachable", "cluster.api_failed",
+                      "cluster.lab_kubeconfig_unreadable", "cluster.no_kubeconfig"})
+
+
+def check_status_name(asked: str | None) -> None:
+    """``labkit status --name X`` in a class: a learner sees their own lab and its companions only
+    (another's kubeconfig is not theirs to read; "start it with sudo" was advice they cannot follow)."""
+    from .roster import lab_names
+
+    own = os.environ.get("LABKIT_LAB", "")
+    if asked and own and asked not in lab_names(own):
+        raise BadInput("class.status_not_yours", asked=asked, own=own)
+
+
+def own_lab_down(error: LabkitError, asked: str | None) -> LabkitError:
+    """A learner's own lab that does not answer: what *they* can do (``labkit reset``, which the class
+    service runs as root and which rebuilds a lab that is down), not ``labkit up`` or sudo."""
+    own = os.environ.get("LABKIT_LAB", "")
+    if own and asked in (None, own) and error.key in LAB_DOWN:
+        return LabkitError("class.own_lab_down", exit_code=error.exit_code, name=own)
+    return error
+
+
 def reset_own() -> str:
     """Ask the class service to reset this learner's lab; returns the lab's name."""
     url = os.environ["LABKIT_CLASS_SERVICE"].rstrip("/") + "/services/class/api/reset"

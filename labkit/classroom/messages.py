@@ -75,6 +75,15 @@ MESSAGES = {
               "nor was yours)",
         "fr": "dans cette classe, vous ne réinitialisez que votre propre lab, {own} : `labkit reset` ({asked} "
               "n'a pas été touché, ni le vôtre)"},
+    "class.status_not_yours": {
+        "en": "{asked} is not your lab: in this class you see only your own, {own} (`labkit status`)",
+        "fr": "{asked} n'est pas votre lab : dans cette classe, vous ne voyez que le vôtre, {own} "
+              "(`labkit status`)"},
+    "class.own_lab_down": {
+        "en": "your lab {name} is not answering: `labkit reset` rebuilds it (in a terminal, or `!labkit reset` in a "
+              "notebook cell; your notebooks are kept, the lab's pods are not)",
+        "fr": "votre lab {name} ne répond pas : `labkit reset` le reconstruit (dans un terminal, ou `!labkit reset` "
+              "dans une cellule ; vos carnets sont conservés, pas les pods du lab)"},
     "class.reset_done": {
         "en": "your lab {name} was reset (your kubeconfig is refreshed)",
         "fr": "votre lab {name} a été réinitialisé (votre kubeconfig est mis à jour)"},

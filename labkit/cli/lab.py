@@ -159,10 +159,19 @@ def _status_through_api(args: argparse.Namespace) -> dict:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from ..classroom import client
+
     if args.name:
         LabSpec(name=args.name)
     if os.geteuid() == 0:
         status = EmbeddedLab(lab_name_from(args, "status")).status()
+    elif client.in_class():         # a learner of `make class`: their own lab, and advice they can follow
+        client.check_status_name(args.name)
+        try:
+            lab_name_from(args, "status")
+            status = _status_through_api(args)
+        except LabkitError as error:
+            raise client.own_lab_down(error, args.name) from error
     else:
         lab_name_from(args, "status")
         status = _status_through_api(args)

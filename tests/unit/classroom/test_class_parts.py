@@ -270,3 +270,30 @@ def test_class_messages_count_one_account_in_the_singular_in_both_languages(monk
     assert "0 compte d'apprenant," in counted("class.down", 0)        # French: « zéro » takes the singular
     monkeypatch.setattr(i18n, "get_language", lambda: "en")
     assert "0 learners' accounts" in counted("class.down", 0)
+
+
+def test_a_learners_status_of_another_lab_says_it_is_not_theirs_and_of_their_own_down_lab_says_reset(monkeypatch):
+    import pytest
+
+    from labkit import i18n
+    from labkit.classroom import client
+    from labkit.errors import BadInput, LabkitError
+
+    monkeypatch.setenv("LABKIT_LAB", "alice")
+    with pytest.raises(BadInput) as refused:
+        client.check_status_name("bob")
+    assert refused.value.message("en") == "bob is not your lab: in this class you see only your own, alice " \
+                                          "(`labkit status`)"
+    assert refused.value.message("fr").startswith("bob n'est pas votre lab : dans cette classe")
+    for fine in (None, "alice", "alicebr"):          # one's own lab, and its companions
+        client.check_status_name(fine)
+    unreadable = LabkitError("cluster.lab_kubeconfig_unreadable", exit_code=2, name="alice", path="p", copy="c")
+    said = client.own_lab_down(unreadable, None)
+    assert said.key == "class.own_lab_down" and said.exit_code == 2
+    assert "`labkit reset` rebuilds it" in said.message("en") and "sudo" not in said.message("en")
+    assert "`labkit reset` le reconstruit" in said.message("fr") and "sudo" not in said.message("fr")
+    assert client.own_lab_down(LabkitError("lab.not_running", name="alice"), "alice").key == "class.own_lab_down"
+    other = LabkitError("cluster.unknown_node", node="n", name="alice", nodes="-")
+    assert client.own_lab_down(other, None) is other                       # not a lab that is down
+    assert client.own_lab_down(unreadable, "alicebr") is unreadable        # a companion: not "reset"
+    assert i18n.t("class.own_lab_down", "en", name="alice").startswith("your lab alice is not answering")
