@@ -34,6 +34,7 @@ import nbformat
 
 LANGS = ("en", "fr")
 HEADER = re.compile(r"^# %%(?:\s+\[(markdown|md)\])?\s*(.*?)\s*$")
+NEAR_HEADER = re.compile(r"^\s*#\s*%%")          # '#%%', ' # %%', '# %%%': not read as a header
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "labkit" / "exercises" / "solutions.json"
@@ -77,7 +78,11 @@ def parse(text: str, source: str = "<source>") -> list[Cell]:
     cells: list[Cell] = []
     current: Cell | None = None
     for number, line in enumerate(text.splitlines(), 1):
-        match = HEADER.match(line)
+        match = HEADER.match(line) if re.match(r"# %%(\s|$)", line) else None
+        if match is None and NEAR_HEADER.match(line):
+            raise SourceError(f"{source}:{number}: {line.strip()!r} is not a cell header: write '# %%' then a "
+                              "space (a line the builder does not read as a header joins the cell above, "
+                              "where a solution would run)")
         if match:
             kind = "markdown" if match.group(1) else "code"
             words = match.group(2).split()
@@ -96,6 +101,12 @@ def parse(text: str, source: str = "<source>") -> list[Cell]:
                 raise SourceError(f"{source}:{number}: an exercise id only goes with 'solution'")
             if "hint" in words and (kind != "markdown" or lang is None):
                 raise SourceError(f"{source}:{number}: a hint is a markdown cell in one language")
+            if kind == "markdown" and lang is None:
+                raise SourceError(f"{source}:{number}: a markdown cell says its language: '# %% [markdown] en', "
+                                  "then its French text in '# %% [markdown] fr'")
+            if solution and lang is not None:
+                raise SourceError(f"{source}:{number}: a solution is shared by both languages: "
+                                  f"'# %% solution {solution}', without '{lang}'")
             current = Cell(kind, lang, solution=solution, hint="hint" in words, line=number)
             cells.append(current)
         elif current is None:
@@ -105,7 +116,17 @@ def parse(text: str, source: str = "<source>") -> list[Cell]:
             current.lines.append(line)
     _check_pairs(cells, source)
     _check_solutions(cells, source)
+    _check_text(cells, source)
     return cells
+
+
+def _check_text(cells: list[Cell], source: str) -> None:
+    """No prose cell, hint or solution is empty (an empty French cell is a missing translation)."""
+    names = {"en": "English", "fr": "French"}
+    for cell in cells:
+        if (cell.lang or cell.solution) and not cell.text.strip():
+            what = f"solution of {cell.solution}" if cell.solution else f"{names[cell.lang or 'en']} cell"
+            raise SourceError(f"{source}:{cell.line}: the {what} is empty: write its text under the header")
 
 
 def _check_pairs(cells: list[Cell], source: str) -> None:
@@ -116,11 +137,13 @@ def _check_pairs(cells: list[Cell], source: str) -> None:
         if cell.lang == "en":
             if (i + 1 >= len(cells) or cells[i + 1].lang != "fr" or cells[i + 1].kind != cell.kind
                     or cells[i + 1].hint != cell.hint):
-                raise SourceError(f"{source}:{cell.line}: English cell without the French cell after it")
+                form = "# %% fr" if cell.kind == "code" else "# %% [markdown] fr" + (" hint" if cell.hint else "")
+                raise SourceError(f"{source}:{cell.line}: English cell without its French text: put a "
+                                  f"'{form}' cell right after it")
             i += 2
             continue
         if cell.lang == "fr":
-            raise SourceError(f"{source}:{cell.line}: French cell without the English cell before it")
+            raise SourceError(f"{source}:{cell.line}: French cell without the English cell right before it")
         i += 1
 
 
@@ -136,7 +159,8 @@ def _check_solutions(cells: list[Cell], source: str) -> None:
         elif cell.hint and pending_hint is None:
             pending_hint = cell
     if pending_hint is not None:
-        raise SourceError(f"{source}:{pending_hint.line}: a hint with no solution after it")
+        raise SourceError(f"{source}:{pending_hint.line}: a hint with no solution after it: hints come before "
+                          "their exercise's '# %% solution NN.k' cell")
 
 
 def _details(summary: str, body: str) -> str:
@@ -228,20 +252,71 @@ def structure(nb: nbformat.NotebookNode) -> list[tuple[str, tuple[str, ...]]]:
     return [(c.cell_type, tuple(c.metadata.get("tags", []))) for c in nb.cells]
 
 
+def lint(text: str, source: str) -> list[str]:
+    """Every problem of one source, one line each (``src/x.py:LINE: ...``); empty when it builds."""
+    from .notebook_lint import problems
+
+    try:
+        cells = parse(text, source)
+    except SourceError as error:
+        return [str(error)]
+    return problems(cells, source)
+
+
 def _write(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != content:
         path.write_text(content)
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {_shown(path)}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make notebooks``: every source of ``notebooks/src`` (and the solutions catalog); with
+    files: those sources only, to ``--out DIR/en|fr`` (a draft, outside the course). A source
+    with a problem stops the build before anything is written: one line per problem, exit 1."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m labkit.notebook_build",
+                                     description="Build the EN and FR notebooks from their sources.")
+    parser.add_argument("sources", nargs="*", type=Path, help="sources to build (default: notebooks/src/*.py)")
+    parser.add_argument("--instructor", action="store_true", help="keep each solution as a code cell")
+    parser.add_argument("--out", type=Path, help="where SOURCES' notebooks go (DIR/en, DIR/fr)")
+    parser.add_argument("--check", action="store_true", help="only check the sources, write nothing")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     root = ROOT / "notebooks"
-    for path, content in build_all(root, instructor="--instructor" in argv).items():
-        _write(path, content)
-    _write(CATALOG, catalog_text(root))
+    sources = args.sources or sorted((root / "src").glob("*.py"))
+    if args.sources and not args.out and not args.check:
+        parser.error("give --out DIR for the notebooks of these sources (notebooks/ is built from notebooks/src)")
+    found = []
+    for src in sources:
+        if not src.is_file():
+            found.append(f"{src}: no such source file")
+            continue
+        name = f"src/{src.name}" if not args.sources else str(src)
+        found.extend(lint(src.read_text(encoding="utf-8"), name))
+    for problem in found:
+        print(problem, file=sys.stderr)
+    if found or args.check:
+        return 1 if found else 0
+    if not args.sources:
+        for path, content in build_all(root, instructor=args.instructor).items():
+            _write(path, content)
+        _write(CATALOG, catalog_text(root))
+        return 0
+    base = args.out / "instructor" if args.instructor else args.out
+    for src in sources:
+        text = src.read_text(encoding="utf-8")
+        for lang in LANGS:
+            _write(base / lang / f"{src.stem}.ipynb", dumps(build(text, lang, str(src), args.instructor)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,12 +1,14 @@
 """The bilingual notebook build: one source, two notebooks with the same structure, never stale;
 learner notebooks carry no executable solution, the instructor build does."""
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from labkit.notebook_build import CATALOG, SourceError, build, build_all, catalog_text, parse, structure
+from labkit.notebook_build import (CATALOG, SourceError, build, build_all, catalog_text, lint, main, parse,
+                                   structure)
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -75,11 +77,79 @@ def test_instructor_build_keeps_the_solution_as_code():
     "# %% solution 01.1\nx = 1\n# %% solution 01.1\nx = 2\n",   # the same exercise twice
     "# %% [markdown] en hint\n# a\n# %% [markdown] fr hint\n# b\n",   # a hint with no solution
     "# %% [markdown] en hint\n# a\n# %% [markdown] fr\n# b\n# %% solution 01.1\nx\n",   # hint paired with prose
+    "# %%\nx = None\n#%% solution 01.1\nx = 2\n",           # a mistyped header: the solution would run
+    "# %%\nx = None\n # %% solution 01.1\nx = 2\n",
+    "# %% [markdown]\n# Hello\n",                           # prose in no language: in both notebooks
+    "# %% en solution 01.1\nx = 2\n",                      # a solution in one language
+    "# %% [markdown] en\n# Hello\n# %% [markdown] fr\n\n# %%\nx\n",   # an empty French cell
+    "# %% [markdown] en\n# Hello\n# %% [markdown] fr\n#\n",
+    "# %% solution 01.1\n\n",                                # an empty solution
 ])
 def test_malformed_sources_are_refused_with_their_line(bad):
     with pytest.raises(SourceError) as info:
         parse(bad, "src/x.py")
-    assert "src/x.py:" in str(info.value)
+    assert re.match(r"src/x\.py:\d+: ", str(info.value)) and "\n" not in str(info.value)
+
+
+def test_a_mistyped_solution_header_is_refused_at_its_line_instead_of_running():
+    with pytest.raises(SourceError, match=r"^src/x\.py:3: '#%% solution 01\.1' is not a cell header"):
+        parse("# %%\nx = None\n#%% solution 01.1\nx = 2\n", "src/x.py")
+
+
+def test_a_missing_french_cell_names_the_header_to_add():
+    with pytest.raises(SourceError, match=r"^src/x\.py:1: .*'# %% \[markdown\] fr hint'"):
+        parse("# %% [markdown] en hint\n# a\n# %% solution 01.1\nx\n", "src/x.py")
+    with pytest.raises(SourceError, match=r"^src/x\.py:4: the French cell is empty"):
+        parse("# %% [markdown] en\n# Hello\n\n# %% [markdown] fr\n\n# %%\nx\n", "src/x.py")
+
+
+EXERCISE = """# %% [markdown] en
+# Put the answer in `x`.
+# %% [markdown] fr
+# Mettez la réponse dans `x`.
+# %%
+x = None
+# %% [markdown] en hint
+# Look.
+# %% [markdown] fr hint
+# Regardez.
+# %% solution 01.1
+x = 2
+"""
+
+
+def test_an_exercise_without_a_check_is_named_with_its_solution_line():
+    assert lint(EXERCISE, "src/x.py") == [
+        'src/x.py:11: exercise 01.1 has no check: add a code cell after its solution with ex.check("01.1", ...) '
+        '(docs/AUTHORING.md, "An exercise")']
+    assert lint(EXERCISE + '# %%\nex.check("01.1", x, cluster)\n', "src/x.py") == []
+    assert lint(EXERCISE.replace("# %% solution", '# %%\nex.check("01.1", x)\n# %% solution'), "src/x.py")   # before
+
+
+def test_a_glossary_term_translated_two_ways_is_named_with_its_line():
+    text = ("# %% [markdown] en\n# The live diagram.\n#\n# A node.\n"
+            "# %% [markdown] fr\n# Le schéma en direct.\n#\n# Un noeud, et un `diagramme`.\n")
+    assert lint(text, "src/x.py") == [
+        "src/x.py:5: the English cell above says « node »: this French cell should say « nœud » "
+        "(notebooks/GLOSSARY.md: one notion, one French word)",
+        "src/x.py:8: the French text says « noeud »: the glossary's word is « nœud » (notebooks/GLOSSARY.md)"]
+    assert lint(text.replace("noeud", "nœud"), "src/x.py") == []     # code spans keep their spelling
+
+
+def test_the_builder_prints_one_line_per_problem_and_writes_nothing(tmp_path, capsys):
+    src = tmp_path / "90-draft.py"
+    src.write_text(EXERCISE.replace("Regardez.", "Regardez le diagramme."))
+    assert main([str(src), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith(f"{src}:") for line in err), err
+    assert not (tmp_path / "out").exists()
+    src.write_text(EXERCISE + '# %%\nex.check("01.1", x)\n')
+    assert main([str(src), "--out", str(tmp_path / "out")]) == 0
+    en = nbformat.read(tmp_path / "out" / "en" / "90-draft.ipynb", 4)
+    fr = nbformat.read(tmp_path / "out" / "fr" / "90-draft.ipynb", 4)
+    assert structure(en) == structure(fr) and "Mettez" in fr.cells[1].source
+    assert not [c for c in en.cells if c.cell_type == "code" and "x = 2" in c.source]
+    assert main(["--check", str(src)]) == 0 and not capsys.readouterr().err
 
 
 def test_generated_notebooks_are_fresh_and_match_across_languages():
