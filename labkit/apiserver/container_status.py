@@ -40,8 +40,8 @@ def _entry(status: dict, container: str) -> dict | None:
     return next((c for c in status.get("containerStatuses", []) if c["name"] == container), None)
 
 
-def _refresh(new: dict, stamp: str) -> None:
-    """Recompute phase-independent conditions from the container states."""
+def refresh_conditions(new: dict, stamp: str) -> None:
+    """Recompute phase-independent conditions (Ready, ContainersReady) from the container states."""
     statuses = new["status"].get("containerStatuses", [])
     ready = bool(statuses) and all(c.get("ready") for c in statuses)
     completed = new["status"].get("phase") in ("Succeeded", "Failed")
@@ -80,7 +80,7 @@ def terminated(pod: dict, container: str, code: int, started_at: str | None = No
         if all("terminated" in s for s in states):
             ok = all(s["terminated"].get("exitCode") == 0 for s in states)
             new["status"]["phase"] = "Succeeded" if ok else "Failed"
-    _refresh(new, stamp)
+    refresh_conditions(new, stamp)
     return new
 
 
@@ -98,7 +98,7 @@ def back_off(pod: dict, container: str, seconds: float) -> dict:
         "message": f"back-off {int(seconds)}s restarting failed container={container} "
                    f"pod={new['metadata']['name']}_{new['metadata'].get('namespace', '')}"
                    f"({new['metadata'].get('uid', '')})"}})
-    _refresh(new, objects.now())
+    refresh_conditions(new, objects.now())
     return new
 
 
@@ -115,8 +115,23 @@ def restarted(pod: dict, container: str, started_at: str | None = None) -> dict:
     entry.update(ready=True, started=True, restartCount=entry.get("restartCount", 0) + 1,
                  state={"running": {"startedAt": stamp}})
     new["status"]["phase"] = "Running"
-    _refresh(new, stamp)
+    refresh_conditions(new, stamp)
     return new
+
+
+def left_waiting(pod: dict, container: str) -> bool:
+    """The stored status says the container was not running (in ``CrashLoopBackOff``, or ended):
+    after a restart of the lab's daemon it resumes from there instead of running at once."""
+    entry = _entry(pod.get("status") or {}, container)
+    return entry is not None and "running" not in (entry.get("state") or {})
+
+
+def ended_for_good(pod: dict, container: str) -> bool:
+    """The container terminated and its restart policy does not restart it."""
+    entry = _entry(pod.get("status") or {}, container)
+    end = ((entry or {}).get("state") or {}).get("terminated")
+    return end is not None and not should_restart(
+        (pod.get("spec") or {}).get("restartPolicy"), end.get("exitCode", 0))
 
 
 class StatusWriter:

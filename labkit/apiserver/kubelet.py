@@ -18,6 +18,7 @@ from functools import partial
 from .. import i18n
 from . import envvars, objects
 from .api import PODS, Api
+from .container_status import refresh_conditions
 from .isolation import Isolation
 from .podindex import Changes, PodIndex
 from .resources import BY_KEY
@@ -35,20 +36,31 @@ def _condition(kind: str, value: str = "True", **extra: str) -> dict:
 
 
 def restarted_everywhere(new: dict, old: dict) -> dict:
-    """``new``'s container statuses with one more restart each: the last state is a terminated
-    one with reason ``Unknown`` and exit code 255, what a kubelet reports for containers it finds
-    gone after a restart (pkg/kubelet/kuberuntime: "Unknown" when the end was not observed)."""
+    """``new``'s container statuses after a restart of the lab's daemon (``old``: as stored).
+
+    A container that was running shows one more restart: the last state is a terminated one with
+    reason ``Unknown`` and exit code 255, what a kubelet reports for containers it finds gone after
+    a restart (pkg/kubelet/kuberuntime: "Unknown" when the end was not observed). A container that
+    was not running (waiting in ``CrashLoopBackOff``, or ended) keeps its status: the runtime
+    resumes its back-off (``processes``) and reports its restart when it happens, so the pod is
+    not shown ready for a container that is not running. Ready and ContainersReady follow.
+    """
     before = {c.get("name"): c for c in old["status"].get("containerStatuses") or []}
     new = copy.deepcopy(new)
     stamp = objects.now()
-    for entry in new["status"].get("containerStatuses") or []:
+    statuses = new["status"].get("containerStatuses") or []
+    for index, entry in enumerate(statuses):
         previous = before.get(entry["name"], {})
+        if previous and "running" not in (previous.get("state") or {}):
+            statuses[index] = copy.deepcopy(previous)
+            continue
         started = ((previous.get("state") or {}).get("running") or {}).get("startedAt")
         entry["restartCount"] = previous.get("restartCount", 0) + 1
         entry["lastState"] = {"terminated": {
             "exitCode": 255, "reason": "Unknown", "startedAt": started or stamp,
             "finishedAt": stamp, "containerID": previous.get("containerID", "")}}
         entry["state"] = {"running": {"startedAt": stamp}}
+    refresh_conditions(new, stamp)
     return new
 
 

@@ -109,6 +109,9 @@ MESSAGES = {
 
 # (namespace, name, uid, transform): applies ``transform`` to the pod object in the API.
 StatusSink = Callable[[str, str, str, Callable[[dict], dict]], None]
+# (namespace, name, uid, container, step, until): a container's back-off, kept with the pod's
+# record so a restarted daemon resumes it (``until``: the restart's wall-clock time).
+BackOffSink = Callable[[str, str, str, str, int, float], None]
 
 
 def shell_of(image: str | None) -> str | None:
@@ -612,6 +615,7 @@ class ProcessManager:
         self.buffers: dict[tuple[str, str], LogBuffer] = {}
         self.sessions: dict[str, set[ExecSession]] = {}
         self.status_sink: StatusSink | None = None
+        self.backoff_sink: BackOffSink | None = None
         self._timers: dict[tuple[str, str], asyncio.Task] = {}
 
     def buffer(self, uid: str, container: str) -> LogBuffer:
@@ -626,21 +630,41 @@ class ProcessManager:
         root.mkdir(parents=True, exist_ok=True)
         return (root.parent.parent, root)
 
-    async def start_pod(self, pod: dict, netns: str, fresh: bool = False) -> None:
+    async def start_pod(self, pod: dict, netns: str, fresh: bool = False,
+                        backoff: dict[str, list] | None = None) -> None:
         """Start the pod's container processes (idempotent: running ones are left alone).
         ``fresh``: the namespace was just made, so no process of a previous daemon is in it
-        (the scan for them reads every process of the machine)."""
+        (the scan for them reads every process of the machine).
+
+        After a restart of the daemon (not ``fresh``), ``backoff`` is what the previous daemon
+        kept of each container's back-off ({container: [step, until]}, ``BackOffSink``): a
+        container the pod's status shows waiting restarts when its back-off ends, with the
+        back-off going on from its step, and one that ended for good is not started again. A real
+        kubelet keeps the back-off in memory (pkg/kubelet/kubelet.go ``crashLoopBackOff``, a
+        client-go util/flowcontrol ``Backoff``; kuberuntime_manager.go ``doBackOff``) and loses it
+        when it restarts; the lab's daemon restart is meant to be invisible, so it keeps it."""
         uid = pod["metadata"]["uid"]
         wanted = [c for c in pod.get("spec", {}).get("containers", []) if container_argv(c)]
         if not fresh and not any(k[0] == uid for k in self.containers):
             kill_all(netns_processes(netns))     # a previous daemon's leftovers
+        resumed: list[tuple[ContainerProcess, float]] = []
         for container in wanted:
             if (uid, container["name"]) in self.containers:
                 continue
+            if not fresh and cs.ended_for_good(pod, container["name"]):
+                continue
             process = ContainerProcess(self, pod, container, netns,
                                        self.buffer(uid, container["name"]))
+            step, until = (backoff or {}).get(container["name"]) or (0, 0.0)
+            process.restarts = int(step)
             self.containers[process.key] = process
+            if not fresh and cs.left_waiting(pod, container["name"]):
+                resumed.append((process, max(0.0, float(until) - time.time())))
+                continue
             await process.start()
+        # after the last await: the kubelet writes the pod's resumed status before these run
+        for process, delay in resumed:
+            self._timers[process.key] = asyncio.ensure_future(self._restart(process, delay))
 
     async def stop_pod(self, uid: str, netns: str | None) -> None:
         """Kill everything of the pod: containers, exec sessions, and strays in its namespace."""
@@ -706,6 +730,7 @@ class ProcessManager:
             BACKOFF_FIRST * 2 ** (process.restarts - 1), BACKOFF_MAX)
         process.restarts += 1
         ended = process.started_at
+        self._keep_backoff(process, time.time() + delay)
         self._status(process, lambda p: cs.terminated(p, process.name, code, ended, why=why,
                                                       final=False))
         if delay:
@@ -722,6 +747,12 @@ class ProcessManager:
             return
         await process.start()
         self._status(process, lambda p: cs.restarted(p, process.name, process.started_at))
+
+    def _keep_backoff(self, process: ContainerProcess, until: float) -> None:
+        if self.backoff_sink is not None:
+            meta = process.pod["metadata"]
+            self.backoff_sink(meta.get("namespace", "default"), meta["name"], meta["uid"],
+                              process.name, process.restarts, until)
 
     def _status(self, process: ContainerProcess, transform: Callable[[dict], dict]) -> None:
         if self.status_sink is None:

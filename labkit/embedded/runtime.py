@@ -46,6 +46,7 @@ class EmbeddedRuntime:
         self.spec = spec
         self.pods = pods
         self.processes = ProcessManager(spec.service_cidr, lab_dir(spec.name) / "images")
+        self.processes.backoff_sink = self._keep_backoff
         # Awaited between the pod's network and its processes (``admission.PolicyBarrier``).
         self.before_containers: Callable[[dict, str], Awaitable[None]] | None = None
         self.after_network: Callable[[dict, object], Awaitable[None]] | None = None
@@ -95,8 +96,18 @@ class EmbeddedRuntime:
             self._first_container[key] = (pod["metadata"]["uid"], containers[0]["name"])
         if self.before_containers is not None:
             await self.before_containers(pod, record.ip)
-        await self.processes.start_pod(pod, record.netns, fresh=existing is None)
+        await self.processes.start_pod(pod, record.netns, fresh=existing is None,
+                                       backoff=record.backoff)
         return record.ip
+
+    def _keep_backoff(self, namespace: str, name: str, uid: str, container: str, step: int,
+                      until: float) -> None:
+        """A container's back-off goes with its pod's record (a restarted daemon resumes it)."""
+        record = self.pods.state.pods.get(f"{namespace}/{name}")
+        if record is None or record.uid != uid:
+            return
+        record.backoff[container] = [step, until]
+        self.pods.state.save_pod(record)
 
     async def stop_pod(self, pod: dict) -> None:
         key = self._key(pod)

@@ -26,6 +26,8 @@ class PodRecord:
     uid: str | None = None          # the API object's uid, when the pod came through the API
     answers: str = "echo"           # how its ports answer (``images.Image.answers``)
     wiring: bool = False            # written before the wiring starts: a crash leaves this mark
+    # each crash-looping container's back-off, {container: [step, until]} (``processes``)
+    backoff: dict[str, list] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
