@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
 from .isolation import Isolation
 from .kubelet import Kubelet, Scheduler
 from .limits import EventCollector
-from .podindex import Changes, PodIndex
+from .podindex import Changes, Key, PodIndex
 from .resources import BY_KEY, RESOURCES
 from .runtime import PodRuntime
 from .selectors import selector_matches
@@ -104,6 +105,11 @@ def _target_port(port: dict, pod: dict) -> int | None:
     return None
 
 
+def _selects(svc: dict, pod: dict) -> bool:
+    """``svc`` (known well-formed: a full pass wrote it) selects ``pod``."""
+    return selector_matches({"matchLabels": svc["spec"]["selector"]}, pod["metadata"].get("labels"))
+
+
 def _selecting_namespace(svc: dict) -> str | None:
     """The namespace whose pods ``svc`` selects (None: none, or a Service too malformed to say,
     which ``_service`` reports)."""
@@ -114,28 +120,71 @@ def _selecting_namespace(svc: dict) -> str | None:
 
 
 class EndpointsController:
-    """Endpoints and EndpointSlices of every service with a selector, from its pods' IPs."""
+    """Endpoints and EndpointSlices of every service with a selector, from its pods' IPs.
+
+    A full pass (``reconcile``) reads every Service and pod. Between full passes, a pass on the
+    changes (``reconcile_changes``) works from what the last passes learnt: each Service's
+    selected pods (``members``), and which Services hold each pod, so a changed pod costs a
+    selector test per Service of its namespace, and only the Services that held or now select it
+    are written again, from their members (no scan of the namespace's pods). Upstream does the
+    same with informers and a work queue of Service keys: pkg/controller/endpointslice/
+    endpointslice_controller.go ``addPod``/``updatePod``/``deletePod`` queue the Services of a
+    changed pod (``endpointsliceutil.GetServicesToUpdateOnPodChange``), and ``syncService``
+    hands the Service's pods to the reconciler (staging/src/k8s.io/endpointslice/reconciler.go),
+    which rewrites only the slices whose endpoints changed.
+    """
 
     def __init__(self, api: Api) -> None:
         self.api, self.store = api, api.store
         self.isolation = Isolation(api, "endpointslice-controller")
+        self.members: dict[str, dict[Key, dict]] | None = None    # Service uid -> its pods
+        self.holders: dict[Key, set[str]] = {}      # pod -> uids of the Services selecting it
+        self.service: dict[str, dict] = {}              # uid -> Service (with a selector)
+        self.in_namespace: dict[str, set[str]] = {}     # namespace -> uids of its Services
+        self.derived: dict[Key, tuple[dict, tuple[str, dict, dict, bool]]] = {}  # ``_endpoint``
+        self.held: dict[Key, tuple[dict, list[str]]] = {}      # ``_held``
 
     def reconcile(self) -> None:
         self._reconcile(self.store.list(SERVICES), self.store.list(PODS))
 
     def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
-        """The services of the namespaces whose pods changed (all of them when a Service did)."""
-        if changes.kind(SERVICES.key):
+        """The Services that held or now select a changed pod (every one when a Service
+        changed: a full pass)."""
+        if changes.kind(SERVICES.key) or self.members is None:
             self.reconcile()
             return
-        if not changes.namespaces:
-            return
-        services = [svc for svc in self.store.list(SERVICES)
-                    if _selecting_namespace(svc) in changes.namespaces]
-        if services:
-            pods = [pod for ns in {_selecting_namespace(svc) for svc in services}
-                    for pod in index.by_namespace.get(str(ns), {}).values()]
-            self._reconcile(services, pods)
+        touched: dict[str, None] = {}
+        for key in changes.pods:
+            pod = index.pods.get(key)
+            if pod is None:
+                self._place(key, None, touched)
+            else:
+                self.isolation.run(pod, partial(self._place, key, pod, touched))
+        for uid in touched:
+            svc = self.service.get(uid)
+            if svc is not None:
+                members = self.members.get(uid, {})
+                self.isolation.run(svc, lambda svc=svc, members=members: self._write(
+                    svc, sorted(members.values(), key=lambda p: p["metadata"]["name"])))
+
+    def _place(self, key: Key, pod: dict | None, touched: dict[str, None]) -> None:
+        """The Services that select ``pod`` now (None: it is gone), in place of those before."""
+        assert self.members is not None
+        after: set[str] = set()
+        if pod is not None and (pod.get("status") or {}).get("podIP"):
+            self._address(pod)          # a pod that cannot be an endpoint fails here, alone
+            after = {uid for uid in self.in_namespace.get(key[0], ())
+                     if _selects(self.service[uid], pod)}
+        if pod is None:
+            self.derived.pop(key, None)
+        before = self.holders.pop(key, set())
+        for uid in before - after:
+            self.members.get(uid, {}).pop(key, None)
+        for uid in after:
+            self.members[uid][key] = pod        # type: ignore[assignment]
+        if after:
+            self.holders[key] = after
+        touched.update(dict.fromkeys(sorted(before | after)))
 
     def _reconcile(self, services: list[dict], pods: list[dict]) -> None:
         pods_by_ns: dict[str, list[dict]] = {}
@@ -149,6 +198,8 @@ class EndpointsController:
                 selector_matches({"matchLabels": {}}, pod["metadata"].get("labels"))
                 pods_by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
         self.isolation.each(pods, index)
+        self.members, self.holders, self.service, self.in_namespace = {}, {}, {}, {}
+        self.derived, self.held = {}, {}        # (a full pass forgets what went meanwhile)
         self.isolation.each(services, lambda svc: self._service(svc, pods_by_ns))
 
     def _service(self, svc: dict, pods_by_ns: dict[str, list[dict]]) -> None:
@@ -158,6 +209,20 @@ class EndpointsController:
         pods = [p for p in pods_by_ns.get(svc["metadata"]["namespace"], [])
                 if selector_matches({"matchLabels": selector}, p["metadata"].get("labels"))]
         pods.sort(key=lambda p: p["metadata"]["name"])
+        self._write(svc, pods)
+        # what the passes on the changes start from (a Service that failed above is left out:
+        # the next full pass reports it again)
+        meta = svc["metadata"]
+        assert self.members is not None
+        self.service[meta["uid"]] = svc
+        self.in_namespace.setdefault(meta["namespace"], set()).add(meta["uid"])
+        members = self.members[meta["uid"]] = {}
+        for pod in pods:
+            key = (meta["namespace"], pod["metadata"]["name"])
+            members[key] = pod
+            self.holders.setdefault(key, set()).add(meta["uid"])
+
+    def _write(self, svc: dict, pods: list[dict]) -> None:
         self._endpoints(svc, pods)
         self._slice(svc, pods)
 
@@ -199,16 +264,41 @@ class EndpointsController:
                 "targetRef": {"kind": "Pod", "namespace": meta["namespace"],
                               "name": meta["name"], "uid": meta["uid"]}}
 
+    def _endpoint(self, pod: dict) -> tuple[str, dict, dict, bool]:
+        """(key, address, slice endpoint, ready) of a pod with an IP, kept while the pod object
+        is the same one (the store replaces an object on each change): a pass rebuilds a
+        Service's objects from its members without recomputing the pods that did not change."""
+        meta = pod["metadata"]
+        ident = (meta.get("namespace", ""), meta["name"])
+        hit = self.derived.get(ident)
+        if hit is not None and hit[0] is pod:
+            return hit[1]
+        terminating = bool(meta.get("deletionTimestamp"))
+        ready = is_ready(pod)
+        address = self._address(pod)
+        entry = {"addresses": [address["ip"]],
+                 "conditions": {"ready": ready and not terminating, "serving": ready,
+                                "terminating": terminating},
+                 "nodeName": address["nodeName"], "targetRef": address["targetRef"]}
+        value = (_endpoint_key(address), address, entry, ready)
+        self.derived[ident] = (pod, value)
+        return value
+
     def _endpoints(self, svc: dict, pods: list[dict]) -> None:
         subsets: dict[str, dict] = {}
+        # the ports are the same for every pod unless a targetPort names a container port
+        fixed = all(not isinstance(p.get("targetPort"), str) or p["targetPort"].isdigit()
+                    for p in svc["spec"].get("ports") or [])
+        ports = self._ports(svc, pods[0]) if fixed and pods else []
         for pod in pods:
             if pod["metadata"].get("deletionTimestamp"):
                 continue
-            ports = self._ports(svc, pod)
-            key = repr(ports)
+            if not fixed:
+                ports = self._ports(svc, pod)
+            key = repr(ports) if not fixed else ""
             subset = subsets.setdefault(key, {"ports": ports} if ports else {})
-            bucket = "addresses" if is_ready(pod) else "notReadyAddresses"
-            subset.setdefault(bucket, []).append(self._address(pod))
+            _, address, _, ready = self._endpoint(pod)
+            subset.setdefault("addresses" if ready else "notReadyAddresses", []).append(address)
         meta = svc["metadata"]
         obj = {"metadata": {"name": meta["name"], "labels": dict(meta.get("labels", {})),
                             "ownerReferences": [owner_ref(svc)]},
@@ -217,18 +307,24 @@ class EndpointsController:
             del obj["subsets"]
         self._put(ENDPOINTS, meta["namespace"], obj)
 
+    def _held(self, obj: dict) -> list[str]:
+        """The endpoint keys of a slice, kept while the slice object is the same one."""
+        ident = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        hit = self.held.get(ident)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        keys = [_endpoint_key({"ip": (e.get("addresses") or [""])[0],
+                               "targetRef": e.get("targetRef") or {}})
+                for e in obj.get("endpoints") or []]
+        self.held[ident] = (obj, keys)
+        return keys
+
     def _slice(self, svc: dict, pods: list[dict]) -> None:
         meta = svc["metadata"]
         endpoints: dict[str, dict] = {}
         for pod in pods:
-            terminating = bool(pod["metadata"].get("deletionTimestamp"))
-            ready = is_ready(pod)
-            address = self._address(pod)
-            endpoints[_endpoint_key(address)] = {
-                "addresses": [address["ip"]],
-                "conditions": {"ready": ready and not terminating, "serving": ready,
-                               "terminating": terminating},
-                "nodeName": address["nodeName"], "targetRef": address["targetRef"]}
+            key, _, entry, _ = self._endpoint(pod)
+            endpoints[key] = entry
         # The real controller always writes a port's name, "" when unnamed: kubectl describe
         # dereferences it (pkg/controller/endpointslice/util: getEndpointPorts).
         ports = [dict(p, name=p.get("name", "")) for p in self._ports(svc, pods[0])] \
@@ -240,9 +336,7 @@ class EndpointsController:
                            if obj["metadata"].get("labels", {}).get("kubernetes.io/service-name")
                            == meta["name"] and controller_of_slice(obj) == meta["uid"]),
                           key=lambda o: o["metadata"]["name"])
-        held = [[_endpoint_key({"ip": (e.get("addresses") or [""])[0],
-                                "targetRef": e.get("targetRef") or {}})
-                 for e in obj.get("endpoints") or []] for obj in existing]
+        held = [self._held(obj) for obj in existing]
         packed = pack_endpoints(held, sorted(endpoints), MAX_ENDPOINTS_PER_SLICE)
         names = [obj["metadata"]["name"] for obj in existing]
         for index, keys in enumerate(packed):
