@@ -189,7 +189,17 @@ def check_answers(phases: PodPhases, netns: str, answered: dict[str, float], n: 
                 time.sleep(0.02)
 
 
-def one_size(n: int, name: str, profile: str | None, nodes: int = 3) -> None:
+def slice_endpoints(env: dict) -> int:
+    """Endpoints in the EndpointSlices of the Service ``many`` (``--service``)."""
+    out = subprocess.run(["kubectl", "get", "endpointslices", "-l", "kubernetes.io/service-name=many",
+                          "-o", "json"], capture_output=True, text=True, env=env).stdout
+    try:
+        return sum(len(s.get("endpoints") or []) for s in json.loads(out)["items"])
+    except (ValueError, KeyError):
+        return -1
+
+
+def one_size(n: int, name: str, profile: str | None, nodes: int = 3, service: bool = False) -> None:
     lifecycle.down(name)
     lifecycle.up(LabSpec(name=name, nodes=nodes, max_pods=max(n + system_pods(), 250), node_pod_prefix=22))
     try:
@@ -217,6 +227,9 @@ def one_size(n: int, name: str, profile: str | None, nodes: int = 3) -> None:
         checker.start()
         subprocess.run(["kubectl", "create", "deployment", "many", "--image=jpetazzo/color",
                         f"--replicas={n}"], capture_output=True, env=env, check=True)
+        if service:         # a Service over the Deployment: the EndpointSlice controller works too
+            subprocess.run(["kubectl", "expose", "deployment", "many", "--port=80"],
+                           capture_output=True, env=env, check=True)
         while not phases.done(n) and time.perf_counter() - t0 < TIMEOUT:
             time.sleep(0.2)
         if spy:
@@ -257,6 +270,8 @@ def one_size(n: int, name: str, profile: str | None, nodes: int = 3) -> None:
               f"and this bench {lab:5.1f}, everything else (other users, kernel threads) "
               f"{max(busy - lab, 0.0):5.1f}")
         idle = wait_idle(daemon)
+        if service:
+            print(f"  Service many: {slice_endpoints(env)} endpoints in its EndpointSlices")
         print(f"  daemon idle {idle:5.1f} s after the last pod answered (its writer thread, syncs)")
         pod = next(iter(running), None)
         calls = [(f"LIST {n} pods", lambda: api.list_namespaced_pod("default", _preload_content=False).read())]
@@ -285,13 +300,15 @@ def main() -> None:
                              "max-pods is 110, and host-local's ADD reads every address file of its node)")
     parser.add_argument("--profile", help="py-spy output (svg flame graph, .json speedscope, .txt raw)")
     parser.add_argument("--timeout", type=float, default=150.0, help="seconds to wait for the pods")
+    parser.add_argument("--service", action="store_true",
+                        help="expose the Deployment (a Service selecting every pod: EndpointSlices too)")
     args = parser.parse_args()
     global TIMEOUT
     TIMEOUT = args.timeout
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: still take the lab down
     sizes = [args.replicas] if args.replicas else [int(s) for s in args.sizes.split(",")]
     for n in sizes:
-        one_size(n, args.name, args.profile, args.nodes)
+        one_size(n, args.name, args.profile, args.nodes, args.service)
 
 
 if __name__ == "__main__":
