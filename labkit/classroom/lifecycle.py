@@ -27,7 +27,7 @@ from ..embedded import neighbours
 from ..embedded.hostnet import host_networks, lab_links
 from ..embedded.lifecycle import all_labs
 from ..errors import BadInput, LabkitError
-from . import host, hubconfig, ports, world
+from . import host, hubconfig, ownership, ports, world
 from .plan import PREFIX, STATE_DIR, ClassPlan, Learner
 
 HUB_START_TIMEOUT = 60.0
@@ -82,6 +82,7 @@ def up(plan: ClassPlan, say: Callable[[str], None] = lambda text: None) -> Class
     running = previous_plan(plan.state_dir) if hub_running(state) else None
     check_network(plan)
     check_ports(plan, running)
+    ownership.check(plan)           # no learner's lab name held by a lab that is not the class's
     first = not class_exists(state)
     try:
         _build_and_start(plan, state, say)

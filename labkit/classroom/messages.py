@@ -21,6 +21,17 @@ MESSAGES = {
         "en": "the class needs port {address} for itself and it is taken{who}: stop what holds it, then run again",
         "fr": "la classe a besoin du port {address} pour elle-même et il est pris{who} : arrêtez ce qui "
               "l'occupe, puis relancez"},
+    "class.lab_taken": {
+        "en": "{login}'s lab would be named {lab}, and a lab {lab} that is not the class's is on this machine: "
+              "take it down (`sudo labkit down --name {lab}`) or choose another login; nothing was changed",
+        "fr": "le lab de {login} s'appellerait {lab}, et un lab {lab} qui n'est pas celui de la classe existe sur "
+              "cette machine : arrêtez-le (`sudo labkit down --name {lab}`) ou choisissez un autre identifiant ; "
+              "rien n'a été modifié"},
+    "class.lab_taken_login": {
+        "en": "{login}'s lab cannot be made: a lab {lab} that is not the class's is on this server (the instructor "
+              "takes it down, `sudo labkit down --name {lab}`, or renames the login)",
+        "fr": "le lab de {login} ne peut pas être créé : un lab {lab} qui n'est pas celui de la classe existe sur ce "
+              "serveur (le formateur l'arrête, `sudo labkit down --name {lab}`, ou change l'identifiant)"},
     "class.installing_proxy": {
         "en": "installing JupyterHub's proxy from npm into {path} (once)...",
         "fr": "installation du proxy de JupyterHub depuis npm dans {path} (une fois)..."},

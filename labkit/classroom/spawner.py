@@ -75,7 +75,10 @@ class ClassSpawner(LocalProcessSpawner):
 
     async def start(self):
         plan, learner = self._plan()
-        user = await asyncio.to_thread(world.prepare, plan, learner)
+        try:
+            user = await asyncio.to_thread(world.prepare, plan, learner)
+        except LabkitError as error:        # the hub's "Spawn failed: ..." page, in both languages
+            raise RuntimeError(both_languages(error)) from None
         self.ip = learner.address
         self.port = SINGLEUSER_PORT
         self.cmd = singleuser_argv(plan, learner, user)

@@ -13,11 +13,13 @@ import os
 import pwd
 from pathlib import Path
 
-from ..embedded import cleanup
+from ..embedded import cleanup, companions
 from ..embedded.lifecycle import daemon_alive
+from ..embedded.paths import lab_dir
 from ..embedded.processes import netns_processes
 from ..embedded.userconfig import copy_for
 from ..errors import LabkitError
+from . import ownership
 from .host import copy_notebooks, ensure_user, kill, run
 from .plan import ClassPlan, Learner, world_commands
 
@@ -64,6 +66,10 @@ def lab_env(user: pwd.struct_passwd) -> dict[str, str]:
 def prepare(plan: ClassPlan, learner: Learner) -> pwd.struct_passwd:
     """Everything the learner's server needs, made if missing: user, notebooks, world, lab, kubeconfig."""
     user = ensure_user(learner)
+    taken = ownership.foreign(plan, learner)      # e.g. `sudo make lab NAME=<login>` since `class up`
+    if taken:
+        raise LabkitError("class.lab_taken_login", login=learner.login, lab=taken[0])
+    ownership.record(plan, learner)
     copy_notebooks(plan, user, admin=learner.admin)
     ensure_world(plan, learner)
     if not daemon_alive(learner.lab, ready=True):
@@ -95,12 +101,26 @@ def world_processes(learner: Learner) -> list[int]:
 
 
 def remove_world(plan: ClassPlan, learner: Learner) -> None:
-    """The learner's lab, processes, namespace and link, gone (idempotent, also half-made)."""
-    if Path(netns_path(learner)).exists():
-        run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
-    cleanup.sweep(learner.lab)           # node and pod namespaces are global: found by name anywhere
+    """The learner's lab, processes, namespace and link, gone (idempotent, also half-made). A lab
+    bearing the learner's lab name that is not the class's (``ownership``) is left alone, and so is
+    a companion name another lab holds."""
+    if learner.lab not in ownership.foreign(plan, learner):
+        _sweep_companions(learner)
+        if Path(netns_path(learner)).exists():
+            run(in_world(learner, labkit_argv(plan, "down", "--name", learner.lab)), cwd="/", check=False)
+        cleanup.sweep(learner.lab)       # node and pod namespaces are global: found by name anywhere
     kill(world_processes(learner))
     if Path(netns_path(learner)).exists():
         run(["ip", "netns", "del", learner.netns], check=False)
     if Path(f"/sys/class/net/{learner.host_link}").exists():
         run(["ip", "link", "del", learner.host_link], check=False)
+
+
+def _sweep_companions(learner: Learner) -> None:
+    """The companions the learner's lab started, swept one by one, but a name held on the host's
+    side (a lab of that name already ran there: the daemon found it "running" and listed it); the
+    list is then emptied, so that the lab's own sweep does not go through it again."""
+    for name in companions.listed(learner.lab):
+        if name != learner.lab and not ownership.on_host_side(name, netns_path(learner)):
+            cleanup.sweep(name)
+    (lab_dir(learner.lab) / companions.LIST_FILE).unlink(missing_ok=True)
