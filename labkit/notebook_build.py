@@ -46,6 +46,9 @@ LABELS = {
                    "in a new cell to print it.",
              "fr": "Copiez-la dans la cellule vide au-dessus et exécutez-la, ou lancez "
                    "`labkit.solution(\"{id}\")` dans une nouvelle cellule pour l'afficher."},
+    # a draft built outside notebooks/src: labkit.solution() does not know its exercises
+    "copy_draft": {"en": "Copy it into the empty cell above and run it.",
+                   "fr": "Copiez-la dans la cellule vide au-dessus et exécutez-la."},
 }
 
 
@@ -167,13 +170,16 @@ def _details(summary: str, body: str) -> str:
     return f"<details>\n<summary><b>{summary}</b></summary>\n\n{body}\n\n</details>"
 
 
-def solution_markdown(code: str, exercise: str, lang: str) -> str:
+def solution_markdown(code: str, exercise: str, lang: str, in_course: bool = True) -> str:
     """The learner's view of a solution: collapsed, to copy, never run by itself."""
-    body = f"```python\n{code}\n```\n\n" + LABELS["copy"][lang].format(id=exercise)
+    body = f"```python\n{code}\n```\n\n" + LABELS["copy" if in_course else "copy_draft"][lang].format(id=exercise)
     return _details(LABELS["solution"][lang].format(id=exercise), body)
 
 
-def build(text: str, lang: str, source: str = "<source>", instructor: bool = False) -> nbformat.NotebookNode:
+def build(text: str, lang: str, source: str = "<source>", instructor: bool = False,
+          in_course: bool = True) -> nbformat.NotebookNode:
+    """One language's notebook. ``in_course=False``: a draft outside ``notebooks/src``, whose
+    solutions are not in ``labkit.solution``'s catalog (their cells do not point to it)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}, "labkit": {"lang": lang, "source": source}}
@@ -198,7 +204,7 @@ def build(text: str, lang: str, source: str = "<source>", instructor: bool = Fal
             nb.cells.append(nbformat.v4.new_markdown_cell(cell.text))
         elif cell.solution and not instructor:
             hints = 0
-            md = nbformat.v4.new_markdown_cell(solution_markdown(cell.text, cell.solution, lang))
+            md = nbformat.v4.new_markdown_cell(solution_markdown(cell.text, cell.solution, lang, in_course))
             md.metadata = {"tags": ["solution"], "labkit": {"exercise": cell.solution}}
             nb.cells.append(md)
         else:
@@ -314,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     for src in sources:
         text = src.read_text(encoding="utf-8")
         for lang in LANGS:
-            _write(base / lang / f"{src.stem}.ipynb", dumps(build(text, lang, str(src), args.instructor)))
+            _write(base / lang / f"{src.stem}.ipynb", dumps(build(text, lang, str(src), args.instructor, in_course=False)))
     return 0
 
 

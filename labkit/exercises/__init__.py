@@ -77,9 +77,11 @@ def recorded(fn: Callable[..., Result]) -> Callable[..., Result]:
 
 
 def __getattr__(name: str) -> Any:
-    """``check``, ``predict`` (observe/judge exercises) and ``node_route`` (break and fix), imported
-    on first use: ``from labkit import exercises as ex; ex.check("02.5", device, cluster, ...)``."""
-    if name in ("check", "predict"):
+    """``check``, ``predict``, ``exercise`` and ``NotObserved`` (observe/judge exercises) and
+    ``node_route`` (break and fix), imported on first use: ``from labkit import exercises as ex;
+    ex.check("02.5", device, cluster, ...)``; ``ex.exercise("90.1", observe, judge)`` registers a
+    check (docs/AUTHORING.md)."""
+    if name in ("check", "predict", "exercise", "NotObserved"):
         from . import core
         return getattr(core, name)
     if name == "node_route":
@@ -88,4 +90,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'labkit.exercises' has no attribute {name!r}")
 
 
-__all__ = ["Result", "passed", "failed", "recorded", "check", "predict", "node_route"]
+__all__ = ["Result", "passed", "failed", "recorded", "check", "predict", "exercise", "NotObserved", "node_route"]

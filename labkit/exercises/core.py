@@ -61,9 +61,11 @@ REGISTRY: dict[str, Exercise] = {}
 
 
 def exercise(id: str, observe: Callable[..., dict], judge: Callable[[dict, Any, str], Result],
-             prediction: bool = False) -> Exercise:
+             prediction: bool = False) -> None:
+    """Register exercise ``id``: ``check(id, answer, cluster, **params)`` runs ``observe(cluster,
+    **params)`` then ``judge(facts, answer, lang)``. Registering the same id again replaces it (a
+    notebook cell run twice). Returns nothing: a notebook cell ending with it prints nothing."""
     REGISTRY[id] = Exercise(id, observe, judge, prediction)
-    return REGISTRY[id]
 
 
 _SEALED: dict[str, Any] = {}
