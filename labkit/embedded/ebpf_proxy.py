@@ -45,6 +45,7 @@ from ..errors import LabkitError
 from ..kubeproxy.model import ProxyInput
 from ..kubeproxy.nft_sync import NftUpdate
 from ..kubeproxy.nftables import NftRuleset
+from ..kubeproxy.render_cache import Shared
 from . import netns as ns
 from .controller import DebouncedSync
 from .paths import lab_dir
@@ -160,8 +161,8 @@ class NodePortProxy(KubeProxy):
     def __init__(self, spec: LabSpec, objects, report=_ignore) -> None:
         super().__init__(replace(spec, proxy_mode="nftables"), objects, report)
 
-    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
-        return await super()._sync_node(node, external_only(inp) if isinstance(inp, ProxyInput) else inp)
+    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list, shared: Shared | None = None) -> SyncRecord | None:
+        return await super()._sync_node(node, external_only(inp) if isinstance(inp, ProxyInput) else inp, shared)
 
     async def _sync_nft(self, node: NodePlan, rs: NftRuleset, update: NftUpdate | None = None) -> SyncRecord | None:
         return await super()._sync_nft(node, without_cluster_ips(rs), update)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..kubeproxy.ipt_incremental import IptNodeState, IptPiece
 from ..kubeproxy.iptables import jump_rules
@@ -41,7 +41,7 @@ from ..kubeproxy.nft_sync import (
     nft_update,
 )
 from ..kubeproxy.nftables import NftRuleset
-from ..kubeproxy.render_cache import CachedRenderer
+from ..kubeproxy.render_cache import CachedRenderer, Shared
 from . import netns as ns
 from .controller import DebouncedSync
 from .nft_socket import NftSocket
@@ -81,10 +81,15 @@ class ParsedObjects:
 
     At 10,000 Services a sync used to parse 20,000 objects four times (once to sort out the
     unreadable ones, once per node); an object the API did not change since is not read again.
+    An object is read once for all nodes: what differs between nodes is only which endpoints are
+    local (``nodeName``), marked on a copy of the slice's endpoints for the nodes that run one.
+    A node without local endpoints shares the very same records, so that the renderers' caches
+    (keyed by them) find what another node already wrote.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple, Parts | BaseException] = {}  # ((kind, ns, name, rv), node) -> parts
+        self._cache: dict[tuple, Parts | BaseException] = {}  # (kind, ns, name, rv) -> parts, for no node
+        self._local: dict[tuple, Parts] = {}  # ((kind, ns, name, rv), node) -> parts with local endpoints marked
 
     @staticmethod
     def _base(obj: dict) -> tuple | None:
@@ -92,19 +97,30 @@ class ParsedObjects:
         rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
         return (obj.get("kind"), meta.get("namespace"), meta.get("name"), rv) if rv else None
 
-    def parts(self, obj: dict, node: str, base: tuple | None = None) -> Parts | BaseException:
-        key = (base, node) if base is not None else None
-        if key is not None:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit
+    def _common(self, obj: dict, base: tuple | None) -> Parts | BaseException:
+        hit = self._cache.get(base) if base is not None else None
+        if hit is not None:
+            return hit
         try:
-            value: Parts | BaseException = object_parts(obj, "api", 0, node)
+            value: Parts | BaseException = object_parts(obj, "api", 0)
         except Exception as exc:  # noqa: BLE001 - one object's failure stays its own
             value = exc
-        if key is not None:
-            self._cache[key] = value
+        if base is not None:
+            self._cache[base] = value
         return value
+
+    def parts(self, obj: dict, node: str, base: tuple | None = None) -> Parts | BaseException:
+        """``object_parts(obj, node_name=node)``, from what was read already when it can."""
+        common = self._common(obj, base)
+        if isinstance(common, BaseException) or not node or not any(ep.node_name == node for _k, ep in common[1]):
+            return common
+        key = (base, node) if base is not None else None
+        hit = self._local.get(key) if key is not None else None
+        if hit is None:
+            hit = (common[0], [(k, replace(ep, is_local=True) if ep.node_name == node else ep) for k, ep in common[1]])
+            if key is not None:
+                self._local[key] = hit
+        return hit
 
     def inputs(self, objects: list[dict], nodes: list[str], report) -> dict[str, ProxyInput]:
         """Each node's proxy input; ``report(obj, error)`` once for each unreadable object."""
@@ -121,13 +137,16 @@ class ParsedObjects:
                         report(obj, value)
                     break
                 per_node[node].append(value)
-        for key in [k for k in self._cache if k[0] not in live]:
+        for key in [k for k in self._cache if k not in live]:
             del self._cache[key]  # deleted or changed objects: forget their old versions
+        for key in [k for k in self._local if k[0] not in live]:
+            del self._local[key]
         return {node: assemble(parts) for node, parts in per_node.items()}
 
     def forget(self, base: tuple, nodes: list[str]) -> None:
+        self._cache.pop(base, None)
         for node in nodes:
-            self._cache.pop((base, node), None)
+            self._local.pop((base, node), None)
 
 
 def _group(obj: dict) -> Group | None:
@@ -303,12 +322,13 @@ class KubeProxy(DebouncedSync):
             self.parsed.forget(base, names)
         updates: dict[str, NftUpdate | None] = {}
         ipt_updates: dict[str, IptablesUpdate | None] = {}
+        shared: Shared = {}  # what this sync rendered for one node and another can take (``render_cache``)
         if changed is not None and self.incremental:
             for i, n in enumerate(nodes):
                 if self.spec.proxy_mode == "nftables" and n.name in self._nft_state:
-                    updates[n.name] = self._nft_changes(n, changed, report=i == 0)
+                    updates[n.name] = self._nft_changes(n, changed, report=i == 0, shared=shared)
                 elif self.spec.proxy_mode != "nftables" and n.name in self._ipt_state:
-                    ipt_updates[n.name] = self._ipt_changes(n, changed, report=i == 0)
+                    ipt_updates[n.name] = self._ipt_changes(n, changed, report=i == 0, shared=shared)
         full = [n for n in nodes if updates.get(n.name) is None and ipt_updates.get(n.name) is None]
         inputs = {}
         if full:
@@ -318,7 +338,7 @@ class KubeProxy(DebouncedSync):
                 if self.index.pending or self.index.unknown:  # is synced everywhere next time
                     self.changed()
             inputs = self.parsed.inputs(objects, [n.name for n in full], self.report)
-        await asyncio.gather(*(self._sync_node(n, inputs[n.name]) for n in full),
+        await asyncio.gather(*(self._sync_node(n, inputs[n.name], shared) for n in full),
                              *(self._sync_node_changes(n, u) for n in nodes if (u := updates.get(n.name)) is not None),
                              *(self._sync_ipt_changes(n, v) for n in nodes if (v := ipt_updates.get(n.name)) is not None))
         self._after_sync()
@@ -335,7 +355,8 @@ class KubeProxy(DebouncedSync):
         self._nft_state.pop(node, None)
         self._ipt_state.pop(node, None)
 
-    def _nft_changes(self, node: NodePlan, changed: set[Group], report: bool) -> NftUpdate | None:
+    def _nft_changes(self, node: NodePlan, changed: set[Group], report: bool,
+                     shared: Shared | None = None) -> NftUpdate | None:
         """The partial sync of the Services in ``changed`` alone, from their objects (nftables);
         ``None``: compare whole rulesets instead. Patches the node's :class:`NftNodeState`."""
         state, renderer = self._nft_state[node.name], self._renderers[node.name]
@@ -344,7 +365,7 @@ class KubeProxy(DebouncedSync):
         changes: dict[Group, list[NftPiece]] = {}
         for g in sorted(changed, key=lambda g: (str(g[0]), str(g[1]))):
             inp = self._group_input(node, g, report)
-            changes[g] = [renderer.nft_piece(info, inp.endpoints_for(info), ctx, fixed)
+            changes[g] = [renderer.nft_piece(info, inp.endpoints_for(info), ctx, fixed, shared)
                           for info in inp.sorted_services()]
         update = state.update(changes)
         if update is None:
@@ -362,14 +383,15 @@ class KubeProxy(DebouncedSync):
             parts.append(value)
         return assemble(parts)
 
-    def _ipt_changes(self, node: NodePlan, changed: set[Group], report: bool) -> IptablesUpdate | None:
+    def _ipt_changes(self, node: NodePlan, changed: set[Group], report: bool,
+                     shared: Shared | None = None) -> IptablesUpdate | None:
         """The iptables twin of :meth:`_nft_changes` (``None``: compare whole texts)."""
         state, renderer = self._ipt_state[node.name], self._renderers[node.name]
         ctx = node_context(self.spec, node)
         changes: dict[Group, tuple[list[IptPiece], int]] = {}
         for g in changed:
             inp = self._group_input(node, g, report)
-            changes[g] = ([renderer.ipt_piece(info, inp.endpoints_for(info), ctx, state.large)
+            changes[g] = ([renderer.ipt_piece(info, inp.endpoints_for(info), ctx, state.large, shared)
                            for info in inp.sorted_services()], inp.total_endpoints())
         update = state.update(changes)
         if update is None:
@@ -403,8 +425,9 @@ class KubeProxy(DebouncedSync):
             self.records[node.name] = record
             self.last_sync[node.name] = time.time()
 
-    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list) -> SyncRecord | None:
-        """Sync one node to ``inp`` (or to ``(source, index, object)`` triples, read here)."""
+    async def _sync_node(self, node: NodePlan, inp: ProxyInput | list, shared: Shared | None = None) -> SyncRecord | None:
+        """Sync one node to ``inp`` (or to ``(source, index, object)`` triples, read here);
+        ``shared``: the pieces other nodes of this sync rendered (``render_cache``)."""
         start = time.perf_counter()
         if not isinstance(inp, ProxyInput):
             inp = from_objects(inp, node_name=node.name)
@@ -412,12 +435,12 @@ class KubeProxy(DebouncedSync):
         try:
             renderer = self._renderers.setdefault(node.name, CachedRenderer())
             if self.spec.proxy_mode == "nftables":
-                rs = renderer.nftables(inp, ctx)
+                rs = renderer.nftables(inp, ctx, shared)
                 record = await self._sync_nft(node, rs)
                 if self.incremental:
                     self._nft_state[node.name] = NftNodeState(rs, renderer.nft_groups, renderer.nft_fixed)
             else:
-                record = await self._sync_iptables(node, ctx, renderer.iptables(inp, ctx))
+                record = await self._sync_iptables(node, ctx, renderer.iptables(inp, ctx, shared))
                 if self.incremental and renderer.ipt_state is not None:
                     self._ipt_state[node.name] = renderer.ipt_state
         except Exception:

@@ -6,10 +6,17 @@ Python 10,000 services take a second per node. A :class:`CachedRenderer` keeps w
 wrote (its chains and map elements, or its lines of the restore input) under the service's own
 input (the ``ServicePort``, its endpoints, the node context): an unchanged service is copied, not
 written again. The output is the same bytes as the plain renderers (tests compare them).
+
+Nodes share what they can: a service port whose rules do not depend on the node (no
+``Local`` traffic policy, which needs the node's own endpoints; no load balancer source ranges,
+which may admit the node's address) writes the same rules on every node, so a sync renders it
+once and hands the same piece to every node's renderer (``shared``, one dict per sync). Upstream
+runs one kube-proxy per node and has nothing to share; the lab runs them all in one process.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from .ipt_incremental import IptNodeState, IptPiece
@@ -25,6 +32,26 @@ from .model import Endpoint, NodeContext, ProxyInput, ServicePort, categorize_en
 from .nft_incremental import Group, NftPiece
 from .nftables import NftRuleset, NftSet, _Service, _setup
 
+Shared = dict[tuple[Any, ...], Any]  # what one sync rendered for any node, by node-free key
+
+
+def node_free(info: ServicePort) -> bool:
+    """Whether a service port writes the same rules on every node: its endpoints' locality, the
+    node's name and addresses are read only for ``Local`` traffic policies and for load balancer
+    source ranges (the node's own address may be in them)."""
+    return not info.uses_local_endpoints and not (info.load_balancer_source_ranges and info.load_balancer_ips)
+
+
+@lru_cache(maxsize=64)
+def _without_node(ctx: NodeContext) -> NodeContext:
+    return replace(ctx, node_name="", node_ips=())
+
+
+def _shared_key(info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext, *extra: Any) -> tuple[Any, ...]:
+    """What the rules of a :func:`node_free` service port depend on: not its endpoints' node."""
+    eps = tuple((ep.ip, ep.port, ep.ready, ep.serving, ep.terminating) for ep in endpoints)
+    return (info, eps, _without_node(ctx), *extra)
+
 
 @dataclass
 class CachedRenderer:
@@ -38,10 +65,15 @@ class CachedRenderer:
     nft_fixed: frozenset[str] = frozenset()
 
     def nft_piece(self, info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext,
-                  fixed: dict[str, NftSet]) -> NftPiece:
-        """What one service port writes (kept: the same input gives the same objects back)."""
+                  fixed: dict[str, NftSet], shared: Shared | None = None) -> NftPiece:
+        """What one service port writes (kept: the same input gives the same objects back;
+        ``shared``: taken from, or left for, the other nodes of the same sync)."""
         key = (info, tuple(endpoints), ctx)
         piece = self.nft.get(key)
+        if piece is not None:
+            return piece
+        skey = _shared_key(info, endpoints, ctx, "nft", tuple(fixed)) if shared is not None and node_free(info) else None
+        piece = shared.get(skey) if shared is not None and skey is not None else None
         if piece is None:
             scratch = NftRuleset(sets={n: NftSet(s.name, s.type, s.is_map, s.comment, s.flags, s.timeout)
                                        for n, s in fixed.items()})
@@ -49,10 +81,12 @@ class CachedRenderer:
             piece = NftPiece(scratch.chains,
                              [(n, s.elements) for n, s in scratch.sets.items() if n in fixed and s.elements],
                              {n: s for n, s in scratch.sets.items() if n not in fixed})
-            self.nft[key] = piece
+            if shared is not None and skey is not None:
+                shared[skey] = piece
+        self.nft[key] = piece
         return piece
 
-    def nftables(self, inp: ProxyInput, ctx: NodeContext) -> NftRuleset:
+    def nftables(self, inp: ProxyInput, ctx: NodeContext, shared: Shared | None = None) -> NftRuleset:
         rs = NftRuleset()
         _setup(rs, ctx)
         fixed = dict(rs.sets)
@@ -64,7 +98,7 @@ class CachedRenderer:
             key = (info, tuple(endpoints), ctx)
             piece = previous.get(key)
             if piece is None:
-                piece = self.nft_piece(info, endpoints, ctx, fixed)
+                piece = self.nft_piece(info, endpoints, ctx, fixed, shared)
             self.nft[key] = piece
             groups.setdefault((info.namespace, info.name), []).append(piece)
             rs.chains.update(piece.chains)
@@ -74,10 +108,16 @@ class CachedRenderer:
         self.nft_groups = groups
         return rs
 
-    def ipt_piece(self, info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext, large: bool) -> IptPiece:
-        """What one service port writes in iptables mode (kept: the same input, the same piece)."""
+    def ipt_piece(self, info: ServicePort, endpoints: list[Endpoint], ctx: NodeContext, large: bool,
+                  shared: Shared | None = None) -> IptPiece:
+        """What one service port writes in iptables mode (kept: the same input, the same piece;
+        ``shared``: as in :meth:`nft_piece`)."""
         key = (info, tuple(endpoints), ctx, large)
         piece = self.ipt.get(key)
+        if piece is not None:
+            return piece
+        skey = _shared_key(info, endpoints, ctx, "ipt", large) if shared is not None and node_free(info) else None
+        piece = shared.get(skey) if shared is not None and skey is not None else None
         if piece is None:
             front, own = _Buffers(), _Buffers()
             svc = _Svc(info, categorize_endpoints(endpoints, info), ctx, large)
@@ -85,17 +125,19 @@ class CachedRenderer:
             _write_service_chains(own, svc)
             piece = IptPiece((info.name_string, info.proto), (tuple(front.filter_rules), tuple(front.nat_rules)),
                              tuple(own.nat_chains), tuple(own.nat_rules))
-            self.ipt[key] = piece
+            if shared is not None and skey is not None:
+                shared[skey] = piece
+        self.ipt[key] = piece
         return piece
 
-    def iptables(self, inp: ProxyInput, ctx: NodeContext) -> str:
+    def iptables(self, inp: ProxyInput, ctx: NodeContext, shared: Shared | None = None) -> str:
         large = inp.total_endpoints() > ctx.large_cluster_threshold
         previous, self.ipt = self.ipt, {}
         groups: dict[Group, list[IptPiece]] = {}
         for info in inp.sorted_services():
             endpoints = inp.endpoints_for(info)
             key = (info, tuple(endpoints), ctx, large)
-            piece = previous.get(key) or self.ipt_piece(info, endpoints, ctx, large)
+            piece = previous.get(key) or self.ipt_piece(info, endpoints, ctx, large, shared)
             self.ipt[key] = piece
             groups.setdefault((info.namespace, info.name), []).append(piece)
         head, tail = _Buffers(), _Buffers()

@@ -26,3 +26,49 @@ def test_kept_chain_names_are_kube_proxys_names():
     for _ in range(2):   # the second time from what the first one kept
         assert [svc.sep(ep) for ep in eps] == [names.sep_chain(spn, "tcp", str(ep)) for ep in eps]
     assert svc.chain("svc") == "KUBE-SVC-XPGD46QRK7WJZT7O"  # upstream's test expectation (NOTES.md §1.1)
+
+
+def _nodes():
+    """Three nodes: the upstream test's own, one whose address is in a load balancer's source
+    ranges (203.0.113.0/25: its firewall chain admits the VIPs too), and one with no endpoint."""
+    import dataclasses
+
+    from kubeproxy_helpers import FIXTURES
+    from labkit.kubeproxy import load_manifests
+
+    base = NodeContext.upstream_test()
+    for name, ip in (("test-node", "192.168.0.2"), ("node-b", "203.0.113.5"), ("node-c", "192.168.0.9")):
+        yield load_manifests([FIXTURES / "overall.yaml"], node_name=name), dataclasses.replace(base, node_name=name,
+                                                                                             node_ips=(ip,))
+
+
+@pytest.mark.parametrize("mode", ["nftables", "iptables"])
+def test_nodes_share_what_they_render_alike_and_nothing_else(mode):
+    """One sync renders a node-free service port once for all nodes; every node's rules are still
+    byte for byte those it renders alone (Local policies and source ranges stay per node)."""
+    from labkit.kubeproxy import render_iptables, render_nftables
+    from labkit.kubeproxy.render_cache import CachedRenderer, node_free
+
+    shared: dict = {}
+    renderers = []
+    for inp, ctx in _nodes():
+        r = CachedRenderer()
+        if mode == "nftables":
+            assert r.nftables(inp, ctx, shared).transaction() == render_nftables(inp, ctx).transaction()
+        else:
+            assert r.iptables(inp, ctx, shared) == render_iptables(inp, ctx)
+        renderers.append((r, inp))
+    assert shared
+    pieces = [r.nft if mode == "nftables" else r.ipt for r, _ in renderers]
+    kept = [list(p.values()) for p in pieces]
+    services = renderers[0][1].sorted_services()
+    assert any(node_free(s) for s in services) and any(not node_free(s) for s in services)
+    for i, svc in enumerate(services):   # one piece per service port, in rendering order
+        same = kept[0][i] is kept[1][i] is kept[2][i]
+        assert same == node_free(svc), svc.name
+    # a second sync with a new dict shares again, and a node's own cache still answers first
+    again: dict = {}
+    for (r, inp), (_inp, ctx) in zip(renderers, _nodes()):
+        out = r.nftables(inp, ctx, again).transaction() if mode == "nftables" else r.iptables(inp, ctx, again)
+        assert out == (render_nftables(inp, ctx).transaction() if mode == "nftables" else render_iptables(inp, ctx))
+    assert not again   # nothing was rendered: every piece came from the node's own cache

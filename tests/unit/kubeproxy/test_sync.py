@@ -128,10 +128,32 @@ def test_the_lab_reads_each_object_version_once(monkeypatch):
     for _ in range(3):
         inputs = parsed.inputs([svc, bad], ["n1", "n2"], lambda obj, exc: reports.append(obj["metadata"]["name"]))
     assert [s.name for s in inputs["n2"].services] == ["web"]
-    assert calls.count("web") == 2 and calls.count("bad") == 1   # once per node, then cached
+    assert calls.count("web") == 1 and calls.count("bad") == 1   # once for every node, then cached
     assert reports == ["bad"] * 3                                 # still reported on every sync
     parsed.inputs([dict(svc, metadata={**svc["metadata"], "resourceVersion": "3"})], ["n1"], lambda *_: None)
-    assert calls.count("web") == 3 and len(parsed._cache) == 1
+    assert calls.count("web") == 2 and len(parsed._cache) == 1
+
+
+def test_objects_read_once_give_each_node_its_local_endpoints():
+    """One reading for all nodes: each node still sees the endpoints on it as local (what
+    ``externalTrafficPolicy: Local`` relies on), exactly as reading the object for that node does;
+    a node with no local endpoint shares the records (the render caches find them)."""
+    from labkit.embedded import proxy
+    from labkit.kubeproxy.manifests import object_parts
+
+    eps = {"kind": "EndpointSlice", "addressType": "IPv4",
+           "metadata": {"name": "web-a", "namespace": "d", "resourceVersion": "5",
+                        "labels": {"kubernetes.io/service-name": "web"}},
+           "ports": [{"name": "", "port": 8080, "protocol": "TCP"}],
+           "endpoints": [{"addresses": [f"10.244.{i}.5"], "nodeName": f"n{i}"} for i in (1, 2)]}
+    parsed = proxy.ParsedObjects()
+    inputs = parsed.inputs([eps], ["n1", "n2", "n3"], lambda *_: None)
+    for node in ("n1", "n2", "n3"):
+        assert parsed.parts(eps, node, parsed._base(eps)) == object_parts(eps, "api", 0, node)
+        assert [ep.is_local for ep in inputs[node].endpoints[("d", "web", "", "TCP")]] == [node == "n1", node == "n2"]
+    assert parsed.parts(eps, "n3", parsed._base(eps)) is parsed.parts(eps, "n4", parsed._base(eps))
+    parsed.forget(parsed._base(eps), ["n1", "n2", "n3"])
+    assert not parsed._cache and not parsed._local
 
 
 def test_cached_rendering_writes_the_same_bytes(overall_input, upstream_ctx):
