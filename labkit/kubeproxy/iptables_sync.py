@@ -86,7 +86,8 @@ def _table_text(name: str, lines: list[str]) -> str:
 _JUMP = re.compile(r" -[jg] (KUBE-\S+)")
 
 
-def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) -> list[str]:
+@lru_cache(maxsize=4)  # nodes whose rules are the same text (no Local policy) share one cut
+def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) -> tuple[str, ...]:
     """``iptables-restore --noflush`` inputs that load ``text`` (a full sync) in order.
 
     The top-level chains are declared (empty) first, so that service chains can jump to
@@ -119,7 +120,7 @@ def iptables_initial_batches(text: str, rules_per_batch: int = RULES_PER_BATCH) 
         fixed = [c for c in t.chains if not is_service_chain(c)]
         last.append(_table_text(t.name, [_declare(c) for c in fixed] + [r for c in fixed for r in t.rules[c]]))
     batches.append("".join(last))
-    return batches
+    return tuple(batches)
 
 
 @dataclass

@@ -72,3 +72,15 @@ def test_nodes_share_what_they_render_alike_and_nothing_else(mode):
         out = r.nftables(inp, ctx, again).transaction() if mode == "nftables" else r.iptables(inp, ctx, again)
         assert out == (render_nftables(inp, ctx).transaction() if mode == "nftables" else render_iptables(inp, ctx))
     assert not again   # nothing was rendered: every piece came from the node's own cache
+
+
+def test_nodes_with_the_same_rules_share_the_first_load_cut():
+    """``iptables_initial_batches`` is kept for the last texts: three nodes with the same rules
+    cut them once; the batches are a tuple, which no node can change for the others."""
+    from labkit.bench.kube_proxy_model import node_context, synthetic_input
+    from labkit.kubeproxy import render_iptables
+    from labkit.kubeproxy.iptables_sync import iptables_initial_batches
+
+    text = render_iptables(synthetic_input(50), node_context("10.0.0.1"))
+    first = iptables_initial_batches(text)
+    assert isinstance(first, tuple) and iptables_initial_batches(str(text + " ")[:-1]) is first
