@@ -87,13 +87,19 @@ pods.check_environment(cluster)
 
 # %% [markdown] en
 # The same cluster, seen by `kubectl` (exactly what you would type against any cluster) and, for the
-# embedded lab, by `labkit status`, which also shows each node's pod CIDR:
+# embedded lab, by `labkit status`, which also lists the pods. `-o custom-columns` picks the fields
+# the course uses, each node's IP and pod CIDR (`-o wide` would add the OS, kernel and runtime, in
+# lines too long for this page):
 # %% [markdown] fr
 # Le même cluster, vu par `kubectl` (exactement ce que vous taperiez face à n'importe quel cluster)
-# et, pour le lab embarqué, par `labkit status`, qui montre aussi le CIDR de pods de chaque nœud :
+# et, pour le lab embarqué, par `labkit status`, qui liste aussi les pods. `-o custom-columns` choisit
+# les champs dont le cours se sert, l'IP et le CIDR de pods de chaque nœud (`-o wide` ajouterait le
+# système, le noyau et le runtime, en lignes trop longues pour cette page) :
 
 # %%
-!kubectl get nodes -o wide
+COLUMNS = "NAME:.metadata.name,INTERNAL-IP:.status.addresses[0].address,POD-CIDR:.spec.podCIDR"
+!kubectl get nodes
+!kubectl get nodes -o custom-columns={COLUMNS}
 if cluster.kind == "embedded":
     !labkit status --name {cluster.lab}
 

@@ -168,8 +168,10 @@ if cluster.kind == "embedded":
     sent = [r.seen for r in captured.rows if r.forward]
     places = sorted({s.where for s in sent})
     kept = all(s.src.rsplit(":", 1)[0] == CLIENT_IP and s.dst.rsplit(":", 1)[0] == WEB_IP for s in sent)
-    print(tr(f"client -> web seen in {len(places)} places ({', '.join(places)}); addresses kept everywhere: {kept}",
-             f"client -> web vu à {len(places)} endroits ({', '.join(places)}) ; adresses gardées partout : {kept}"))
+    print(tr(f"client -> web seen in {len(places)} places ({', '.join(places)}); "
+             f"addresses kept everywhere: {kept}",
+             f"client -> web vu à {len(places)} endroits ({', '.join(places)}) ; "
+             f"adresses gardées partout : {kept}"))
 
 # %% [markdown] en
 # ## Nodes and pods: no NAT either
@@ -269,15 +271,17 @@ if cluster.kind == "embedded":
     state = node_dir(cluster.lab, WORKER) / "run" / "cni-ipam-state"
     if os.access(state, os.R_OK | os.X_OK):
         ipam = next(state.iterdir())
-        print(tr(f"\nhost-local's files on {WORKER} ({ipam.name}):", f"\nfichiers de host-local sur {WORKER} ({ipam.name}) :"))
+        print(tr(f"\nhost-local's files on {WORKER} ({ipam.name}):",
+                 f"\nfichiers de host-local sur {WORKER} ({ipam.name}) :"))
         !ls {ipam}
         print(f"\n{WEB_IP}:")
         !cat {ipam}/{WEB_IP}
     else:                       # a kernel that is not root (a class's learner): the node's files are root's
-        print(tr(f"\nhost-local's files on {WORKER} are in {state}, readable by root only (your kernel runs as you); "
-                 f"to see them, in a terminal as root: sudo ls -R {state}",
+        print(tr(f"\nhost-local's files on {WORKER} are in {state}, readable by root only "
+                 f"(your kernel runs as you); to see them, in a terminal as root: sudo ls -R {state}",
                  f"\nles fichiers de host-local sur {WORKER} sont dans {state}, lisibles par root seulement "
-                 f"(votre noyau tourne sous votre propre compte) ; pour les voir, dans un terminal en root : sudo ls -R {state}"))
+                 f"(votre noyau tourne sous votre propre compte) ; pour les voir, dans un terminal en root : "
+                 f"sudo ls -R {state}"))
 
 # %% [markdown] en
 # ## Exercise 1: a pod on a given node
@@ -445,12 +449,14 @@ if cluster.kind == "embedded":
     first = wait_for(lambda: holder(LB_IP))
     answer = wait_for(lambda: from_host(LB_IP))
     print(tr(f"{LB_IP} is held by {first}; from this machine, curl gets an answer from pod {answer['pod']}",
-             f"{LB_IP} est portée par {first} ; depuis cette machine, curl reçoit la réponse du pod {answer['pod']}"))
+             f"{LB_IP} est portée par {first} ; depuis cette machine, curl reçoit la réponse du pod "
+             f"{answer['pod']}"))
     !kubectl label node {first} {EXCLUDE}=
     second = wait_for(lambda: (holder(LB_IP) or first) != first and holder(LB_IP))
     answer = wait_for(lambda: from_host(LB_IP))
     print(tr(f"{first} excluded: {LB_IP} moved to {second}; curl still answered by {answer['pod']}",
-             f"{first} exclu : {LB_IP} est passée sur {second} ; curl reçoit toujours la réponse de {answer['pod']}"))
+             f"{first} exclu : {LB_IP} est passée sur {second} ; curl reçoit toujours la réponse de "
+             f"{answer['pod']}"))
     !kubectl label node {first} {EXCLUDE}-
     assert LB_IP and first and second and second != first and answer["pod"] == "web"
 
@@ -487,8 +493,10 @@ if cluster.kind == "embedded":
         f.write(NAD)
     !kubectl apply -f {f.name}
     !kubectl get net-attach-def -n nb01
+    NETWORKS = "k8s.v1.cni.cncf.io/networks=macvlan-conf"      # the annotation that asks for net1
     for pod, on in (("multi1", ON_WORKER), ("multi2", ON_WORKER2)):
-        !kubectl -n nb01 run {pod} --image=nicolaka/netshoot --annotations=k8s.v1.cni.cncf.io/networks=macvlan-conf --overrides='{on}' -- sleep infinity
+        !kubectl -n nb01 run {pod} --image=nicolaka/netshoot --overrides='{on}' \
+            --annotations={NETWORKS} -- sleep infinity
     !kubectl -n nb01 wait --for=condition=Ready pod/multi1 pod/multi2 --timeout=60s
     for pod in ("multi1", "multi2"):
         print(f"━━ {pod}")

@@ -250,8 +250,9 @@ device_out = None
 import ipaddress
 
 routes = json.loads(node.run(["ip", "-j", "route"]))          # the node's routes, as `ip -j route` prints them
-containing = [r for r in routes if r["dst"] != "default" and ipaddress.ip_address(B1_IP) in ipaddress.ip_network(r["dst"])]
-device_out = max(containing, key=lambda r: ipaddress.ip_network(r["dst"]).prefixlen)["dev"]   # the longest prefix wins
+containing = [r for r in routes
+              if r["dst"] != "default" and ipaddress.ip_address(B1_IP) in ipaddress.ip_network(r["dst"])]
+device_out = max(containing, key=lambda r: ipaddress.ip_network(r["dst"]).prefixlen)["dev"]   # longest prefix wins
 
 # %%
 ex.predict("02.5", device_out, "device_out")

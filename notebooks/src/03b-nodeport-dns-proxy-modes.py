@@ -320,8 +320,10 @@ print(format_table(read_service_map(worker2.run(["nft", "-j", "list", "ruleset"]
 # %%
 iptables_rules = sum(1 for line in worker.run(["iptables-save"]).splitlines()
                      if line.startswith("-A KUBE-SERVICES") and "--comment" in line)
-print(tr("iptables: KUBE-SERVICES rules to walk:", "iptables : règles de KUBE-SERVICES à parcourir :"), iptables_rules)
-print(tr("nftables: {} lookup in a map of {} elements", "nftables : {} recherche dans une map de {} éléments").format(
+print(tr("iptables: KUBE-SERVICES rules to walk:", "iptables : règles de KUBE-SERVICES à parcourir :"),
+      iptables_rules)
+print(tr("nftables: {} lookup in a map of {} elements",
+         "nftables : {} recherche dans une map de {} éléments").format(
     nft.count("vmap @service-ips"), block(nft, "map service-ips ").count(" : goto ")))
 cluster2.close()
 labkit.companion("nftables", lab=LAB, stop=True)

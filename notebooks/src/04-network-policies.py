@@ -756,7 +756,8 @@ display(before, all_layers(before))
 # des exercices 1 et 2 ; `labkit.explain` dit quelle politique décide.)
 
 # %%
-!kubectl -n nb04 patch networkpolicy web-from-front --type=json -p '[{"op": "replace", "path": "/spec/ingress/0/ports/0/port", "value": 8080}]'
+PORT_8080 = '[{"op": "replace", "path": "/spec/ingress/0/ports/0/port", "value": 8080}]'   # a JSON patch
+!kubectl -n nb04 patch networkpolicy web-from-front --type=json -p '{PORT_8080}'
 after = labkit.trace(cluster, "nb04-front/front", "nb04/web:80")
 display(after, all_layers(after))
 !kubectl -n nb04-front exec front -- curl -s -m 3 http://web.nb04 || echo "✘ curl"

@@ -224,8 +224,9 @@ look("calico-ipip")
 # %%
 look("cilium")
 iptables = node_file("cilium", "kind-worker", "iptables")
-print(tr("KUBE-* chains:", "chaînes KUBE-* :"), sum(1 for l in iptables.splitlines() if l.startswith(":KUBE-")),
-      tr("/ CILIUM_* chains:", "/ chaînes CILIUM_* :"), sum(1 for l in iptables.splitlines() if l.startswith(":CILIUM_")))
+chains = [line for line in iptables.splitlines() if line.startswith(":")]
+print(tr("KUBE-* chains:", "chaînes KUBE-* :"), sum(1 for c in chains if c.startswith(":KUBE-")),
+      tr("/ CILIUM_* chains:", "/ chaînes CILIUM_* :"), sum(1 for c in chains if c.startswith(":CILIUM_")))
 
 # %% [markdown] en
 # **kube-router**: a `kube-bridge` bridge, routes to other nodes learnt by BGP, and Services in
