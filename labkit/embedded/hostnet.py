@@ -103,7 +103,8 @@ def host_networks(exclude_links: tuple[str, ...] = (), include_refusals: bool = 
         if ":" in r.dst:
             continue
         found.append(HostNetwork(r.cidr, f"route {r.describe()}"))
-    for r in _host_routes_json() if include_refusals else []:
-        if r.get("type") == REFUSE_TYPE and str(r.get("protocol")) == str(REFUSE_PROTO):
-            found.append(HostNetwork(r["dst"], f"range of another lab (unreachable, metric {r.get('metric')})"))
+    for raw in _host_routes_json() if include_refusals else []:
+        if raw.get("type") == REFUSE_TYPE and str(raw.get("protocol")) == str(REFUSE_PROTO):
+            found.append(HostNetwork(raw["dst"], "range of another lab (unreachable, metric "
+                                                 f"{raw.get('metric')})"))
     return found

@@ -118,15 +118,15 @@ class ToolSets:
         if image_of(image).tools != "busybox" or self.root is None:
             return HOST
         if self._busybox is None:
-            self._busybox = self._build_busybox()
+            self._busybox = self._build_busybox(self.root)
         return self._busybox
 
-    def _build_busybox(self) -> ToolSet:
+    def _build_busybox(self, root: Path) -> ToolSet:
         if not os.access(BUSYBOX, os.X_OK):
             log.warning("%s missing (apt-get install busybox): busybox images use the host's tools",
                         BUSYBOX)
             return HOST
-        directory = self.root / "busybox"
+        directory = root / "busybox"
         applets = busybox_applets()
         build_busybox_dir(directory, applets)
         return ToolSet(str(directory), frozenset(applets) | {"wget"}, str(directory))
