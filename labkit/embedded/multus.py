@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .netns import arun
 from .paths import lab_dir
@@ -82,7 +83,7 @@ def status_entry(name: str, ifname: str, result: dict, default: bool = False) ->
     """One ``NetworkStatus`` from a CNI result (``CreateNetworkStatus``)."""
     ifaces = result.get("interfaces") or []
     wanted = next((i for i in ifaces if i.get("name") == ifname and i.get("sandbox")), None)
-    entry = {"name": name, "interface": ifname,
+    entry: dict[str, Any] = {"name": name, "interface": ifname,
              "ips": [ip["address"].split("/")[0] for ip in result.get("ips") or []]}
     if wanted and wanted.get("mac"):
         entry["mac"] = wanted["mac"]

@@ -178,7 +178,7 @@ def root_capabilities(pod_spec: dict, container: dict) -> str | None:
 
     def names(key: str) -> set[str]:
         items = wanted.get(key) if isinstance(wanted, dict) else None
-        out = set()
+        out: set[str] = set()
         for item in items if isinstance(items, list) else []:
             name = str(item).lower().removeprefix("cap_")
             if name == "all":
@@ -301,15 +301,16 @@ class Spawned:
         loop = asyncio.get_running_loop()
         if self.master is not None:
             self._open = 1
-            loop.add_reader(self.master, self._read_master)
+            loop.add_reader(self.master, self._read_master, self.master)
             return
         for stream, reader in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
-            self._open += 1
-            self._tasks.append(loop.create_task(self._read_pipe(stream, reader)))
+            if reader is not None:   # always: ``start`` pipes both without a terminal
+                self._open += 1
+                self._tasks.append(loop.create_task(self._read_pipe(stream, reader)))
 
-    def _read_master(self) -> None:
+    def _read_master(self, master: int) -> None:
         try:
-            data = os.read(self.master, 65536)
+            data = os.read(master, 65536)
         except BlockingIOError:
             return
         except OSError:          # EIO: every holder of the terminal's other side is gone
@@ -317,7 +318,7 @@ class Spawned:
         if data:
             self.on_output("stdout", data)
             return
-        asyncio.get_running_loop().remove_reader(self.master)
+        asyncio.get_running_loop().remove_reader(master)
         self._closed_one()
 
     async def _read_pipe(self, stream: str, reader: asyncio.StreamReader) -> None:
