@@ -30,7 +30,9 @@ from .diagrams import pods as pod_diagram
 from .diagrams.messages import percent
 from .errors import BadInput
 from .inspect.iproute import route_for
+from .inspect.servicemap import Trace as ProxyTrace
 from .inspect.servicemap import trace as kube_proxy_trace
+from .netpol.engine import Engine
 from .netpol.groups import snapshot_engine
 from .snapshot import ClusterSnapshot, NodeNetwork
 
@@ -250,7 +252,7 @@ class _Walker:
         if not self.src.ip:
             raise BadInput("trace.error.no_ip", pod=source)
         self.hops: list[Hop] = []
-        self._engine = None
+        self._engine: Engine | None = None
         self._arrival: tuple[str, tuple[str, ...], tuple] | None = None   # (node, marks, edges): see arrive()
 
     def add(self, layer: str, key: str, where: str | None = None, candidate: int | None = None,
@@ -304,7 +306,8 @@ class _Walker:
         return node
 
     def addresses(self, node: NodeNetwork) -> set[str]:
-        return {node.internal_ip} | {a.ip for i in node.interfaces if i.kind not in ("veth",) for a in i.addresses}
+        own = {node.internal_ip} if node.internal_ip is not None else set()
+        return own | {a.ip for i in node.interfaces if i.kind not in ("veth",) for a in i.addresses}
 
     def route_to_node(self, node: NodeNetwork, r: Any, nxt: NodeNetwork, cand: int | None) -> None:
         """``node`` routes the packet to ``nxt``'s IP: painted on ``node`` (its routing circle, its
@@ -391,6 +394,7 @@ def trace(snapshot: ClusterSnapshot, source: str, destination: str, port: int = 
     """The hops of a new connection from pod ``source`` to ``destination`` (see the module docstring)."""
     w = _Walker(snapshot, source)
     ip, dport = resolve_destination(snapshot, destination, port)
+    result: ProxyTrace | None
     home = w.node(w.src.node)
     if home is not None and home.kube_proxy is not None and home.kube_proxy.mode == "ebpf":
         result = kube_proxy_trace(home.kube_proxy, ip, dport, protocol)

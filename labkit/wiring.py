@@ -199,6 +199,16 @@ def node_for_ip(snapshot: ClusterSnapshot, ip: str) -> NodeNetwork | None:
     return next((n for n in snapshot.nodes if owns(n, ip)), None)
 
 
+def _within(net: ipaddress.IPv4Network | ipaddress.IPv6Network, cidr: str) -> bool:
+    """``net`` lies inside ``cidr`` (as ``subnet_of``, for the matching address family)."""
+    other = ipaddress.ip_network(cidr, strict=False)
+    if isinstance(net, ipaddress.IPv4Network) and isinstance(other, ipaddress.IPv4Network):
+        return net.subnet_of(other)
+    if isinstance(net, ipaddress.IPv6Network) and isinstance(other, ipaddress.IPv6Network):
+        return net.subnet_of(other)
+    raise TypeError(f"{net} and {other} are not of the same version")
+
+
 def classify(snapshot: ClusterSnapshot, node: NodeNetwork, route: Route) -> Link | None:
     """The link a route makes towards another node's pods, or None if it is not one."""
     if route.table != "main" or route.type != "unicast" or route.dst == "default" or "/" not in route.dst:
@@ -208,7 +218,7 @@ def classify(snapshot: ClusterSnapshot, node: NodeNetwork, route: Route) -> Link
     except ValueError:
         return None
     target = next((n for n in snapshot.nodes if n.name != node.name and n.pod_cidr
-                   and net.subnet_of(ipaddress.ip_network(n.pod_cidr, strict=False))), None)
+                   and _within(net, n.pod_cidr)), None)
     if target is None:
         return None
     dev = interface(node, route.dev)
