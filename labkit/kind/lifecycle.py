@@ -81,6 +81,7 @@ def up(plan: KindPlan, say: Say = print) -> list[str]:
         say(i18n.t(step.message, **step.params))
         stdin = step.stdin
         if step.fetch:
+            assert step.edit is not None, "a fetched manifest is always edited (install.Step)"
             say(i18n.t("kind.step.fetch", url=step.fetch))
             stdin = manifests.edited(step.edit, run(("curl", "-fsSL", step.fetch)), plan)
         run(step.argv, stdin)

@@ -165,11 +165,11 @@ class ProbeResult:
         cluster where nothing enforces NetworkPolicies (the API accepts them all the same)."""
         if self.predicted is None:
             return False
-        denied = self._predicted_denied()
+        denied = self._predicted_denied(self.predicted)
         return bool(denied) and all(self.observed.allowed(s, d) for s, d in denied)
 
-    def _predicted_denied(self) -> list[tuple[str, str]]:
-        pred = self.predicted.combined
+    def _predicted_denied(self, predicted: Reachability) -> list[tuple[str, str]]:
+        pred = predicted.combined
         return [(s, d) for s in self.pods for d in self.pods if not pred.allowed(s, d)]
 
     @property
@@ -197,7 +197,8 @@ class ProbeResult:
             return [i18n.t("probe.agree", lang, cells=cells)]
         lines = [i18n.t("probe.differ", lang, count=len(diffs), cells=cells)] + ["  " + d.render(lang) for d in diffs]
         if self.unenforced:
-            lines.append(i18n.t("probe.unenforced", lang, denied=len(self._predicted_denied()), cells=cells))
+            denied = self._predicted_denied(self.predicted)
+            lines.append(i18n.t("probe.unenforced", lang, denied=len(denied), cells=cells))
         return lines
 
     def to_table(self, lang: str | None = None) -> str:
@@ -301,14 +302,15 @@ def probe(cluster: Any = "kubenet", port: int = 80, protocol: str = "TCP",
     if name is None and run is None:
         raise BadInput("cluster.embedded_only", what="labkit.probe", kind=type(cluster).__name__)
     eng = engine(cluster)
-    keys = [k for k in shown_pods(eng, namespaces) if eng.pod(k).ip]
+    pods = [(k, ip) for k in shown_pods(eng, namespaces) if (ip := eng.pod(k).ip)]
+    keys = [k for k, _ in pods]
     if not keys:
         raise BadInput("probe.no_pods", namespaces=", ".join(namespaces) if isinstance(namespaces, (list, tuple))
                        else namespaces or "-")
     predicted = restrict(eng.reachability(port, protocol), keys)
     if run is None:
+        assert name is not None   # refused above
         run = _lab_exec(name) if os.geteuid() == 0 else _api_exec(name)   # the state files are root's
-    pods = [(k, eng.pod(k).ip) for k in keys]
     start = time.monotonic()
     observed = observe(pods, port, protocol, run, timeout, parallel)
     for _ in range(retries):
