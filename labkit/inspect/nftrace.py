@@ -18,6 +18,7 @@ Pure: no command runs here (the caller feeds text from ``nft`` and ``iptables-sa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,9 +175,9 @@ def group_packets(events: list[TraceEvent]) -> list[PacketTrace]:
 
 
 # -- giving iptables-nft rules their iptables-save line back -------------------------------------
-def nft_handles(list_text: str) -> dict[tuple[str, str, str], list[int]]:
-    """``{(family, table, chain): [rule handles in order]}`` from ``nft -a list ruleset``."""
-    out: dict[tuple[str, str, str], list[int]] = {}
+def _chain_lines(list_text: str) -> Iterator[tuple[tuple[str, str, str], str | None]]:
+    """``((family, table, chain), line)`` through ``nft -a list ruleset``: ``line`` is None where
+    the chain opens, then each stripped line inside it (rules, but also its ``type`` line, sets...)."""
     family: str | None = None
     table: str | None = None
     chain: str | None = None
@@ -187,15 +188,26 @@ def nft_handles(list_text: str) -> dict[tuple[str, str, str], list[int]]:
             family, table, chain = t.group(1), t.group(2), None
             continue
         c = re.match(r"^chain (\S+) \{", line)
-        if c and family and table:
+        if c:
             chain = c.group(1)
-            out.setdefault((family, table, chain), [])
+            if family and table:
+                yield (family, table, chain), None
+            continue
+        if family and table and chain:
+            yield (family, table, chain), line
+
+
+def nft_handles(list_text: str) -> dict[tuple[str, str, str], list[int]]:
+    """``{(family, table, chain): [rule handles in order]}`` from ``nft -a list ruleset``."""
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for key, line in _chain_lines(list_text):
+        if line is None:
+            out.setdefault(key, [])
             continue
         h = re.search(r"# handle (\d+)$", line)
-        if h and family and table and chain \
-                and not line.startswith(("type ", "chain ", "table ", "set ", "map ")) \
+        if h and not line.startswith(("type ", "chain ", "table ", "set ", "map ")) \
                 and not line.endswith("{ # handle " + h.group(1)):
-            out[(family, table, chain)].append(int(h.group(1)))
+            out[key].append(int(h.group(1)))
     return out
 
 
@@ -229,20 +241,10 @@ def rule_texts(list_text: str) -> dict[tuple[str, str, str, int], str]:
     """``{(family, table, chain, handle): rule text}`` from ``nft -a list ruleset`` (for "unknown rule"
     events: rules added after the monitor started)."""
     out: dict[tuple[str, str, str, int], str] = {}
-    family: str | None = None
-    table: str | None = None
-    chain: str | None = None
-    for raw in list_text.splitlines():
-        line = raw.strip()
-        t = re.match(r"^table (\w+) (\S+) \{", line)
-        if t:
-            family, table, chain = t.group(1), t.group(2), None
-            continue
-        c = re.match(r"^chain (\S+) \{", line)
-        if c:
-            chain = c.group(1)
+    for (family, table, chain), line in _chain_lines(list_text):
+        if line is None or line.startswith(("type ", "set ", "map ")):
             continue
         h = _HANDLE.match(line)
-        if h and family and table and chain and not line.startswith(("type ", "set ", "map ")):
+        if h:
             out[(family, table, chain, int(h["handle"]))] = " ".join(h["text"].split())
     return out
