@@ -33,7 +33,11 @@ MESSAGES = {
               "the reveal",
         "fr": "aucune prédiction n'a été enregistrée pour l'exercice {id} : exécutez d'abord sa cellule "
               "`ex.predict(...)`, avant la révélation"},
-    "ex.unknown": {"en": "there is no exercise {id!r}", "fr": "il n'y a pas d'exercice {id!r}"},
+    "ex.unknown": {
+        "en": "there is no exercise {id!r}: its check is registered with ex.exercise({id!r}, observe, judge) "
+              "(a course chapter: in labkit/exercises/registry.py; docs/AUTHORING.md)",
+        "fr": "il n'y a pas d'exercice {id!r} : sa vérification s'enregistre avec ex.exercise({id!r}, observe, "
+              "judge) (un chapitre du cours : dans labkit/exercises/registry.py ; docs/AUTHORING.md)"},
 }
 
 

@@ -172,7 +172,10 @@ def test_every_exercise_has_two_hints_in_each_language_before_its_solution():
     entries = json.loads(catalog_text(NOTEBOOKS))
     assert len(entries) >= 13
     for exercise, entry in entries.items():
-        assert len(entry["hints"]["en"]) >= 2 and len(entry["hints"]["fr"]) >= 2, exercise
+        for lang in ("en", "fr"):
+            assert len(entry["hints"][lang]) >= 2, (
+                f"exercise {exercise} has {len(entry['hints'][lang])} hint(s) in {lang}: the course gives two per "
+                f"language ('# %% [markdown] en hint' then 'fr hint', before its solution)")
         assert entry["code"].strip(), exercise
 
 
@@ -181,7 +184,11 @@ def test_every_exercise_has_a_registered_check_after_its_solution_and_prediction
     from labkit.exercises.core import REGISTRY
 
     entries = json.loads(catalog_text(NOTEBOOKS))
-    assert len(entries) >= 20 and set(entries) == set(REGISTRY)
+    assert len(entries) >= 20
+    unchecked, stale = sorted(set(entries) - set(REGISTRY)), sorted(set(REGISTRY) - set(entries))
+    assert not unchecked, (f"exercises with no registered check: {unchecked}: register their observe and judge "
+                           "in labkit/exercises/registry.py (docs/AUTHORING.md, \"An exercise\")")
+    assert not stale, f"checks registered for no exercise of notebooks/src: {stale} (labkit/exercises/registry.py)"
     by_notebook = {}
     for exercise, entry in entries.items():
         by_notebook.setdefault(entry["notebook"], []).append(exercise)

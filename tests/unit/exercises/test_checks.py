@@ -128,6 +128,8 @@ def test_unknown_exercise_is_bad_input_in_both_languages():
     with pytest.raises(BadInput) as err:
         core.check("99.9", cluster=object(), lang="en")
     assert err.value.key == "ex.unknown" and "99.9" in str(err.value)
+    assert "ex.exercise('99.9', observe, judge)" in err.value.message("en")      # says how to declare it
+    assert "s'enregistre avec ex.exercise('99.9'" in err.value.message("fr")
 
 
 # --- the tables of notebooks 01-02, from a node or pod seam ---------------------------------------
