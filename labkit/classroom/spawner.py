@@ -36,7 +36,7 @@ def both_languages(error: LabkitError) -> str:
 def singleuser_argv(plan: ClassPlan, learner: Learner, user: pwd.struct_passwd) -> list[str]:
     """The server's command line (pure, given the user entry)."""
     server = str(plan.venv / "bin" / "jupyterhub-singleuser")
-    return world.in_world(learner, world.as_learner(user, [server]))
+    return world.in_world(learner, world.private_proc(world.as_learner(user, [server])))
 
 
 def learner_env(plan: ClassPlan, learner: Learner, user: pwd.struct_passwd) -> dict[str, str]:

@@ -42,6 +42,20 @@ def as_learner(user: pwd.struct_passwd, argv: list[str]) -> list[str]:
     return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--", *argv]
 
 
+# Mounted as root in the server's own mount namespace, just before it becomes the learner: a proc
+# whose every mount has options of its own (Linux >= 5.8), so the host's /proc keeps its own.
+PRIVATE_PROC = 'mount -t proc -o hidepid=invisible proc /proc && exec "$@"'
+
+
+def private_proc(argv: list[str]) -> list[str]:
+    """``argv`` in a mount namespace of its own whose ``/proc`` shows only the caller's own processes
+    (``hidepid=invisible``: a learner's ``ps`` lists their server, kernels, terminals and their pods,
+    which run as them; not other learners' command lines). The host's ``/proc`` is not touched, so
+    there is nothing to put back: the namespace goes with the learner's last process. Mounts made on
+    the host later (a new lab's namespaces) still propagate into it (``slave``)."""
+    return ["unshare", "--mount", "--propagation", "slave", "--", "sh", "-c", PRIVATE_PROC, "sh", *argv]
+
+
 def has_world(learner: Learner) -> bool:
     return Path(netns_path(learner)).exists() and Path(f"/sys/class/net/{learner.host_link}").exists()
 

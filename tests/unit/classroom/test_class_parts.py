@@ -10,7 +10,9 @@ USER = pwd.struct_passwd(("kc_alice", "x", 1234, 1235, "", "/home/kc_alice", "/b
 def test_server_runs_in_the_learners_namespace_as_the_learner_and_never_root():
     argv = spawner.singleuser_argv(PLAN, PLAN.learner("alice"), USER)
     assert argv[:3] == ["nsenter", "--net=/run/netns/kc_alice", "--"]
-    assert argv[3:8] == ["setpriv", "--reuid=1234", "--regid=1235", "--init-groups", "--"]
+    assert argv[3:8] == ["unshare", "--mount", "--propagation", "slave", "--"]     # its own /proc (hidepid)
+    assert argv[8:10] == ["sh", "-c"] and "hidepid=invisible" in argv[10] and argv[11] == "sh"
+    assert argv[12:17] == ["setpriv", "--reuid=1234", "--regid=1235", "--init-groups", "--"]
     assert argv[-1] == "/opt/kubenet-class/venv/bin/jupyterhub-singleuser"
 
 
