@@ -213,7 +213,10 @@ def routes_table(source: Any, lang: str | None = None) -> Table:
     """``ip -j route`` of a node or pod as a table (one row per route, as the kernel holds them)."""
     items, name = _read(source, ["ip", "-j", "route", "show"], parse_routes)
     cols = [i18n.t(f"pods.table.{k}", lang) for k in ("destination", "via", "dev", "scope", "flags")]
-    rows = [[r.dst, r.gateway or "-", r.dev or "-", r.scope, "onlink" if r.onlink else "-"] for r in items]
+    # a route's type before its destination, as `ip route` prints it ("unreachable 10.244.2.0/24"):
+    # without it, notebook 02's broken route read "10.244.2.0/24 - - global", a route to nowhere
+    rows = [[r.dst if r.type in (None, "", "unicast") else f"{r.type} {r.dst}", r.gateway or "-", r.dev or "-",
+             r.scope, "onlink" if r.onlink else "-"] for r in items]
     return Table(name, cols, rows)
 
 

@@ -188,3 +188,23 @@ def test_running_keeps_running_pods_with_an_ip_not_being_deleted():
 
     pods_ = [pod("a"), pod("b", phase="Pending"), pod("c", ip=None), pod("d", deleting=True), {"metadata": {"name": "e"}}]
     assert [p["metadata"]["name"] for p in services.running(pods_)] == ["a"]
+
+
+def test_routes_table_names_a_route_type_as_ip_route_does():
+    """Notebook 02 marks worker2's pod CIDR unreachable: the table read "10.244.2.0/24 - - global", a route
+    to nowhere; `ip route` prints "unreachable 10.244.2.0/24"."""
+    import json
+
+    class Broken(RecordedNode):
+        def run(self, argv):
+            routes = json.loads(super().run(argv))
+            if argv[:3] == ["ip", "-j", "route"]:
+                for r in routes:
+                    if r.get("dst") == "10.244.2.0/24":
+                        r.clear()
+                        r.update({"type": "unreachable", "dst": "10.244.2.0/24", "flags": []})
+            return json.dumps(routes)
+
+    rows = pods.routes_table(Broken("kubenet-worker"), lang="en").rows
+    assert ["unreachable 10.244.2.0/24", "-", "-"] == rows[4][:3], rows
+    assert rows[0][0] == "default" and not any(r[0].startswith("unicast") for r in rows)
