@@ -73,6 +73,26 @@ def install_learner_venv(plan: ClassPlan) -> bool:
     return True
 
 
+def terminal_config() -> dict:
+    """The learners' JupyterLab terminals: a plain interactive bash (pure). Without a shell named,
+    jupyter_server_terminals (app.py, ``initialize_configurables``) starts a *login* shell when the
+    server has no tty, as under a spawner, and Debian's /etc/profile then resets PATH: a learner's
+    terminal found no ``labkit`` (the class's venv), though kernels did. An interactive shell keeps
+    the server's environment (PATH, KUBECONFIG, LABKIT_LAB) and still reads ~/.bashrc."""
+    return {"ServerApp": {"terminado_settings": {"shell_command": ["/bin/bash"]}}}
+
+
+def configure_learner_jupyter(plan: ClassPlan) -> None:
+    """Written into the learners' venv (its ``etc/jupyter``: every learner's server reads it; the
+    main file, since the ``.d`` directory is read for extensions only)."""
+    import json
+
+    path = plan.venv / "etc" / "jupyter" / "jupyter_server_config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(terminal_config(), indent=1) + "\n")
+    os.chmod(path, 0o644)
+
+
 def package_source(repo: Path, into: Path) -> Path:
     """What the package is built from, copied alone: not the checkout itself, whose ``build/lib``
     setuptools reuses and would ship with modules since moved or deleted (a stale

@@ -111,6 +111,7 @@ def _build_and_start(plan: ClassPlan, state: Path, say: Callable[[str], None]) -
     if not host.learner_venv_current(plan):
         say(i18n.t("class.installing_venv", path=str(plan.venv)))
         host.install_learner_venv(plan)
+    host.configure_learner_jupyter(plan)
     for learner in plan.learners:
         host.ensure_user(learner)
     state.mkdir(mode=0o700, parents=True, exist_ok=True)

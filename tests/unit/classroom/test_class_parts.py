@@ -299,3 +299,16 @@ def test_a_learners_status_of_another_lab_says_it_is_not_theirs_and_of_their_own
     assert client.own_lab_down(other, None) is other                       # not a lab that is down
     assert client.own_lab_down(unreadable, "alicebr") is unreadable        # a companion: not "reset"
     assert i18n.t("class.own_lab_down", "en", name="alice").startswith("your lab alice is not answering")
+
+
+def test_learners_terminals_are_not_login_shells_so_they_keep_the_servers_path(tmp_path):
+    import json
+
+    from labkit.classroom import host
+
+    # a login shell (jupyter_server_terminals' default under a spawner) reads /etc/profile, which resets PATH
+    assert host.terminal_config()["ServerApp"]["terminado_settings"]["shell_command"] == ["/bin/bash"]
+    the_plan = plan.make_plan(roster.parse("alice\n"), install_dir=str(tmp_path))
+    host.configure_learner_jupyter(the_plan)
+    written = tmp_path / "venv" / "etc" / "jupyter" / "jupyter_server_config.json"
+    assert json.loads(written.read_text()) == host.terminal_config()
