@@ -228,6 +228,26 @@ def class_processes(state_dir: str, install_dir: str) -> list[int]:
     return found
 
 
+def fit_neighbours_to(max_pods: list[int], root: Path = neighbours.ROOT, saved: Path | None = None) -> None:
+    """The class gone: the machine's ARP thresholds as found before any lab raised them, raised
+    again for the labs still running (``max_pods``: each one's pod cap; none left: as found). It
+    used to restore them only when no lab was left, so with another lab running the class's size
+    (e.g. 8,000 for 4 learners) stayed until that lab went down."""
+    neighbours.restore(root, saved)
+    for pods in max_pods:
+        neighbours.fit(pods, root, saved)
+
+
+def _max_pods(lab: str) -> int:
+    from ..embedded.state import LabState
+
+    try:
+        state = LabState.load(lab)
+    except (OSError, ValueError, KeyError, TypeError, LabkitError):
+        state = None
+    return state.spec.max_pods if state is not None else MAX_PODS
+
+
 def class_worlds() -> list[str]:
     """Logins of every learner world on this machine (namespaces ``kc_<login>``), found by name."""
     try:
@@ -248,8 +268,9 @@ def down(state_dir: str = str(STATE_DIR), hub_python: str = sys.executable, purg
         world.remove_world(plan, Learner(login, False, "0.0.0.0"))
     host.remove_users(host.class_users())
     host.remove_network()
-    if not all_labs():          # the learners' labs went down inside their worlds, where the machine's
-        neighbours.restore()    # ARP thresholds cannot be put back: done here, in the host's namespace
+    # the learners' labs went down inside their worlds, where the machine's ARP thresholds cannot be
+    # put back: done here, in the host's namespace, as the labs left on the machine need them
+    fit_neighbours_to([_max_pods(name) for name in all_labs()])
     shutil.rmtree(state, ignore_errors=True)
     if purge:
         shutil.rmtree(plan.install_dir, ignore_errors=True)

@@ -312,3 +312,23 @@ def test_learners_terminals_are_not_login_shells_so_they_keep_the_servers_path(t
     host.configure_learner_jupyter(the_plan)
     written = tmp_path / "venv" / "etc" / "jupyter" / "jupyter_server_config.json"
     assert json.loads(written.read_text()) == host.terminal_config()
+
+
+def test_class_down_puts_the_arp_thresholds_back_to_what_the_labs_left_need(tmp_path):
+    from labkit.classroom import lifecycle
+    from labkit.embedded import neighbours
+
+    def values():
+        return [int((tmp_path / f"gc_thresh{i}").read_text()) for i in (1, 2, 3)]
+
+    for i, value in ((1, 128), (2, 512), (3, 1024)):          # the machine's own
+        (tmp_path / f"gc_thresh{i}").write_text(str(value))
+    saved = tmp_path / "saved.json"
+    neighbours.fit(250, tmp_path, saved)                      # another lab (250 pods) runs
+    assert values() == [128, 1000, 2000]
+    neighbours.fit(250 * 4, tmp_path, saved)                  # the class of 4 learners
+    assert values() == [128, 4000, 8000]
+    lifecycle.fit_neighbours_to([250], tmp_path, saved)       # class down: the other lab is still up
+    assert values() == [128, 1000, 2000]
+    lifecycle.fit_neighbours_to([], tmp_path, saved)          # ... and when it is gone: as found
+    assert values() == [128, 512, 1024] and not saved.exists()
