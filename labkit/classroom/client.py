@@ -49,7 +49,10 @@ def own_lab_down(error: LabkitError, asked: str | None) -> LabkitError:
     """A learner's own lab that does not answer: what *they* can do (``labkit reset``, which the class
     service runs as root and which rebuilds a lab that is down), not ``labkit up`` or sudo."""
     own = os.environ.get("LABKIT_LAB", "")
-    if own and asked in (None, own) and error.key in LAB_DOWN:
+    # with the daemon gone, the learner's KUBECONFIG names a server that does not answer, so the
+    # target is not recognised as an embedded lab ("... is a cluster cluster: pass --name LAB")
+    unrecognised = error.key == "target.needs_embedded" and error.params.get("name") == own
+    if own and asked in (None, own) and (error.key in LAB_DOWN or unrecognised):
         return LabkitError("class.own_lab_down", exit_code=error.exit_code, name=own)
     return error
 

@@ -295,6 +295,8 @@ def test_a_learners_status_of_another_lab_says_it_is_not_theirs_and_of_their_own
     assert "`labkit reset` rebuilds it" in said.message("en") and "sudo" not in said.message("en")
     assert "`labkit reset` le reconstruit" in said.message("fr") and "sudo" not in said.message("fr")
     assert client.own_lab_down(LabkitError("lab.not_running", name="alice"), "alice").key == "class.own_lab_down"
+    gone = LabkitError("target.needs_embedded", exit_code=2, command="status", name="alice", kind="cluster")
+    assert client.own_lab_down(gone, None).key == "class.own_lab_down"     # what a dead daemon gave
     other = LabkitError("cluster.unknown_node", node="n", name="alice", nodes="-")
     assert client.own_lab_down(other, None) is other                       # not a lab that is down
     assert client.own_lab_down(unreadable, "alicebr") is unreadable        # a companion: not "reset"
