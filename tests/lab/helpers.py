@@ -102,3 +102,15 @@ def eventually(read, done, what: str, seconds: float = 120, interval: float = 0.
             return value
         assert time.monotonic() < deadline, f"{what}: {str(value)[:2000]}"
         time.sleep(interval)
+
+
+def pods_created(kubectl, selector: str, count: int = 1, *namespace: str) -> list[str]:
+    """The ``count`` pods of ``selector`` once their controller has created them.
+
+    ``kubectl wait pod -l SELECTOR`` waits for the pods that exist when it starts: right after
+    ``kubectl create deployment`` there may be none yet (kubectl: "no matching resources found"),
+    and after ``kubectl scale`` fewer than asked. Call this first.
+    """
+    names = lambda: kubectl(*namespace, "get", "pod", "-l", selector, "-o", "name").stdout.split()
+    return eventually(names, lambda names: len(names) == count, f"{count} pod(s) of {selector}")
+

@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import pty
+import queue
 import re
 import select
 import shutil
@@ -16,6 +17,7 @@ import socket
 import struct
 import subprocess
 import termios
+import threading
 import time
 
 import pytest
@@ -27,6 +29,8 @@ from labkit.embedded.netns import list_netns
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.processes import netns_processes
 from labkit.embedded.topology import LabSpec
+
+from .helpers import eventually, pods_created
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 NAME = "tinter"
@@ -49,7 +53,7 @@ class Terminal:
     def send(self, text):
         os.write(self.master, text.encode())
 
-    def expect(self, pattern, timeout=20):
+    def expect(self, pattern, timeout=60):
         """Read until ``pattern`` matches what arrived since the last match; returns the match."""
         deadline = time.monotonic() + timeout
         while True:
@@ -99,14 +103,6 @@ def pod_json(kubectl, name):
     return json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
 
 
-def wait_for(predicate, timeout=20, what=""):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return result
-
-
 def test_run_rm_it_shell_prompt_ip_resize_and_exit_code(lab):
     term = Terminal([KUBECTL, "run", "--rm", "-it", "--restart=Never", "--image=alpine",
                      "shell", "--", "sh"], lab.env, rows=24, cols=80)
@@ -124,14 +120,14 @@ def test_run_rm_it_shell_prompt_ip_resize_and_exit_code(lab):
     term.send("exit 3\r")
     term.expect(r'pod "shell" deleted')
     assert term.wait() == 3
-    wait_for(lambda: lab("get", "pod", "shell", check=False).returncode == 1, what="deletion")
-    wait_for(lambda: not [n for n in list_netns() if n.endswith("-pod-default-shell")],
-             what="the pod's namespace to go")
+    eventually(lambda: lab("get", "pod", "shell", check=False).returncode == 1, bool, "deletion")
+    eventually(lambda: not [n for n in list_netns() if n.endswith("-pod-default-shell")], bool,
+               "the pod's namespace to go")
 
 
 def test_image_that_is_a_shell_starts_it_and_attach_reaches_it(lab):
     lab("run", "box", "--image=busybox", "-it", "--attach=false")  # no command: the image's shell
-    lab("wait", "--for=condition=Ready", "pod/box", "--timeout=20s")
+    lab("wait", "--for=condition=Ready", "pod/box", "--timeout=60s")
     term = Terminal([KUBECTL, "attach", "-it", "box"], lab.env)
     term.expect("If you don't see a command prompt")
     term.send("\r")
@@ -140,14 +136,14 @@ def test_image_that_is_a_shell_starts_it_and_attach_reaches_it(lab):
     term.expect("attached-box")
     term.send("exit\r")
     assert term.wait() == 0
-    wait_for(lambda: pod_json(lab, "box")["status"]["containerStatuses"][0]["restartCount"] > 0,
-             what="the shell's restart (restartPolicy Always)")
+    eventually(lambda: pod_json(lab, "box")["status"]["containerStatuses"][0]["restartCount"] > 0,
+               bool, "the shell's restart (restartPolicy Always)")
     lab("delete", "pod", "box", "--now")
 
 
 def test_exec_it_bash_resize_and_exit_code(lab):
     lab("run", "client", "--image=nicolaka/netshoot", "--", "sleep", "infinity")
-    lab("wait", "--for=condition=Ready", "pod/client", "--timeout=20s")
+    lab("wait", "--for=condition=Ready", "pod/client", "--timeout=60s")
     term = Terminal([KUBECTL, "exec", "-it", "client", "--", "bash"], lab.env, rows=30, cols=90)
     term.expect(r"nobody@client:/\$ ")
     term.send("stty size; tty\r")
@@ -163,14 +159,15 @@ def test_exec_it_bash_resize_and_exit_code(lab):
 
 def test_one_shot_run_rm_i_prints_the_answer_and_leaves_nothing(lab):
     lab("create", "deployment", "blue", "--image=jpetazzo/color")
-    lab("wait", "--for=condition=Ready", "pod", "-l", "app=blue", "--timeout=20s")
+    pods_created(lab, "app=blue")
+    lab("wait", "--for=condition=Ready", "pod", "-l", "app=blue", "--timeout=60s")
     blue = json.loads(lab("get", "pod", "-l", "app=blue", "-o", "json").stdout)["items"][0]
     out = lab("run", "testcurl", "--rm", "-i", "--restart=Never", "--image=centos", "--",
               "curl", "-s", "-m3", f"http://{blue['status']['podIP']}/", timeout=60)
     answer = json.loads(out.stdout.splitlines()[0])
     assert answer["pod"] == blue["metadata"]["name"]
     assert 'pod "testcurl" deleted' in out.stdout
-    wait_for(lambda: lab("get", "pod", "testcurl", check=False).returncode == 1, what="deletion")
+    eventually(lambda: lab("get", "pod", "testcurl", check=False).returncode == 1, bool, "deletion")
     failing = lab("run", "t7", "--rm", "-i", "--restart=Never", "--image=busybox", "--",
                   "sh", "-c", "read a; echo got $a; exit 7", input="typed\n", check=False)
     assert failing.returncode == 7 and "got typed" in failing.stdout
@@ -183,17 +180,29 @@ def test_port_forward_deployment_and_logs_follow(lab):
                             env=lab.env)
     follow = subprocess.Popen([KUBECTL, "logs", "-f", "deploy/blue", "--tail=0"],
                               stdout=subprocess.PIPE, text=True, env=lab.env)
-    try:
-        assert proc.stdout.readline().startswith("Forwarding from 127.0.0.1:")
-        time.sleep(1)                     # logs -f is connected before the request is made
+    followed: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [followed.put(line) for line in follow.stdout], daemon=True).start()
+
+    def request_then_followed_line():
         out = subprocess.run(["curl", "-s", "-m", "5", f"http://127.0.0.1:{local}/via-forward"],
                              capture_output=True, text=True).stdout
         assert json.loads(out)["client_ip"] == "127.0.0.1"    # from inside the pod
-        line = follow.stdout.readline()
+        try:
+            return followed.get(timeout=1)
+        except queue.Empty:
+            return None
+
+    try:
+        assert proc.stdout.readline().startswith("Forwarding from 127.0.0.1:")
+        # logs -f (--tail=0) shows only the lines written once it is connected, which takes a
+        # moment: a request a second until one of them is followed
+        line = eventually(request_then_followed_line, bool, "a followed log line", seconds=60,
+                          interval=0)
         assert '"GET /via-forward" 200' in line
     finally:
         proc.kill()
         follow.kill()
+        proc.wait()
 
 
 def test_svc_port_forward_and_a_port_nothing_listens_on(lab):
@@ -209,6 +218,7 @@ def test_svc_port_forward_and_a_port_nothing_listens_on(lab):
         assert json.loads(out)["pod"].startswith("blue-")
     finally:
         proc.kill()
+        proc.wait()                       # its listening socket is closed: the port is reused below
     closed = subprocess.Popen([KUBECTL, "port-forward", "pod/client", f"{local}:81"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=lab.env)
@@ -221,15 +231,15 @@ def test_svc_port_forward_and_a_port_nothing_listens_on(lab):
 def test_process_output_logs_exit_status_and_restarts(lab):
     lab("run", "once", "--restart=Never", "--image=busybox", "--",
         "sh", "-c", "echo out; echo err >&2; ping -c1 -W2 127.0.0.1 >/dev/null && echo pinged")
-    pod = wait_for(lambda: (p := pod_json(lab, "once"))["status"]["phase"] == "Succeeded" and p,
-                   what="once to succeed")
+    pod = eventually(lambda: (p := pod_json(lab, "once"))["status"]["phase"] == "Succeeded" and p,
+                     bool, "once to succeed")
     assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
     # stdout and stderr are two pipes: their lines interleave as they arrive
     assert sorted(lab("logs", "once").stdout.splitlines()) == ["err", "out", "pinged"]
     lab("run", "crash", "--image=busybox", "--", "sh", "-c", "echo boom; exit 2")
-    status = wait_for(lambda: (s := (pod_json(lab, "crash")["status"].get("containerStatuses")
-                                     or [{}])[0]).get("state", {}).get("waiting") and s,
-                      what="CrashLoopBackOff")
+    status = eventually(lambda: (s := (pod_json(lab, "crash")["status"].get("containerStatuses")
+                                       or [{}])[0]).get("state", {}).get("waiting") and s,
+                        bool, "CrashLoopBackOff")
     assert status["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert status["restartCount"] == 1 and status["lastState"]["terminated"]["exitCode"] == 2
     assert "CrashLoopBackOff" in lab("get", "pod", "crash").stdout
@@ -259,16 +269,16 @@ def test_bad_input_gives_kubectls_errors_and_leaves_nothing(lab):
 
 def test_processes_die_with_their_pod(lab):
     lab("run", "sleeper", "--image=busybox", "--", "sleep", "1000")
-    lab("wait", "--for=condition=Ready", "pod/sleeper", "--timeout=20s")
+    lab("wait", "--for=condition=Ready", "pod/sleeper", "--timeout=60s")
     netns = lab.lab.spec.pod_netns("default", "sleeper")
     exec_bg = lab("exec", "sleeper", "--", "sh", "-c", "sleep 999 >/dev/null 2>&1 &")
     assert exec_bg.returncode == 0
-    assert len(wait_for(lambda: len(netns_processes(netns)) >= 2 and netns_processes(netns),
-                        what="processes in the pod")) >= 2
+    assert len(eventually(lambda: len(netns_processes(netns)) >= 2 and netns_processes(netns),
+                          bool, "processes in the pod")) >= 2
     lab("delete", "pod", "sleeper", "--now")
     assert netns_processes(netns) == [] and netns not in list_netns()
     lab("run", "left", "--image=busybox", "--", "sleep", "1000")     # swept by the teardown
-    lab("wait", "--for=condition=Ready", "pod/left", "--timeout=20s")
+    lab("wait", "--for=condition=Ready", "pod/left", "--timeout=60s")
 
 
 def free_port() -> int:

@@ -14,6 +14,8 @@ from labkit.embedded import lifecycle
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 
+from .helpers import pods_created
+
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 NAME = "tpages"
 
@@ -68,6 +70,7 @@ def busybox_wget(kubectl, *labels):
 def test_declare_network_policy(kubectl):
     kubectl("create", "deployment", "nginx", "--image=nginx")
     kubectl("expose", "deployment", "nginx", "--port=80")
+    pods_created(kubectl, "app=nginx")
     kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=nginx", "--timeout=30s")
     before = busybox_wget(kubectl)
     assert before.returncode == 0, before.stdout + before.stderr
@@ -96,6 +99,7 @@ def test_debug_services(kubectl):
     """tasks/debug/debug-application/debug-service: serve_hostname pods, then through a Service."""
     kubectl("create", "deployment", "hostnames", "--image=registry.k8s.io/serve_hostname")
     kubectl("scale", "deployment", "hostnames", "--replicas=3")
+    pods_created(kubectl, "app=hostnames", 3)
     kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=hostnames", "--timeout=30s")
     names = set(kubectl("get", "pods", "-l", "app=hostnames", "-o",
                         "jsonpath={.items[*].metadata.name}").stdout.split())
