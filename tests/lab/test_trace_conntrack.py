@@ -3,7 +3,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -14,6 +13,8 @@ from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 from labkit.inspect.conntrack import parse_conntrack
 from labkit.trace import trace
+
+from .helpers import eventually
 
 
 @pytest.fixture(scope="module", params=["kindnet", "flannel"])
@@ -28,11 +29,23 @@ def lab(request, tmp_path_factory):
     k("-n", "demo", "expose", "deployment", "blue", "--port=80")
     k("-n", "demo", "run", "client", "--image=nicolaka/netshoot", "--", "sleep", "infinity")
     lab = EmbeddedLab(name)
-    deadline = time.monotonic() + 20
-    while len([p for p in lab.pods() if p["namespace"] == "demo"]) < 4:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    time.sleep(1)      # endpoints and rules
+
+    def endpoints() -> int:
+        try:
+            return len(trace(labkit.connect(lab=name).snapshot(), "demo/client", "demo/blue:80").candidates)
+        except labkit.LabkitError:          # the client pod is not there yet
+            return 0
+
+    eventually(endpoints, lambda n: n == 3, "the Service's three endpoints")
+    cluster_ip = k("-n", "demo", "get", "svc", "blue", "-o", "jsonpath={.spec.clusterIP}").stdout
+
+    def answers() -> bool:                  # kube-proxy's rules land after the EndpointSlice
+        try:
+            return lab.exec("demo/client", ["curl", "-s", "-m", "3", f"http://{cluster_ip}/"]).returncode == 0
+        except labkit.LabkitError:
+            return False
+
+    eventually(answers, bool, "the Service answering through its cluster IP")
     yield lab
     lifecycle.down(name)
 
