@@ -1,7 +1,9 @@
 """The kube-proxy benchmark as a figure (matplotlib): programming time, first-packet latency, memory.
 
-Three panels against the number of services, one line per mode (and per sync kind or service):
-the iptables lines grow with the services, the nftables ones stay flat where upstream's design
+Three panels against the number of services, one line per mode (and per sync kind or service).
+The programming panel draws CPU time (the lab's, ``nft``'s or ``iptables-restore``'s and the kernel's
+work for them, best of the runs), which a busy machine does not inflate as it does wall time.
+The iptables lines grow with the services, the nftables ones stay flat where upstream's design
 says they should (latency, partial syncs), and the text of notebook 05 says why the first full
 load of an nftables table still grows (the kernel names each anonymous map by scanning them all).
 """
@@ -44,8 +46,8 @@ def _draw(fig, axes, results: list[Result]) -> None:
         rows = sorted((r for r in results if r.mode == mode), key=lambda r: r.services)
         x = [r.services for r in rows]
         color = COLORS.get(mode)
-        axes[0].plot(x, [r.full_sync_s for r in rows], "o-", color=color, label=i18n.t("bench.series_full", mode=mode))
-        axes[0].plot(x, [r.partial_sync_s for r in rows], "s--", color=color,
+        axes[0].plot(x, [r.full_sync for r in rows], "o-", color=color, label=i18n.t("bench.series_full", mode=mode))
+        axes[0].plot(x, [r.partial_sync for r in rows], "s--", color=color,
                      label=i18n.t("bench.series_partial", mode=mode))
         axes[1].plot(x, [r.last.p50 for r in rows], "o-", color=color, label=i18n.t("bench.series_last", mode=mode))
         axes[1].plot(x, [r.first.p50 for r in rows], "s--", color=color, label=i18n.t("bench.series_first", mode=mode))

@@ -27,11 +27,17 @@ MESSAGES = {
     },
     "bench.col.mode": {"en": "mode", "fr": "mode"},
     "bench.col.services": {"en": "services", "fr": "services"},
-    "bench.col.full": {"en": "full sync", "fr": "sync complète"},
+    "bench.col.full": {"en": "full sync CPU/wall", "fr": "sync complète CPU/réel"},
     "bench.col.partial": {"en": "1-svc change", "fr": "1 svc modifié"},
     "bench.col.first": {"en": "1st svc p50/p99", "fr": "1er svc p50/p99"},
     "bench.col.last": {"en": "last svc p50/p99", "fr": "dern. svc p50/p99"},
     "bench.col.memory": {"en": "memory", "fr": "mémoire"},
+    "bench.cpu_note": {
+        "en": "CPU: the lab's, nft's or iptables-restore's and the kernel's work for them (does not grow on a busy "
+              "machine; wall time does); best of {runs} run(s); 1-svc change: CPU",
+        "fr": "CPU : le travail du lab, de nft ou d'iptables-restore et du noyau pour eux (ne grandit pas sur une "
+              "machine chargée, le temps réel si) ; meilleur de {runs} essai(s) ; 1 svc modifié : CPU",
+    },
     "bench.latency_note": {
         "en": "p50/p99: round trip of a new connection's first packet (SYN to SYN-ACK) to the first and the last Service",
         "fr": "p50/p99 : aller-retour du premier paquet d'une nouvelle connexion (SYN puis SYN-ACK) vers le premier et le dernier Service",
@@ -41,7 +47,7 @@ MESSAGES = {
         "fr": "kube-proxy dans le lab : {modes}",
     },
     "bench.axis_services": {"en": "services (2 endpoints each)", "fr": "services (2 endpoints chacun)"},
-    "bench.axis_sync": {"en": "rule programming (s)", "fr": "programmation des règles (s)"},
+    "bench.axis_sync": {"en": "rule programming, CPU time (s)", "fr": "programmation des règles, temps CPU (s)"},
     "bench.axis_latency": {"en": "first packet round trip, p50 (ms)", "fr": "aller-retour du 1er paquet, p50 (ms)"},
     "bench.axis_memory": {"en": "ruleset memory (MiB, kernel slab)", "fr": "mémoire des règles (Mio, slab du noyau)"},
     "bench.series_full": {"en": "{mode}: full sync", "fr": "{mode} : sync complète"},

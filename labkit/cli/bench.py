@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kp.add_argument("--services", default="1000,5000,10000", help="service counts, e.g. 1000,5000,10000,30000")
     kp.add_argument("--modes", default="iptables,nftables", help="iptables, nftables or both")
     kp.add_argument("--samples", type=int, default=200, help="new connections per service measured")
+    kp.add_argument("--runs", type=int, default=3, help="full syncs and changes per size; the best one counts")
     kp.add_argument("--plot", metavar="FILE.png", help="also draw the figures (matplotlib)")
     kp.add_argument("--json", action="store_true", help="print the figures as JSON")
     kp.set_defaults(func=_kube_proxy)
@@ -33,7 +34,8 @@ def _kube_proxy(args: argparse.Namespace) -> int:
     sizes, modes = parse_sizes(args.services), parse_modes(args.modes)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still deletes its namespaces
     samples = max(1, min(args.samples, 5000))
-    results = run(modes, sizes, samples, progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True))
+    results = run(modes, sizes, samples, progress=lambda msg: print(f"… {msg}", file=sys.stderr, flush=True),
+                  runs=max(1, min(args.runs, 20)))
     if args.json:
         json.dump([r.to_json() for r in results], sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -40,9 +40,33 @@ def _result(mode, n, ms):
 def test_table_and_json():
     results = [_result("iptables", 1000, 0.1), _result("nftables", 1000, 0.05)]
     table = format_table(results)
-    assert len(table.splitlines()) == 4 and "iptables" in table and "1,000" in table
+    assert len(table.splitlines()) == 5 and "iptables" in table and "1,000" in table
+    assert "1,000/1,000 ms" in table                # no CPU time measured: the wall time stands in
     data = results[0].to_json()
     assert data["last"]["p50_ms"] == pytest.approx(0.3) and data["first"]["samples"] == 2
+
+
+def test_the_cpu_time_is_the_figure_when_measured(tmp_path):
+    """A busy machine stretches the wall time, not the CPU time: the table and the chart show the
+    CPU time, and records from before it was measured still load (their wall time stands in)."""
+    import dataclasses
+    import json
+
+    from labkit.bench.kube_proxy_model import load_results
+    from labkit.bench.kube_proxy_plot import figure
+
+    measured = dataclasses.replace(_result("iptables", 5000, 0.1), full_sync_s=12.7, full_sync_cpu_s=4.5,
+                                   partial_sync_s=0.13, partial_sync_cpu_s=0.07, runs=3, load=6.0)
+    old = _result("iptables", 1000, 0.1)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([old.to_json() | {"full_sync_cpu_s": None}, measured.to_json()]))
+    back = load_results(path)
+    assert back[1].full_sync == 4.5 and back[1].partial_sync == 0.07 and back[1].runs == 3
+    assert back[0].full_sync == old.full_sync_s and back[0].runs == 1
+    table = format_table(back)
+    assert "4,500/12,700 ms" in table and "70.0 ms" in table and "best of 3 run(s)" in table
+    full = figure(back).get_axes()[0].get_lines()[0]
+    assert list(full.get_ydata()) == [old.full_sync_s, 4.5]
 
 
 def test_plot_has_three_panels_with_one_line_per_series(tmp_path):
