@@ -2,12 +2,15 @@
 
 Three panels against the number of services, one line per mode (and per sync kind or service).
 The programming panel draws CPU time (the lab's, ``nft``'s or ``iptables-restore``'s and the kernel's
-work for them, best of the runs), which a busy machine does not inflate as it does wall time.
+work for them, best of the runs), which a busy machine does not inflate as it does wall time; a
+point recorded before the CPU time was (wall time only) is drawn hollow.
 The iptables lines grow with the services, the nftables ones stay flat where upstream's design
 says they should (latency, partial syncs), and the text of notebook 05 says why the first full
 load of an nftables table still grows (the kernel names each anonymous map by scanning them all).
 """
 from __future__ import annotations
+
+import math
 
 from .. import i18n
 from .kube_proxy_model import Result
@@ -49,6 +52,11 @@ def _draw(fig, axes, results: list[Result]) -> None:
         axes[0].plot(x, [r.full_sync for r in rows], "o-", color=color, label=i18n.t("bench.series_full", mode=mode))
         axes[0].plot(x, [r.partial_sync for r in rows], "s--", color=color,
                      label=i18n.t("bench.series_partial", mode=mode))
+        for value, cpu, marker in ((Result.full_sync, "full_sync_cpu_s", "o"), (Result.partial_sync, "partial_sync_cpu_s", "s")):
+            wall = [r for r in rows if math.isnan(getattr(r, cpu))]   # no CPU time recorded: a hollow mark
+            if wall and len(wall) < len(rows):
+                axes[0].scatter([r.services for r in wall], [value.fget(r) for r in wall], marker=marker,  # type: ignore[attr-defined]
+                                facecolors="white", edgecolors=color, zorder=3)
         axes[1].plot(x, [r.last.p50 for r in rows], "o-", color=color, label=i18n.t("bench.series_last", mode=mode))
         axes[1].plot(x, [r.first.p50 for r in rows], "s--", color=color, label=i18n.t("bench.series_first", mode=mode))
         axes[2].plot(x, [r.memory_mib for r in rows], "o-", color=color, label=mode)

@@ -65,8 +65,10 @@ def test_the_cpu_time_is_the_figure_when_measured(tmp_path):
     assert back[0].full_sync == old.full_sync_s and back[0].runs == 1
     table = format_table(back)
     assert "4,500/12,700 ms" in table and "70.0 ms" in table and "best of 3 run(s)" in table
-    full = figure(back).get_axes()[0].get_lines()[0]
-    assert list(full.get_ydata()) == [old.full_sync_s, 4.5]
+    ax = figure(back).get_axes()[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [old.full_sync_s, 4.5]
+    hollow = [list(map(tuple, c.get_offsets())) for c in ax.collections]   # the wall-time point, drawn hollow
+    assert hollow == [[(1000, old.full_sync_s)], [(1000, old.partial_sync_s)]]
 
 
 def test_plot_has_three_panels_with_one_line_per_series(tmp_path):
