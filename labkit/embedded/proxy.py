@@ -322,7 +322,8 @@ class KubeProxy(DebouncedSync):
             self.parsed.forget(base, names)
         updates: dict[str, NftUpdate | None] = {}
         ipt_updates: dict[str, IptablesUpdate | None] = {}
-        shared: Shared = {}  # what this sync rendered for one node and another can take (``render_cache``)
+        # what this sync rendered for one node and another can take (``render_cache``)
+        shared: Shared | None = {} if len(nodes) > 1 else None
         if changed is not None and self.incremental:
             for i, n in enumerate(nodes):
                 if self.spec.proxy_mode == "nftables" and n.name in self._nft_state:
