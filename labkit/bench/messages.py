@@ -47,7 +47,7 @@ MESSAGES = {
         "fr": "kube-proxy dans le lab : {modes}",
     },
     "bench.axis_services": {"en": "services (2 endpoints each)", "fr": "services (2 endpoints chacun)"},
-    "bench.axis_sync": {"en": "rule programming, CPU time (s)", "fr": "programmation des règles, temps CPU (s)"},
+    "bench.axis_sync": {"en": "rule programming (CPU, s)", "fr": "programmation (CPU, s)"},
     "bench.axis_latency": {"en": "first packet round trip, p50 (ms)", "fr": "aller-retour du 1er paquet, p50 (ms)"},
     "bench.axis_memory": {"en": "ruleset memory (MiB, kernel slab)", "fr": "mémoire des règles (Mio, slab du noyau)"},
     "bench.series_full": {"en": "{mode}: full sync", "fr": "{mode} : sync complète"},

@@ -622,6 +622,17 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # Below: a small run (100, 1,000, 3,000 Services) if this kernel runs as root, else the figures
 # recorded on a 2-core VM up to 30,000 Services.
 #
+# The left plot is **CPU time**, not wall time: the work of the lab, of `nft` or `iptables-restore`
+# and of the kernel for them, the best of 3 runs. On a shared machine the wall time follows the
+# neighbours (the iptables full sync of 5,000 Services took 4.8 s one day and 12.7 s on a busier
+# one); its CPU time does not (3.2 s). A hollow mark is a wall time recorded earlier (the iptables
+# full sync of 30,000 Services takes minutes on its own). Little of a full sync is the lab's code:
+# at 10,000 Services the nftables one costs 2.0 s of CPU, of which `nft` 1.0.6 spends 1.0–1.2 s
+# parsing the rules and the kernel 0.8 s loading and checking them (`bench/kube_proxy_floor.py`),
+# the iptables one 7.0 s, all but 0.2 s in `iptables-restore` and the kernel. The lab renders the
+# rules before that, in Python: about 1.8 s for the first node at 10,000 Services and 0.4 s for
+# each other node, which shares what is the same everywhere (`bench/kube_proxy_full_render.py`).
+#
 # Look at the middle plot: in iptables mode, reaching the last Service costs more as Services are
 # added (`KUBE-SERVICES` is read rule by rule), in nftables mode it stays flat (one verdict-map
 # lookup). A one-service change rewrites only that Service's chains and map elements in both modes.
@@ -637,7 +648,7 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # changed (about 1 ms of Python at 10,000 Services). What stays O(Services) in a change is the
 # kernel's own check: it walks the whole table from its base chains whenever a rule or a
 # verdict-map element with a jump is added, whatever the change. At 10,000 Services on a 2-core VM
-# that check alone is 46–55 ms of kernel CPU, so a one-Service change takes 50 ms at best and
+# that check alone is 43–55 ms of kernel CPU, so a one-Service change takes 50 ms at best and
 # 57 ms typically (`bench/kube_proxy_floor.py`); upstream pays the same check. Linux 6.18 cannot
 # check only the chains a change touches (proposed by the netfilter maintainers in 2025).
 # %% [markdown] fr
@@ -650,6 +661,18 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # le **dernier** Service, dont le premier paquet traverse les règles. Ci-dessous : une petite mesure
 # (100, 1 000, 3 000 Services) si ce noyau tourne en root, sinon les chiffres enregistrés sur une
 # VM à 2 cœurs jusqu'à 30 000 Services.
+#
+# Le graphique de gauche montre le **temps CPU**, pas le temps réel : le travail du lab, de `nft`
+# ou d'`iptables-restore` et du noyau pour eux, le meilleur de 3 essais. Sur une machine partagée,
+# le temps réel suit les voisins (la synchronisation complète iptables de 5 000 Services a pris
+# 4,8 s un jour et 12,7 s un jour plus chargé) ; son temps CPU, non (3,2 s). Un point creux est un
+# temps réel mesuré plus tôt (la synchronisation complète iptables de 30 000 Services prend à elle
+# seule plusieurs minutes). Le code du lab pèse peu dans une synchronisation complète : à 10 000
+# Services, celle de nftables coûte 2,0 s de CPU, dont 1,0 à 1,2 s pour `nft` 1.0.6 qui analyse les
+# règles et 0,8 s pour le noyau qui les charge et les vérifie (`bench/kube_proxy_floor.py`) ; celle
+# d'iptables 7,0 s, dont tout sauf 0,2 s dans `iptables-restore` et le noyau. Le lab écrit les
+# règles avant cela, en Python : environ 1,8 s pour le premier nœud à 10 000 Services et 0,4 s pour
+# chacun des autres, qui partagent ce qui est identique partout (`bench/kube_proxy_full_render.py`).
 #
 # Regardez le graphique du milieu : en mode iptables, joindre le dernier Service coûte plus cher à
 # mesure que les Services s'ajoutent (`KUBE-SERVICES` est lu règle après règle) ; en mode nftables,
@@ -669,7 +692,7 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # chaînes de base dès qu'une règle ou un élément de map de verdicts avec un saut est ajouté, quelle
 # que soit la modification. Comme les *change trackers* d'upstream, le kube-proxy du lab ne relit
 # et ne réécrit que les Services modifiés (environ 1 ms de Python à 10 000 Services). À 10 000
-# Services sur une VM à 2 cœurs, cette vérification coûte à elle seule 46 à 55 ms de CPU noyau :
+# Services sur une VM à 2 cœurs, cette vérification coûte à elle seule 43 à 55 ms de CPU noyau :
 # modifier un Service prend 50 ms au mieux, 57 ms en général (`bench/kube_proxy_floor.py`), et
 # upstream paie la même vérification. Linux 6.18 ne sait pas vérifier seulement les chaînes
 # touchées (les mainteneurs de netfilter l'ont proposé en 2025).
