@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import json
 import socket
 import time
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -91,10 +93,10 @@ class _Udp(asyncio.DatagramProtocol):
     def __init__(self, responder: EchoResponder, pod: PodIdentity, port: int) -> None:
         self.responder, self.pod, self.port = responder, pod, port
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self.transport = transport
 
-    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr) -> None:
         self.responder.log(self.pod, f"{addr[0]}:{addr[1]} UDP {self.port} {len(data)} bytes")
         reply = image_body(self.pod, addr, data.decode(errors="replace").strip(), "UDP")
         if reply is None:
@@ -106,10 +108,10 @@ class _DnsUdp(asyncio.DatagramProtocol):
     def __init__(self, responder: EchoResponder) -> None:
         self.responder = responder
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self.transport = transport
 
-    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr) -> None:
         reply = self.responder.dns_answer(data)
         if reply:
             self.transport.sendto(reply, addr)
@@ -120,8 +122,10 @@ class EchoResponder:
 
     def __init__(self) -> None:
         # Set by the daemon once the API store exists: bytes of a DNS query -> bytes of the answer.
-        self.dns_resolver = None
-        self._servers: dict[str, list] = {}
+        self.dns_resolver: Callable[[bytes], bytes] | None = None
+        # Another reader of every access-log line (the runtime copies them into the pod's log).
+        self.also_log: Callable[[PodIdentity, str], None] | None = None
+        self._servers: dict[str, list[asyncio.BaseTransport | asyncio.Server]] = {}
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netns")
         self.access_logs: dict[str, collections.deque] = {}
 
@@ -130,6 +134,8 @@ class EchoResponder:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.access_logs.setdefault(key, collections.deque(maxlen=ACCESS_LOG_LINES)).append(
             f"{stamp} {line}")
+        if self.also_log is not None:
+            self.also_log(pod, line)
 
     async def serve(self, pod: PodIdentity, ports: list[tuple[int, str]]) -> None:
         key = f"{pod.namespace}/{pod.name}"
@@ -139,7 +145,7 @@ class EchoResponder:
             return
         loop = asyncio.get_running_loop()
         sockets = await loop.run_in_executor(self._executor, open_sockets, pod.netns, ports)
-        servers = []
+        servers: list[asyncio.BaseTransport | asyncio.Server] = []
         for sock, port, protocol in sockets:
             if pod.serves_dns and port == 53:
                 if protocol == "UDP":
@@ -149,11 +155,11 @@ class EchoResponder:
                     servers.append(await asyncio.start_server(self._handle_dns_tcp, sock=sock))
             elif protocol == "UDP":
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda p=port: _Udp(self, pod, p), sock=sock)
+                    functools.partial(_Udp, self, pod, port), sock=sock)
                 servers.append(transport)
             else:
                 server = await asyncio.start_server(
-                    lambda r, w, p=port: self._handle_tcp(pod, p, r, w), sock=sock)
+                    functools.partial(self._handle_tcp, pod, port), sock=sock)
                 servers.append(server)
         self._servers[key] = servers
 

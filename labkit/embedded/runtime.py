@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from ..apiserver.logbuffer import LogBuffer
 from ..apiserver.runtime import ExecProcess, NodeInfo
+from .echo import PodIdentity
 from .images import serving
 from .netns import entered
 from .paths import lab_dir
@@ -51,13 +52,11 @@ class EmbeddedRuntime:
         self.before_containers: Callable[[dict, str], Awaitable[None]] | None = None
         self.after_network: Callable[[dict, object], Awaitable[None]] | None = None
         self._first_container: dict[str, tuple[str, str]] = {}   # "ns/name" -> (uid, container)
-        self._echo_log = pods.echo.log
         # The echo responder's access log also goes to the pod's log (``kubectl logs -f``
         # shows each request as it arrives); the responder keeps its own copy for ``labkit``.
-        pods.echo.log = self._access_log
+        pods.echo.also_log = self._access_log
 
-    def _access_log(self, pod, line: str) -> None:
-        self._echo_log(pod, line)
+    def _access_log(self, pod: PodIdentity, line: str) -> None:
         owner = self._first_container.get(f"{pod.namespace}/{pod.name}")
         if owner is not None:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
