@@ -13,6 +13,7 @@ import platform
 import ssl
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -29,6 +30,12 @@ from .store import Store, write_atomic
 from .streams import Streams
 from .tls import ensure_tls, ensure_token, kubeconfig, write_kubeconfig
 from .validation import plug_netpol
+
+if TYPE_CHECKING:
+    from .companions import Companions
+    from .nodeagent import Agent
+    from .noderoute import Writer
+    from .nodestate import Reader
 
 NODES = BY_KEY["core/nodes"]
 KUBELET_VERSION = "v1.32.0"
@@ -50,12 +57,14 @@ class ApiServer:
         self.bookmark_interval = bookmark_interval
         self.max_pods = max_pods
         self.token = ""
-        self.node_state = None      # a nodestate.Reader: the lab daemon hands node state to clients
-        self.node_route = None      # a noderoute.Writer: the exercises' `ip route add|del|replace`, nothing else
-        self.node_agent = None      # a nodeagent.Agent: stop/start a node's BIRD or service proxy
-        self.node_events = None     # an embedded.netwatch.NodeWatcher: netlink events of the nodes, as a watch
-        self.node_flows = None      # an embedded.flows.FlowRunner: trace, capture or probe one flow for a client
-        self.companions = None      # a companions.Companions: start/stop a second lab from a fixed list of presets
+        # Set by the lab daemon before ``start``; the API server imports no data plane, so the two
+        # objects from ``embedded`` are typed as what the routes call on them.
+        self.node_state: Reader | None = None   # the lab daemon hands node state to clients
+        self.node_route: Writer | None = None   # the exercises' `ip route add|del|replace` only
+        self.node_agent: Agent | None = None    # stop/start a node's BIRD or service proxy
+        self.node_events: Any = None   # embedded.netwatch.NodeWatcher: the nodes' netlink events
+        self.node_flows: Any = None    # embedded.flows.FlowRunner: trace, capture or probe one flow
+        self.companions: Companions | None = None   # start/stop a second lab from fixed presets
         self.store: Store | None = None
         self.api: Api | None = None
         self.controllers: ControllerManager | None = None
