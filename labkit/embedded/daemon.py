@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from . import neighbours
 from .control import MAX_MESSAGE, encode_error
@@ -22,6 +24,17 @@ from .paths import control_socket, kubeconfig_file, lab_dir, pid_file
 from .permissions import restrict
 from .pods import PodManager
 from .state import LabState
+
+if TYPE_CHECKING:     # imported where used: the daemon loads each agent when it starts it
+    from ..apiserver import ApiServer
+    from ..apiserver.api import Api
+    from ..apiserver.store import Store
+    from .apiproxy import ApiRelay
+    from .controller import DebouncedSync
+    from .ebpf_proxy import NodePortProxy
+    from .loadbalancer import LoadBalancerSpeaker
+    from .policy import PolicyEnforcer
+    from .runtime import EmbeddedRuntime
 
 MESSAGES = {
     "lab.no_service_proxy": {"en": "lab {name} runs no service proxy yet",
@@ -38,13 +51,34 @@ class LabDaemon:
         self.pods = PodManager(state, self.echo)
         self._stop = asyncio.Event()
         self._companion_lock = asyncio.Lock()
-        self.api = None
-        self.proxy = None
-        self.nodeports = None      # ebpf mode: kube-proxy for NodePorts only
-        self.lb = None
-        self.relay = None
+        self.api: ApiServer | None = None
+        self.runtime: EmbeddedRuntime | None = None
+        self.proxy: DebouncedSync | None = None      # kube-proxy, or the socket LB's agent
+        self.nodeports: NodePortProxy | None = None  # ebpf mode: kube-proxy for NodePorts only
+        self.lb: LoadBalancerSpeaker | None = None
+        self.relay: ApiRelay | None = None
+        self.policy: PolicyEnforcer | None = None
         self._services_ready = False     # kube-dns's endpoints programmed in every node (see ready())
         self._services_check: asyncio.Task | None = None
+
+    # The API server's parts, for the node agents that ``start_api`` starts once it serves.
+    @property
+    def _store(self) -> Store:
+        if self.api is None or self.api.store is None:
+            raise RuntimeError("the lab's API server is not started")
+        return self.api.store
+
+    @property
+    def _verbs(self) -> Api:
+        if self.api is None or self.api.api is None:
+            raise RuntimeError("the lab's API server is not started")
+        return self.api.api
+
+    @property
+    def _runtime(self) -> EmbeddedRuntime:
+        if self.runtime is None:
+            raise RuntimeError("the lab's API server is not started")
+        return self.runtime
 
     async def handle(self, op: str, args: dict):
         if op == "ping":
@@ -148,7 +182,7 @@ class LabDaemon:
     async def _confirm_services(self) -> None:
         from ..apiserver.resources import BY_KEY
 
-        store, deadline = self.api.store, time.monotonic() + 15.0
+        store, deadline = self._store, time.monotonic() + 15.0
         try:
             while time.monotonic() < deadline:
                 running = sum(1 for p in store.list(BY_KEY["core/pods"], "kube-system")
@@ -217,27 +251,28 @@ class LabDaemon:
         from .runtime import EmbeddedRuntime
 
         spec = self.state.spec
-        self.api = ApiServer(lab_dir(spec.name) / "api", EmbeddedRuntime(spec, self.pods),
-                             name=spec.name, service_cidr=spec.service_cidr,
-                             max_pods=spec.max_pods)
+        self.runtime = EmbeddedRuntime(spec, self.pods)
+        self.api = api = ApiServer(lab_dir(spec.name) / "api", self.runtime, name=spec.name,
+                                   service_cidr=spec.service_cidr, max_pods=spec.max_pods)
         from .nodestate import NodeStateReader
-        self.api.node_state = NodeStateReader(self.state)     # node state for non-root clients
+        api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         from ..exercises.noderoute import NodeRouteWriter
-        self.api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
-        self.api.node_agent = self.node_agent                 # stop/start a node's BIRD or service proxy
+        api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
+        api.node_agent = self.node_agent                 # stop/start a node's BIRD or service proxy
         from .netwatch import NodeWatcher
-        self.api.node_events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())   # node changes, watched
-        await self.api.node_events.start()
+        # node changes, watched
+        api.node_events = events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())
+        await events.start()
         from .flows import FlowRunner
-        self.api.node_flows = FlowRunner(self.state)          # trace / capture / probe one flow for non-root
-        self.api.companions = self.companions                 # a second small lab, from a fixed list of presets
-        await self.api.start()
-        self.api.write_kubeconfig(kubeconfig_file(spec.name))
+        api.node_flows = FlowRunner(self.state)          # trace / capture / probe one flow for non-root
+        api.companions = self.companions                 # a second small lab, from a fixed list of presets
+        await api.start()
+        api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()
         self.start_kube_proxy()
         self.start_load_balancers()
         from .multus import Multus
-        self.api.runtime.after_network = Multus(self.state.spec, self.api.store).attach   # second networks
+        self.runtime.after_network = Multus(self.state.spec, self._store).attach   # second networks
         self.start_pod_processes()
         if self.state.spec.policy_controller:
             self.start_policy_enforcer()
@@ -252,18 +287,19 @@ class LabDaemon:
         from .apiproxy import ApiRelay, kubernetes_endpoints
 
         control_plane = self.state.spec.node_plans()[0]
-        self.relay = ApiRelay(control_plane.netns, self.api.port)
-        await self.relay.start()
+        assert self.api is not None
+        self.relay = relay = ApiRelay(control_plane.netns, self.api.port)
+        await relay.start()
         for key, obj in kubernetes_endpoints(control_plane.ip):
-            if self.api.store.get(BY_KEY[key], "default", "kubernetes") is None:
-                self.api.api.create(BY_KEY[key], "default", obj)
+            if self._store.get(BY_KEY[key], "default", "kubernetes") is None:
+                self._verbs.create(BY_KEY[key], "default", obj)
 
     def start_cluster_dns(self) -> None:
         """CoreDNS as kind has it (Deployment + ``kube-dns`` Service), answered by ``ClusterDNS``."""
         from ..apiserver.resources import BY_KEY
         from .dns import ClusterDNS, DnsObjects, coredns_objects
 
-        store, api = self.api.store, self.api.api
+        store, api = self._store, self._verbs
         for key, obj in coredns_objects(self.state.spec.dns_ip):
             res = BY_KEY[key]
             if store.get(res, "kube-system", obj["metadata"]["name"]) is None:
@@ -282,8 +318,8 @@ class LabDaemon:
         from ..apiserver.container_status import StatusWriter
         from ..apiserver.resources import BY_KEY
 
-        writer = StatusWriter(self.api.store, BY_KEY["core/pods"])
-        self.api.runtime.processes.status_sink = writer
+        writer = StatusWriter(self._store, BY_KEY["core/pods"])
+        self._runtime.processes.status_sink = writer
 
     def start_kube_proxy(self) -> None:
         """kube-proxy in every node, fed by the API store (Services and EndpointSlices)."""
@@ -294,22 +330,22 @@ class LabDaemon:
             return self.start_ebpf_proxy()
 
         services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
-        store = self.api.store
+        store = self._store
 
         def objects() -> list[dict]:
             return ([{**o, "kind": "Service"} for o in store.list(services)]
                     + [{**o, "kind": "EndpointSlice"} for o in store.list(slices)])
 
-        self.proxy = KubeProxy(self.state.spec, objects, self._reporter("kube-proxy"))
-        self.proxy.fed = True  # told of each change below: a sync reads the changed Services only
+        self.proxy = proxy = KubeProxy(self.state.spec, objects, self._reporter("kube-proxy"))
+        proxy.fed = True  # told of each change below: a sync reads the changed Services only
         kinds = {services.key: "Service", slices.key: "EndpointSlice"}
 
         def on_change(change) -> None:
             if change.key in kinds:
-                self.proxy.object_changed(kinds[change.key], change.type == "DELETED", change.obj)
+                proxy.object_changed(kinds[change.key], change.type == "DELETED", change.obj)
 
         store.listeners.append(on_change)
-        self.proxy.start()
+        proxy.start()
 
     def start_ebpf_proxy(self) -> None:
         """No kube-proxy: a socket-level load balancer in every node (see ``ebpf_proxy``)."""
@@ -317,7 +353,7 @@ class LabDaemon:
         from .ebpf_proxy import EbpfProxy, NodePortProxy
 
         services, slices = BY_KEY["core/services"], BY_KEY["discovery.k8s.io/endpointslices"]
-        pods, store, state = BY_KEY["core/pods"], self.api.store, self.state
+        pods, store, state = BY_KEY["core/pods"], self._store, self.state
 
         def objects() -> list[dict]:
             return ([{**o, "kind": "Service"} for o in store.list(services)]
@@ -327,31 +363,33 @@ class LabDaemon:
             plan = state.spec.node(node)
             return [plan.netns] + [p.netns for p in list(state.pods.values()) if p.node == plan.name]
 
-        self.proxy = EbpfProxy(state.spec, objects, netns_of, self._reporter("ebpf-service-proxy"))
-        self.proxy.load()
-        self.nodeports = NodePortProxy(state.spec, objects, self._reporter("kube-proxy"))
+        self.proxy = proxy = EbpfProxy(state.spec, objects, netns_of,
+                                       self._reporter("ebpf-service-proxy"))
+        proxy.load()
+        self.nodeports = nodeports = NodePortProxy(state.spec, objects, self._reporter("kube-proxy"))
 
         def on_change(change) -> None:
             if change.key in (services.key, slices.key, pods.key):
-                self.proxy.changed()
+                proxy.changed()
             if change.key in (services.key, slices.key):
-                self.nodeports.changed()
+                nodeports.changed()
 
         store.listeners.append(on_change)
-        self.proxy.start()
-        self.nodeports.start()
+        proxy.start()
+        nodeports.start()
 
     def gate_on_socket_lb(self) -> None:
         """A pod's processes start once its node's socket LB knows the pod's network namespace
         (else a container connecting at once to a ClusterIP would not be translated)."""
-        before, proxy = self.api.runtime.before_containers, self.proxy
+        runtime, before, proxy = self._runtime, self._runtime.before_containers, self.proxy
+        assert proxy is not None    # started before the gate (``start_api``)
 
         async def admit(pod: dict, ip: str) -> None:
             if before is not None:
                 await before(pod, ip)
             await proxy.caught_up(5.0)
 
-        self.api.runtime.before_containers = admit
+        runtime.before_containers = admit
 
     async def guard_host(self) -> None:
         """The nodes and pods may not open connections to this machine (see ``guard``)."""
@@ -365,21 +403,21 @@ class LabDaemon:
         from .loadbalancer import LoadBalancerSpeaker
 
         watched = {BY_KEY[k].key for k in ("core/services", "discovery.k8s.io/endpointslices", "core/nodes")}
-        self.lb = LoadBalancerSpeaker(self.state.spec, self.api)
+        self.lb = lb = LoadBalancerSpeaker(self.state.spec, self.api)
 
         def on_change(change) -> None:
             if change.key in watched:
-                self.lb.changed()
+                lb.changed()
 
-        self.api.store.listeners.append(on_change)
-        self.lb.start()
+        self._store.listeners.append(on_change)
+        lb.start()
 
-    def _reporter(self, component: str):
+    def _reporter(self, component: str) -> Callable[[object, BaseException], None]:
         """``report(obj, error)`` for a node controller: one log line and one Event per object
         version (see ``apiserver.isolation``)."""
         from ..apiserver.isolation import Isolation
 
-        return Isolation(self.api.api, component).report
+        return Isolation(self._verbs, component).report
 
     def start_policy_enforcer(self) -> None:
         """NetworkPolicies enforced in every node (nftables), fed by the API store."""
@@ -387,21 +425,20 @@ class LabDaemon:
         from .admission import PolicyBarrier
         from .policy import WATCHED_KINDS, PolicyEnforcer, store_objects
 
-        barrier = PolicyBarrier()
-        self.policy = PolicyEnforcer(self.state.spec, barrier.reader(store_objects(self.api.store)),
-                                     self._reporter("network-policy-enforcer"))
-        barrier.enforcer = self.policy
+        barrier, store = PolicyBarrier(), self._store
+        self.policy = policy = PolicyEnforcer(self.state.spec, barrier.reader(store_objects(store)),
+                                              self._reporter("network-policy-enforcer"))
+        barrier.enforcer = policy
         policies = BY_KEY["networking.k8s.io/networkpolicies"]
-        barrier.unfiltered = lambda: (not self.api.store.count(policies)
-                                      and self.policy.filters_nothing())
-        self.api.runtime.before_containers = barrier.admit   # see ``admission``
+        barrier.unfiltered = lambda: (not store.count(policies) and policy.filters_nothing())
+        self._runtime.before_containers = barrier.admit   # see ``admission``
 
         def on_change(change) -> None:
             if change.key in WATCHED_KINDS:
-                self.policy.changed()
+                policy.changed()
 
-        self.api.store.listeners.append(on_change)
-        self.policy.start()
+        store.listeners.append(on_change)
+        policy.start()
 
 
 def main(argv: list[str] | None = None) -> int:
