@@ -40,7 +40,8 @@ MESSAGES = {
     "lab.no_service_proxy": {"en": "lab {name} runs no service proxy yet",
                              "fr": "le lab {name} ne fait encore tourner aucun proxy de services"},
     "lab.bad_agent_action": {"en": "unknown agent action {action!r}: choose stop, start or status",
-                             "fr": "action d'agent inconnue {action!r} : choisissez stop, start ou status"},
+                             "fr": "action d'agent inconnue {action!r} : choisissez stop, start "
+                                   "ou status"},
 }
 
 
@@ -58,7 +59,7 @@ class LabDaemon:
         self.lb: LoadBalancerSpeaker | None = None
         self.relay: ApiRelay | None = None
         self.policy: PolicyEnforcer | None = None
-        self._services_ready = False     # kube-dns's endpoints programmed in every node (see ready())
+        self._services_ready = False     # kube-dns's endpoints programmed in every node (ready())
         self._services_check: asyncio.Task | None = None
 
     # The API server's parts, for the node agents that ``start_api`` starts once it serves.
@@ -145,7 +146,8 @@ class LabDaemon:
         return {"node": plan.name, "running": plan.name not in self.proxy.stopped}
 
     async def companions(self, action: str, preset: str) -> object:
-        """Start, stop or tell the companion labs of this lab (``companions``); one change at a time."""
+        """Start, stop or tell the companion labs of this lab (``companions``); one change at a
+        time."""
         from . import companions
 
         name = self.state.spec.name
@@ -153,7 +155,8 @@ class LabDaemon:
             return await asyncio.to_thread(companions.status, name)
         if action == "status":
             wanted = companions.companion_name(name, preset)      # BadInput for an unknown preset
-            return next(c for c in await asyncio.to_thread(companions.status, name) if c["name"] == wanted)
+            listed = await asyncio.to_thread(companions.status, name)
+            return next(c for c in listed if c["name"] == wanted)
         async with self._companion_lock:
             if action == "stop":
                 return await asyncio.to_thread(companions.stop, name, preset)
@@ -169,12 +172,13 @@ class LabDaemon:
         system = [p for p in self.api.store.list(BY_KEY["core/pods"], "kube-system")]
         if not (system and all(p.get("status", {}).get("phase") == "Running" for p in system)):
             return False
-        # Running CoreDNS pods are not yet a usable cluster: kube-dns's EndpointSlice must list them and
-        # the service proxy must have programmed it, or a pod's first lookup is refused (kind's
+        # Running CoreDNS pods are not yet a usable cluster: kube-dns's EndpointSlice must list them
+        # and the service proxy must have programmed it, or a pod's first lookup is refused (kind's
         # `--wait` waits for the control plane to be Ready in the same spirit)
         if not self._services_ready and self._services_check is None:
             try:
-                self._services_check = asyncio.get_running_loop().create_task(self._confirm_services())
+                loop = asyncio.get_running_loop()
+                self._services_check = loop.create_task(self._confirm_services())
             except RuntimeError:
                 return False
         return self._services_ready
@@ -187,10 +191,10 @@ class LabDaemon:
             while time.monotonic() < deadline:
                 running = sum(1 for p in store.list(BY_KEY["core/pods"], "kube-system")
                               if p.get("status", {}).get("phase") == "Running")
-                listed = sum(len(s.get("endpoints") or [])
-                             for s in store.list(BY_KEY["discovery.k8s.io/endpointslices"], "kube-system")
-                             if (s.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
-                             == "kube-dns")
+                slices = store.list(BY_KEY["discovery.k8s.io/endpointslices"], "kube-system")
+                listed = sum(len(s.get("endpoints") or []) for s in slices
+                             if (s.get("metadata", {}).get("labels") or {})
+                             .get("kubernetes.io/service-name") == "kube-dns")
                 if listed >= running:
                     break
                 await asyncio.sleep(0.05)
@@ -205,8 +209,10 @@ class LabDaemon:
             line = await reader.readline()
             request = json.loads(line)
             try:
-                reply = {"ok": True, "result": await self.handle(request["op"], request.get("args", {}))}
-            except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, the daemon stays up
+                result = await self.handle(request["op"], request.get("args", {}))
+                reply = {"ok": True, "result": result}
+            # every failure goes back to the caller, the daemon stays up
+            except Exception as exc:  # noqa: BLE001
                 reply = {"ok": False, "error": encode_error(exc)}
             writer.write((json.dumps(reply) + "\n").encode())
             await writer.drain()
@@ -257,15 +263,15 @@ class LabDaemon:
         from .nodestate import NodeStateReader
         api.node_state = NodeStateReader(self.state)     # node state for non-root clients
         from ..exercises.noderoute import NodeRouteWriter
-        api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace` only
+        api.node_route = NodeRouteWriter(self.state)     # break-and-fix: `ip route add|del|replace`
         api.node_agent = self.node_agent                 # stop/start a node's BIRD or service proxy
         from .netwatch import NodeWatcher
         # node changes, watched
         api.node_events = events = NodeWatcher((p.name, p.netns) for p in spec.node_plans())
         await events.start()
         from .flows import FlowRunner
-        api.node_flows = FlowRunner(self.state)          # trace / capture / probe one flow for non-root
-        api.companions = self.companions                 # a second small lab, from a fixed list of presets
+        api.node_flows = FlowRunner(self.state)          # trace, capture, probe one flow (non-root)
+        api.companions = self.companions                 # a second small lab, from fixed presets
         await api.start()
         api.write_kubeconfig(kubeconfig_file(spec.name))
         await self.guard_host()
@@ -295,7 +301,8 @@ class LabDaemon:
                 self._verbs.create(BY_KEY[key], "default", obj)
 
     def start_cluster_dns(self) -> None:
-        """CoreDNS as kind has it (Deployment + ``kube-dns`` Service), answered by ``ClusterDNS``."""
+        """CoreDNS as kind has it (Deployment + ``kube-dns`` Service), answered by
+        ``ClusterDNS``."""
         from ..apiserver.resources import BY_KEY
         from .dns import ClusterDNS, DnsObjects, coredns_objects
 
@@ -361,12 +368,14 @@ class LabDaemon:
 
         def netns_of(node: str) -> list[str]:
             plan = state.spec.node(node)
-            return [plan.netns] + [p.netns for p in list(state.pods.values()) if p.node == plan.name]
+            return [plan.netns] + [p.netns for p in list(state.pods.values())
+                                   if p.node == plan.name]
 
         self.proxy = proxy = EbpfProxy(state.spec, objects, netns_of,
                                        self._reporter("ebpf-service-proxy"))
         proxy.load()
-        self.nodeports = nodeports = NodePortProxy(state.spec, objects, self._reporter("kube-proxy"))
+        self.nodeports = nodeports = NodePortProxy(state.spec, objects,
+                                                   self._reporter("kube-proxy"))
 
         def on_change(change) -> None:
             if change.key in (services.key, slices.key, pods.key):
@@ -398,11 +407,13 @@ class LabDaemon:
         await guard.apply(self.state.spec)
 
     def start_load_balancers(self) -> None:
-        """LoadBalancer Services get an address on the node network, as MetalLB's L2 mode on kind."""
+        """LoadBalancer Services get an address on the node network, as MetalLB's L2 mode on
+        kind."""
         from ..apiserver.resources import BY_KEY
         from .loadbalancer import LoadBalancerSpeaker
 
-        watched = {BY_KEY[k].key for k in ("core/services", "discovery.k8s.io/endpointslices", "core/nodes")}
+        watched = {BY_KEY[k].key
+                   for k in ("core/services", "discovery.k8s.io/endpointslices", "core/nodes")}
         self.lb = lb = LoadBalancerSpeaker(self.state.spec, self.api)
 
         def on_change(change) -> None:
