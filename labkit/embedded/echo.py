@@ -149,7 +149,8 @@ class EchoResponder:
         for sock, port, protocol in sockets:
             if pod.serves_dns and port == 53:
                 if protocol == "UDP":
-                    transport, _ = await loop.create_datagram_endpoint(lambda: _DnsUdp(self), sock=sock)
+                    transport, _ = await loop.create_datagram_endpoint(lambda: _DnsUdp(self),
+                                                                       sock=sock)
                     servers.append(transport)
                 else:
                     servers.append(await asyncio.start_server(self._handle_dns_tcp, sock=sock))
@@ -174,7 +175,8 @@ class EchoResponder:
     def dns_answer(self, query: bytes) -> bytes:
         return self.dns_resolver(query) if self.dns_resolver else b""
 
-    async def _handle_dns_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle_dns_tcp(self, reader: asyncio.StreamReader,
+                              writer: asyncio.StreamWriter) -> None:
         """DNS over TCP: each message is prefixed by its 2-byte length (RFC 1035 §4.2.2)."""
         try:
             while True:

@@ -33,8 +33,8 @@ def refuse_metric(name: str) -> int:
 
 
 def refused_ranges(spec: LabSpec, hosts: list[HostNetwork]) -> list[str]:
-    """The lab's ranges to refuse on the host: all of them, except (``--no-host-routes`` only) a range
-    that overlaps a network the host really uses: the host's own route keeps serving it."""
+    """The lab's ranges to refuse on the host: all of them, except (``--no-host-routes`` only) a
+    range that overlaps a network the host really uses: the host's own route keeps serving it."""
     clashing = {cidr for _, cidr, _ in conflicts(spec, hosts)}
     return [c for c in spec.networks().values() if c not in clashing]
 
@@ -42,7 +42,8 @@ def refused_ranges(spec: LabSpec, hosts: list[HostNetwork]) -> list[str]:
 def refuse_commands(spec: LabSpec, ranges: list[str]) -> list[str]:
     """``ip`` commands (pure) that refuse ``ranges`` on the host, tagged with the lab's name."""
     metric = refuse_metric(spec.name)
-    return [f"route replace {REFUSE_TYPE} {cidr} metric {metric} proto {REFUSE_PROTO}" for cidr in ranges]
+    return [f"route replace {REFUSE_TYPE} {cidr} metric {metric} proto {REFUSE_PROTO}"
+            for cidr in ranges]
 
 
 def refuse(spec: LabSpec) -> None:
@@ -70,7 +71,8 @@ def unrefuse(name: str) -> int:
     """Remove lab ``name``'s refusal routes (the last step of a sweep); returns how many."""
     found = lab_refusals(name)
     metric = refuse_metric(name)
-    ns.ip_batch([f"route del {REFUSE_TYPE} {cidr} metric {metric} proto {REFUSE_PROTO}" for cidr in found])
+    ns.ip_batch([f"route del {REFUSE_TYPE} {cidr} metric {metric} proto {REFUSE_PROTO}"
+                 for cidr in found])
     return len(found)
 
 
@@ -87,7 +89,8 @@ def non_lab_networks() -> list[HostNetwork]:
     return host_networks(exclude_links=lab_links(), include_refusals=False)
 
 
-def host_networks(exclude_links: tuple[str, ...] = (), include_refusals: bool = True) -> list[HostNetwork]:
+def host_networks(exclude_links: tuple[str, ...] = (),
+                  include_refusals: bool = True) -> list[HostNetwork]:
     """Networks in use on this machine (addresses, non-default routes, other labs' refusals),
     except on ``exclude_links``."""
     found = []

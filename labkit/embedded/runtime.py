@@ -34,7 +34,8 @@ def pod_request(pod: dict, node: str) -> dict:
     meta, spec = pod["metadata"], pod.get("spec", {})
     containers = spec.get("containers") or [{}]
     ports = [[p["containerPort"], p.get("protocol", "TCP")]
-             for c in containers for p in c.get("ports") or [] if p.get("protocol", "TCP") in ("TCP", "UDP")]
+             for c in containers for p in c.get("ports") or []
+             if p.get("protocol", "TCP") in ("TCP", "UDP")]
     answers, image_ports = serving(containers[0])
     return {"namespace": meta.get("namespace", "default"), "name": meta["name"], "node": node,
             "ports": ports or [list(p) for p in image_ports] or None, "answers": answers,
@@ -67,7 +68,8 @@ class EmbeddedRuntime:
         tainted = len(plans) > 1   # kind removes the control plane's taint in a one-node cluster
         return [NodeInfo(name=p.name, internal_ip=p.ip, pod_cidr=p.pod_cidr,
                          roles=("control-plane",) if p.role == "control-plane" else (),
-                         taints=(CONTROL_PLANE_TAINT,) if tainted and p.role == "control-plane" else ())
+                         taints=((CONTROL_PLANE_TAINT,) if tainted and p.role == "control-plane"
+                                 else ()))
                 for p in plans]
 
     def _key(self, pod: dict) -> str:

@@ -25,7 +25,8 @@ Say = Callable[[str], None]
 def run(argv: Sequence[str], stdin: str | None = None, timeout: float = 900) -> str:
     """Run one command; its stdout, or a ``LabkitError`` naming it."""
     try:
-        proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True,
+                              timeout=timeout)
     except FileNotFoundError as exc:
         raise BadInput("kind.missing_tool", tool=argv[0], how=how_to_install(argv[0])) from exc
     if proc.returncode != 0:
@@ -56,8 +57,8 @@ def check_tools(tools: Sequence[str]) -> None:
         if shutil.which(tool) is None:
             raise BadInput("kind.missing_tool", tool=tool, how=how_to_install(tool))
     if "docker" in tools:
-        proc = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
-                              text=True, timeout=60)
+        proc = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
+                              capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
             lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
             raise BadInput("kind.docker_unreachable", error=lines[-1] if lines else proc.returncode)
