@@ -15,14 +15,13 @@ sweep (``labkit down``, also after a crash, and a class's teardown) removes it t
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput, LabkitError
-from .paths import kubeconfig_file, lab_dir, state_file
+from .paths import flocked, kubeconfig_file, lab_dir, state_file
 
 MAX_RUNNING = 3
 LIST_FILE = "companions"
@@ -125,13 +124,8 @@ def parent_of(name: str) -> str | None:
 @contextlib.contextmanager
 def _locked(lab: str) -> Iterator[None]:
     """One companion change at a time per lab (the daemon and a root caller may race)."""
-    fd = os.open(lab_dir(lab) / ".companions.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with flocked(os.open(lab_dir(lab) / ".companions.lock", os.O_RDWR | os.O_CREAT, 0o600)):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _check_parent(lab: str) -> None:

@@ -7,7 +7,6 @@ died it only restarts the daemon (pods keep their namespaces and addresses).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from ..errors import LabkitError
 from . import cleanup, control, dataplane, hostnet
 from .control import daemon_alive
 from .hostnet import host_networks
-from .paths import RUN_ROOT, control_socket, lab_dir, log_file
+from .paths import RUN_ROOT, control_socket, flocked, lab_dir, log_file
 from .state import LabState
 from .topology import LabSpec, check_no_conflicts, with_free_networks
 
@@ -65,13 +64,8 @@ def up(spec: LabSpec, chosen: AbstractSet[str] = frozenset()) -> tuple[LabSpec, 
 def _networks_lock():
     """An exclusive lock on the labs' directory while a lab chooses its networks and builds them."""
     RUN_ROOT.mkdir(parents=True, exist_ok=True)
-    fd = os.open(RUN_ROOT, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with flocked(os.open(RUN_ROOT, os.O_RDONLY)):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def start_daemon(name: str) -> None:

@@ -1,10 +1,25 @@
 """Where a lab keeps its files: everything under one directory named after the lab."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 RUN_ROOT = Path(os.environ.get("LABKIT_RUN_DIR", "/run/labkit"))
+
+
+@contextlib.contextmanager
+def flocked(fd: int) -> Iterator[None]:
+    """An exclusive ``flock`` on the open descriptor ``fd`` while the block runs; ``fd`` is closed
+    after (the locks on the labs' directory and on a lab's companions)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def lab_dir(name: str) -> Path:
