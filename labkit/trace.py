@@ -75,8 +75,8 @@ MESSAGES = {
     "trace.policy": {"en": "network policies: {verdict}", "fr": "politiques réseau : {verdict}"},
     "trace.policy_none": {"en": "network policies: not evaluated (the destination is not a pod)",
                           "fr": "politiques réseau : non évaluées (la destination n'est pas un pod)"},
-    "trace.allowed": {"en": "allowed", "fr": "autorisée"},
-    "trace.denied": {"en": "denied", "fr": "refusée"},
+    "trace.allowed": {"en": "allowed", "fr": "connexion autorisée"},   # "politiques réseau : autorisée" read as the policies
+    "trace.denied": {"en": "denied", "fr": "connexion refusée"},
     "trace.html.step": {"en": "step", "fr": "étape"},
     "trace.html.layer": {"en": "layer", "fr": "couche"},
     "trace.html.where": {"en": "where", "fr": "où"},

@@ -147,7 +147,7 @@ def assert_no_policy_controller(results: dict) -> None:
 
 
 VERDICT = {"en": ("network policies: allowed", "network policies: denied"),
-           "fr": ("politiques réseau : autorisée", "politiques réseau : refusée")}
+           "fr": ("politiques réseau : connexion autorisée", "politiques réseau : connexion refusée")}
 
 
 def assert_capstone(results: dict) -> None:

@@ -56,7 +56,7 @@ def test_policy_verdict_uses_the_port_after_dnat(snap):
     assert trace(snap, "demo/client", "prod/db:5432").candidates[0].allowed is True
     denied = trace(snap, "demo/blue-1", "prod/db:5432")
     assert denied.candidates[0].allowed is False and "denied" in denied.to_text()
-    assert "refusée" in denied.to_text("fr")
+    assert "politiques réseau : connexion refusée" in denied.to_text("fr")   # the connection, not the policies
 
 
 def test_pod_destination_has_no_dnat(kindnet):
