@@ -153,15 +153,19 @@ def format_table(results: list[Result]) -> str:
     def row(cells: list[str]) -> str:
         return "  ".join(f"{c:{align}{width}}" for c, (_k, width, align) in zip(cells, _COLUMNS)).rstrip()
 
+    def cpu(seconds: float) -> str:   # "–": recorded before the CPU time was
+        return "–" if math.isnan(seconds) else i18n.number(seconds * 1000, ",.0f")
+
     lines = [row([i18n.t(f"bench.col.{key}") for key, _w, _a in _COLUMNS])]
     for r in results:
         n = i18n.number                     # 1,000 and 19.6 ms in English; 1 000 and 19,6 ms in French
         lines.append(row([r.mode, n(r.services, ","),
-                          f"{n(r.full_sync * 1000, ',.0f')}/{n(r.full_sync_s * 1000, ',.0f')} ms",
+                          f"{cpu(r.full_sync_cpu_s)}/{n(r.full_sync_s * 1000, ',.0f')} ms",
                           f"{n(r.partial_sync * 1000, ',.1f')} ms",
                           f"{n(r.first.p50, '.3f')}/{n(r.first.p99, '.3f')} ms",
-                          f"{n(r.last.p50, '.3f')}/{n(r.last.p99, '.3f')} ms", f"{n(r.memory_mib, '.1f')} MiB"]))
-    lines.append(i18n.t("bench.cpu_note", runs=max((r.runs for r in results), default=1)))
+                          f"{n(r.last.p50, '.3f')}/{n(r.last.p99, '.3f')} ms", f"{n(r.memory_mib, '.1f')} {i18n.t('bench.mib')}"]))
+    runs = max((r.runs for r in results), default=1)
+    lines.append(i18n.t("bench.cpu_note", runs=runs) if runs > 1 else i18n.t("bench.cpu_note_one"))
     lines.append(i18n.t("bench.latency_note"))
     return "\n".join(lines) + "\n"
 

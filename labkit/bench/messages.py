@@ -32,11 +32,14 @@ MESSAGES = {
     "bench.col.first": {"en": "1st svc p50/p99", "fr": "1er svc p50/p99"},
     "bench.col.last": {"en": "last svc p50/p99", "fr": "dern. svc p50/p99"},
     "bench.col.memory": {"en": "memory", "fr": "mémoire"},
+    "bench.mib": {"en": "MiB", "fr": "Mio"},
     "bench.cpu_note": {
-        "en": "CPU: the lab's, nft's or iptables-restore's and the kernel's work for them (does not grow on a busy "
-              "machine; wall time does); best of {runs} run(s); 1-svc change: CPU",
-        "fr": "CPU : le travail du lab, de nft ou d'iptables-restore et du noyau pour eux (ne grandit pas sur une "
-              "machine chargée, le temps réel si) ; meilleur de {runs} essai(s) ; 1 svc modifié : CPU",
+        "en": "CPU: the lab + nft/iptables-restore + the kernel, best of {runs} runs (wall time varies with the load)",
+        "fr": "CPU : le lab + nft/iptables-restore + le noyau, meilleur de {runs} essais (le temps réel varie avec la charge)",
+    },
+    "bench.cpu_note_one": {
+        "en": "CPU: the lab + nft/iptables-restore + the kernel (wall time varies with the load)",
+        "fr": "CPU : le lab + nft/iptables-restore + le noyau (le temps réel varie avec la charge)",
     },
     "bench.latency_note": {
         "en": "p50/p99: round trip of a new connection's first packet (SYN to SYN-ACK) to the first and the last Service",
