@@ -15,7 +15,7 @@ import sys
 from .. import i18n
 from ..errors import BadInput
 from ..inspect.kube_proxy import read_service_map
-from ..inspect.servicemap import format_table
+from ..inspect.servicemap import ServiceMap, format_table
 from ..kubeproxy.iptables import render_iptables
 from ..kubeproxy.manifests import load_manifests
 from ..kubeproxy.model import NodeContext
@@ -123,10 +123,14 @@ def _inspect(args: argparse.Namespace) -> int:
                 text, source = fh.read(), args.file
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput("kubeproxy.file_unreadable", file=args.file, reason=exc) from exc
-    smap = read_service_map(text, source)
-    if args.json:
+    print_service_map(read_service_map(text, source), args.json)
+    return 0
+
+
+def print_service_map(smap: ServiceMap, as_json: bool) -> None:
+    """A service map on stdout: JSON, or the table ``labkit inspect kube-proxy`` prints."""
+    if as_json:
         json.dump(smap.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_table(smap))
-    return 0

@@ -10,14 +10,11 @@ programmed there until it is back (:mod:`labkit.agents`).
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from .. import i18n
 from ..bpf.maps import BACKENDS, SERVICES, dump_argv, service_map
 from ..cluster import list_objects
-from ..inspect.servicemap import format_table
-from .kube_proxy import _inspect_group
+from .kube_proxy import _inspect_group, print_service_map
 from .target import add_cluster_options, connect_from
 
 MESSAGES = {
@@ -63,10 +60,5 @@ def _inspect(args: argparse.Namespace) -> int:
         services = access.run(dump_argv(access.name, SERVICES))
         backends = access.run(dump_argv(access.name, BACKENDS))
         objects = list_objects(cluster.api, cluster.name)["services"]      # names for the addresses
-    smap = service_map(services, backends, objects)
-    if args.json:
-        json.dump(smap.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(format_table(smap))
+    print_service_map(service_map(services, backends, objects), args.json)
     return 0
