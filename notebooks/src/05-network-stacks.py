@@ -625,9 +625,9 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # The left plot is **CPU time**, not wall time: the work of the lab, of `nft` or `iptables-restore`
 # and of the kernel for them, the best of 3 runs. On a shared machine the wall time follows the
 # neighbours (the iptables full sync of 5,000 Services took 4.8 s one day and 12.7 s on a busier
-# one); its CPU time does not (3.2 s). A hollow mark is a wall time recorded earlier (the iptables
-# full sync of 30,000 Services takes minutes on its own). Little of a full sync is the lab's code:
-# at 10,000 Services the nftables one costs 2.0 s of CPU, of which `nft` 1.0.6 spends 1.0–1.2 s
+# one); its CPU time does not (3.2 s). The iptables full sync of 30,000 Services was run once
+# (35 s of CPU, 69 s on the clock; an older recording said 298 s). Little of a full sync is the
+# lab's code: at 10,000 Services the nftables one costs 2.0 s of CPU, of which `nft` 1.0.6 spends 1.0–1.2 s
 # parsing the rules and the kernel 0.8 s loading and checking them (`bench/kube_proxy_floor.py`),
 # the iptables one 7.0 s, all but 0.2 s in `iptables-restore` and the kernel. The lab renders the
 # rules before that, in Python: about 1.8 s for the first node at 10,000 Services and 0.4 s for
@@ -665,9 +665,10 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # Le graphique de gauche montre le **temps CPU**, pas le temps réel : le travail du lab, de `nft`
 # ou d'`iptables-restore` et du noyau pour eux, le meilleur de 3 essais. Sur une machine partagée,
 # le temps réel suit les voisins (la synchronisation complète iptables de 5 000 Services a pris
-# 4,8 s un jour et 12,7 s un jour plus chargé) ; son temps CPU, non (3,2 s). Un point creux est un
-# temps réel mesuré plus tôt (la synchronisation complète iptables de 30 000 Services prend à elle
-# seule plusieurs minutes). Le code du lab pèse peu dans une synchronisation complète : à 10 000
+# 4,8 s un jour et 12,7 s un jour plus chargé) ; son temps CPU, non (3,2 s). La synchronisation
+# complète iptables de 30 000 Services n'a été lancée qu'une fois (35 s de CPU, 69 s à l'horloge ;
+# un enregistrement plus ancien disait 298 s). Le code du lab pèse peu dans une synchronisation
+# complète : à 10 000
 # Services, celle de nftables coûte 2,0 s de CPU, dont 1,0 à 1,2 s pour `nft` 1.0.6 qui analyse les
 # règles et 0,8 s pour le noyau qui les charge et les vérifie (`bench/kube_proxy_floor.py`) ; celle
 # d'iptables 7,0 s, dont tout sauf 0,2 s dans `iptables-restore` et le noyau. Le lab écrit les
