@@ -176,8 +176,9 @@ class Capture:
             s = r.seen
             colour = "#fff3cd" if r.notes and any(k != "vxlan" for k, _ in r.notes) else (
                 "#dce8fa" if r.forward else "#ddf2e1")
-            cells = [str(n), i18n.number((s.time - t0) * 1000, ".3f"), s.where, s.ifname, i18n.t(f"capture.dir.{s.direction}"),
-                     f"{s.src} → {s.dst}", s.flags, r.note_text()]
+            cells = [str(n), i18n.number((s.time - t0) * 1000, ".3f"), s.where, s.ifname,
+                     i18n.t(f"capture.dir.{s.direction}"), f"{s.src} → {s.dst}", s.flags,
+                     r.note_text()]
             body.append(f"<tr style='background:{colour}'>" + "".join(
                 f"<td style='padding:2px 6px;font-family:monospace'>{esc(c)}</td>" for c in cells) + "</tr>")
         title = esc(i18n.t("capture.head", None, src=self.source, dst=self.destination, protocol=self.protocol,

@@ -288,7 +288,8 @@ def pod_networks_of(items: list[dict]) -> list[PodNetwork]:
     out = []
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("pod"), str):
-            out.append(PodNetwork(item["pod"], parse_addr(item.get("addr") or []), parse_routes(item.get("route") or [])))
+            out.append(PodNetwork(item["pod"], parse_addr(item.get("addr") or []),
+                                  parse_routes(item.get("route") or [])))
     return out
 
 

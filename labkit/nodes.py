@@ -303,7 +303,8 @@ def check_read_only(argv: Sequence[str], node: str = "-") -> None:
 
 # --- what a lab daemon hands out through its API (enforced by the daemon, checked here too) ---------
 _DAEMON_IP_OBJECTS = {"addr", "address", "a", "link", "l", "route", "r", "neigh", "n"}
-_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty", "-br", "-brief", "-o", "-oneline"}
+_DAEMON_IP_OPTIONS = {"-j", "-json", "-d", "-details", "-s", "-stats", "-4", "-p", "-pretty", "-br",
+                      "-brief", "-o", "-oneline"}
 _DAEMON_BRIDGE_OBJECTS = {"fdb", "link", "vlan"}        # iproute2's bridge: forwarding database, ports, VLANs
 _NFT_FAMILIES = {"ip", "ip6", "inet", "arp", "bridge", "netdev"}
 _CONNTRACK_OUTPUT = {"extended", "id", "ktimestamp", "labels"}

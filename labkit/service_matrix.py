@@ -163,8 +163,8 @@ def _short(node: str) -> str:
 
 
 # -- reading the API objects --------------------------------------------------------------------------
-def columns(services: Iterable[dict[str, Any]], nodes: list[tuple[str, str]], skip_namespaces: Iterable[str] = ("kube-system",),
-            ) -> list[Column]:
+def columns(services: Iterable[dict[str, Any]], nodes: list[tuple[str, str]],
+            skip_namespaces: Iterable[str] = ("kube-system",)) -> list[Column]:
     """One column per Service port and door (``nodes``: ``(name, internal IP)``)."""
     out = []
     skip = set(skip_namespaces)
@@ -176,7 +176,8 @@ def columns(services: Iterable[dict[str, Any]], nodes: list[tuple[str, str]], sk
             continue
         for p in spec.get("ports") or []:
             proto = (p.get("protocol") or "TCP").upper()
-            base: dict[str, Any] = dict(service=f"{ns}/{name}", port=int(p["port"]), port_name=p.get("name") or "", protocol=proto)
+            base: dict[str, Any] = dict(service=f"{ns}/{name}", port=int(p["port"]),
+                                        port_name=p.get("name") or "", protocol=proto)
             out.append(Column(door="cluster_ip", ip=ip, dport=int(p["port"]), **base))
             if spec.get("type") in ("NodePort", "LoadBalancer") and p.get("nodePort"):
                 out += [Column(door="node_port", ip=nip, dport=int(p["nodePort"]), node=n, **base) for n, nip in nodes]
@@ -189,7 +190,8 @@ def endpoints_of(slices: Iterable[dict[str, Any]], service: str, port_name: str,
     out: list[Endpoint] = []
     for sl in slices:
         meta = sl.get("metadata") or {}
-        if meta.get("namespace", "default") != ns or (meta.get("labels") or {}).get("kubernetes.io/service-name") != name:
+        owner = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+        if meta.get("namespace", "default") != ns or owner != name:
             continue
         port = next((p for p in sl.get("ports") or [] if (p.get("name") or "") == port_name
                      and (p.get("protocol") or "TCP").upper() == protocol), None)
@@ -370,7 +372,8 @@ class ServiceMatrix:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th style='padding:2px 4px;writing-mode:vertical-rl'>{esc(c.label())}</th>" for c in self.columns)
+        head = "".join(f"<th style='padding:2px 4px;writing-mode:vertical-rl'>{esc(c.label())}</th>"
+                       for c in self.columns)
         rows = []
         for s in self.sources:
             tds = []

@@ -78,7 +78,8 @@ def _checked(values: list[str], option: str, network: bool) -> tuple[str, ...]:
         try:
             result.append(str(ipaddress.ip_network(value, strict=False) if network else ipaddress.ip_address(value)))
         except ValueError:
-            raise BadInput(f"kubeproxy.option.{'not_cidr' if network else 'not_ip'}", option=option, value=value) from None
+            key = f"kubeproxy.option.{'not_cidr' if network else 'not_ip'}"
+            raise BadInput(key, option=option, value=value) from None
     return tuple(result)
 
 

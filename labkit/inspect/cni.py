@@ -334,7 +334,8 @@ def _weave(node: _Node) -> Recognition | None:
     device = next((n for n in node.by_name if n.startswith("vxlan-")), "vethwe-pcap") if fastdp else "vethwe-pcap"
     return Recognition("weave", "fastdp" if fastdp else "sleeve", True, "vxlan" if fastdp else "udp", device,
                        {"port": 6784} if fastdp else {"port": 6783}, node.ipv4("weave"), "bridge", "weave",
-                       "vethwepl", evidence=(i18n.t("cni.ev.bridge", name="weave"),) + (("openvswitch datapath",) if fastdp else ()))
+                       "vethwepl", evidence=(i18n.t("cni.ev.bridge", name="weave"),)
+                       + (("openvswitch datapath",) if fastdp else ()))
 
 
 def _calico(node: _Node) -> Recognition | None:
@@ -365,7 +366,8 @@ def _kube_router(node: _Node) -> Recognition | None:
     evidence = [i18n.t("cni.ev.bridge", name="kube-bridge")] if "kube-bridge" in node.by_name else []
     if tunnels:
         return Recognition("kube-router", "ipip", True, "ipip", tunnels[0], None, node.ipv4("kube-bridge"),
-                           "bridge", "kube-bridge", "veth", evidence=tuple(evidence + [i18n.t("cni.ev.ipip", dev=tunnels[0])]))
+                           "bridge", "kube-bridge", "veth",
+                           evidence=tuple(evidence + [i18n.t("cni.ev.ipip", dev=tunnels[0])]))
     return Recognition("kube-router", "bgp", False, None, node.uplink(), None, node.ipv4("kube-bridge"), "bridge",
                        "kube-bridge", "veth", evidence=tuple(evidence + [i18n.t("cni.ev.bgp_routes")]))
 

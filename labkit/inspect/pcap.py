@@ -87,8 +87,9 @@ def decode(data: bytes, where: str, ifnames: dict[int, str]) -> list[Seen]:
             ifindex = pkt[CookedLinuxV2].ifindex if pkt.haslayer(CookedLinuxV2) else 0
             direction = DIRECTIONS.get(pkt[CookedLinuxV2].pkttype, "in") if pkt.haslayer(CookedLinuxV2) else "in"
             outer = pkt[IP]
-            common: dict[str, Any] = dict(time=float(pkt.time), where=where, ifname=ifnames.get(ifindex, f"if{ifindex}"),
-                          direction=direction)
+            common: dict[str, Any] = dict(time=float(pkt.time), where=where,
+                                          ifname=ifnames.get(ifindex, f"if{ifindex}"),
+                                          direction=direction)
             if outer.haslayer(VXLAN) and outer[VXLAN].haslayer(IP):
                 inner = outer[VXLAN][IP]
                 l4 = _l4(inner)

@@ -326,9 +326,10 @@ def _check(port: Any, protocol: Any, timeout: Any, retries: Any, parallel: Any) 
     number, proto = check_port(port, protocol)
     if proto not in PROBE_PROTOCOLS:
         raise BadInput("probe.bad_protocol", protocol=protocol)
-    for what, value, kind in (("timeout", timeout, float), ("retries", retries, int), ("parallel", parallel, int)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < (0 if what == "retries" else 1e-9) \
-                or (kind is int and int(value) != value):
+    for what, value, kind in (("timeout", timeout, float), ("retries", retries, int),
+                              ("parallel", parallel, int)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or value < (0 if what == "retries" else 1e-9) or (kind is int and int(value) != value):
             raise BadInput("probe.bad_number", what=what, value=value)
     return number, proto
 
