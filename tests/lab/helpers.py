@@ -114,3 +114,18 @@ def pods_created(kubectl, selector: str, count: int = 1, *namespace: str) -> lis
     names = lambda: kubectl(*namespace, "get", "pod", "-l", selector, "-o", "name").stdout.split()
     return eventually(names, lambda names: len(names) == count, f"{count} pod(s) of {selector}")
 
+
+def settled(read, what: str, quiet: float = 1.5, seconds: float = 120):
+    """``read()`` once two reads ``quiet`` seconds apart agree: kube-proxy and the policy enforcer
+    sync a moment after the API changed (debounced, a stale chain deleted a second later), so a
+    state taken as a reference must be taken once their syncs have landed. A slower machine takes
+    longer here, it does not fail."""
+    last = [read()]
+
+    def again():
+        time.sleep(quiet)
+        previous, last[0] = last[0], read()
+        return previous == last[0]
+
+    eventually(again, bool, f"{what} still changing", seconds=seconds, interval=0)
+    return last[0]

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 
-from .helpers import ROOT
+from .helpers import ROOT, eventually, settled
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 USER_PYTHON = os.environ.get("LABKIT_USER_PYTHON") or sys.executable
@@ -149,10 +148,7 @@ def run(request):
         k("apply", "-f", "-", input=json.dumps(UDP_DEPLOYMENT))
         k("-n", "demo", "expose", "deployment", "udp", "--port=53", "--target-port=5353", "--protocol=UDP")
         k("-n", "demo", "create", "service", "clusterip", "empty", "--tcp=80:80")     # no endpoint: closed
-        deadline = time.monotonic() + 30
-        while not _ready(name):
-            assert time.monotonic() < deadline, "the lab's pods and Services did not settle"
-            time.sleep(0.2)
+        eventually(lambda: _ready(name), bool, "the lab's pods and Services did not settle")
         user = pwd.getpwnam("nobody")
         copy = home / ".kube" / f"labkit-{name}.yaml"
         copy.parent.mkdir(exist_ok=True)          # kubectl above left its cache there
@@ -163,7 +159,15 @@ def run(request):
         lab = EmbeddedLab(name)
         rulesets = lambda: {n.name: lab.node_exec(n.name, ["nft", "-s", "list", "ruleset"]).stdout
                             for n in lab.spec.node_plans()}
-        before = rulesets()
+        # kube-proxy and the policy enforcer sync a moment after the API shows the pods and
+        # Services (_ready); on a loaded machine, after the last kubectl above (the endpoint-less
+        # Service's reject rule came after the first reference in the CI). The reference is the
+        # rulesets once every Service is in every node's rules and nothing changes any more.
+        ips = [s["spec"]["clusterIP"] for s in labkit.connect(lab=name).snapshot().services
+               if s["metadata"]["namespace"] == "demo"]
+        eventually(rulesets, lambda r: all(f"{ip} " in text for text in r.values() for ip in ips),
+                   "every Service in every node's rules")
+        before = settled(rulesets, "the nodes' rulesets")
         script = home / "observe.py"
         script.write_text(USER_SCRIPT)
         os.chown(script, user.pw_uid, user.pw_gid)

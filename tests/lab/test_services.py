@@ -14,7 +14,7 @@ from labkit.embedded.client import EmbeddedLab
 from labkit.embedded.paths import kubeconfig_file
 from labkit.embedded.topology import LabSpec
 
-from .helpers import ROOT
+from .helpers import ROOT, eventually, settled
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
@@ -37,14 +37,8 @@ class Cluster:
         return [p for p in json.loads(out)["items"] if p["status"].get("podIP")
                 and p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
 
-    def wait(self, what, predicate, timeout=15):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = what()
-            if predicate(value):
-                return value
-            assert time.monotonic() < deadline, f"timed out; last value: {value}"
-            time.sleep(0.1)
+    def wait(self, what, predicate):
+        return eventually(what, predicate, "timed out; last value", interval=0.1)
 
     def node_rules(self, node):
         if self.lab.spec.proxy_mode == "nftables":
@@ -174,7 +168,8 @@ def test_inspect_reads_the_live_node_rules(cluster):
     ({"type": "NodePort", "ports": [{"port": 80, "nodePort": 80}]}, "spec.ports[0].nodePort"),
 ])
 def test_bad_services_are_refused_and_change_no_rules(cluster, spec, field):
-    before = {n.name: cluster.node_rules(n.name) for n in cluster.lab.spec.node_plans()}
+    rules = lambda: {n.name: cluster.node_rules(n.name) for n in cluster.lab.spec.node_plans()}
+    before = settled(rules, "the rules of the previous tests")
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bad", "namespace": "demo"}, "spec": spec}
     proc = cluster.kubectl("apply", "-f", "-", input=json.dumps(svc), check=False)
     # a wrong type is refused by the decoder (400, as kube-apiserver does), a wrong value by validation (422)
