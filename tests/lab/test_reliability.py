@@ -27,6 +27,8 @@ from labkit.kubeproxy.iptables import render_iptables
 from labkit.inspect.iptables_save import iptables_service_map, parse_iptables_save
 from labkit.kubeproxy.manifests import from_objects
 
+from .helpers import eventually
+
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 NAME = "trel"
 INJECTION = "a\n-I KUBE-SERVICES 1 -j RETURN\n-A KUBE-SERVICES -j RETURN"
@@ -42,7 +44,7 @@ def cluster(tmp_path_factory):
 
     def kubectl(*args, input=None, check=True):
         proc = subprocess.run([KUBECTL, *args], input=input, capture_output=True, text=True,
-                              env=env, timeout=60)
+                              env=env)
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
         return proc
@@ -108,12 +110,8 @@ def warning(kubectl, name: str) -> list[dict]:
     return [e for e in items if e["involvedObject"]["name"] == name and e["type"] == "Warning"]
 
 
-def wait(predicate, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return value
+def wait(predicate, what: str):
+    return eventually(predicate, bool, f"timed out waiting for {what}", interval=0.1)
 
 
 def shape(text: str) -> tuple:
@@ -202,7 +200,7 @@ def test_a_daemon_killed_while_wiring_30_pods_finishes_them_after_a_restart(clus
         def reached(wired=wired):
             pods = [n for n in list_netns() if n.startswith(f"{NAME}-pod-default-many")]
             return len(pods) >= wired and pods
-        wait(reached, f"{wired} of the 30 pods being wired", timeout=60)
+        wait(reached, f"{wired} of the 30 pods being wired")
         time.sleep(delay)
         pid = int(pid_file(NAME).read_text())
         os.kill(pid, signal.SIGKILL)
@@ -215,7 +213,7 @@ def test_a_daemon_killed_while_wiring_30_pods_finishes_them_after_a_restart(clus
         items = json.loads(kubectl("get", "pods", "-l", "app=many", "-o", "json").stdout)["items"]
         ok = [p for p in items if p["status"].get("phase") == "Running" and p["status"].get("podIP")]
         return ok if len(ok) == 30 and len(items) == 30 else None
-    pods = wait(all_running, "the 30 pods running", timeout=90)
+    pods = wait(all_running, "the 30 pods running")
     lab = EmbeddedLab(NAME)
     node = lab.spec.node_plans()[1].name
     for pod in pods:
@@ -359,7 +357,7 @@ def test_mutated_requests_against_the_real_data_plane(cluster):
     # a new pod still schedules, runs and answers; a deny-all on it is still enforced
     lab = EmbeddedLab(NAME)
     kubectl("apply", "-f", "-", input=pod_yaml("postfuzz", "worker"))
-    ips = running(kubectl, "postfuzz", timeout=60)
+    ips = running(kubectl, "postfuzz")
     node = lab.spec.node_plans()[2].name
     wait(lambda: lab.node_exec(node, ["nc", "-z", "-w", "2", ips["postfuzz"], "80"]).returncode
          == 0, "the new pod answering")
@@ -373,7 +371,7 @@ def test_mutated_requests_against_the_real_data_plane(cluster):
         netns = {n for n in list_netns() if n.startswith(f"{NAME}-pod-")}
         return (running_pods == set(state.pods) and netns == {p.netns for p in state.pods.values()}
                 and not [p for p in state.pods.values() if p.wiring])
-    wait(settled, "the pods wired to match the API", timeout=60)
+    wait(settled, "the pods wired to match the API")
     objs = [o for kind in ("services", "endpointslices")
             for o in json.loads(kubectl("get", kind, "-A", "-o", "json").stdout)["items"]
             if o["metadata"]["name"] not in BAD]
