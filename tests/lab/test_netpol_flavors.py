@@ -5,10 +5,10 @@ through a Service too, and replies must still pass."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
+from .helpers import eventually
 from .test_netpol_lab import NetpolLab, _cases, lab_name, policy
 
 CASES = ["default-deny-ingress", "podselector-and-namespaceselector", "deny-egress-from-a-namespace-replies-pass",
@@ -60,20 +60,13 @@ def test_same_node_pair_denied_directly_and_through_a_service(lab):
     lab.kubectl("-n", ns, "set", "selector", "service", "svc-one", f"pod={name}")
     try:
         ip = json.loads(lab.kubectl("-n", ns, "get", "service", "svc-one", "-o", "json").stdout)["spec"]["clusterIP"]
-        deadline = time.monotonic() + 10
-        while not lab.connects(src, ip):
-            assert time.monotonic() < deadline, "kube-proxy rules"
-            time.sleep(0.1)
+        eventually(lambda: lab.connects(src, ip), bool, "kube-proxy rules", interval=0.1)
         assert lab.connects(dst, ip)                       # hairpin: a pod through its own Service
         lab.create(policy("deny-one", ns, {"pod": name}, ingress=[]))
-        deadline = time.monotonic() + 10
-        while lab.connects(src, lab.ip(dst)):
-            assert time.monotonic() < deadline, "the policy"
+        eventually(lambda: not lab.connects(src, lab.ip(dst)), bool, "the policy", interval=0)
         assert not lab.connects(src, ip)
         assert lab.connects(dst, ip)                       # a pod cannot block itself
         lab.delete_all()
-        deadline = time.monotonic() + 10
-        while not lab.connects(src, ip):
-            assert time.monotonic() < deadline, "the policy's removal"
+        eventually(lambda: lab.connects(src, ip), bool, "the policy's removal", interval=0)
     finally:
         lab.kubectl("-n", ns, "delete", "service", "svc-one")
