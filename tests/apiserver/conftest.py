@@ -78,7 +78,7 @@ class Lab:
         except ValueError:
             return code, headers, raw.decode()
 
-    def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
+    def wait_for(self, predicate, timeout: float = 60.0, what: str = "condition"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()
