@@ -38,7 +38,7 @@ def kubectl(tmp_path_factory):
     lifecycle.down(NAME)
 
 
-def wait_pods(kubectl, namespace, count, selector=None, timeout=20):
+def wait_pods(kubectl, namespace, count, selector=None, timeout=60):
     deadline = time.monotonic() + timeout
     while True:
         args = ["-n", namespace, "get", "pods", "-o", "json"] + (["-l", selector] if selector else [])
@@ -125,7 +125,7 @@ def test_invalid_manifest_creates_nothing(kubectl, tmp_path):
 def test_describe_service_lists_the_endpoints(kubectl):
     kubectl("-n", "demo", "expose", "deployment", "blue", "--port=80")
     ips = sorted(p["status"]["podIP"] for p in wait_pods(kubectl, "demo", 5, selector="app=blue"))
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while True:
         out = kubectl("-n", "demo", "describe", "service", "blue").stdout
         line = next(l for l in out.splitlines() if l.startswith("Endpoints:"))
@@ -182,7 +182,7 @@ def test_describe_shows_events(kubectl):
 
 def test_deleting_the_namespace_removes_every_pod_namespace(kubectl):
     kubectl("delete", "namespace", "demo", "--timeout=30s")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     prefix = f"{NAME}-pod-demo-"
     while any(n.startswith(prefix) for n in list_netns()):
         assert time.monotonic() < deadline, [n for n in list_netns() if n.startswith(prefix)]

@@ -138,7 +138,7 @@ def test_api_objects_and_pods_survive_a_daemon_restart(clean, tmp_path):
 
     k("create", "deployment", "web", "--image=nginx", "--replicas=2")
     import time
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while True:
         pods = json.loads(k("get", "pods", "-l", "app=web", "-o", "json"))["items"]
         if len(pods) == 2 and all(p["status"].get("podIP") for p in pods):
