@@ -176,7 +176,7 @@ print({"b_api": connect(%r, %d), "hub_api": connect("100.72.0.1", 8081), "proxy_
     assert seen["b_api"] != "open" and seen["proxy_api"] != "open" and seen["proxy_api_lo"] != "open"
     assert seen["b_server"] != "open"
     assert seen["b_kubeconfig"] == seen["b_lab_config"] == seen["b_home"] == "PermissionError"
-    assert seen["b_hub_token"] == "PermissionError"        # B's server's JUPYTERHUB_API_TOKEN
+    assert seen["b_hub_token"] == "FileNotFoundError"      # B's server (and token) invisible to A: hidepid
     token = kube(a, "--server", b_server, "--insecure-skip-tls-verify", "get", "nodes")
     assert "Ready" not in token
 
