@@ -86,7 +86,7 @@ class NetpolLab:
             raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
         return proc
 
-    def wait_running(self, count: int, timeout: float = 30) -> dict[str, dict]:
+    def wait_running(self, count: int, timeout: float = 90) -> dict[str, dict]:
         deadline = time.monotonic() + timeout
         while True:
             items = [p for ns in "xyz" for p in json.loads(
@@ -300,7 +300,7 @@ def test_deny_ingress_access_to_updated_pod(lab):
 
 
 # --- services, established connections, validation, timing -----------------------------------------
-def _wait(predicate, timeout: float = 10.0, what: str = "") -> float:
+def _wait(predicate, timeout: float = 60.0, what: str = "") -> float:
     start = time.monotonic()
     while not predicate():
         assert time.monotonic() - start < timeout, f"timed out waiting for {what}"
