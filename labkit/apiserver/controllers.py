@@ -12,6 +12,7 @@ import logging
 import time
 from functools import partial
 
+from .. import i18n
 from . import objects
 from .api import NAMESPACES, PODS, SERVICES, Api
 from .isolation import Isolation
@@ -444,6 +445,10 @@ class ControllerManager:
             self.kubelet.forget(change.obj)
 
     def start(self) -> None:
+        # The controllers' Events are worded from the message catalog: read it now rather than in
+        # the first pass that writes one (~150 ms), which delayed a learner's first Deployment's pods
+        # (kubectl wait -l right after kubectl create deployment found no pod).
+        i18n.load()
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run())
         self._tick = loop.create_task(self._ticker())
