@@ -208,6 +208,8 @@ for lang in ("en", "fr"):
 #   seconds (your pods are gone, the notebooks recreate theirs). `sudo make down` removes it, `sudo make lab`
 #   starts it again. A second small lab with another CNI flavor, without root: `labkit companion up
 #   bridge|flannel|calico` (the lab's daemon builds it; `labkit companion status` lists them).
+# - **In a class** (JupyterHub on a shared server), your lab is your own, named after your login, and
+#   you have no `sudo`: `labkit reset` in a terminal, or `!labkit reset` in a cell, rebuilds it.
 # - The slides of the chapter are in `slides/`: `make slides` builds `slides/build/en/index.html`
 #   (and `fr/`), which open offline in any browser.
 # - Next notebook: `01-network-model.ipynb`.
@@ -219,6 +221,9 @@ for lang in ("en", "fr"):
 #   supprime, `sudo make lab` le relance. Un second petit lab avec une autre variante de CNI, sans root :
 #   `labkit companion up bridge|flannel|calico` (le démon du lab le construit ; `labkit companion status` les
 #   liste).
+# - **En classe** (JupyterHub sur un serveur partagé), votre lab est à vous, nommé d'après votre
+#   identifiant, et vous n'avez pas `sudo` : `labkit reset` dans un terminal, ou `!labkit reset` dans
+#   une cellule, le reconstruit.
 # - Les diapositives du chapitre sont dans `slides/` : `make slides` produit
 #   `slides/build/fr/index.html` (et `en/`), qui s'ouvrent hors ligne dans n'importe quel navigateur.
 # - Carnet suivant : `01-network-model.ipynb`.
