@@ -11,59 +11,22 @@ Code (fenced blocks, inline code spans, message placeholders) keeps its spelling
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from labkit import i18n
 from labkit.notebook_build import parse
+from labkit.notebook_lint import glossary, prose, uses  # the builder's own reading of the glossary
 
 ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = ROOT / "notebooks" / "GLOSSARY.md"
-FENCED = re.compile(r"```.*?```", re.S)
-SPAN = re.compile(r"`[^`]*`")            # a span may wrap to the next line
-LINK = re.compile(r"\]\([^)]*\)|https?://\S+")
 EN_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+\s?(?:s|ms|µs|%|Go|Mo|Gio|Mio)(?!\w)")
 EN_THOUSANDS = re.compile(r"(?<![\w.,])\d{1,3},\d{3}(?!\d)(?=\s+(?:Services|pods|nœuds|règles|requêtes|connexions|lignes))"
                           r"|(?<=\| )\d{1,3},\d{3}(?= \|)")                  # a table cell: | 1,000 |
 FR_THOUSANDS = re.compile(r"(?<![\w.,])\d{1,3}[ \u00a0\u202f]\d{3}(?![\d,.])")   # 1 000 in English prose
 FR_DECIMAL = re.compile(r"(?<![\w.,])\d+,\d+\s?(?:s|ms|µs|%|GB|MB|GiB|MiB)(?!\w)")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-
-
-@dataclass
-class Term:
-    en: list[str]
-    fr: list[str]
-    twin: bool
-    avoid: list[str]
-
-
-def glossary(text: str) -> list[Term]:
-    terms = []
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 4 or cells[0] in ("English", "") or set(cells[0]) <= {"-"}:
-            continue
-        en = [re.sub(r"\(.*?\)", "", t).strip() for t in cells[0].split(" / ")]
-        terms.append(Term(en, [t.strip() for t in cells[1].split(" / ")], cells[2] == "yes",
-                          [a.strip() for a in cells[3].split(",") if a.strip()]))
-    return terms
-
-
-def prose(text: str) -> str:
-    """What a reader reads as sentences: no code, no URLs."""
-    return LINK.sub(" ", SPAN.sub(" ", FENCED.sub(" ", text)))
-
-
-def _word(term: str, lang: str) -> re.Pattern:
-    plural = r"(?:s|es)?" if lang == "en" else r"(?:s|x)?"
-    return re.compile(rf"(?<![\w-]){re.escape(term)}{plural}(?![\w-])", re.I)
-
-
-def uses(text: str, terms: list[str], lang: str) -> bool:
-    return any(_word(t, lang).search(text) for t in terms)
 
 
 def avoided(text: str, words: list[str]) -> list[str]:
