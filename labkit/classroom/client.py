@@ -32,7 +32,7 @@ def check_own(asked: str, default: str) -> None:
 
 # what connecting to a learner's own lab says when the lab is down (advice for whoever runs the lab)
 LAB_DOWN = frozenset({"lab.not_running", "cluster.api_unreachable", "cluster.api_failed",
-                      "cluster.lab_kubeconfig_unreadable", "cluster.no_kubeconfig"})
+                      "cluster.lab_kubeconfig_unreadable", "cluster.no_kubeconfig", "target.not_answering"})
 
 
 def check_status_name(asked: str | None) -> None:
@@ -49,9 +49,10 @@ def own_lab_down(error: LabkitError, asked: str | None) -> LabkitError:
     """A learner's own lab that does not answer: what *they* can do (``labkit reset``, which the class
     service runs as root and which rebuilds a lab that is down), not ``labkit up`` or sudo."""
     own = os.environ.get("LABKIT_LAB", "")
-    # with the daemon gone, the learner's KUBECONFIG names a server that does not answer, so the
-    # target is not recognised as an embedded lab ("... is a cluster cluster: pass --name LAB")
-    unrecognised = error.key == "target.needs_embedded" and error.params.get("name") == own
+    # with the daemon gone, the learner's KUBECONFIG names a server that does not answer
+    # (target.not_answering, in LAB_DOWN); a server that answers but is not recognised as a lab
+    # (target.needs_embedded / target.not_a_lab) under the learner's own name is their lab too
+    unrecognised = error.key in ("target.needs_embedded", "target.not_a_lab") and error.params.get("name") == own
     if own and asked in (None, own) and (error.key in LAB_DOWN or unrecognised):
         return LabkitError("class.own_lab_down", exit_code=error.exit_code, name=own)
     return error
