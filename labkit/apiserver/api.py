@@ -10,6 +10,7 @@ import copy
 import itertools
 import json
 import time
+from collections import OrderedDict
 
 from . import limits, objects, resources, ssa, status, strategies
 from .patch import PatchError, json_patch, merge_patch, strategic_merge
@@ -26,6 +27,9 @@ EVENTS = BY_KEY["core/events"]
 SERVICES = BY_KEY["core/services"]
 
 _EVENT_SEQ = itertools.count()
+# How many repeated Events are remembered for aggregation (client-go tools/record/events_cache.go
+# ``maxLruCacheEntries``).
+EVENT_CACHE_ENTRIES = 4096
 
 PATCH_TYPES = {
     "application/json-patch+json": "json",
@@ -48,6 +52,7 @@ class Api:
         self.store = store
         self.addresses = addresses
         self.max_pods = max_pods  # None: limits.MAX_PODS
+        self._event_keys: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
         for svc in store.list(SERVICES):
             try:
                 spec = svc.get("spec", {})
@@ -297,13 +302,24 @@ class Api:
     # --- events -----------------------------------------------------------------------------
     def event(self, involved: dict, reason: str, message: str, component: str,
               type_: str = "Normal", host: str | None = None, field_path: str | None = None) -> None:
-        """Record a core/v1 Event about ``involved`` (what ``kubectl describe`` lists)."""
+        """Record a core/v1 Event about ``involved`` (what ``kubectl describe`` lists).
+
+        The same Event again (same source, object, container, type, reason and message) is
+        counted on the stored one, as client-go's recorder does (tools/record/events_cache.go
+        ``getEventKey``, ``eventLogger.eventObserve``: ``count`` + 1, ``lastTimestamp`` now, the
+        first one's name and ``firstTimestamp`` kept); ``kubectl describe`` then shows
+        ``(x3 over 40s)``. Not emulated: the aggregator that merges 10 similar Events with
+        different messages and the per-object spam filter."""
         meta = involved["metadata"]
         namespace = meta.get("namespace", "default")
         ns = self.store.get(NAMESPACES, "", namespace)
         if ns is None or ns["metadata"].get("deletionTimestamp"):
             return
         stamp = objects.now()
+        key = (component, host or "", involved.get("kind"), namespace, meta["name"],
+               field_path or "", meta["uid"], involved.get("apiVersion"), type_, reason, message)
+        if self._count_again(key, stamp):
+            return
         ref = {"kind": involved.get("kind"), "namespace": namespace, "name": meta["name"],
                "uid": meta["uid"], "apiVersion": involved.get("apiVersion"),
                "resourceVersion": meta.get("resourceVersion")}
@@ -321,6 +337,23 @@ class Api:
                "eventTime": None, "reportingComponent": component,
                "reportingInstance": host or ""}
         self.store.put(EVENTS, obj)
+        self._event_keys[key] = (namespace, name)
+        if len(self._event_keys) > EVENT_CACHE_ENTRIES:
+            self._event_keys.popitem(last=False)
+
+    def _count_again(self, key: tuple, stamp: str) -> bool:
+        """Count one more of a remembered Event; False when there is none (or it was removed)."""
+        where = self._event_keys.get(key)
+        if where is None:
+            return False
+        current = self.store.get(EVENTS, *where)
+        if current is None:
+            del self._event_keys[key]
+            return False
+        self._event_keys.move_to_end(key)
+        self.store.put(EVENTS, dict(current, metadata=dict(current["metadata"]),
+                                    count=int(current.get("count") or 1) + 1, lastTimestamp=stamp))
+        return True
 
 
 def decode_json(data: bytes) -> object:

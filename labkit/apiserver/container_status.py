@@ -84,6 +84,19 @@ def terminated(pod: dict, container: str, code: int, started_at: str | None = No
     return new
 
 
+def pod_name(pod: dict) -> str:
+    """``name_namespace(uid)``, how the kubelet names a pod in its messages
+    (pkg/kubelet/util/format/pod.go ``Pod``)."""
+    meta = pod["metadata"]
+    return f"{meta['name']}_{meta.get('namespace', '')}({meta.get('uid', '')})"
+
+
+def running(pod: dict, container: str) -> bool:
+    """The stored status shows the container running (what the kubelet would stop)."""
+    entry = _entry(pod.get("status") or {}, container)
+    return entry is not None and "running" in (entry.get("state") or {})
+
+
 def back_off(pod: dict, container: str, seconds: float) -> dict:
     """The container failed and waits before its restart (``CrashLoopBackOff``)."""
     new = copy.deepcopy(pod)
@@ -96,8 +109,7 @@ def back_off(pod: dict, container: str, seconds: float) -> dict:
     entry.update(ready=False, started=False, state={"waiting": {
         "reason": "CrashLoopBackOff",
         "message": f"back-off {int(seconds)}s restarting failed container={container} "
-                   f"pod={new['metadata']['name']}_{new['metadata'].get('namespace', '')}"
-                   f"({new['metadata'].get('uid', '')})"}})
+                   f"pod={pod_name(new)}"}})
     refresh_conditions(new, objects.now())
     return new
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 
 from .. import i18n
+from . import container_status as cs
 from . import envvars, objects
 from .api import PODS, Api
 from .container_status import refresh_conditions
@@ -250,12 +251,41 @@ class Kubelet:
             return
         self.store.put(PODS, self._running(current, ip))
         for container in current["spec"]["containers"]:
-            field = f"spec.containers{{{container['name']}}}"
-            for reason, key in (("Pulled", "event.pulled"), ("Created", "event.created"),
-                                ("Started", "event.started")):
-                self.api.event(current, reason, i18n.t(key, self.lang, image=container["image"],
-                               container=container["name"]), "kubelet", host=node,
-                               field_path=field)
+            self._container_started(current, container, node)
+
+    def _container_started(self, pod: dict, container: dict, node: str | None) -> None:
+        """What the kubelet records each time it starts a container, the first time and every
+        restart (pkg/kubelet/images/image_manager.go ``EnsureImageExists``: Pulled;
+        pkg/kubelet/kuberuntime/kuberuntime_container.go ``startContainer``: Created, Started)."""
+        field = f"spec.containers{{{container['name']}}}"
+        for reason, key in (("Pulled", "event.pulled"), ("Created", "event.created"),
+                            ("Started", "event.started")):
+            self.api.event(pod, reason, i18n.t(key, self.lang, image=container["image"],
+                           container=container["name"]), "kubelet", host=node, field_path=field)
+
+    def container_event(self, namespace: str, name: str, uid: str, container: str,
+                        what: str) -> None:
+        """The runtime's report on a container of a running pod (``processes``' event sink).
+
+        ``restarted``: a new instance runs (Pulled, Created, Started again, counted on the first
+        ones). ``back-off``: the container failed and waits; a kubelet records a Warning
+        ``BackOff`` at every sync of the pod during the wait (pkg/kubelet/kuberuntime/
+        kuberuntime_manager.go ``doBackOff``, reason ``events.BackOffStartContainer`` of
+        pkg/kubelet/events/event.go), so right after the crash, then every pod-worker retry
+        (``backOffPeriod``, 10 s; see ``processes.BACKOFF_RESYNC``)."""
+        pod = self.store.get(PODS, namespace, name)
+        if pod is None or pod["metadata"]["uid"] != uid or pod["metadata"].get("deletionTimestamp"):
+            return
+        spec = next((c for c in pod["spec"]["containers"] if c["name"] == container), None)
+        if spec is None:
+            return
+        node = pod["spec"].get("nodeName")
+        if what == "restarted":
+            self._container_started(pod, spec, node)
+        elif what == "back-off":
+            self.api.event(pod, "BackOff", i18n.t("event.back_off", self.lang,
+                           container=container, pod=cs.pod_name(pod)), "kubelet", "Warning",
+                           node, field_path=f"spec.containers{{{container}}}")
 
     def _running(self, pod: dict, ip: str) -> dict:
         new = copy.deepcopy(pod)
@@ -286,7 +316,11 @@ class Kubelet:
         uid, meta = pod["metadata"]["uid"], pod["metadata"]
         try:
             if remove and uid in self.started:
+                # only the running ones: one waiting in CrashLoopBackOff or ended is not killed
+                # (pkg/kubelet/container/helpers.go ``ConvertPodStatusToRunningPod``)
                 for container in pod["spec"]["containers"]:
+                    if not cs.running(pod, container["name"]):
+                        continue
                     self.api.event(pod, "Killing", i18n.t("event.killing", self.lang,
                                    container=container["name"]), "kubelet",
                                    host=pod["spec"].get("nodeName"),

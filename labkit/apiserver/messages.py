@@ -216,6 +216,10 @@ MESSAGES = {
     "event.created": {"en": "Created container: {container}", "fr": "Conteneur créé : {container}"},
     "event.started": {"en": "Started container {container}", "fr": "Conteneur {container} démarré"},
     "event.killing": {"en": "Stopping container {container}", "fr": "Arrêt du conteneur {container}"},
+    # pkg/kubelet/kuberuntime/kuberuntime_manager.go doBackOff (pod: format.Pod, name_ns(uid))
+    "event.back_off": {
+        "en": "Back-off restarting failed container {container} in pod {pod}",
+        "fr": "Redémarrage du conteneur en échec {container} du pod {pod} différé (back-off)"},
     "event.sandbox_failed": {
         "en": "Failed to create pod sandbox: {error}",
         "fr": "Échec de la création du bac à sable du pod : {error}"},

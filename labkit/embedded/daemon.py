@@ -321,12 +321,15 @@ class LabDaemon:
         self.echo.dns_resolver = ClusterDNS(objects).answer
 
     def start_pod_processes(self) -> None:
-        """Containers' processes report their exits and restarts in their pods' status."""
+        """Containers' processes report their exits and restarts in their pods' status, and
+        their restarts and back-off to the kubelet (its Events)."""
         from ..apiserver.container_status import StatusWriter
         from ..apiserver.resources import BY_KEY
 
         writer = StatusWriter(self._store, BY_KEY["core/pods"])
         self._runtime.processes.status_sink = writer
+        if self.api is not None and self.api.controllers is not None:   # restarts, back-off
+            self._runtime.processes.event_sink = self.api.controllers.kubelet.container_event
 
     def start_kube_proxy(self) -> None:
         """kube-proxy in every node, fed by the API store (Services and EndpointSlices)."""

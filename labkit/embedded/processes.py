@@ -95,6 +95,10 @@ HIDE_SCRIPT = (
     ' exec 3<&-; fi; exec "$@"')
 PATH = HOST_PATH
 BACKOFF_FIRST, BACKOFF_MAX, BACKOFF_RESET = 10.0, 300.0, 600.0
+# While a container waits out its back-off, the kubelet's pod worker syncs the pod again every
+# ``backOffPeriod`` (pkg/kubelet/kubelet.go, 10 s; pod_workers.go ``completeWork`` requeues a
+# failed sync) and each sync records one more ``BackOff`` Event (``EventSink``).
+BACKOFF_RESYNC = 10.0
 EXIT_GRACE = 1.0     # how long output may keep arriving after the process ended
 STATUS_RETRY, STATUS_TRIES = 0.2, 100
 
@@ -112,6 +116,9 @@ StatusSink = Callable[[str, str, str, Callable[[dict], dict]], None]
 # (namespace, name, uid, container, step, until): a container's back-off, kept with the pod's
 # record so a restarted daemon resumes it (``until``: the restart's wall-clock time).
 BackOffSink = Callable[[str, str, str, str, int, float], None]
+# (namespace, name, uid, container, what): ``restarted`` (a new instance of the container runs)
+# or ``back-off`` (it failed and waits); the kubelet turns them into Events.
+EventSink = Callable[[str, str, str, str, str], None]
 
 
 def shell_of(image: str | None) -> str | None:
@@ -617,6 +624,7 @@ class ProcessManager:
         self.sessions: dict[str, set[ExecSession]] = {}
         self.status_sink: StatusSink | None = None
         self.backoff_sink: BackOffSink | None = None
+        self.event_sink: EventSink | None = None
         self._timers: dict[tuple[str, str], asyncio.Task] = {}
 
     def buffer(self, uid: str, container: str) -> LogBuffer:
@@ -736,18 +744,33 @@ class ProcessManager:
                                                       final=False))
         if delay:
             self._status(process, lambda p: cs.back_off(p, process.name, delay))
+            self._event(process, "back-off")
             self._timers[process.key] = asyncio.ensure_future(self._restart(process, delay))
         else:
             await self._restart(process, 0)
 
     async def _restart(self, process: ContainerProcess, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+        """Start the container again after ``delay``, recording a ``back-off`` every
+        ``BACKOFF_RESYNC`` while it waits (the kubelet's syncs of a pod in back-off)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + delay
+        while (left := end - loop.time()) > 0:
+            await asyncio.sleep(min(left, BACKOFF_RESYNC))
+            if end - loop.time() > 0 and self.containers.get(process.key) is process \
+                    and not process.stopping:
+                self._event(process, "back-off")
         self._timers.pop(process.key, None)
         if process.stopping or self.containers.get(process.key) is not process:
             return
         await process.start()
         self._status(process, lambda p: cs.restarted(p, process.name, process.started_at))
+        self._event(process, "restarted")
+
+    def _event(self, process: ContainerProcess, what: str) -> None:
+        if self.event_sink is not None:
+            meta = process.pod["metadata"]
+            self.event_sink(meta.get("namespace", "default"), meta["name"], meta["uid"],
+                            process.name, what)
 
     def _keep_backoff(self, process: ContainerProcess, until: float) -> None:
         if self.backoff_sink is not None:
