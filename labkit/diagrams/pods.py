@@ -2,7 +2,8 @@
 
 Drawn from what the nodes hold (see :mod:`.wiring`), placed by :mod:`.layout`: each node is a box
 with its name, node IP, pod CIDR and its routes to the other nodes' pods (in blue, as ``ip route``
-prints them); inside, the pods in a stable grid (name and IP; the veth, node and labels on hover),
+prints them; a route that drops them, ``unreachable``, ``blackhole`` or ``prohibit``, in red with a
+dashed stroke: broken, in the place the working route had); inside, the pods in a stable grid (name and IP; the veth, node and labels on hover),
 each pod's veth joins the node's bus, which ends in the bridge when veths are its ports, in the
 node's routing table otherwise (the blue circle), then the VXLAN device when there is one, then the
 uplink (``eth0``, node IP). Below the nodes, the node network joins the uplinks.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import i18n, wiring
 from ..snapshot import ClusterSnapshot, NodeNetwork
@@ -31,6 +32,8 @@ NODE_W = (style.WIDTH - 2 * MARGIN - 2 * NODE_GAP) / 3
 PAD = 14
 POD = Grid(cols=2, rows=0, cell_w=128, cell_h=42, gap_x=18, gap_y=10)
 DEVICE_W, DEVICE_H = 240, 44
+# route types that send nothing on (``ip route`` keywords): drawn as a broken route to that node
+BROKEN_TYPES = ("unreachable", "blackhole", "prohibit")
 
 
 # An overlay draws on top of the finished drawing: it gets the scene (whose ``anchors`` say where each
@@ -114,6 +117,32 @@ def link_ends(snapshot: ClusterSnapshot, link: wiring.Link) -> tuple[str, str]:
     return uplink_id(src), uplink_id(dst)
 
 
+def node_routes(snapshot: ClusterSnapshot, node: NodeNetwork, links: list[wiring.Link]) -> list[wiring.Link]:
+    """``node``'s routes to the other nodes' pods, in the kernel's order: its links, and (kind
+    ``"broken"``) each ``unreachable``/``blackhole``/``prohibit`` route to another node's pod CIDR
+    that no working route to the same destination overrides (``ip route replace unreachable`` in
+    notebook 02's exercise 6 takes the working route's place, and the diagram shows it there)."""
+    own = {l.route: l for l in links if l.src == node.name}
+    working = {l.route.dst for l in own.values()}
+    out = []
+    for r in node.routes:
+        if r in own:
+            out.append(own[r])
+        elif r.type in BROKEN_TYPES and r.dst not in working:
+            as_unicast = wiring.classify(snapshot, node, replace(r, type="unicast"))
+            if as_unicast is not None:
+                out.append(wiring.Link(node.name, as_unicast.dst, r, "broken"))
+    return out
+
+
+def _route_lines(link: wiring.Link) -> int:
+    """Text lines a route takes in its node's head: the destination, ``via``, and ``dev`` for a tunnel;
+    a broken route takes two (as a routed one: the box keeps its size when a route breaks)."""
+    if link.kind == "broken":
+        return 2
+    return 3 if " dev " in link.label.partition(" via ")[2] else 2
+
+
 def pod_short_name(pod: wiring.PodInfo) -> str:
     """``web-…x2k8p`` for a Deployment's ``web-5d8f7c9b4-x2k8p``: owner and the pod's own suffix."""
     name = pod.name
@@ -172,9 +201,8 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
     placed = layout.assign_slots(by_node, slots)
     grid = Grid(POD.cols, layout.rows_needed(placed, POD.cols), POD.cell_w, POD.cell_h, POD.gap_x, POD.gap_y)
     all_links = wiring.links(snapshot)
-    routes = {n.name: [l for l in all_links if l.src == n.name] for n in nodes}
-    head_lines = 3 + max((sum(3 if " dev " in l.label.partition(" via ")[2] else 2 for l in routes[n.name])
-                          + _bgp_lines(n) for n in nodes), default=0)
+    routes = {n.name: node_routes(snapshot, n, all_links) for n in nodes}
+    head_lines = 3 + max((sum(_route_lines(l) for l in routes[n.name]) + _bgp_lines(n) for n in nodes), default=0)
     head_h = 16 + HEAD + 6 + head_lines * (SMALL + 5)
     chains = {n.name: _chain(n) for n in nodes}
     chain_h = max(len(c) for c in chains.values()) * (DEVICE_H + 22)
@@ -211,6 +239,8 @@ def pod_network(snapshot: ClusterSnapshot, lang: str | None = None, max_pods: in
              (f"line:{style.GREY}:thick", i18n.t("diagrams.legend.wire", lang))]
     if any(l.kind == "vxlan" for l in all_links):
         items.append((f"line:{style.GREY}:dash", i18n.t("diagrams.legend.encap", lang)))
+    if any(l.kind == "broken" for rs in routes.values() for l in rs):
+        items.append((f"line:{style.RED}:dash", i18n.t("diagrams.legend.broken_route", lang)))
     if seconds:
         items.append((f"box:{multus.PURPLE}:{multus.PURPLE_FILL}", i18n.t("diagrams.legend.multus", lang)))
     if highlight is not None:
@@ -248,10 +278,14 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
     y = _draw_bgp(scene, snapshot, node, box, y, lang)
     if routes:
         y += SMALL + 5
-        learned = node.bgp and all(l.route.protocol == "bird" for l in routes)
+        working = [l for l in routes if l.kind != "broken"]
+        learned = node.bgp and working and all(l.route.protocol == "bird" for l in working)
         frame.add(Text(box.x + PAD, y, i18n.t("diagrams.routes_bgp" if learned else "diagrams.routes", lang), SMALL,
                        color=style.BLUE))
     for link in routes:
+        if link.kind == "broken":
+            y = _draw_broken_route(scene, snapshot, node, link, box, y, lang)
+            continue
         a, b = link_ends(snapshot, link)
         lit = paint.arc(a, b)          # this node's route out, not the other node's route back
         g = scene.group("pods", f"route/{node.name}/{link.route.dst}", "route",
@@ -309,6 +343,28 @@ def _draw_node(scene: Scene, paint: _Paint, snapshot: ClusterSnapshot, node: Nod
     on = paint.edge(up_id, "net/nodes")
     g = scene.group("wires", f"wire/{up_id}/net", "wire", **{"from": up_id, "to": "net/nodes"})
     g.add(Line([(box.cx, prev[2]), (box.cx, net_y)], stroke=style.HIGHLIGHT if on else style.GREY, width=4 if on else 3))
+
+
+def _draw_broken_route(scene: Scene, snapshot: ClusterSnapshot, node: NodeNetwork, link: wiring.Link, box: Box,
+                       y: float, lang: str | None) -> float:
+    """A route that drops the other node's pods, in red: ``✕ worker2: 10.244.2.0/24``, then a dashed
+    stroke and ``unreachable`` (``injoignable (unreachable)``; other types in brackets), two lines as
+    a routed one takes; the group keeps the working route's id, only its style changes."""
+    a, b = link_ends(snapshot, link)
+    r = link.route
+    g = scene.group("pods", f"route/{node.name}/{r.dst}", "route", tip=f"{short(snapshot, link.src)}: {r.type} {r.dst}",
+                    broken=r.type, **{"from": a, "to": b})
+    inner = box.w - 2 * PAD
+    y += SMALL + 5
+    g.add(Text(box.x + PAD + 8, y, fit(i18n.t("diagrams.route_broken", lang, node=short(snapshot, link.dst), dst=r.dst),
+                                       SMALL, inner - 8, True), SMALL, color=style.RED, bold=True))
+    y += SMALL + 5
+    x = box.x + PAD + 24
+    word = i18n.t("diagrams.route_unreachable", lang) if r.type == "unreachable" else \
+        i18n.t("diagrams.route_broken_type", lang, type=r.type)
+    g.add(Line([(x, y - SMALL / 3), (x + 22, y - SMALL / 3)], stroke=style.RED, width=2, dash="5 3"))
+    g.add(Text(x + 30, y, fit(word, SMALL, inner - 54), SMALL, color=style.RED))
+    return y
 
 
 def _bgp_lines(node: NodeNetwork) -> int:
@@ -379,7 +435,8 @@ def _routed(node: NodeNetwork, pod: wiring.PodInfo) -> bool:
 
 def _node_tip(node: NodeNetwork, lang: str | None) -> str:
     return "\n".join([node.name, *node_addresses(node, lang)]
-                     + [r.describe() for r in node.routes if r.table == "main"][:12])
+                     + [(f"{r.type} " if r.type != "unicast" else "") + r.describe()
+                        for r in node.routes if r.table == "main"][:12])
 
 
 def _device_text(dev, kind: str, node: NodeNetwork, lang: str | None) -> list[str]:
