@@ -282,14 +282,16 @@ ex.check("02.5", cluster=cluster, node=WORKER, pod="nb02/b1")
 #
 # Now we break the lab: we delete `WORKER`'s route to the pod CIDR of `WORKER2` (and, so that no
 # packet for a lab address follows the node's default route out of the lab, we mark that CIDR
-# `unreachable` on `WORKER`). `a1` no longer reaches `b1`: the routes table of `WORKER` shows why.
+# `unreachable` on `WORKER`). `a1` no longer reaches `b1`: the routes table of `WORKER` shows why, and
+# the diagram draws that route broken (red, dashed) where the working route was.
 # %% [markdown] fr
 # ## Exercice 6 : casser et réparer
 #
 # On casse maintenant le lab : on supprime la route de `WORKER` vers le CIDR de pods de `WORKER2`
 # (et, pour qu'aucun paquet destiné à une adresse du lab ne suive la route par défaut du nœud hors
 # du lab, on marque ce CIDR `unreachable` sur `WORKER`). `a1` ne joint plus `b1` : le tableau des
-# routes de `WORKER` montre pourquoi.
+# routes de `WORKER` montre pourquoi, et le schéma dessine cette route cassée (en rouge, en
+# pointillés) à la place de la route qui marchait.
 
 # %%
 CIDR2 = core.read_node(WORKER2).spec.pod_cidr
