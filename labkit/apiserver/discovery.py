@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from typing import Any
 
 from .resources import RESOURCES, ResourceKind, group_versions, in_group_version
 
@@ -44,7 +45,7 @@ def _verbs(res: ResourceKind) -> list[str]:
 
 
 def _agg_resource(res: ResourceKind) -> dict:
-    entry = {"resource": res.plural,
+    entry: dict[str, Any] = {"resource": res.plural,
              "responseKind": {"group": res.group, "version": res.version, "kind": res.kind},
              "scope": "Namespaced" if res.namespaced else "Cluster",
              "singularResource": res.singular, "verbs": _verbs(res)}
@@ -66,7 +67,7 @@ def aggregated(core: bool, version: str) -> dict:
     for group, versions in group_versions().items():
         if (group == "") != core:
             continue
-        meta = {"creationTimestamp": None}
+        meta: dict[str, str | None] = {"creationTimestamp": None}
         if group:
             meta["name"] = group
         items.append({"metadata": meta, "versions": [

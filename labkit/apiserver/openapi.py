@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+from typing import Any
 
 from .resources import ResourceKind, in_group_version
 
@@ -218,7 +219,7 @@ class Builder:
     def _property(self, owner: str, field: str, type_text: str, description: str) -> tuple:
         if (owner, field) in INT_OR_STRING_FIELDS:
             self._int_or_string()
-            prop = {"allOf": [{"$ref": f"#/components/schemas/{INT_OR_STRING}"}]}
+            prop: dict[str, Any] = {"allOf": [{"$ref": f"#/components/schemas/{INT_OR_STRING}"}]}
             ref = None
         else:
             inner, ref = self.type_schema(type_text)
