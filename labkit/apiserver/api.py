@@ -6,6 +6,7 @@ by kubectl. Every failure is an ``ApiError`` (see ``status.py``); nothing is sto
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import itertools
 import json
@@ -93,8 +94,9 @@ class Api:
         if res.namespaced and body_ns and namespace and body_ns != namespace:
             raise status.bad_request("api.namespace_mismatch", body=body_ns, url=namespace)
 
-    def _check_namespace(self, namespace: str) -> None:
-        ns = self.store.get(NAMESPACES, "", namespace)
+    def _check_namespace(self, namespace: str | None) -> None:
+        # None: a POST on the all-namespaces URL of a namespaced kind (/api/v1/pods), a 404.
+        ns = self.store.get(NAMESPACES, "", namespace) if namespace is not None else None
         if ns is None:
             raise status.not_found("namespaces", "", namespace)
         if ns["metadata"].get("deletionTimestamp"):
@@ -287,7 +289,8 @@ class Api:
 
     def delete_collection(self, res: ResourceKind, namespace: str | None,
                           label_selector: str | None, field_selector: str | None,
-                          options: dict | None = None, dry_run: bool = False) -> list[dict]:
+                          options: dict | None = None,
+                          dry_run: bool = False) -> builtins.list[dict]:
         out = []
         for obj in self.list(res, namespace, label_selector, field_selector):
             meta = obj["metadata"]

@@ -62,7 +62,7 @@ def resource_label(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
-def not_found(plural: str, group: str, name: str) -> ApiError:
+def not_found(plural: str, group: str, name: str | None) -> ApiError:
     label = resource_label(plural, group)
     return ApiError(404, "NotFound", "api.not_found", {"name": name, "group": group, "kind": plural},
                     resource=label, name=name)
@@ -86,7 +86,7 @@ def invalid(kind: str, group: str, name: str, causes: list[Cause]) -> ApiError:
 
 
 def bad_request(key: str, **params: object) -> ApiError:
-    return ApiError(400, "BadRequest", key, **params)
+    return ApiError(400, "BadRequest", key, None, None, **params)
 
 
 def unauthorized() -> ApiError:
@@ -102,7 +102,7 @@ def no_resource() -> ApiError:
 
 
 def forbidden(key: str, **params: object) -> ApiError:
-    return ApiError(403, "Forbidden", key, **params)
+    return ApiError(403, "Forbidden", key, None, None, **params)
 
 
 def expired(asked: int, oldest: int) -> ApiError:
