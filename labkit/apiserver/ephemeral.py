@@ -79,7 +79,7 @@ def _causes(current: list[dict], wanted: list[dict], regular: list[str]) -> list
         elif c["name"] in seen:
             causes.append(status.cause(f"{where}.name", "ephemeral.duplicate",
                                        container=c["name"]))
-        seen.add(c.get("name"))
+        seen.add(c.get("name") or "")
         if not c.get("image"):
             causes.append(status.cause(f"{where}.image", "cause.required"))
         for key in FORBIDDEN:
@@ -171,7 +171,7 @@ class EphemeralContainers:
 
     async def handle(self, request: web.Request, target: Target) -> web.Response:
         namespace = target.namespace or ""
-        current = self.api.get(PODS, namespace, target.name)
+        current = self.api.get(PODS, namespace, target.named)
         dry_run = request.query.get("dryRun") == "All"
         if request.method == "GET":
             return respond(current)
@@ -198,4 +198,4 @@ class EphemeralContainers:
             raise status.method_not_allowed()
         if not isinstance(patched, dict):
             raise status.bad_request("api.bad_patch", error="result is not an object")
-        return respond(add(self.api, namespace, target.name, patched, dry_run))
+        return respond(add(self.api, namespace, target.named, patched, dry_run))

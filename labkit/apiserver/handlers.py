@@ -42,6 +42,13 @@ class Target:
     name: str | None = None
     sub: str | None = None
 
+    @property
+    def named(self) -> str:
+        """The object's name, for a URL that names one (every subresource URL does)."""
+        if self.name is None:
+            raise status.no_resource()
+        return self.name
+
 
 def parse_target(group: str, version: str, parts: list[str]) -> Target:
     def kind(plural: str) -> ResourceKind:

@@ -66,7 +66,7 @@ class Streams:
 
     def _pod(self, target: Target, request: web.Request,
              completed_ok: bool = False) -> tuple[dict, str]:
-        pod = self.api.get(PODS, target.namespace or "", target.name)
+        pod = self.api.get(PODS, target.namespace or "", target.named)
         names = [c["name"] for c in pod["spec"].get("containers", [])]
         container = request.query.get("container") or (names[0] if names else "")
         if container not in ephemeral.names(pod):
@@ -305,7 +305,7 @@ class Streams:
         return response
 
     def _pod_for_log(self, target: Target, request: web.Request) -> tuple[dict, str]:
-        pod = self.api.get(PODS, target.namespace or "", target.name)
+        pod = self.api.get(PODS, target.namespace or "", target.named)
         names = [c["name"] for c in pod["spec"].get("containers", [])]
         container = request.query.get("container") or (names[0] if names else "")
         if container not in ephemeral.names(pod):
@@ -314,7 +314,7 @@ class Streams:
 
     async def portforward(self, request: web.Request, target: Target) -> web.StreamResponse:
         """``kubectl port-forward`` and the Python client's ``portforward`` (see ``portforward``)."""
-        pod = self.api.get(PODS, target.namespace or "", target.name)
+        pod = self.api.get(PODS, target.namespace or "", target.named)
         if pod.get("status", {}).get("phase") != "Running":
             raise status.bad_request("api.pod_not_running", name=target.name)
         connect = getattr(self.runtime, "port_connect", None)
