@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .status import bad_request
 
@@ -39,7 +40,9 @@ class Requirement:
 
 def _split_top(text: str) -> list[str]:
     """Split on commas that are not inside ``( )``."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -116,17 +119,18 @@ def field_value(obj: dict, path: str) -> str:
 def parse_field_selector(text: str | None) -> list[Callable[[dict], bool]]:
     if not text:
         return []
-    tests = []
+    tests: list[Callable[[dict], bool]] = []
     for part in _split_top(text):
         m = re.match(r"^([A-Za-z0-9_.\-/]+)\s*(==|=|!=)\s*(.*)$", part)
         if not m:
             raise bad_request("api.bad_field_selector", selector=text, error=part)
         path, op, expected = m.group(1), m.group(2), m.group(3).strip()
-        if op == "!=":
-            tests.append(lambda obj, p=path, e=expected: field_value(obj, p) != e)
-        else:
-            tests.append(lambda obj, p=path, e=expected: field_value(obj, p) == e)
+        tests.append(partial(_field_test, path, expected, op != "!="))
     return tests
+
+
+def _field_test(path: str, expected: str, equal: bool, obj: dict) -> bool:
+    return (field_value(obj, path) == expected) == equal
 
 
 def fields_match(tests: list[Callable[[dict], bool]], obj: dict) -> bool:

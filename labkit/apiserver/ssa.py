@@ -261,14 +261,15 @@ def merge(current, applied, sch: dict, schema: Schema):
     if isinstance(current, list) and isinstance(applied, list):
         keys = _list_keys(sch) or _list_keys(resolved)
         if keys and all(isinstance(i, dict) for i in current + applied):
-            out = copy.deepcopy(current)
+            items = copy.deepcopy(current)
             for item in applied:
-                found = _find(out, _key_element(item, keys))
+                found = _find(items, _key_element(item, keys))
                 if found is None:
-                    out.append(copy.deepcopy(item))
+                    items.append(copy.deepcopy(item))
                 else:
-                    out[found[1]] = merge(out[found[1]], item, resolved.get("items", {}), schema)
-            return out
+                    items[found[1]] = merge(items[found[1]], item, resolved.get("items", {}),
+                                            schema)
+            return items
         if _is_set(sch) or _is_set(resolved):
             return copy.deepcopy(current) + [copy.deepcopy(i) for i in applied
                                              if i not in current]
@@ -434,7 +435,8 @@ def apply(api, res: ResourceKind, namespace: str, name: str, body: object, manag
     schema = Schema(res)
     applied = paths_of(body, schema)
     current = api.store.get(res, namespace if res.namespaced else "", name)
-    token = CURRENT.set(Write(manager, "Apply", applied=applied, force=force))
+    write = Write(manager, "Apply", applied=applied, force=force)
+    token = CURRENT.set(write)
     try:
         if current is None:
             return api.create(res, namespace, body, dry_run), True
@@ -442,7 +444,7 @@ def apply(api, res: ResourceKind, namespace: str, name: str, body: object, manag
         if found and not force and manager == "kubectl" and _from_last_applied(
                 current, schema, {path for _, path in found}):
             force = True
-            CURRENT.get().force = True
+            write.force = True
         if found and not force:
             raise ApplyConflict(res, name, found)
         merged = merge(current, body, schema.root, schema)
