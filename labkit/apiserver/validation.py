@@ -174,7 +174,7 @@ def validate_pod(obj: dict) -> list[Cause]:
     return _pod_spec(obj.get("spec") or {}, "spec")
 
 
-def check_replicas(value: object, kind: str) -> None:
+def check_replicas(value: int, kind: str) -> None:
     """A replica count a client asked for (the scale subresource): >= 0 (and within the cap)."""
     from . import status as status_mod
 
@@ -478,7 +478,7 @@ def netpol_adapter(validate_policy: Callable[[dict], list]) -> Validator:
 def plug_netpol() -> bool:
     """Use the colleague's NetworkPolicy validator when ``labkit.netpol`` provides one."""
     try:
-        from .. import netpol  # type: ignore[attr-defined]
+        from .. import netpol
     except ImportError:
         return False
     validate_policy = getattr(netpol, "validate_policy", None)

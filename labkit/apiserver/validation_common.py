@@ -4,9 +4,9 @@ Each returns a list of ``Cause``; the wording mirrors upstream's (k8s.io/apimach
 validation/validation.go: IsQualifiedName, IsValidLabelValue, IsValidPortName, IsValidIP;
 pkg/apis/meta/v1/validation: ValidateLabelSelector; pkg/apis/core/validation: ValidateNonSpecialIP,
 ValidateAnnotations).
-"""
-from __future__ import annotations
 
+No ``from __future__ import annotations`` here: the name is one of the checks (``annotations``).
+"""
 import ipaddress
 import re
 
@@ -67,7 +67,7 @@ def label_value(value: object, field: str) -> list[Cause]:
     return []
 
 
-def labels(values: object, field: str) -> list[Cause]:
+def labels(values: dict | None, field: str) -> list[Cause]:
     causes: list[Cause] = []
     for key, value in (values or {}).items():
         causes += qualified_name(key, field)
@@ -75,7 +75,7 @@ def labels(values: object, field: str) -> list[Cause]:
     return causes
 
 
-def annotations(values: object, field: str) -> list[Cause]:
+def annotations(values: dict | None, field: str) -> list[Cause]:
     causes: list[Cause] = []
     total = 0
     for key, value in (values or {}).items():
@@ -86,7 +86,7 @@ def annotations(values: object, field: str) -> list[Cause]:
     return causes
 
 
-def selector(value: object, field: str) -> list[Cause]:
+def selector(value: dict | None, field: str) -> list[Cause]:
     """A metav1.LabelSelector: label keys/values, known operators, values as they require."""
     if not value:
         return []
