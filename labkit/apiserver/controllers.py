@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from functools import partial
+from typing import Protocol
 
 from .. import i18n
 from . import objects
@@ -29,6 +30,13 @@ from .workloads import DeploymentController, ReplicaSetController, is_ready, own
 ENDPOINTS = BY_KEY["core/endpoints"]
 SLICES = BY_KEY["discovery.k8s.io/endpointslices"]
 log = logging.getLogger(__name__)
+
+
+class Controller(Protocol):
+    """What the manager runs: a full pass; some also have ``reconcile_changes(changes, index)``,
+    a pass on what changed."""
+
+    def reconcile(self) -> None: ...
 
 
 class NamespaceController:
@@ -77,7 +85,7 @@ class GarbageCollector:
         self._deletions, self._next = self.store.deletions, now + self.FULL_SECONDS
         alive = self.store.uids()
         for res in RESOURCES:
-            self.isolation.each(self.store.list(res), lambda obj, res=res: self._one(res, obj, alive))
+            self.isolation.each(self.store.list(res), partial(self._one, res, alive=alive))
 
     def _one(self, res, obj: dict, alive: set[str]) -> None:
         refs = obj["metadata"].get("ownerReferences")
@@ -165,8 +173,7 @@ class EndpointsController:
             svc = self.service.get(uid)
             if svc is not None:
                 members = self.members.get(uid, {})
-                self.isolation.run(svc, lambda svc=svc, members=members: self._write(
-                    svc, sorted(members.values(), key=lambda p: p["metadata"]["name"])))
+                self.isolation.run(svc, partial(self._write_members, svc, members))
 
     def _place(self, key: Key, pod: dict | None, touched: dict[str, None]) -> None:
         """The Services that select ``pod`` now (None: it is gone), in place of those before."""
@@ -226,6 +233,9 @@ class EndpointsController:
     def _write(self, svc: dict, pods: list[dict]) -> None:
         self._endpoints(svc, pods)
         self._slice(svc, pods)
+
+    def _write_members(self, svc: dict, members: dict[Key, dict]) -> None:
+        self._write(svc, sorted(members.values(), key=lambda p: p["metadata"]["name"]))
 
     def _put(self, res, namespace: str, obj: dict) -> None:
         current = self.store.get(res, namespace, obj["metadata"]["name"])
@@ -426,10 +436,10 @@ class ControllerManager:
     def __init__(self, api: Api, runtime: PodRuntime, lang: str | None = None) -> None:
         self.api = api
         self.kubelet = Kubelet(api, runtime, lang)
-        self.controllers = [NamespaceController(api), GarbageCollector(api),
-                            DeploymentController(api, lang), ReplicaSetController(api, lang),
-                            Scheduler(api, lang), self.kubelet, EndpointsController(api),
-                            EventCollector(api)]
+        self.controllers: list[Controller] = [
+            NamespaceController(api), GarbageCollector(api), DeploymentController(api, lang),
+            ReplicaSetController(api, lang), Scheduler(api, lang), self.kubelet,
+            EndpointsController(api), EventCollector(api)]
         self.index = PodIndex(api.store.list(PODS))
         self._wake = asyncio.Event()
         self.kubelet.wake = self._wake.set

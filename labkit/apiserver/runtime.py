@@ -66,7 +66,8 @@ class SubprocessExec:
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self._proc = proc
-        self.stdout = proc.stdout  # type: ignore[assignment]
+        assert proc.stdout is not None, "started with stdout=PIPE"
+        self.stdout: asyncio.StreamReader = proc.stdout
         self.stderr = proc.stderr
 
     async def write_stdin(self, data: bytes) -> None:
