@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -49,6 +50,11 @@ class _Forward:
         self.port, self.error_id, self.data_id = port, error_id, data_id
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
+
+    def streams(self) -> tuple[int, int]:
+        """The SPDY (data, error) stream ids: both known before the forward starts."""
+        assert self.data_id is not None and self.error_id is not None
+        return self.data_id, self.error_id
 
 
 class SpdySession:
@@ -124,16 +130,17 @@ class SpdySession:
         forward.task = asyncio.ensure_future(self.forward(forward))
 
     async def forward(self, fw: _Forward) -> None:
+        data_id, error_id = fw.streams()
         try:
             reader, writer = await self.connect(fw.port)
         except (TimeoutError, OSError) as exc:
-            await self.send(spdy.data_frame(fw.error_id, self.describe(fw.port, exc).encode()))
+            await self.send(spdy.data_frame(error_id, self.describe(fw.port, exc).encode()))
             await self.finish(fw)
             return
         to_pod = asyncio.ensure_future(_pipe_to_pod(fw.inbox, writer))
         try:
             while chunk := await reader.read(CHUNK):
-                await self.send(spdy.data_frame(fw.data_id, chunk))
+                await self.send(spdy.data_frame(data_id, chunk))
         except (ConnectionError, OSError):
             pass
         finally:
@@ -142,10 +149,11 @@ class SpdySession:
         await self.finish(fw)
 
     async def finish(self, fw: _Forward) -> None:
-        self.by_stream.pop(fw.data_id, None)
+        data_id, error_id = fw.streams()
+        self.by_stream.pop(data_id, None)
         try:
-            await self.send(spdy.data_frame(fw.data_id, fin=True))
-            await self.send(spdy.data_frame(fw.error_id, fin=True))
+            await self.send(spdy.data_frame(data_id, fin=True))
+            await self.send(spdy.data_frame(error_id, fin=True))
         except ConnectionError:
             pass
 
@@ -171,8 +179,8 @@ class ChannelForward:
         tasks = [asyncio.ensure_future(self.forward(i, fw)) for i, fw in enumerate(forwards)]
         client = asyncio.ensure_future(self.read_client(forwards))
         try:
-            await asyncio.wait({client, asyncio.gather(*tasks)},
-                               return_when=asyncio.FIRST_COMPLETED)
+            either: set[asyncio.Future[Any]] = {client, asyncio.gather(*tasks)}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         finally:
             client.cancel()
             for task in tasks:

@@ -153,8 +153,11 @@ class ReplicaSetController:
         self._holder.clear()
         owned = owned_by(self.isolation, self.store.list(PODS))
         for rs in self.store.list(REPLICASETS):
-            self.isolation.run(rs, lambda rs=rs: rs["metadata"].get("deletionTimestamp") or self._one(
-                rs, owned.get(rs["metadata"]["uid"], [])))
+            self.isolation.run(rs, functools.partial(self._unless_deleted, rs, owned))
+
+    def _unless_deleted(self, rs: dict, owned: dict[str, list[dict]]) -> None:
+        if not rs["metadata"].get("deletionTimestamp"):
+            self._one(rs, owned.get(rs["metadata"]["uid"], []))
 
     def reconcile_changes(self, changes: Changes, index: PodIndex) -> None:
         """The ReplicaSets that changed or whose pods did (their pods from the index)."""
@@ -165,8 +168,11 @@ class ReplicaSetController:
             if rs is None or rs.get("kind") != "ReplicaSet" or rs.get("apiVersion") != "apps/v1":
                 self._forget(uid)
                 continue
-            self.isolation.run(rs, lambda rs=rs, uid=uid: rs["metadata"].get(
-                "deletionTimestamp") or self._one_tallied(rs, index))
+            self.isolation.run(rs, functools.partial(self._tallied_unless_deleted, rs, index))
+
+    def _tallied_unless_deleted(self, rs: dict, index: PodIndex) -> None:
+        if not rs["metadata"].get("deletionTimestamp"):
+            self._one_tallied(rs, index)
 
     def _pod_changed(self, key: Key, index: PodIndex) -> None:
         """Move a changed pod's counts to the tally of its controller (if it has one)."""
@@ -178,7 +184,7 @@ class ReplicaSetController:
             if holder in self._tallies:
                 self._tallies[holder].drop(key)
         tally = self._tallies.get(owner) if owner else None
-        if tally is None or pod is None:
+        if tally is None or pod is None or owner is None:
             return
         rs = self.store.by_uid(owner)
         if rs is None or _selector_key(rs) != tally.selector:
@@ -317,8 +323,11 @@ class DeploymentController:
     def reconcile(self) -> None:
         owned = owned_by(self.isolation, self.store.list(REPLICASETS))
         for deploy in self.store.list(DEPLOYMENTS):
-            self.isolation.run(deploy, lambda d=deploy: d["metadata"].get("deletionTimestamp") or self._one(
-                d, owned.get(d["metadata"]["uid"], [])))
+            self.isolation.run(deploy, functools.partial(self._unless_deleted, deploy, owned))
+
+    def _unless_deleted(self, deploy: dict, owned: dict[str, list[dict]]) -> None:
+        if not deploy["metadata"].get("deletionTimestamp"):
+            self._one(deploy, owned.get(deploy["metadata"]["uid"], []))
 
     def _one(self, deploy: dict, sets: list[dict]) -> None:
         spec = deploy["spec"]
