@@ -7,9 +7,11 @@ is a list of pods, ``namespaces/x/status`` a subresource of a namespace).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -22,6 +24,7 @@ from .selectors import fields_match, labels_match, parse_field_selector, parse_l
 from .status import ApiError
 
 JSON = "application/json"
+SubresourceHandler = Callable[[web.Request, "Target"], Awaitable[web.StreamResponse]]
 ENCODED_MAX = 20_000  # objects whose JSON a LIST keeps (about the size of the objects themselves)
 
 
@@ -71,6 +74,14 @@ def parse_target(group: str, version: str, parts: list[str]) -> Target:
     return Target(res, None, name, sub)
 
 
+def _object(body: object) -> dict:
+    """A body that must be an object (create, update): ``Api`` answers anything else with this
+    400 before it reads it."""
+    if not isinstance(body, dict):
+        raise status.bad_request("api.bad_body", error="expected an object")
+    return body
+
+
 def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
 
@@ -80,7 +91,7 @@ class Handlers:
         self.api, self.store = api, api.store
         self.lang = lang
         self.bookmark_interval = bookmark_interval
-        self.extra_subresources: dict[str, object] = {}   # "pods/exec" -> async handler
+        self.extra_subresources: dict[str, SubresourceHandler] = {}   # "pods/exec" -> handler
         # JSON of each listed object, by (kind, namespace, name, resourceVersion): the store never
         # changes an object in place (a write is a new dict with a new resourceVersion), so a
         # LIST of 1,000 pods encodes only the pods that changed since the last LIST (json.dumps
@@ -223,7 +234,7 @@ class Handlers:
             if method == "POST":
                 body = await self.body(request)
                 self._strict(request, target.res, body)
-                obj = self.api.create(target.res, target.namespace, body, dry_run)
+                obj = self.api.create(target.res, target.namespace, _object(body), dry_run)
                 return self.object_response(request, target.res, obj, 201)
             if method == "DELETE":
                 self._verb(target.res, "deletecollection")
@@ -242,7 +253,7 @@ class Handlers:
         if method == "PUT":
             body = await self.body(request)
             self._strict(request, target.res, body)
-            obj = self.api.update(target.res, ns, target.name, body, dry_run=dry_run)
+            obj = self.api.update(target.res, ns, target.name, _object(body), dry_run=dry_run)
             return self.object_response(request, target.res, obj)
         if method == "PATCH":
             content_type = request.content_type
@@ -279,7 +290,7 @@ class Handlers:
             raise status.method_not_allowed()
 
     async def subresource(self, request: web.Request, target: Target) -> web.StreamResponse:
-        res, ns, sub = target.res, target.namespace or "", target.sub
+        res, ns, sub, name = target.res, target.namespace or "", target.sub, target.named
         declared = {s.name for s in res.subresources}
         if sub not in declared:
             raise status.no_resource()
@@ -292,15 +303,15 @@ class Handlers:
         dry_run = request.query.get("dryRun") == "All"
         if sub in ("status", "finalize"):
             if method == "GET":
-                return respond(self.api.get(res, ns, target.name))
+                return respond(self.api.get(res, ns, name))
             if method == "PUT":
                 body = await self.body(request)
                 if sub == "finalize":
-                    return respond(self.api.get(res, ns, target.name))
-                return respond(self.api.update(res, ns, target.name, body, "status", dry_run))
+                    return respond(self.api.get(res, ns, name))
+                return respond(self.api.update(res, ns, name, _object(body), "status", dry_run))
             if method == "PATCH":
                 body = await self.body(request, patch=True)
-                obj, _ = self.api.patch(res, ns, target.name, request.content_type, body,
+                obj, _ = self.api.patch(res, ns, name, request.content_type, body,
                                         "status", dry_run)
                 return respond(obj)
         raise status.method_not_allowed()
@@ -318,11 +329,11 @@ class Handlers:
                                      fields=", ".join(f'unknown field "{f}"' for f in unknown))
 
     async def scale(self, request: web.Request, target: Target) -> web.Response:
-        res, ns = target.res, target.namespace or ""
-        obj = self.api.get(res, ns, target.name)
+        res, ns, name = target.res, target.namespace or "", target.named
+        obj = self.api.get(res, ns, name)
         if request.method in ("PUT", "PATCH"):
             body = await self.body(request, patch=request.method == "PATCH")
-            scale = scale_of(obj)
+            scale: object = scale_of(obj)
             if request.method == "PATCH":
                 from .patch import json_patch, merge_patch, strategic_merge
                 flavour = PATCH_TYPES.get(request.content_type, "merge")
@@ -332,7 +343,7 @@ class Handlers:
             else:
                 scale = body
             replicas = checked_replicas(scale)
-            obj, _ = self.api.patch(res, ns, target.name, "application/merge-patch+json",
+            obj, _ = self.api.patch(res, ns, name, "application/merge-patch+json",
                                     {"spec": {"replicas": replicas}},
                                     dry_run=request.query.get("dryRun") == "All")
         elif request.method != "GET":
@@ -389,7 +400,8 @@ class Handlers:
         body = head[:-2] + b",".join(self._encode_items(res, items)) + head[-2:]  # head ends in "]}"
         return web.Response(body=body, status=200, content_type=JSON)
 
-    def _encode_items(self, res: ResourceKind, items: list[dict]) -> list[bytes]:
+    def _encode_items(self, res: ResourceKind,
+                      items: builtins.list[dict]) -> builtins.list[bytes]:
         cache, out = self._encoded, []
         for obj in items:
             meta = obj.get("metadata") or {}
@@ -483,6 +495,7 @@ def checked_replicas(scale: object) -> int:
     from .validation import check_replicas
 
     check_types(scale, "Scale", "autoscaling/v1", {"spec": {"replicas": INT}})
+    assert isinstance(scale, dict)      # check_types refuses any other body
     replicas = (scale.get("spec") or {}).get("replicas") or 0
     check_replicas(replicas, "Scale")
     return replicas
