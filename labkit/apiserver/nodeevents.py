@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Protocol
 
 from aiohttp import web
 
@@ -38,7 +38,17 @@ def _int(request: web.Request, key: str, default: int, low: int, high: int) -> i
     return max(low, min(high, value))
 
 
-def routes(app: web.Application, watcher: Any) -> None:
+class EventSource(Protocol):
+    """What the route reads, and the server stops: ``embedded.netwatch.NodeWatcher`` (the API
+    server may not import it)."""
+
+    generation: int
+
+    async def wait(self, since: int, timeout: float) -> list[dict]: ...
+    async def stop(self) -> None: ...
+
+
+def routes(app: web.Application, watcher: EventSource) -> None:
     """Add the route (before the catch-all routes)."""
     async def watch(request: web.Request) -> web.StreamResponse:
         since = _int(request, "resourceVersion", watcher.generation, 0, 2**62)

@@ -14,12 +14,12 @@ the node is busy with another flow.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from ..errors import LabkitError
-from ..flowreq import FLOW_PATH, FlowBusy, InvalidFlow, parse
+from ..flowreq import FLOW_PATH, FlowBusy, FlowRequest, InvalidFlow, parse
 from . import status
 
 MESSAGES = {
@@ -28,6 +28,15 @@ MESSAGES = {
     "api.flow_error": {"en": "{error}", "fr": "{error}"},
     "api.flow_invalid": {"en": "invalid flow request: {summary}", "fr": "demande de flux invalide : {summary}"},
 }
+
+
+class FlowSource(Protocol):
+    """What the routes call: ``embedded.flows.FlowRunner`` (the API server may not import it)."""
+
+    @property
+    def ranges(self) -> list[str]: ...
+
+    def __call__(self, node: str, req: FlowRequest) -> Awaitable[dict[str, Any]]: ...
 
 
 def routes(app: web.Application, runner: Callable[[str, Any], Awaitable[dict]], ranges: Callable[[], list[str]]) -> None:

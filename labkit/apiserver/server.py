@@ -34,6 +34,8 @@ from .validation import plug_netpol
 if TYPE_CHECKING:
     from .companions import Companions
     from .nodeagent import Agent
+    from .nodeevents import EventSource
+    from .nodeflows import FlowSource
     from .noderoute import Writer
     from .nodestate import Reader
 
@@ -62,8 +64,8 @@ class ApiServer:
         self.node_state: Reader | None = None   # the lab daemon hands node state to clients
         self.node_route: Writer | None = None   # the exercises' `ip route add|del|replace` only
         self.node_agent: Agent | None = None    # stop/start a node's BIRD or service proxy
-        self.node_events: Any = None   # embedded.netwatch.NodeWatcher: the nodes' netlink events
-        self.node_flows: Any = None    # embedded.flows.FlowRunner: trace, capture or probe one flow
+        self.node_events: EventSource | None = None   # the nodes' netlink events
+        self.node_flows: FlowSource | None = None     # trace, capture or probe one flow
         self.companions: Companions | None = None   # start/stop a second lab from fixed presets
         self.store: Store | None = None
         self.api: Api | None = None
@@ -79,9 +81,9 @@ class ApiServer:
         tls = ensure_tls(self.state_dir / "tls", self.name)
         self.token = ensure_token(self.state_dir / "token")
         plug_netpol()
-        self.store = Store(self.state_dir)
-        self.api = Api(self.store, objects.ServiceAddresses(self.service_cidr), self.max_pods)
-        self._bootstrap()
+        store = self.store = Store(self.state_dir)
+        api = self.api = Api(store, objects.ServiceAddresses(self.service_cidr), self.max_pods)
+        self._bootstrap(store, api)
         handlers = Handlers(self.api, self.lang, self.bookmark_interval)
         streams = Streams(self.api, self.runtime, self.lang)
         handlers.extra_subresources.update(streams.subresources())
@@ -106,9 +108,9 @@ class ApiServer:
         if self.node_events is not None:
             from .nodeevents import routes as node_events_routes
             node_events_routes(app, self.node_events)
-        if self.node_flows is not None:
+        if (flows := self.node_flows) is not None:
             from .nodeflows import routes as node_flow_routes
-            node_flow_routes(app, self.node_flows, lambda: self.node_flows.ranges)
+            node_flow_routes(app, flows, lambda: flows.ranges)
         if self.companions is not None:
             from .companions import routes as companion_routes
             companion_routes(app, self.companions)
@@ -125,7 +127,7 @@ class ApiServer:
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
         site = await self._listen(ssl_context)
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = site._server.sockets[0].getsockname()[1]
         write_atomic(self.state_dir / "port", f"{self.port}\n".encode())
         self.controllers = ControllerManager(self.api, self.runtime)
         self.controllers.start()
@@ -222,21 +224,21 @@ class ApiServer:
         self._thread = self._loop = None
 
     # --- objects every cluster has ---------------------------------------------------------
-    def _bootstrap(self) -> None:
+    def _bootstrap(self, store: Store, api: Api) -> None:
         for ns in objects.SYSTEM_NAMESPACES:
-            if self.store.get(NAMESPACES, "", ns) is None:
-                self.api.create(NAMESPACES, None, {"metadata": {"name": ns}})
-        if self.store.get(SERVICES, "default", "kubernetes") is None:
-            self.api.create(SERVICES, "default", {"metadata": {
+            if store.get(NAMESPACES, "", ns) is None:
+                api.create(NAMESPACES, None, {"metadata": {"name": ns}})
+        if store.get(SERVICES, "default", "kubernetes") is None:
+            api.create(SERVICES, "default", {"metadata": {
                 "name": "kubernetes", "labels": {"component": "apiserver",
                                                  "provider": "kubernetes"}},
-                "spec": {"clusterIP": self.api.addresses.address(1), "ports": [
+                "spec": {"clusterIP": api.addresses.address(1), "ports": [
                     {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
         for info in self.runtime.nodes():
-            self._publish_node(info)
+            self._publish_node(store, api, info)
 
-    def _publish_node(self, info: NodeInfo) -> None:
-        current = self.store.get(NODES, "", info.name)
+    def _publish_node(self, store: Store, api: Api, info: NodeInfo) -> None:
+        current = store.get(NODES, "", info.name)
         labels = {"kubernetes.io/hostname": info.name, "kubernetes.io/os": "linux",
                   "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                   "beta.kubernetes.io/arch": "amd64", **info.labels}
@@ -253,7 +255,7 @@ class ApiServer:
         conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
                            "message": "kubelet is posting ready status", "lastHeartbeatTime": stamp,
                            "lastTransitionTime": stamp})
-        spec = {"podCIDR": info.pod_cidr, "podCIDRs": [info.pod_cidr],
+        spec: dict[str, Any] = {"podCIDR": info.pod_cidr, "podCIDRs": [info.pod_cidr],
                 "providerID": f"labkit://{info.name}"}
         if info.taints:
             spec["taints"] = [dict(t) for t in info.taints]
@@ -272,11 +274,12 @@ class ApiServer:
                          "kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": KUBELET_VERSION,
                          "operatingSystem": "linux", "architecture": "amd64"}}
         if current is None:
-            self.api.create(NODES, None, {"metadata": {"name": info.name, "labels": labels},
-                                          "spec": spec})
-            current = self.store.get(NODES, "", info.name)
+            api.create(NODES, None, {"metadata": {"name": info.name, "labels": labels},
+                                     "spec": spec})
+            current = store.get(NODES, "", info.name)
+            assert current is not None          # just created
         new = copy.deepcopy(current)
         new["metadata"].setdefault("labels", {}).update(labels)
         new["spec"] = {**new.get("spec", {}), **spec}
         new["status"] = status
-        self.store.put(NODES, new)
+        store.put(NODES, new)
