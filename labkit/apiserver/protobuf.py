@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from datetime import UTC, datetime
+from typing import Any
 
 MAGIC = b"k8s\x00"
 KEEP_ZERO = {"replicas"}
@@ -124,12 +125,20 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def fields(data: bytes) -> list[tuple[int, int, object]]:
+# A raw field value: an int (wire types 0, 1, 5) or bytes (2). Typed Any: the schema, not the
+# wire, says which one a field must be, and a body where they disagree fails with its
+# AttributeError or TypeError, a 400 (``bodies.decode_protobuf``).
+Raw = Any
+
+
+def fields(data: bytes) -> list[tuple[int, int, Raw]]:
     """The raw (field number, wire type, value) triples of one message."""
-    out, pos = [], 0
+    out: list[tuple[int, int, Raw]] = []
+    pos = 0
     while pos < len(data):
         tag, pos = _varint(data, pos)
         number, wire = tag >> 3, tag & 7
+        value: Raw
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 2:
@@ -151,7 +160,7 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _scalar(wire: str, value: object) -> object:
+def _scalar(wire: str, value: Raw) -> object:
     if wire == S:
         return value.decode("utf-8")
     if wire == I:
