@@ -71,6 +71,8 @@ MESSAGES = {
     "trace.leave": {"en": "node {node}: route {route}, the packet leaves the cluster",
                     "fr": "nœud {node} : route {route}, le paquet sort du cluster"},
     "trace.no_route": {"en": "node {node}: no route to {ip}", "fr": "nœud {node} : aucune route vers {ip}"},
+    "trace.dropped_route": {"en": "node {node}: route {route}, the kernel drops the packet: {ip} is unreachable",
+                            "fr": "nœud {node} : route {route}, le noyau rejette le paquet : {ip} est injoignable"},
     "trace.loop": {"en": "stopped after {hops} nodes: routing loop?", "fr": "arrêt après {hops} nœuds : boucle de routage ?"},
     "trace.policy": {"en": "network policies: {verdict}", "fr": "politiques réseau : {verdict}"},
     "trace.policy_none": {"en": "network policies: not evaluated (the destination is not a pod)",
@@ -333,6 +335,10 @@ class _Walker:
             r = route_for(node.routes, ip)
             if r is None:
                 self.add("pod", "no_route", node.name, cand, node=node.name, ip=ip, marks=(router,))
+                return
+            if r.type in pod_diagram.BROKEN_TYPES:      # notebook 02's exercise 6: the break, on this node
+                self.add("pod", "dropped_route", node.name, cand, node=node.name, route=f"{r.type} {r.describe()}",
+                         ip=ip, marks=(router,))
                 return
             dev = wiring.interface(node, r.dev)
             pod = self.by_ip.get(ip)

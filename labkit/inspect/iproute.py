@@ -146,13 +146,15 @@ def parse_routes(text: str | list[Any]) -> list[Route]:
 
 
 def route_for(routes: list[Route], ip: str) -> Route | None:
-    """The route the kernel would pick for ``ip`` in the main table (longest prefix wins)."""
+    """The route the kernel would pick for ``ip`` in the main table (longest prefix wins). A route
+    that drops (``blackhole``, ``unreachable``, ``prohibit``) is picked like any other: the kernel's
+    lookup ends there (fib_table_lookup, then the type's error), it does not fall to a shorter prefix."""
     import ipaddress
 
     addr = ipaddress.ip_address(ip)
     best: tuple[int, Route] | None = None
     for r in routes:
-        if r.table != "main" or r.type not in ("unicast", "blackhole"):
+        if r.table != "main" or r.type not in ("unicast", "blackhole", "unreachable", "prohibit"):
             continue
         try:
             net = ipaddress.ip_network(r.cidr, strict=False)

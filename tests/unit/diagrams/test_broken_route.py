@@ -79,3 +79,18 @@ def test_a_fallback_beside_the_working_route_is_not_a_break(kindnet):
     svg = diagrams.pod_network(broken(kindnet, keep_working=True)).svg
     assert group_texts(groups(svg)[route]) == group_texts(groups(diagrams.pod_network(kindnet).svg)[route])
     assert not any("broken" in t for t in svg_texts(svg))
+
+
+@pytest.mark.parametrize("kind", ["unreachable", "prohibit", "blackhole"])
+def test_the_trace_stops_at_the_broken_route_instead_of_leaving_by_the_default_route(kindnet, kind):
+    from labkit.trace import trace
+
+    def on(node: str) -> str:
+        return next(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in kindnet.pods
+                    if p["spec"]["nodeName"] == node)
+
+    cidr = kindnet.node(WORKER2).pod_cidr
+    t = trace(broken(kindnet, kind), on(WORKER), on(WORKER2))
+    text = str(t)
+    assert f"node {WORKER}: route {kind} {cidr}, the kernel drops the packet" in text, text
+    assert "leaves the cluster" not in text and WORKER2 not in text.split("drops the packet", 1)[1]
