@@ -36,8 +36,9 @@ MESSAGES = {
     "noderoute.failed": {
         "en": "`{command}` failed on node {node}: {error}", "fr": "`{command}` a échoué sur le nœud {node} : {error}"},
     "noderoute.unsupported": {
-        "en": "changing a node's routes works on the embedded lab and on kind, not on a {kind} cluster",
-        "fr": "modifier les routes d'un nœud marche sur le lab embarqué et sur kind, pas sur un cluster {kind}"},
+        "en": "changing a node's routes works on the embedded lab and on kind, not on another cluster ({name})",
+        "fr": "modifier les routes d'un nœud marche sur le lab embarqué et sur kind, pas sur un autre cluster "
+              "({name})"},
 }
 
 
@@ -134,7 +135,7 @@ def node_route(cluster: Any, node: str, command: str) -> str:
         if proc.returncode != 0:
             raise LabkitError("noderoute.failed", command=" ".join(argv), node=full, error=proc.stderr.strip() or "-")
         return proc.stdout
-    raise BadInput("noderoute.unsupported", kind=cluster.kind)
+    raise BadInput("noderoute.unsupported", kind=cluster.kind, name=cluster.name)   # kind is "cluster" here
 
 
 __all__ = ["route_argv", "node_route", "run_in_netns", "NodeRouteWriter", "NODE_ROUTE_PATH"]

@@ -31,3 +31,16 @@ def test_refused_with_a_message_in_both_languages(command):
     with pytest.raises(BadInput) as info:
         route_argv(command)
     assert "refusing" in info.value.message("en") and "refus de" in info.value.message("fr")
+
+
+def test_another_cluster_is_named_not_called_a_cluster_cluster():
+    from types import SimpleNamespace
+
+    from labkit.exercises.noderoute import node_route
+
+    prod = SimpleNamespace(kind="cluster", name="prod", node=lambda n: SimpleNamespace(name=n))
+    with pytest.raises(BadInput) as info:
+        node_route(prod, "worker", "ip route del 10.244.2.0/24")
+    assert info.value.message("en").endswith("not on another cluster (prod)")
+    assert info.value.message("fr").endswith("pas sur un autre cluster (prod)")
+    assert "cluster cluster" not in info.value.message("en") + info.value.message("fr")
