@@ -19,8 +19,8 @@ MESSAGES = {
         "en": "the lab did not {action} the {agent} agent on node {node}: {error}",
         "fr": "le lab n'a pas pu {action_fr} l'agent {agent} sur le nœud {node} : {error}"},
     "agents.not_embedded": {
-        "en": "stopping a node's agent works on the embedded lab, not on a {kind} cluster",
-        "fr": "arrêter l'agent d'un nœud marche sur le lab embarqué, pas sur un cluster {kind}"},
+        "en": "stopping a node's agent works on the embedded lab, and {name} is not one",
+        "fr": "arrêter l'agent d'un nœud marche sur le lab embarqué, et {name} n'en est pas un"},
 }
 PATH = "/api/v1/nodes/{node}/proxy/labkit/{agent}"
 AGENTS = ("bird", "service-proxy")
@@ -29,7 +29,7 @@ AGENTS = ("bird", "service-proxy")
 def call(cluster: Any, node: str, agent: str, action: str) -> dict:
     """``action`` (stop, start, status) on ``node``'s ``agent``: ``{"node", "running"}``."""
     if getattr(cluster, "kind", None) != "embedded":
-        raise BadInput("agents.not_embedded", kind=getattr(cluster, "kind", "?"))
+        raise BadInput("agents.not_embedded", kind=getattr(cluster, "kind", "?"), name=getattr(cluster, "name", "?"))
     from .nodes import _status_message
 
     full = cluster.node(node).name

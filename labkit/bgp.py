@@ -26,9 +26,9 @@ MESSAGES = {
         "en": "the lab did not {action} BIRD on node {node}: {error}",
         "fr": "le lab n'a pas pu {action_fr} BIRD sur le nœud {node} : {error}"},
     "bgp.not_embedded": {
-        "en": "stopping a node's BIRD works on the embedded lab (labkit up --cni calico), not on a {kind} cluster",
+        "en": "stopping a node's BIRD works on the embedded lab (labkit up --cni calico), and {name} is not one",
         "fr": "arrêter le BIRD d'un nœud marche sur le lab embarqué (labkit up --cni calico), "
-              "pas sur un cluster {kind}"},
+              "et {name} n'en est pas un"},
     "bgp.timeout": {
         "en": "{what} did not happen within {seconds:g} s",
         "fr": "{what_fr} ne s'est pas produit en {seconds:g} s"},
@@ -58,7 +58,7 @@ def _agent(cluster: Any, node: str, action: str) -> dict:
     from . import agents
 
     if getattr(cluster, "kind", None) != "embedded":
-        raise BadInput("bgp.not_embedded", kind=getattr(cluster, "kind", "?"))
+        raise BadInput("bgp.not_embedded", kind=getattr(cluster, "kind", "?"), name=getattr(cluster, "name", "?"))
     try:
         return agents.call(cluster, node, "bird", action)
     except BadInput:

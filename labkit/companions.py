@@ -30,8 +30,9 @@ MESSAGES = {
         "fr": "le lab {lab!r} n'a pas pu {action_fr} son lab compagnon {preset!r} : {error}",
     },
     "companion.not_embedded": {
-        "en": "companion labs come from a running embedded lab; {name!r} is a {kind} cluster: pass lab=... (--name)",
-        "fr": "les labs compagnons viennent d'un lab embarqué en marche ; {name!r} est un cluster {kind} : passez lab=... (--name)",
+        "en": "companion labs come from a running embedded lab, and {name!r} is not one: pass lab=... (--name)",
+        "fr": "les labs compagnons viennent d'un lab embarqué en marche, et {name!r} n'en est pas un : "
+              "passez lab=... (--name)",
     },
 }
 
