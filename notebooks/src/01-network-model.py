@@ -169,9 +169,9 @@ if cluster.kind == "embedded":
     places = sorted({s.where for s in sent})
     kept = all(s.src.rsplit(":", 1)[0] == CLIENT_IP and s.dst.rsplit(":", 1)[0] == WEB_IP for s in sent)
     print(tr(f"client -> web seen in {len(places)} places ({', '.join(places)}); "
-             f"addresses kept everywhere: {kept}",
+             f"addresses kept everywhere: {'yes' if kept else 'no'}",
              f"client -> web vu à {len(places)} endroits ({', '.join(places)}) ; "
-             f"adresses gardées partout : {kept}"))
+             f"adresses gardées partout : {'oui' if kept else 'non'}"))
 
 # %% [markdown] en
 # ## Nodes and pods: no NAT either

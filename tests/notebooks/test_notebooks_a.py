@@ -119,8 +119,8 @@ def assert_node_proofs(results: dict) -> None:
             assert re.search(pattern, text), (lang, pattern, text)
 
 
-CAPTURED = {"en": r"client -> web seen in (\d+) places \(([^)]*)\); addresses kept everywhere: True",
-            "fr": r"client -> web vu à (\d+) endroits \(([^)]*)\) ; adresses gardées partout : True"}
+CAPTURED = {"en": r"client -> web seen in (\d+) places \(([^)]*)\); addresses kept everywhere: yes",
+            "fr": r"client -> web vu à (\d+) endroits \(([^)]*)\) ; adresses gardées partout : oui"}
 
 
 def assert_pod_to_pod_capture(results: dict) -> None:
