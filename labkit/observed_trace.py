@@ -29,8 +29,8 @@ MESSAGES = {
         "en": "--observe sends real packets: it needs a running lab (--name), not --snapshot",
         "fr": "--observe envoie de vrais paquets : il faut un lab en marche (--name), pas --snapshot"},
     "observe.head": {
-        "en": "Observed by the kernel (nft monitor trace, {packets} packet traces in {nodes} nodes):",
-        "fr": "Observé par le noyau (nft monitor trace, {packets} traces de paquet dans {nodes} nœuds) :"},
+        "en": "Observed by the kernel (nft monitor trace; packets traced: {packets}, nodes: {nodes}):",
+        "fr": "Observé par le noyau (nft monitor trace ; paquets tracés : {packets}, nœuds : {nodes}) :"},
     "observe.packet": {
         "en": "node {node}: packet in by {iif}, {src} → {dst} (ttl {ttl})",
         "fr": "nœud {node} : paquet entré par {iif}, {src} → {dst} (ttl {ttl})"},
