@@ -648,8 +648,8 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # changed (about 1 ms of Python at 10,000 Services). What stays O(Services) in a change is the
 # kernel's own check: it walks the whole table from its base chains whenever a rule or a
 # verdict-map element with a jump is added, whatever the change. At 10,000 Services on a 2-core VM
-# that check alone is 43–55 ms of kernel CPU, so a one-Service change takes 50 ms at best and
-# 57 ms typically (`bench/kube_proxy_floor.py`); upstream pays the same check. Linux 6.18 cannot
+# that check is most of a one-Service change: 43 ms of CPU in the table above (best of 3 runs),
+# 50–57 ms in `bench/kube_proxy_floor.py`; upstream pays the same check. Linux 6.18 cannot
 # check only the chains a change touches (proposed by the netfilter maintainers in 2025).
 # %% [markdown] fr
 # ### La courbe, mesurée : `labkit bench kube-proxy`
@@ -693,9 +693,9 @@ print(tr(f"{PROXY_MODE}: {programmed(N)}/{N} Services programmed on {worker.name
 # chaînes de base dès qu'une règle ou un élément de map de verdicts avec un saut est ajouté, quelle
 # que soit la modification. Comme les *change trackers* d'upstream, le kube-proxy du lab ne relit
 # et ne réécrit que les Services modifiés (environ 1 ms de Python à 10 000 Services). À 10 000
-# Services sur une VM à 2 cœurs, cette vérification coûte à elle seule 43 à 55 ms de CPU noyau :
-# modifier un Service prend 50 ms au mieux, 57 ms en général (`bench/kube_proxy_floor.py`), et
-# upstream paie la même vérification. Linux 6.18 ne sait pas vérifier seulement les chaînes
+# Services sur une VM à 2 cœurs, cette vérification fait l'essentiel de la modification d'un
+# Service : 43 ms de CPU dans le tableau ci-dessus (le meilleur de 3 essais), 50 à 57 ms dans
+# `bench/kube_proxy_floor.py` ; upstream paie la même vérification. Linux 6.18 ne sait pas vérifier seulement les chaînes
 # touchées (les mainteneurs de netfilter l'ont proposé en 2025).
 
 # %%
