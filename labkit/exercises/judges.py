@@ -144,7 +144,8 @@ MESSAGES = {
               "personne, ou `\"*\"` pour tous les autres pods"},
     "j.mat.score": {"en": "{right} of the {total} cells of the matrix are right",
                     "fr": "{right} des {total} cases de la matrice sont justes"},
-    "j.mat.more": {"en": "… and {count} more wrong cell(s)", "fr": "… et {count} autre(s) case(s) fausse(s)"},
+    "j.mat.more": {"en": "… and {count} more wrong cells", "fr": "… et {count} autres cases fausses"},
+    "j.mat.more_one": {"en": "… and 1 more wrong cell", "fr": "… et 1 autre case fausse"},
     "j.mat.ok": {"en": "right: all {total} cells of the matrix ({count} connection(s) allowed on port {port})",
                  "fr": "exact : les {total} cases de la matrice ({count} connexion(s) autorisée(s) sur le "
                        "port {port})"},
@@ -380,7 +381,8 @@ def reach_matrix(facts: dict, answer: Any, lang: str) -> Result:
         right += len(others) - len(reached ^ predicted)
     total = len(pods) * (len(pods) - 1)
     if missing or wrong:
-        shown = wrong[:MAX_WRONG] + ([i18n.t("j.mat.more", lang, count=len(wrong) - MAX_WRONG)]
+        shown = wrong[:MAX_WRONG] + ([i18n.t("j.mat.more" if len(wrong) - MAX_WRONG > 1 else "j.mat.more_one", lang,
+                                            count=len(wrong) - MAX_WRONG)]
                                      if len(wrong) > MAX_WRONG else [])
         return failed(i18n.t("j.mat.score", lang, right=right, total=total), *missing, *shown)
     count = sum(1 for s, d in allowed if s != d and s in pods and d in pods)

@@ -26,8 +26,9 @@ MESSAGES = {
     "ex.pol.still_reaches": {
         "en": "{src} still reaches {dst} on port {port} (seen with real packets)",
         "fr": "{src} joint encore {dst} sur le port {port} (constaté avec de vrais paquets)"},
-    "ex.pol.more": {"en": "… and {count} more connection(s) like these",
-                    "fr": "… et {count} autre(s) connexion(s) du même genre"},
+    "ex.pol.more": {"en": "… and {count} more connections like these",
+                    "fr": "… et {count} autres connexions du même genre"},
+    "ex.pol.more_one": {"en": "… and 1 more connection like these", "fr": "… et 1 autre connexion du même genre"},
     "ex.pol.no_policy": {
         "en": "there is no NetworkPolicy in namespace {namespace} yet",
         "fr": "il n'y a pas encore de NetworkPolicy dans le namespace {namespace}"},
@@ -104,7 +105,8 @@ def connects(cluster: Any, src: str, dst_ip: str, port: int) -> bool:
 def _listed(lines: list[str], lang: str) -> list[str]:
     if len(lines) <= MAX_LISTED:
         return lines
-    return lines[:MAX_LISTED] + [i18n.t("ex.pol.more", lang, count=len(lines) - MAX_LISTED)]
+    return lines[:MAX_LISTED] + [i18n.t("ex.pol.more" if len(lines) - MAX_LISTED > 1 else "ex.pol.more_one", lang,
+                                          count=len(lines) - MAX_LISTED)]
 
 
 def _namespace(key: str) -> str:
