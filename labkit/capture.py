@@ -38,8 +38,8 @@ MESSAGES = {
     "capture.head": {
         "en": "{src} → {dst}: packets of one {protocol} connection (source port {sport}), as tcpdump saw "
               "them on each interface",
-        "fr": "{src} → {dst} : paquets d'une connexion {protocol} (port source {sport}), tels que tcpdump "
-              "les a vus sur chaque interface"},
+        "fr": "{src} → {dst} : paquets d'une connexion {protocol} (port source {sport}) vus par tcpdump "
+              "sur chaque interface"},
     "capture.columns": {"en": "#|ms|where|interface|dir|source → destination|flags|note",
                         "fr": "n°|ms|où|interface|sens|source → destination|drapeaux|note"},
     "capture.dir.in": {"en": "in", "fr": "entrée"},
