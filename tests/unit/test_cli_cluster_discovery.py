@@ -10,14 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 from labkit.nodes import served_by_lab
+from tests.apikit import json_api, write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "cni" / "kindnet"
@@ -43,37 +41,20 @@ sys.stdout.write(path.read_text())
 def kind_cluster(tmp_path):
     objects = json.loads((FIXTURE / "cluster.json").read_text())["objects"]
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            field = LISTS.get(self.path.split("?")[0])
-            body = json.dumps({"items": objects[field]} if field else {"kind": "Status", "code": 404}).encode()
-            self.send_response(200 if field else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str) -> tuple[int, object]:
+        field = LISTS.get(path.split("?")[0])
+        return (200, {"items": objects[field]}) if field else (404, {"kind": "Status", "code": 404})
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "nodes").symlink_to(FIXTURE)
     docker = bin_dir / "docker"
     docker.write_text(FAKE_DOCKER)
     docker.chmod(0o755)
-    config = {"apiVersion": "v1", "kind": "Config", "current-context": "kind-kind",
-              "clusters": [{"name": "kind-kind", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-              "users": [{"name": "kind-kind", "user": {"token": "t"}}],
-              "contexts": [{"name": "kind-kind", "context": {"cluster": "kind-kind", "user": "kind-kind"}}]}
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump(config))
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), PATH=f"{bin_dir}:{os.environ['PATH']}",
-               PYTHONPATH=str(ROOT), LABKIT_LANG="en", HOME=str(tmp_path))
-    yield env
-    server.shutdown()
+    with json_api(answer) as url:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", "kind-kind", url)
+        yield dict(os.environ, KUBECONFIG=str(kubeconfig), PATH=f"{bin_dir}:{os.environ['PATH']}",
+                   PYTHONPATH=str(ROOT), LABKIT_LANG="en", HOME=str(tmp_path))
 
 
 def labkit(env, *args):

@@ -6,23 +6,16 @@ from __future__ import annotations
 import argparse
 import re
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import yaml
 
 from labkit.cli import target
 from labkit.errors import LabkitError
+from tests.apikit import json_api, write_kubeconfig
 
 
 def _kubeconfig(tmp_path, context: str, server: str) -> argparse.Namespace:
-    config = {"apiVersion": "v1", "kind": "Config", "current-context": context,
-              "clusters": [{"name": "c", "cluster": {"server": server}}],
-              "users": [{"name": "u", "user": {"token": "t"}}],
-              "contexts": [{"name": context, "context": {"cluster": "c", "user": "u"}}]}
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
+    path = write_kubeconfig(tmp_path / "kubeconfig", context, server)
     return argparse.Namespace(name=None, context=None, kubeconfig=str(path))
 
 
@@ -35,23 +28,9 @@ def _closed_port() -> int:
 @pytest.fixture
 def plain_server():
     """A Kubernetes-like API that is not a lab: /version answers, the lab's own path is 404."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            ok = self.path == "/version"
-            body = b'{"major": "1", "minor": "31"}' if ok else b'{"kind": "Status", "code": 404}'
-            self.send_response(200 if ok else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with json_api(lambda path: (200, {"major": "1", "minor": "31"}) if path == "/version"
+                  else (404, {"kind": "Status", "code": 404})) as url:
+        yield url
 
 
 def _raised(args: argparse.Namespace) -> LabkitError:
